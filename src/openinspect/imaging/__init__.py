@@ -1,6 +1,15 @@
 """Image decoding, cropping and resizing: everything between bytes on disk and a model's input."""
 
 from openinspect.imaging.decode import decode_image, read_image
-from openinspect.imaging.geometry import MAX_MODEL_SIDE, Rect, cap_size, crop, resize_to
+from openinspect.imaging.geometry import MAX_MODEL_SIDE, Rect, cap_size, crop, model_input_size, resize_to
 
-__all__ = ["MAX_MODEL_SIDE", "Rect", "cap_size", "crop", "decode_image", "read_image", "resize_to"]
+__all__ = [
+    "MAX_MODEL_SIDE",
+    "Rect",
+    "cap_size",
+    "crop",
+    "decode_image",
+    "model_input_size",
+    "read_image",
+    "resize_to",
+]

@@ -73,3 +73,23 @@ def resize_to(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     shrinking = height * width < image.shape[0] * image.shape[1]
     interpolation = cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
     return cv2.resize(image, (width, height), interpolation=interpolation)
+
+
+def model_input_size(width: int, height: int, longest: int) -> tuple[int, int]:
+    """The ``(height, width)`` a model takes for crops of ``width`` x ``height``.
+
+    The aspect ratio is kept, the longest side becomes ``min(longest, MAX_MODEL_SIDE)`` and both
+    sides are rounded to multiples of 32 (the backbone's stride).
+
+    >>> model_input_size(200, 200, 224)
+    (224, 224)
+    >>> model_input_size(2000, 1000, 512)
+    (256, 512)
+    """
+    side = min(longest, MAX_MODEL_SIDE)
+    scale = side / max(width, height)
+
+    def snap(value: float) -> int:
+        return max(32, int(round(value / 32)) * 32)
+
+    return snap(height * scale), snap(width * scale)

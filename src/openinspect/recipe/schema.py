@@ -1,0 +1,202 @@
+"""The recipe schema: what a quality engineer writes in YAML, validated with messages they can act on."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from enum import StrEnum
+from typing import Annotated, Self
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from openinspect.imaging import MAX_MODEL_SIDE, Rect, cap_size
+
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+_NAME_HELP = "use 1-64 letters, digits, '-', '_' or '.', starting with a letter or digit"
+
+
+class Profile(StrEnum):
+    """How many inspection types a recipe may run on one capture."""
+
+    SINGLE_MODEL = "single-model"
+    MULTI_MODEL = "multi-model"
+
+
+class ModelKind(StrEnum):
+    """What an inspection type's model outputs."""
+
+    CLASSIFIER = "classifier"
+
+
+class TrainingMode(StrEnum):
+    """Classifier training modes: ``fast`` trains in seconds, ``accurate`` is for production."""
+
+    FAST = "fast"
+    ACCURATE = "accurate"
+
+
+class Verdict(StrEnum):
+    """A capture's or ROI's outcome."""
+
+    PASS = "pass"
+    FAIL = "fail"
+
+
+Name = Annotated[str, Field(pattern=NAME_PATTERN)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class ClassSpec(_Strict):
+    """One classifier outcome and what it means for the part."""
+
+    name: Name
+    passes: bool = Field(alias="pass")
+    threshold: float | None = Field(default=None, gt=0.0, le=1.0)
+    """A fail class with a threshold wins only when its probability reaches it."""
+
+
+class Augment(_Strict):
+    """Geometric augmentations that keep the class of this part (the user knows its symmetry)."""
+
+    hflip: bool = False
+    vflip: bool = False
+    rotate90: bool = False
+
+
+class InspectionType(_Strict):
+    """A named bucket: one class list, one dataset, one trained model."""
+
+    name: Name
+    kind: ModelKind
+    mode: TrainingMode = TrainingMode.ACCURATE
+    classes: list[ClassSpec] = Field(min_length=2)
+    input_size: int | None = Field(default=None, ge=32, le=MAX_MODEL_SIDE)
+    """Longest side of the model input in px; by default the ROI's own size, capped at 512."""
+    augment: Augment = Field(default_factory=Augment)
+
+    @model_validator(mode="after")
+    def _classes_are_distinct_and_decidable(self) -> Self:
+        _require_unique([c.name for c in self.classes], f"type '{self.name}' class")
+        if not any(c.passes for c in self.classes):
+            raise ValueError(f"type '{self.name}' has no class with pass: true; mark the good class(es)")
+        for spec in self.classes:
+            if spec.threshold is not None and spec.passes:
+                raise ValueError(f"class '{spec.name}': threshold applies to fail classes only; remove it")
+        return self
+
+    def class_names(self) -> list[str]:
+        """The class names in model output order."""
+        return [c.name for c in self.classes]
+
+    def decide(self, probs: Sequence[float]) -> int:
+        """The winning class index for one crop's probabilities, honouring fail-class thresholds.
+
+        Classes are tried from most to least probable; a fail class with a threshold wins only when
+        its probability reaches the threshold, otherwise the next class is tried. A pass class always
+        qualifies, so there is always a winner.
+
+        >>> spec = InspectionType(name="nut", kind="classifier", classes=[
+        ...     {"name": "good", "pass": True}, {"name": "loose", "pass": False, "threshold": 0.6}])
+        >>> spec.decide([0.45, 0.55]), spec.decide([0.3, 0.7])
+        (0, 1)
+        """
+        for index in sorted(range(len(probs)), key=lambda i: -probs[i]):
+            threshold = self.classes[index].threshold
+            if threshold is None or probs[index] >= threshold:
+                return index
+        raise AssertionError("unreachable: a pass class has no threshold")
+
+
+class Roi(_Strict):
+    """A rectangle on the capture, judged by one inspection type; no rectangle means the whole capture."""
+
+    name: Name
+    type: Name
+    x: int | None = Field(default=None, ge=0)
+    y: int | None = Field(default=None, ge=0)
+    w: int | None = Field(default=None, ge=1)
+    h: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _rectangle_complete_or_absent(self) -> Self:
+        given = [v is not None for v in (self.x, self.y, self.w, self.h)]
+        if any(given) and not all(given):
+            raise ValueError(f"ROI '{self.name}': give all of x, y, w, h, or none for the whole capture")
+        return self
+
+    def rect(self, width: int, height: int) -> Rect:
+        """The ROI's rectangle on a ``width`` x ``height`` capture."""
+        if self.x is None or self.y is None or self.w is None or self.h is None:
+            return Rect(0, 0, width, height)
+        return Rect(self.x, self.y, self.w, self.h)
+
+
+class Recipe(_Strict):
+    """Everything needed to judge a capture."""
+
+    name: Name
+    profile: Profile = Profile.SINGLE_MODEL
+    types: list[InspectionType] = Field(min_length=1)
+    rois: list[Roi] = Field(min_length=1)
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_a_folder_name(cls, value: str) -> str:
+        if value in (".", "..") or not re.match(NAME_PATTERN, value):
+            raise ValueError(f"recipe name {value!r} is not allowed; {_NAME_HELP}")
+        return value
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> Self:
+        _require_unique([t.name for t in self.types], "inspection type")
+        _require_unique([r.name for r in self.rois], "ROI")
+        known = {t.name for t in self.types}
+        for roi in self.rois:
+            if roi.type not in known:
+                raise ValueError(f"ROI '{roi.name}' uses type '{roi.type}', which is not defined; "
+                                 f"defined types: {', '.join(sorted(known))}")
+        if self.profile is Profile.SINGLE_MODEL and len(self.types) > 1:
+            raise ValueError(f"profile single-model runs one inspection type, this recipe has {len(self.types)} "
+                             f"({', '.join(t.name for t in self.types)}); use profile: multi-model or split it")
+        return self
+
+    def inspection_type(self, name: str) -> InspectionType:
+        """The inspection type called ``name``.
+
+        Raises:
+            KeyError: no such type (callers turn this into a user-facing error).
+        """
+        for spec in self.types:
+            if spec.name == name:
+                return spec
+        raise KeyError(name)
+
+    def rois_of(self, type_name: str) -> list[Roi]:
+        """The ROIs stamped from one inspection type, in recipe order."""
+        return [roi for roi in self.rois if roi.type == type_name]
+
+    def downscale_warnings(self) -> list[str]:
+        """One message per ROI larger than the model cap, saying how much detail the downscale loses."""
+        warnings = []
+        for roi in self.rois:
+            if roi.w is None or roi.h is None or max(roi.w, roi.h) <= MAX_MODEL_SIDE:
+                continue
+            factor = max(roi.w, roi.h) / MAX_MODEL_SIDE
+            capped_w, capped_h = cap_size(roi.w, roi.h)
+            warnings.append(
+                f"ROI '{roi.name}' is {roi.w}x{roi.h} px; the model sees it at {capped_w}x{capped_h} "
+                f"({factor:.1f}x less detail per side): defects smaller than about {factor:.0f} px may vanish. "
+                f"Use smaller ROIs around the critical features to keep full resolution."
+            )
+        return warnings
+
+
+def _require_unique(names: list[str], what: str) -> None:
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise ValueError(f"duplicate {what} name '{name}'; each {what} needs its own name")
+        seen.add(name)

@@ -1,0 +1,242 @@
+"""The workspace on disk: recipes, content-addressed images, model versions and the database.
+
+Layout (see DESIGN.md)::
+
+    <home>/recipes/<recipe>/recipe.yaml
+    <home>/images/<sha[:2]>/<sha>.<ext>
+    <home>/models/<recipe>/<type>/v<N>/{model.onnx, meta.json}
+    <home>/openinspect.db
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Connection, Engine, delete, func, insert, select
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from openinspect.errors import ModelNotFoundError, NotFoundError
+from openinspect.imaging import decode_image
+from openinspect.recipe import Recipe, dump_recipe, load_recipe
+from openinspect.store import db
+from openinspect.store.files import staged_directory, write_atomic
+
+
+@dataclass(frozen=True)
+class StoredImage:
+    """An image in the library."""
+
+    sha256: str
+    path: Path
+    width: int
+    height: int
+    original_name: str
+
+
+@dataclass(frozen=True)
+class Label:
+    """The class of one ROI crop of one image, for one inspection type."""
+
+    image: StoredImage
+    roi: str
+    class_name: str
+
+
+@dataclass(frozen=True)
+class ModelVersion:
+    """A trained, exported model of one inspection type."""
+
+    recipe: str
+    type: str
+    version: int
+    mode: str
+    path: Path
+    created_at: datetime
+    metrics: dict[str, Any]
+
+    @property
+    def onnx_path(self) -> Path:
+        """The ONNX file the runtime loads."""
+        return self.path / "model.onnx"
+
+    def meta(self) -> dict[str, Any]:
+        """The model's ``meta.json``: classes, input size, mode, metrics."""
+        return dict(json.loads((self.path / "meta.json").read_text(encoding="utf-8")))
+
+
+class Workspace:
+    """One station's files and database; every write is atomic."""
+
+    def __init__(self, home: Path, engine: Engine | None = None) -> None:
+        self.home = home
+        home.mkdir(parents=True, exist_ok=True)
+        self.engine = engine or db.create_db_engine(f"sqlite:///{home / 'openinspect.db'}")
+
+    @contextmanager
+    def _tx(self) -> Iterator[Connection]:
+        with self.engine.begin() as conn:
+            yield conn
+
+    # -- recipes ---------------------------------------------------------------------------------
+
+    def recipe_path(self, name: str) -> Path:
+        """Where recipe ``name`` is stored (it may not exist)."""
+        return self.home / "recipes" / name / "recipe.yaml"
+
+    def save_recipe(self, recipe: Recipe) -> Path:
+        """Store a validated recipe, replacing an earlier one of the same name."""
+        path = self.recipe_path(recipe.name)
+        write_atomic(path, dump_recipe(recipe).encode("utf-8"))
+        return path
+
+    def recipe(self, name: str) -> Recipe:
+        """Load recipe ``name``.
+
+        Raises:
+            NotFoundError: no such recipe; the message lists the known ones.
+        """
+        path = self.recipe_path(name)
+        if not path.is_file():
+            known = ", ".join(self.recipe_names()) or "none yet"
+            raise NotFoundError(f"no recipe named '{name}' in {self.home}; known recipes: {known}. "
+                                f"Add one with `openinspect recipe add FILE.yaml`")
+        return load_recipe(path)
+
+    def recipe_names(self) -> list[str]:
+        """Names of all stored recipes, sorted."""
+        root = self.home / "recipes"
+        return sorted(p.parent.name for p in root.glob("*/recipe.yaml")) if root.is_dir() else []
+
+    # -- images ----------------------------------------------------------------------------------
+
+    def add_image(self, data: bytes, original_name: str) -> StoredImage:
+        """Store an encoded image once by content; adding the same bytes again returns the stored one.
+
+        Raises:
+            ImageError: the bytes do not decode as an image (nothing is stored).
+        """
+        sha = content_id(data)
+        existing = self.image(sha, missing_ok=True)
+        if existing is not None:
+            return existing
+        pixels = decode_image(data, original_name)
+        suffix = Path(original_name).suffix.lower() or ".img"
+        relative = Path("images") / sha[:2] / f"{sha}{suffix}"
+        write_atomic(self.home / relative, data)
+        row = {"sha256": sha, "path": str(relative), "width": pixels.shape[1], "height": pixels.shape[0],
+               "original_name": original_name, "added_at": datetime.now(UTC)}
+        with self._tx() as conn:
+            conn.execute(sqlite_insert(db.images).values(row).on_conflict_do_nothing())
+        return self._stored(row)
+
+    def image(self, sha256: str, *, missing_ok: bool = False) -> StoredImage | None:
+        """The stored image with this hash (``None`` when ``missing_ok`` and absent)."""
+        with self._tx() as conn:
+            row = conn.execute(select(db.images).where(db.images.c.sha256 == sha256)).mappings().first()
+        if row is None:
+            if missing_ok:
+                return None
+            raise NotFoundError(f"no image {sha256} in the workspace")
+        return self._stored(row)
+
+    def _stored(self, row: Any) -> StoredImage:
+        return StoredImage(row["sha256"], self.home / row["path"], row["width"], row["height"],
+                           row["original_name"])
+
+    # -- labels ----------------------------------------------------------------------------------
+
+    def set_label(self, recipe: str, type_name: str, image: StoredImage, roi: str, class_name: str) -> None:
+        """Label one ROI crop; labelling it again replaces the earlier class."""
+        row = {"recipe": recipe, "type": type_name, "image": image.sha256, "roi": roi,
+               "class_name": class_name, "updated_at": datetime.now(UTC)}
+        statement = sqlite_insert(db.labels).values(row)
+        statement = statement.on_conflict_do_update(
+            index_elements=["recipe", "type", "image", "roi"],
+            set_={"class_name": row["class_name"], "updated_at": row["updated_at"]})
+        with self._tx() as conn:
+            conn.execute(statement)
+
+    def labels(self, recipe: str, type_name: str) -> list[Label]:
+        """All labels of one inspection type, oldest image first."""
+        query = (select(db.labels.c.roi, db.labels.c.class_name, db.images)
+                 .join(db.images, db.images.c.sha256 == db.labels.c.image)
+                 .where(db.labels.c.recipe == recipe, db.labels.c.type == type_name)
+                 .order_by(db.images.c.added_at, db.images.c.sha256, db.labels.c.roi))
+        with self._tx() as conn:
+            rows = conn.execute(query).mappings().all()
+        return [Label(self._stored(row), row["roi"], row["class_name"]) for row in rows]
+
+    def forget_labels(self, recipe: str) -> None:
+        """Remove every label of a recipe (images stay: they may be shared)."""
+        with self._tx() as conn:
+            conn.execute(delete(db.labels).where(db.labels.c.recipe == recipe))
+
+    # -- models ----------------------------------------------------------------------------------
+
+    @contextmanager
+    def new_model_version(self, recipe: str, type_name: str, mode: str) -> Iterator[Path]:
+        """Stage a model version folder; on success it is published and recorded, else removed.
+
+        The block writes ``model.onnx`` and ``meta.json`` into the yielded folder; ``meta.json``'s
+        ``metrics`` are copied into the database record.
+        """
+        with self._tx() as conn:
+            latest = conn.execute(select(func.max(db.model_versions.c.version)).where(
+                db.model_versions.c.recipe == recipe, db.model_versions.c.type == type_name)).scalar()
+        version = (latest or 0) + 1
+        relative = Path("models") / recipe / type_name / f"v{version}"
+        final = self.home / relative
+        if final.exists():  # left by a crash between rename and insert: never trusted
+            shutil.rmtree(final)
+        with staged_directory(final) as staging:
+            yield staging
+        metrics = json.loads((final / "meta.json").read_text(encoding="utf-8")).get("metrics", {})
+        with self._tx() as conn:
+            conn.execute(insert(db.model_versions).values(
+                recipe=recipe, type=type_name, version=version, mode=mode, path=str(relative),
+                created_at=datetime.now(UTC), metrics=metrics))
+
+    def latest_model(self, recipe: str, type_name: str) -> ModelVersion:
+        """The newest model version of an inspection type.
+
+        Raises:
+            ModelNotFoundError: the type has never been trained.
+        """
+        query = (select(db.model_versions).where(db.model_versions.c.recipe == recipe,
+                                                 db.model_versions.c.type == type_name)
+                 .order_by(db.model_versions.c.version.desc()).limit(1))
+        with self._tx() as conn:
+            row = conn.execute(query).mappings().first()
+        if row is None or not (self.home / row["path"] / "model.onnx").is_file():
+            raise ModelNotFoundError(
+                f"inspection type '{type_name}' of recipe '{recipe}' has no trained model; "
+                f"train one with `openinspect train {recipe} --type {type_name}`")
+        return ModelVersion(row["recipe"], row["type"], row["version"], row["mode"], self.home / row["path"],
+                            row["created_at"], row["metrics"])
+
+
+def content_id(data: bytes) -> str:
+    """The id an image is stored under: the SHA-256 of its bytes, in hex."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    """Write a JSON document atomically (numpy scalars and arrays become plain numbers and lists)."""
+    write_atomic(path, json.dumps(data, indent=2, default=_plain).encode("utf-8"))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
