@@ -23,6 +23,7 @@ def roi_crops(image: np.ndarray, recipe: Recipe, rois: list[Roi], name: str) -> 
 
     Raises:
         ImageError: a ROI does not lie inside the capture; the message names the ROI and both sizes.
+
     """
     height, width = image.shape[:2]
     crops = []

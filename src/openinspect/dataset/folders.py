@@ -29,6 +29,7 @@ def class_folders(root: Path, class_names: list[str]) -> dict[str, list[Path]]:
 
     Raises:
         DatasetError: ``root`` is missing, holds a folder that is not a class of the type, or no images.
+
     """
     if not root.is_dir():
         raise DatasetError(f"{root} is not a folder; expected {root}/<class name>/<images>")
@@ -52,6 +53,7 @@ def import_class_folders(workspace: Workspace, recipe: Recipe, type_name: str, r
 
     Raises:
         DatasetError: unknown class folder, no images, or bad files (all of them listed).
+
     """
     spec = recipe.inspection_type(type_name)
     rois = recipe.rois_of(type_name)

@@ -33,6 +33,7 @@ def decode_image(data: bytes, name: str = "<bytes>") -> np.ndarray:
 
     Raises:
         ImageError: the bytes are not a complete image in a supported format.
+
     """
     try:
         with Image.open(io.BytesIO(data)) as img:
@@ -49,6 +50,7 @@ def read_image(path: Path | str) -> np.ndarray:
 
     Raises:
         ImageError: the file is missing, unreadable or not a decodable image.
+
     """
     path = Path(path)
     try:

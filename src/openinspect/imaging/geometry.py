@@ -38,6 +38,7 @@ def crop(image: np.ndarray, rect: Rect) -> np.ndarray:
     >>> img = np.zeros((10, 20, 3), np.uint8)
     >>> crop(img, Rect(2, 3, 5, 4)).shape
     (4, 5, 3)
+
     """
     return image[rect.y : rect.y + rect.h, rect.x : rect.x + rect.w]
 
@@ -66,6 +67,7 @@ def resize_to(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
     >>> resize_to(np.zeros((100, 60, 3), np.uint8), (32, 16)).shape
     (32, 16, 3)
+
     """
     height, width = size
     if image.shape[:2] == (height, width):
@@ -90,6 +92,6 @@ def model_input_size(width: int, height: int, longest: int) -> tuple[int, int]:
     scale = side / max(width, height)
 
     def snap(value: float) -> int:
-        return max(32, int(round(value / 32)) * 32)
+        return max(32, round(value / 32) * 32)
 
     return snap(height * scale), snap(width * scale)

@@ -13,7 +13,7 @@ from openinspect.recipe.schema import Recipe
 
 
 def parse_recipe(text: str, source: str = "<recipe>") -> Recipe:
-    """Parse and validate recipe YAML.
+    r"""Parse and validate recipe YAML.
 
     Args:
         text: the YAML document.
@@ -26,6 +26,7 @@ def parse_recipe(text: str, source: str = "<recipe>") -> Recipe:
     >>> parse_recipe("name: r\\ntypes: [{name: t, kind: classifier, classes: "
     ...              "[{name: good, pass: true}, {name: bad, pass: false}]}]\\nrois: [{name: all, type: t}]").name
     'r'
+
     """
     try:
         data = yaml.safe_load(text)

@@ -168,6 +168,7 @@ class Recipe(_Strict):
 
         Raises:
             KeyError: no such type (callers turn this into a user-facing error).
+
         """
         for spec in self.types:
             if spec.name == name:

@@ -103,6 +103,7 @@ class Workspace:
 
         Raises:
             NotFoundError: no such recipe; the message lists the known ones.
+
         """
         path = self.recipe_path(name)
         if not path.is_file():
@@ -123,6 +124,7 @@ class Workspace:
 
         Raises:
             ImageError: the bytes do not decode as an image (nothing is stored).
+
         """
         sha = content_id(data)
         existing = self.image(sha, missing_ok=True)
@@ -210,6 +212,7 @@ class Workspace:
 
         Raises:
             ModelNotFoundError: the type has never been trained.
+
         """
         query = (select(db.model_versions).where(db.model_versions.c.recipe == recipe,
                                                  db.model_versions.c.type == type_name)

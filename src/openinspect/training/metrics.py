@@ -23,6 +23,7 @@ def classification_metrics(truth: np.ndarray, predicted: np.ndarray, class_names
     >>> m = classification_metrics(np.array([0, 0, 1, 1]), np.array([0, 1, 1, 1]), ["good", "bad"])
     >>> m["accuracy"], m["balanced_accuracy"], m["confusion"]
     (0.75, 0.75, [[1, 1], [0, 2]])
+
     """
     count = len(class_names)
     confusion = np.zeros((count, count), dtype=np.int64)

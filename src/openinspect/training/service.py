@@ -61,6 +61,7 @@ def training_set(workspace: Workspace, recipe: Recipe, spec: InspectionType) -> 
 
     Raises:
         DatasetError: no labels, a class without images, or fewer than two classes.
+
     """
     names = spec.class_names()
     rois = {roi.name: roi for roi in recipe.rois_of(spec.name)}
@@ -90,6 +91,7 @@ def train_type(workspace: Workspace, recipe: Recipe, type_name: str, *, mode: Tr
     Raises:
         RecipeError: unknown type.
         DatasetError: the labels cannot train a model (see :func:`training_set`).
+
     """
     from openinspect.models.classifier import train_classifier  # torch: training only
 

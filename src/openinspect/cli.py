@@ -1,0 +1,207 @@
+"""The ``openinspect`` command line: a thin layer over the workspace, training and the station."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from openinspect.dataset import IMAGE_SUFFIXES, import_class_folders
+from openinspect.errors import NotFoundError, OpenInspectError, RecipeError
+from openinspect.recipe import TrainingMode, dump_recipe, load_recipe
+from openinspect.settings import get_settings
+from openinspect.store import Workspace
+
+if TYPE_CHECKING:
+    from openinspect.station import InspectionResult
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the process exit code."""
+    args = _parser().parse_args(argv)
+    workspace = Workspace(args.home or get_settings().home)
+    try:
+        return int(args.run(workspace, args) or 0)
+    except OpenInspectError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="openinspect", description="Offline-first visual inspection station.")
+    parser.add_argument("--home", type=Path, help="workspace folder (default: $OPENINSPECT_HOME or ./openinspect-home)")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    recipe = commands.add_parser("recipe", help="add, list, show and export recipes").add_subparsers(
+        required=True, metavar="ACTION")
+    add = recipe.add_parser("add", help="validate a recipe YAML file and add it to the workspace")
+    add.add_argument("file", type=Path)
+    add.add_argument("--replace", action="store_true", help="replace a stored recipe of the same name")
+    add.set_defaults(run=_recipe_add)
+    recipe.add_parser("list", help="list the recipes and their models").set_defaults(run=_recipe_list)
+    for name, run, text in (("show", _recipe_show, "a recipe with its labels and models"),
+                            ("export", _recipe_export, "print a recipe's YAML")):
+        sub = recipe.add_parser(name, help=text)
+        sub.add_argument("name")
+        sub.set_defaults(run=run)
+
+    label = commands.add_parser("label", help="import labelled captures").add_subparsers(
+        required=True, metavar="ACTION")
+    imp = label.add_parser("import", help="import DIR/<class name>/* captures for an inspection type")
+    imp.add_argument("recipe")
+    imp.add_argument("--type", required=True, dest="type_name")
+    imp.add_argument("--folders", required=True, type=Path)
+    imp.set_defaults(run=_label_import)
+
+    train = commands.add_parser("train", help="train a new model version of an inspection type")
+    train.add_argument("recipe")
+    train.add_argument("--type", required=True, dest="type_name")
+    train.add_argument("--mode", choices=[m.value for m in TrainingMode], help="default: the type's mode")
+    train.add_argument("--seed", type=int, default=0)
+    train.set_defaults(run=_train)
+
+    inspect = commands.add_parser("inspect", help="judge captures (files or folders)")
+    inspect.add_argument("recipe")
+    inspect.add_argument("paths", nargs="+", type=Path, metavar="IMAGE_OR_DIR")
+    inspect.add_argument("--json", action="store_true", help="one JSON object per line per capture")
+    inspect.set_defaults(run=_inspect)
+
+    evaluate = commands.add_parser("eval", help="evaluate the latest model on a labelled folder")
+    evaluate.add_argument("recipe")
+    evaluate.add_argument("--type", required=True, dest="type_name")
+    evaluate.add_argument("--folders", required=True, type=Path)
+    evaluate.add_argument("--json", action="store_true")
+    evaluate.set_defaults(run=_eval)
+
+    demo = commands.add_parser("demo", help="generate demo captures, train Fast and inspect: no data needed")
+    demo.set_defaults(run=_demo)
+    return parser
+
+
+def _recipe_add(workspace: Workspace, args: argparse.Namespace) -> None:
+    recipe = load_recipe(args.file)
+    if recipe.name in workspace.recipe_names() and not args.replace:
+        raise RecipeError(f"a recipe named '{recipe.name}' exists already; add --replace to replace it "
+                          f"(its labels and models are kept)")
+    for warning in recipe.downscale_warnings():
+        print(f"warning: {warning}", file=sys.stderr)
+    print(f"added recipe '{recipe.name}' -> {workspace.save_recipe(recipe)}")
+
+
+def _recipe_list(workspace: Workspace, _args: argparse.Namespace) -> None:
+    for name in workspace.recipe_names():
+        recipe = workspace.recipe(name)
+        types = ", ".join(f"{t.name} ({t.kind.value}, {_model_state(workspace, name, t.name)})" for t in recipe.types)
+        print(f"{name}\t{recipe.profile.value}\t{len(recipe.rois)} ROI(s)\t{types}")
+
+
+def _recipe_show(workspace: Workspace, args: argparse.Namespace) -> None:
+    recipe = workspace.recipe(args.name)
+    print(dump_recipe(recipe), end="")
+    print("# status")
+    for spec in recipe.types:
+        labels = workspace.labels(recipe.name, spec.name)
+        counts = ", ".join(f"{c} {sum(lb.class_name == c for lb in labels)}" for c in spec.class_names())
+        print(f"#   {spec.name}: labelled crops: {counts}; model: {_model_state(workspace, recipe.name, spec.name)}")
+    for warning in recipe.downscale_warnings():
+        print(f"# warning: {warning}")
+
+
+def _model_state(workspace: Workspace, recipe: str, type_name: str) -> str:
+    try:
+        model = workspace.latest_model(recipe, type_name)
+    except NotFoundError:
+        return "not trained"
+    accuracy = model.metrics.get("balanced_accuracy")
+    figure = f", validation balanced accuracy {accuracy:.1%}" if accuracy is not None else ""
+    return f"v{model.version} {model.mode}{figure}"
+
+
+def _recipe_export(workspace: Workspace, args: argparse.Namespace) -> None:
+    print(dump_recipe(workspace.recipe(args.name)), end="")
+
+
+def _label_import(workspace: Workspace, args: argparse.Namespace) -> None:
+    recipe = workspace.recipe(args.recipe)
+    from openinspect.training import inspection_type
+
+    inspection_type(recipe, args.type_name)
+    report = import_class_folders(workspace, recipe, args.type_name, args.folders)
+    added = ", ".join(f"{name} {n}" for name, n in report.added.items())
+    print(f"imported new captures: {added}; already in the library: {report.already_present}")
+
+
+def _train(workspace: Workspace, args: argparse.Namespace) -> None:
+    from tqdm import tqdm
+
+    from openinspect.training import format_metrics, train_type
+
+    recipe = workspace.recipe(args.recipe)
+    mode = TrainingMode(args.mode) if args.mode else None
+    with tqdm(total=100, unit="%", disable=not sys.stderr.isatty(), file=sys.stderr,
+              bar_format="{l_bar}{bar}| {elapsed}<{remaining} {postfix}") as bar:
+        def progress(fraction: float, message: str) -> None:
+            bar.update(round(100 * min(fraction, 1.0)) - bar.n)
+            bar.set_postfix_str(message, refresh=False)
+
+        model = train_type(workspace, recipe, args.type_name, mode=mode, seed=args.seed, progress=progress)
+    meta = model.meta()
+    print(f"trained {recipe.name}/{args.type_name} v{model.version} ({model.mode}) in {meta['train_seconds']} s "
+          f"on {sum(meta['images_per_class'].values())} crops, input {meta['input_size'][1]}x{meta['input_size'][0]}")
+    validation = meta["validation"]
+    if validation["method"] == "none":
+        print(f"validation: not possible: {validation['reason']}")
+    else:
+        print(f"validation ({validation['method']}):")
+        print(format_metrics(model.metrics, meta["classes"]))
+
+
+def _inspect(workspace: Workspace, args: argparse.Namespace) -> int:
+    from openinspect.station import Inspector
+
+    inspector = Inspector.load(workspace, args.recipe, get_settings().threads)
+    failed_to_judge = False
+    for path in _captures(args.paths):
+        result = inspector.inspect_file(path)
+        failed_to_judge |= result.error is not None
+        print(json.dumps(result.to_json()) if args.json else _human(result), flush=True)
+    return 1 if failed_to_judge else 0
+
+
+def _captures(paths: list[Path]) -> Iterator[Path]:
+    for path in paths:
+        if path.is_dir():
+            yield from sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+        else:
+            yield path
+
+
+def _human(result: InspectionResult) -> str:
+    if result.error is not None:
+        return f"ERROR {result.image}: {result.error}"
+    rois = "  ".join(f"{r.roi}: {r.class_name} {r.confidence:.0%}" for r in result.rois)
+    return f"{'PASS' if result.passes else 'FAIL'}  {result.image}  {rois}  ({result.timing_ms['total']:.1f} ms)"
+
+
+def _eval(workspace: Workspace, args: argparse.Namespace) -> None:
+    from openinspect.training import format_metrics, inspection_type
+    from openinspect.training.evaluate import evaluate_folders
+
+    metrics = evaluate_folders(workspace, args.recipe, args.type_name, args.folders, get_settings().threads)
+    if args.json:
+        print(json.dumps(metrics))
+        return
+    names = inspection_type(workspace.recipe(args.recipe), args.type_name).class_names()
+    print(f"model v{metrics['model_version']} on {args.folders}:")
+    print(format_metrics(metrics, names))
+    for problem in metrics["skipped"]:
+        print(f"skipped: {problem}")
+
+
+def _demo(workspace: Workspace, _args: argparse.Namespace) -> None:
+    from openinspect.demo.run import run_demo
+
+    run_demo(workspace)
