@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from enum import StrEnum
 from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from openinspect.imaging import MAX_MODEL_SIDE, Rect, cap_size
 
@@ -42,7 +42,13 @@ class Verdict(StrEnum):
     FAIL = "fail"
 
 
-Name = Annotated[str, Field(pattern=NAME_PATTERN)]
+def _check_name(value: str) -> str:
+    if value in (".", "..") or not re.match(NAME_PATTERN, value):
+        raise ValueError(f"name {value!r} is not allowed; {_NAME_HELP}")
+    return value
+
+
+Name = Annotated[str, AfterValidator(_check_name)]
 
 
 class _Strict(BaseModel):
@@ -141,13 +147,6 @@ class Recipe(_Strict):
     profile: Profile = Profile.SINGLE_MODEL
     types: list[InspectionType] = Field(min_length=1)
     rois: list[Roi] = Field(min_length=1)
-
-    @field_validator("name")
-    @classmethod
-    def _name_is_a_folder_name(cls, value: str) -> str:
-        if value in (".", "..") or not re.match(NAME_PATTERN, value):
-            raise ValueError(f"recipe name {value!r} is not allowed; {_NAME_HELP}")
-        return value
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Self:
