@@ -1,0 +1,42 @@
+"""Shared fixtures: each test gets its own workspace and SQLite file."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from openinspect.store import Workspace
+
+DATASET = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "magnetic-tile"
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Workspace:
+    return Workspace(tmp_path / "home")
+
+
+def png_bytes(pixels: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def write_png(path: Path, pixels: np.ndarray) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(png_bytes(pixels))
+    return path
+
+
+def part_capture(defect: bool, seed: int, size: tuple[int, int] = (96, 128)) -> np.ndarray:
+    """A textured grey part; a defect is a dark scratch. ``(H, W, 3)`` uint8 RGB."""
+    rng = np.random.default_rng(seed)
+    height, width = size
+    base = rng.normal(150, 12, (height, width)).clip(0, 255)
+    if defect:
+        row = rng.integers(20, height - 20)
+        base[row - 3 : row + 3, 15 : width - 15] = 40
+    return np.repeat(base.astype(np.uint8)[:, :, None], 3, axis=2)
