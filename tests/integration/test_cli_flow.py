@@ -1,0 +1,143 @@
+"""The five steps of the quickstart through the real command line: recipe, import, train, inspect, eval."""
+
+import json
+
+import numpy as np
+import pytest
+
+from openinspect.cli import main
+from tests.conftest import part_capture, write_png
+
+pytestmark = pytest.mark.slow
+
+RECIPE = """
+name: plate
+profile: single-model
+types:
+  - name: surface
+    kind: classifier
+    mode: fast
+    classes:
+      - {name: good, pass: true}
+      - {name: scratch, pass: false}
+rois:
+  - {name: left, type: surface, x: 0, y: 0, w: 64, h: 96}
+  - {name: right, type: surface, x: 64, y: 0, w: 64, h: 96}
+"""
+
+
+def _dataset(root, seeds):
+    for s in seeds:
+        write_png(root / "good" / f"g{s}.png", part_capture(False, s))
+        write_png(root / "scratch" / f"s{s}.png", part_capture(True, 1000 + s))
+    return root
+
+
+@pytest.fixture
+def cli(tmp_path, capsys):
+    home = tmp_path / "home"
+
+    def run(*args):
+        code = main(["--home", str(home), *map(str, args)])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+@pytest.fixture
+def trained(tmp_path, cli):
+    recipe = tmp_path / "plate.yaml"
+    recipe.write_text(RECIPE)
+    assert cli("recipe", "add", recipe)[0] == 0
+    assert cli("label", "import", "plate", "--type", "surface", "--folders", _dataset(tmp_path / "train", range(5)))[0] == 0
+    code, out, err = cli("train", "plate", "--type", "surface", "--seed", "1")
+    assert code == 0, err
+    return out
+
+
+def test_train_reports_leave_one_out_validation(trained):
+    assert "trained plate/surface v1 (fast)" in trained
+    assert "validation (leave-one-out)" in trained or "validation (k-fold)" in trained
+    assert "balanced accuracy" in trained
+
+
+def test_inspect_json_one_line_per_capture_with_verdicts_and_timings(tmp_path, cli, trained):
+    good = write_png(tmp_path / "new" / "a-good.png", part_capture(False, 500))
+    bad = write_png(tmp_path / "new" / "b-bad.png", part_capture(True, 501))
+    code, out, _ = cli("inspect", "plate", tmp_path / "new", "--json")
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and [line["image"] for line in lines] == [str(good), str(bad)]
+    assert lines[0]["pass"] is True and lines[1]["pass"] is False
+    roi = lines[1]["rois"][0]
+    assert roi["roi"] == "left" and roi["type"] == "surface" and roi["class"] == "scratch" and roi["pass"] is False
+    assert 0.5 < roi["confidence"] <= 1.0
+    assert {"decode", "crop", "models", "total"} <= set(lines[0]["timing_ms"])
+    assert lines[0]["timing_ms"]["total"] >= lines[0]["timing_ms"]["models"] > 0
+
+
+def test_inspect_reports_error_line_for_bad_captures_and_goes_on(tmp_path, cli, trained):
+    folder = tmp_path / "mixed"
+    write_png(folder / "1-ok.png", part_capture(False, 600))
+    (folder / "2-corrupt.png").write_bytes((folder / "1-ok.png").read_bytes()[:100])
+    write_png(folder / "3-small.png", np.zeros((40, 40, 3), np.uint8))
+    write_png(folder / "4-ok.png", part_capture(True, 601))
+    code, out, _ = cli("inspect", "plate", folder, "--json")
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert code == 1
+    assert [("error" in line) for line in lines] == [False, True, True, False]
+    assert "corrupt, truncated" in lines[1]["error"]
+    assert "ROI 'left'" in lines[2]["error"] and "40x40" in lines[2]["error"]
+    assert lines[3]["pass"] is False
+
+
+def test_eval_on_unseen_folder_reports_metrics(tmp_path, cli, trained):
+    code, out, _ = cli("eval", "plate", "--type", "surface", "--folders", _dataset(tmp_path / "test", range(50, 56)),
+                       "--json")
+    metrics = json.loads(out)
+    assert code == 0 and metrics["n"] == 24 and metrics["model_version"] == 1
+    assert metrics["balanced_accuracy"] >= 0.9
+    assert sum(map(sum, metrics["confusion"])) == 24
+    assert set(metrics["per_class"]) == {"good", "scratch"}
+
+
+def test_recipe_list_show_export(tmp_path, cli, trained):
+    assert "plate\tsingle-model\t2 ROI(s)\tsurface (classifier, v1 fast" in cli("recipe", "list")[1]
+    shown = cli("recipe", "show", "plate")[1]
+    assert "labelled crops: good 10, scratch 10" in shown
+    exported = cli("recipe", "export", "plate")[1]
+    (tmp_path / "again.yaml").write_text(exported.replace("name: plate", "name: plate2"))
+    assert cli("recipe", "add", tmp_path / "again.yaml")[0] == 0
+
+
+def test_inspect_without_model_explains_how_to_train(tmp_path, cli):
+    (tmp_path / "plate.yaml").write_text(RECIPE)
+    cli("recipe", "add", tmp_path / "plate.yaml")
+    code, _, err = cli("inspect", "plate", tmp_path)
+    assert code == 2 and "has no trained model; train one with `openinspect train plate --type surface`" in err
+
+
+def test_training_with_one_class_is_refused(tmp_path, cli):
+    (tmp_path / "plate.yaml").write_text(RECIPE)
+    cli("recipe", "add", tmp_path / "plate.yaml")
+    for s in range(3):
+        write_png(tmp_path / "only" / "good" / f"g{s}.png", part_capture(False, s))
+    cli("label", "import", "plate", "--type", "surface", "--folders", tmp_path / "only")
+    code, _, err = cli("train", "plate", "--type", "surface")
+    assert code == 2 and "class(es) scratch have no labelled images (counts: good 6, scratch 0)" in err
+    assert not (tmp_path / "home" / "models" / "plate" / "surface").exists() or not any(
+        (tmp_path / "home" / "models" / "plate" / "surface").iterdir())
+
+
+def test_adding_existing_recipe_needs_replace(tmp_path, cli):
+    (tmp_path / "plate.yaml").write_text(RECIPE)
+    cli("recipe", "add", tmp_path / "plate.yaml")
+    code, _, err = cli("recipe", "add", tmp_path / "plate.yaml")
+    assert code == 2 and "--replace" in err
+    assert cli("recipe", "add", tmp_path / "plate.yaml", "--replace")[0] == 0
+
+
+def test_recipe_add_warns_about_large_rois(tmp_path, cli):
+    (tmp_path / "big.yaml").write_text(RECIPE.replace("w: 64, h: 96}\n  - {name: right", "w: 2048, h: 96}\n  - {name: right"))
+    code, _, err = cli("recipe", "add", tmp_path / "big.yaml")
+    assert code == 0 and "warning: ROI 'left' is 2048x96 px" in err and "4.0x less detail" in err
