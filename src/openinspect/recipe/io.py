@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
 from openinspect.errors import RecipeError
-from openinspect.recipe.schema import Recipe
+from openinspect.recipe.schema import ClassifierType, ModelKind, Recipe, SegmenterType
 
 
 def parse_recipe(text: str, source: str = "<recipe>") -> Recipe:
@@ -65,10 +65,17 @@ def _describe(error: Any, data: dict[str, Any]) -> str:
         return f"{where}: unknown field; allowed fields: {', '.join(allowed)}"
     if error["type"] == "missing":
         return f"{where}: required field is missing"
+    if error["type"] == "union_tag_invalid":
+        return f"{where}.kind: {error['ctx']['tag']!r} is not allowed; allowed values: {', '.join(_TAGGED)}"
     message = str(error["msg"]).removeprefix("Value error, ")
-    if "input" in error and error["type"] not in ("value_error",) and not isinstance(error["input"], dict):
+    if "input" in error and error["type"] != "value_error" and not isinstance(error["input"], dict):
         return f"{where}: {error['input']!r} is not allowed: {message}"
     return f"{where}: {message}" if where else message
+
+
+_TAGGED: dict[str, type[BaseModel]] = {ModelKind.CLASSIFIER.value: ClassifierType,
+                                       ModelKind.SEGMENTER.value: SegmenterType}
+"""Inspection type models by their ``kind``: pydantic puts the tag into error locations."""
 
 
 def _location(loc: tuple[Any, ...], data: Any) -> str:
@@ -77,17 +84,16 @@ def _location(loc: tuple[Any, ...], data: Any) -> str:
     node = data
     for key in loc:
         if isinstance(key, int):
-            named = node[key].get("name") if isinstance(node, list) and key < len(node) and isinstance(
-                node[key], dict) else None
+            item = node[key] if isinstance(node, list) and key < len(node) else None
+            named = item.get("name") if isinstance(item, dict) else None
             parts[-1] += f"[{key}]" + (f" ({named})" if named else "")
+            node = item
+        elif isinstance(node, dict) and key not in node and key in _TAGGED:
+            continue
         else:
             parts.append(str(key))
-        node = node[key] if isinstance(node, dict | list) and _has(node, key) else None
+            node = node.get(key) if isinstance(node, dict) else None
     return ".".join(parts)
-
-
-def _has(node: dict[str, Any] | list[Any], key: Any) -> bool:
-    return key in node if isinstance(node, dict) else isinstance(key, int) and key < len(node)
 
 
 def _allowed_fields(loc: tuple[Any, ...]) -> list[str]:
@@ -95,7 +101,20 @@ def _allowed_fields(loc: tuple[Any, ...]) -> list[str]:
     for key in loc:
         if isinstance(key, int):
             continue
-        annotation = model.model_fields[str(key)].annotation
-        args = getattr(annotation, "__args__", None) or (annotation,)
-        model = next(a for a in args if isinstance(a, type) and issubclass(a, BaseModel))
+        if key in _TAGGED and key not in model.model_fields:
+            model = _TAGGED[key]
+            continue
+        model = _first_model(model.model_fields[str(key)].annotation)
     return [field.alias or name for name, field in model.model_fields.items()]
+
+
+def _first_model(annotation: Any) -> type[BaseModel]:
+    """The first pydantic model inside ``list[...]``, ``X | None`` or ``Annotated[...]``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        try:
+            return _first_model(arg)
+        except LookupError:
+            continue
+    raise LookupError(annotation)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Sequence
 from enum import StrEnum
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
@@ -23,9 +24,19 @@ class Profile(StrEnum):
 
 
 class ModelKind(StrEnum):
-    """What an inspection type's model outputs."""
+    """What an inspection type's model outputs: a class per crop, or a pixel class per pixel."""
 
     CLASSIFIER = "classifier"
+    SEGMENTER = "segmenter"
+
+
+class Measure(StrEnum):
+    """What a segmenter rule measures per pixel class, in the ROI's original pixels."""
+
+    AREA = "area"
+    COUNT = "count"
+    MAX_BLOB_AREA = "max_blob_area"
+    MAX_LENGTH = "max_length"
 
 
 class TrainingMode(StrEnum):
@@ -72,16 +83,19 @@ class Augment(_Strict):
     rotate90: bool = False
 
 
-class InspectionType(_Strict):
-    """A named bucket: one class list, one dataset, one trained model."""
-
+class _TypeBase(_Strict):
     name: Name
-    kind: ModelKind
+    input_size: int | None = Field(default=None, ge=32, le=MAX_MODEL_SIDE)
+    """Longest side of the model input in px; by default the ROI's own size, capped."""
+    augment: Augment = Field(default_factory=Augment)
+
+
+class ClassifierType(_TypeBase):
+    """A classifier inspection type: each ROI crop gets one class with a pass/fail meaning."""
+
+    kind: Literal[ModelKind.CLASSIFIER]
     mode: TrainingMode = TrainingMode.ACCURATE
     classes: list[ClassSpec] = Field(min_length=2)
-    input_size: int | None = Field(default=None, ge=32, le=MAX_MODEL_SIDE)
-    """Longest side of the model input in px; by default the ROI's own size, capped at 512."""
-    augment: Augment = Field(default_factory=Augment)
 
     @model_validator(mode="after")
     def _classes_are_distinct_and_decidable(self) -> Self:
@@ -104,7 +118,7 @@ class InspectionType(_Strict):
         its probability reaches the threshold, otherwise the next class is tried. A pass class always
         qualifies, so there is always a winner.
 
-        >>> spec = InspectionType(name="nut", kind="classifier", classes=[
+        >>> spec = ClassifierType(name="nut", kind="classifier", classes=[
         ...     {"name": "good", "pass": True}, {"name": "loose", "pass": False, "threshold": 0.6}])
         >>> spec.decide([0.45, 0.55]), spec.decide([0.3, 0.7])
         (0, 1)
@@ -114,6 +128,80 @@ class InspectionType(_Strict):
             if threshold is None or probs[index] >= threshold:
                 return index
         raise AssertionError("unreachable: a pass class has no threshold")
+
+
+class PixelClass(_Strict):
+    """A segmenter label with its display colour; background is implicit."""
+
+    name: Name
+    color: str = Field(pattern=r"^#[0-9A-Fa-f]{6}$")
+
+    def rgb(self) -> tuple[int, int, int]:
+        """The colour as an ``(r, g, b)`` triple of 0..255."""
+        return int(self.color[1:3], 16), int(self.color[3:5], 16), int(self.color[5:7], 16)
+
+
+class Rule(_Strict):
+    """A pass condition on one measurement of one pixel class, e.g. ``glue area < 100``."""
+
+    class_name: str = Field(alias="class")
+    measure: Measure
+    op: Literal["<", "<=", ">", ">=", "==", "!="]
+    value: float
+
+    def __str__(self) -> str:
+        value = int(self.value) if self.value == int(self.value) else self.value
+        return f"{self.class_name} {self.measure.value} {self.op} {value}"
+
+    def holds(self, measured: float) -> bool:
+        """Whether ``measured`` satisfies the rule.
+
+        >>> Rule.model_validate({"class": "glue", "measure": "area", "op": "<", "value": 100}).holds(99)
+        True
+        """
+        return bool(_OPERATORS[self.op](measured, self.value))
+
+
+_OPERATORS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+              "==": operator.eq, "!=": operator.ne}
+
+
+class SegmenterType(_TypeBase):
+    """A segmenter inspection type: every pixel of the crop gets a pixel class; rules decide pass/fail."""
+
+    kind: Literal[ModelKind.SEGMENTER]
+    mode: Literal[TrainingMode.ACCURATE] = TrainingMode.ACCURATE
+    pixel_classes: list[PixelClass] = Field(min_length=1)
+    min_blob_px: int = Field(default=20, ge=1)
+    """Blobs smaller than this many pixels are noise: not counted, not measured."""
+    rules: list[Rule] = Field(default_factory=list)
+    """All must hold for the ROI to pass; with none, any blob of any pixel class fails the ROI."""
+    tiling: bool = False
+    """Cover ROIs larger than 512 px with overlapping full-resolution tiles instead of downscaling."""
+
+    @model_validator(mode="after")
+    def _rules_name_pixel_classes(self) -> Self:
+        names = self.class_names()
+        _require_unique(names, f"type '{self.name}' pixel class")
+        _require_unique([c.color.lower() for c in self.pixel_classes], f"type '{self.name}' pixel class colour")
+        for rule in self.rules:
+            if rule.class_name not in names:
+                raise ValueError(f"rule '{rule}' names pixel class '{rule.class_name}', which type "
+                                 f"'{self.name}' does not have; pixel classes: {', '.join(names)}")
+        return self
+
+    def class_names(self) -> list[str]:
+        """The pixel class names; pixel value k in a mask means the k-th (1-based), 0 is background."""
+        return [c.name for c in self.pixel_classes]
+
+
+InspectionType = Annotated[ClassifierType | SegmenterType, Field(discriminator="kind")]
+
+
+class Calibration(_Strict):
+    """Pixel size on the part, so measurements are also reported in mm and mm²."""
+
+    mm_per_px: float = Field(gt=0)
 
 
 class Roi(_Strict):
@@ -147,6 +235,7 @@ class Recipe(_Strict):
     profile: Profile = Profile.SINGLE_MODEL
     types: list[InspectionType] = Field(min_length=1)
     rois: list[Roi] = Field(min_length=1)
+    calibration: Calibration | None = None
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Self:

@@ -39,7 +39,7 @@ def test_dump_then_parse_round_trips():
 
 @pytest.mark.parametrize(("old", "new", "expected"), [
     ("mode: accurate", "mode: fsat", r"types\[0\] \(nut\)\.mode: 'fsat' is not allowed.*'fast' or 'accurate'"),
-    ("kind: classifier", "kind: classifer", r"kind: 'classifer' is not allowed.*'classifier'"),
+    ("kind: classifier", "kind: classifer", r"types\[0\] \(nut\).kind: 'classifer' is not allowed; allowed values: classifier, segmenter"),
     ("threshold: 0.6", "treshold: 0.6", r"classes\[1\] \(loose\)\.treshold: unknown field; allowed fields: "
                                          r"name, pass, threshold"),
     ("profile: multi-model", "profile: multi", r"profile: 'multi' is not allowed.*'single-model' or 'multi-model'"),

@@ -1,0 +1,57 @@
+import cv2
+import numpy as np
+import pytest
+
+from openinspect.recipe import SegmenterType
+from openinspect.station.measure import failed_rules, find_blobs, measure
+
+
+def _spec(rules):
+    return SegmenterType.model_validate({
+        "name": "surface", "kind": "segmenter", "min_blob_px": 20,
+        "pixel_classes": [{"name": "glue", "color": "#ffd400"}, {"name": "scratch", "color": "#ff3b30"}],
+        "rules": rules})
+
+
+@pytest.fixture
+def mask():
+    m = np.zeros((100, 200), np.uint8)
+    m[10:20, 10:30] = 1          # glue 200 px
+    m[50:60, 100:110] = 1        # glue 100 px
+    m[80, 5:6] = 1               # glue speck: noise
+    cv2.line(m, (150, 10), (150, 89), 2, 1)  # scratch: 80 px long, 1 px wide
+    return m
+
+
+def test_blobs_and_measurements_match_drawn_shapes(mask):
+    blobs = find_blobs(mask, ["glue", "scratch"], min_blob_px=20)
+    assert sorted((b.class_name, b.area) for b in blobs) == [("glue", 100), ("glue", 200), ("scratch", 80)]
+    glue = next(b for b in blobs if b.area == 200)
+    assert (glue.bbox.x, glue.bbox.y, glue.bbox.w, glue.bbox.h) == (10, 10, 20, 10)
+    values = measure(blobs, ["glue", "scratch"])
+    assert values["glue"] == {"area": 300, "count": 2, "max_blob_area": 200, "max_length": pytest.approx(23.1, abs=0.1)}
+    assert values["scratch"]["max_length"] == 80.0 and values["scratch"]["count"] == 1
+
+
+def test_calibration_adds_mm_figures(mask):
+    values = measure(find_blobs(mask, ["glue", "scratch"], 20), ["glue", "scratch"], mm_per_px=0.05)
+    assert values["glue"]["area_mm2"] == pytest.approx(300 * 0.0025)
+    assert values["scratch"]["max_length_mm"] == pytest.approx(4.0)
+
+
+def test_rules_report_each_failure_as_written(mask):
+    spec = _spec([{"class": "glue", "measure": "area", "op": "<", "value": 100},
+                  {"class": "scratch", "measure": "count", "op": "==", "value": 0},
+                  {"class": "glue", "measure": "count", "op": "<=", "value": 2}])
+    values = measure(find_blobs(mask, spec.class_names(), spec.min_blob_px), spec.class_names())
+    assert failed_rules(spec, values) == ["glue area < 100", "scratch count == 0"]
+
+
+def test_without_rules_any_blob_fails_and_clean_mask_passes(mask):
+    spec = _spec([])
+    names = spec.class_names()
+    assert failed_rules(spec, measure(find_blobs(mask, names, 20), names)) == [
+        "no glue blob >= 20 px", "no scratch blob >= 20 px"]
+    clean = np.zeros_like(mask)
+    clean[0, 0] = 1  # below min_blob_px
+    assert failed_rules(spec, measure(find_blobs(clean, names, 20), names)) == []
