@@ -2,5 +2,16 @@
 
 from openinspect.dataset.crops import model_batch, roi_crops
 from openinspect.dataset.folders import IMAGE_SUFFIXES, ImportReport, class_folders, import_class_folders
+from openinspect.dataset.masks import MaskImportReport, decode_mask, import_masks
 
-__all__ = ["IMAGE_SUFFIXES", "ImportReport", "class_folders", "import_class_folders", "model_batch", "roi_crops"]
+__all__ = [
+    "IMAGE_SUFFIXES",
+    "ImportReport",
+    "MaskImportReport",
+    "class_folders",
+    "decode_mask",
+    "import_class_folders",
+    "import_masks",
+    "model_batch",
+    "roi_crops",
+]

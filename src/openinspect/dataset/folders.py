@@ -9,7 +9,7 @@ from openinspect.dataset.crops import roi_crops
 from openinspect.errors import DatasetError, ImageError
 from openinspect.imaging import decode_image
 from openinspect.recipe import Recipe
-from openinspect.store import Workspace, content_id
+from openinspect.store import Workspace
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"})
 
@@ -75,7 +75,7 @@ def import_class_folders(workspace: Workspace, recipe: Recipe, type_name: str, r
     added: dict[str, int] = dict.fromkeys(files, 0)
     present = 0
     for class_name, path, data in checked:
-        known = workspace.image(content_id(data), missing_ok=True) is not None
+        known = workspace.image_known(data)
         stored = workspace.add_image(data, path.name)
         for roi in rois:
             workspace.set_label(recipe.name, type_name, stored, roi.name, class_name)

@@ -41,6 +41,16 @@ labels = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
+masks = Table(
+    "masks",
+    metadata,
+    Column("recipe", String, primary_key=True),
+    Column("type", String, primary_key=True),
+    Column("image", String(64), primary_key=True),
+    Column("path", String, nullable=False, doc="class-map PNG, relative to the workspace"),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
 model_versions = Table(
     "model_versions",
     metadata,

@@ -11,6 +11,7 @@ Layout (see DESIGN.md)::
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import shutil
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from PIL import Image
 from sqlalchemy import Connection, Engine, delete, func, insert, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -140,6 +142,10 @@ class Workspace:
             conn.execute(sqlite_insert(db.images).values(row).on_conflict_do_nothing())
         return self._stored(row)
 
+    def image_known(self, data: bytes) -> bool:
+        """Whether these exact bytes are in the library already."""
+        return self.image(content_id(data), missing_ok=True) is not None
+
     def image(self, sha256: str, *, missing_ok: bool = False) -> StoredImage | None:
         """The stored image with this hash (``None`` when ``missing_ok`` and absent)."""
         with self._tx() as conn:
@@ -177,10 +183,37 @@ class Workspace:
             rows = conn.execute(query).mappings().all()
         return [Label(self._stored(row), row["roi"], row["class_name"]) for row in rows]
 
-    def forget_labels(self, recipe: str) -> None:
-        """Remove every label of a recipe (images stay: they may be shared)."""
+    def set_mask(self, recipe: str, type_name: str, image: StoredImage, mask: np.ndarray) -> None:
+        """Store the pixel labels of a capture for a segmenter type, replacing earlier ones.
+
+        Args:
+            recipe: recipe name.
+            type_name: segmenter type name.
+            image: the stored capture.
+            mask: ``(H, W)`` uint8 class map of the capture's size (0 = background, k = k-th pixel class).
+        """
+        buffer = io.BytesIO()
+        Image.fromarray(mask, mode="L").save(buffer, format="PNG")
+        data = buffer.getvalue()
+        relative = Path("masks") / f"{content_id(data)}.png"
+        if not (self.home / relative).is_file():
+            write_atomic(self.home / relative, data)
+        row = {"recipe": recipe, "type": type_name, "image": image.sha256, "path": str(relative),
+               "updated_at": datetime.now(UTC)}
+        statement = sqlite_insert(db.masks).values(row).on_conflict_do_update(
+            index_elements=["recipe", "type", "image"], set_={"path": row["path"], "updated_at": row["updated_at"]})
         with self._tx() as conn:
-            conn.execute(delete(db.labels).where(db.labels.c.recipe == recipe))
+            conn.execute(statement)
+
+    def masks(self, recipe: str, type_name: str) -> list[tuple[StoredImage, Path]]:
+        """Every labelled capture of a segmenter type with the path of its class-map PNG, oldest first."""
+        query = (select(db.masks.c.path.label("mask_path"), db.images)
+                 .join(db.images, db.images.c.sha256 == db.masks.c.image)
+                 .where(db.masks.c.recipe == recipe, db.masks.c.type == type_name)
+                 .order_by(db.images.c.added_at, db.images.c.sha256))
+        with self._tx() as conn:
+            rows = conn.execute(query).mappings().all()
+        return [(self._stored(row), self.home / row["mask_path"]) for row in rows]
 
     # -- models ----------------------------------------------------------------------------------
 

@@ -1,0 +1,41 @@
+"""Write a torch classifier to one self-contained ONNX file, atomically."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from openinspect.models.runtime import INPUT_NAME, OUTPUT_NAME
+
+OPSET = 17
+
+
+def export_onnx(net: nn.Module, input_size: tuple[int, int], path: Path) -> None:
+    """Export ``net`` (uint8 NHWC images in, probabilities out) with a dynamic batch axis.
+
+    Args:
+        net: module mapping ``(N, H, W, 3)`` uint8 RGB to ``(N, C)`` float32 probabilities.
+        input_size: the fixed ``(H, W)``.
+        path: destination; written to a temporary file first, then moved into place.
+    """
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    dummy = torch.zeros((2, *input_size, 3), dtype=torch.uint8)
+    net.eval()
+    try:
+        torch.onnx.export(
+            net,
+            (dummy,),
+            str(tmp),
+            input_names=[INPUT_NAME],
+            output_names=[OUTPUT_NAME],
+            dynamic_axes={INPUT_NAME: {0: "batch"}, OUTPUT_NAME: {0: "batch"}},
+            opset_version=OPSET,
+            dynamo=False,
+        )
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
