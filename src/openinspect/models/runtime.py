@@ -34,6 +34,7 @@ class OnnxModel:
         self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         shape = self._session.get_inputs()[0].shape
         self.input_size: tuple[int, int] = (int(shape[1]), int(shape[2]))
+        self._output = self._session.get_outputs()[0].name  # classifiers: "probs", segmenters: "mask"
 
     def predict(self, batch: np.ndarray) -> np.ndarray:
         """Classify a batch of crops.
@@ -50,5 +51,5 @@ class OnnxModel:
         expected = (*self.input_size, 3)
         if batch.dtype != np.uint8 or batch.ndim != 4 or batch.shape[1:] != expected:
             raise ValueError(f"expected (N, {expected[0]}, {expected[1]}, 3) uint8, got {batch.shape} {batch.dtype}")
-        (probs,) = self._session.run([OUTPUT_NAME], {INPUT_NAME: np.ascontiguousarray(batch)})
-        return probs
+        (output,) = self._session.run([self._output], {INPUT_NAME: np.ascontiguousarray(batch)})
+        return output

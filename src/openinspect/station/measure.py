@@ -35,6 +35,7 @@ def find_blobs(mask: np.ndarray, class_names: list[str], min_blob_px: int) -> li
     >>> m = np.zeros((10, 10), np.uint8); m[2, 1:9] = 1; m[7, 7] = 1
     >>> [(b.class_name, b.area, b.length) for b in find_blobs(m, ["scratch"], 2)]
     [('scratch', 8, 8.0)]
+
     """
     blobs = []
     for value, name in enumerate(class_names, start=1):

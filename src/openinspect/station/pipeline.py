@@ -7,91 +7,23 @@ and never torch. Every stage reports its time.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from openinspect.dataset import model_batch, roi_crops
+from openinspect.dataset import roi_crops
 from openinspect.errors import ModelNotFoundError, OpenInspectError
 from openinspect.imaging import decode_image
-from openinspect.models.runtime import OnnxModel
-from openinspect.recipe import InspectionType, Recipe
-from openinspect.store import ModelVersion, Workspace
-
-
-@dataclass(frozen=True)
-class RoiResult:
-    """A classifier's judgement of one ROI crop."""
-
-    roi: str
-    type: str
-    class_name: str
-    confidence: float
-    passes: bool
-
-    def to_json(self) -> dict[str, Any]:
-        """The ROI's entry in a result line."""
-        return {"roi": self.roi, "type": self.type, "class": self.class_name,
-                "confidence": round(self.confidence, 4), "pass": self.passes}
-
-
-@dataclass(frozen=True)
-class InspectionResult:
-    """The verdict on one capture, or why it could not be judged."""
-
-    image: str
-    rois: list[RoiResult] = field(default_factory=list)
-    timing_ms: dict[str, float] = field(default_factory=dict)
-    error: str | None = None
-
-    @property
-    def passes(self) -> bool:
-        """A capture passes only when it was judged and every ROI passes."""
-        return self.error is None and all(r.passes for r in self.rois)
-
-    def to_json(self) -> dict[str, Any]:
-        """One JSON object per capture, as ``openinspect inspect --json`` prints it."""
-        if self.error is not None:
-            return {"image": self.image, "error": self.error}
-        return {"image": self.image, "pass": self.passes, "rois": [r.to_json() for r in self.rois],
-                "timing_ms": {k: round(v, 2) for k, v in self.timing_ms.items()}}
-
-
-@dataclass(frozen=True)
-class TypeRunner:
-    """One inspection type's model, ready to judge that type's ROIs."""
-
-    spec: InspectionType
-    model: OnnxModel
-    version: ModelVersion
-
-    def prepare(self, crops: list[np.ndarray]) -> np.ndarray:
-        """Resize ``(h, w, 3)`` uint8 RGB crops of any size into this model's input batch."""
-        return model_batch(crops, self.model.input_size)
-
-    def judge(self, batch: np.ndarray, roi_names: list[str]) -> list[RoiResult]:
-        """Classify a prepared batch in one model call.
-
-        Args:
-            batch: ``(N, h, w, 3)`` uint8 RGB from :meth:`prepare`.
-            roi_names: the ROI of each crop.
-
-        """
-        probs = self.model.predict(batch)
-        results = []
-        for name, row in zip(roi_names, probs, strict=True):
-            index = self.spec.decide(row)
-            chosen = self.spec.classes[index]
-            results.append(RoiResult(name, self.spec.name, chosen.name, float(row[index]), chosen.passes))
-        return results
+from openinspect.recipe import Recipe
+from openinspect.station.results import InspectionResult, RoiResult
+from openinspect.station.runners import Runner, make_runner
+from openinspect.store import Workspace
 
 
 class Inspector:
     """Judges captures for one recipe with the latest model of each of its inspection types."""
 
-    def __init__(self, recipe: Recipe, runners: dict[str, TypeRunner]) -> None:
+    def __init__(self, recipe: Recipe, runners: dict[str, Runner]) -> None:
         self.recipe = recipe
         self.runners = runners
 
@@ -114,7 +46,7 @@ class Inspector:
                     f"model v{version.version} of type '{spec.name}' was trained for classes {trained_for}, "
                     f"the recipe now lists {spec.class_names()}; retrain with "
                     f"`openinspect train {recipe.name} --type {spec.name}`")
-            runners[spec.name] = TypeRunner(spec, OnnxModel(version.onnx_path, threads), version)
+            runners[spec.name] = make_runner(recipe, spec, version, threads)
         return cls(recipe, runners)
 
     def inspect_file(self, path: Path) -> InspectionResult:
@@ -151,9 +83,10 @@ class Inspector:
             for type_name, runner in self.runners.items():
                 rois = self.recipe.rois_of(type_name)
                 t0 = time.perf_counter()
-                batch = runner.prepare(roi_crops(image, self.recipe, rois, name))
+                prepared = runner.prepare(roi_crops(image, self.recipe, rois, name))
                 t1 = time.perf_counter()
-                results += runner.judge(batch, [roi.name for roi in rois])
+                rects = [roi.rect(image.shape[1], image.shape[0]) for roi in rois]
+                results += runner.judge(prepared, [roi.name for roi in rois], rects)
                 timing["crop"] += (t1 - t0) * 1000
                 timing["models"] += (time.perf_counter() - t1) * 1000
         except OpenInspectError as err:

@@ -1,0 +1,105 @@
+"""Run one inspection type's model over that type's ROI crops of a capture, in one batched call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from openinspect.dataset import model_batch
+from openinspect.imaging import Rect
+from openinspect.imaging.tiles import cut_tiles, stitch
+from openinspect.models.runtime import OnnxModel
+from openinspect.recipe import ClassifierType, Recipe, SegmenterType
+from openinspect.station.measure import failed_rules, find_blobs, measure
+from openinspect.station.results import ClassifierRoiResult, RoiResult, SegmenterRoiResult
+from openinspect.store import ModelVersion
+
+TILE_OVERLAP = 64
+"""Overlap between neighbouring tiles of a tiled segmenter ROI, in px."""
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A type's crops as one model batch, with what is needed to map outputs back to the ROIs."""
+
+    batch: np.ndarray
+    """``(N, h, w, 3)`` uint8 RGB model input."""
+    crop_sizes: list[tuple[int, int]]
+    """``(height, width)`` of each ROI crop before resizing."""
+    tiles: list[list[tuple[int, int]]] | None = None
+    """For tiled ROIs: the ``(y, x)`` origin of each tile, per ROI, in batch order."""
+
+
+@dataclass(frozen=True)
+class ClassifierRunner:
+    """A classifier type's model: one class and confidence per ROI crop."""
+
+    spec: ClassifierType
+    model: OnnxModel
+    version: ModelVersion
+
+    def prepare(self, crops: list[np.ndarray]) -> Prepared:
+        """Resize ``(h, w, 3)`` uint8 RGB crops of any size into this model's input batch."""
+        return Prepared(model_batch(crops, self.model.input_size), [c.shape[:2] for c in crops])
+
+    def judge(self, prepared: Prepared, names: list[str], _rects: list[Rect]) -> list[RoiResult]:
+        """Classify a prepared batch in one model call; ``names`` are the ROIs of its crops."""
+        probs = self.model.predict(prepared.batch)
+        results: list[RoiResult] = []
+        for name, row in zip(names, probs, strict=True):
+            index = self.spec.decide(row)
+            chosen = self.spec.classes[index]
+            results.append(ClassifierRoiResult(name, self.spec.name, chosen.passes, chosen.name, float(row[index])))
+        return results
+
+
+@dataclass(frozen=True)
+class SegmenterRunner:
+    """A segmenter type's model: a class map per ROI, measured in the ROI's original pixels, then the rules."""
+
+    spec: SegmenterType
+    model: OnnxModel
+    version: ModelVersion
+    mm_per_px: float | None = None
+
+    def prepare(self, crops: list[np.ndarray]) -> Prepared:
+        """Downscale each crop to the model input, or with ``tiling`` cut it into full-resolution tiles."""
+        sizes = [c.shape[:2] for c in crops]
+        if not self.spec.tiling:
+            return Prepared(model_batch(crops, self.model.input_size), sizes)
+        pieces, origins = zip(*(cut_tiles(c, self.model.input_size, TILE_OVERLAP) for c in crops), strict=True)
+        return Prepared(np.stack([t for tiles in pieces for t in tiles]), sizes, list(origins))
+
+    def judge(self, prepared: Prepared, names: list[str], rects: list[Rect]) -> list[RoiResult]:
+        """Segment a prepared batch in one model call and judge each ROI by the type's rules."""
+        outputs = self.model.predict(prepared.batch)
+        results: list[RoiResult] = []
+        for index, (name, rect) in enumerate(zip(names, rects, strict=True)):
+            mask = self._roi_mask(outputs, prepared, index)
+            blobs = find_blobs(mask, self.spec.class_names(), self.spec.min_blob_px)
+            values = measure(blobs, self.spec.class_names(), self.mm_per_px)
+            failed = failed_rules(self.spec, values)
+            results.append(SegmenterRoiResult(name, self.spec.name, not failed, rect, mask, values, blobs, failed))
+        return results
+
+    def _roi_mask(self, outputs: np.ndarray, prepared: Prepared, index: int) -> np.ndarray:
+        height, width = prepared.crop_sizes[index]
+        if prepared.tiles is None:
+            return cv2.resize(outputs[index], (width, height), interpolation=cv2.INTER_NEAREST)
+        start = sum(len(t) for t in prepared.tiles[:index])
+        origins = prepared.tiles[index]
+        return stitch(list(outputs[start : start + len(origins)]), origins, (height, width))
+
+
+Runner = ClassifierRunner | SegmenterRunner
+
+
+def make_runner(recipe: Recipe, spec: ClassifierType | SegmenterType, version: ModelVersion,
+                threads: int | None) -> Runner:
+    """The runner for an inspection type's model version."""
+    model = OnnxModel(version.onnx_path, threads)
+    if isinstance(spec, SegmenterType):
+        return SegmenterRunner(spec, model, version, recipe.calibration.mm_per_px if recipe.calibration else None)
+    return ClassifierRunner(spec, model, version)
