@@ -1,15 +1,23 @@
 """Training orchestration: labelled crops in, a validated, exported model version out."""
 
-from openinspect.training.metrics import classification_metrics, format_metrics
-from openinspect.training.service import inspection_type, train_type, training_set
+from openinspect.training.metrics import (
+    classification_metrics,
+    format_metrics,
+    format_segmentation_metrics,
+    segmentation_metrics,
+)
+from openinspect.training.service import classification_set, inspection_type, segmentation_set, train_type
 from openinspect.training.validation import ValidationPlan, plan_validation
 
 __all__ = [
     "ValidationPlan",
     "classification_metrics",
+    "classification_set",
     "format_metrics",
+    "format_segmentation_metrics",
     "inspection_type",
     "plan_validation",
+    "segmentation_metrics",
+    "segmentation_set",
     "train_type",
-    "training_set",
 ]

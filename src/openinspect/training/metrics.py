@@ -66,3 +66,52 @@ def format_metrics(metrics: dict[str, Any], class_names: list[str]) -> str:
 
 def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{100 * value:.1f}%"
+
+
+def segmentation_metrics(truth: list[np.ndarray], predicted: list[np.ndarray], class_names: list[str],
+                         min_blob_px: int) -> dict[str, Any]:
+    """Compare predicted with true class maps.
+
+    Args:
+        truth: ``(H, W)`` uint8 class maps (0 = background, k = k-th pixel class), one per ROI crop.
+        predicted: the predicted class maps, same sizes.
+        class_names: the pixel class names.
+        min_blob_px: the type's noise floor: a crop counts as flagged when a predicted blob reaches it.
+
+    Returns:
+        ``per_class``: pooled ``iou`` and pixel ``f1`` over all pixels, ``mean_image_iou`` over crops
+        where the class is present; ``detection_rate`` (defect crops flagged), ``false_alarm_rate``
+        (clean crops flagged) and their counts; ``n``.
+    """
+    from openinspect.station.measure import find_blobs
+
+    per_class = {}
+    for value, name in enumerate(class_names, start=1):
+        inter = union = true_px = pred_px = 0
+        image_ious = []
+        for t, p in zip(truth, predicted, strict=True):
+            tm, pm = t == value, p == value
+            i, u = int(np.count_nonzero(tm & pm)), int(np.count_nonzero(tm | pm))
+            inter, union, true_px, pred_px = inter + i, union + u, true_px + int(tm.sum()), pred_px + int(pm.sum())
+            if tm.any():
+                image_ious.append(i / u)
+        per_class[name] = {"iou": inter / union if union else None,
+                           "f1": 2 * inter / (true_px + pred_px) if true_px + pred_px else None,
+                           "mean_image_iou": float(np.mean(image_ious)) if image_ious else None}
+    flagged = [bool(find_blobs(p, class_names, min_blob_px)) for p in predicted]
+    defect = [bool(t.any()) for t in truth]
+    defects, clean = sum(defect), len(defect) - sum(defect)
+    hits = sum(f for f, d in zip(flagged, defect, strict=True) if d)
+    alarms = sum(f for f, d in zip(flagged, defect, strict=True) if not d)
+    return {"n": len(truth), "per_class": per_class, "defect_images": defects, "clean_images": clean,
+            "detection_rate": hits / defects if defects else None,
+            "false_alarm_rate": alarms / clean if clean else None}
+
+
+def format_segmentation_metrics(metrics: dict[str, Any]) -> str:
+    """Render segmentation metrics as a short plain-text report."""
+    lines = [f"crops: {metrics['n']} ({metrics['defect_images']} with defects)   "
+             f"detection: {_pct(metrics['detection_rate'])}   false alarms: {_pct(metrics['false_alarm_rate'])}"]
+    lines += [f"  {name}: IoU {_pct(v['iou'])}   pixel F1 {_pct(v['f1'])}   mean per-image IoU "
+              f"{_pct(v['mean_image_iou'])}" for name, v in metrics["per_class"].items()]
+    return "\n".join(lines)

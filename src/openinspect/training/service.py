@@ -9,32 +9,49 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
+import cv2
 import numpy as np
+from PIL import Image
 
 from openinspect.dataset import model_batch, roi_crops
 from openinspect.errors import DatasetError, RecipeError
-from openinspect.imaging import model_input_size, read_image
-from openinspect.recipe import InspectionType, Recipe, TrainingMode
-from openinspect.store import Label, ModelVersion, Workspace, write_json
-from openinspect.training.metrics import classification_metrics
-from openinspect.training.validation import ValidationPlan, plan_validation
+from openinspect.imaging import MAX_MODEL_SIDE, model_input_size, read_image
+from openinspect.imaging.tiles import cut_tiles
+from openinspect.recipe import ClassifierType, InspectionType, Recipe, SegmenterType, TrainingMode
+from openinspect.store import Label, ModelVersion, StoredImage, Workspace, write_json
+from openinspect.training.metrics import classification_metrics, segmentation_metrics
+from openinspect.training.validation import plan_validation
 
 Progress = Callable[[float, str], None]
 DEFAULT_CLASSIFIER_SIDE = 320
 """Default longest input side of a classifier: detail for small defects at a CPU-friendly cost."""
+TILE_TRAIN_OVERLAP = 128
+"""Overlap of the full-resolution tiles a tiled segmenter trains on."""
+
+
+class _Trained(Protocol):
+    def export_onnx(self, path: Path) -> None: ...
 
 
 @dataclass(frozen=True)
 class TrainingSet:
-    """The crops of one inspection type, resized to the model input, with their class indices."""
+    """The crops of one inspection type, resized to the model input, with their targets."""
 
     images: np.ndarray
     """``(N, h, w, 3)`` uint8 RGB."""
-    labels: np.ndarray
-    """``(N,)`` int64 class indices."""
+    targets: np.ndarray
+    """Classifier: ``(N,)`` int64 class indices. Segmenter: ``(N, h, w)`` uint8 class maps."""
     input_size: tuple[int, int]
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    model: _Trained
+    metrics: dict[str, Any]
+    validation: dict[str, str]
 
 
 def inspection_type(recipe: Recipe, type_name: str) -> InspectionType:
@@ -46,22 +63,26 @@ def inspection_type(recipe: Recipe, type_name: str) -> InspectionType:
         raise RecipeError(f"recipe '{recipe.name}' has no inspection type '{type_name}'; types: {known}") from None
 
 
-def input_size_for(recipe: Recipe, spec: InspectionType, labels: list[Label]) -> tuple[int, int]:
-    """The model input ``(h, w)``: the type's ROI aspect (median over labelled crops), longest side capped."""
-    sizes = [roi.rect(label.image.width, label.image.height) for label in labels
-             for roi in recipe.rois_of(spec.name) if roi.name == label.roi]
-    width = float(np.median([r.w for r in sizes]))
-    height = float(np.median([r.h for r in sizes]))
-    longest = spec.input_size or min(DEFAULT_CLASSIFIER_SIDE, max(int(width), int(height)))
-    return model_input_size(round(width), round(height), longest)
+def input_size_for(recipe: Recipe, spec: InspectionType, captures: list[StoredImage]) -> tuple[int, int]:
+    """The model input ``(h, w)``: the type's ROI aspect (median over labelled captures), longest side capped.
+
+    Classifiers default to at most 320 px; segmenters to the ROI's size up to 512 px, and tiled
+    segmenters always train and run on full-resolution tiles of at most 512 px.
+    """
+    rects = [roi.rect(c.width, c.height) for c in captures for roi in recipe.rois_of(spec.name)]
+    width = round(float(np.median([r.w for r in rects])))
+    height = round(float(np.median([r.h for r in rects])))
+    if isinstance(spec, SegmenterType) and spec.tiling:
+        return min(height, MAX_MODEL_SIDE) // 32 * 32 or 32, min(width, MAX_MODEL_SIDE) // 32 * 32 or 32
+    default = MAX_MODEL_SIDE if isinstance(spec, SegmenterType) else DEFAULT_CLASSIFIER_SIDE
+    return model_input_size(width, height, spec.input_size or min(default, max(width, height)))
 
 
-def training_set(workspace: Workspace, recipe: Recipe, spec: InspectionType) -> TrainingSet:
-    """Gather every labelled crop of a type, checked for trainability.
+def classification_set(workspace: Workspace, recipe: Recipe, spec: ClassifierType) -> TrainingSet:
+    """Gather every labelled crop of a classifier type.
 
     Raises:
-        DatasetError: no labels, a class without images, or fewer than two classes.
-
+        DatasetError: a class without images.
     """
     names = spec.class_names()
     rois = {roi.name: roi for roi in recipe.rois_of(spec.name)}
@@ -71,17 +92,58 @@ def training_set(workspace: Workspace, recipe: Recipe, spec: InspectionType) -> 
     if empty:
         raise DatasetError(
             f"cannot train '{spec.name}' of recipe '{recipe.name}': class(es) {', '.join(empty)} have no labelled "
-            f"images (counts: {_counts(counts)}); label at least 3 per class, e.g. with "
-            f"`openinspect label import {recipe.name} --type {spec.name} --folders DIR`")
-    size = input_size_for(recipe, spec, labels)
+            f"images (counts: {', '.join(f'{k} {v}' for k, v in counts.items())}); label at least 3 per class, "
+            f"e.g. with `openinspect label import {recipe.name} --type {spec.name} --folders DIR`")
+    groups = _by_image(labels)
+    size = input_size_for(recipe, spec, [group[0].image for group in groups.values()])
     crops: list[np.ndarray] = []
     targets: list[int] = []
-    for group in _by_image(labels).values():
+    for group in groups.values():
         capture = read_image(group[0].image.path)
-        wanted = [rois[lb.roi] for lb in group]
-        crops += list(model_batch(roi_crops(capture, recipe, wanted, group[0].image.original_name), size))
+        crops += list(model_batch(roi_crops(capture, recipe, [rois[lb.roi] for lb in group], group[0].image.path.name),
+                                  size))
         targets += [names.index(lb.class_name) for lb in group]
     return TrainingSet(np.stack(crops), np.array(targets, dtype=np.int64), size)
+
+
+def segmentation_set(workspace: Workspace, recipe: Recipe, spec: SegmenterType) -> TrainingSet:
+    """Gather every masked crop of a segmenter type (or its full-resolution tiles, with ``tiling``).
+
+    Raises:
+        DatasetError: no masks, or no labelled pixel of some pixel class.
+    """
+    labelled = workspace.masks(recipe.name, spec.name)
+    if not labelled:
+        raise DatasetError(f"cannot train '{spec.name}' of recipe '{recipe.name}': no masks; import captures with "
+                           f"`openinspect label import {recipe.name} --type {spec.name} --images DIR --masks DIR`")
+    size = input_size_for(recipe, spec, [image for image, _ in labelled])
+    rois = recipe.rois_of(spec.name)
+    images: list[np.ndarray] = []
+    masks: list[np.ndarray] = []
+    for stored, mask_path in labelled:
+        capture = read_image(stored.path)
+        class_map = np.asarray(Image.open(mask_path))
+        for crop, mask_crop in zip(roi_crops(capture, recipe, rois, stored.path.name),
+                                   roi_crops(class_map[:, :, None], recipe, rois, mask_path.name), strict=True):
+            pairs = _fit(crop, mask_crop[:, :, 0], size, spec.tiling)
+            images += [p[0] for p in pairs]
+            masks += [p[1] for p in pairs]
+    found = {int(v) for m in masks for v in np.unique(m)}
+    missing = [c.name for k, c in enumerate(spec.pixel_classes, start=1) if k not in found]
+    if missing:
+        raise DatasetError(f"cannot train '{spec.name}': no labelled pixels of {', '.join(missing)}; paint or import "
+                           f"masks that show them, or remove the pixel class from the recipe")
+    return TrainingSet(np.stack(images), np.stack(masks), size)
+
+
+def _fit(crop: np.ndarray, mask: np.ndarray, size: tuple[int, int],
+         tiling: bool) -> list[tuple[np.ndarray, np.ndarray]]:
+    if not tiling:
+        height, width = size
+        return [(model_batch([crop], size)[0], cv2.resize(mask, (width, height), interpolation=cv2.INTER_NEAREST))]
+    image_tiles, _ = cut_tiles(crop, size, TILE_TRAIN_OVERLAP)
+    mask_tiles, _ = cut_tiles(mask, size, TILE_TRAIN_OVERLAP)
+    return list(zip(image_tiles, mask_tiles, strict=True))
 
 
 def train_type(workspace: Workspace, recipe: Recipe, type_name: str, *, mode: TrainingMode | None = None,
@@ -89,56 +151,76 @@ def train_type(workspace: Workspace, recipe: Recipe, type_name: str, *, mode: Tr
     """Train, validate, export and publish a new model version of one inspection type.
 
     Raises:
-        RecipeError: unknown type.
-        DatasetError: the labels cannot train a model (see :func:`training_set`).
-
+        RecipeError: unknown type, or a training mode the type does not have.
+        DatasetError: the labels cannot train a model.
     """
-    from openinspect.models.classifier import train_classifier  # torch: training only
-
     spec = inspection_type(recipe, type_name)
-    mode = mode or spec.mode
-    data = training_set(workspace, recipe, spec)
-    plan = plan_validation(data.labels, spec.class_names(), mode, seed)
     report = progress or (lambda _f, _m: None)
-    steps = len(plan.folds) + (plan.method != "hold-out")
     started = time.perf_counter()
-
-    def fit(indices: np.ndarray, step: int) -> Any:
-        return train_classifier(
-            data.images[indices], data.labels[indices], len(spec.classes), mode.value, seed=seed,
-            hflip=spec.augment.hflip, vflip=spec.augment.vflip, rotate90=spec.augment.rotate90,
-            progress=lambda f, m: report((step + f) / steps, m))
-
-    model, metrics = _validate(plan, fit, data, spec)
-    if model is None:
-        model = fit(np.arange(len(data.labels)), steps - 1)
+    if isinstance(spec, SegmenterType):
+        if mode not in (None, TrainingMode.ACCURATE):
+            raise RecipeError(f"segmenter type '{spec.name}' has one training mode, accurate; drop --mode {mode}")
+        mode = TrainingMode.ACCURATE
+        data = segmentation_set(workspace, recipe, spec)
+        outcome = _train_segmenter(spec, data, seed, report)
+    else:
+        mode = mode or spec.mode
+        data = classification_set(workspace, recipe, spec)
+        outcome = _train_classifier(spec, data, mode, seed, report)
     report(1.0, "exporting")
     with workspace.new_model_version(recipe.name, spec.name, mode.value) as folder:
-        model.export_onnx(folder / "model.onnx")
+        outcome.model.export_onnx(folder / "model.onnx")
         write_json(folder / "meta.json", {
             "format": 1, "kind": spec.kind.value, "recipe": recipe.name, "type": spec.name, "mode": mode.value,
             "classes": spec.class_names(), "input_size": list(data.input_size), "seed": seed,
             "trained_at": datetime.now(UTC).isoformat(), "train_seconds": round(time.perf_counter() - started, 2),
-            "images_per_class": dict(zip(spec.class_names(), np.bincount(
-                data.labels, minlength=len(spec.classes)).tolist(), strict=True)),
-            "validation": {"method": plan.method, "reason": plan.reason}, "metrics": metrics})
+            "train_crops": len(data.images), "validation": outcome.validation, "metrics": outcome.metrics})
     return workspace.latest_model(recipe.name, spec.name)
 
 
-def _validate(plan: ValidationPlan, fit: Callable[[np.ndarray, int], Any], data: TrainingSet,
-              spec: InspectionType) -> tuple[Any, dict[str, Any]]:
-    """Run the plan; returns the hold-out model (shipped as is) or ``None``, and the metrics."""
-    if plan.method == "none":
-        return None, {}
-    truth, predicted = [], []
+def _train_classifier(spec: ClassifierType, data: TrainingSet, mode: TrainingMode, seed: int,
+                      report: Progress) -> _Outcome:
+    from openinspect.models.classifier import train_classifier  # torch: training only
+
+    plan = plan_validation(data.targets, spec.class_names(), mode, seed)
+    steps = len(plan.folds) + (plan.method != "hold-out")
+
+    def fit(indices: np.ndarray, step: int) -> Any:
+        return train_classifier(
+            data.images[indices], data.targets[indices], len(spec.classes), mode.value, seed=seed,
+            hflip=spec.augment.hflip, vflip=spec.augment.vflip, rotate90=spec.augment.rotate90,
+            progress=lambda f, m: report((step + f) / steps, m))
+
+    validation = {"method": plan.method, "reason": plan.reason}
+    truth: list[int] = []
+    predicted: list[int] = []
     model = None
     for step, (train_idx, val_idx) in enumerate(plan.folds):
         model = fit(train_idx, step)
-        probs = model.predict_proba(data.images[val_idx])
-        truth += data.labels[val_idx].tolist()
-        predicted += [spec.decide(row) for row in probs]
-    metrics = classification_metrics(np.array(truth), np.array(predicted), spec.class_names())
-    return (model if plan.method == "hold-out" else None), metrics
+        truth += data.targets[val_idx].tolist()
+        predicted += [spec.decide(row) for row in model.predict_proba(data.images[val_idx])]
+    metrics = classification_metrics(np.array(truth), np.array(predicted), spec.class_names()) if truth else {}
+    if plan.method != "hold-out":  # folds only measured; the shipped model learns from every image
+        model = fit(np.arange(len(data.targets)), steps - 1)
+    return _Outcome(model, metrics, validation)
+
+
+def _train_segmenter(spec: SegmenterType, data: TrainingSet, seed: int, report: Progress) -> _Outcome:
+    from openinspect.models.segmenter import train_segmenter  # torch: training only
+
+    rng = np.random.default_rng(seed)
+    count = len(data.images)
+    held = rng.permutation(count)[: count // 5] if count >= 5 else np.array([], dtype=np.int64)
+    kept = np.setdiff1d(np.arange(count), held)
+    model = train_segmenter(data.images[kept], data.targets[kept], len(spec.pixel_classes), seed=seed,
+                            hflip=spec.augment.hflip, vflip=spec.augment.vflip, rotate90=spec.augment.rotate90,
+                            progress=report)
+    if not len(held):
+        return _Outcome(model, {}, {"method": "none", "reason": f"{count} crop(s): at least 5 are needed to hold "
+                                    f"out a fifth; the model was trained on all: check it with `openinspect eval`"})
+    predicted = list(model.predict_masks(data.images[held]))
+    metrics = segmentation_metrics(list(data.targets[held]), predicted, spec.class_names(), spec.min_blob_px)
+    return _Outcome(model, metrics, {"method": "hold-out", "reason": ""})
 
 
 def _by_image(labels: list[Label]) -> dict[str, list[Label]]:
@@ -146,7 +228,3 @@ def _by_image(labels: list[Label]) -> dict[str, list[Label]]:
     for label in labels:
         groups.setdefault(label.image.sha256, []).append(label)
     return groups
-
-
-def _counts(counts: dict[str, int]) -> str:
-    return ", ".join(f"{name} {n}" for name, n in counts.items())

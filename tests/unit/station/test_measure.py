@@ -29,7 +29,7 @@ def test_blobs_and_measurements_match_drawn_shapes(mask):
     glue = next(b for b in blobs if b.area == 200)
     assert (glue.bbox.x, glue.bbox.y, glue.bbox.w, glue.bbox.h) == (10, 10, 20, 10)
     values = measure(blobs, ["glue", "scratch"])
-    assert values["glue"] == {"area": 300, "count": 2, "max_blob_area": 200, "max_length": pytest.approx(23.1, abs=0.1)}
+    assert values["glue"] == {"area": 300, "count": 2, "max_blob_area": 200, "max_length": 22.0}
     assert values["scratch"]["max_length"] == 80.0 and values["scratch"]["count"] == 1
 
 
