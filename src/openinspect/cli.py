@@ -7,16 +7,16 @@ import json
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from openinspect.dataset import IMAGE_SUFFIXES, import_class_folders
+from openinspect.dataset import IMAGE_SUFFIXES, import_class_folders, import_masks
 from openinspect.errors import NotFoundError, OpenInspectError, RecipeError
-from openinspect.recipe import TrainingMode, dump_recipe, load_recipe
+from openinspect.recipe import InspectionType, ModelKind, Recipe, SegmenterType, TrainingMode, dump_recipe, load_recipe
 from openinspect.settings import get_settings
 from openinspect.store import Workspace
 
 if TYPE_CHECKING:
-    from openinspect.station import InspectionResult
+    from openinspect.station import InspectionResult, RoiResult
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -50,10 +50,13 @@ def _parser() -> argparse.ArgumentParser:
 
     label = commands.add_parser("label", help="import labelled captures").add_subparsers(
         required=True, metavar="ACTION")
-    imp = label.add_parser("import", help="import DIR/<class name>/* captures for an inspection type")
+    imp = label.add_parser("import", help="import labelled captures: classifier --folders DIR/<class>/*; "
+                                          "segmenter --images DIR --masks DIR (same-stem PNG masks)")
     imp.add_argument("recipe")
     imp.add_argument("--type", required=True, dest="type_name")
-    imp.add_argument("--folders", required=True, type=Path)
+    _labelled_data_arguments(imp)
+    imp.add_argument("--missing-mask-is-background", action="store_true",
+                     help="segmenter: a capture without a mask file has no defect")
     imp.set_defaults(run=_label_import)
 
     train = commands.add_parser("train", help="train a new model version of an inspection type")
@@ -67,18 +70,39 @@ def _parser() -> argparse.ArgumentParser:
     inspect.add_argument("recipe")
     inspect.add_argument("paths", nargs="+", type=Path, metavar="IMAGE_OR_DIR")
     inspect.add_argument("--json", action="store_true", help="one JSON object per line per capture")
+    inspect.add_argument("--overlay", type=Path, metavar="DIR",
+                         help="write <capture stem>.png with pixel classes painted and ROIs outlined green/red")
+    inspect.add_argument("--masks", type=Path, metavar="DIR",
+                         help="write the predicted class map of each capture as <capture stem>.png")
     inspect.set_defaults(run=_inspect)
 
-    evaluate = commands.add_parser("eval", help="evaluate the latest model on a labelled folder")
+    evaluate = commands.add_parser("eval", help="evaluate the latest model on labelled captures it has not seen")
     evaluate.add_argument("recipe")
     evaluate.add_argument("--type", required=True, dest="type_name")
-    evaluate.add_argument("--folders", required=True, type=Path)
+    _labelled_data_arguments(evaluate)
     evaluate.add_argument("--json", action="store_true")
     evaluate.set_defaults(run=_eval)
 
     demo = commands.add_parser("demo", help="generate demo captures, train Fast and inspect: no data needed")
     demo.set_defaults(run=_demo)
     return parser
+
+
+def _labelled_data_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--folders", type=Path, help="classifier: DIR/<class name>/<captures>")
+    parser.add_argument("--images", type=Path, help="segmenter: folder of captures")
+    parser.add_argument("--masks", type=Path, help="segmenter: folder of same-stem PNG masks (may be --images)")
+
+
+def _labelled_data(spec: InspectionType, args: argparse.Namespace) -> tuple[Path, ...]:
+    """The folders a command got for a type, checked against its kind."""
+    if isinstance(spec, SegmenterType):
+        if args.images is None or args.masks is None or args.folders is not None:
+            raise RecipeError(f"'{spec.name}' is a segmenter: give --images DIR --masks DIR")
+        return args.images, args.masks
+    if args.folders is None or args.images is not None or args.masks is not None:
+        raise RecipeError(f"'{spec.name}' is a classifier: give --folders DIR (one sub-folder per class)")
+    return (args.folders,)
 
 
 def _recipe_add(workspace: Workspace, args: argparse.Namespace) -> None:
@@ -125,11 +149,17 @@ def _recipe_export(workspace: Workspace, args: argparse.Namespace) -> None:
 
 
 def _label_import(workspace: Workspace, args: argparse.Namespace) -> None:
-    recipe = workspace.recipe(args.recipe)
     from openinspect.training import inspection_type
 
-    inspection_type(recipe, args.type_name)
-    report = import_class_folders(workspace, recipe, args.type_name, args.folders)
+    recipe = workspace.recipe(args.recipe)
+    spec = inspection_type(recipe, args.type_name)
+    folders = _labelled_data(spec, args)
+    if isinstance(spec, SegmenterType):
+        masks = import_masks(workspace, recipe, spec, *folders, missing_is_background=args.missing_mask_is_background)
+        print(f"imported new captures: {masks.added} ({masks.with_defects} of all imported with labelled pixels); "
+              f"already in the library: {masks.already_present}")
+        return
+    report = import_class_folders(workspace, recipe, spec.name, *folders)
     added = ", ".join(f"{name} {n}" for name, n in report.added.items())
     print(f"imported new captures: {added}; already in the library: {report.already_present}")
 
@@ -137,7 +167,7 @@ def _label_import(workspace: Workspace, args: argparse.Namespace) -> None:
 def _train(workspace: Workspace, args: argparse.Namespace) -> None:
     from tqdm import tqdm
 
-    from openinspect.training import format_metrics, train_type
+    from openinspect.training import train_type
 
     recipe = workspace.recipe(args.recipe)
     mode = TrainingMode(args.mode) if args.mode else None
@@ -150,13 +180,21 @@ def _train(workspace: Workspace, args: argparse.Namespace) -> None:
         model = train_type(workspace, recipe, args.type_name, mode=mode, seed=args.seed, progress=progress)
     meta = model.meta()
     print(f"trained {recipe.name}/{args.type_name} v{model.version} ({model.mode}) in {meta['train_seconds']} s "
-          f"on {sum(meta['images_per_class'].values())} crops, input {meta['input_size'][1]}x{meta['input_size'][0]}")
+          f"on {meta['train_crops']} crops, input {meta['input_size'][1]}x{meta['input_size'][0]}")
     validation = meta["validation"]
     if validation["method"] == "none":
         print(f"validation: not possible: {validation['reason']}")
     else:
         print(f"validation ({validation['method']}):")
-        print(format_metrics(model.metrics, meta["classes"]))
+        print(_format(model.metrics, meta["classes"], meta["kind"]))
+
+
+def _format(metrics: dict[str, Any], class_names: list[str], kind: str) -> str:
+    from openinspect.training import format_metrics, format_segmentation_metrics
+
+    if kind == ModelKind.SEGMENTER:
+        return format_segmentation_metrics(metrics)
+    return format_metrics(metrics, class_names)
 
 
 def _inspect(workspace: Workspace, args: argparse.Namespace) -> int:
@@ -168,7 +206,22 @@ def _inspect(workspace: Workspace, args: argparse.Namespace) -> int:
         result = inspector.inspect_file(path)
         failed_to_judge |= result.error is not None
         print(json.dumps(result.to_json()) if args.json else _human(result), flush=True)
+        if result.error is None and (args.overlay or args.masks):
+            _write_pictures(path, result, inspector.recipe, args.overlay, args.masks)
     return 1 if failed_to_judge else 0
+
+
+def _write_pictures(path: Path, result: InspectionResult, recipe: Recipe, overlays: Path | None,
+                    masks: Path | None) -> None:
+    from openinspect.imaging import read_image
+    from openinspect.station.overlay import capture_mask, draw_overlay
+    from openinspect.store.files import write_png
+
+    image = read_image(path)
+    if overlays is not None:
+        write_png(overlays / f"{path.stem}.png", draw_overlay(image, result, recipe))
+    if masks is not None:
+        write_png(masks / f"{path.stem}.png", capture_mask(image.shape[:2], result, recipe))
 
 
 def _captures(paths: list[Path]) -> Iterator[Path]:
@@ -182,21 +235,37 @@ def _captures(paths: list[Path]) -> Iterator[Path]:
 def _human(result: InspectionResult) -> str:
     if result.error is not None:
         return f"ERROR {result.image}: {result.error}"
-    rois = "  ".join(f"{r.roi}: {r.class_name} {r.confidence:.0%}" for r in result.rois)
+    rois = "  ".join(_human_roi(r) for r in result.rois)
     return f"{'PASS' if result.passes else 'FAIL'}  {result.image}  {rois}  ({result.timing_ms['total']:.1f} ms)"
 
 
-def _eval(workspace: Workspace, args: argparse.Namespace) -> None:
-    from openinspect.training import format_metrics, inspection_type
-    from openinspect.training.evaluate import evaluate_folders
+def _human_roi(roi: RoiResult) -> str:
+    from openinspect.station import ClassifierRoiResult, SegmenterRoiResult
 
-    metrics = evaluate_folders(workspace, args.recipe, args.type_name, args.folders, get_settings().threads)
+    if isinstance(roi, ClassifierRoiResult):
+        return f"{roi.roi}: {roi.class_name} {roi.confidence:.0%}"
+    if isinstance(roi, SegmenterRoiResult) and roi.failed_rules:
+        return f"{roi.roi}: fails {', '.join(roi.failed_rules)}"
+    return f"{roi.roi}: pass"
+
+
+def _eval(workspace: Workspace, args: argparse.Namespace) -> None:
+    from openinspect.station import Inspector
+    from openinspect.training import inspection_type
+    from openinspect.training.evaluate import evaluate_folders, evaluate_masks
+
+    inspector = Inspector.load(workspace, args.recipe, get_settings().threads)
+    spec = inspection_type(inspector.recipe, args.type_name)
+    folders = _labelled_data(spec, args)
+    if isinstance(spec, SegmenterType):
+        metrics = evaluate_masks(inspector, spec.name, *folders)
+    else:
+        metrics = evaluate_folders(inspector, spec.name, *folders)
     if args.json:
         print(json.dumps(metrics))
         return
-    names = inspection_type(workspace.recipe(args.recipe), args.type_name).class_names()
-    print(f"model v{metrics['model_version']} on {args.folders}:")
-    print(format_metrics(metrics, names))
+    print(f"model v{metrics['model_version']} on {', '.join(map(str, folders))}:")
+    print(_format(metrics, spec.class_names(), spec.kind))
     for problem in metrics["skipped"]:
         print(f"skipped: {problem}")
 

@@ -115,7 +115,7 @@ def import_masks(workspace: Workspace, recipe: Recipe, spec: SegmenterType, imag
     Raises:
         DatasetError: no captures, missing masks (unless ``missing_is_background``), bad files (all listed).
     """
-    pairs = _pairs(images, masks)
+    pairs = mask_pairs(images, masks)
     if not pairs:
         raise DatasetError(f"no captures found in {images} (looked for {', '.join(sorted(IMAGE_SUFFIXES))})")
     checked: list[tuple[Path, bytes, np.ndarray]] = []
@@ -136,7 +136,11 @@ def import_masks(workspace: Workspace, recipe: Recipe, spec: SegmenterType, imag
     return MaskImportReport(len(checked) - known, known, sum(bool(m.any()) for _, _, m in checked))
 
 
-def _pairs(images: Path, masks: Path) -> list[tuple[Path, Path]]:
+def mask_pairs(images: Path, masks: Path) -> list[tuple[Path, Path]]:
+    """Each capture in ``images`` with the path its mask would have (``masks/<stem>.png``; may not exist).
+
+    Images and masks may share one folder: PNGs that are another capture's mask are not captures.
+    """
     if not images.is_dir() or not masks.is_dir():
         raise DatasetError(f"{images if not images.is_dir() else masks} is not a folder")
     candidates = sorted(p for p in images.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())

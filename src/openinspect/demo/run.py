@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from openinspect.errors import ModelNotFoundError
 from openinspect.recipe import TrainingMode, parse_recipe
 from openinspect.station import Inspector
 from openinspect.store import Workspace
+from openinspect.store.files import write_png
 
 SCENES: list[tuple[Callable[[], DemoScene], Callable[[int, int], list[DemoCapture]]]] = [
     (bracket_scene, bracket_captures),
@@ -94,8 +94,5 @@ def _inspect(workspace: Workspace, recipe: str, captures: list[DemoCapture], fol
 
 
 def _save(capture: DemoCapture, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    buffer = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(capture.image)).save(buffer, format="PNG")
-    path.write_bytes(buffer.getvalue())
+    write_png(path, capture.image)
     return path

@@ -18,6 +18,8 @@ class RoiResult:
     roi: str
     type: str
     passes: bool
+    rect: Rect
+    """Where the ROI lay on the capture."""
 
     def to_json(self) -> dict[str, Any]:
         """The ROI's entry in a result line."""
@@ -41,8 +43,6 @@ class ClassifierRoiResult(RoiResult):
 class SegmenterRoiResult(RoiResult):
     """A segmenter's mask of one ROI, its measurements and the rules that failed."""
 
-    rect: Rect
-    """Where the ROI lies on the capture."""
     mask: np.ndarray = field(repr=False)
     """``(rect.h, rect.w)`` uint8 class map in the ROI's original pixels (0 = background)."""
     measurements: dict[str, dict[str, Any]]

@@ -44,14 +44,15 @@ class ClassifierRunner:
         """Resize ``(h, w, 3)`` uint8 RGB crops of any size into this model's input batch."""
         return Prepared(model_batch(crops, self.model.input_size), [c.shape[:2] for c in crops])
 
-    def judge(self, prepared: Prepared, names: list[str], _rects: list[Rect]) -> list[RoiResult]:
-        """Classify a prepared batch in one model call; ``names`` are the ROIs of its crops."""
+    def judge(self, prepared: Prepared, names: list[str], rects: list[Rect]) -> list[RoiResult]:
+        """Classify a prepared batch in one model call; ``names`` and ``rects`` are the ROIs of its crops."""
         probs = self.model.predict(prepared.batch)
         results: list[RoiResult] = []
-        for name, row in zip(names, probs, strict=True):
+        for name, rect, row in zip(names, rects, probs, strict=True):
             index = self.spec.decide(row)
             chosen = self.spec.classes[index]
-            results.append(ClassifierRoiResult(name, self.spec.name, chosen.passes, chosen.name, float(row[index])))
+            results.append(ClassifierRoiResult(name, self.spec.name, chosen.passes, rect, chosen.name,
+                                               float(row[index])))
         return results
 
 

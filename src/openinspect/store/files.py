@@ -3,11 +3,27 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+
+def encode_png(pixels: np.ndarray) -> bytes:
+    """Encode an ``(H, W)`` uint8 map or ``(H, W, 3)`` uint8 RGB image as PNG."""
+    buffer = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(pixels)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def write_png(path: Path, pixels: np.ndarray) -> None:
+    """Write an ``(H, W)`` uint8 map or ``(H, W, 3)`` uint8 RGB image as PNG, atomically."""
+    write_atomic(path, encode_png(pixels))
 
 
 def write_atomic(path: Path, data: bytes) -> None:

@@ -11,7 +11,6 @@ Layout (see DESIGN.md)::
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import shutil
 from collections.abc import Iterator
@@ -22,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image
 from sqlalchemy import Connection, Engine, func, insert, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -30,7 +28,7 @@ from openinspect.errors import ModelNotFoundError, NotFoundError
 from openinspect.imaging import decode_image
 from openinspect.recipe import Recipe, dump_recipe, load_recipe
 from openinspect.store import db
-from openinspect.store.files import staged_directory, write_atomic
+from openinspect.store.files import encode_png, staged_directory, write_atomic
 
 
 @dataclass(frozen=True)
@@ -192,9 +190,7 @@ class Workspace:
             image: the stored capture.
             mask: ``(H, W)`` uint8 class map of the capture's size (0 = background, k = k-th pixel class).
         """
-        buffer = io.BytesIO()
-        Image.fromarray(mask, mode="L").save(buffer, format="PNG")
-        data = buffer.getvalue()
+        data = encode_png(mask)
         relative = Path("masks") / f"{content_id(data)}.png"
         if not (self.home / relative).is_file():
             write_atomic(self.home / relative, data)
