@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 from openinspect.demo.captures import (
     DemoCapture,
     DemoScene,
@@ -14,7 +13,6 @@ from openinspect.demo.captures import (
     shaft_captures,
     shaft_scene,
 )
-from PIL import Image
 
 from openinspect.errors import ModelNotFoundError
 from openinspect.recipe import TrainingMode, parse_recipe
