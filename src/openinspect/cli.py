@@ -64,6 +64,7 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--type", required=True, dest="type_name")
     train.add_argument("--mode", choices=[m.value for m in TrainingMode], help="default: the type's mode")
     train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--time-budget", type=float, metavar="SECONDS", help="segmenter: stop training after this long")
     train.set_defaults(run=_train)
 
     inspect = commands.add_parser("inspect", help="judge captures (files or folders)")
@@ -177,7 +178,8 @@ def _train(workspace: Workspace, args: argparse.Namespace) -> None:
             bar.update(round(100 * min(fraction, 1.0)) - bar.n)
             bar.set_postfix_str(message, refresh=False)
 
-        model = train_type(workspace, recipe, args.type_name, mode=mode, seed=args.seed, progress=progress)
+        model = train_type(workspace, recipe, args.type_name, mode=mode, seed=args.seed, progress=progress,
+                           time_budget_s=args.time_budget)
     meta = model.meta()
     print(f"trained {recipe.name}/{args.type_name} v{model.version} ({model.mode}) in {meta['train_seconds']} s "
           f"on {meta['train_crops']} crops, input {meta['input_size'][1]}x{meta['input_size'][0]}")

@@ -4,9 +4,9 @@ import json
 
 import numpy as np
 import pytest
+from tests.conftest import part_capture, write_png
 
 from openinspect.cli import main
-from tests.conftest import part_capture, write_png
 
 pytestmark = pytest.mark.slow
 

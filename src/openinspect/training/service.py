@@ -147,8 +147,10 @@ def _fit(crop: np.ndarray, mask: np.ndarray, size: tuple[int, int],
 
 
 def train_type(workspace: Workspace, recipe: Recipe, type_name: str, *, mode: TrainingMode | None = None,
-               seed: int = 0, progress: Progress | None = None) -> ModelVersion:
+               seed: int = 0, progress: Progress | None = None, time_budget_s: float | None = None) -> ModelVersion:
     """Train, validate, export and publish a new model version of one inspection type.
+
+    ``time_budget_s`` caps a segmenter's training time (it stops early with the best model so far).
 
     Raises:
         RecipeError: unknown type, or a training mode the type does not have.
@@ -162,7 +164,7 @@ def train_type(workspace: Workspace, recipe: Recipe, type_name: str, *, mode: Tr
             raise RecipeError(f"segmenter type '{spec.name}' has one training mode, accurate; drop --mode {mode}")
         mode = TrainingMode.ACCURATE
         data = segmentation_set(workspace, recipe, spec)
-        outcome = _train_segmenter(spec, data, seed, report)
+        outcome = _train_segmenter(spec, data, seed, report, time_budget_s)
     else:
         mode = mode or spec.mode
         data = classification_set(workspace, recipe, spec)
@@ -205,7 +207,8 @@ def _train_classifier(spec: ClassifierType, data: TrainingSet, mode: TrainingMod
     return _Outcome(model, metrics, validation)
 
 
-def _train_segmenter(spec: SegmenterType, data: TrainingSet, seed: int, report: Progress) -> _Outcome:
+def _train_segmenter(spec: SegmenterType, data: TrainingSet, seed: int, report: Progress,
+                     time_budget_s: float | None) -> _Outcome:
     from openinspect.models.segmenter import train_segmenter  # torch: training only
 
     rng = np.random.default_rng(seed)
@@ -214,7 +217,7 @@ def _train_segmenter(spec: SegmenterType, data: TrainingSet, seed: int, report: 
     kept = np.setdiff1d(np.arange(count), held)
     model = train_segmenter(data.images[kept], data.targets[kept], len(spec.pixel_classes), seed=seed,
                             hflip=spec.augment.hflip, vflip=spec.augment.vflip, rotate90=spec.augment.rotate90,
-                            progress=report)
+                            progress=report, time_budget_s=time_budget_s)
     if not len(held):
         return _Outcome(model, {}, {"method": "none", "reason": f"{count} crop(s): at least 5 are needed to hold "
                                     f"out a fifth; the model was trained on all: check it with `openinspect eval`"})

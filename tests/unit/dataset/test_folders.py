@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
+from tests.conftest import part_capture, write_png
 
 from openinspect.dataset import import_class_folders
 from openinspect.errors import DatasetError
 from openinspect.recipe import parse_recipe
-from tests.conftest import part_capture, write_png
 
 RECIPE = parse_recipe("""
 name: plate

@@ -1,11 +1,11 @@
 import numpy as np
 import pytest
 from PIL import Image
+from tests.conftest import DATASET, part_capture, png_bytes, write_png
 
 from openinspect.dataset import decode_mask, import_masks
 from openinspect.errors import DatasetError, ImageError
 from openinspect.recipe import parse_recipe
-from tests.conftest import DATASET, part_capture, png_bytes, write_png
 
 RECIPE = parse_recipe("""
 name: seam

@@ -3,11 +3,11 @@ import sqlite3
 
 import numpy as np
 import pytest
+from tests.conftest import png_bytes
 
 from openinspect.errors import ImageError, ModelNotFoundError, NotFoundError
 from openinspect.recipe import parse_recipe
 from openinspect.store import Workspace
-from tests.conftest import png_bytes
 
 RECIPE = parse_recipe("""
 name: r1

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from openinspect.models.accurate import Augment, Schedule, augment, train_accurate
+from openinspect.models.classifier import TrainedClassifier, train_classifier
+from openinspect.models.runtime import OnnxModel
+
+pytestmark = pytest.mark.slow
+TOLERANCE = 1e-4
+
+
+def _assert_onnx_matches_torch(model: TrainedClassifier, images: np.ndarray, path: Path) -> None:
+    model.export_onnx(path)
+    onnx = OnnxModel(path, threads=2)
+    assert onnx.input_size == model.input_size
+    expected = model.predict_proba(images)
+    np.testing.assert_allclose(onnx.predict(images), expected, atol=TOLERANCE)
+    np.testing.assert_allclose(onnx.predict(images[:1]), expected[:1], atol=TOLERANCE)
+
+
+def test_fast_onnx_probabilities_match_torch_on_real_tiles(tiles, tmp_path: Path) -> None:
+    images, labels = tiles
+    seen: list[float] = []
+    model = train_classifier(images, labels, 2, "fast", progress=lambda f, _s: seen.append(f))
+    assert seen[-1] == 1.0
+    probs = model.predict_proba(images)
+    assert probs.shape == (6, 2)
+    np.testing.assert_allclose(probs.sum(1), 1.0, rtol=1e-5)
+    _assert_onnx_matches_torch(model, images, tmp_path / "fast.onnx")
+
+
+def test_accurate_onnx_probabilities_match_torch_on_real_tiles(tiles, tmp_path: Path) -> None:
+    images, labels = tiles
+    net = train_accurate(images, labels, 2, 0, Augment(hflip=True, rotate90=True), lambda *_: None,
+                         Schedule(min_steps=2, max_steps=2))
+    _assert_onnx_matches_torch(TrainedClassifier(net, images.shape[1:3]), images, tmp_path / "accurate.onnx")
+
+
+def test_fast_trains_with_three_classes(tiles) -> None:
+    images, _ = tiles
+    labels = np.array([0, 0, 1, 1, 2, 2], dtype=np.int64)
+    probs = train_classifier(images, labels, 3, "fast", seed=1).predict_proba(images)
+    assert probs.shape == (6, 3)
+
+
+def test_train_classifier_rejects_unknown_mode(tiles) -> None:
+    images, labels = tiles
+    with pytest.raises(ValueError, match="mode must be one of"):
+        train_classifier(images, labels, 2, "turbo")
+
+
+def test_train_classifier_rejects_class_without_images(tiles) -> None:
+    images, labels = tiles
+    with pytest.raises(ValueError, match=r"none for classes \[2\]"):
+        train_classifier(images, labels, 3, "fast")
+
+
+def test_augment_keeps_shape_and_range() -> None:
+    import torch
+
+    images = torch.randint(0, 256, (4, 32, 32, 3), dtype=torch.uint8)
+    out = augment(images, Augment(hflip=True, vflip=True, rotate90=True), torch.Generator().manual_seed(0))
+    assert out.shape == (4, 3, 32, 32)
+    assert out.min() >= -1 and out.max() <= 1
