@@ -77,7 +77,7 @@ def _is_binary(values: np.ndarray, present: set[int], count: int) -> bool:
     if 255 not in present or count >= 255 or present <= set(range(count + 1)):
         return False
     soft = np.count_nonzero((values != 0) & (values != 255))
-    return soft <= SOFT_EDGE_SHARE * values.size
+    return bool(soft <= SOFT_EDGE_SHARE * values.size)
 
 
 def _from_colours(rgb: np.ndarray, name: str, spec: SegmenterType) -> np.ndarray:

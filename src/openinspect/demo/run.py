@@ -16,7 +16,7 @@ from openinspect.demo.captures import (
 
 from openinspect.errors import ModelNotFoundError
 from openinspect.recipe import TrainingMode, parse_recipe
-from openinspect.station import Inspector
+from openinspect.station import ClassifierRoiResult, Inspector
 from openinspect.store import Workspace
 from openinspect.store.files import write_png
 
@@ -80,13 +80,14 @@ def _inspect(workspace: Workspace, recipe: str, captures: list[DemoCapture], fol
     for index, capture in enumerate(captures):
         path = _save(capture, folder / f"capture-{index:03d}.png")
         result = inspector.inspect_file(path)
+        judged = [r for r in result.rois if isinstance(r, ClassifierRoiResult)]
         rois = "  ".join(
             f"{r.roi}: {r.class_name} {r.confidence:.0%}{'' if r.class_name == capture.labels[r.roi] else ' (WRONG)'}"
-            for r in result.rois)
+            for r in judged)
         out(f"[{recipe}] {'PASS' if result.passes else 'FAIL'}  {path.name}  {rois}  "
             f"({result.timing_ms['total']:.1f} ms)")
-        right += sum(r.class_name == capture.labels[r.roi] for r in result.rois)
-        total += len(result.rois)
+        right += sum(r.class_name == capture.labels[r.roi] for r in judged)
+        total += len(judged)
     out(f"[{recipe}] {right}/{total} ROIs judged as generated")
     return right / total
 

@@ -38,8 +38,7 @@ def decode_image(data: bytes, name: str = "<bytes>") -> np.ndarray:
     try:
         with Image.open(io.BytesIO(data)) as img:
             img.load()
-            img = ImageOps.exif_transpose(img) or img
-            return _to_rgb8(img)
+            return _to_rgb8(ImageOps.exif_transpose(img) or img)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
         raise ImageError(f"cannot decode image {name}: {err}; the file is corrupt, truncated or not an "
                          f"image — {_FIX}") from err

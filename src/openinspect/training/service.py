@@ -202,7 +202,7 @@ def _train_classifier(spec: ClassifierType, data: TrainingSet, mode: TrainingMod
         truth += data.targets[val_idx].tolist()
         predicted += [spec.decide(row) for row in model.predict_proba(data.images[val_idx])]
     metrics = classification_metrics(np.array(truth), np.array(predicted), spec.class_names()) if truth else {}
-    if plan.method != "hold-out":  # folds only measured; the shipped model learns from every image
+    if plan.method != "hold-out" or model is None:  # folds only measure; the shipped model learns from all
         model = fit(np.arange(len(data.targets)), steps - 1)
     return _Outcome(model, metrics, validation)
 
