@@ -8,6 +8,7 @@ The tree is short:
   - ``DatasetError``: labels or training data are missing or inconsistent.
   - ``ModelNotFoundError``: an inspection type has no trained model yet.
   - ``NotFoundError``: a named recipe, image or model version does not exist.
+  - ``StationBusyError``: the station cannot take the request now (trigger queue full, training running).
 """
 
 from __future__ import annotations
@@ -35,3 +36,7 @@ class NotFoundError(OpenInspectError):
 
 class ModelNotFoundError(NotFoundError):
     """An inspection type has no trained model yet."""
+
+
+class StationBusyError(OpenInspectError):
+    """The station cannot take this request now: its trigger queue is full, or a training job runs."""

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Role(StrEnum):
+    """What a bearer token may do on the station's HTTP API."""
+
+    OPERATOR = "operator"
+    """Trigger inspections and view everything."""
+    ENGINEER = "engineer"
+    """Everything: recipes, labels, training, the active recipe."""
 
 
 class Settings(BaseSettings):
@@ -17,6 +28,57 @@ class Settings(BaseSettings):
     """The workspace folder: recipes, images, models and the SQLite database."""
     threads: int | None = None
     """CPU threads for model inference; by default all cores."""
+
+    host: str = "127.0.0.1"
+    """Address the station's HTTP server binds; only loopback unless set."""
+    port: int = Field(default=8800, ge=0, le=65535)
+    """TCP port of the station's HTTP server (0: any free port)."""
+    recipe: str | None = None
+    """The recipe active at start; by default the first stored recipe with trained models."""
+    tokens: dict[str, Role] = Field(default_factory=dict)
+    """Bearer tokens and their roles, as JSON: ``{"<token>": "operator"}``. None on a loopback address: the
+    station makes an engineer token at start and keeps it in ``<home>/station-token``."""
+    database_url: str | None = None
+    """Results store URL (SQLAlchemy), e.g. ``postgresql+psycopg://user@host/db``; by default the workspace's
+    SQLite file."""
+    queue_limit: int = Field(default=8, ge=0)
+    """Triggers that may wait behind the running inspection; more are answered busy and stored as skipped."""
+    max_upload_mb: float = Field(default=32.0, gt=0)
+    """Largest accepted upload (capture or recipe), in MiB."""
+    keep_pass_every: int = Field(default=10, ge=0)
+    """Archive the capture of every N-th passing part (0: none); failing and unjudged captures are all kept."""
+    archive_budget_mb: float = Field(default=2048.0, gt=0)
+    """Disk budget of archived captures in MiB; over it, the oldest passing captures are removed first."""
+    capture: str | None = None
+    """Capture source for triggers without an uploaded image: a folder (replayed in order, looping), a camera
+    index (``0``) or a stream URL (``rtsp://...``, ``http://...``)."""
+    capture_width: int | None = None
+    """Camera frame width to request, where the camera supports it."""
+    capture_height: int | None = None
+    """Camera frame height to request, where the camera supports it."""
+    capture_exposure: float | None = None
+    """Camera exposure to request (driver units), where the camera supports it."""
+    trigger_interval_s: float | None = Field(default=None, gt=0)
+    """Trigger an inspection from the capture source every this many seconds (a timer trigger)."""
+
+    mqtt_host: str | None = None
+    """MQTT broker to publish every result to; none: no MQTT output."""
+    mqtt_port: int = Field(default=1883, ge=1, le=65535)
+    """The MQTT broker's TCP port."""
+    mqtt_topic: str = "openinspect/results"
+    """Topic each result is published on, as one JSON message."""
+    mqtt_qos: int = Field(default=1, ge=0, le=2)
+    """MQTT quality of service: 0 at most once, 1 at least once, 2 exactly once."""
+    mqtt_retain: bool = False
+    """Publish retained, so the broker hands the last result to every new subscriber."""
+    modbus_port: int | None = Field(default=None, ge=1, le=65535)
+    """TCP port of the Modbus server for PLCs (502 is the standard, it needs privileges); none: no Modbus."""
+    modbus_host: str = "0.0.0.0"
+    """Address the Modbus server binds; PLCs are on the plant network, so every interface by default."""
+    webhook_urls: list[str] = Field(default_factory=list)
+    """URLs each result is POSTed to as JSON, given as a JSON list: ``["http://mes.local/hook"]``."""
+    output_queue_limit: int = Field(default=1000, ge=1)
+    """Results an output (MQTT, each webhook URL) holds while its peer is unreachable; beyond, the oldest go."""
 
 
 @lru_cache

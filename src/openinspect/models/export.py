@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+import warnings
 from pathlib import Path
 
 import torch
@@ -10,7 +10,7 @@ from torch import nn
 
 from openinspect.models.runtime import INPUT_NAME, OUTPUT_NAME
 
-OPSET = 17
+OPSET = 18
 
 
 def export_onnx(net: nn.Module, input_size: tuple[int, int], path: Path) -> None:
@@ -26,16 +26,23 @@ def export_onnx(net: nn.Module, input_size: tuple[int, int], path: Path) -> None
     dummy = torch.zeros((2, *input_size, 3), dtype=torch.uint8)
     net.eval()
     try:
-        torch.onnx.export(
-            net,
-            (dummy,),
-            str(tmp),
-            input_names=[INPUT_NAME],
-            output_names=[OUTPUT_NAME],
-            dynamic_axes={INPUT_NAME: {0: "batch"}, OUTPUT_NAME: {0: "batch"}},
-            opset_version=OPSET,
-            dynamo=False,
-        )
-        os.replace(tmp, path)
+        with warnings.catch_warnings():
+            # torch's exporter trips over its own deprecations; they say nothing about our graph.
+            warnings.simplefilter("ignore", FutureWarning)
+            warnings.simplefilter("ignore", DeprecationWarning)
+            torch.onnx.export(
+                net,
+                (dummy,),
+                str(tmp),
+                input_names=[INPUT_NAME],
+                output_names=[OUTPUT_NAME],
+                dynamic_shapes=({0: torch.export.Dim("batch", min=1, max=1024)},),
+                opset_version=OPSET,
+                dynamo=True,
+                external_data=False,
+                optimize=True,
+                verbose=False,
+            )
+        tmp.replace(path)
     finally:
         tmp.unlink(missing_ok=True)

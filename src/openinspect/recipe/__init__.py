@@ -2,6 +2,7 @@
 
 from openinspect.recipe.io import dump_recipe, load_recipe, parse_recipe
 from openinspect.recipe.schema import (
+    Alignment,
     Augment,
     Calibration,
     ClassifierType,
@@ -15,11 +16,13 @@ from openinspect.recipe.schema import (
     Roi,
     Rule,
     SegmenterType,
+    Template,
     TrainingMode,
     Verdict,
 )
 
 __all__ = [
+    "Alignment",
     "Augment",
     "Calibration",
     "ClassSpec",
@@ -33,6 +36,7 @@ __all__ = [
     "Roi",
     "Rule",
     "SegmenterType",
+    "Template",
     "TrainingMode",
     "Verdict",
     "dump_recipe",

@@ -228,6 +228,35 @@ class Roi(_Strict):
         return Rect(self.x, self.y, self.w, self.h)
 
 
+class Template(_Strict):
+    """The rectangle of the reference capture that the aligner looks for: a distinctive, rigid feature."""
+
+    x: int = Field(ge=0)
+    y: int = Field(ge=0)
+    w: int = Field(ge=8)
+    h: int = Field(ge=8)
+
+    def rect(self) -> Rect:
+        """The template as a rectangle on the reference capture."""
+        return Rect(self.x, self.y, self.w, self.h)
+
+
+class Alignment(_Strict):
+    """Find the part in each capture first, so the ROIs move and turn with it.
+
+    ROI rectangles are given on the reference capture; a capture where the template scores below
+    ``min_score`` fails with reason ``alignment`` and no model runs.
+    """
+
+    template: Template
+    reference: str = Field(pattern=r"^([0-9a-f]{64}|[A-Za-z0-9][A-Za-z0-9_.-]{0,127})$")
+    """The reference capture: a file in the recipe's folder (``reference.png``) or a workspace image's sha256."""
+    min_score: float = Field(default=0.5, gt=0.0, le=1.0)
+    """The lowest match score (normalised cross-correlation of gradients, 0..1) that counts as found."""
+    max_angle: float = Field(default=15.0, ge=0.0, le=180.0)
+    """The largest rotation searched, in degrees either way; smaller is faster."""
+
+
 class Recipe(_Strict):
     """Everything needed to judge a capture."""
 
@@ -236,6 +265,7 @@ class Recipe(_Strict):
     types: list[InspectionType] = Field(min_length=1)
     rois: list[Roi] = Field(min_length=1)
     calibration: Calibration | None = None
+    alignment: Alignment | None = None
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Self:

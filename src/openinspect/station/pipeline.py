@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 
 from openinspect.dataset import roi_crops
-from openinspect.errors import ModelNotFoundError, OpenInspectError
-from openinspect.imaging import decode_image
-from openinspect.recipe import Recipe
+from openinspect.errors import ImageError, ModelNotFoundError, NotFoundError, OpenInspectError
+from openinspect.imaging import Aligner, Pose, Rect, decode_image, read_image
+from openinspect.recipe import Recipe, Roi
 from openinspect.station.results import InspectionResult, RoiResult
 from openinspect.station.runners import Runner, make_runner
 from openinspect.store import Workspace
@@ -23,9 +23,10 @@ from openinspect.store import Workspace
 class Inspector:
     """Judges captures for one recipe with the latest model of each of its inspection types."""
 
-    def __init__(self, recipe: Recipe, runners: dict[str, Runner]) -> None:
+    def __init__(self, recipe: Recipe, runners: dict[str, Runner], aligner: Aligner | None = None) -> None:
         self.recipe = recipe
         self.runners = runners
+        self.aligner = aligner
 
     @classmethod
     def load(cls, workspace: Workspace, recipe_name: str, threads: int | None = None) -> Inspector:
@@ -47,7 +48,7 @@ class Inspector:
                     f"the recipe now lists {spec.class_names()}; retrain with "
                     f"`openinspect train {recipe.name} --type {spec.name}`")
             runners[spec.name] = make_runner(recipe, spec, version, threads)
-        return cls(recipe, runners)
+        return cls(recipe, runners, load_aligner(workspace, recipe))
 
     def inspect_file(self, path: Path) -> InspectionResult:
         """Read and judge one capture file; an unreadable file yields a result with ``error`` set."""
@@ -79,13 +80,22 @@ class Inspector:
         started = begin if started is None else started
         timing = {"decode": (begin - started) * 1000, "crop": 0.0, "models": 0.0}
         results: list[RoiResult] = []
+        pose = None
         try:
+            if self.aligner is not None:
+                pose = self.aligner.locate(image)
+                timing["align"] = (time.perf_counter() - begin) * 1000
+                if not pose.found:
+                    timing["total"] = (time.perf_counter() - started) * 1000
+                    return InspectionResult(name, [], timing, reason="alignment", pose=pose)
             for type_name, runner in self.runners.items():
                 rois = self.recipe.rois_of(type_name)
                 t0 = time.perf_counter()
-                prepared = runner.prepare(roi_crops(image, self.recipe, rois, name))
+                crops = roi_crops(image, self.recipe, rois, name) if pose is None else aligned_crops(image, rois,
+                                                                                                  pose, name)
+                prepared = runner.prepare(crops)
                 t1 = time.perf_counter()
-                rects = [roi.rect(image.shape[1], image.shape[0]) for roi in rois]
+                rects = [roi_rect(roi, image, pose) for roi in rois]
                 results += runner.judge(prepared, [roi.name for roi in rois], rects)
                 timing["crop"] += (t1 - t0) * 1000
                 timing["models"] += (time.perf_counter() - t1) * 1000
@@ -94,4 +104,59 @@ class Inspector:
         order = {roi.name: i for i, roi in enumerate(self.recipe.rois)}
         results.sort(key=lambda r: order[r.roi])
         timing["total"] = (time.perf_counter() - started) * 1000
-        return InspectionResult(name, results, timing)
+        return InspectionResult(name, results, timing, pose=pose)
+
+
+def load_aligner(workspace: Workspace, recipe: Recipe) -> Aligner | None:
+    """The recipe's aligner, or ``None`` when it has no alignment.
+
+    Raises:
+        NotFoundError: the reference capture is neither in the recipe's folder nor in the workspace.
+        RecipeError: the template does not lie inside the reference.
+
+    """
+    spec = recipe.alignment
+    if spec is None:
+        return None
+    path = workspace.recipe_path(recipe.name).parent / spec.reference
+    if not path.is_file():
+        stored = workspace.image(spec.reference, missing_ok=True) if len(spec.reference) == 64 else None
+        if stored is None:
+            raise NotFoundError(f"recipe '{recipe.name}': alignment reference '{spec.reference}' is neither a file in "
+                                f"{path.parent} nor a workspace image; put the reference capture there")
+        path = stored.path
+    return Aligner(read_image(path), spec.template.rect(), spec.min_score, spec.max_angle)
+
+
+def aligned_crops(image: np.ndarray, rois: list[Roi], pose: Pose, name: str) -> list[np.ndarray]:
+    """Cut ROIs given on the reference out of a capture where the part lies at ``pose``.
+
+    Args:
+        image: ``(H, W, 3)`` uint8 RGB capture.
+        rois: the ROIs to cut; one without a rectangle is the whole capture, unmoved.
+        pose: where the part was found.
+        name: what to call the capture in errors.
+
+    Returns:
+        One ``(h, w, 3)`` uint8 RGB crop per ROI, upright as on the reference.
+
+    Raises:
+        ImageError: a moved ROI leaves the capture; the message names the ROI.
+
+    """
+    crops = []
+    for roi in rois:
+        if roi.x is None:
+            crops.append(image)
+            continue
+        try:
+            crops.append(pose.crop(image, roi.rect(image.shape[1], image.shape[0])))
+        except ImageError as err:
+            raise ImageError(f"{name}: ROI '{roi.name}': {err}") from err
+    return crops
+
+
+def roi_rect(roi: Roi, image: np.ndarray, pose: Pose | None) -> Rect:
+    """Where a ROI lay on the capture: moved with the part when the recipe aligns."""
+    rect = roi.rect(image.shape[1], image.shape[0])
+    return rect if pose is None or roi.x is None else pose.moved_rect(rect)

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from openinspect.imaging import Rect
+from openinspect.imaging import Pose, Rect
 from openinspect.station.measure import Blob
 
 
@@ -65,15 +65,29 @@ class InspectionResult:
     rois: list[RoiResult] = field(default_factory=list)
     timing_ms: dict[str, float] = field(default_factory=dict)
     error: str | None = None
+    reason: str | None = None
+    """Why the capture failed before any model ran: ``alignment`` when the part was not found."""
+    pose: Pose | None = None
+    """Where the part was found, for recipes with alignment."""
 
     @property
     def passes(self) -> bool:
-        """A capture passes only when it was judged and every ROI passes."""
-        return self.error is None and all(r.passes for r in self.rois)
+        """A capture passes only when it was judged, the part was found and every ROI passes."""
+        return self.error is None and self.reason is None and all(r.passes for r in self.rois)
 
     def to_json(self) -> dict[str, Any]:
-        """One JSON object per capture, as ``openinspect inspect --json`` prints it."""
+        """One JSON object per capture, as ``openinspect inspect --json`` prints it.
+
+        ``reason`` and ``alignment`` appear only when set, so results of recipes without alignment
+        keep their shape.
+        """
         if self.error is not None:
             return {"image": self.image, "error": self.error}
-        return {"image": self.image, "pass": self.passes, "rois": [r.to_json() for r in self.rois],
-                "timing_ms": {k: round(v, 2) for k, v in self.timing_ms.items()}}
+        line: dict[str, Any] = {"image": self.image, "pass": self.passes}
+        if self.reason is not None:
+            line["reason"] = self.reason
+        line["rois"] = [r.to_json() for r in self.rois]
+        if self.pose is not None:
+            line["alignment"] = self.pose.to_json()
+        line["timing_ms"] = {k: round(v, 2) for k, v in self.timing_ms.items()}
+        return line

@@ -6,9 +6,13 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     DateTime,
     Engine,
+    Float,
+    ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -64,6 +68,35 @@ model_versions = Table(
 )
 
 
+results_metadata = MetaData()
+"""The station's results: kept apart from the workspace tables so they can live on another server."""
+
+results = Table(
+    "results",
+    results_metadata,
+    Column("id", String(36), primary_key=True, doc="uuid4"),
+    Column("time", DateTime(), nullable=False, index=True, doc="naive UTC: compares the same on every dialect"),
+    Column("recipe", String, nullable=True, index=True),
+    Column("image", String, nullable=False, doc="the capture's name: upload file name or source name"),
+    Column("outcome", String(8), nullable=False, index=True, doc="pass | fail | error | skipped"),
+    Column("cycle_ms", Float, nullable=True),
+    Column("archive_path", String, nullable=True, doc="archived capture, relative to the archive folder"),
+    Column("archive_bytes", Integer, nullable=False, default=0),
+    Column("record", JSON, nullable=False, doc="the full result object, as the API returns it"),
+)
+
+result_rois = Table(
+    "result_rois",
+    results_metadata,
+    Column("result_id", String(36), ForeignKey("results.id", ondelete="CASCADE"), primary_key=True),
+    Column("roi", String, primary_key=True),
+    Column("type", String, nullable=False),
+    Column("class_name", String, nullable=True, doc="classifier ROIs only"),
+    Column("passes", Boolean, nullable=False),
+    Index("ix_result_rois_roi_class", "roi", "class_name"),
+)
+
+
 def create_db_engine(url: str) -> Engine:
     """Create the engine and the tables; SQLite gets WAL journaling and a busy timeout."""
     engine = create_engine(url)
@@ -79,3 +112,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
+
+
+def create_results_engine(url: str) -> Engine:
+    """Create an engine for a results store on any SQLAlchemy URL (SQLite or PostgreSQL) and its tables."""
+    engine = create_engine(url, pool_pre_ping=True)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    results_metadata.create_all(engine)
+    return engine

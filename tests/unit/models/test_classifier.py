@@ -35,8 +35,9 @@ def test_fast_onnx_probabilities_match_torch_on_real_tiles(tiles, tmp_path: Path
 
 def test_accurate_onnx_probabilities_match_torch_on_real_tiles(tiles, tmp_path: Path) -> None:
     images, labels = tiles
-    net = train_accurate(images, labels, 2, 0, Augment(hflip=True, rotate90=True), lambda *_: None,
-                         Schedule(min_steps=2, max_steps=2))
+    net = train_accurate(
+        images, labels, 2, 0, Augment(hflip=True, rotate90=True), lambda *_: None, Schedule(min_steps=2, max_steps=2)
+    )
     _assert_onnx_matches_torch(TrainedClassifier(net, images.shape[1:3]), images, tmp_path / "accurate.onnx")
 
 

@@ -1,0 +1,173 @@
+"""Benchmark the Fast and Accurate classifiers against HOG + RBF-SVM on magnetic-tile, then time inference.
+
+    python bench/classifier.py [--seeds 5] [--ks 5,20,100] [--size 320] [--modes fast,accurate,hog] [--quick]
+
+For each k: k training images per class drawn at random (per seed), every other image is the test
+set; balanced accuracy through the exported ONNX model, the way the station runs it. Then inference
+time per ROI crop (224 px unless --latency-size): OnnxModel vs torch eager, 1 and 8 ROIs per capture, int8.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from sklearn.metrics import balanced_accuracy_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC
+from skimage.feature import hog
+
+from openinspect.imaging import read_image, resize_to
+from openinspect.models.classifier import TrainedClassifier, train_classifier
+from openinspect.models.quantize import quantize_int8
+from openinspect.models.runtime import OnnxModel
+
+DATASET = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "magnetic-tile"
+DEFECTS = ("MT_Blowhole", "MT_Break", "MT_Crack", "MT_Fray", "MT_Uneven")
+
+
+def load(size: int) -> tuple[np.ndarray, np.ndarray]:
+    """All tiles resized to ``size`` square as the product does; label 0 = good, 1 = defect."""
+    paths = sorted((DATASET / "MT_Free" / "Imgs").glob("*.jpg"))
+    good = len(paths)
+    for name in DEFECTS:
+        paths += sorted((DATASET / name / "Imgs").glob("*.jpg"))
+    images = np.stack([resize_to(read_image(p), (size, size)) for p in paths])
+    return images, (np.arange(len(paths)) >= good).astype(np.int64)
+
+
+def split(labels: np.ndarray, k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    train = np.concatenate([rng.choice(np.flatnonzero(labels == c), k, replace=False) for c in (0, 1)])
+    return train, np.setdiff1d(np.arange(len(labels)), train)
+
+
+def onnx_predict(model: TrainedClassifier, images: np.ndarray, workdir: Path) -> np.ndarray:
+    path = workdir / "model.onnx"
+    model.export_onnx(path)
+    onnx = OnnxModel(path)
+    return np.concatenate([onnx.predict(images[i : i + 32]) for i in range(0, len(images), 32)]).argmax(1)
+
+
+def hog_features(images: np.ndarray) -> np.ndarray:
+    return np.stack([hog(img[:, :, 0], orientations=9, pixels_per_cell=(16, 16), cells_per_block=(2, 2)) for img in images])
+
+
+def run_hog(images, labels, train, test, seed):
+    hog_images = np.stack([resize_to(img, (128, 128)) for img in images])
+    start = time.perf_counter()
+    svm = make_pipeline(StandardScaler(), SVC(C=10, gamma="scale", class_weight="balanced", random_state=seed))
+    svm.fit(hog_features(hog_images[train]), labels[train])
+    seconds = time.perf_counter() - start
+    return svm.predict(hog_features(hog_images[test])), seconds
+
+
+def run_model(mode, images, labels, train, test, seed, workdir):
+    start = time.perf_counter()
+    model = train_classifier(images[train], labels[train], 2, mode, seed=seed, hflip=True, vflip=True, rotate90=True)
+    seconds = time.perf_counter() - start
+    return onnx_predict(model, images[test], workdir), seconds
+
+
+def accuracy_table(images, labels, ks, seeds, modes, workdir):
+    rows = {}
+    for k in ks:
+        for mode in modes:
+            scores, times = [], []
+            for seed in seeds:
+                train, test = split(labels, k, seed)
+                if mode == "hog":
+                    pred, seconds = run_hog(images, labels, train, test, seed)
+                else:
+                    pred, seconds = run_model(mode, images, labels, train, test, seed, workdir)
+                scores.append(balanced_accuracy_score(labels[test], pred))
+                times.append(seconds)
+                print(f"  k={k} {mode} seed={seed}: bal.acc {scores[-1]:.3f}, train {seconds:.1f} s", flush=True)
+            rows[(k, mode)] = (scores, times)
+    return rows
+
+
+def print_accuracy(rows, ks, modes):
+    print(f"\n{'k':>4} | " + " | ".join(f"{m:>24}" for m in modes) + " | ratios vs hog")
+    for k in ks:
+        cells = []
+        for mode in modes:
+            scores, times = rows[(k, mode)]
+            std = statistics.pstdev(scores) if len(scores) > 1 else 0.0
+            cells.append(f"{np.mean(scores):.3f}±{std:.3f} {np.mean(times):6.1f}s n={len(scores)}")
+        base = np.mean(rows[(k, "hog")][0]) if "hog" in modes else None
+        ratios = ", ".join(f"{m} {np.mean(rows[(k, m)][0]) / base:.2f}" for m in modes if m != "hog" and base)
+        print(f"{k:>4} | " + " | ".join(cells) + f" | {ratios}")
+
+
+def median_ms(fn, repeats: int) -> float:
+    fn()
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - start) * 1e3)
+    return statistics.median(samples)
+
+
+def latency(images, labels, size, workdir, repeats):
+    crops = np.stack([resize_to(img, (size, size)) for img in images[:8]])
+    train, _ = split(labels, 5, 123)
+    train_images = np.stack([resize_to(img, (size, size)) for img in images[train]])
+    print(f"\nInference at {size}x{size} px, median of {repeats} repeats (ms):")
+    print(f"{'model':>16} | {'ORT 1 ROI':>9} | {'ORT 8 ROIs':>10} | {'torch 1 ROI':>11} | {'torch 8 ROIs':>12} | ORT/torch")
+    for mode in ("fast", "accurate"):
+        model = train_classifier(train_images, labels[train], 2, mode, seed=0)
+        path = workdir / f"{mode}.onnx"
+        model.export_onnx(path)
+        onnx = OnnxModel(path)
+        ort1 = median_ms(lambda: onnx.predict(crops[:1]), repeats)
+        ort8 = median_ms(lambda: onnx.predict(crops), repeats)
+        t1 = median_ms(lambda: model.predict_proba(crops[:1]), repeats)
+        t8 = median_ms(lambda: model.predict_proba(crops), repeats)
+        print(f"{mode:>16} | {ort1:9.2f} | {ort8:10.2f} | {t1:11.2f} | {t8:12.2f} | {ort1 / t1:.2f}")
+        int8_path = workdir / f"{mode}-int8.onnx"
+        quantize_int8(path, int8_path, train_images)
+        q = OnnxModel(int8_path)
+        q1 = median_ms(lambda: q.predict(crops[:1]), repeats)
+        q8 = median_ms(lambda: q.predict(crops), repeats)
+        print(f"{mode + ' int8':>16} | {q1:9.2f} | {q8:10.2f} | {'':>11} | {'':>12} | int8/fp32 {q1 / ort1:.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--first-seed", type=int, default=0)
+    parser.add_argument("--ks", default="5,20,100")
+    parser.add_argument("--size", type=int, default=320, help="model input side in px for the accuracy runs")
+    parser.add_argument("--latency-size", type=int, default=224)
+    parser.add_argument("--modes", default="fast,accurate,hog")
+    parser.add_argument("--quick", action="store_true", help="1 seed, k=5,20, latency with few repeats")
+    parser.add_argument("--no-latency", action="store_true")
+    args = parser.parse_args()
+    torch.set_num_threads(2)
+    if args.quick:
+        args.seeds, args.ks = 1, "5,20"
+    ks = [int(k) for k in args.ks.split(",")]
+    seeds = list(range(args.first_seed, args.first_seed + args.seeds))
+    modes = args.modes.split(",")
+    print(f"machine: {platform.processor() or platform.machine()}, torch threads {torch.get_num_threads()}")
+    images, labels = load(args.size)
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        if ks:
+            rows = accuracy_table(images, labels, ks, seeds, modes, workdir)
+            print_accuracy(rows, ks, modes)
+        if not args.no_latency:
+            latency(images, labels, args.latency_size, workdir, 20 if args.quick else 100)
+
+
+if __name__ == "__main__":
+    main()

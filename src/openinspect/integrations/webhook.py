@@ -1,0 +1,112 @@
+"""POST every result as JSON to configured URLs, retrying with exponential backoff in the background.
+
+Each URL has its own worker thread and bounded :class:`Outbox`, so a slow or dead endpoint delays
+neither the inspection nor the other URLs. A request is retried after a connection error, a timeout,
+HTTP 408, 429 or any 5xx, waiting ``backoff``, ``2 * backoff``, ``4 * backoff``... (at most
+``backoff_max``) between attempts; after ``attempts`` tries, or at once for any other 4xx (the
+endpoint rejects the payload, retrying cannot help), the result is given up, counted and logged.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+from typing import Any
+
+from openinspect import __version__
+from openinspect.integrations._queue import Outbox, OutboxClosedError
+
+log = logging.getLogger(__name__)
+
+_RETRY_STATUS = frozenset({408, 429})
+
+
+class WebhookSink:
+    """A result sink that POSTs each result to every configured URL.
+
+    Args:
+        urls: the endpoints; each gets every result.
+        timeout: seconds one request may take.
+        attempts: tries per result and URL before it is given up.
+        backoff: seconds before the first retry; doubled for each further one.
+        backoff_max: the longest wait between two tries, in seconds.
+        limit: the most results held per URL while it is unreachable.
+
+    """
+
+    def __init__(self, urls: Sequence[str], *, timeout: float = 5.0, attempts: int = 5, backoff: float = 0.5,
+                 backoff_max: float = 30.0, limit: int = 1000) -> None:
+        self.workers = [_Worker(url, timeout, attempts, backoff, backoff_max, limit) for url in urls]
+
+    def publish(self, result: dict[str, Any]) -> None:
+        """Queue a result for every URL; returns at once."""
+        payload = json.dumps(result, separators=(",", ":")).encode("utf-8")
+        for worker in self.workers:
+            worker.outbox.put(payload)
+
+    def close(self, timeout: float = 2.0) -> None:
+        """Deliver what is queued for up to ``timeout`` s, then stop; retries still pending are given up."""
+        for worker in self.workers:
+            worker.outbox.close()
+        for worker in self.workers:
+            worker.thread.join(timeout)
+            worker.stopping.set()
+        for worker in self.workers:
+            worker.thread.join()
+
+
+class _Worker:
+    """Delivers one URL's results in order, one at a time."""
+
+    def __init__(self, url: str, timeout: float, attempts: int, backoff: float, backoff_max: float,
+                 limit: int) -> None:
+        self.url, self.timeout, self.attempts = url, timeout, max(1, attempts)
+        self.backoff, self.backoff_max = backoff, backoff_max
+        self.outbox = Outbox(f"webhook {url}", limit)
+        self.delivered = 0
+        self.failed = 0
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._run, name=f"openinspect-webhook {url}", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while True:
+            try:
+                payload = self.outbox.get()
+            except OutboxClosedError:
+                return
+            if payload is not None:
+                self._deliver(payload)
+
+    def _deliver(self, payload: bytes) -> None:
+        for attempt in range(self.attempts):
+            error, retry = self._post(payload)
+            if error is None:
+                self.delivered += 1
+                return
+            if not retry or attempt + 1 == self.attempts:
+                break
+            delay = min(self.backoff * 2**attempt, self.backoff_max)
+            log.info("webhook %s: %s; retry %d in %.2f s", self.url, error, attempt + 1, delay)
+            if self.stopping.wait(delay):
+                break
+        self.failed += 1
+        log.error("webhook %s: result not delivered after %d attempt(s): %s", self.url, attempt + 1, error)
+
+    def _post(self, payload: bytes) -> tuple[str | None, bool]:
+        """One POST; returns ``(error, worth retrying)``, ``(None, False)`` on success."""
+        request = urllib.request.Request(self.url, data=payload, method="POST", headers={
+            "Content-Type": "application/json", "User-Agent": f"openinspect/{__version__}"})
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                response.read()
+        except urllib.error.HTTPError as err:
+            err.close()
+            return f"HTTP {err.code} {err.reason}", err.code >= 500 or err.code in _RETRY_STATUS
+        except (urllib.error.URLError, TimeoutError, OSError) as err:
+            return f"{type(err).__name__}: {getattr(err, 'reason', err)}", True
+        return None, False

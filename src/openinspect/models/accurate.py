@@ -1,0 +1,193 @@
+"""Accurate classifier: Lite0 fine-tuned with augmentation suited to inspection images.
+
+The early, high-resolution blocks stay frozen (they hold generic edges and textures and cost the
+most on a CPU); BatchNorm keeps its ImageNet statistics because few-shot batches are too small to
+estimate new ones. The head sees average- and max-pooled maps, so one small defect can carry a
+decision that a plain average would dilute.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F  # noqa: N812
+from torch import nn
+
+from openinspect.models.backbone import HEAD_CHANNELS, EfficientNetLite0, load_pretrained, normalize
+
+FROZEN_BLOCKS = 5
+"""Stem and blocks ``0..4`` (everything at stride 8 or finer) are not trained."""
+BATCH = 16
+
+
+@dataclass(frozen=True)
+class Augment:
+    """Augmentations to apply while training; the geometric ones only where the user allowed them."""
+
+    hflip: bool = False
+    vflip: bool = False
+    rotate90: bool = False
+    brightness: float = 0.1
+    """Largest additive change, as a fraction of the normalised range."""
+    contrast: float = 0.2
+    """Largest relative change of contrast around the image mean."""
+    shift: float = 0.0625
+    """Largest translation, as a fraction of the side; borders are reflected."""
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Optimiser settings: AdamW with linear warm-up then cosine decay."""
+
+    epochs: int = 15
+    min_steps: int = 60
+    max_steps: int = 240
+    lr_head: float = 1e-3
+    lr_backbone: float = 3e-4
+    weight_decay: float = 1e-2
+    label_smoothing: float = 0.1
+
+    def steps(self, num_images: int) -> int:
+        """Optimiser steps for a training set of ``num_images``."""
+        return min(self.max_steps, max(self.min_steps, math.ceil(self.epochs * num_images / BATCH)))
+
+
+class AccurateNet(nn.Module):
+    """Images -> probabilities through the fine-tuned backbone and an avg+max pooled linear head."""
+
+    def __init__(self, backbone: EfficientNetLite0, num_classes: int) -> None:
+        super().__init__()
+        self.backbone = backbone
+        self.dropout = nn.Dropout(0.2)
+        self.linear = nn.Linear(2 * HEAD_CHANNELS, num_classes)
+
+    def logits(self, x: torch.Tensor) -> torch.Tensor:
+        """``(N, 3, H, W)`` normalised float -> ``(N, C)`` logits."""
+        head = self.backbone(x)[2]
+        return self.linear(self.dropout(torch.cat([head.mean((2, 3)), head.amax((2, 3))], 1)))
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        """``(N, H, W, 3)`` uint8 RGB -> ``(N, C)`` float32 probabilities."""
+        return self.logits(normalize(images)).softmax(1)
+
+
+def augment(images: torch.Tensor, aug: Augment, gen: torch.Generator) -> torch.Tensor:
+    """Randomly transform a training batch.
+
+    Args:
+        images: ``(B, H, W, 3)`` uint8 RGB.
+        aug: which transforms and how strong.
+        gen: the random source.
+
+    Returns:
+        ``(B, 3, H, W)`` float32, normalised like :func:`normalize`.
+    """
+    x = normalize(images)
+    x = torch.stack([_geometric(img, aug, gen) for img in x])
+    b = len(x)
+    gain = 1 + (torch.rand(b, 1, 1, 1, generator=gen) * 2 - 1) * aug.contrast
+    offset = (torch.rand(b, 1, 1, 1, generator=gen) * 2 - 1) * aug.brightness * 2
+    mean = x.mean((1, 2, 3), keepdim=True)
+    x = ((x - mean) * gain + mean + offset).clamp(-1, 1)
+    return _shift(x, aug.shift, gen)
+
+
+def _geometric(img: torch.Tensor, aug: Augment, gen: torch.Generator) -> torch.Tensor:
+    flips = [d for d, ok in ((2, aug.hflip), (1, aug.vflip)) if ok and torch.rand(1, generator=gen) < 0.5]
+    if flips:
+        img = img.flip(flips)
+    if aug.rotate90 and img.shape[1] == img.shape[2]:
+        img = img.rot90(int(torch.randint(4, (1,), generator=gen)), (1, 2))
+    return img
+
+
+def _shift(x: torch.Tensor, fraction: float, gen: torch.Generator) -> torch.Tensor:
+    h, w = x.shape[2:]
+    pad = max(1, round(fraction * min(h, w)))
+    padded = F.pad(x, (pad, pad, pad, pad), mode="reflect")
+    dy, dx = (int(v) for v in torch.randint(2 * pad + 1, (2,), generator=gen))
+    return padded[:, :, dy : dy + h, dx : dx + w]
+
+
+def _balanced_batches(labels: np.ndarray, steps: int, rng: np.random.Generator) -> list[np.ndarray]:
+    """Index batches drawn so every class is equally likely, whatever its count."""
+    counts = np.bincount(labels)
+    weights = 1.0 / counts[labels]
+    return [rng.choice(len(labels), BATCH, p=weights / weights.sum()) for _ in range(steps)]
+
+
+def _optimizer(net: AccurateNet, schedule: Schedule) -> torch.optim.Optimizer:
+    trainable = [p for i, blk in enumerate(net.backbone._blocks) if i >= FROZEN_BLOCKS for p in blk.parameters()]
+    trainable += [*net.backbone._conv_head.parameters(), *net.backbone._bn1.parameters()]
+    groups = [{"params": trainable, "lr": schedule.lr_backbone}, {"params": net.linear.parameters()}]
+    return torch.optim.AdamW(groups, lr=schedule.lr_head, weight_decay=schedule.weight_decay)
+
+
+def _freeze(net: AccurateNet) -> None:
+    """Freeze the early blocks and put every BatchNorm in eval mode (keeps ImageNet statistics)."""
+    net.train()
+    for module in net.modules():
+        if isinstance(module, nn.BatchNorm2d):
+            module.eval()
+    early = [net.backbone._conv_stem, net.backbone._bn0, *net.backbone._blocks[:FROZEN_BLOCKS]]
+    for module in early:
+        module.requires_grad_(False)
+
+
+def train_accurate(
+    images: np.ndarray,
+    labels: np.ndarray,
+    num_classes: int,
+    seed: int,
+    aug: Augment,
+    progress: Callable[[float, str], None],
+    schedule: Schedule | None = None,
+) -> AccurateNet:
+    """Fine-tune the Accurate classifier.
+
+    Args:
+        images: ``(N, H, W, 3)`` uint8 RGB, at the model input size.
+        labels: ``(N,)`` int64 class indices in ``[0, num_classes)``; every class present.
+        num_classes: number of classes.
+        seed: seeds the head initialisation, the batches and the augmentations.
+        aug: augmentations allowed.
+        progress: called with the fraction done and a short status.
+        schedule: optimiser settings; the defaults suit 3 to a few hundred images.
+
+    Returns:
+        The trained network, in eval mode.
+    """
+    schedule = schedule or Schedule()
+    torch.manual_seed(seed)
+    net = AccurateNet(load_pretrained(), num_classes)
+    _freeze(net)
+    steps = schedule.steps(len(images))
+    opt = _optimizer(net, schedule)
+    lr_scale = torch.optim.lr_scheduler.LambdaLR(opt, _cosine(steps))
+    gen = torch.Generator().manual_seed(seed)
+    batches = _balanced_batches(labels, steps, np.random.default_rng(seed))
+    targets = torch.from_numpy(labels.astype(np.int64))
+    for step, idx in enumerate(batches):
+        x = augment(torch.from_numpy(images[idx]), aug, gen)
+        loss = F.cross_entropy(net.logits(x), targets[idx], label_smoothing=schedule.label_smoothing)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        lr_scale.step()
+        progress((step + 1) / steps, f"step {step + 1}/{steps} loss {loss.item():.3f}")
+    return net.eval()
+
+
+def _cosine(steps: int) -> Callable[[int], float]:
+    warmup = max(1, steps // 20)
+
+    def scale(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        return 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, steps - warmup)))
+
+    return scale

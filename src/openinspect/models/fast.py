@@ -1,0 +1,172 @@
+"""Fast classifier: frozen Lite0 features, a patch memory bank per class, and a linear head.
+
+A defect is local, so a global average dilutes it. Besides the pooled global features, every
+image gets, per class, the distance of its most unusual patch to that class's memory bank of
+training patches (PatchCore-style). For training images the distance is computed leave-one-image-out,
+so train and test features mean the same thing. The whole chain, memory-bank matmul included,
+is one torch module that exports to ONNX as is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F  # noqa: N812
+from sklearn.linear_model import LogisticRegression
+from torch import nn
+
+from openinspect.models.backbone import EfficientNetLite0, load_pretrained, normalize
+
+BANK_SIZE = 1024
+"""Patches kept per class by the greedy coreset: bounds the matmul at inference."""
+REGULARISATION = 0.1
+"""Inverse L2 strength of the logistic head on standardised features."""
+KNN_WEIGHT = 3.0
+"""Patch-distance features are scaled up after standardising so L2 shrinks them less than the many global ones."""
+_BATCH = 8
+
+
+class PatchFeatures(nn.Module):
+    """Frozen backbone -> a global vector and L2-normalised stride-16 patch embeddings."""
+
+    def __init__(self, backbone: EfficientNetLite0) -> None:
+        super().__init__()
+        self.backbone = backbone.eval().requires_grad_(False)
+
+    def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Describe a batch.
+
+        Args:
+            images: ``(N, H, W, 3)`` uint8 RGB.
+
+        Returns:
+            ``(N, G)`` global features (avg and max pooled stride-16 and head maps) and
+            ``(N, P, D)`` patch embeddings, ``P = H/16 * W/16``.
+        """
+        s8, s16, head = self.backbone(normalize(images))
+        glob = torch.cat([head.mean((2, 3)), head.amax((2, 3)), s16.mean((2, 3)), s16.amax((2, 3))], 1)
+        local = torch.cat([F.normalize(F.avg_pool2d(s8, 2), dim=1), F.normalize(s16, dim=1)], 1)
+        local = F.avg_pool2d(local, 3, 1, 1, count_include_pad=False)
+        return glob, F.normalize(local, dim=1).flatten(2).transpose(1, 2)
+
+
+def knn_distances(patches: torch.Tensor, bank: torch.Tensor) -> torch.Tensor:
+    """Cosine distance of every patch to its nearest bank entry: ``(N, P, D), (M, D) -> (N, P)``."""
+    return 1.0 - (patches @ bank.T).amax(-1)
+
+
+def patch_scores(distances: torch.Tensor) -> torch.Tensor:
+    """Summarise per-patch distances ``(N, P)`` into ``(N, 2)``: the largest and the mean."""
+    return torch.stack([distances.amax(1), distances.mean(1)], 1)
+
+
+class FastNet(nn.Module):
+    """Images -> probabilities: features, per-class patch-bank scores, standardised linear head, softmax."""
+
+    def __init__(self, features: PatchFeatures, banks: list[torch.Tensor], linear: nn.Linear) -> None:
+        super().__init__()
+        self.features = features
+        self.banks = nn.ParameterList([nn.Parameter(b, requires_grad=False) for b in banks])
+        self.linear = linear
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        """``(N, H, W, 3)`` uint8 RGB -> ``(N, C)`` float32 probabilities."""
+        glob, patches = self.features(images)
+        scores = [patch_scores(knn_distances(patches, bank)) for bank in self.banks]
+        return self.linear(torch.cat([glob, *scores], 1)).softmax(1)
+
+
+@torch.inference_mode()
+def extract(features: PatchFeatures, images: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+    """Run :class:`PatchFeatures` over ``(N, H, W, 3)`` uint8 RGB images in small batches."""
+    parts = [features(torch.from_numpy(images[i : i + _BATCH])) for i in range(0, len(images), _BATCH)]
+    return torch.cat([g for g, _ in parts]), torch.cat([p for _, p in parts])
+
+
+def coreset(points: torch.Tensor, size: int, seed: int) -> torch.Tensor:
+    """Indices of a greedy k-centre subset of ``points`` ``(M, D)``, computed on a random 64-d projection."""
+    if len(points) <= size:
+        return torch.arange(len(points))
+    gen = torch.Generator().manual_seed(seed)
+    proj = points @ torch.randn(points.shape[1], 64, generator=gen)
+    chosen = [int(torch.randint(len(points), (1,), generator=gen))]
+    nearest = (proj - proj[chosen[0]]).square().sum(1)
+    for _ in range(size - 1):
+        chosen.append(int(nearest.argmax()))
+        nearest = torch.minimum(nearest, (proj - proj[chosen[-1]]).square().sum(1))
+    return torch.tensor(chosen)
+
+
+def loo_scores(
+    patches: torch.Tensor, owners: torch.Tensor, bank: torch.Tensor, bank_owner: torch.Tensor
+) -> torch.Tensor:
+    """Training-image scores against ``bank``, never matching an image's patches to its own bank entries.
+
+    Args:
+        patches: ``(N, P, D)`` embeddings of the training images.
+        owners: ``(N,)`` index of each training image.
+        bank: ``(M, D)`` bank entries; ``bank_owner`` ``(M,)`` the image each came from.
+        bank_owner: see ``bank``.
+
+    Returns:
+        ``(N, 2)`` scores as :func:`patch_scores`.
+    """
+    parts = []
+    for i in range(0, len(patches), _BATCH):
+        own = owners[i : i + _BATCH, None, None] == bank_owner[None, None, :]
+        sims = (patches[i : i + _BATCH] @ bank.T).masked_fill(own, -2.0)
+        parts.append(patch_scores(1.0 - sims.amax(-1)))
+    return torch.cat(parts)
+
+
+def _fit_head(x: np.ndarray, labels: np.ndarray, num_glob: int, seed: int) -> nn.Linear:
+    """Fit the logistic head on standardised features and fold the standardisation into one ``nn.Linear``."""
+    mean, std = x.mean(0), x.std(0) + 1e-6
+    std[num_glob:] /= KNN_WEIGHT
+    clf = LogisticRegression(C=REGULARISATION, class_weight="balanced", max_iter=3000, random_state=seed)
+    clf.fit((x - mean) / std, labels)
+    weight, bias = clf.coef_ / std, clf.intercept_ - (clf.coef_ / std) @ mean
+    if len(clf.classes_) == 2:  # sklearn keeps one row for two classes
+        weight, bias = np.stack([-weight[0] / 2, weight[0] / 2]), np.array([-bias[0] / 2, bias[0] / 2])
+    linear = nn.Linear(x.shape[1], len(weight))
+    linear.weight.data = torch.from_numpy(weight).float()
+    linear.bias.data = torch.from_numpy(bias).float()
+    return linear
+
+
+def train_fast(
+    images: np.ndarray,
+    labels: np.ndarray,
+    num_classes: int,
+    seed: int,
+    progress: Callable[[float, str], None],
+) -> FastNet:
+    """Fit the Fast classifier.
+
+    Args:
+        images: ``(N, H, W, 3)`` uint8 RGB, at the model input size.
+        labels: ``(N,)`` int64 class indices in ``[0, num_classes)``; every class present.
+        num_classes: number of classes.
+        seed: makes the coreset choice repeatable.
+        progress: called with the fraction done and a short status.
+
+    Returns:
+        The trained network, in eval mode.
+    """
+    features = PatchFeatures(load_pretrained())
+    progress(0.05, "extracting features")
+    glob, patches = extract(features, images)
+    owners = torch.arange(len(images))
+    banks, scores = [], []
+    for c in range(num_classes):
+        progress(0.6 + 0.3 * c / num_classes, f"memory bank {c + 1}/{num_classes}")
+        members = torch.from_numpy(np.flatnonzero(labels == c))
+        flat = patches[members].flatten(0, 1)
+        keep = coreset(flat, BANK_SIZE, seed + c)
+        banks.append(flat[keep])
+        scores.append(loo_scores(patches, owners, flat[keep], members.repeat_interleave(patches.shape[1])[keep]))
+    x = torch.cat([glob, *scores], 1).numpy().astype(np.float64)
+    linear = _fit_head(x, labels, glob.shape[1], seed)
+    return FastNet(features, banks, linear).eval()

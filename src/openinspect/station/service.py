@@ -1,0 +1,288 @@
+"""The station as a running service: a trigger queue, one inspection worker, storage and result fan-out.
+
+Stages are explicit threads: the caller (HTTP request, timer, Modbus) *submits* a trigger; one
+*worker* takes the capture, judges it with the recipe's cached :class:`Inspector`, stores the
+record (and, per retention, the capture) and answers the caller; one *dispatcher* hands every stored
+record to the sinks (WebSocket, MQTT, webhooks) so that a slow output never holds up an inspection.
+
+A trigger arriving while ``queue_limit`` triggers already wait behind the running one is not
+inspected: it is stored as a ``skipped: busy`` record, published like any result, and the caller gets
+:class:`StationBusyError`. So every accepted trigger ends as a stored record, never silently lost.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+import uuid
+from collections import deque
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+
+from openinspect.errors import NotFoundError, OpenInspectError, StationBusyError
+from openinspect.recipe import Verdict
+from openinspect.station.pipeline import Inspector
+from openinspect.station.sinks import ResultSink, StationStatus
+from openinspect.station.sources import Capture, CaptureSource, TriggerSource
+from openinspect.store import Workspace
+from openinspect.store.results import Outcome, ResultStore, outcome_of
+
+log = logging.getLogger(__name__)
+
+SKIPPED_BUSY = "busy"
+"""The ``skipped`` value of a trigger the station had no room for."""
+_WINDOW = 1000
+"""Cycle times kept for the statistics."""
+
+
+@dataclass(frozen=True)
+class Timings:
+    """Statistics of recent durations in ms (the last 1000)."""
+
+    count: int = 0
+    last: float | None = None
+    mean: float | None = None
+    p50: float | None = None
+    p95: float | None = None
+    max: float | None = None
+
+    @classmethod
+    def of(cls, values: deque[float]) -> Timings:
+        """Summarise a window of durations."""
+        if not values:
+            return cls()
+        data = np.fromiter(values, dtype=np.float64)
+        p50, p95 = np.percentile(data, [50, 95])
+        return cls(len(data), round(values[-1], 2), round(float(data.mean()), 2), round(float(p50), 2),
+                   round(float(p95), 2), round(float(data.max()), 2))
+
+
+@dataclass(frozen=True)
+class StationStats:
+    """Counters and timings since the station started."""
+
+    status: StationStatus
+    counts: dict[Outcome, int]
+    pass_rate: float | None
+    """Passing share of judged captures; ``None`` before the first."""
+    waiting: int
+    """Triggers waiting behind the running inspection."""
+    cycle_ms: Timings
+    """The pipeline's time per capture (decode to verdict)."""
+    latency_ms: Timings
+    """Trigger to stored record, queueing and storage included."""
+
+
+@dataclass
+class _Job:
+    id: str
+    time: datetime
+    recipe: str
+    capture: Capture | None
+    source: TriggerSource
+    submitted: float = field(default_factory=time.perf_counter)
+    done: Future[dict[str, Any]] = field(default_factory=Future)
+
+
+class Station:
+    """One inspection station: implements :class:`~openinspect.station.sinks.StationControl`.
+
+    Args:
+        workspace: recipes and models.
+        store: where every trigger's record goes.
+        source: the capture source for triggers without an image; ``None``: such triggers are stored as errors.
+        queue_limit: triggers that may wait behind the running inspection before triggers are answered busy.
+        threads: CPU threads per model session (``None``: ONNX Runtime's default).
+    """
+
+    def __init__(self, workspace: Workspace, store: ResultStore, *, source: CaptureSource | None = None,
+                 queue_limit: int = 8, threads: int | None = None) -> None:
+        self.workspace = workspace
+        self.store = store
+        self.source = source
+        self.queue_limit = queue_limit
+        self.threads = threads
+        self._sinks: list[ResultSink] = []
+        self._inspectors: dict[str, Inspector] = {}
+        self._active: str | None = None
+        self._lock = threading.Lock()
+        self._in_flight = 0
+        self._counts = dict.fromkeys(Outcome, 0)
+        self._last_verdict: Verdict | None = None
+        self._cycle: deque[float] = deque(maxlen=_WINDOW)
+        self._latency: deque[float] = deque(maxlen=_WINDOW)
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._outbox: queue.SimpleQueue[dict[str, Any] | None] = queue.SimpleQueue()
+        self._worker = threading.Thread(target=self._work, name="openinspect-inspect", daemon=True)
+        self._dispatcher = threading.Thread(target=self._dispatch, name="openinspect-dispatch", daemon=True)
+        self._worker.start()
+        self._dispatcher.start()
+
+    # -- configuration ---------------------------------------------------------------------------
+
+    def add_sink(self, sink: ResultSink) -> None:
+        """Publish every stored record to ``sink`` from now on."""
+        self._sinks.append(sink)
+
+    @property
+    def active_recipe(self) -> str | None:
+        """The recipe triggers use when they name none."""
+        return self._active
+
+    def select_recipe(self, name: str) -> None:
+        """Make ``name`` the active recipe, loading its models now.
+
+        Raises:
+            NotFoundError: unknown recipe.
+            ModelNotFoundError: a type of the recipe has no trained model that fits it.
+        """
+        self.inspector(name)
+        self._active = name
+
+    def inspector(self, name: str) -> Inspector:
+        """The cached inspector of a recipe, loaded on first use (see :meth:`Inspector.load`)."""
+        with self._lock:
+            cached = self._inspectors.get(name)
+        if cached is not None:
+            return cached
+        loaded = Inspector.load(self.workspace, name, self.threads)
+        with self._lock:
+            return self._inspectors.setdefault(name, loaded)
+
+    def reload(self, name: str) -> None:
+        """Forget a recipe's cached models: its recipe or a model changed; the next trigger loads them anew."""
+        with self._lock:
+            self._inspectors.pop(name, None)
+
+    # -- triggers --------------------------------------------------------------------------------
+
+    def submit(self, capture: Capture | None = None, recipe: str | None = None,
+               source: TriggerSource = TriggerSource.SOURCE) -> Future[dict[str, Any]]:
+        """Queue a trigger; the future gives its stored record.
+
+        Args:
+            capture: the image to judge; ``None`` takes one from the capture source.
+            recipe: judge with this recipe instead of the active one.
+            source: what triggered, for the log and the record.
+
+        Raises:
+            NotFoundError: no such recipe, or no recipe given and none active.
+            ModelNotFoundError: the recipe has a type without a trained model.
+            StationBusyError: the queue is full; the trigger was stored as a ``skipped: busy`` record.
+        """
+        name = recipe or self._active
+        if name is None:
+            raise NotFoundError("no active recipe: select one (PUT /api/v1/active-recipe) or name one in the trigger")
+        self.inspector(name)
+        job = _Job(str(uuid.uuid4()), datetime.now(UTC), name, capture, source)
+        with self._lock:
+            busy = self._in_flight > self.queue_limit
+            self._in_flight += not busy
+        if busy:
+            record = self._record(job, {"image": capture.name if capture else "", "skipped": SKIPPED_BUSY})
+            self._finish(job, record, None)
+            raise StationBusyError(f"station busy: {self.queue_limit} trigger(s) already wait behind the running "
+                                   f"inspection; trigger {job.id} was stored as skipped")
+        self._jobs.put(job)
+        return job.done
+
+    def trigger(self, recipe: str | None = None) -> dict[str, Any]:
+        """Judge a capture from the capture source and return its stored record (blocks until then)."""
+        return self.submit(None, recipe).result()
+
+    def _work(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            try:
+                capture, record = self._inspect(job)
+                self._finish(job, record, capture)
+            except Exception as err:  # storing failed (disk, database): the caller must hear it
+                log.exception("trigger %s could not be stored", job.id)
+                job.done.set_exception(err)
+            finally:
+                with self._lock:
+                    self._in_flight -= 1
+
+    def _inspect(self, job: _Job) -> tuple[Capture | None, dict[str, Any]]:
+        capture = job.capture
+        try:
+            if capture is None:
+                capture = self._take_capture()
+            inspector = self.inspector(job.recipe)
+            if capture.data is not None:
+                result = inspector.inspect_bytes(capture.data, capture.name)
+            else:
+                result = inspector.inspect_image(capture.pixels, capture.name)
+            body = result.to_json()
+        except OpenInspectError as err:
+            body = {"image": capture.name if capture else "", "error": str(err)}
+        return capture, self._record(job, body)
+
+    def _take_capture(self) -> Capture:
+        if self.source is None:
+            raise NotFoundError("no capture source: send an image with the trigger, or set OPENINSPECT_CAPTURE to "
+                                "a folder, a camera index or a stream URL")
+        return self.source.capture()
+
+    @staticmethod
+    def _record(job: _Job, body: dict[str, Any]) -> dict[str, Any]:
+        return {"id": job.id, "time": job.time.isoformat(), "recipe": job.recipe, "trigger": job.source.value, **body}
+
+    def _finish(self, job: _Job, record: dict[str, Any], capture: Capture | None) -> None:
+        """Store, count, publish and answer one trigger."""
+        self.store.add(record, capture.encoded if capture is not None else None)
+        outcome = outcome_of(record)
+        with self._lock:
+            self._counts[outcome] += 1
+            if outcome in (Outcome.PASS, Outcome.FAIL):
+                self._last_verdict = Verdict(outcome.value)
+                self._cycle.append(record["timing_ms"]["total"])
+            if outcome is not Outcome.SKIPPED:
+                self._latency.append((time.perf_counter() - job.submitted) * 1000)
+        self._outbox.put(record)
+        job.done.set_result(record)
+
+    def _dispatch(self) -> None:
+        while (record := self._outbox.get()) is not None:
+            for sink in list(self._sinks):
+                try:
+                    sink.publish(record)
+                except Exception:  # one broken output must not silence the others
+                    log.exception("output %r failed to take result %s", sink, record["id"])
+
+    # -- state -----------------------------------------------------------------------------------
+
+    def status(self) -> StationStatus:
+        """Ready, busy, the active recipe, the result count and the last verdict."""
+        with self._lock:
+            ready = self._active is not None and self._active in self._inspectors
+            return StationStatus(ready=ready, busy=self._in_flight > 0, recipe=self._active,
+                                 results=sum(self._counts.values()), last_verdict=self._last_verdict)
+
+    def stats(self) -> StationStats:
+        """Counters, pass rate and cycle-time statistics since start."""
+        status = self.status()
+        with self._lock:
+            counts = dict(self._counts)
+            judged = counts[Outcome.PASS] + counts[Outcome.FAIL]
+            return StationStats(status, counts, counts[Outcome.PASS] / judged if judged else None,
+                                max(self._in_flight - 1, 0), Timings.of(self._cycle), Timings.of(self._latency))
+
+    def close(self) -> None:
+        """Finish the queued triggers, deliver their records to the sinks, then close the sinks and the source."""
+        self._jobs.put(None)
+        self._worker.join()
+        self._outbox.put(None)
+        self._dispatcher.join()
+        for sink in self._sinks:
+            try:
+                sink.close()
+            except Exception:  # closing one output must not keep the others open
+                log.exception("output %r failed to close", sink)
+        if self.source is not None:
+            self.source.close()

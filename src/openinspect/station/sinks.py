@@ -1,0 +1,76 @@
+"""What the station hands its results to, and what an outside controller may ask of it.
+
+Two protocols, implemented elsewhere:
+
+- :class:`ResultSink`: an output (MQTT, webhook, the WebSocket hub...). The station's dispatcher
+  thread calls :meth:`ResultSink.publish` with every stored result, in order; a sink must return
+  quickly (queue the result, send it from its own worker) and never raise for a peer that is away.
+- :class:`StationControl`: what a PLC-facing integration (Modbus TCP) may do with the station:
+  trigger a capture, select the active recipe and read the station's state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+from openinspect.recipe import Verdict
+
+
+@runtime_checkable
+class ResultSink(Protocol):
+    """An output that receives every stored result.
+
+    ``result`` is the JSON object the HTTP API returns for a trigger: the ``inspect --json`` object
+    (``image``, ``pass``, ``rois``, ``timing_ms``; or ``image`` and ``error``) plus ``id`` (a uuid4
+    string), ``time`` (ISO 8601, UTC) and ``recipe``. A trigger the station could not take has
+    ``skipped`` (``"busy"``) instead of ``pass``/``error``: every trigger reaches the sinks once.
+    """
+
+    def publish(self, result: dict[str, Any]) -> None:
+        """Take one result; must not block the caller on the peer (queue it and send it elsewhere)."""
+
+    def close(self) -> None:
+        """Flush what can be sent quickly and release connections and threads."""
+
+
+@dataclass(frozen=True)
+class StationStatus:
+    """A snapshot of the station, as a controller sees it."""
+
+    ready: bool
+    """A recipe with trained models is loaded and the station takes triggers."""
+    busy: bool
+    """An inspection is running or waiting in the queue."""
+    recipe: str | None
+    """The active recipe."""
+    results: int
+    """Results stored since the station started (skipped triggers included)."""
+    last_verdict: Verdict | None
+    """The verdict of the most recent judged capture; ``None`` before the first one."""
+
+
+class StationControl(Protocol):
+    """The station as a controller drives it."""
+
+    def trigger(self, recipe: str | None = None) -> dict[str, Any]:
+        """Take a capture from the capture source, judge it and return the stored result.
+
+        Args:
+            recipe: judge with this recipe instead of the active one.
+
+        Raises:
+            StationBusyError: the trigger queue is full (the skipped trigger is stored all the same).
+            NotFoundError: unknown recipe.
+        """
+
+    def select_recipe(self, name: str) -> None:
+        """Make ``name`` the active recipe.
+
+        Raises:
+            NotFoundError: unknown recipe.
+            ModelNotFoundError: the recipe has an inspection type without a trained model.
+        """
+
+    def status(self) -> StationStatus:
+        """The station's state now."""

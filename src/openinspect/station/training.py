@@ -1,0 +1,157 @@
+"""Training as a station job: one at a time, in a background thread, with progress and cooperative cancel.
+
+:func:`openinspect.training.train_type` reports progress through a callback; the job's callback
+checks a cancel flag and raises there, so a stop takes effect at the next progress step (Fast: a
+few per second; Accurate: every epoch) and leaves no model version behind (versions are published
+only after a complete export).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+from openinspect.errors import NotFoundError, OpenInspectError, StationBusyError
+from openinspect.recipe import TrainingMode
+from openinspect.store import Workspace
+
+log = logging.getLogger(__name__)
+
+
+class TrainingState(StrEnum):
+    """Where a training job is."""
+
+    RUNNING = "running"
+    STOPPING = "stopping"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class TrainingJob:
+    """A snapshot of a training job."""
+
+    recipe: str
+    type: str
+    mode: TrainingMode | None
+    """``None``: the type's own mode."""
+    state: TrainingState
+    progress: float = 0.0
+    """Fraction done, 0 to 1."""
+    message: str = ""
+    started: float = 0.0
+    """Unix time."""
+    finished: float | None = None
+    version: int | None = None
+    """The model version it published, once done."""
+    error: str | None = None
+
+
+class _Cancelled(Exception):
+    """Raised inside the training loop by the progress callback once a stop was asked."""
+
+
+class TrainingService:
+    """Runs :func:`train_type` jobs one at a time.
+
+    Args:
+        workspace: where labels are read and model versions published.
+        on_change: called with every snapshot of the job (progress, end); from the training thread.
+    """
+
+    def __init__(self, workspace: Workspace, on_change: Callable[[TrainingJob], None]) -> None:
+        self.workspace = workspace
+        self._on_change = on_change
+        self._job: TrainingJob | None = None
+        self._cancel = threading.Event()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def current(self) -> TrainingJob:
+        """The running job, or the last one.
+
+        Raises:
+            NotFoundError: nothing was trained since the station started.
+        """
+        if self._job is None:
+            raise NotFoundError("no training job since the station started; start one with POST /api/v1/training")
+        return self._job
+
+    def start(self, recipe: str, type_name: str, mode: TrainingMode | None = None, seed: int = 0) -> TrainingJob:
+        """Start training a type in the background.
+
+        Raises:
+            StationBusyError: a job is running (one at a time: training uses every core).
+            NotFoundError: unknown recipe.
+            RecipeError: unknown type.
+        """
+        from openinspect.training import inspection_type
+
+        inspection_type(self.workspace.recipe(recipe), type_name)
+        with self._lock:
+            if self._job is not None and self._job.state in (TrainingState.RUNNING, TrainingState.STOPPING):
+                raise StationBusyError(f"training {self._job.recipe}/{self._job.type} is running; wait for it or "
+                                       f"stop it (DELETE /api/v1/training)")
+            self._cancel.clear()
+            self._job = TrainingJob(recipe, type_name, mode, TrainingState.RUNNING, started=time.time(),
+                                    message="starting")
+            self._thread = threading.Thread(target=self._run, args=(self._job, seed), name="openinspect-train",
+                                            daemon=True)
+            self._thread.start()
+        return self._job
+
+    def stop(self) -> TrainingJob:
+        """Ask the running job to stop at its next progress step.
+
+        Raises:
+            NotFoundError: no job is running.
+        """
+        with self._lock:
+            if self._job is None or self._job.state is not TrainingState.RUNNING:
+                raise NotFoundError("no training job is running")
+            self._cancel.set()
+            self._update(state=TrainingState.STOPPING, message="stopping at the next step")
+            return self._job
+
+    def wait(self, timeout: float | None = None) -> TrainingJob:
+        """Wait for the current job's thread to end and return its last snapshot."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+        return self.current()
+
+    def _run(self, job: TrainingJob, seed: int) -> None:
+        from openinspect.training import train_type
+
+        try:
+            recipe = self.workspace.recipe(job.recipe)
+            model = train_type(self.workspace, recipe, job.type, mode=job.mode, seed=seed, progress=self._progress)
+        except _Cancelled:
+            self._end(state=TrainingState.CANCELLED, message="stopped; no model version was published")
+        except OpenInspectError as err:
+            self._end(state=TrainingState.FAILED, message="failed", error=str(err))
+        except Exception as err:  # a bug in training must end the job visibly, not kill a silent thread
+            log.exception("training %s/%s failed", job.recipe, job.type)
+            self._end(state=TrainingState.FAILED, message="failed", error=f"{type(err).__name__}: {err}")
+        else:
+            self._end(state=TrainingState.DONE, progress=1.0, message=f"model v{model.version} published",
+                      version=model.version)
+
+    def _progress(self, fraction: float, message: str) -> None:
+        if self._cancel.is_set():
+            raise _Cancelled
+        with self._lock:
+            self._update(progress=round(min(max(fraction, 0.0), 1.0), 3), message=message)
+
+    def _end(self, **changes: object) -> None:
+        with self._lock:
+            self._update(finished=time.time(), **changes)
+
+    def _update(self, **changes: object) -> None:
+        assert self._job is not None
+        self._job = replace(self._job, **changes)  # type: ignore[arg-type]  # keyword fields of TrainingJob
+        self._on_change(self._job)

@@ -1,0 +1,176 @@
+"""The Modbus TCP server driven by a real pymodbus client doing what a PLC does, on loopback."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from pymodbus.client import ModbusTcpClient
+
+from openinspect.errors import NotFoundError
+from openinspect.integrations import ModbusServer
+from openinspect.integrations.modbus import (
+    NO_RECIPE,
+    Coil,
+    DiscreteInput,
+    HoldingRegister,
+    InputRegister,
+    ReasonCode,
+    VerdictCode,
+)
+from openinspect.recipe import Verdict
+from openinspect.station.sinks import StationStatus
+
+RECIPES = ["bracket", "shaft", "tiles"]
+
+
+class FakeStation:
+    """A station whose next results are scripted; a trigger takes ``delay`` seconds."""
+
+    def __init__(self, delay: float = 0.2) -> None:
+        self.delay = delay
+        self.recipe: str | None = None
+        self.triggered: list[str | None] = []
+        self.script: list[dict[str, Any]] = []
+        self.results = 0
+        self.running = threading.Event()
+
+    def trigger(self, recipe: str | None = None) -> dict[str, Any]:
+        self.running.set()
+        time.sleep(self.delay)
+        self.triggered.append(self.recipe)
+        self.results += 1
+        result = {"id": f"r{self.results}", "recipe": self.recipe, "status": "done", **self.script.pop(0)}
+        self.running.clear()
+        return result
+
+    def select_recipe(self, name: str) -> None:
+        if name == "tiles":
+            raise NotFoundError("recipe 'tiles' has no trained model")
+        self.recipe = name
+
+    def status(self) -> StationStatus:
+        return StationStatus(ready=self.recipe is not None, busy=self.running.is_set(), recipe=self.recipe,
+                             results=self.results, last_verdict=Verdict.PASS if self.results else None)
+
+
+def roi(name: str, passes: bool) -> dict[str, Any]:
+    return {"roi": name, "type": "nut", "class": "good" if passes else "loose", "confidence": 0.9, "pass": passes}
+
+
+@pytest.fixture
+def station() -> FakeStation:
+    return FakeStation()
+
+
+@pytest.fixture
+def plc(station: FakeStation) -> Iterator[tuple[ModbusServer, ModbusTcpClient]]:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = ModbusServer(station, RECIPES, host="127.0.0.1", port=port)
+    server.start()
+    client = ModbusTcpClient("127.0.0.1", port=port, timeout=3)
+    assert client.connect()
+    yield server, client
+    client.close()
+    server.close()
+
+
+def inputs(client: ModbusTcpClient) -> dict[str, int]:
+    registers = client.read_input_registers(0, count=len(InputRegister)).registers
+    return {reg.name: registers[reg] for reg in InputRegister}
+
+
+def flags(client: ModbusTcpClient) -> dict[str, bool]:
+    bits = client.read_discrete_inputs(0, count=len(DiscreteInput)).bits
+    return {bit.name: bits[bit] for bit in DiscreteInput}
+
+
+def inspect_like_a_plc(client: ModbusTcpClient, timeout: float = 5.0) -> dict[str, int]:
+    """Pulse the trigger coil, wait for the result counter to change, read the result registers."""
+    before = inputs(client)["RESULT_COUNTER"]
+    assert not client.write_coil(Coil.TRIGGER, True).isError()
+    deadline = time.monotonic() + timeout
+    while (now := inputs(client))["RESULT_COUNTER"] == before:
+        assert time.monotonic() < deadline, "result counter never changed"
+        time.sleep(0.02)
+    return now
+
+
+def test_plc_selects_recipe_triggers_and_reads_verdicts(station: FakeStation, plc: Any) -> None:
+    _, client = plc
+    assert client.read_holding_registers(HoldingRegister.RECIPE, count=1).registers == [NO_RECIPE]
+    assert inputs(client) == {"VERDICT": VerdictCode.NONE, "RESULT_COUNTER": 0, "ROI_FAIL_MASK": 0,
+                              "REASON": ReasonCode.NONE, "RECIPE_COUNT": 3}
+    assert not flags(client)["READY"]
+
+    assert not client.write_register(HoldingRegister.RECIPE, 1).isError()
+    assert station.recipe == "shaft"
+    assert client.read_holding_registers(HoldingRegister.RECIPE, count=1).registers == [1]
+    assert flags(client) == {"READY": True, "BUSY": False, "PASS": False, "FAIL": False}
+
+    station.script = [{"pass": True, "rois": [roi("a", True), roi("b", True)]},
+                      {"pass": False, "rois": [roi("a", True), roi("b", False), roi("c", False)]},
+                      {"pass": False, "reason": "alignment", "rois": []},
+                      {"error": "cannot decode capture"}]
+    assert inspect_like_a_plc(client) == {"VERDICT": VerdictCode.PASS, "RESULT_COUNTER": 1, "ROI_FAIL_MASK": 0,
+                                          "REASON": ReasonCode.NONE, "RECIPE_COUNT": 3}
+    assert flags(client) == {"READY": True, "BUSY": False, "PASS": True, "FAIL": False}
+    assert client.read_coils(Coil.TRIGGER, count=1).bits[0] is False
+    assert inspect_like_a_plc(client) == {"VERDICT": VerdictCode.FAIL, "RESULT_COUNTER": 2,
+                                          "ROI_FAIL_MASK": 0b110, "REASON": ReasonCode.ROI, "RECIPE_COUNT": 3}
+    assert flags(client)["FAIL"] and not flags(client)["PASS"]
+    assert inspect_like_a_plc(client)["REASON"] == ReasonCode.ALIGNMENT
+    last = inspect_like_a_plc(client)
+    assert (last["VERDICT"], last["REASON"], last["RESULT_COUNTER"]) == (VerdictCode.FAIL, ReasonCode.ERROR, 4)
+    assert station.triggered == ["shaft"] * 4
+
+
+def test_trigger_coil_and_busy_read_1_while_inspecting_and_a_second_trigger_is_refused(
+        station: FakeStation, plc: Any) -> None:
+    _, client = plc
+    client.write_register(HoldingRegister.RECIPE, 0)
+    station.delay = 0.5
+    station.script = [{"pass": True, "rois": []}]
+    assert not client.write_coil(Coil.TRIGGER, True).isError()
+    assert client.read_coils(Coil.TRIGGER, count=1).bits[0] is True
+    assert flags(client)["BUSY"] and not flags(client)["READY"]
+    second = client.write_coil(Coil.TRIGGER, True)
+    assert second.isError() and second.exception_code == 6  # device busy
+    deadline = time.monotonic() + 5
+    while client.read_coils(Coil.TRIGGER, count=1).bits[0]:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    assert inputs(client)["RESULT_COUNTER"] == 1 and len(station.triggered) == 1
+
+
+def test_recipe_index_past_the_list_or_not_selectable_answers_an_exception(station: FakeStation, plc: Any) -> None:
+    _, client = plc
+    past = client.write_register(HoldingRegister.RECIPE, len(RECIPES))
+    assert past.isError() and past.exception_code == 3  # illegal data value
+    untrained = client.write_register(HoldingRegister.RECIPE, RECIPES.index("tiles"))
+    assert untrained.isError() and untrained.exception_code == 4  # device failure
+    assert station.recipe is None
+    assert client.read_holding_registers(HoldingRegister.RECIPE, count=1).registers == [NO_RECIPE]
+
+
+def test_results_published_by_the_station_update_registers_once_per_id(plc: Any) -> None:
+    server, client = plc
+    server.publish({"id": "x1", "status": "done", "pass": False, "rois": [roi("a", False)]})
+    server.publish({"id": "x1", "status": "done", "pass": False, "rois": [roi("a", False)]})
+    server.publish({"id": "x2", "status": "skipped"})
+    assert inputs(client) == {"VERDICT": VerdictCode.FAIL, "RESULT_COUNTER": 2, "ROI_FAIL_MASK": 0,
+                              "REASON": ReasonCode.SKIPPED, "RECIPE_COUNT": 3}
+
+
+def test_start_fails_with_a_clear_error_when_the_port_is_taken(station: FakeStation, plc: Any) -> None:
+    server, _ = plc
+    clash = ModbusServer(station, RECIPES, host="127.0.0.1", port=server.port)
+    with pytest.raises(OSError, match="cannot listen"):
+        clash.start()
+    clash.close()

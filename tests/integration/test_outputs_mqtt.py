@@ -1,0 +1,177 @@
+"""The MQTT sink against a real mosquitto broker and a real paho subscriber, on loopback."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import logging
+import queue
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as mqtt
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+
+from openinspect.integrations import MqttSink
+
+TOPIC = "line1/results"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until(condition: Any, timeout: float = 10.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.02)
+
+
+class Broker:
+    """A mosquitto process on a loopback port, with persistence so sessions survive a restart."""
+
+    def __init__(self, exe: str, folder: Path) -> None:
+        self.port = free_port()
+        self.conf = folder / "mosquitto.conf"
+        self.conf.write_text(f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
+                             f"persistence_location {folder}/\nuser {getpass.getuser()}\n")
+        self.log = folder / "mosquitto.log"
+        self.exe = exe
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen([self.exe, "-c", str(self.conf)], stdout=log, stderr=log)
+        wait_until(self._accepts, 10, f"mosquitto on port {self.port} ({self.log})")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(10)
+            self.process = None
+
+    def _accepts(self) -> bool:
+        assert self.process is not None and self.process.poll() is None, self.log.read_text()
+        with socket.socket() as sock:
+            return sock.connect_ex(("127.0.0.1", self.port)) == 0
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[Broker]:
+    exe = shutil.which("mosquitto") or shutil.which("mosquitto", path="/usr/sbin")
+    if exe is None:
+        pytest.skip("needs the mosquitto MQTT broker: apt-get install mosquitto (Debian package `mosquitto`)")
+    running = Broker(exe, tmp_path)
+    running.start()
+    yield running
+    running.stop()
+
+
+class Subscriber:
+    """A real paho client with a persistent session: it re-subscribes and gets queued QoS 1 messages."""
+
+    def __init__(self, port: int, client_id: str, topic: str = TOPIC) -> None:
+        self.messages: queue.Queue[mqtt.MQTTMessage] = queue.Queue()
+        self.subscribed = threading.Event()
+        self.topic = topic
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False)
+        self.client.on_connect = lambda c, *_: c.subscribe(self.topic, qos=1)
+        self.client.on_subscribe = lambda *_: self.subscribed.set()
+        self.client.on_message = lambda _c, _u, message: self.messages.put(message)
+        self.client.reconnect_delay_set(1, 1)
+        self.client.connect("127.0.0.1", port, keepalive=5)
+        self.client.loop_start()
+        assert self.subscribed.wait(10), "subscriber never got its SUBACK"
+
+    def take(self, count: int, timeout: float = 15.0) -> list[mqtt.MQTTMessage]:
+        return [self.messages.get(timeout=timeout) for _ in range(count)]
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+def result(n: int, passes: bool = True) -> dict[str, Any]:
+    return {"id": f"r{n}", "image": f"cap-{n:03d}.png", "pass": passes,
+            "rois": [{"roi": "nut-left", "type": "nut", "class": "good" if passes else "loose",
+                      "confidence": 0.98, "pass": passes}], "timing_ms": {"total": 7.4}}
+
+
+def test_mqtt_sink_publishes_each_result_as_json_with_topic_and_qos(broker: Broker) -> None:
+    subscriber = Subscriber(broker.port, "sub-basic")
+    sink = MqttSink("127.0.0.1", broker.port, topic=TOPIC, qos=1)
+    try:
+        sent = [result(1), result(2, passes=False), {"id": "r3", "image": "bad.png", "error": "corrupt"}]
+        for record in sent:
+            sink.publish(record)
+        messages = subscriber.take(3)
+    finally:
+        sink.close()
+        subscriber.close()
+    assert [json.loads(m.payload) for m in messages] == sent
+    assert {m.topic for m in messages} == {TOPIC}
+    assert {m.qos for m in messages} == {1}
+    assert sink.overflow == 0
+
+
+def test_mqtt_sink_retains_last_result_for_subscribers_that_connect_later(broker: Broker) -> None:
+    early = Subscriber(broker.port, "sub-early")
+    sink = MqttSink("127.0.0.1", broker.port, topic=TOPIC, qos=1, retain=True)
+    try:
+        sink.publish(result(1))
+        sink.publish(result(2, passes=False))
+        early.take(2)
+        late = Subscriber(broker.port, "sub-late")
+        (retained,) = late.take(1)
+        late.close()
+    finally:
+        sink.close()
+        early.close()
+    assert retained.retain and json.loads(retained.payload) == result(2, passes=False)
+
+
+def test_mqtt_sink_holds_results_while_broker_is_down_and_delivers_after_restart(
+        broker: Broker, caplog: pytest.LogCaptureFixture) -> None:
+    subscriber = Subscriber(broker.port, "sub-restart")
+    sink = MqttSink("127.0.0.1", broker.port, topic=TOPIC, qos=1, limit=3, reconnect_max=1)
+    try:
+        sink.publish(result(0))
+        assert json.loads(subscriber.take(1)[0].payload) == result(0)
+        broker.stop()
+        wait_until(lambda: not sink.connected, what="the sink to notice the broker is gone")
+        started = time.perf_counter()
+        with caplog.at_level(logging.WARNING, logger="openinspect.integrations"):
+            for n in range(1, 6):
+                sink.publish(result(n))
+        assert time.perf_counter() - started < 0.05, "publish blocked while the broker was down"
+        assert sink.overflow == 2
+        assert "dropped the oldest" in caplog.text
+        broker.start()
+        delivered = [json.loads(m.payload) for m in subscriber.take(3, timeout=20)]
+    finally:
+        sink.close()
+        subscriber.close()
+    assert delivered == [result(3), result(4), result(5)]
+
+
+def test_mqtt_sink_never_blocks_and_closes_when_no_broker_is_reachable() -> None:
+    sink = MqttSink("127.0.0.1", free_port(), topic=TOPIC, limit=10)
+    started = time.perf_counter()
+    for n in range(100):
+        sink.publish(result(n))
+    publishing = time.perf_counter() - started
+    sink.close(timeout=0.2)
+    assert publishing < 0.1
+    assert sink.overflow == 90
+    assert time.perf_counter() - started < 3
