@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 start: $(STAMP)
-	$(VENV)/bin/openinspect demo
+	$(VENV)/bin/openinspect serve --demo
 
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest

@@ -86,6 +86,14 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="generate demo captures, train Fast and inspect: no data needed")
     demo.set_defaults(run=_demo)
+
+    serve = commands.add_parser("serve", help="run the station: HTTP API and live feed on a local address")
+    serve.add_argument("--host", help="address to bind (default: $OPENINSPECT_HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="TCP port (default: $OPENINSPECT_PORT or 8800)")
+    serve.add_argument("--recipe", help="the active recipe (default: the first one with trained models)")
+    serve.add_argument("--demo", action="store_true",
+                       help="set up the demo recipes (Fast training when untrained) and replay their captures")
+    serve.set_defaults(run=_serve)
     return parser
 
 
@@ -276,3 +284,30 @@ def _demo(workspace: Workspace, _args: argparse.Namespace) -> None:
     from openinspect.demo.run import run_demo
 
     run_demo(workspace)
+
+
+def _serve(workspace: Workspace, args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from openinspect.server import API_PREFIX, create_app
+    from openinspect.server.security import TOKEN_FILE
+
+    settings = get_settings()
+    update: dict[str, Any] = {"home": workspace.home}
+    update.update({k: v for k in ("host", "port", "recipe") if (v := getattr(args, k)) is not None})
+    if args.demo:
+        from openinspect.demo.run import ensure_demo, replay_folder
+
+        update["recipe"] = update.get("recipe") or ensure_demo(workspace)[0]
+        update["capture"] = settings.capture or str(replay_folder(workspace, update["recipe"]))
+    settings = settings.model_copy(update=update)
+    app = create_app(settings)
+    services = app.state.services
+    base = f"http://{settings.host}:{settings.port}"
+    print(f"OpenInspect station: {base}  (API {base}{API_PREFIX}, docs {base}/docs)")
+    print(f"active recipe: {services.station.active_recipe or 'none (PUT /api/v1/active-recipe)'}; "
+          f"capture source: {settings.capture or 'uploads only'}")
+    if services.tokens.generated is not None:
+        print(f"engineer token (kept in {settings.home / TOKEN_FILE}): {services.tokens.generated}")
+    print(f"try: curl -H 'Authorization: Bearer <token>' -X POST {base}{API_PREFIX}/trigger", flush=True)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")

@@ -79,14 +79,14 @@ def broker(tmp_path: Path) -> Iterator[Broker]:
 
 
 class Subscriber:
-    """A real paho client with a persistent session: it re-subscribes and gets queued QoS 1 messages."""
+    """A real paho client with a persistent session (QoS 2 subscription): it gets messages queued while away."""
 
     def __init__(self, port: int, client_id: str, topic: str = TOPIC) -> None:
         self.messages: queue.Queue[mqtt.MQTTMessage] = queue.Queue()
         self.subscribed = threading.Event()
         self.topic = topic
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False)
-        self.client.on_connect = lambda c, *_: c.subscribe(self.topic, qos=1)
+        self.client.on_connect = lambda c, *_: c.subscribe(self.topic, qos=2)
         self.client.on_subscribe = lambda *_: self.subscribed.set()
         self.client.on_message = lambda _c, _u, message: self.messages.put(message)
         self.client.reconnect_delay_set(1, 1)
@@ -108,9 +108,10 @@ def result(n: int, passes: bool = True) -> dict[str, Any]:
                       "confidence": 0.98, "pass": passes}], "timing_ms": {"total": 7.4}}
 
 
-def test_mqtt_sink_publishes_each_result_as_json_with_topic_and_qos(broker: Broker) -> None:
+@pytest.mark.parametrize("qos", [0, 1, 2])
+def test_mqtt_sink_publishes_each_result_as_json_with_topic_and_qos(broker: Broker, qos: int) -> None:
     subscriber = Subscriber(broker.port, "sub-basic")
-    sink = MqttSink("127.0.0.1", broker.port, topic=TOPIC, qos=1)
+    sink = MqttSink("127.0.0.1", broker.port, topic=TOPIC, qos=qos)
     try:
         sent = [result(1), result(2, passes=False), {"id": "r3", "image": "bad.png", "error": "corrupt"}]
         for record in sent:
@@ -121,8 +122,8 @@ def test_mqtt_sink_publishes_each_result_as_json_with_topic_and_qos(broker: Brok
         subscriber.close()
     assert [json.loads(m.payload) for m in messages] == sent
     assert {m.topic for m in messages} == {TOPIC}
-    assert {m.qos for m in messages} == {1}
-    assert sink.overflow == 0
+    assert {m.qos for m in messages} == {qos}
+    assert not any(m.retain for m in messages) and sink.overflow == 0
 
 
 def test_mqtt_sink_retains_last_result_for_subscribers_that_connect_later(broker: Broker) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 import time
@@ -77,7 +78,7 @@ def test_webhook_retries_with_exponential_backoff_until_the_endpoint_accepts(end
     wait_for(lambda: worker.delivered == 1)
     sink.close()
     times = [t for t, *_ in endpoint.requests]
-    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
     assert len(endpoint.requests) == 4 and worker.failed == 0
     assert gaps[0] >= 0.05 and gaps[1] >= 0.1 and gaps[2] >= 0.2, gaps
     assert gaps[2] > 1.5 * gaps[0]

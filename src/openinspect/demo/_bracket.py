@@ -66,11 +66,11 @@ def render(rng: np.random.Generator, labels: dict[str, str]) -> np.ndarray:
 
 
 def _fastener(image: np.ndarray, rng: np.random.Generator, centre: tuple[float, float], loose: bool) -> None:
-    washer = ring(WASHER_RADIUS, 48)
+    washer = ring(WASHER_RADIUS, 36)
     cast_shadow(image, centre, washer, 0, WASHER_TOP, 0, 0.35)
     prism(image, centre, washer, 0, WASHER_TOP, np.array([172.0, 174.0, 178.0]))
     _stripe(image, centre, MARK_ANGLE, NUT_RADIUS - 2, WASHER_RADIUS - 3, WASHER_TOP)
-    lift = rng.uniform(14, 30) if loose else rng.uniform(0, 1)
+    lift = rng.uniform(22, 38) if loose else rng.uniform(0, 1)
     turn = rng.choice([-1, 1]) * rng.uniform(18, 45) if loose else rng.uniform(-3, 3)
     shift = rng.uniform(-5, 5, size=2) if loose else rng.uniform(-1, 1, size=2)
     nut_centre = (centre[0] + shift[0], centre[1] + 0.5 * shift[1])
@@ -87,27 +87,27 @@ def _fastener(image: np.ndarray, rng: np.random.Generator, centre: tuple[float, 
 
 def _nut_top(image: np.ndarray, centre: tuple[float, float], top: float, zinc: np.ndarray) -> None:
     """Bearing-face chamfer circle, then either the bolt end standing proud or the bore it sank into."""
-    prism(image, centre, ring(NUT_RADIUS * 0.86, 40), top - 1, top, zinc * 1.04)
-    if BOLT_TOP > top + 1:
+    prism(image, centre, ring(NUT_RADIUS * 0.86, 28), top - 1, top, zinc * 1.04)
+    if top + 1 < BOLT_TOP:
         _thread(image, centre, top, BOLT_TOP)
-        prism(image, centre, ring(BOLT_RADIUS, 32), BOLT_TOP - 1, BOLT_TOP, np.array([150.0, 152.0, 156.0]))
+        prism(image, centre, ring(BOLT_RADIUS, 20), BOLT_TOP - 1, BOLT_TOP, np.array([150.0, 152.0, 156.0]))
     else:
-        prism(image, centre, ring(BOLT_RADIUS, 32), top - 1, top, np.array([40.0, 40.0, 42.0]))
+        prism(image, centre, ring(BOLT_RADIUS, 20), top - 1, top, np.array([40.0, 40.0, 42.0]))
 
 
 def _thread(image: np.ndarray, centre: tuple[float, float], z0: float, z1: float) -> None:
     """A bolt's threaded shank between two heights: a steel cylinder with helical crests and roots."""
-    prism(image, centre, ring(BOLT_RADIUS, 32), z0, z1, np.array([160.0, 162.0, 166.0]))
-    front = ring(BOLT_RADIUS, 32)[1:16]
+    prism(image, centre, ring(BOLT_RADIUS, 20), z0, z1, np.array([160.0, 162.0, 166.0]))
+    front = ring(BOLT_RADIUS, 20)[1:10]
     for z in np.arange(z0 + 2.5, z1 - 1, 3.5):
         helix = project(centre, front, z) - np.linspace(0, 1.7, len(front))[:, None] * [0, 1]
         cv2.polylines(image, [np.round(helix * 16).astype(np.int32)], False, (58, 58, 62), 1, cv2.LINE_AA, 4)
-        cv2.polylines(image, [np.round((helix - [0, 1.6]) * 16).astype(np.int32)], False, (205, 207, 210), 1,
-                      cv2.LINE_AA, 4)
+        cv2.polylines(
+            image, [np.round((helix - [0, 1.6]) * 16).astype(np.int32)], False, (205, 207, 210), 1, cv2.LINE_AA, 4
+        )
 
 
-def _stripe(image: np.ndarray, centre: tuple[float, float], angle_deg: float, r0: float, r1: float,
-            z: float) -> None:
+def _stripe(image: np.ndarray, centre: tuple[float, float], angle_deg: float, r0: float, r1: float, z: float) -> None:
     """A torque-seal paint stripe running radially on a flat face at height ``z``."""
     direction = np.array([np.cos(np.deg2rad(angle_deg)), np.sin(np.deg2rad(angle_deg))])
     ends = project(centre, np.array([direction * r0, direction * r1]), z)

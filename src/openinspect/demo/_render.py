@@ -49,8 +49,9 @@ def shade(albedo: np.ndarray, normal: np.ndarray) -> np.ndarray:
     return np.clip(albedo * (AMBIENT + (1 - AMBIENT) * max(0.0, float(normal @ LIGHT))), 0, 255)
 
 
-def prism(image: np.ndarray, centre: tuple[float, float], outline: np.ndarray, z0: float, z1: float,
-          albedo: np.ndarray) -> None:
+def prism(
+    image: np.ndarray, centre: tuple[float, float], outline: np.ndarray, z0: float, z1: float, albedo: np.ndarray
+) -> None:
     """Draw a vertical prism (a hex nut, a washer, a bolt as a many-sided prism) standing on ``z0``.
 
     Only the side faces turned towards the camera are drawn, then the top face.
@@ -75,8 +76,16 @@ def prism(image: np.ndarray, centre: tuple[float, float], outline: np.ndarray, z
         fill(image, quad, np.clip(albedo * brightness[i], 0, 255))
     fill(image, project(centre, outline, z1), shade(albedo, np.array([0.0, 0.0, 1.0])))
 
-def cast_shadow(image: np.ndarray, centre: tuple[float, float], outline: np.ndarray, z0: float, z1: float,
-                ground: float, strength: float = 0.55) -> None:
+
+def cast_shadow(
+    image: np.ndarray,
+    centre: tuple[float, float],
+    outline: np.ndarray,
+    z0: float,
+    z1: float,
+    ground: float,
+    strength: float = 0.55,
+) -> None:
     """Darken the ground under a prism with its soft shadow, thrown away from the light.
 
     Args:
@@ -100,6 +109,7 @@ def cast_shadow(image: np.ndarray, centre: tuple[float, float], outline: np.ndar
     fill(mask, hull - [x0, y0], 255)
     mask = cv2.GaussianBlur(mask, (0, 0), sigma)
     window[:] = (window * (1 - strength / 255.0 * mask[..., None].astype(np.float32))).astype(np.uint8)
+
 
 def grain(shape: tuple[int, int], seed: int, streak: int, amount: float) -> np.ndarray:
     """A fixed multiplicative surface texture, e.g. brushed metal (long horizontal streaks).
@@ -129,10 +139,12 @@ def finish(rng: np.random.Generator, image: np.ndarray) -> np.ndarray:
     ramp_x = np.linspace(-1, 1, w, dtype=np.float32)[None, :] * np.float32(rng.uniform(-0.12, 0.12))
     ramp_y = np.linspace(-1, 1, h, dtype=np.float32)[:, None] * np.float32(rng.uniform(-0.08, 0.08))
     moved = cv2.GaussianBlur(moved, (0, 0), rng.uniform(0.5, 1.1))
-    light = np.float32(rng.uniform(0.8, 1.15)) * (1 + ramp_x + ramp_y)
-    lit = moved * (light[..., None] * rng.uniform(0.97, 1.03, size=3).astype(np.float32))
+    tint = rng.uniform(0.8, 1.15) * rng.uniform(0.97, 1.03, size=3)
+    table = np.clip(np.arange(256)[:, None] * tint, 0, 255).astype(np.uint8)[:, None, :]
+    lit = cv2.LUT(moved, table).astype(np.float32)
+    lit *= (1 + ramp_x + ramp_y)[..., None]
     dy, dx = rng.integers(0, NOISE_PAD, size=2)
-    lit += _noise_bank(h, w)[dy:dy + h, dx:dx + w] * np.float32(rng.uniform(1.5, 4.0) * rng.choice([-1, 1]))
+    lit += _noise_bank(h, w)[dy : dy + h, dx : dx + w] * np.float32(rng.uniform(1.5, 4.0) * rng.choice([-1, 1]))
     bgr = cv2.cvtColor(np.clip(lit, 0, 255, out=lit).astype(np.uint8), cv2.COLOR_RGB2BGR)
     _, jpeg = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(70, 93))])
     return cv2.cvtColor(cv2.imdecode(jpeg, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)

@@ -43,14 +43,21 @@ def housing() -> tuple[np.ndarray, np.ndarray]:
     """
     layer = np.zeros((HEIGHT, WIDTH, 3), np.float32)
     mask = np.zeros((HEIGHT, WIDTH), bool)
-    parts = [((FACE_X + 14, 132, 606, 392), (84, 98, 116)), ((FACE_X, 112, FACE_X + 16, 410), (128, 138, 150)),
-             ((FACE_X + 14, 378, 626, 408), (70, 82, 98)), ((400, 116, 430, 132), (120, 120, 118)),
-             ((530, 116, 560, 132), (120, 120, 118)), ((470, 110, 480, 132), (170, 150, 60))]
+    parts = [
+        ((FACE_X + 14, 132, 606, 392), (84, 98, 116)),
+        ((FACE_X, 112, FACE_X + 16, 410), (128, 138, 150)),
+        ((FACE_X + 14, 378, 626, 408), (70, 82, 98)),
+        ((400, 116, 430, 132), (120, 120, 118)),
+        ((530, 116, 560, 132), (120, 120, 118)),
+        ((470, 110, 480, 132), (170, 150, 60)),
+    ]
     for (x0, y0, x1, y1), colour in parts:
         layer[y0:y1, x0:x1] = colour
         mask[y0:y1, x0:x1] = True
-    layer[112:410, FACE_X:FACE_X + 2] = (176, 184, 192)
+    layer[112:410, FACE_X : FACE_X + 2] = (176, 184, 192)
     layer[132:392, 600:606] *= 0.7
+    layer[AXIS_Y - 1 : AXIS_Y + 2, FACE_X + 16 : 606] = (46, 54, 66)  # the cap/base split line at the axis
+    layer *= np.linspace(1.12, 0.82, HEIGHT, dtype=np.float32)[:, None, None]
     layer *= grain((HEIGHT, WIDTH), 9, 1, 0.07)
     return np.clip(layer, 0, 255).astype(np.uint8), mask
 
@@ -67,8 +74,8 @@ def render(rng: np.random.Generator, label: str) -> np.ndarray:
     """
     image = base().copy()
     if label != "out" or rng.random() < 0.6:
-        gap = {"seated": rng.uniform(0, 1.5), "partial": rng.uniform(14, 40)}.get(label, rng.uniform(95, 170))
-        _shaft(image, int(round(FACE_X - gap)))
+        gap = {"seated": rng.uniform(0, 1.5), "partial": rng.uniform(8, 32)}.get(label, rng.uniform(95, 170))
+        _shaft(image, round(FACE_X - gap))
     layer, mask = housing()
     np.copyto(image, layer, where=mask[..., None])
     return finish(rng, image)
@@ -91,16 +98,16 @@ def _shaft(image: np.ndarray, collar_right: int) -> None:
     """Journal from the left edge to the tip, shoulder collar, keyway and the gap's contact shadow."""
     tip = collar_right + INSERTED
     journal = _cylinder_profile(JOURNAL_R)
-    image[AXIS_Y - JOURNAL_R:AXIS_Y + JOURNAL_R, :tip] = np.clip(journal, 0, 255).astype(np.uint8)
+    image[AXIS_Y - JOURNAL_R : AXIS_Y + JOURNAL_R, :tip] = np.clip(journal, 0, 255).astype(np.uint8)
     for step in range(6):
-        image[AXIS_Y - JOURNAL_R + step:AXIS_Y + JOURNAL_R - step, tip + step] = (120, 122, 126)
-    image[AXIS_Y - 8:AXIS_Y + 6, 60:170] = (52, 54, 58)
+        image[AXIS_Y - JOURNAL_R + step : AXIS_Y + JOURNAL_R - step, tip + step] = (120, 122, 126)
+    image[AXIS_Y - 8 : AXIS_Y + 6, 60:170] = (52, 54, 58)
     collar_left = collar_right - COLLAR_W
     collar = np.clip(_cylinder_profile(COLLAR_R) * 0.86, 0, 255).astype(np.uint8)
-    image[AXIS_Y - COLLAR_R:AXIS_Y + COLLAR_R, collar_left:collar_right] = collar
-    image[AXIS_Y - COLLAR_R:AXIS_Y + COLLAR_R, [collar_left, collar_right - 1]] = (96, 98, 102)
+    image[AXIS_Y - COLLAR_R : AXIS_Y + COLLAR_R, collar_left:collar_right] = collar
+    image[AXIS_Y - COLLAR_R : AXIS_Y + COLLAR_R, [collar_left, collar_right - 1]] = (96, 98, 102)
     gap = FACE_X - collar_right
     if gap > 0:
         fade = np.linspace(1.0, 0.55, gap, dtype=np.float32)[None, :, None]
-        span = image[AXIS_Y - JOURNAL_R:AXIS_Y + JOURNAL_R, collar_right:FACE_X]
+        span = image[AXIS_Y - JOURNAL_R : AXIS_Y + JOURNAL_R, collar_right:FACE_X]
         span[:] = (span * fade).astype(np.uint8)

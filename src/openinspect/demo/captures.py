@@ -105,8 +105,15 @@ def _balanced(rng: np.random.Generator, classes: list[str], count: int) -> list[
 
 
 def _recipe_yaml(name: str, type_name: str, classes: tuple[tuple[str, bool], ...], rois: tuple[_Roi, ...]) -> str:
-    lines = [f"name: {name}", "profile: single-model", "types:", f"  - name: {type_name}", "    kind: classifier",
-             "    mode: fast", "    classes:"]
+    lines = [
+        f"name: {name}",
+        "profile: single-model",
+        "types:",
+        f"  - name: {type_name}",
+        "    kind: classifier",
+        "    mode: fast",
+        "    classes:",
+    ]
     lines += [f"      - {{name: {cls}, pass: {str(passes).lower()}}}" for cls, passes in classes]
     lines += ["rois:"]
     lines += [f"  - {{name: {r.name}, type: {type_name}, x: {r.x}, y: {r.y}, w: {r.w}, h: {r.h}}}" for r in rois]

@@ -13,7 +13,6 @@ from openinspect.demo.captures import (
     shaft_captures,
     shaft_scene,
 )
-
 from openinspect.errors import ModelNotFoundError
 from openinspect.recipe import TrainingMode, parse_recipe
 from openinspect.station import ClassifierRoiResult, Inspector
@@ -36,22 +35,46 @@ def run_demo(workspace: Workspace, out: Callable[[str], None] = print) -> dict[s
 
     """
     scores = {}
+    for name, (_, make_captures) in zip(ensure_demo(workspace, out), SCENES, strict=True):
+        test = make_captures(TEST_CAPTURES, 2)
+        scores[name] = _inspect(workspace, name, test, replay_folder(workspace, name), out)
+    out(
+        f"\nWorkspace: {workspace.home.resolve()}\nTry: openinspect --home {workspace.home} inspect "
+        f"bracket-nuts {replay_folder(workspace, 'bracket-nuts')} --json"
+    )
+    return scores
+
+
+def ensure_demo(workspace: Workspace, out: Callable[[str], None] = print) -> list[str]:
+    """Store both demo recipes, label and train (Fast) those without a model, and write new test captures.
+
+    The test captures of a recipe land in :func:`replay_folder`, for the station to replay.
+
+    Returns:
+        The demo recipe names.
+
+    """
+    names = []
     for make_scene, make_captures in SCENES:
         scene = make_scene()
         recipe = parse_recipe(scene.recipe_yaml, f"demo recipe {scene.type_name}")
         workspace.save_recipe(recipe)
-        folder = workspace.home / "demo" / recipe.name
         try:
             workspace.latest_model(recipe.name, scene.type_name)
             out(f"[{recipe.name}] using the trained model in {workspace.home}")
         except ModelNotFoundError:
-            _label(workspace, recipe.name, scene.type_name, make_captures(TRAIN_CAPTURES, 1), folder / "train")
+            folder = workspace.home / "demo" / recipe.name / "train"
+            _label(workspace, recipe.name, scene.type_name, make_captures(TRAIN_CAPTURES, 1), folder)
             _train(workspace, recipe.name, scene.type_name, out)
-        test = make_captures(TEST_CAPTURES, 2)
-        scores[recipe.name] = _inspect(workspace, recipe.name, test, folder / "test", out)
-    out(f"\nWorkspace: {workspace.home.resolve()}\nTry: openinspect --home {workspace.home} inspect "
-        f"bracket-nuts {workspace.home / 'demo' / 'bracket-nuts' / 'test'} --json")
-    return scores
+        for index, capture in enumerate(make_captures(TEST_CAPTURES, 2)):
+            _save(capture, replay_folder(workspace, recipe.name) / f"capture-{index:03d}.png")
+        names.append(recipe.name)
+    return names
+
+
+def replay_folder(workspace: Workspace, recipe: str) -> Path:
+    """Where a demo recipe's generated test captures are."""
+    return workspace.home / "demo" / recipe / "test"
 
 
 def _label(workspace: Workspace, recipe: str, type_name: str, captures: list[DemoCapture], folder: Path) -> None:
@@ -73,8 +96,9 @@ def _train(workspace: Workspace, recipe_name: str, type_name: str, out: Callable
     out(f"[{recipe_name}] model v{model.version} trained in {model.meta()['train_seconds']} s{figure}")
 
 
-def _inspect(workspace: Workspace, recipe: str, captures: list[DemoCapture], folder: Path,
-             out: Callable[[str], None]) -> float:
+def _inspect(
+    workspace: Workspace, recipe: str, captures: list[DemoCapture], folder: Path, out: Callable[[str], None]
+) -> float:
     inspector = Inspector.load(workspace, recipe)
     right = total = 0
     for index, capture in enumerate(captures):
@@ -83,9 +107,12 @@ def _inspect(workspace: Workspace, recipe: str, captures: list[DemoCapture], fol
         judged = [r for r in result.rois if isinstance(r, ClassifierRoiResult)]
         rois = "  ".join(
             f"{r.roi}: {r.class_name} {r.confidence:.0%}{'' if r.class_name == capture.labels[r.roi] else ' (WRONG)'}"
-            for r in judged)
-        out(f"[{recipe}] {'PASS' if result.passes else 'FAIL'}  {path.name}  {rois}  "
-            f"({result.timing_ms['total']:.1f} ms)")
+            for r in judged
+        )
+        out(
+            f"[{recipe}] {'PASS' if result.passes else 'FAIL'}  {path.name}  {rois}  "
+            f"({result.timing_ms['total']:.1f} ms)"
+        )
         right += sum(r.class_name == capture.labels[r.roi] for r in judged)
         total += len(judged)
     out(f"[{recipe}] {right}/{total} ROIs judged as generated")

@@ -34,6 +34,8 @@ _FINE_SIDE = 96
 """The template's shorter side at the fine level, in px: finer costs time and gains nothing measurable."""
 _FINE_STEP = 0.5
 """Angle step of the fine search, in degrees."""
+_MAX_WALKS = 4
+"""How often the fine search may move its angle range after a coarse miss."""
 
 
 @dataclass(frozen=True)
@@ -160,8 +162,7 @@ class Aligner:
         angle, centre = self._coarse(gray)
         _, angle, centre = self._fine(gray, angle, centre)
         score, angle, (cx, cy) = self._polish(gray, angle, centre)
-        matrix = cv2.getRotationMatrix2D(self.center, angle, 1.0)
-        matrix[:, 2] += (cx - self.center[0], cy - self.center[1])
+        matrix = _rigid(self.center, angle, (cx, cy))
         return Pose(score >= self.min_score, score, cx - self.center[0], cy - self.center[1], angle, matrix)
 
     def _coarse_step(self, short_side: int) -> float:
@@ -184,15 +185,24 @@ class Aligner:
 
     def _fine(self, gray: np.ndarray, angle: float, centre: tuple[float, float]) -> tuple[float, float,
                                                                                             tuple[float, float]]:
-        """Refine angle and centre near the coarse hit on the fine level; returns ``(score, angle, centre)``."""
-        angles = [a for a in self.fine.bank if abs(a - angle) <= self.coarse.step + 1e-9]
-        return self._search(gray, centre, math.ceil(self.coarse.scale) + 2, self.fine.scale,
-                            [self.fine.bank[a] for a in angles], angles)
+        """Refine angle and centre near the coarse hit on the fine level; returns ``(score, angle, centre)``.
+
+        Small templates can make the coarse angle miss by more than a step; when the best fine angle
+        lies on the edge of the searched range, the range moves that way (a few times at most).
+        """
+        for _ in range(_MAX_WALKS):
+            angles = [a for a in self.fine.bank if abs(a - angle) <= self.coarse.step + 1e-9]
+            score, best, found = self._search(gray, centre, math.ceil(self.coarse.scale) + 2, self.fine.scale,
+                                              [self.fine.bank[a] for a in angles], angles)
+            if angles[0] < best < angles[-1] or best in (min(self.fine.bank), max(self.fine.bank)):
+                break
+            angle, centre = best, found
+        return score, best, found
 
     def _polish(self, gray: np.ndarray, angle: float, centre: tuple[float, float]) -> tuple[float, float,
                                                                                               tuple[float, float]]:
         """Refine angle and centre at full resolution; returns ``(score, angle, centre)``."""
-        angles = [angle - _FINE_STEP / 2, angle, angle + _FINE_STEP / 2]
+        angles = [angle - _FINE_STEP / 2, angle, angle + _FINE_STEP / 2] if self.max_angle > 0 else [angle]
         size = (self.template.w, self.template.h)
         scale = max(1.0, self.fine.scale / 2)
         templates = [_edges(_shrink(_rotated_patch(self.reference, self.center, a, size), scale)) for a in angles]
@@ -236,7 +246,7 @@ class _Level:
         self.scale, self.step = scale, step
         size = (template.w, template.h)
         self.bank = {a: _edges(_shrink(_rotated_patch(gray, centre, a, size), scale))
-                     for a in _angles(-max_angle - step, max_angle + step, step)}
+                     for a in (_angles(-max_angle - step, max_angle + step, step) if max_angle > 0 else [0.0])}
 
 
 def _angles(low: float, high: float, step: float) -> list[float]:
@@ -272,9 +282,15 @@ def _edges(gray: np.ndarray) -> np.ndarray:
 def _rotated_patch(gray: np.ndarray, centre: tuple[float, float], angle: float, size: tuple[int, int]) -> np.ndarray:
     """The ``size = (w, h)`` patch around ``centre`` of ``gray`` rotated by ``angle`` degrees about it."""
     w, h = size
-    matrix = cv2.getRotationMatrix2D(centre, angle, 1.0)
-    matrix[:, 2] += (w / 2 - centre[0], h / 2 - centre[1])
+    matrix = _rigid(centre, angle, (w / 2, h / 2))
     return cv2.warpAffine(gray, matrix, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+
+
+def _rigid(centre: tuple[float, float], angle: float, to: tuple[float, float]) -> np.ndarray:
+    """``(2, 3)`` float64 map that turns ``angle`` degrees about ``centre`` and moves ``centre`` to ``to``."""
+    matrix = np.asarray(cv2.getRotationMatrix2D(centre, angle, 1.0), dtype=np.float64)
+    matrix[:, 2] += np.subtract(to, centre)
+    return matrix
 
 
 def _peak_offset(values: Sequence[float], index: int) -> float:

@@ -6,6 +6,7 @@ is slow or away never holds up an inspection.
 
 from openinspect.integrations.modbus import ModbusServer
 from openinspect.integrations.mqtt import MqttSink
+from openinspect.integrations.outputs import modbus_server, output_sinks
 from openinspect.integrations.webhook import WebhookSink
 
-__all__ = ["ModbusServer", "MqttSink", "WebhookSink"]
+__all__ = ["ModbusServer", "MqttSink", "WebhookSink", "modbus_server", "output_sinks"]

@@ -87,16 +87,30 @@ def augment(images: torch.Tensor, aug: Augment, gen: torch.Generator) -> torch.T
         ``(B, 3, H, W)`` float32, normalised like :func:`normalize`.
     """
     x = normalize(images)
-    x = torch.stack([_geometric(img, aug, gen) for img in x])
+    x = torch.stack([geometric(img, aug, gen) for img in x])
+    return _shift(jitter(x, aug, gen), aug.shift, gen)
+
+
+def jitter(x: torch.Tensor, aug: Augment, gen: torch.Generator) -> torch.Tensor:
+    """Random brightness and contrast per image (shared with the segmenter).
+
+    Args:
+        x: ``(B, 3, H, W)`` float32 RGB, normalised like :func:`normalize`.
+        aug: how strong.
+        gen: the random source.
+
+    Returns:
+        The jittered batch, clamped to ``[-1, 1]``.
+    """
     b = len(x)
     gain = 1 + (torch.rand(b, 1, 1, 1, generator=gen) * 2 - 1) * aug.contrast
     offset = (torch.rand(b, 1, 1, 1, generator=gen) * 2 - 1) * aug.brightness * 2
     mean = x.mean((1, 2, 3), keepdim=True)
-    x = ((x - mean) * gain + mean + offset).clamp(-1, 1)
-    return _shift(x, aug.shift, gen)
+    return ((x - mean) * gain + mean + offset).clamp(-1, 1)
 
 
-def _geometric(img: torch.Tensor, aug: Augment, gen: torch.Generator) -> torch.Tensor:
+def geometric(img: torch.Tensor, aug: Augment, gen: torch.Generator) -> torch.Tensor:
+    """Random allowed flips and quarter turns of one ``(C, H, W)`` map; every channel moves alike (masks too)."""
     flips = [d for d, ok in ((2, aug.hflip), (1, aug.vflip)) if ok and torch.rand(1, generator=gen) < 0.5]
     if flips:
         img = img.flip(flips)

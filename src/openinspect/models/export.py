@@ -13,13 +13,14 @@ from openinspect.models.runtime import INPUT_NAME, OUTPUT_NAME
 OPSET = 18
 
 
-def export_onnx(net: nn.Module, input_size: tuple[int, int], path: Path) -> None:
+def export_onnx(net: nn.Module, input_size: tuple[int, int], path: Path, output_name: str = OUTPUT_NAME) -> None:
     """Export ``net`` (uint8 NHWC images in, probabilities out) with a dynamic batch axis.
 
     Args:
         net: module mapping ``(N, H, W, 3)`` uint8 RGB to ``(N, C)`` float32 probabilities.
         input_size: the fixed ``(H, W)``.
         path: destination; written to a temporary file first, then moved into place.
+        output_name: name of the graph output (segmenters: ``mask``, a uint8 class map).
     """
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
@@ -35,7 +36,7 @@ def export_onnx(net: nn.Module, input_size: tuple[int, int], path: Path) -> None
                 (dummy,),
                 str(tmp),
                 input_names=[INPUT_NAME],
-                output_names=[OUTPUT_NAME],
+                output_names=[output_name],
                 dynamic_shapes=({0: torch.export.Dim("batch", min=1, max=1024)},),
                 opset_version=OPSET,
                 dynamo=True,

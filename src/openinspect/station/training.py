@@ -52,7 +52,7 @@ class TrainingJob:
     error: str | None = None
 
 
-class _Cancelled(Exception):
+class _CancelledError(Exception):
     """Raised inside the training loop by the progress callback once a stop was asked."""
 
 
@@ -130,7 +130,7 @@ class TrainingService:
         try:
             recipe = self.workspace.recipe(job.recipe)
             model = train_type(self.workspace, recipe, job.type, mode=job.mode, seed=seed, progress=self._progress)
-        except _Cancelled:
+        except _CancelledError:
             self._end(state=TrainingState.CANCELLED, message="stopped; no model version was published")
         except OpenInspectError as err:
             self._end(state=TrainingState.FAILED, message="failed", error=str(err))
@@ -143,7 +143,7 @@ class TrainingService:
 
     def _progress(self, fraction: float, message: str) -> None:
         if self._cancel.is_set():
-            raise _Cancelled
+            raise _CancelledError
         with self._lock:
             self._update(progress=round(min(max(fraction, 0.0), 1.0), 3), message=message)
 

@@ -1,0 +1,32 @@
+"""Build the outputs a station's settings ask for; the station (or server) owns and closes them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from openinspect.integrations.modbus import ModbusServer
+from openinspect.integrations.mqtt import MqttSink
+from openinspect.integrations.webhook import WebhookSink
+from openinspect.settings import Settings
+
+if TYPE_CHECKING:
+    from openinspect.station.sinks import ResultSink, StationControl
+
+
+def output_sinks(settings: Settings) -> list[ResultSink]:
+    """MQTT when ``mqtt_host`` is set, webhooks when ``webhook_urls`` lists any; both start at once."""
+    sinks: list[ResultSink] = []
+    if settings.mqtt_host:
+        sinks.append(MqttSink(settings.mqtt_host, settings.mqtt_port, topic=settings.mqtt_topic,
+                              qos=settings.mqtt_qos, retain=settings.mqtt_retain, limit=settings.output_queue_limit))
+    if settings.webhook_urls:
+        sinks.append(WebhookSink(settings.webhook_urls, limit=settings.output_queue_limit))
+    return sinks
+
+
+def modbus_server(settings: Settings, control: StationControl, recipes: Sequence[str]) -> ModbusServer | None:
+    """The Modbus server when ``modbus_port`` is set (not started: call :meth:`ModbusServer.start`)."""
+    if settings.modbus_port is None:
+        return None
+    return ModbusServer(control, recipes, settings.modbus_host, settings.modbus_port)

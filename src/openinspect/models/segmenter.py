@@ -1,0 +1,316 @@
+"""Segmenter: a light U-Net decoder on the pretrained Lite0 encoder; training, torch prediction, ONNX export.
+
+Only training and export import this module (it imports torch). The exported graph takes
+``(N, h, w, 3)`` uint8 RGB and returns the ``(N, h, w)`` uint8 class map (0 = background, k = the
+k-th pixel class), so the station only resizes around it (:mod:`openinspect.models.runtime`).
+
+Training draws square patches (at most :data:`PATCH` px) from the crops; the network is fully
+convolutional and runs on the whole crop afterwards. Defects often cover under 1 % of a crop, so
+most patches from crops with labelled pixels are centred on one, and the loss adds soft Dice over
+the pixel classes to a cross-entropy that weighs labelled pixels up.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F  # noqa: N812
+from torch import nn
+
+from openinspect.models.accurate import Augment, geometric, jitter
+from openinspect.models.backbone import PYRAMID_CHANNELS, EfficientNetLite0, load_pretrained, normalize, pyramid
+from openinspect.models.export import export_onnx
+
+MASK_OUTPUT = "mask"
+"""Name of the graph's one output: ``(N, h, w)`` uint8 class map."""
+PATCH = 256
+"""Side of the square training patches (smaller crops train whole)."""
+BATCH = 8
+CENTRED_SHARE = 0.8
+"""Share of the patches from crops with labelled pixels that are centred on a labelled pixel."""
+FOREGROUND_WEIGHT = 3.0
+"""Cross-entropy weight of pixel-class pixels relative to background."""
+FROZEN_BLOCKS = 3
+"""Stem and blocks ``0..2`` (strides 2 and 4) keep their ImageNet weights: generic edges, costly to train."""
+DECODER_CHANNELS = (96, 64, 40, 24, 16)
+"""Decoder width at strides 32, 16, 8, 4 and 2."""
+_PREDICT_BATCH = 4
+_CENTRES_PER_CLASS = 4096
+"""Labelled pixels kept per crop and class as candidate patch centres."""
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Optimiser settings: AdamW, linear warm-up then cosine decay over steps or the time budget."""
+
+    epochs: int = 40
+    """Passes over the crops, in patches, before ``min_steps``/``max_steps`` bound the count."""
+    min_steps: int = 150
+    max_steps: int = 800
+    lr_decoder: float = 2e-3
+    lr_encoder: float = 5e-4
+    weight_decay: float = 1e-4
+    warmup: float = 0.05
+    """Share of training spent warming up."""
+
+    def steps(self, num_images: int) -> int:
+        """Optimiser steps for ``num_images`` training crops."""
+        return min(self.max_steps, max(self.min_steps, math.ceil(self.epochs * num_images / BATCH)))
+
+
+def _conv_bn(cin: int, cout: int, kernel: int, groups: int = 1) -> list[nn.Module]:
+    conv = nn.Conv2d(cin, cout, kernel, padding=kernel // 2, groups=groups, bias=False)
+    return [conv, nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
+
+
+def _upsample(x: torch.Tensor) -> torch.Tensor:
+    return F.interpolate(x, scale_factor=2.0, mode="bilinear", align_corners=False)
+
+
+class _Up(nn.Module):
+    """One decoder level: upsample x2, concatenate the encoder's skip, mix (1x1, depthwise 3x3, 1x1)."""
+
+    def __init__(self, cin: int, cskip: int, cout: int) -> None:
+        super().__init__()
+        self.mix = nn.Sequential(*_conv_bn(cin + cskip, cout, 1), *_conv_bn(cout, cout, 3, cout),
+                                 *_conv_bn(cout, cout, 1))
+
+    def forward(self, x: torch.Tensor, skip: torch.Tensor) -> torch.Tensor:
+        """Merge the coarser decoder map ``x`` with the encoder map ``skip`` of twice its size."""
+        return self.mix(torch.cat([_upsample(x), skip], 1))
+
+
+class SegmenterNet(nn.Module):
+    """Images -> class map: Lite0 encoder, decoder with skips at strides 16 to 2, sub-pixel output.
+
+    Nothing runs at full resolution but the final shuffle and argmax (full-size convolutions cost
+    more than the whole encoder on a CPU). Fine detail survives another way: the stride-2 level
+    also sees each 2x2 block of raw pixels (a learned stride-2 fold), and predicts the logits of
+    each 2x2 pixel block, which a pixel shuffle unfolds. Lines one or two pixels wide stay sharp that way.
+    """
+
+    def __init__(self, encoder: EfficientNetLite0, num_outputs: int) -> None:
+        super().__init__()
+        self.encoder = encoder
+        widths = DECODER_CHANNELS
+        skips = [*PYRAMID_CHANNELS[-2:0:-1], PYRAMID_CHANNELS[0] + 3 * 4]
+        self.lateral = nn.Sequential(*_conv_bn(PYRAMID_CHANNELS[-1], widths[0], 1))
+        self.ups = nn.ModuleList(_Up(widths[i], skips[i], widths[i + 1]) for i in range(len(skips)))
+        self.fold = nn.Conv2d(3, 3 * 4, 2, stride=2)
+        self.head = nn.Conv2d(widths[-1], num_outputs * 4, 1)
+
+    def logits(self, x: torch.Tensor) -> torch.Tensor:
+        """``(N, 3, H, W)`` normalised float -> ``(N, 1 + K, H, W)`` logits (background first)."""
+        maps = pyramid(self.encoder, x)
+        maps[0] = torch.cat([maps[0], self.fold(x)], 1)
+        y = self.lateral(maps[-1])
+        for up, skip in zip(self.ups, maps[-2::-1], strict=True):
+            y = up(y, skip)
+        return F.pixel_shuffle(self.head(y), 2)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        """``(N, H, W, 3)`` uint8 RGB -> ``(N, H, W)`` uint8 class map."""
+        return self.logits(normalize(images)).argmax(1).to(torch.uint8)
+
+
+class TrainedSegmenter:
+    """A trained network taking raw crops to class maps.
+
+    Attributes:
+        input_size: the ``(height, width)`` the network runs at (and is exported for).
+    """
+
+    def __init__(self, net: SegmenterNet, input_size: tuple[int, int]) -> None:
+        self.net = net.eval()
+        self.input_size = input_size
+
+    @torch.inference_mode()
+    def predict_masks(self, images: np.ndarray) -> np.ndarray:
+        """Class maps through torch.
+
+        Args:
+            images: ``(N, H, W, 3)`` uint8 RGB in ``[0, 255]``, ``(H, W) == input_size``.
+
+        Returns:
+            ``(N, H, W)`` uint8: 0 = background, k = the k-th pixel class.
+        """
+        _check_images(images, self.input_size)
+        starts = range(0, len(images), _PREDICT_BATCH)
+        return torch.cat([self.net(torch.from_numpy(images[i : i + _PREDICT_BATCH])) for i in starts]).numpy()
+
+    def export_onnx(self, path: Path) -> None:
+        """Write one self-contained ONNX file (input ``image`` uint8 NHWC, output ``mask`` uint8), atomically."""
+        export_onnx(self.net, self.input_size, path, output_name=MASK_OUTPUT)
+
+
+def train_segmenter(
+    images: np.ndarray,
+    masks: np.ndarray,
+    num_pixel_classes: int,
+    *,
+    seed: int = 0,
+    hflip: bool = False,
+    vflip: bool = False,
+    rotate90: bool = False,
+    progress: Callable[[float, str], None] | None = None,
+    time_budget_s: float | None = None,
+    schedule: Schedule | None = None,
+) -> TrainedSegmenter:
+    """Train a segmenter on crops and their class maps.
+
+    Args:
+        images: ``(N, h, w, 3)`` uint8 RGB in ``[0, 255]``, resized to the model input; ``h`` and ``w``
+            multiples of 32.
+        masks: ``(N, h, w)`` uint8 class maps: 0 = background, k = the k-th pixel class.
+        num_pixel_classes: ``K``, the pixel classes besides background; at least 1.
+        seed: makes training repeatable (given the same number of steps).
+        hflip: horizontal flips keep the labels valid.
+        vflip: vertical flips keep the labels valid.
+        rotate90: quarter turns keep the labels valid (applied to square patches).
+        progress: called with the fraction done in ``[0, 1]`` and a short status.
+        time_budget_s: cap on training time; the schedule then ends early and the model trained so far is kept.
+        schedule: optimiser settings; the defaults suit 3 to a few hundred crops.
+
+    Returns:
+        The trained segmenter, running at ``(h, w)``.
+
+    Raises:
+        ValueError: bad image or mask arrays, or ``num_pixel_classes < 1``.
+    """
+    _check_images(images, images.shape[1:3])
+    _check_masks(masks, images.shape[:3], num_pixel_classes)
+    schedule = schedule or Schedule()
+    report = progress or (lambda _fraction, _status: None)
+    torch.manual_seed(seed)
+    net = SegmenterNet(load_pretrained(), 1 + num_pixel_classes)
+    patches = _Patches(images, masks, np.random.default_rng(seed))
+    steps = schedule.steps(len(images))
+    _fit(net, patches, Augment(hflip, vflip, rotate90), _Plan(schedule, steps, time_budget_s), seed, report)
+    report(1.0, "done")
+    return TrainedSegmenter(net.eval(), (int(images.shape[1]), int(images.shape[2])))
+
+
+@dataclass(frozen=True)
+class _Plan:
+    schedule: Schedule
+    steps: int
+    time_budget_s: float | None
+
+    def done(self, step: int, elapsed: float) -> float:
+        """Fraction of training done: by steps, or by time when the budget runs out first."""
+        by_time = elapsed / self.time_budget_s if self.time_budget_s else 0.0
+        return min(1.0, max(step / self.steps, by_time))
+
+    def lr_scale(self, fraction: float) -> float:
+        """Linear warm-up, then cosine decay to zero."""
+        warmup = self.schedule.warmup
+        if fraction < warmup:
+            return (fraction + 1 / self.steps) / warmup
+        return 0.5 * (1 + math.cos(math.pi * (fraction - warmup) / (1 - warmup)))
+
+
+class _Patches:
+    """Draws training patches from the crops: random, or centred near a labelled pixel."""
+
+    def __init__(self, images: np.ndarray, masks: np.ndarray, rng: np.random.Generator) -> None:
+        self.images, self.masks, self.rng = images, masks, rng
+        height, width = images.shape[1:3]
+        self.size = (min(PATCH, height), min(PATCH, width))
+        self.centres = [self._centres(mask) for mask in masks]
+
+    def _centres(self, mask: np.ndarray) -> list[np.ndarray]:
+        """Per pixel class present in ``mask``, up to ``_CENTRES_PER_CLASS`` of its ``(y, x)`` pixels."""
+        found = [np.argwhere(mask == value) for value in np.unique(mask) if value]
+        return [pts[self.rng.choice(len(pts), min(len(pts), _CENTRES_PER_CLASS), replace=False)] for pts in found]
+
+    def draw(self, count: int) -> tuple[np.ndarray, np.ndarray]:
+        """``count`` patches: ``(count, ph, pw, 3)`` uint8 RGB and ``(count, ph, pw)`` uint8 class maps."""
+        picks = [self._one(int(i)) for i in self.rng.integers(len(self.images), size=count)]
+        return np.stack([self.images[i, y : y + self.size[0], x : x + self.size[1]] for i, y, x in picks]), \
+            np.stack([self.masks[i, y : y + self.size[0], x : x + self.size[1]] for i, y, x in picks])
+
+    def _one(self, index: int) -> tuple[int, int, int]:
+        (height, width), (ph, pw) = self.images.shape[1:3], self.size
+        centres = self.centres[index]
+        if centres and self.rng.random() < CENTRED_SHARE:
+            points = centres[self.rng.integers(len(centres))]
+            cy, cx = points[self.rng.integers(len(points))] + self.rng.integers(-ph // 4, ph // 4 + 1, size=2)
+            return index, int(np.clip(cy - ph // 2, 0, height - ph)), int(np.clip(cx - pw // 2, 0, width - pw))
+        return index, int(self.rng.integers(height - ph + 1)), int(self.rng.integers(width - pw + 1))
+
+
+def _augment(images: np.ndarray, masks: np.ndarray, aug: Augment,
+             gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """Flip/turn image and mask together, then jitter brightness and contrast; returns normalised NCHW and masks."""
+    x = normalize(torch.from_numpy(images))
+    joint = torch.cat([x, torch.from_numpy(masks)[:, None].float()], 1)
+    joint = torch.stack([geometric(sample, aug, gen) for sample in joint])
+    return jitter(joint[:, :3], aug, gen), joint[:, 3].round().long()
+
+
+def _loss(logits: torch.Tensor, target: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """Weighted cross-entropy plus soft Dice over the pixel classes, pooled over the batch."""
+    ce = F.cross_entropy(logits, target, weight=weights)
+    probs = logits.softmax(1)[:, 1:]
+    truth = F.one_hot(target, logits.shape[1]).permute(0, 3, 1, 2)[:, 1:].float()
+    overlap = (probs * truth).sum((0, 2, 3))
+    total = probs.sum((0, 2, 3)) + truth.sum((0, 2, 3))
+    return ce + (1 - (2 * overlap + 1) / (total + 1)).mean()
+
+
+def _prepare(net: SegmenterNet, schedule: Schedule) -> torch.optim.Optimizer:
+    """Freeze the early encoder, keep the encoder's BatchNorm statistics, and build the optimiser."""
+    net.train()
+    encoder = net.encoder
+    for module in encoder.modules():
+        if isinstance(module, nn.BatchNorm2d):
+            module.eval()  # few-shot batches cannot re-estimate ImageNet statistics
+    for module in (encoder._conv_stem, encoder._bn0, *encoder._blocks[:FROZEN_BLOCKS]):
+        module.requires_grad_(False)
+    tuned = [p for p in encoder.parameters() if p.requires_grad]
+    decoder = [p for name, p in net.named_parameters() if not name.startswith("encoder.")]
+    groups = [{"params": tuned, "lr": schedule.lr_encoder}, {"params": decoder, "lr": schedule.lr_decoder}]
+    return torch.optim.AdamW(groups, weight_decay=schedule.weight_decay)
+
+
+def _fit(net: SegmenterNet, patches: _Patches, aug: Augment, plan: _Plan, seed: int,
+         report: Callable[[float, str], None]) -> None:
+    opt = _prepare(net, plan.schedule)
+    base = [group["lr"] for group in opt.param_groups]
+    weights = torch.full((net.head.out_channels // 4,), FOREGROUND_WEIGHT)
+    weights[0] = 1.0
+    gen = torch.Generator().manual_seed(seed)
+    started, step, fraction = time.perf_counter(), 0, 0.0
+    while fraction < 1.0:
+        for group, lr in zip(opt.param_groups, base, strict=True):
+            group["lr"] = lr * plan.lr_scale(fraction)
+        x, target = _augment(*patches.draw(BATCH), aug, gen)
+        loss = _loss(net.logits(x), target, weights)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        step += 1
+        fraction = plan.done(step, time.perf_counter() - started)
+        report(fraction * 0.99, f"step {step} loss {loss.item():.3f}")
+
+
+def _check_images(images: np.ndarray, size: tuple[int, ...]) -> None:
+    if images.dtype != np.uint8 or images.ndim != 4 or images.shape[3] != 3 or images.shape[1:3] != tuple(size):
+        raise ValueError(f"expected (N, {size[0]}, {size[1]}, 3) uint8 RGB, got {images.shape} {images.dtype}")
+    if not len(images) or size[0] % 32 or size[1] % 32:
+        raise ValueError(f"expected at least one crop with sides multiple of 32, got {images.shape}")
+
+
+def _check_masks(masks: np.ndarray, shape: tuple[int, ...], num_pixel_classes: int) -> None:
+    if num_pixel_classes < 1:
+        raise ValueError(f"need at least 1 pixel class, got {num_pixel_classes}")
+    if masks.dtype != np.uint8 or masks.shape != shape:
+        raise ValueError(f"expected masks {shape} uint8, got {masks.shape} {masks.dtype}")
+    if masks.max() > num_pixel_classes:
+        raise ValueError(f"mask values must lie in [0, {num_pixel_classes}], found {int(masks.max())}")

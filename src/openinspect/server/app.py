@@ -1,0 +1,135 @@
+"""Build the station's FastAPI application: services, routes, the error format and start/stop."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from openinspect import __version__
+from openinspect.errors import OpenInspectError
+from openinspect.server import routes_workbench
+from openinspect.server.deps import Services
+from openinspect.server.errors import ErrorType, error_response, install_error_handlers
+from openinspect.server.routes import recipes, results, station, training
+from openinspect.server.security import load_tokens
+from openinspect.server.web_ui import install_web_ui
+from openinspect.server.ws import WebSocketHub
+from openinspect.settings import Settings
+from openinspect.station.library import Library
+from openinspect.station.service import Station
+from openinspect.station.sinks import ResultSink
+from openinspect.station.sources import CaptureSource, IntervalTrigger, TriggerSource, open_source
+from openinspect.station.training import TrainingJob, TrainingService, TrainingState
+from openinspect.store import Workspace
+from openinspect.store.db import create_results_engine
+from openinspect.store.results import ResultStore, Retention
+
+log = logging.getLogger(__name__)
+API_PREFIX = "/api/v1"
+
+
+def create_app(settings: Settings, *, source: CaptureSource | None = None,
+               sinks: Sequence[ResultSink] = ()) -> FastAPI:
+    """The station's HTTP application on ``settings.home``.
+
+    Args:
+        settings: the station's settings (tokens, results database, queue, retention, capture source).
+        source: the capture source; by default the one ``settings.capture`` names, if any.
+        sinks: outputs that receive every stored result besides the WebSocket feed (MQTT, webhooks...).
+
+    ``app.state.services`` holds the running services; ``services.station`` is the
+    :class:`~openinspect.station.sinks.StationControl` for integrations such as Modbus TCP.
+
+    Raises:
+        OpenInspectError: no tokens for a non-loopback address, an unknown ``settings.recipe``, or a camera
+            that does not open.
+    """
+    services = _services(settings, source, sinks)
+    timer = (IntervalTrigger(lambda: services.station.submit(source=TriggerSource.TIMER), settings.trigger_interval_s,
+                             lambda err: log.warning("timer trigger: %s", err))
+             if settings.trigger_interval_s else None)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if timer is not None:
+            timer.start()
+        try:
+            yield
+        finally:
+            if timer is not None:
+                timer.stop()
+            services.station.close()
+
+    app = FastAPI(title="OpenInspect station", version=__version__, lifespan=lifespan,
+                  description="Recipes, labels, training, triggers and results of one inspection station. Send "
+                              "`Authorization: Bearer <token>`; errors are `{\"error\": {\"type\", \"message\"}}`.")
+    app.state.services = services
+    install_error_handlers(app)
+    api = APIRouter(prefix=API_PREFIX)
+    for module in (station, recipes, training, results):
+        api.include_router(module.router)
+    api.include_router(routes_workbench.router)
+    app.include_router(api)
+    install_web_ui(app)
+    app.add_middleware(BodyLimit, limit=services.upload_limit)
+    return app
+
+
+def _services(settings: Settings, source: CaptureSource | None, sinks: Sequence[ResultSink]) -> Services:
+    workspace = Workspace(settings.home)
+    engine = create_results_engine(settings.database_url) if settings.database_url else workspace.engine
+    store = ResultStore(engine, settings.home / "results",
+                        Retention(settings.keep_pass_every, int(settings.archive_budget_mb * 2**20)))
+    if source is None and settings.capture:
+        source = open_source(settings.capture, settings.capture_width, settings.capture_height,
+                             settings.capture_exposure)
+    station_ = Station(workspace, store, source=source, queue_limit=settings.queue_limit, threads=settings.threads)
+    hub = WebSocketHub()
+    for sink in (hub, *sinks):
+        station_.add_sink(sink)
+
+    def on_training(job: TrainingJob) -> None:
+        hub.training(job)
+        if job.state is TrainingState.DONE:
+            station_.reload(job.recipe)
+
+    _activate(station_, settings.recipe)
+    return Services(settings, station_, Library(workspace), TrainingService(workspace, on_training), store,
+                    load_tokens(settings), hub)
+
+
+def _activate(station_: Station, wanted: str | None) -> None:
+    """Select ``wanted``, or else the first stored recipe whose models load."""
+    if wanted is not None:
+        station_.select_recipe(wanted)
+        return
+    for name in station_.workspace.recipe_names():
+        try:
+            station_.select_recipe(name)
+        except OpenInspectError as err:
+            log.info("recipe %s not ready: %s", name, err)
+            continue
+        return
+
+
+class BodyLimit:
+    """Refuse requests whose declared body is over the upload limit before reading it (413)."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit + 64 * 1024  # room for the multipart envelope around a capture of the limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer 413 for an over-long ``Content-Length``, else pass the request on."""
+        if scope["type"] == "http":
+            length = dict(scope["headers"]).get(b"content-length")
+            if length is not None and length.isdigit() and int(length) > self.limit:
+                response = error_response(413, ErrorType.TOO_LARGE, f"request body over {self.limit} bytes "
+                                                                    f"(OPENINSPECT_MAX_UPLOAD_MB)")
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

@@ -1,0 +1,95 @@
+"""What routes receive through ``Annotated`` dependencies: the station's services and the caller's role."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request, UploadFile
+from starlette.requests import HTTPConnection
+
+from openinspect.server.errors import ApiError, ErrorType
+from openinspect.server.security import TokenSet
+from openinspect.server.ws import WebSocketHub
+from openinspect.settings import Role, Settings
+from openinspect.station.library import Library
+from openinspect.station.service import Station
+from openinspect.station.sources import image_suffix
+from openinspect.station.training import TrainingService
+from openinspect.store.results import ResultStore
+
+
+@dataclass(frozen=True)
+class Services:
+    """Everything a station's routes work with; built once by :func:`openinspect.server.create_app`."""
+
+    settings: Settings
+    station: Station
+    library: Library
+    training: TrainingService
+    results: ResultStore
+    tokens: TokenSet
+    hub: WebSocketHub
+
+    @property
+    def upload_limit(self) -> int:
+        """Largest accepted upload in bytes."""
+        return int(self.settings.max_upload_mb * 2**20)
+
+
+def _services(connection: HTTPConnection) -> Services:
+    services: Services = connection.app.state.services  # HTTP requests and WebSockets alike
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(_services)]
+
+
+def _station(services: ServicesDep) -> Station:
+    return services.station
+
+
+def _library(services: ServicesDep) -> Library:
+    return services.library
+
+
+def _training(services: ServicesDep) -> TrainingService:
+    return services.training
+
+
+def _results(services: ServicesDep) -> ResultStore:
+    return services.results
+
+
+def _operator(request: Request, services: ServicesDep) -> Role:
+    return services.tokens.role(request.headers.get("authorization"))
+
+
+def _engineer(role: Annotated[Role, Depends(_operator)]) -> Role:
+    TokenSet.check(role, Role.ENGINEER)
+    return role
+
+
+StationDep = Annotated[Station, Depends(_station)]
+LibraryDep = Annotated[Library, Depends(_library)]
+TrainingDep = Annotated[TrainingService, Depends(_training)]
+ResultsDep = Annotated[ResultStore, Depends(_results)]
+Operator = Annotated[Role, Depends(_operator)]
+"""The caller has a token of any role (operator: trigger and view)."""
+Engineer = Annotated[Role, Depends(_engineer)]
+"""The caller's token has the engineer role."""
+
+
+async def read_image_upload(upload: UploadFile, limit: int) -> bytes:
+    """An uploaded capture's bytes, checked for size and for being an image type the station decodes.
+
+    Raises:
+        ApiError: 413 over the limit, 415 not a PNG, JPEG, BMP, TIFF or WebP file.
+    """
+    data = await upload.read(limit + 1)
+    if len(data) > limit:
+        raise ApiError(413, ErrorType.TOO_LARGE, f"upload over {limit / 2**20:g} MiB (OPENINSPECT_MAX_UPLOAD_MB)")
+    if image_suffix(data) is None:
+        raise ApiError(415, ErrorType.UNSUPPORTED_MEDIA_TYPE,
+                       f"'{upload.filename}' is not a PNG, JPEG, BMP, TIFF or WebP image")
+    return data

@@ -1,0 +1,78 @@
+"""Triggers, the active recipe, station status and the live WebSocket feed."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import PurePosixPath
+from typing import Annotated
+
+from fastapi import APIRouter, File, Query, UploadFile, WebSocket
+
+from openinspect.server.deps import Engineer, Operator, ServicesDep, StationDep, read_image_upload
+from openinspect.server.errors import ERROR_RESPONSES, ApiError, ErrorType
+from openinspect.server.schemas import (
+    ActiveRecipePublic,
+    ActiveRecipeUpdate,
+    HealthPublic,
+    InspectionPublic,
+    StatusPublic,
+)
+from openinspect.station.sources import Capture, TriggerSource
+
+router = APIRouter(responses=ERROR_RESPONSES)
+
+
+@router.get("/health", tags=["station"])
+def health() -> HealthPublic:
+    """Answers without a token: for load balancers and start-up scripts."""
+    return HealthPublic(status="ok")
+
+
+@router.post("/trigger", tags=["station"], response_model_exclude_none=True)
+async def trigger(station: StationDep, services: ServicesDep, _role: Operator,
+                  image: Annotated[UploadFile | None, File(description="the capture; none: take one from the "
+                                                                        "capture source")] = None,
+                  recipe: Annotated[str | None, Query(description="default: the active recipe")] = None,
+                  ) -> InspectionPublic:
+    """Judge one capture and return its stored record (503 ``busy`` when the trigger queue is full)."""
+    capture = None
+    if image is not None:
+        name = PurePosixPath((image.filename or "upload").replace("\\", "/")).name[:128] or "upload"
+        capture = Capture(name, data=await read_image_upload(image, services.upload_limit))
+    done = station.submit(capture, recipe, TriggerSource.UPLOAD if capture else TriggerSource.SOURCE)
+    return InspectionPublic.model_validate(await asyncio.wrap_future(done))
+
+
+@router.get("/status", tags=["station"])
+def status(services: ServicesDep, _role: Operator) -> StatusPublic:
+    """Ready/busy, counters and pass rate since start, cycle-time and latency statistics."""
+    return StatusPublic.of(services.station.stats(), services.results.archived_bytes)
+
+
+@router.get("/active-recipe", tags=["station"])
+def active_recipe(station: StationDep, _role: Operator) -> ActiveRecipePublic:
+    """The recipe triggers use when they name none."""
+    return ActiveRecipePublic(name=station.active_recipe)
+
+
+@router.put("/active-recipe", tags=["station"])
+def select_recipe(body: ActiveRecipeUpdate, station: StationDep, _role: Engineer) -> ActiveRecipePublic:
+    """Make a recipe active; its models are loaded now (409 ``model_not_found`` when a type is untrained)."""
+    station.select_recipe(body.name)
+    return ActiveRecipePublic(name=station.active_recipe)
+
+
+@router.websocket("/ws")
+async def live(socket: WebSocket, services: ServicesDep, token: str | None = None) -> None:
+    """Every stored result (``{"event": "result", "data": ...}``) and training update (``"training"``).
+
+    Authenticate with ``Authorization: Bearer`` or, from a browser, ``?token=``.
+    """
+    try:
+        services.tokens.role(socket.headers.get("authorization"), token)
+    except ApiError as err:
+        assert err.type is ErrorType.UNAUTHORIZED
+        await socket.close(code=1008, reason=err.message[:120])
+        return
+    await socket.accept()
+    await services.hub.serve(socket)

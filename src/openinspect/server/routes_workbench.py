@@ -1,0 +1,153 @@
+"""Setting up a recipe by hand: its JSON document, template capture, captures, labels and masks.
+
+What the web UI's recipe editor and labelling pages need beyond the core API; plain public routes
+under ``/api/v1`` with the same tokens, roles and error format as every other route.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Request, UploadFile
+from fastapi.responses import FileResponse, Response
+from pydantic import BaseModel, Field
+
+from openinspect.server.deps import Engineer, LibraryDep, Operator, ServicesDep, read_image_upload
+from openinspect.server.errors import ERROR_RESPONSES, ApiError, ErrorType
+from openinspect.station.workbench import Sample, Workbench
+from openinspect.store import StoredImage
+
+router = APIRouter(tags=["workbench"], responses=ERROR_RESPONSES)
+
+
+def _workbench(request: Request, library: LibraryDep) -> Workbench:
+    """One workbench per app (it serialises writes of the captures list)."""
+    workbench: Workbench | None = getattr(request.app.state, "workbench", None)
+    if workbench is None:
+        workbench = request.app.state.workbench = Workbench(library.workspace)
+    return workbench
+
+
+WorkbenchDep = Annotated[Workbench, Depends(_workbench)]
+
+
+class ImagePublic(BaseModel):
+    """An image of the library."""
+
+    image: str = Field(description="content hash (sha256); GET /api/v1/images/{image} gives the file")
+    name: str = Field(description="the file's original name")
+    width: int
+    height: int
+
+    @classmethod
+    def of(cls, stored: StoredImage) -> ImagePublic:
+        """From a stored image."""
+        return cls(image=stored.sha256, name=stored.original_name, width=stored.width, height=stored.height)
+
+
+class SamplePublic(ImagePublic):
+    """A capture of a recipe with its labels for one inspection type."""
+
+    labels: dict[str, str] = Field(description="class per ROI (classifier types)")
+    masked: bool = Field(description="a mask is stored (segmenter types)")
+
+    @classmethod
+    def of_sample(cls, sample: Sample) -> SamplePublic:
+        """From a sample."""
+        return cls(**ImagePublic.of(sample.image).model_dump(), labels=sample.labels, masked=sample.masked)
+
+
+class TemplatePublic(BaseModel):
+    """The recipe's template capture."""
+
+    width: int
+    height: int
+
+
+class LabelsUpdate(BaseModel):
+    """Classes for ROIs of one image."""
+
+    labels: dict[str, str] = Field(description='class per ROI: {"nut-left": "loose"}')
+
+
+class LabelsPublic(BaseModel):
+    """Every label of one image for one type."""
+
+    image: str
+    labels: dict[str, str]
+
+
+class MaskPublic(BaseModel):
+    """What a stored mask holds."""
+
+    image: str
+    labelled_px: int = Field(description="pixels with a pixel class; 0: marked good (no defect)")
+
+
+@router.get("/recipes/{name}/document")
+def document(name: str, workbench: WorkbenchDep, _role: Operator) -> dict[str, Any]:
+    """The recipe as a JSON document with the YAML's field names; PUT it to /recipes/{name} to change it."""
+    return workbench.document(name)
+
+
+@router.get("/recipes/{name}/template", response_class=FileResponse)
+def template(name: str, workbench: WorkbenchDep, _role: Operator) -> FileResponse:
+    """The capture the recipe's ROIs are drawn on (404 until one is uploaded)."""
+    return FileResponse(workbench.template(name), headers={"Cache-Control": "no-cache"})
+
+
+@router.put("/recipes/{name}/template")
+async def set_template(name: str, workbench: WorkbenchDep, services: ServicesDep, _role: Engineer,
+                       image: Annotated[UploadFile, File(description="a capture of the part")]) -> TemplatePublic:
+    """Upload the capture the ROIs are drawn on (kept as ``reference.<ext>`` in the recipe's folder)."""
+    data = await read_image_upload(image, services.upload_limit)
+    width, height = workbench.set_template(name, data, image.filename or "template")
+    return TemplatePublic(width=width, height=height)
+
+
+@router.post("/recipes/{name}/captures", status_code=201)
+async def add_captures(name: str, workbench: WorkbenchDep, services: ServicesDep, _role: Engineer,
+                       images: Annotated[list[UploadFile], File(description="captures to label")],
+                       ) -> list[ImagePublic]:
+    """Add captures to the recipe for labelling (stored once by content)."""
+    files = [(i.filename or "capture", await read_image_upload(i, services.upload_limit)) for i in images]
+    return [ImagePublic.of(s) for s in workbench.add_captures(name, files)]
+
+
+@router.get("/recipes/{name}/types/{type_name}/samples")
+def samples(name: str, type_name: str, workbench: WorkbenchDep, _role: Operator) -> list[SamplePublic]:
+    """The recipe's captures and every image labelled for the type, oldest first, with their labels."""
+    return [SamplePublic.of_sample(s) for s in workbench.samples(name, type_name)]
+
+
+@router.put("/recipes/{name}/types/{type_name}/samples/{image}/labels")
+def set_labels(name: str, type_name: str, image: str, body: LabelsUpdate, workbench: WorkbenchDep,
+               _role: Engineer) -> LabelsPublic:
+    """Label ROIs of a classifier type on a library image; other ROIs keep their labels."""
+    return LabelsPublic(image=image, labels=workbench.set_labels(name, type_name, image, body.labels))
+
+
+@router.get("/recipes/{name}/types/{type_name}/samples/{image}/mask", response_class=Response,
+            responses={200: {"content": {"image/png": {}}}})
+def mask(name: str, type_name: str, image: str, workbench: WorkbenchDep, _role: Operator) -> Response:
+    """The image's mask as an RGB PNG in the pixel-class colours on black (404 before one is painted)."""
+    return Response(workbench.mask_png(name, type_name, image), media_type="image/png",
+                    headers={"Cache-Control": "no-store"})
+
+
+@router.put("/recipes/{name}/types/{type_name}/samples/{image}/mask",
+            openapi_extra={"requestBody": {"required": True, "content": {"image/png": {}}}})
+async def set_mask(name: str, type_name: str, image: str, request: Request, workbench: WorkbenchDep,
+                   services: ServicesDep, _role: Engineer) -> MaskPublic:
+    """Store a painted mask: a PNG of the image's size, pixel-class colours on black (all black: no defect)."""
+    data = await request.body()
+    if len(data) > services.upload_limit:
+        raise ApiError(413, ErrorType.TOO_LARGE, "mask over the upload limit (OPENINSPECT_MAX_UPLOAD_MB)")
+    return MaskPublic(image=image, labelled_px=workbench.set_mask(name, type_name, image, data))
+
+
+@router.get("/images/{image}", response_class=FileResponse)
+def library_image(image: str, workbench: WorkbenchDep, _role: Operator) -> FileResponse:
+    """An image of the library by its content hash (immutable: cached for a year)."""
+    stored = workbench.image(image)
+    return FileResponse(stored.path, headers={"Cache-Control": "private, max-age=31536000, immutable"})

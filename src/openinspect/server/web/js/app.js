@@ -1,0 +1,133 @@
+/**
+ * The web UI's entry: sign-in, the hash router and the shell.
+ * @module app
+ */
+
+import * as api from './api.js';
+import * as events from './events.js';
+import * as station from './station.js';
+import { field, h, render, showError } from './ui.js';
+
+/**
+ * Pages by the first part of the hash route; each module exports `mount(view, params)`, which may return a
+ * clean-up function (or a promise of one).
+ * @type {Record<string, () => Promise<{mount: (view: HTMLElement, params: string[]) => any}>>}
+ */
+const PAGES = {
+  live: () => import('./pages/live.js'),
+  recipes: () => import('./pages/recipes.js'),
+  label: () => import('./pages/label.js'),
+  train: () => import('./pages/train.js'),
+  history: () => import('./pages/history.js'),
+};
+
+/** @type {(() => void)|null} */
+let cleanup = null;
+let generation = 0;
+
+/** @returns {{page: string, params: string[]}} the route the address names. */
+function parseRoute() {
+  const parts = window.location.hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
+  const page = PAGES[parts[0]] ? parts[0] : 'live';
+  return { page, params: parts.slice(1) };
+}
+
+async function show() {
+  const { page, params } = parseRoute();
+  const mine = ++generation;
+  if (cleanup) {
+    try {
+      cleanup();
+    } catch (err) {
+      console.error(err);
+    }
+    cleanup = null;
+  }
+  for (const link of document.querySelectorAll('[data-nav]')) {
+    if (link.dataset.nav === page) link.setAttribute('aria-current', 'page');
+    else link.removeAttribute('aria-current');
+  }
+  const view = /** @type {HTMLElement} */ (document.getElementById('view'));
+  render(view);
+  view.dataset.page = page;
+  try {
+    const module = await PAGES[page]();
+    if (mine !== generation) return;
+    const done = await module.mount(view, params);
+    if (mine !== generation) {
+      if (typeof done === 'function') done();
+      return;
+    }
+    cleanup = typeof done === 'function' ? done : null;
+  } catch (err) {
+    showError(err);
+  }
+}
+
+function showSignIn(message) {
+  signedIn = false;
+  if (cleanup) cleanup();
+  cleanup = null;
+  generation++;
+  const view = /** @type {HTMLElement} */ (document.getElementById('view'));
+  const input = h('input', { name: 'token', type: 'password', required: true, autocomplete: 'current-password',
+                             'aria-label': 'Station token' });
+  const problem = h('p.notice.error', { hidden: !message, role: 'alert' }, message || '');
+  const form = h('form', null,
+    h('h1', null, 'Sign in to this station'),
+    h('p.muted', null, 'Enter the station token. On the station PC it is printed by ',
+      h('code', null, 'openinspect serve'), ' and kept in ', h('code', null, 'openinspect-home/station-token'),
+      '; your administrator gives operator tokens.'),
+    field('Station token', input), problem,
+    h('button.primary.big', { type: 'submit' }, 'Sign in'));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    api.setToken(input.value.trim());
+    try {
+      await api.get('/status');
+    } catch (err) {
+      problem.textContent = err.status === 401 ? 'This token is not known to the station.' : err.message;
+      problem.hidden = false;
+      return;
+    }
+    document.getElementById('sign-out').hidden = false;
+    events.restart();
+    enter();
+  });
+  render(view, h('section.card.signin', null, form));
+  input.focus();
+}
+
+async function boot() {
+  api.adoptTokenFromUrl();
+  window.addEventListener('auth-required', () => showSignIn(api.getToken() ? 'The station no longer accepts this token.' : ''));
+  document.getElementById('sign-out').addEventListener('click', () => {
+    api.setToken(null);
+    document.getElementById('sign-out').hidden = true;
+    showSignIn('');
+  });
+  try {
+    await api.get('/status');
+  } catch (err) {
+    if (err.status === 401) {
+      showSignIn(api.getToken() ? 'The station no longer accepts this token.' : '');
+      return;
+    }
+  }
+  document.getElementById('sign-out').hidden = !api.getToken();
+  events.start();
+  enter();
+}
+
+/** Signed in: follow the station and show the page the address names. */
+function enter() {
+  signedIn = true;
+  station.start();
+  show();
+}
+
+let signedIn = false;
+window.addEventListener('hashchange', () => {
+  if (signedIn) show();
+});
+boot();

@@ -1,0 +1,11 @@
+/**
+ * Placeholder until this page lands.
+ * @module pages/label
+ */
+
+import { h, render } from '../ui.js';
+
+/** @param {HTMLElement} view */
+export function mount(view) {
+  render(view, h('section.page', null, h('div.card.empty', null, h('strong', null, 'Coming soon'))));
+}

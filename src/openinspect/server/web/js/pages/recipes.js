@@ -1,0 +1,202 @@
+/**
+ * Recipes: list, create, duplicate, delete, export/import YAML and activate one for the station.
+ * The editor of one recipe lives at `#/recipes/<name>` (pages/editor.js).
+ * @module pages/recipes
+ */
+
+import * as api from '../api.js';
+import { loadDocument, nameProblem, starterRecipe } from '../recipes-data.js';
+import * as station from '../station.js';
+import {
+  confirmDialog, download, field, formDialog, h, percent, pickFiles, render, showError, toast,
+} from '../ui.js';
+
+/**
+ * @param {HTMLElement} view
+ * @param {string[]} params `[name]` opens the editor.
+ */
+export async function mount(view, params) {
+  if (params.length) {
+    const editor = await import('./editor.js');
+    return editor.mount(view, params);
+  }
+  const list = h('div.recipe-grid', { 'data-testid': 'recipe-list' });
+  render(view, h('section.page', null,
+    h('div.page-head', null,
+      h('div', null, h('h1', null, 'Recipes'),
+        h('p.sub', null, 'A recipe says where to look on the part and how to judge it.')),
+      h('div.actions', null,
+        h('button', { type: 'button', onclick: () => importRecipe(reload) }, 'Import YAML…'),
+        h('button.primary', { type: 'button', onclick: () => createRecipe(reload) }, '+ New recipe'))),
+    list));
+  async function reload() {
+    try {
+      const [recipes, status] = await Promise.all([api.get('/recipes'), station.refresh()]);
+      paint(list, recipes, status ? status.recipe : null, reload);
+    } catch (err) {
+      showError(err);
+    }
+  }
+  await reload();
+  return station.watch(() => {});
+}
+
+/**
+ * @param {HTMLElement} list
+ * @param {any[]} recipes
+ * @param {string|null} active
+ * @param {() => Promise<void>} reload
+ */
+function paint(list, recipes, active, reload) {
+  if (!recipes.length) {
+    render(list, h('div.card.empty', { style: 'grid-column: 1 / -1' },
+      h('strong', null, 'No recipes yet'),
+      h('p', null, 'Create a recipe, upload a picture of your part and draw where to look.'),
+      h('button.primary', { type: 'button', onclick: () => createRecipe(reload) }, '+ New recipe')));
+    return;
+  }
+  render(list, recipes.map((recipe) => card(recipe, recipe.name === active, reload)));
+}
+
+/**
+ * @param {any} recipe the API's recipe state.
+ * @param {boolean} active
+ * @param {() => Promise<void>} reload
+ */
+function card(recipe, active, reload) {
+  const trained = recipe.types.every((t) => t.model);
+  const href = (page) => `#/${page}/${encodeURIComponent(recipe.name)}`;
+  return h(`article.card.recipe-card${active ? '.active' : ''}`, { 'data-recipe': recipe.name },
+    h('header', null,
+      h('div', null, h('h2', null, recipe.name),
+        h('p.muted.small', null, `${recipe.profile} · ${recipe.rois} ROI${recipe.rois === 1 ? '' : 's'}`)),
+      active ? h('span.badge.pass', null, '● Active') : (trained ? h('span.badge.accent', null, 'Ready')
+        : h('span.badge.warn', null, 'Needs training'))),
+    h('div.types', null, recipe.types.map((type) => typeLine(type))),
+    recipe.warnings.length ? h('p.notice.small', null, `${recipe.warnings.length} ROI(s) larger than 512 px: `
+      + 'the model sees them downscaled. Open the editor for details.') : null,
+    h('footer', null,
+      h('a.button.small.primary', { href: href('recipes') }, 'Edit'),
+      h('a.button.small', { href: href('label') }, 'Label'),
+      h('a.button.small', { href: href('train') }, 'Train'),
+      active ? null : h('button.small', { type: 'button', onclick: () => activate(recipe.name, reload) }, 'Activate'),
+      h('button.small', { type: 'button', onclick: () => duplicate(recipe.name, reload) }, 'Duplicate'),
+      h('button.small', { type: 'button', onclick: () => exportYaml(recipe) }, 'Export'),
+      h('button.small.danger', { type: 'button', onclick: () => remove(recipe.name, reload) }, 'Delete')));
+}
+
+/** @param {any} type an inspection type's state. */
+function typeLine(type) {
+  const labelled = type.kind === 'segmenter' ? `${type.labels.masks ?? 0} painted`
+    : `${Object.values(type.labels).reduce((a, b) => a + b, 0)} labelled`;
+  const accuracy = type.model?.metrics?.balanced_accuracy;
+  const model = type.model ? `model v${type.model.version}${accuracy != null ? ` · ${percent(accuracy)}` : ''}`
+    : 'not trained';
+  return h('div.type-line', null,
+    h('span', null, h('strong', null, type.name), ' ', h('span.muted', null, type.kind)),
+    h('span.muted', null, `${labelled} · ${model}`));
+}
+
+/** @param {() => Promise<void>} reload */
+async function createRecipe(reload) {
+  const name = h('input', { name: 'name', required: true, placeholder: 'e.g. bracket-nuts', autocomplete: 'off' });
+  const profile = h('select', { name: 'profile' },
+    h('option', { value: 'single-model' }, 'Single model – one inspection type'),
+    h('option', { value: 'multi-model' }, 'Multi model – classifier and segmenter types together'));
+  const kind = h('select', { name: 'kind' },
+    h('option', { value: 'classifier' }, 'Classifier – each region gets a class (good, loose, missing…)'),
+    h('option', { value: 'segmenter' }, 'Segmenter – paint defects pixel by pixel (scratch, glue…)'));
+  const values = await formDialog({
+    title: 'New recipe', ok: 'Create',
+    body: [field('Name', name, 'Letters, digits, "-", "_" or "."'), field('Station profile', profile),
+      field('First inspection type', kind, 'You can add more types in the editor (multi model).')],
+    validate: (form) => nameProblem(String(new FormData(form).get('name')).trim()),
+  });
+  if (!values) return;
+  const doc = starterRecipe(String(values.name).trim(), values.profile, values.kind);
+  try {
+    await api.request('POST', '/recipes', { json: doc });
+    toast(`Recipe ${doc.name} created`, 'ok');
+    window.location.hash = `#/recipes/${encodeURIComponent(doc.name)}`;
+  } catch (err) {
+    showError(err);
+    await reload();
+  }
+}
+
+/** @param {string} name @param {() => Promise<void>} reload */
+async function duplicate(name, reload) {
+  const input = h('input', { name: 'name', required: true, value: `${name}-copy`, autocomplete: 'off' });
+  const values = await formDialog({
+    title: `Duplicate ${name}`, ok: 'Duplicate',
+    body: [field('Name of the copy', input), h('p.muted.small', null,
+      'The copy has the same types and ROIs. Labels and trained models stay with the original.')],
+    validate: (form) => nameProblem(String(new FormData(form).get('name')).trim()),
+  });
+  if (!values) return;
+  try {
+    const doc = await loadDocument(name);
+    doc.name = String(values.name).trim();
+    await api.request('POST', '/recipes', { json: doc });
+    toast(`Recipe ${doc.name} created`, 'ok');
+  } catch (err) {
+    showError(err);
+  }
+  await reload();
+}
+
+/** @param {string} name @param {() => Promise<void>} reload */
+async function remove(name, reload) {
+  const ok = await confirmDialog(`Delete ${name}?`,
+    'The recipe is removed from this station. Its labelled images and trained models stay in the workspace.',
+    'Delete recipe');
+  if (!ok) return;
+  try {
+    await api.del(`/recipes/${encodeURIComponent(name)}`);
+    toast(`Recipe ${name} deleted`, 'ok');
+  } catch (err) {
+    showError(err);
+  }
+  await reload();
+}
+
+/** @param {string} name @param {() => Promise<void>} reload */
+async function activate(name, reload) {
+  try {
+    await api.put('/active-recipe', { name });
+    toast(`${name} is now the station's recipe`, 'ok');
+  } catch (err) {
+    if (err.type === 'model_not_found') toast(`${name} cannot run yet: ${err.message}`, 'error');
+    else showError(err);
+  }
+  await reload();
+}
+
+/** @param {any} recipe */
+function exportYaml(recipe) {
+  download(`${recipe.name}.yaml`, new Blob([recipe.yaml], { type: 'application/yaml' }));
+}
+
+/** @param {() => Promise<void>} reload */
+async function importRecipe(reload) {
+  const [file] = await pickFiles('.yaml,.yml,.json,application/yaml,application/json');
+  if (!file) return;
+  const text = await file.text();
+  try {
+    const check = await api.request('POST', '/recipes/validate', { body: text, type: 'application/yaml' });
+    if (!check.valid) {
+      toast(`${file.name} is not a valid recipe: ${check.errors.join(' ')}`, 'error');
+      return;
+    }
+    const known = (await api.get('/recipes')).some((r) => r.name === check.name);
+    if (known && !(await confirmDialog(`Replace ${check.name}?`,
+      `A recipe named ${check.name} exists. Replace it with the imported one? Its labels and models are kept.`,
+      'Replace'))) return;
+    await api.request(known ? 'PUT' : 'POST', known ? `/recipes/${encodeURIComponent(check.name)}` : '/recipes',
+      { body: text, type: 'application/yaml' });
+    toast(`Recipe ${check.name} imported`, 'ok');
+  } catch (err) {
+    showError(err);
+  }
+  await reload();
+}

@@ -1,0 +1,58 @@
+/**
+ * Recipes as the pages use them: the API's list and documents, starter recipes, copies.
+ * @module recipes-data
+ */
+
+import * as api from './api.js';
+
+/** Pixel-class colours offered for new segmenter classes, in order. */
+export const PALETTE = ['#ff3b30', '#ffd400', '#34c759', '#0a84ff', '#bf5af2', '#ff9f0a', '#64d2ff', '#ff2d55'];
+
+/**
+ * A recipe's full document (types, ROIs...) as JSON with the YAML field names (`pass`, `class`).
+ * @param {string} name
+ * @returns {Promise<any>}
+ */
+export function loadDocument(name) {
+  return api.get(`/recipes/${encodeURIComponent(name)}/document`);
+}
+
+/**
+ * Store a recipe document, replacing the stored one of its name.
+ * @param {any} doc
+ * @returns {Promise<any>} the API's recipe state.
+ */
+export function saveDocument(doc) {
+  return api.request('PUT', `/recipes/${encodeURIComponent(doc.name)}`, { json: doc });
+}
+
+/**
+ * A valid new recipe: one inspection type and one ROI covering the whole capture.
+ * @param {string} name
+ * @param {'single-model'|'multi-model'} profile
+ * @param {'classifier'|'segmenter'} kind the first inspection type's kind.
+ * @returns {any} the recipe document.
+ */
+export function starterRecipe(name, profile, kind) {
+  const type = kind === 'segmenter'
+    ? { name: 'surface', kind: 'segmenter', pixel_classes: [{ name: 'defect', color: PALETTE[0] }], min_blob_px: 20 }
+    : { name: 'part', kind: 'classifier', mode: 'accurate',
+        classes: [{ name: 'good', pass: true }, { name: 'defect', pass: false }] };
+  return { name, profile, types: [type], rois: [{ name: 'whole', type: type.name }] };
+}
+
+/** Recipe names the station accepts. */
+export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+/**
+ * Why a name cannot be a recipe's, or null.
+ * @param {string} name
+ * @returns {string|null}
+ */
+export function nameProblem(name) {
+  if (!name) return 'Give the recipe a name.';
+  if (!NAME_PATTERN.test(name)) {
+    return 'Use 1-64 letters, digits, "-", "_" or ".", starting with a letter or digit.';
+  }
+  return null;
+}

@@ -1,0 +1,224 @@
+"""Recipes, labelled captures and evaluation as the station's HTTP API offers them (the CLI's verbs).
+
+Request strings never become paths here except recipe names, which the schema's name pattern
+validates first; uploaded captures are stored by content hash, evaluation captures under generated
+names in a temporary folder.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from openinspect.dataset import roi_crops
+from openinspect.errors import DatasetError, NotFoundError, RecipeError
+from openinspect.imaging import decode_image
+from openinspect.recipe import ClassifierType, Recipe, dump_recipe, parse_recipe
+from openinspect.recipe.schema import NAME_PATTERN
+from openinspect.station.sources import image_suffix
+from openinspect.store import ModelVersion, Workspace
+
+
+@dataclass(frozen=True)
+class TypeState:
+    """An inspection type with its labels and latest model."""
+
+    name: str
+    kind: str
+    labels: dict[str, int]
+    """Labelled crops per class (classifiers) or masked captures (segmenters, under ``masks``)."""
+    model: ModelVersion | None
+
+
+@dataclass(frozen=True)
+class RecipeState:
+    """A stored recipe with what the station knows about it."""
+
+    recipe: Recipe
+    types: list[TypeState]
+    warnings: list[str]
+
+    @property
+    def yaml(self) -> str:
+        """The recipe as YAML, as ``openinspect recipe export`` prints it."""
+        return dump_recipe(self.recipe)
+
+
+@dataclass(frozen=True)
+class LabelReport:
+    """What one labelled upload did."""
+
+    image: str
+    """The capture's content hash in the image library."""
+    added: bool
+    """``False``: the capture was in the library already (its labels were replaced)."""
+    labels: dict[str, str]
+    """Class per ROI."""
+
+
+def check_name(name: str) -> str:
+    """A recipe name from a request, checked against the schema's pattern before it names a folder.
+
+    Raises:
+        NotFoundError: the name cannot be a recipe's (so no such recipe exists).
+    """
+    if name in (".", "..") or not re.match(NAME_PATTERN, name):
+        raise NotFoundError(f"no recipe named {name!r}: recipe names are 1-64 letters, digits, '-', '_' or '.'")
+    return name
+
+
+class Library:
+    """Recipes, labels and evaluation on one workspace."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
+
+    def names(self) -> list[str]:
+        """Stored recipe names, sorted."""
+        return self.workspace.recipe_names()
+
+    def state(self, name: str) -> RecipeState:
+        """A stored recipe with label counts and model versions.
+
+        Raises:
+            NotFoundError: unknown recipe.
+        """
+        recipe = self.workspace.recipe(check_name(name))
+        return RecipeState(recipe, [self._type_state(recipe, spec.name) for spec in recipe.types],
+                           recipe.downscale_warnings())
+
+    def _type_state(self, recipe: Recipe, type_name: str) -> TypeState:
+        spec = recipe.inspection_type(type_name)
+        if isinstance(spec, ClassifierType):
+            classes = [label.class_name for label in self.workspace.labels(recipe.name, spec.name)]
+            counts = {c: classes.count(c) for c in spec.class_names()}
+        else:
+            counts = {"masks": len(self.workspace.masks(recipe.name, spec.name))}
+        try:
+            model: ModelVersion | None = self.workspace.latest_model(recipe.name, spec.name)
+        except NotFoundError:
+            model = None
+        return TypeState(spec.name, spec.kind.value, counts, model)
+
+    def validate(self, text: str) -> Recipe:
+        """Parse and validate recipe YAML or JSON (JSON is YAML).
+
+        Raises:
+            RecipeError: malformed, or the schema is violated; the message names each field.
+        """
+        return parse_recipe(text, "request body")
+
+    def save(self, text: str, *, replace: bool, name: str | None = None) -> RecipeState:
+        """Validate and store a recipe; labels and models of a replaced recipe are kept.
+
+        Args:
+            text: recipe YAML or JSON.
+            replace: replace a stored recipe of the same name (else that is an error).
+            name: the name the request addressed; the recipe must carry it.
+
+        Raises:
+            RecipeError: invalid, a name mismatch, or the recipe exists and ``replace`` is false.
+            NotFoundError: ``replace`` and no recipe of that name exists.
+        """
+        recipe = self.validate(text)
+        exists = recipe.name in self.names()
+        if name is not None and recipe.name != name:
+            raise RecipeError(f"the recipe in the body is named '{recipe.name}', the request addresses '{name}'")
+        if replace and not exists:
+            raise NotFoundError(f"no recipe named '{recipe.name}' to replace; create it with POST /api/v1/recipes")
+        if exists and not replace:
+            raise RecipeError(f"a recipe named '{recipe.name}' exists already; replace it with "
+                              f"PUT /api/v1/recipes/{recipe.name} (its labels and models are kept)")
+        self.workspace.save_recipe(recipe)
+        return self.state(recipe.name)
+
+    def delete(self, name: str) -> None:
+        """Remove a recipe file; its labels, images and model versions stay in the workspace.
+
+        Raises:
+            NotFoundError: unknown recipe.
+        """
+        self.workspace.recipe(check_name(name))
+        shutil.rmtree(self.workspace.recipe_path(name).parent)
+
+    def label(self, name: str, type_name: str, data: bytes, filename: str, labels: dict[str, str]) -> LabelReport:
+        """Add a capture to the library and label ROIs of a classifier type in it.
+
+        Args:
+            name: recipe.
+            type_name: classifier type.
+            data: the encoded capture.
+            filename: the uploaded file's name (kept as the capture's original name only).
+            labels: class per ROI; the key ``*`` labels every ROI of the type.
+
+        Raises:
+            RecipeError: unknown type, ROI or class, or the type is a segmenter.
+            ImageError: the capture does not decode or does not fit the type's ROIs.
+        """
+        from openinspect.training import inspection_type
+
+        recipe = self.workspace.recipe(check_name(name))
+        spec = inspection_type(recipe, type_name)
+        if not isinstance(spec, ClassifierType):
+            raise RecipeError(f"'{spec.name}' is a segmenter: label its captures with masks "
+                              f"(`openinspect label import {recipe.name} --type {spec.name} --images DIR --masks DIR`)")
+        rois = {roi.name: roi for roi in recipe.rois_of(spec.name)}
+        chosen = dict.fromkeys(rois, labels["*"]) if "*" in labels else labels
+        unknown = sorted(set(chosen) - set(rois))
+        if unknown or not chosen:
+            raise RecipeError(f"ROI(s) {', '.join(unknown) or '(none given)'} are not ROIs of type '{spec.name}'; "
+                              f"its ROIs: {', '.join(rois)}")
+        bad = sorted({c for c in chosen.values() if c not in spec.class_names()})
+        if bad:
+            raise RecipeError(f"class(es) {', '.join(bad)} not in type '{spec.name}'; classes: "
+                              f"{', '.join(spec.class_names())}")
+        roi_crops(decode_image(data, filename), recipe, [rois[r] for r in chosen], filename)
+        known = self.workspace.image_known(data)
+        stored = self.workspace.add_image(data, _safe_name(filename, data))
+        for roi, class_name in chosen.items():
+            self.workspace.set_label(recipe.name, spec.name, stored, roi, class_name)
+        return LabelReport(stored.sha256, not known, chosen)
+
+    def evaluate(self, name: str, type_name: str, captures: list[tuple[str, bytes]]) -> dict[str, Any]:
+        """Evaluate a classifier type's latest model on labelled captures (``(class, encoded bytes)`` pairs).
+
+        Returns:
+            :func:`openinspect.training.evaluate.evaluate_folders`'s metrics.
+
+        Raises:
+            DatasetError: no captures, or a class the type does not have.
+            ModelNotFoundError: the type has no trained model.
+        """
+        from openinspect.station.pipeline import Inspector
+        from openinspect.training import inspection_type
+        from openinspect.training.evaluate import evaluate_folders
+
+        inspector = Inspector.load(self.workspace, check_name(name))
+        spec = inspection_type(inspector.recipe, type_name)
+        if not isinstance(spec, ClassifierType):
+            raise RecipeError(f"'{type_name}' is a segmenter: evaluate it with `openinspect eval {name} --type "
+                              f"{type_name} --images DIR --masks DIR`")
+        if not captures:
+            raise DatasetError("no captures to evaluate: send image files, each with its class")
+        bad = sorted({c for c, _ in captures if c not in spec.class_names()})
+        if bad:
+            raise DatasetError(f"class(es) {', '.join(bad)} not in type '{type_name}'; classes: "
+                               f"{', '.join(spec.class_names())}")
+        with tempfile.TemporaryDirectory(prefix="openinspect-eval-") as tmp:
+            for index, (class_name, data) in enumerate(captures):
+                path = Path(tmp) / class_name / f"{index:06d}{image_suffix(data) or '.img'}"
+                path.parent.mkdir(exist_ok=True)
+                path.write_bytes(data)
+            metrics = evaluate_folders(inspector, type_name, Path(tmp))
+        metrics["skipped"] = [s.replace(tmp, "upload") for s in metrics["skipped"]]
+        return metrics
+
+
+def _safe_name(filename: str, data: bytes) -> str:
+    """The uploaded name without folders (it is a label only; the library names files by content)."""
+    base = Path(filename.replace("\\", "/")).name[:128]
+    return base if base and base not in (".", "..") else f"upload{image_suffix(data) or '.img'}"

@@ -1,0 +1,135 @@
+"""Browser tests: a real station server (uvicorn on a free loopback port) and Debian's Chromium via Playwright.
+
+The demo workspace (both demo recipes, labelled and Fast-trained) is built once per session and
+copied into each test's own temporary folder, so every test starts from the same state and no
+test sees another's results. Screenshots go to ``test-artifacts/e2e/``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
+TOKEN = "e2e-engineer-token"
+OPERATOR_TOKEN = "e2e-operator-token"
+
+if not CHROMIUM.exists():
+    pytest.skip("browser tests need Chromium: install the Debian package `chromium` (apt-get install chromium)",
+                allow_module_level=True)
+playwright_sync = pytest.importorskip("playwright.sync_api", reason="browser tests need `pip install playwright`")
+
+
+@dataclass(frozen=True)
+class Station:
+    """A running station server."""
+
+    url: str
+    home: Path
+    token: str = TOKEN
+
+    def signed_in(self, path: str = "/") -> str:
+        """The address of ``path`` with the engineer token as a sign-in link."""
+        hash_part = ""
+        if "#" in path:
+            path, hash_part = path.split("#", 1)
+            hash_part = "#" + hash_part
+        return f"{self.url}{path}?token={self.token}{hash_part}"
+
+
+@pytest.fixture(scope="session")
+def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A workspace with both demo recipes labelled and trained (Fast), built once per session."""
+    from openinspect.demo.run import ensure_demo
+    from openinspect.store import Workspace
+
+    home = tmp_path_factory.mktemp("demo") / "home"
+    workspace = Workspace(home)
+    ensure_demo(workspace, lambda _line: None)
+    workspace.engine.dispose()
+    return home
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def station(demo_home: Path, tmp_path: Path) -> Iterator[Station]:
+    """A station on a copy of the demo workspace: bracket-nuts active, replaying its demo captures."""
+    import uvicorn
+
+    from openinspect.demo.run import replay_folder
+    from openinspect.server import create_app
+    from openinspect.settings import Role, Settings
+    from openinspect.store import Workspace
+
+    home = tmp_path / "home"
+    shutil.copytree(demo_home, home)
+    port = _free_port()
+    settings = Settings(home=home, port=port, recipe="bracket-nuts", keep_pass_every=1,
+                        tokens={TOKEN: Role.ENGINEER, OPERATOR_TOKEN: Role.OPERATOR},
+                        capture=str(replay_folder(Workspace(home), "bracket-nuts")))
+    app = create_app(settings)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                           ws="websockets-sansio", lifespan="on"))
+    thread = threading.Thread(target=server.run, name="e2e-station", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the station server did not start")
+        time.sleep(0.05)
+    yield Station(f"http://127.0.0.1:{port}", home)
+    server.should_exit = True
+    thread.join(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """Debian's Chromium, headless; never a downloaded browser."""
+    with playwright_sync.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run"])
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: playwright_sync.Browser, request: pytest.FixtureRequest) -> Iterator[playwright_sync.Page]:
+    """A fresh 1280x800 browser page; console errors fail the test, and a screenshot is saved at the end."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda err: errors.append(str(err)))
+    yield page
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"))
+    context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+@pytest.fixture
+def screenshot(request: pytest.FixtureRequest) -> object:
+    """``screenshot(page, step)`` saves the page now as ``test-artifacts/e2e/<test>-<step>.png``."""
+
+    def save(page: playwright_sync.Page, step: str) -> Path:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        path = ARTIFACTS / f"{request.node.name}-{step}.png"
+        page.screenshot(path=str(path))
+        return path
+
+    return save

@@ -1,0 +1,39 @@
+import pytest
+
+import openinspect.integrations as integrations
+from openinspect.integrations import ModbusServer, MqttSink, WebhookSink, modbus_server, output_sinks
+from openinspect.settings import Settings
+from openinspect.station.sinks import ResultSink
+
+
+def test_public_names_are_exactly_these():
+    assert integrations.__all__ == ["ModbusServer", "MqttSink", "WebhookSink", "modbus_server", "output_sinks"]
+
+
+def test_default_settings_build_no_outputs():
+    settings = Settings()
+    assert output_sinks(settings) == []
+    assert modbus_server(settings, control=None, recipes=[]) is None
+
+
+def test_settings_build_the_outputs_they_name():
+    settings = Settings(mqtt_host="127.0.0.1", mqtt_port=1, mqtt_topic="t", mqtt_qos=2, mqtt_retain=True,
+                        webhook_urls=["http://127.0.0.1:1/hook"], modbus_port=1502, modbus_host="127.0.0.1",
+                        output_queue_limit=7)
+    sinks = output_sinks(settings)
+    try:
+        mqtt, webhook = sinks
+        assert isinstance(mqtt, MqttSink) and (mqtt.topic, mqtt.qos, mqtt.retain) == ("t", 2, True)
+        assert isinstance(webhook, WebhookSink) and [w.url for w in webhook.workers] == ["http://127.0.0.1:1/hook"]
+        assert all(isinstance(sink, ResultSink) for sink in sinks)
+    finally:
+        for sink in sinks:
+            sink.close(timeout=0.1)
+    server = modbus_server(settings, control=None, recipes=["a"])
+    assert isinstance(server, ModbusServer) and (server.host, server.port) == ("127.0.0.1", 1502)
+    assert isinstance(server, ResultSink)
+
+
+def test_mqtt_sink_rejects_an_unknown_qos():
+    with pytest.raises(ValueError, match="qos must be 0, 1 or 2"):
+        MqttSink("127.0.0.1", 1, qos=3)

@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import onnx
+import pytest
+import torch
+from PIL import Image
+from tests.conftest import DATASET
+
+from openinspect.imaging import read_image, resize_to
+from openinspect.models.accurate import Augment
+from openinspect.models.backbone import PYRAMID_CHANNELS, load_pretrained, pyramid
+from openinspect.models.runtime import OnnxModel
+from openinspect.models.segmenter import Schedule, _augment, train_segmenter
+
+SIZE = (128, 160)
+PARITY = 0.999
+FEW_STEPS = Schedule(min_steps=8, max_steps=8)
+
+
+@pytest.fixture(scope="module")
+def real_tiles() -> tuple[np.ndarray, np.ndarray]:
+    """Four defective magnetic tiles (one per defect type) and a good one: ``(5, 128, 160, 3)`` and class maps."""
+    if not DATASET.is_dir():
+        pytest.skip(f"magnetic-tile dataset not found at {DATASET}; the ONNX parity test needs real images")
+    folders = ("MT_Blowhole", "MT_Crack", "MT_Break", "MT_Uneven", "MT_Free")
+    paths = [sorted((DATASET / name / "Imgs").glob("*.jpg"))[3] for name in folders]
+    images = np.stack([resize_to(read_image(p), SIZE) for p in paths])
+    masks = [np.asarray(Image.open(p.with_suffix(".png")).convert("L")) >= 128 for p in paths]
+    return images, np.stack([cv2.resize(m.astype(np.uint8), SIZE[::-1], interpolation=cv2.INTER_NEAREST) for m in masks])
+
+
+def _scratched(seed: int, size: tuple[int, int] = (64, 96)) -> tuple[np.ndarray, np.ndarray]:
+    """A grey textured part with one dark scratch: ``(H, W, 3)`` uint8 RGB and its 0/1 class map."""
+    rng = np.random.default_rng(seed)
+    gray = rng.normal(150, 10, size).clip(0, 255).astype(np.uint8)
+    mask = np.zeros(size, np.uint8)
+    y0, y1 = rng.integers(5, size[0] - 5, 2)
+    cv2.line(mask, (8, int(y0)), (size[1] - 8, int(y1)), 1, 3)
+    gray[mask > 0] = 60
+    return np.repeat(gray[:, :, None], 3, axis=2), mask
+
+
+def _set(seeds: range) -> tuple[np.ndarray, np.ndarray]:
+    pairs = [_scratched(s) for s in seeds]
+    return np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])
+
+
+@pytest.mark.slow
+def test_onnx_mask_matches_torch_on_real_tiles(real_tiles, tmp_path: Path) -> None:
+    images, masks = real_tiles
+    model = train_segmenter(images, masks, 1, seed=0, hflip=True, schedule=FEW_STEPS)
+    model.export_onnx(tmp_path / "seg.onnx")
+    onnx_model = OnnxModel(tmp_path / "seg.onnx", threads=2)
+    expected = model.predict_masks(images)
+    got = onnx_model.predict(images)
+    assert onnx_model.input_size == SIZE and got.shape == (5, *SIZE) and got.dtype == np.uint8
+    assert 0 < (expected == 1).mean() < 1, "a model marking no pixel, or all, would make parity vacuous"
+    assert (got == expected).mean() >= PARITY
+    assert (onnx_model.predict(images[:1]) == expected[:1]).mean() >= PARITY
+    assert [o.name for o in onnx.load(tmp_path / "seg.onnx").graph.output] == ["mask"]
+    assert [p.name for p in tmp_path.iterdir()] == ["seg.onnx"]
+
+
+@pytest.mark.slow
+def test_segmenter_learns_thin_scratches_from_three_images() -> None:
+    images, masks = _set(range(3))
+    model = train_segmenter(images, masks, 1, seed=0, hflip=True, vflip=True,
+                            schedule=Schedule(min_steps=60, max_steps=60))
+    test_images, truth = _set(range(100, 104))
+    predicted = model.predict_masks(test_images) == 1
+    iou = (predicted & (truth == 1)).sum() / (predicted | (truth == 1)).sum()
+    assert iou > 0.5
+
+
+@pytest.mark.slow
+def test_segmenter_predicts_every_pixel_class_value() -> None:
+    images, masks = _set(range(3))
+    masks[1][masks[1] == 1] = 2
+    model = train_segmenter(images, masks, 2, schedule=FEW_STEPS)
+    predicted = model.predict_masks(images)
+    assert predicted.shape == masks.shape and predicted.dtype == np.uint8 and predicted.max() <= 2
+
+
+@pytest.mark.slow
+def test_time_budget_stops_training_and_progress_ends_at_one() -> None:
+    images, masks = _set(range(3))
+    seen: list[float] = []
+    train_segmenter(images, masks, 1, time_budget_s=0.5, progress=lambda f, _s: seen.append(f),
+                    schedule=Schedule(min_steps=10_000, max_steps=10_000))
+    assert len(seen) < 1000 and seen[-1] == 1.0 and seen == sorted(seen)
+
+
+def test_augment_moves_mask_with_image() -> None:
+    images, masks = _set(range(4))
+    x, target = _augment(images, masks, Augment(hflip=True, vflip=True), torch.Generator().manual_seed(3))
+    assert x.shape == (4, 3, 64, 96) and target.shape == (4, 64, 96) and target.dtype == torch.int64
+    dark = x.mean(1) < x.mean((1, 2, 3))[:, None, None] - 0.2
+    assert (dark == (target == 1)).float().mean() > 0.99
+
+
+def test_pyramid_returns_maps_at_strides_2_to_32() -> None:
+    with torch.inference_mode():
+        maps = pyramid(load_pretrained().eval(), torch.zeros(1, 3, 64, 96))
+    assert [tuple(m.shape) for m in maps] == [(1, c, 64 >> s, 96 >> s) for s, c in enumerate(PYRAMID_CHANNELS, 1)]
+
+
+@pytest.mark.parametrize(("images", "masks", "classes", "message"), [
+    (np.zeros((2, 64, 96, 3), np.uint8), np.full((2, 64, 96), 3, np.uint8), 2, r"mask values must lie in \[0, 2\], found 3"),
+    (np.zeros((2, 60, 96, 3), np.uint8), np.zeros((2, 60, 96), np.uint8), 1, "sides multiple of 32"),
+    (np.zeros((2, 64, 96), np.uint8), np.zeros((2, 64, 96), np.uint8), 1, r"expected \(N, 64, 96, 3\) uint8 RGB"),
+    (np.zeros((2, 64, 96, 3), np.uint8), np.zeros((2, 64, 64), np.uint8), 1, r"expected masks \(2, 64, 96\) uint8"),
+    (np.zeros((2, 64, 96, 3), np.uint8), np.zeros((2, 64, 96), np.uint8), 0, "at least 1 pixel class"),
+])
+def test_train_segmenter_rejects_bad_input_with_what_it_got(images, masks, classes, message) -> None:
+    with pytest.raises(ValueError, match=message):
+        train_segmenter(images, masks, classes)
