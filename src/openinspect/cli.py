@@ -295,14 +295,21 @@ def _serve(workspace: Workspace, args: argparse.Namespace) -> None:
     settings = get_settings()
     update: dict[str, Any] = {"home": workspace.home}
     update.update({k: v for k in ("host", "port", "recipe") if (v := getattr(args, k)) is not None})
+    demos: list[str] = []
     if args.demo:
         from openinspect.demo.run import ensure_demo, replay_folder
 
-        update["recipe"] = update.get("recipe") or ensure_demo(workspace)[0]
+        demos = ensure_demo(workspace, train=1)
+        update["recipe"] = update.get("recipe") or demos[0]
         update["capture"] = settings.capture or str(replay_folder(workspace, update["recipe"]))
     settings = settings.model_copy(update=update)
     app = create_app(settings)
     services = app.state.services
+    for name in demos[1:]:
+        for spec in workspace.recipe(name).types:
+            if _model_state(workspace, name, spec.name) == "not trained":
+                print(f"[{name}] training '{spec.name}' (Fast) in the background: GET /api/v1/training")
+                services.training.start(name, spec.name, TrainingMode.FAST)
     base = f"http://{settings.host}:{settings.port}"
     print(f"OpenInspect station: {base}  (API {base}{API_PREFIX}, docs {base}/docs)")
     print(f"active recipe: {services.station.active_recipe or 'none (PUT /api/v1/active-recipe)'}; "
@@ -310,4 +317,4 @@ def _serve(workspace: Workspace, args: argparse.Namespace) -> None:
     if services.tokens.generated is not None:
         print(f"engineer token (kept in {settings.home / TOKEN_FILE}): {services.tokens.generated}")
     print(f"try: curl -H 'Authorization: Bearer <token>' -X POST {base}{API_PREFIX}/trigger", flush=True)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", ws="websockets-sansio")

@@ -45,17 +45,22 @@ def run_demo(workspace: Workspace, out: Callable[[str], None] = print) -> dict[s
     return scores
 
 
-def ensure_demo(workspace: Workspace, out: Callable[[str], None] = print) -> list[str]:
+def ensure_demo(workspace: Workspace, out: Callable[[str], None] = print, train: int | None = None) -> list[str]:
     """Store both demo recipes, label and train (Fast) those without a model, and write new test captures.
 
     The test captures of a recipe land in :func:`replay_folder`, for the station to replay.
+
+    Args:
+        workspace: where the recipes, labels and models go.
+        out: progress messages.
+        train: train only the first this many recipes now (the station trains the others in the background).
 
     Returns:
         The demo recipe names.
 
     """
     names = []
-    for make_scene, make_captures in SCENES:
+    for index, (make_scene, make_captures) in enumerate(SCENES):
         scene = make_scene()
         recipe = parse_recipe(scene.recipe_yaml, f"demo recipe {scene.type_name}")
         workspace.save_recipe(recipe)
@@ -65,9 +70,10 @@ def ensure_demo(workspace: Workspace, out: Callable[[str], None] = print) -> lis
         except ModelNotFoundError:
             folder = workspace.home / "demo" / recipe.name / "train"
             _label(workspace, recipe.name, scene.type_name, make_captures(TRAIN_CAPTURES, 1), folder)
-            _train(workspace, recipe.name, scene.type_name, out)
-        for index, capture in enumerate(make_captures(TEST_CAPTURES, 2)):
-            _save(capture, replay_folder(workspace, recipe.name) / f"capture-{index:03d}.png")
+            if train is None or index < train:
+                _train(workspace, recipe.name, scene.type_name, out)
+        for number, capture in enumerate(make_captures(TEST_CAPTURES, 2)):
+            _save(capture, replay_folder(workspace, recipe.name) / f"capture-{number:03d}.png")
         names.append(recipe.name)
     return names
 

@@ -81,6 +81,12 @@ class Outbox:
             self._closed = True
             self._ready.notify_all()
 
+    @property
+    def finished(self) -> bool:
+        """Closed and empty: nothing more will come out."""
+        with self._ready:
+            return self._closed and not self._items
+
     def __len__(self) -> int:
         with self._ready:
             return len(self._items)

@@ -83,21 +83,19 @@ class MqttSink:
             log.warning("mqtt: closed with %d results unsent", len(self._outbox))
 
     def _run(self) -> None:
-        while True:
+        # take a result out of the outbox only while connected, so the outbox alone bounds what is held
+        while not self._stopping.is_set() and not self._outbox.finished:
+            if not self._connected.wait(0.2):
+                continue
             try:
-                item = self._outbox.get()
+                item = self._outbox.get(0.2)
             except OutboxClosedError:
                 return
-            if item is not None and not self._deliver(item):
+            if item is not None and not (self._connected.is_set() and self._deliver(item)):
                 self._outbox.put_back(item)
-                if self._stopping.is_set():
-                    return
 
     def _deliver(self, payload: bytes) -> bool:
         """Send one result; ``False`` when it was not handed to paho and should be retried."""
-        while not self._connected.wait(0.2):
-            if self._stopping.is_set():
-                return False
         info = self._client.publish(self.topic, payload, self.qos, self.retain)
         if self.qos == 0 or info.rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
             # QoS 0 is not stored by paho; QoS 1/2 is stored even when the link just dropped (NO_CONN)

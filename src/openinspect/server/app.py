@@ -11,6 +11,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from openinspect import __version__
 from openinspect.errors import OpenInspectError
+from openinspect.integrations import modbus_server, output_sinks
 from openinspect.server import routes_workbench
 from openinspect.server.deps import Services
 from openinspect.server.errors import ErrorType, error_response, install_error_handlers
@@ -39,7 +40,8 @@ def create_app(settings: Settings, *, source: CaptureSource | None = None,
     Args:
         settings: the station's settings (tokens, results database, queue, retention, capture source).
         source: the capture source; by default the one ``settings.capture`` names, if any.
-        sinks: outputs that receive every stored result besides the WebSocket feed (MQTT, webhooks...).
+        sinks: outputs that receive every stored result besides the WebSocket feed and the outputs the settings
+            name (MQTT, webhooks); a Modbus TCP server starts with the app when ``settings.modbus_port`` is set.
 
     ``app.state.services`` holds the running services; ``services.station`` is the
     :class:`~openinspect.station.sinks.StationControl` for integrations such as Modbus TCP.
@@ -48,13 +50,16 @@ def create_app(settings: Settings, *, source: CaptureSource | None = None,
         OpenInspectError: no tokens for a non-loopback address, an unknown ``settings.recipe``, or a camera
             that does not open.
     """
-    services = _services(settings, source, sinks)
+    services = _services(settings, source, [*sinks, *output_sinks(settings)])
+    plc = modbus_server(settings, services.station, services.library.names())
     timer = (IntervalTrigger(lambda: services.station.submit(source=TriggerSource.TIMER), settings.trigger_interval_s,
                              lambda err: log.warning("timer trigger: %s", err))
              if settings.trigger_interval_s else None)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if plc is not None:
+            plc.start()
         if timer is not None:
             timer.start()
         try:
@@ -62,7 +67,12 @@ def create_app(settings: Settings, *, source: CaptureSource | None = None,
         finally:
             if timer is not None:
                 timer.stop()
+            if plc is not None:
+                plc.close()
+            services.training.close()
             services.station.close()
+            services.results.engine.dispose()
+            services.station.workspace.engine.dispose()
 
     app = FastAPI(title="OpenInspect station", version=__version__, lifespan=lifespan,
                   description="Recipes, labels, training, triggers and results of one inspection station. Send "

@@ -27,6 +27,7 @@ import numpy as np
 
 from openinspect.errors import NotFoundError, OpenInspectError, StationBusyError
 from openinspect.recipe import Verdict
+from openinspect.station.library import check_name
 from openinspect.station.pipeline import Inspector
 from openinspect.station.sinks import ResultSink, StationStatus
 from openinspect.station.sources import Capture, CaptureSource, TriggerSource
@@ -82,7 +83,7 @@ class StationStats:
 @dataclass
 class _Job:
     id: str
-    time: datetime
+    at: datetime
     recipe: str
     capture: Capture | None
     source: TriggerSource
@@ -151,7 +152,7 @@ class Station:
             cached = self._inspectors.get(name)
         if cached is not None:
             return cached
-        loaded = Inspector.load(self.workspace, name, self.threads)
+        loaded = Inspector.load(self.workspace, check_name(name), self.threads)
         with self._lock:
             return self._inspectors.setdefault(name, loaded)
 
@@ -214,10 +215,10 @@ class Station:
             if capture is None:
                 capture = self._take_capture()
             inspector = self.inspector(job.recipe)
-            if capture.data is not None:
-                result = inspector.inspect_bytes(capture.data, capture.name)
-            else:
+            if capture.pixels is not None:
                 result = inspector.inspect_image(capture.pixels, capture.name)
+            else:
+                result = inspector.inspect_bytes(capture.data or b"", capture.name)
             body = result.to_json()
         except OpenInspectError as err:
             body = {"image": capture.name if capture else "", "error": str(err)}
@@ -231,7 +232,7 @@ class Station:
 
     @staticmethod
     def _record(job: _Job, body: dict[str, Any]) -> dict[str, Any]:
-        return {"id": job.id, "time": job.time.isoformat(), "recipe": job.recipe, "trigger": job.source.value, **body}
+        return {"id": job.id, "time": job.at.isoformat(), "recipe": job.recipe, "trigger": job.source.value, **body}
 
     def _finish(self, job: _Job, record: dict[str, Any], capture: Capture | None) -> None:
         """Store, count, publish and answer one trigger."""

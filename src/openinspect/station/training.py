@@ -8,6 +8,7 @@ only after a complete export).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -17,6 +18,7 @@ from enum import StrEnum
 
 from openinspect.errors import NotFoundError, OpenInspectError, StationBusyError
 from openinspect.recipe import TrainingMode
+from openinspect.station.library import check_name
 from openinspect.store import Workspace
 
 log = logging.getLogger(__name__)
@@ -92,7 +94,7 @@ class TrainingService:
         """
         from openinspect.training import inspection_type
 
-        inspection_type(self.workspace.recipe(recipe), type_name)
+        inspection_type(self.workspace.recipe(check_name(recipe)), type_name)
         with self._lock:
             if self._job is not None and self._job.state in (TrainingState.RUNNING, TrainingState.STOPPING):
                 raise StationBusyError(f"training {self._job.recipe}/{self._job.type} is running; wait for it or "
@@ -117,6 +119,13 @@ class TrainingService:
             self._cancel.set()
             self._update(state=TrainingState.STOPPING, message="stopping at the next step")
             return self._job
+
+    def close(self, timeout: float = 60.0) -> None:
+        """Stop a running job and wait up to ``timeout`` s for it to reach its next progress step."""
+        with contextlib.suppress(NotFoundError):
+            self.stop()
+        if self._thread is not None:
+            self._thread.join(timeout)
 
     def wait(self, timeout: float | None = None) -> TrainingJob:
         """Wait for the current job's thread to end and return its last snapshot."""

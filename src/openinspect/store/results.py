@@ -109,7 +109,8 @@ class ResultStore:
         self._lock = threading.Lock()
         self._passes_seen = 0
         with engine.begin() as conn:
-            self._archived = int(conn.execute(select(func.coalesce(func.sum(db.results.c.archive_bytes), 0))).scalar())
+            total = select(func.coalesce(func.sum(db.results.c.archive_bytes), 0))
+            self._archived = int(conn.execute(total).scalar_one())
 
     @property
     def archived_bytes(self) -> int:
@@ -207,7 +208,7 @@ class ResultStore:
         """Records matching ``where``, newest first, ``limit`` from ``offset``."""
         condition = _condition(where)
         with self.engine.begin() as conn:
-            total = int(conn.execute(select(func.count()).select_from(db.results).where(condition)).scalar())
+            total = int(conn.execute(select(func.count()).select_from(db.results).where(condition)).scalar_one())
             records = conn.execute(select(db.results.c.record).where(condition)
                                    .order_by(db.results.c.time.desc(), db.results.c.id)
                                    .limit(limit).offset(offset)).scalars().all()

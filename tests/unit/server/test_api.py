@@ -9,6 +9,7 @@ import io
 import json
 
 import pytest
+from fastapi import WebSocketDisconnect
 from fastapi.testclient import TestClient
 from tests.unit.station.kit import RECIPE, GatedSource, install_plate, part_png
 
@@ -62,6 +63,8 @@ def test_every_error_has_one_format(api):
         (api.get("/api/v1/results", params={"limit": 0}), 422, "invalid_request"),
         (api.get("/api/v1/nowhere"), 404, "not_found"),
         (_trigger(api, part_png(False), recipe="none-such"), 404, "not_found"),
+        (_trigger(api, part_png(False), recipe="../plate"), 404, "not_found"),
+        (api.post("/api/v1/training", json={"recipe": "../../x", "type": "surface"}), 404, "not_found"),
         (api.post("/api/v1/recipes", content="name: [unclosed"), 422, "invalid_recipe"),
         (api.delete("/api/v1/training"), 404, "not_found"),
     ]
@@ -219,9 +222,8 @@ def test_active_recipe_get_and_set(api, tmp_path):
 
 
 def test_websocket_pushes_every_result(api):
-    with pytest.raises(Exception):  # noqa: B017, PT011 - starlette raises its disconnect type
-        with api.websocket_connect("/api/v1/ws", headers={"Authorization": ""}) as socket:
-            socket.receive_json()
+    with pytest.raises(WebSocketDisconnect), api.websocket_connect("/api/v1/ws", headers={"Authorization": ""}) as ws:
+        ws.receive_json()
     with api.websocket_connect(f"/api/v1/ws?token={OPERATOR}") as socket:
         sent = _trigger(api, part_png(False)).json()
         message = socket.receive_json()

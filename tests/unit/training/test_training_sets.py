@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
+from tests.conftest import part_capture, png_bytes
 
 from openinspect.errors import DatasetError, RecipeError
 from openinspect.recipe import parse_recipe
 from openinspect.training import classification_set, segmentation_set, train_type
-from tests.conftest import part_capture, png_bytes
 
 RECIPE = parse_recipe("""
 name: line

@@ -1,0 +1,381 @@
+"""Benchmark the segmenter on magnetic-tile against a classical baseline, then time it beside the classifiers.
+
+    python bench/segmenter.py [--budget 540] [--threads 2] [--side 0] [--test-good 0] [--json FILE]
+                              [--no-latency] [--no-int8] [--no-classical] [--large-roi]
+
+Split (seed 0): 60 defect images, stratified over the five defect types in proportion to their
+counts, and 60 good tiles train; every other image is the test set. Each whole image is the ROI:
+decoded with ``read_image``, resized with ``resize_to`` to one model input for all (the product's
+rule: the median training image size, longest side capped at 512, sides multiples of 32, or
+``--side``), predicted through the exported ONNX model and resized back (nearest) before scoring
+at the original size. ``min_blob_px`` is chosen on the training split (largest value keeping
+false alarms on its good tiles <= 5 %), never on test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+from PIL import Image
+
+from openinspect.imaging import model_input_size, read_image, resize_to
+from openinspect.models.runtime import OnnxModel
+
+DATASET = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "magnetic-tile"
+DEFECTS = ("MT_Blowhole", "MT_Break", "MT_Crack", "MT_Fray", "MT_Uneven")
+GOOD = "MT_Free"
+MAX_FALSE_ALARMS = 0.05
+INT8_TOLERANCE = 0.02
+"""int8 is offered when pooled and mean per-image IoU each lose at most this much against fp32."""
+
+
+@dataclass(frozen=True)
+class Sample:
+    path: Path
+    kind: str
+    """Defect folder name, or ``MT_Free`` for good tiles."""
+
+
+@dataclass(frozen=True)
+class Scored:
+    """One image's prediction against its truth, at the original size."""
+
+    kind: str
+    truth_px: int
+    predicted_px: int
+    overlap: int
+    union: int
+    largest_blob: int
+
+
+# --- data ----------------------------------------------------------------------------------------
+
+
+def samples(root: Path) -> list[Sample]:
+    return [Sample(p, kind) for kind in (*DEFECTS, GOOD) for p in sorted((root / kind / "Imgs").glob("*.jpg"))]
+
+
+def split(items: list[Sample], defects: int, good: int, seed: int) -> tuple[list[Sample], list[Sample]]:
+    """Training set: ``defects`` defect images stratified by type (largest remainder), ``good`` good tiles."""
+    rng = np.random.default_rng(seed)
+    counts = {k: sum(s.kind == k for s in items) for k in DEFECTS}
+    total = sum(counts.values())
+    quota = {k: defects * n // total for k, n in counts.items()}
+    by_remainder = sorted(DEFECTS, key=lambda k: -(defects * counts[k] % total))
+    for k in by_remainder[: defects - sum(quota.values())]:
+        quota[k] += 1
+    quota[GOOD] = good
+    train: list[Sample] = []
+    for kind, n in quota.items():
+        pool = [s for s in items if s.kind == kind]
+        train += [pool[i] for i in sorted(rng.choice(len(pool), n, replace=False))]
+    chosen = set(train)
+    return train, [s for s in items if s not in chosen]
+
+
+def load(sample: Sample) -> tuple[np.ndarray, np.ndarray]:
+    """``(H, W, 3)`` uint8 RGB and the ``(H, W)`` uint8 0/1 mask (the masks' soft edges cut at 128)."""
+    mask = np.asarray(Image.open(sample.path.with_suffix(".png")).convert("L")) >= 128
+    return read_image(sample.path), mask.astype(np.uint8)
+
+
+def input_size(train: list[Sample], side: int) -> tuple[int, int]:
+    """The product's segmenter input: median training size, longest side capped at 512 (or ``side``)."""
+    sizes = np.array([Image.open(s.path).size for s in train])
+    width, height = (round(float(v)) for v in np.median(sizes, axis=0))
+    return model_input_size(width, height, side or min(512, max(width, height)))
+
+
+def model_arrays(items: list[Sample], size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    pairs = [load(s) for s in items]
+    images = np.stack([resize_to(image, size) for image, _ in pairs])
+    masks = np.stack([cv2.resize(m, size[::-1], interpolation=cv2.INTER_NEAREST) for _, m in pairs])
+    return images, masks
+
+
+# --- scoring -------------------------------------------------------------------------------------
+
+
+def score(kind: str, truth: np.ndarray, predicted: np.ndarray) -> Scored:
+    t, p = truth > 0, predicted > 0
+    _, _, stats, _ = cv2.connectedComponentsWithStats(p.astype(np.uint8), connectivity=8)
+    largest = int(stats[1:, cv2.CC_STAT_AREA].max()) if len(stats) > 1 else 0
+    return Scored(kind, int(t.sum()), int(p.sum()), int((t & p).sum()), int((t | p).sum()), largest)
+
+
+def run_over(items: list[Sample], predict: Callable[[np.ndarray], np.ndarray]) -> list[Scored]:
+    """Predict each image (``(H, W, 3)`` -> ``(H, W)`` mask at the original size) and score it."""
+    scored = []
+    for sample in items:
+        image, truth = load(sample)
+        scored.append(score(sample.kind, truth, predict(image)))
+    return scored
+
+
+def onnx_predictor(model: OnnxModel) -> Callable[[np.ndarray], np.ndarray]:
+    def predict(image: np.ndarray) -> np.ndarray:
+        mask = model.predict(resize_to(image, model.input_size)[None])[0]
+        return cv2.resize(mask, image.shape[1::-1], interpolation=cv2.INTER_NEAREST)
+
+    return predict
+
+
+def choose_min_blob(train_scored: list[Scored]) -> int:
+    """Smallest blob size that flags at most 5 % of the training split's good tiles."""
+    largest = sorted((s.largest_blob for s in train_scored if s.kind == GOOD), reverse=True)
+    allowed = int(MAX_FALSE_ALARMS * len(largest))
+    return largest[allowed] + 1 if allowed < len(largest) else 1
+
+
+def summary(scored: list[Scored], min_blob_px: int) -> dict[str, float | int | dict]:
+    defect = [s for s in scored if s.kind != GOOD]
+    good = [s for s in scored if s.kind == GOOD]
+    ratio = [abs(s.predicted_px - s.truth_px) / s.truth_px for s in defect if s.truth_px]
+    out: dict[str, float | int | dict] = {
+        **pixel_scores(scored),
+        "detection": float(np.mean([s.largest_blob >= min_blob_px for s in defect])),
+        "false_alarms": float(np.mean([s.largest_blob >= min_blob_px for s in good])) if good else float("nan"),
+        "area_error_median": float(np.median(ratio)),
+        "min_blob_px": min_blob_px, "defect_images": len(defect), "good_images": len(good),
+    }
+    out["per_type"] = {k: pixel_scores([s for s in defect if s.kind == k]) | {
+        "detection": float(np.mean([s.largest_blob >= min_blob_px for s in defect if s.kind == k]))} for k in DEFECTS}
+    return out
+
+
+def pixel_scores(scored: list[Scored]) -> dict[str, float]:
+    overlap = sum(s.overlap for s in scored)
+    union = sum(s.union for s in scored)
+    total = sum(s.truth_px + s.predicted_px for s in scored)
+    per_image = [s.overlap / s.union for s in scored if s.truth_px]
+    return {"iou": overlap / union if union else float("nan"), "f1": 2 * overlap / total if total else float("nan"),
+            "mean_image_iou": float(np.mean(per_image)) if per_image else float("nan")}
+
+
+# --- classical baseline --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Classical:
+    """Dark-or-bright deviation from a median-blurred background, thresholded, then opened and closed."""
+
+    blur: int
+    k: float
+    """Threshold in robust standard deviations of the deviation image."""
+    open_px: int
+
+    def __call__(self, image: np.ndarray) -> np.ndarray:
+        gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+        deviation = cv2.absdiff(gray, cv2.medianBlur(gray, self.blur)).astype(np.float32)
+        sigma = 1.4826 * float(np.median(np.abs(deviation - np.median(deviation)))) + 1.0
+        mask = (deviation > self.k * sigma).astype(np.uint8)
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (self.open_px, self.open_px))
+        return cv2.morphologyEx(cv2.morphologyEx(mask, cv2.MORPH_OPEN, kernel), cv2.MORPH_CLOSE, kernel)
+
+
+def tune_classical(train: list[Sample]) -> Classical:
+    """Grid search on the training split for the best pooled IoU."""
+    grid = [Classical(b, k, o) for b in (15, 31, 51) for k in (3.0, 4.5, 6.0, 8.0) for o in (1, 3, 5)]
+    return max(grid, key=lambda c: pixel_scores(run_over(train, c))["iou"])
+
+
+# --- latency -------------------------------------------------------------------------------------
+
+
+def median_ms(fn: Callable[[], object], repeats: int) -> float:
+    fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def latency(net: torch.nn.Module, calibration: np.ndarray, tiles: tuple[np.ndarray, np.ndarray], threads: int,
+            workdir: Path, repeats: int) -> dict[str, dict[int, float]]:
+    """ms per ROI (batch of 1) at 256 and 512 px square: segmenter ONNX fp32/int8 and torch, both classifiers."""
+    from openinspect.models.accurate import AccurateNet
+    from openinspect.models.backbone import load_pretrained
+    from openinspect.models.classifier import TrainedClassifier, train_classifier
+    from openinspect.models.quantize import quantize_int8
+    from openinspect.models.segmenter import TrainedSegmenter
+
+    torch.set_num_threads(threads)
+    rows: dict[str, dict[int, float]] = {}
+    for side in (256, 512):
+        size = (side, side)
+        x = np.ascontiguousarray(resize_to(calibration[0], size)[None])
+        segmenter = TrainedSegmenter(net, size)
+        paths = {name: workdir / f"{name}{side}.onnx" for name in ("seg", "seg8", "accurate", "fast")}
+        segmenter.export_onnx(paths["seg"])
+        quantize_int8(paths["seg"], paths["seg8"], np.stack([resize_to(c, size) for c in calibration[:16]]))
+        TrainedClassifier(AccurateNet(load_pretrained(), 2), size).export_onnx(paths["accurate"])
+        small = np.stack([resize_to(t, size) for t in tiles[0]])
+        train_classifier(small, tiles[1], 2, "fast").export_onnx(paths["fast"])
+        eager = median_ms(lambda s=segmenter, x=x: s.predict_masks(x), repeats)
+        rows.setdefault("segmenter torch eager", {})[side] = eager
+        for name, label in (("seg", "segmenter ONNX fp32"), ("seg8", "segmenter ONNX int8"),
+                            ("accurate", "Accurate classifier ONNX"), ("fast", "Fast classifier ONNX")):
+            model = OnnxModel(paths[name], threads)
+            rows.setdefault(label, {})[side] = median_ms(lambda m=model, x=x: m.predict(x), repeats)
+    return rows
+
+
+# --- the large-ROI case --------------------------------------------------------------------------
+
+
+def large_roi(budget_s: float, workdir: Path, seed: int = 0) -> dict[str, dict[str, int]]:
+    """Found vs lost: 2 px cracks on 2000x600 ROIs, one model downscaled to 512 px, one on 512 px tiles.
+
+    Each model trains through the product (workspace, masks, ``train_type``) on 6 generated sheets
+    and inspects 10 new sheets with a crack and 10 without through ``Inspector``. A crack counts
+    as found when the ROI fails and the predicted mask covers at least half of it (2 px tolerance).
+    """
+    from openinspect.recipe import parse_recipe
+    from openinspect.station import Inspector, SegmenterRoiResult
+    from openinspect.store import Workspace
+    from openinspect.training.service import train_type
+
+    rng = np.random.default_rng(seed)
+    train = [_sheet(rng, True) for _ in range(6)]
+    test = [_sheet(rng, i < 10) for i in range(20)]
+    out = {}
+    for tiling in (False, True):
+        workspace = Workspace(workdir / f"tiling-{tiling}")
+        recipe = parse_recipe(LARGE_RECIPE.format(tiling=str(tiling).lower()))
+        workspace.save_recipe(recipe)
+        for i, (image, mask) in enumerate(train):
+            stored = workspace.add_image(cv2.imencode(".png", image)[1].tobytes(), f"sheet{i}.png")
+            workspace.set_mask(recipe.name, "surface", stored, mask)
+        train_type(workspace, recipe, "surface", seed=seed, time_budget_s=budget_s)
+        inspector = Inspector.load(workspace, recipe.name)
+        counts = {"found": 0, "lost": 0, "false_alarms": 0, "clean": 0}
+        for image, truth in test:
+            result = inspector.inspect_image(image, "sheet")
+            roi = result.rois[0]
+            assert isinstance(roi, SegmenterRoiResult)
+            if truth.any():
+                near = cv2.dilate(roi.mask, np.ones((5, 5), np.uint8)) > 0
+                found = not roi.passes and near[truth > 0].mean() >= 0.5
+                counts["found" if found else "lost"] += 1
+            else:
+                counts["clean"] += 1
+                counts["false_alarms"] += not roi.passes
+        out["tiling" if tiling else "downscale"] = counts
+    return out
+
+
+LARGE_RECIPE = """
+name: sheet
+types:
+  - name: surface
+    kind: segmenter
+    pixel_classes: [{{name: crack, color: "#ff0000"}}]
+    min_blob_px: 20
+    tiling: {tiling}
+    augment: {{hflip: true, vflip: true}}
+rois: [{{name: sheet, type: surface}}]
+"""
+
+
+def _sheet(rng: np.random.Generator, crack: bool) -> tuple[np.ndarray, np.ndarray]:
+    """A 2000x600 textured grey sheet, with a wandering 2 px crack 400-1400 px long when ``crack``."""
+    shading = cv2.resize(rng.normal(0, 10, (6, 20)), (2000, 600), interpolation=cv2.INTER_CUBIC)
+    gray = (150 + shading + rng.normal(0, 8, (600, 2000))).clip(0, 255).astype(np.uint8)
+    mask = np.zeros((600, 2000), np.uint8)
+    if crack:
+        x, y, length = int(rng.integers(100, 500)), int(rng.integers(100, 500)), int(rng.integers(400, 1400))
+        xs = np.linspace(x, x + length, 12)
+        ys = np.clip(y + np.cumsum(rng.normal(0, 15, 12)), 20, 580)
+        cv2.polylines(mask, [np.stack([xs, ys], 1).astype(np.int32)], False, 1, 2)
+        gray[mask > 0] = (gray[mask > 0] * 0.55).astype(np.uint8)
+    return cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR), mask
+
+
+# --- main ----------------------------------------------------------------------------------------
+
+
+def train_and_score(args: argparse.Namespace, train: list[Sample], test: list[Sample],
+                    workdir: Path) -> tuple[dict, object, np.ndarray]:
+    from openinspect.models.quantize import quantize_int8
+    from openinspect.models.segmenter import train_segmenter
+
+    size = input_size(train, args.side)
+    images, masks = model_arrays(train, size)
+    start = time.perf_counter()
+    model = train_segmenter(images, masks, 1, seed=args.seed, hflip=True, vflip=True, rotate90=True,
+                            time_budget_s=args.budget)
+    seconds = time.perf_counter() - start
+    model.export_onnx(workdir / "seg.onnx")
+    fp32 = OnnxModel(workdir / "seg.onnx", args.threads)
+    min_blob = choose_min_blob(run_over(train, onnx_predictor(fp32)))
+    report = {"input_size": list(size), "train_seconds": round(seconds, 1),
+              "fp32": summary(run_over(test, onnx_predictor(fp32)), min_blob)}
+    if not args.no_int8:
+        quantize_int8(workdir / "seg.onnx", workdir / "seg8.onnx", images)
+        int8 = OnnxModel(workdir / "seg8.onnx", args.threads)
+        report["int8"] = summary(run_over(test, onnx_predictor(int8)), min_blob)
+        report["int8_offered"] = all(report["fp32"][k] - report["int8"][k] <= INT8_TOLERANCE
+                                     for k in ("iou", "mean_image_iou"))
+    return report, model.net, images
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", type=Path, default=DATASET)
+    parser.add_argument("--budget", type=float, default=540.0, help="training time cap in seconds")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--side", type=int, default=0, help="force the longest input side (0: product rule)")
+    parser.add_argument("--train", type=int, default=60, help="defect and good images each in the training split")
+    parser.add_argument("--test-good", type=int, default=0, help="cap on good test tiles (0: all)")
+    parser.add_argument("--repeats", type=int, default=30)
+    parser.add_argument("--json", type=Path)
+    parser.add_argument("--no-latency", action="store_true")
+    parser.add_argument("--no-int8", action="store_true")
+    parser.add_argument("--no-classical", action="store_true")
+    parser.add_argument("--large-roi", action="store_true", help="also run the 2000 px crack case (minutes)")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    train, test = split(samples(args.dataset), args.train, args.train, args.seed)
+    if args.test_good:
+        good = [s for s in test if s.kind == GOOD]
+        test = [s for s in test if s.kind != GOOD] + good[:: max(1, len(good) // args.test_good)][: args.test_good]
+    results: dict = {"machine": f"{platform.processor() or platform.machine()}, {args.threads} threads",
+                     "train": len(train), "test": len(test)}
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        report, net, images = train_and_score(args, train, test, workdir)
+        results["segmenter"] = report
+        print(json.dumps(report, indent=1))
+        if not args.no_classical:
+            baseline = tune_classical(train)
+            min_blob = choose_min_blob(run_over(train, baseline))
+            results["classical"] = {"params": baseline.__dict__, **summary(run_over(test, baseline), min_blob)}
+            print(json.dumps(results["classical"], indent=1))
+        if not args.no_latency:
+            tiles = model_arrays([s for s in train if s.kind == GOOD][:3] + [s for s in train if s.kind != GOOD][:3],
+                                 (128, 128))[0], np.array([0, 0, 0, 1, 1, 1])
+            results["latency_ms"] = latency(net, images, tiles, args.threads, workdir, args.repeats)
+            print(json.dumps(results["latency_ms"], indent=1))
+        if args.large_roi:
+            results["large_roi"] = large_roi(min(args.budget, 150.0), workdir)
+            print(json.dumps(results["large_roi"], indent=1))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,222 @@
+"""Benchmark the station end to end through its real HTTP API, against a naive torch-eager baseline.
+
+    python bench/station.py [--requests 200] [--seconds 5] [--clients 2]
+
+Sets up a temporary workspace with two recipes on 512x256 synthetic captures: (a) one classifier ROI
+and (b) eight classifier ROIs of one type (128x128 px each), with one Fast classifier trained once on
+generated labelled crops and published to both. Starts ``openinspect serve`` in a subprocess on a free
+loopback port and drives it with httpx from this process:
+
+- latency: sequential ``POST /api/v1/trigger`` uploads (PNG), trigger-to-result p50/p99 as the client sees it;
+- throughput: ``--clients`` concurrent clients for ``--seconds``, results per second (busy answers counted apart);
+- split: model time (``timing_ms.models``), the rest of the pipeline (decode, crop), and the station's
+  overhead: HTTP, queueing, storing the record and archiving captures, publishing to the WebSocket hub;
+- baseline: the same model in torch eager, one call per ROI crop, decode and crop included, in-process.
+
+(c) a segmenter ROI and (d) multi-model = (b) + a segmenter are left for the segmenter issue.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import platform
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import cv2
+import httpx
+import numpy as np
+
+from openinspect.dataset import model_batch, roi_crops
+from openinspect.imaging import decode_image
+from openinspect.models.classifier import TrainedClassifier, train_classifier
+from openinspect.recipe import parse_recipe
+from openinspect.store import Workspace, write_json
+from openinspect.store.files import encode_png
+from openinspect.training import classification_set
+
+SIZE = (256, 512)
+ROI = 128
+GRID = [(x * ROI, y * ROI) for y in range(2) for x in range(4)]
+TOKEN = "bench-token-0123456789"
+CASES = (("(a) 1 classifier ROI", "one-roi", 1), ("(b) 8 classifier ROIs", "eight-rois", 8))
+RECIPE = """
+name: {name}
+types:
+  - name: part
+    kind: classifier
+    mode: fast
+    classes: [{{name: good, pass: true}}, {{name: scratch, pass: false}}]
+rois:
+{rois}
+"""
+
+
+def capture(defects: set[int], seed: int) -> np.ndarray:
+    """A 512x256 machined-looking grey part; ROIs in ``defects`` get a dark scratch. ``(H, W, 3)`` uint8 RGB."""
+    rng = np.random.default_rng(seed)
+    base = cv2.GaussianBlur(rng.normal(150, 25, SIZE).astype(np.float32), (0, 0), 3)
+    for index in defects:
+        x, y = GRID[index]
+        row = int(rng.integers(y + 30, y + ROI - 30))
+        cv2.line(base, (x + 20, row), (x + ROI - 20, row + int(rng.integers(-15, 15))), 50, 3)
+    return np.repeat(base.clip(0, 255).astype(np.uint8)[:, :, None], 3, axis=2)
+
+
+def setup(home: Path) -> TrainedClassifier:
+    """Both recipes, labelled captures, one Fast model trained once and published to both recipes."""
+    workspace = Workspace(home)
+    rois = [f"  - {{name: r{i}, type: part, x: {x}, y: {y}, w: {ROI}, h: {ROI}}}" for i, (x, y) in enumerate(GRID)]
+    for name, count in (("one-roi", 1), ("eight-rois", 8)):
+        workspace.save_recipe(parse_recipe(RECIPE.format(name=name, rois="\n".join(rois[:count]))))
+    for seed in range(8):
+        defects = {seed % 8, (seed * 3 + 1) % 8}
+        stored = workspace.add_image(encode_png(capture(defects, seed)), f"train-{seed}.png")
+        for index in range(8):
+            workspace.set_label("eight-rois", "part", stored, f"r{index}", "scratch" if index in defects else "good")
+    recipe = workspace.recipe("eight-rois")
+    data = classification_set(workspace, recipe, recipe.types[0])
+    model = train_classifier(data.images, data.targets, 2, "fast", seed=0)
+    for name in ("one-roi", "eight-rois"):
+        with workspace.new_model_version(name, "part", "fast") as folder:
+            model.export_onnx(folder / "model.onnx")
+            write_json(folder / "meta.json", {"classes": ["good", "scratch"], "input_size": list(data.input_size),
+                                              "metrics": {}})
+    workspace.engine.dispose()
+    return model
+
+
+@contextlib.contextmanager
+def station(home: Path) -> Iterator[str]:
+    """``openinspect serve`` in a subprocess; yields its base URL."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "OPENINSPECT_TOKENS": f'{{"{TOKEN}": "engineer"}}', "OPENINSPECT_QUEUE_LIMIT": "4"}
+    command = [sys.executable, "-c", "from openinspect.cli import main; raise SystemExit(main())",
+               "--home", str(home), "serve", "--port", str(port), "--recipe", "one-roi"]
+    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}/api/v1"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            with contextlib.suppress(httpx.TransportError):
+                if httpx.get(f"{base}/health").status_code == 200:
+                    break
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise RuntimeError("the station did not start")
+            time.sleep(0.2)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
+def captures(count: int, rois: int) -> list[bytes]:
+    """Test captures, 1 in 5 with a defect in one of the recipe's ROIs."""
+    return [encode_png(capture({i % rois} if i % 5 == 0 else set(), 1000 + i)) for i in range(count)]
+
+
+def latency(client: httpx.Client, recipe: str, images: list[bytes]) -> dict[str, float]:
+    """Sequential triggers: client-side trigger-to-result latency and the station's own split."""
+    e2e, models, pipeline = [], [], []
+    for index, data in enumerate(images):
+        started = time.perf_counter()
+        response = client.post("/trigger", params={"recipe": recipe}, files={"image": (f"{index}.png", data)})
+        e2e.append((time.perf_counter() - started) * 1000)
+        timing = response.raise_for_status().json()["timing_ms"]
+        models.append(timing["models"])
+        pipeline.append(timing["total"])
+    p50 = float(np.percentile(e2e, 50))
+    model = float(np.median(models))
+    total = float(np.median(pipeline))
+    return {"p50": p50, "p99": float(np.percentile(e2e, 99)), "model": model, "decode_crop": total - model,
+            "overhead": p50 - total, "sequential_per_s": 1000 / float(np.mean(e2e))}
+
+
+def throughput(base: str, recipe: str, images: list[bytes], clients: int, seconds: float) -> tuple[float, int]:
+    """``clients`` concurrent clients for ``seconds``: judged results per second, and busy answers."""
+    done, busy = [0] * clients, [0] * clients
+    stop = time.perf_counter() + seconds
+
+    def run(slot: int) -> None:
+        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30) as client:
+            index = slot
+            while time.perf_counter() < stop:
+                response = client.post("/trigger", params={"recipe": recipe},
+                                       files={"image": ("t.png", images[index % len(images)])})
+                done[slot] += response.status_code == 200
+                busy[slot] += response.status_code == 503
+                index += clients
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=run, args=(slot,)) for slot in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sum(done) / (time.perf_counter() - started), sum(busy)
+
+
+def eager_baseline(model: TrainedClassifier, recipe_text: str, images: list[bytes]) -> float:
+    """Median ms per capture: decode, crop, then one torch-eager model call per ROI (no batching, no ONNX)."""
+    recipe = parse_recipe(recipe_text)
+    times = []
+    for data in images:
+        started = time.perf_counter()
+        image = decode_image(data, "capture.png")
+        for crop in roi_crops(image, recipe, recipe.rois, "capture.png"):
+            model.predict_proba(model_batch([crop], model.input_size))
+        times.append((time.perf_counter() - started) * 1000)
+    return float(np.median(times))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=200, help="sequential triggers per case (after 20 warm-up)")
+    parser.add_argument("--seconds", type=float, default=5.0, help="duration of the throughput run per case")
+    parser.add_argument("--clients", type=int, default=2, help="concurrent clients in the throughput run")
+    args = parser.parse_args()
+    home = Path(tempfile.mkdtemp(prefix="openinspect-bench-"))
+    try:
+        print("training the Fast classifier once on generated crops ...", flush=True)
+        model = setup(home)
+        rows = []
+        with station(home) as base, httpx.Client(base_url=base, headers={"Authorization": f"Bearer {TOKEN}"},
+                                                 timeout=30) as client:
+            for label, recipe, rois in CASES:
+                images = captures(args.requests, rois)
+                latency(client, recipe, images[:20])
+                figures = latency(client, recipe, images)
+                rate, busy = throughput(base, recipe, images, args.clients, args.seconds)
+                recipe_text = (home / "recipes" / recipe / "recipe.yaml").read_text()
+                eager = eager_baseline(model, recipe_text, images[:50])
+                rows.append((label, figures, rate, busy, eager))
+        report(rows, args)
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def report(rows: list[tuple[str, dict[str, float], float, int, float]], args: argparse.Namespace) -> None:
+    print(f"\n{platform.processor() or platform.machine()}, {os.cpu_count()} CPU(s), {args.requests} sequential "
+          f"triggers, {args.clients} clients x {args.seconds:g} s for throughput\n")
+    print("| case | p50 ms | p99 ms | model ms | decode+crop ms | station overhead ms (% of model) "
+          "| sequential /s | sustained /s (busy) | torch eager per-ROI ms | eager / station p50 |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for label, f, rate, busy, eager in rows:
+        print(f"| {label} | {f['p50']:.1f} | {f['p99']:.1f} | {f['model']:.1f} | {f['decode_crop']:.1f} "
+              f"| {f['overhead']:.1f} ({f['overhead'] / f['model']:.0%}) | {f['sequential_per_s']:.0f} "
+              f"| {rate:.0f} ({busy}) | {eager:.1f} | {eager / f['p50']:.1f}x |")
+
+
+if __name__ == "__main__":
+    main()
