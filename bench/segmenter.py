@@ -1,7 +1,7 @@
 """Benchmark the segmenter on magnetic-tile against a classical baseline, then time it beside the classifiers.
 
-    python bench/segmenter.py [--budget 540] [--threads 2] [--side 0] [--test-good 0] [--json FILE]
-                              [--no-latency] [--no-int8] [--no-classical] [--large-roi]
+    python bench/segmenter.py [--parts accuracy,classical,latency,large-roi] [--budget 540]
+                              [--threads 2] [--side 0] [--test-good 0] [--no-int8] [--json FILE]
 
 Split (seed 0): 60 defect images, stratified over the five defect types in proportion to their
 counts, and 60 good tiles train; every other image is the test set. Each whole image is the ROI:
@@ -18,6 +18,7 @@ import argparse
 import json
 import platform
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -168,16 +169,18 @@ def pixel_scores(scored: list[Scored]) -> dict[str, float]:
 
 @dataclass(frozen=True)
 class Classical:
-    """Dark-or-bright deviation from a median-blurred background, thresholded, then opened and closed."""
+    """Deviation from a median-blurred background (darker only, or either way), thresholded, opened and closed."""
 
     blur: int
     k: float
     """Threshold in robust standard deviations of the deviation image."""
     open_px: int
+    dark_only: bool
 
     def __call__(self, image: np.ndarray) -> np.ndarray:
-        gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
-        deviation = cv2.absdiff(gray, cv2.medianBlur(gray, self.blur)).astype(np.float32)
+        gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
+        deviation = cv2.medianBlur(gray.astype(np.uint8), self.blur).astype(np.float32) - gray
+        deviation = deviation if self.dark_only else np.abs(deviation)
         sigma = 1.4826 * float(np.median(np.abs(deviation - np.median(deviation)))) + 1.0
         mask = (deviation > self.k * sigma).astype(np.uint8)
         kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (self.open_px, self.open_px))
@@ -186,7 +189,8 @@ class Classical:
 
 def tune_classical(train: list[Sample]) -> Classical:
     """Grid search on the training split for the best pooled IoU."""
-    grid = [Classical(b, k, o) for b in (15, 31, 51) for k in (3.0, 4.5, 6.0, 8.0) for o in (1, 3, 5)]
+    grid = [Classical(b, k, o, d) for b in (15, 31, 51, 75) for k in (2.0, 3.0, 4.5, 6.0) for o in (1, 3, 5)
+            for d in (False, True)]
     return max(grid, key=lambda c: pixel_scores(run_over(train, c))["iou"])
 
 
@@ -203,15 +207,20 @@ def median_ms(fn: Callable[[], object], repeats: int) -> float:
     return statistics.median(times)
 
 
-def latency(net: torch.nn.Module, calibration: np.ndarray, tiles: tuple[np.ndarray, np.ndarray], threads: int,
+def latency(net: torch.nn.Module | None, calibration: np.ndarray, tiles: tuple[np.ndarray, np.ndarray], threads: int,
             workdir: Path, repeats: int) -> dict[str, dict[int, float]]:
-    """ms per ROI (batch of 1) at 256 and 512 px square: segmenter ONNX fp32/int8 and torch, both classifiers."""
+    """ms per ROI (batch of 1) at 256 and 512 px square: segmenter ONNX fp32/int8 and torch, both classifiers.
+
+    ``calibration`` (training crops, ``(N, h, w, 3)`` uint8 RGB) calibrates the int8 model; ``tiles``
+    (six ``(128, 128, 3)`` crops and 0/1 labels) train the Fast classifier.
+    """
     from openinspect.models.accurate import AccurateNet
     from openinspect.models.backbone import load_pretrained
     from openinspect.models.classifier import TrainedClassifier, train_classifier
     from openinspect.models.quantize import quantize_int8
-    from openinspect.models.segmenter import TrainedSegmenter
+    from openinspect.models.segmenter import SegmenterNet, TrainedSegmenter
 
+    net = net or SegmenterNet(load_pretrained(), 2)  # timing alone: untrained weights cost the same
     torch.set_num_threads(threads)
     rows: dict[str, dict[int, float]] = {}
     for side in (256, 512):
@@ -308,7 +317,7 @@ def _sheet(rng: np.random.Generator, crack: bool) -> tuple[np.ndarray, np.ndarra
 
 
 def train_and_score(args: argparse.Namespace, train: list[Sample], test: list[Sample],
-                    workdir: Path) -> tuple[dict, object, np.ndarray]:
+                    workdir: Path) -> tuple[dict, torch.nn.Module]:
     from openinspect.models.quantize import quantize_int8
     from openinspect.models.segmenter import train_segmenter
 
@@ -316,65 +325,83 @@ def train_and_score(args: argparse.Namespace, train: list[Sample], test: list[Sa
     images, masks = model_arrays(train, size)
     start = time.perf_counter()
     model = train_segmenter(images, masks, 1, seed=args.seed, hflip=True, vflip=True, rotate90=True,
-                            time_budget_s=args.budget)
+                            time_budget_s=args.budget, progress=_log_every(50))
     seconds = time.perf_counter() - start
     model.export_onnx(workdir / "seg.onnx")
-    fp32 = OnnxModel(workdir / "seg.onnx", args.threads)
-    min_blob = choose_min_blob(run_over(train, onnx_predictor(fp32)))
     report = {"input_size": list(size), "train_seconds": round(seconds, 1),
-              "fp32": summary(run_over(test, onnx_predictor(fp32)), min_blob)}
+              "fp32": evaluate(OnnxModel(workdir / "seg.onnx", args.threads), train, test)}
     if not args.no_int8:
         quantize_int8(workdir / "seg.onnx", workdir / "seg8.onnx", images)
-        int8 = OnnxModel(workdir / "seg8.onnx", args.threads)
-        report["int8"] = summary(run_over(test, onnx_predictor(int8)), min_blob)
+        report["int8"] = evaluate(OnnxModel(workdir / "seg8.onnx", args.threads), train, test)
         report["int8_offered"] = all(report["fp32"][k] - report["int8"][k] <= INT8_TOLERANCE
                                      for k in ("iou", "mean_image_iou"))
-    return report, model.net, images
+    return report, model.net
+
+
+def evaluate(model: OnnxModel, train: list[Sample], test: list[Sample]) -> dict:
+    """Test-set summary, with ``min_blob_px`` chosen on the model's predictions for the training split."""
+    predict = onnx_predictor(model)
+    return summary(run_over(test, predict), choose_min_blob(run_over(train, predict)))
+
+
+def _log_every(steps: int) -> Callable[[float, str], None]:
+    def log(fraction: float, status: str) -> None:
+        if not status.startswith("step") or int(status.split()[1]) % steps == 0:
+            print(f"{fraction:5.1%} {status}", file=sys.stderr, flush=True)
+
+    return log
+
+
+PARTS = ("accuracy", "classical", "latency", "large-roi")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", type=Path, default=DATASET)
+    parser.add_argument("--parts", default=",".join(PARTS), help=f"comma-separated, of {', '.join(PARTS)}")
     parser.add_argument("--budget", type=float, default=540.0, help="training time cap in seconds")
+    parser.add_argument("--large-budget", type=float, default=150.0, help="training cap per large-ROI model")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--side", type=int, default=0, help="force the longest input side (0: product rule)")
     parser.add_argument("--train", type=int, default=60, help="defect and good images each in the training split")
     parser.add_argument("--test-good", type=int, default=0, help="cap on good test tiles (0: all)")
     parser.add_argument("--repeats", type=int, default=30)
-    parser.add_argument("--json", type=Path)
-    parser.add_argument("--no-latency", action="store_true")
     parser.add_argument("--no-int8", action="store_true")
-    parser.add_argument("--no-classical", action="store_true")
-    parser.add_argument("--large-roi", action="store_true", help="also run the 2000 px crack case (minutes)")
+    parser.add_argument("--json", type=Path, help="write the results here (after each part)")
     args = parser.parse_args()
+    parts = args.parts.split(",")
     torch.set_num_threads(args.threads)
     train, test = split(samples(args.dataset), args.train, args.train, args.seed)
     if args.test_good:
         good = [s for s in test if s.kind == GOOD]
         test = [s for s in test if s.kind != GOOD] + good[:: max(1, len(good) // args.test_good)][: args.test_good]
-    results: dict = {"machine": f"{platform.processor() or platform.machine()}, {args.threads} threads",
-                     "train": len(train), "test": len(test)}
+    results: dict = {"machine": f"{platform.machine()}, {args.threads} threads", "train": len(train), "test": len(test)}
+
+    def record(key: str, value: object) -> None:
+        results[key] = value
+        print(json.dumps({key: value}, indent=1), flush=True)
+        if args.json:
+            args.json.write_text(json.dumps(results, indent=1))
+
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        report, net, images = train_and_score(args, train, test, workdir)
-        results["segmenter"] = report
-        print(json.dumps(report, indent=1))
-        if not args.no_classical:
+        size = input_size(train, args.side)
+        images = model_arrays(train, size)[0]
+        net = None
+        if "accuracy" in parts:
+            report, net = train_and_score(args, train, test, workdir)
+            record("segmenter", report)
+        if "classical" in parts:
             baseline = tune_classical(train)
             min_blob = choose_min_blob(run_over(train, baseline))
-            results["classical"] = {"params": baseline.__dict__, **summary(run_over(test, baseline), min_blob)}
-            print(json.dumps(results["classical"], indent=1))
-        if not args.no_latency:
+            record("classical", {"params": baseline.__dict__, **summary(run_over(test, baseline), min_blob)})
+        if "latency" in parts:
             tiles = model_arrays([s for s in train if s.kind == GOOD][:3] + [s for s in train if s.kind != GOOD][:3],
                                  (128, 128))[0], np.array([0, 0, 0, 1, 1, 1])
-            results["latency_ms"] = latency(net, images, tiles, args.threads, workdir, args.repeats)
-            print(json.dumps(results["latency_ms"], indent=1))
-        if args.large_roi:
-            results["large_roi"] = large_roi(min(args.budget, 150.0), workdir)
-            print(json.dumps(results["large_roi"], indent=1))
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=1))
+            record("latency_ms", latency(net, images, tiles, args.threads, workdir, args.repeats))
+        if "large-roi" in parts:
+            record("large_roi", large_roi(args.large_budget, workdir, args.seed))
 
 
 if __name__ == "__main__":

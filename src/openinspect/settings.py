@@ -6,7 +6,7 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -71,6 +71,10 @@ class Settings(BaseSettings):
     """MQTT quality of service: 0 at most once, 1 at least once, 2 exactly once."""
     mqtt_retain: bool = False
     """Publish retained, so the broker hands the last result to every new subscriber."""
+    mqtt_username: str | None = None
+    """User to log in to the broker as; none: connect anonymously."""
+    mqtt_password: SecretStr | None = None
+    """That user's password."""
     modbus_port: int | None = Field(default=None, ge=1, le=65535)
     """TCP port of the Modbus server for PLCs (502 is the standard, it needs privileges); none: no Modbus."""
     modbus_host: str = "0.0.0.0"

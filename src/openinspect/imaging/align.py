@@ -4,11 +4,17 @@ A recipe's alignment template is a rectangle of a reference capture around a dis
 of the part. Each capture is registered to it by normalised cross-correlation of gradient
 magnitudes (so brightness, contrast and slow lighting gradients do not matter), coarse to fine:
 
-1. coarse: on a downscaled capture, against the template rotated in steps of a few degrees over
-   ``[-max_angle, max_angle]``;
-2. fine: at full resolution, in a small window around the coarse hit, against angles in half-degree
-   steps around the coarse angle; the angle and position are refined to sub-step precision by
-   fitting a parabola through the best score and its neighbours.
+1. coarse: the whole capture, downscaled so the template's shorter side is about 32 px, against
+   the template rotated in steps of a few degrees over ``[-max_angle, max_angle]``;
+2. fine: a small window around the coarse hit, downscaled so that side is about 96 px, against
+   angles in half-degree steps around the coarse angle (the range moves on when the best angle
+   lies on its edge);
+3. polish: the same window at twice that resolution, against the fine angle and a quarter degree
+   either side.
+
+Each level refines angle and position to sub-step precision with a parabola through the best
+score and its neighbours. Precomputed template banks keep a 250 px template's search over ±15° at
+about 10 ms of CPU time on an 800x600 capture (``bench/align.py``).
 
 Rotated templates are cut from the rotated *reference* around the template centre, so they carry
 no empty corners. The result is a :class:`Pose`: the rigid transform from reference to capture
@@ -190,11 +196,13 @@ class Aligner:
         Small templates can make the coarse angle miss by more than a step; when the best fine angle
         lies on the edge of the searched range, the range moves that way (a few times at most).
         """
+        low, high = min(self.fine.bank), max(self.fine.bank)
         for _ in range(_MAX_WALKS):
-            angles = [a for a in self.fine.bank if abs(a - angle) <= self.coarse.step + 1e-9]
+            angle = min(max(angle, low), high)  # the coarse bank reaches a coarse step past max_angle
+            angles = [a for a in self.fine.bank if abs(a - angle) <= self.coarse.step / 2 + _FINE_STEP + 1e-9]
             score, best, found = self._search(gray, centre, math.ceil(self.coarse.scale) + 2, self.fine.scale,
                                               [self.fine.bank[a] for a in angles], angles)
-            if angles[0] < best < angles[-1] or best in (min(self.fine.bank), max(self.fine.bank)):
+            if angles[0] < best < angles[-1] or best in (low, high):
                 break
             angle, centre = best, found
         return score, best, found

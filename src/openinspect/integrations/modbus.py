@@ -23,7 +23,8 @@ input register          3        u16   REASON of the last result: 0 none (pass),
 input register          4        u16   RECIPE_COUNT: how many recipes can be selected.
 holding register        0        u16   RECIPE: index of the recipe to inspect with, into the
 (FC 3/6/16)                            station's recipe list; 65535 until one is written.
-                                       An index past the list answers exception 03.
+                                       An index past the list answers exception 03; a recipe
+                                       that cannot be made active (no trained model) 04.
 ======================  =======  ====  ======================================================
 
 The PLC's cycle: write the recipe index to holding register 0 (once per product change), read
@@ -32,7 +33,8 @@ input registers 0-3 in one request. Verdict, mask, reason and counter change tog
 
 Every result the station publishes to this server (it is also a result sink) updates these
 registers, so a PLC also sees results of triggers from other sources; a result arriving both as the
-answer to a Modbus trigger and through the station's dispatcher counts once (by its ``id``).
+answer to a Modbus trigger and through the station's dispatcher counts once (by its ``id``); only a
+trigger refused as busy may then advance the counter by 2, so a PLC waits for a change, not for +1.
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ from pymodbus.constants import ExcCodes
 from pymodbus.server import ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 
-from openinspect.errors import OpenInspectError
+from openinspect.errors import OpenInspectError, StationBusyError
 
 if TYPE_CHECKING:
     from openinspect.station.sinks import StationControl
@@ -123,7 +125,7 @@ class LastResult:
     def after(self, result: dict[str, Any]) -> LastResult:
         """The state once ``result`` (a station result record) is in."""
         mask = sum(1 << i for i, roi in enumerate(result.get("rois", [])[:16]) if not roi.get("pass", False))
-        if result.get("status") == "skipped":
+        if "skipped" in result or result.get("status") == "skipped":
             verdict, reason = self.verdict, ReasonCode.SKIPPED
         elif "error" in result or "pass" not in result:
             verdict, reason = VerdictCode.FAIL, ReasonCode.ERROR
@@ -226,6 +228,10 @@ class ModbusServer:
         self._started.set()
         await self._stop.wait()
         await server.shutdown()
+        # shutdown() closes the PLC connections with call_soon; let those callbacks run before the loop ends,
+        # or the sockets are left to the garbage collector (ResourceWarning)
+        for _ in range(2):
+            await asyncio.sleep(0)
 
     async def _on_access(self, func_code: int, _start: int, address: int, count: int, registers: list[int],
                          values: list[int] | list[bool] | None) -> ExcCodes | None:
@@ -272,9 +278,12 @@ class ModbusServer:
     def _run_trigger(self) -> None:
         try:
             result = self.control.trigger(None)
+        except StationBusyError as err:  # stored and published as skipped by the station; the PLC hears it here
+            log.warning("modbus: %s", err)
+            result = {"skipped": "busy"}
         except Exception as err:  # a PLC must always get an answer, whatever broke
             log.exception("modbus: trigger failed")
-            result = {"status": "error", "error": f"trigger failed: {err}"}
+            result = {"error": f"trigger failed: {err}"}
         self.publish(result)  # before clearing: the PLC sees the new counter no later than idle
         self._running.clear()
 

@@ -34,14 +34,16 @@ class MqttSink:
         retain: publish retained, so the broker hands the last result to every new subscriber.
         limit: the most results held while the broker is unreachable.
         client_id: the MQTT client id; empty lets the broker choose one.
+        username: the user to log in as, for brokers that refuse anonymous clients.
+        password: that user's password.
         keepalive: seconds between keep-alive pings; a dead link is noticed after about 1.5 times this.
         reconnect_max: the longest wait between reconnection attempts, in seconds.
 
     """
 
     def __init__(self, host: str, port: int = 1883, *, topic: str = "openinspect/results", qos: int = 1,
-                 retain: bool = False, limit: int = 1000, client_id: str = "", keepalive: int = 30,
-                 reconnect_max: int = 10) -> None:
+                 retain: bool = False, limit: int = 1000, client_id: str = "", username: str | None = None,
+                 password: str | None = None, keepalive: int = 30, reconnect_max: int = 10) -> None:
         if qos not in (0, 1, 2):
             raise ValueError(f"MQTT qos must be 0, 1 or 2, got {qos}")
         self.topic, self.qos, self.retain = topic, qos, retain
@@ -51,6 +53,8 @@ class MqttSink:
         self._client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id)
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
+        if username is not None:
+            self._client.username_pw_set(username, password)
         self._client.reconnect_delay_set(1, max(1, reconnect_max))
         self._client.connect_async(host, port, keepalive)
         self._client.loop_start()
@@ -79,6 +83,9 @@ class MqttSink:
         self._worker.join()
         self._client.disconnect()
         self._client.loop_stop()
+        # Break the client <-> sink cycle, so the client is freed (and paho closes its wake-up socket pair
+        # in __del__) as soon as the sink is, not by a garbage collection that may finalise the sockets first.
+        self._client.on_connect = self._client.on_disconnect = None
         if len(self._outbox):
             log.warning("mqtt: closed with %d results unsent", len(self._outbox))
 

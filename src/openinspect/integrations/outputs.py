@@ -18,8 +18,10 @@ def output_sinks(settings: Settings) -> list[ResultSink]:
     """MQTT when ``mqtt_host`` is set, webhooks when ``webhook_urls`` lists any; both start at once."""
     sinks: list[ResultSink] = []
     if settings.mqtt_host:
+        password = settings.mqtt_password.get_secret_value() if settings.mqtt_password else None
         sinks.append(MqttSink(settings.mqtt_host, settings.mqtt_port, topic=settings.mqtt_topic,
-                              qos=settings.mqtt_qos, retain=settings.mqtt_retain, limit=settings.output_queue_limit))
+                              qos=settings.mqtt_qos, retain=settings.mqtt_retain, limit=settings.output_queue_limit,
+                              username=settings.mqtt_username, password=password))
     if settings.webhook_urls:
         sinks.append(WebhookSink(settings.webhook_urls, limit=settings.output_queue_limit))
     return sinks

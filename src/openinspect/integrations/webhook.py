@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
@@ -50,10 +51,11 @@ class WebhookSink:
 
     def close(self, timeout: float = 2.0) -> None:
         """Deliver what is queued for up to ``timeout`` s, then stop; retries still pending are given up."""
+        deadline = time.monotonic() + timeout
         for worker in self.workers:
             worker.outbox.close()
         for worker in self.workers:
-            worker.thread.join(timeout)
+            worker.thread.join(max(0.0, deadline - time.monotonic()))
             worker.stopping.set()
         for worker in self.workers:
             worker.thread.join()

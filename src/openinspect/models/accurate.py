@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -43,11 +44,11 @@ class Augment:
 class Schedule:
     """Optimiser settings: AdamW with linear warm-up then cosine decay."""
 
-    epochs: int = 15
-    min_steps: int = 60
-    max_steps: int = 240
+    epochs: int = 30
+    min_steps: int = 120
+    max_steps: int = 480
     lr_head: float = 1e-3
-    lr_backbone: float = 3e-4
+    lr_backbone: float = 1e-4
     weight_decay: float = 1e-2
     label_smoothing: float = 0.1
 
@@ -135,9 +136,12 @@ def _balanced_batches(labels: np.ndarray, steps: int, rng: np.random.Generator) 
 
 
 def _optimizer(net: AccurateNet, schedule: Schedule) -> torch.optim.Optimizer:
-    trainable = [p for i, blk in enumerate(net.backbone._blocks) if i >= FROZEN_BLOCKS for p in blk.parameters()]
-    trainable += [*net.backbone._conv_head.parameters(), *net.backbone._bn1.parameters()]
-    groups = [{"params": trainable, "lr": schedule.lr_backbone}, {"params": net.linear.parameters()}]
+    late = [blk for i, blk in enumerate(net.backbone._blocks) if i >= FROZEN_BLOCKS]
+    trainable = [p for m in (*late, net.backbone._conv_head, net.backbone._bn1) for p in m.parameters()]
+    groups: list[dict[str, Any]] = [
+        {"params": trainable, "lr": schedule.lr_backbone},
+        {"params": list(net.linear.parameters())},
+    ]
     return torch.optim.AdamW(groups, lr=schedule.lr_head, weight_decay=schedule.weight_decay)
 
 

@@ -87,6 +87,7 @@ def train_classifier(
     _check_labels(labels, len(images), num_classes, mode)
     report = progress or (lambda _fraction, _status: None)
     torch.manual_seed(seed)
+    net: nn.Module
     if mode == "fast":
         net = train_fast(images, labels, num_classes, seed, report)
     else:

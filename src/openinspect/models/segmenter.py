@@ -36,8 +36,9 @@ CENTRED_SHARE = 0.8
 """Share of the patches from crops with labelled pixels that are centred on a labelled pixel."""
 FOREGROUND_WEIGHT = 3.0
 """Cross-entropy weight of pixel-class pixels relative to background."""
-FROZEN_BLOCKS = 3
-"""Stem and blocks ``0..2`` (strides 2 and 4) keep their ImageNet weights: generic edges, costly to train."""
+FROZEN_BLOCKS = 5
+"""Stem and blocks ``0..4`` (strides 2 to 8) keep their ImageNet weights: generic edges and textures, and
+three quarters of the training time if they learned."""
 DECODER_CHANNELS = (96, 64, 40, 24, 16)
 """Decoder width at strides 32, 16, 8, 4 and 2."""
 _PREDICT_BATCH = 4
@@ -49,10 +50,11 @@ _CENTRES_PER_CLASS = 4096
 class Schedule:
     """Optimiser settings: AdamW, linear warm-up then cosine decay over steps or the time budget."""
 
-    epochs: int = 40
+    epochs: int = 70
     """Passes over the crops, in patches, before ``min_steps``/``max_steps`` bound the count."""
     min_steps: int = 150
-    max_steps: int = 800
+    max_steps: int = 1000
+    """About 9 minutes on 2 cores at 256 px patches."""
     lr_decoder: float = 2e-3
     lr_encoder: float = 5e-4
     weight_decay: float = 1e-4
@@ -231,9 +233,9 @@ class _Patches:
 
     def draw(self, count: int) -> tuple[np.ndarray, np.ndarray]:
         """``count`` patches: ``(count, ph, pw, 3)`` uint8 RGB and ``(count, ph, pw)`` uint8 class maps."""
-        picks = [self._one(int(i)) for i in self.rng.integers(len(self.images), size=count)]
-        return np.stack([self.images[i, y : y + self.size[0], x : x + self.size[1]] for i, y, x in picks]), \
-            np.stack([self.masks[i, y : y + self.size[0], x : x + self.size[1]] for i, y, x in picks])
+        (ph, pw), picks = self.size, [self._one(int(i)) for i in self.rng.integers(len(self.images), size=count)]
+        images = np.stack([self.images[i, y : y + ph, x : x + pw] for i, y, x in picks])
+        return images, np.stack([self.masks[i, y : y + ph, x : x + pw] for i, y, x in picks])
 
     def _one(self, index: int) -> tuple[int, int, int]:
         (height, width), (ph, pw) = self.images.shape[1:3], self.size
@@ -281,6 +283,7 @@ def _prepare(net: SegmenterNet, schedule: Schedule) -> torch.optim.Optimizer:
 
 def _fit(net: SegmenterNet, patches: _Patches, aug: Augment, plan: _Plan, seed: int,
          report: Callable[[float, str], None]) -> None:
+    _layout(net, torch.channels_last)  # mkldnn's fast path on CPUs: about 1.6x faster steps
     opt = _prepare(net, plan.schedule)
     base = [group["lr"] for group in opt.param_groups]
     weights = torch.full((net.head.out_channels // 4,), FOREGROUND_WEIGHT)
@@ -291,6 +294,7 @@ def _fit(net: SegmenterNet, patches: _Patches, aug: Augment, plan: _Plan, seed: 
         for group, lr in zip(opt.param_groups, base, strict=True):
             group["lr"] = lr * plan.lr_scale(fraction)
         x, target = _augment(*patches.draw(BATCH), aug, gen)
+        x = x.contiguous(memory_format=torch.channels_last)
         loss = _loss(net.logits(x), target, weights)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -298,6 +302,11 @@ def _fit(net: SegmenterNet, patches: _Patches, aug: Augment, plan: _Plan, seed: 
         step += 1
         fraction = plan.done(step, time.perf_counter() - started)
         report(fraction * 0.99, f"step {step} loss {loss.item():.3f}")
+    _layout(net, torch.contiguous_format)
+
+
+def _layout(net: nn.Module, memory_format: torch.memory_format) -> None:
+    net.to(memory_format=memory_format)  # type: ignore[call-overload]  # torch accepts it; its stubs do not
 
 
 def _check_images(images: np.ndarray, size: tuple[int, ...]) -> None:

@@ -12,7 +12,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from openinspect import __version__
 from openinspect.errors import OpenInspectError
 from openinspect.integrations import modbus_server, output_sinks
-from openinspect.server import routes_workbench
+from openinspect.server import routes_session, routes_workbench
 from openinspect.server.deps import Services
 from openinspect.server.errors import ErrorType, error_response, install_error_handlers
 from openinspect.server.routes import recipes, results, station, training
@@ -83,6 +83,7 @@ def create_app(settings: Settings, *, source: CaptureSource | None = None,
     for module in (station, recipes, training, results):
         api.include_router(module.router)
     api.include_router(routes_workbench.router)
+    api.include_router(routes_session.router)
     app.include_router(api)
     install_web_ui(app)
     app.add_middleware(BodyLimit, limit=services.upload_limit)

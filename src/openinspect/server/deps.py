@@ -37,7 +37,9 @@ class Services:
         return int(self.settings.max_upload_mb * 2**20)
 
 
-def _services(connection: HTTPConnection) -> Services:
+# Dependencies are coroutines although they do not await: FastAPI runs plain functions in its thread pool,
+# a thread hop per dependency per request that the trigger path cannot afford.
+async def _services(connection: HTTPConnection) -> Services:
     services: Services = connection.app.state.services  # HTTP requests and WebSockets alike
     return services
 
@@ -45,27 +47,27 @@ def _services(connection: HTTPConnection) -> Services:
 ServicesDep = Annotated[Services, Depends(_services)]
 
 
-def _station(services: ServicesDep) -> Station:
+async def _station(services: ServicesDep) -> Station:
     return services.station
 
 
-def _library(services: ServicesDep) -> Library:
+async def _library(services: ServicesDep) -> Library:
     return services.library
 
 
-def _training(services: ServicesDep) -> TrainingService:
+async def _training(services: ServicesDep) -> TrainingService:
     return services.training
 
 
-def _results(services: ServicesDep) -> ResultStore:
+async def _results(services: ServicesDep) -> ResultStore:
     return services.results
 
 
-def _operator(request: Request, services: ServicesDep) -> Role:
+async def _operator(request: Request, services: ServicesDep) -> Role:
     return services.tokens.role(request.headers.get("authorization"))
 
 
-def _engineer(role: Annotated[Role, Depends(_operator)]) -> Role:
+async def _engineer(role: Annotated[Role, Depends(_operator)]) -> Role:
     TokenSet.check(role, Role.ENGINEER)
     return role
 

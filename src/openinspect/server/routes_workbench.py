@@ -20,8 +20,8 @@ from openinspect.store import StoredImage
 router = APIRouter(tags=["workbench"], responses=ERROR_RESPONSES)
 
 
-def _workbench(request: Request, library: LibraryDep) -> Workbench:
-    """One workbench per app (it serialises writes of the captures list)."""
+async def _workbench(request: Request, library: LibraryDep) -> Workbench:
+    """One workbench per app (it serialises writes of the captures list); a coroutine, as the other dependencies."""
     workbench: Workbench | None = getattr(request.app.state, "workbench", None)
     if workbench is None:
         workbench = request.app.state.workbench = Workbench(library.workspace)

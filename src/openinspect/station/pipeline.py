@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from openinspect.dataset import roi_crops
-from openinspect.errors import ImageError, ModelNotFoundError, NotFoundError, OpenInspectError
+from openinspect.errors import ModelNotFoundError, NotFoundError, OpenInspectError
 from openinspect.imaging import Aligner, Pose, Rect, decode_image, read_image
 from openinspect.recipe import Recipe, Roi
 from openinspect.station.results import InspectionResult, RoiResult
@@ -91,9 +91,7 @@ class Inspector:
             for type_name, runner in self.runners.items():
                 rois = self.recipe.rois_of(type_name)
                 t0 = time.perf_counter()
-                crops = roi_crops(image, self.recipe, rois, name) if pose is None else aligned_crops(image, rois,
-                                                                                                  pose, name)
-                prepared = runner.prepare(crops)
+                prepared = runner.prepare(roi_crops(image, self.recipe, rois, name, pose))
                 t1 = time.perf_counter()
                 rects = [roi_rect(roi, image, pose) for roi in rois]
                 results += runner.judge(prepared, [roi.name for roi in rois], rects)
@@ -126,34 +124,6 @@ def load_aligner(workspace: Workspace, recipe: Recipe) -> Aligner | None:
                                 f"{path.parent} nor a workspace image; put the reference capture there")
         path = stored.path
     return Aligner(read_image(path), spec.template.rect(), spec.min_score, spec.max_angle)
-
-
-def aligned_crops(image: np.ndarray, rois: list[Roi], pose: Pose, name: str) -> list[np.ndarray]:
-    """Cut ROIs given on the reference out of a capture where the part lies at ``pose``.
-
-    Args:
-        image: ``(H, W, 3)`` uint8 RGB capture.
-        rois: the ROIs to cut; one without a rectangle is the whole capture, unmoved.
-        pose: where the part was found.
-        name: what to call the capture in errors.
-
-    Returns:
-        One ``(h, w, 3)`` uint8 RGB crop per ROI, upright as on the reference.
-
-    Raises:
-        ImageError: a moved ROI leaves the capture; the message names the ROI.
-
-    """
-    crops = []
-    for roi in rois:
-        if roi.x is None:
-            crops.append(image)
-            continue
-        try:
-            crops.append(pose.crop(image, roi.rect(image.shape[1], image.shape[0])))
-        except ImageError as err:
-            raise ImageError(f"{name}: ROI '{roi.name}': {err}") from err
-    return crops
 
 
 def roi_rect(roi: Roi, image: np.ndarray, pose: Pose | None) -> Rect:

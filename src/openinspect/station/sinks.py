@@ -23,7 +23,8 @@ class ResultSink(Protocol):
 
     ``result`` is the JSON object the HTTP API returns for a trigger: the ``inspect --json`` object
     (``image``, ``pass``, ``rois``, ``timing_ms``; or ``image`` and ``error``) plus ``id`` (a uuid4
-    string), ``time`` (ISO 8601, UTC) and ``recipe``. A trigger the station could not take has
+    string), ``time`` (ISO 8601, UTC), ``recipe`` and ``trigger`` (``upload``, ``source`` or ``timer``).
+    A trigger the station could not take has
     ``skipped`` (``"busy"``) instead of ``pass``/``error``: every trigger reaches the sinks once.
     """
 

@@ -24,7 +24,7 @@ def test_reasons_follow_the_result_record():
 
 def test_a_skipped_trigger_counts_but_keeps_the_last_verdict():
     passed = LastResult().after({"pass": True, "rois": []})
-    skipped = passed.after({"status": "skipped", "id": "s"})
+    skipped = passed.after({"id": "s", "image": "", "skipped": "busy"})
     assert (skipped.verdict, skipped.reason, skipped.counter) == (VerdictCode.PASS, ReasonCode.SKIPPED, 2)
 
 

@@ -7,6 +7,7 @@ its real services: SQLite results store, image library, inspectors, WebSocket hu
 import csv
 import io
 import json
+import time
 
 import pytest
 from fastapi import WebSocketDisconnect
@@ -237,3 +238,16 @@ def test_openapi_documents_typed_schemas(api):
     trigger = spec["paths"]["/api/v1/trigger"]["post"]["responses"]
     assert trigger["200"]["content"]["application/json"]["schema"]["$ref"].endswith("InspectionPublic")
     assert trigger["503"]["content"]["application/json"]["schema"]["$ref"].endswith("ErrorPublic")
+
+
+def test_timer_triggers_from_the_capture_folder(tmp_path):
+    folder = tmp_path / "line"
+    folder.mkdir()
+    (folder / "a.png").write_bytes(part_png(False))
+    with _client(tmp_path, capture=str(folder), trigger_interval_s=0.05) as client:
+        client.headers["Authorization"] = f"Bearer {OPERATOR}"
+        deadline = time.monotonic() + 20
+        while (page := client.get("/api/v1/results").json())["total"] < 2:
+            assert time.monotonic() < deadline, "the timer did not trigger"
+            time.sleep(0.05)
+    assert {r["trigger"] for r in page["items"]} == {"timer"} and page["items"][0]["image"] == "a.png"

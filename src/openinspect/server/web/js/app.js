@@ -6,7 +6,7 @@
 import * as api from './api.js';
 import * as events from './events.js';
 import * as station from './station.js';
-import { field, h, render, showError } from './ui.js';
+import { field, h, mayLeave, render, setLeaveGuard, showError } from './ui.js';
 
 /**
  * Pages by the first part of the hash route; each module exports `mount(view, params)`, which may return a
@@ -32,7 +32,16 @@ function parseRoute() {
   return { page, params: parts.slice(1) };
 }
 
+/** The address of the page on screen, to go back to when its page refuses to be left. */
+let shownHash = '';
+
 async function show() {
+  if (window.location.hash !== shownHash && shownHash && !(await mayLeave())) {
+    window.history.replaceState(null, '', shownHash);
+    return;
+  }
+  setLeaveGuard(null);
+  shownHash = window.location.hash || '#/live';
   const { page, params } = parseRoute();
   const mine = ++generation;
   if (cleanup) {
@@ -100,10 +109,13 @@ function showSignIn(message) {
 
 async function boot() {
   api.adoptTokenFromUrl();
-  window.addEventListener('auth-required', () => showSignIn(api.getToken() ? 'The station no longer accepts this token.' : ''));
+  window.addEventListener('auth-required', () => {
+    if (signedIn) showSignIn(api.getToken() ? 'The station no longer accepts this token.' : '');
+  });
   document.getElementById('sign-out').addEventListener('click', () => {
     api.setToken(null);
     document.getElementById('sign-out').hidden = true;
+    document.getElementById('role').hidden = true;
     showSignIn('');
   });
   try {
@@ -119,9 +131,14 @@ async function boot() {
   enter();
 }
 
-/** Signed in: follow the station and show the page the address names. */
-function enter() {
+/** Signed in: learn the token's role, follow the station and show the page the address names. */
+async function enter() {
   signedIn = true;
+  const session = await api.get('/session').catch(() => ({ role: 'operator' }));
+  document.body.dataset.role = session.role;
+  const badge = document.getElementById('role');
+  badge.textContent = session.role === 'engineer' ? 'Engineer' : 'Operator';
+  badge.hidden = false;
   station.start();
   show();
 }

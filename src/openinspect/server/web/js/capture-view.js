@@ -20,8 +20,10 @@ const NEUTRAL = '#8b949e';
  * @param {{rois: Roi[], types?: any[]}} recipe the recipe document (ROIs and types).
  * @param {RoiResult[]} results per-ROI results (may be empty).
  * @param {{width: number, height: number}} [size] the placeholder's size when there is no image.
+ * @param {{found: boolean, dx: number, dy: number, angle: number}} [pose] where alignment found the part:
+ *   ROIs move and turn with it about the template's centre.
  */
-export function drawCapture(canvas, image, recipe, results, size) {
+export function drawCapture(canvas, image, recipe, results, size, pose) {
   const width = image ? image.naturalWidth : size?.width ?? 800;
   const height = image ? image.naturalHeight : size?.height ?? 450;
   canvas.width = width;
@@ -33,6 +35,7 @@ export function drawCapture(canvas, image, recipe, results, size) {
   const scale = Math.max(1, Math.max(width, height) / 900);
   const byName = new Map(results.map((r) => [r.roi, r]));
   const colours = pixelColours(recipe);
+  const move = mover(recipe, pose);
   for (const roi of recipe.rois) {
     const rect = roiRect(roi, width, height);
     const result = byName.get(roi.name);
@@ -44,9 +47,35 @@ export function drawCapture(canvas, image, recipe, results, size) {
     }
     ctx.strokeStyle = colour;
     ctx.lineWidth = 3 * scale;
-    ctx.strokeRect(rect.x + ctx.lineWidth / 2, rect.y + ctx.lineWidth / 2, rect.w - ctx.lineWidth, rect.h - ctx.lineWidth);
-    tag(ctx, rect, roiText(roi, result), colour, scale);
+    const inset = roi.x == null ? ctx.lineWidth / 2 : 0;
+    const corners = [[rect.x + inset, rect.y + inset], [rect.x + rect.w - inset, rect.y + inset],
+      [rect.x + rect.w - inset, rect.y + rect.h - inset], [rect.x + inset, rect.y + rect.h - inset]]
+      .map(([x, y]) => (roi.x == null ? [x, y] : move(x, y)));
+    ctx.beginPath();
+    corners.forEach(([x, y], i) => (i ? ctx.lineTo(x, y) : ctx.moveTo(x, y)));
+    ctx.closePath();
+    ctx.stroke();
+    const [tx, ty] = corners[0];
+    tag(ctx, { x: tx, y: ty }, roiText(roi, result), colour, scale);
   }
+}
+
+/**
+ * Reference-to-capture coordinates for a recipe with alignment: turn by the pose's angle (counter-clockwise as
+ * displayed) about the template's centre, then shift by (dx, dy); the identity without a pose.
+ * @param {any} recipe
+ * @param {{found: boolean, dx: number, dy: number, angle: number}|undefined} pose
+ * @returns {(x: number, y: number) => number[]}
+ */
+function mover(recipe, pose) {
+  const template = recipe.alignment?.template;
+  if (!pose || !pose.found || !template) return (x, y) => [x, y];
+  const cx = template.x + template.w / 2;
+  const cy = template.y + template.h / 2;
+  const a = (pose.angle * Math.PI) / 180;
+  const cos = Math.cos(a);
+  const sin = Math.sin(a);
+  return (x, y) => [cx + cos * (x - cx) + sin * (y - cy) + pose.dx, cy - sin * (x - cx) + cos * (y - cy) + pose.dy];
 }
 
 /**
@@ -72,7 +101,7 @@ function roiText(roi, result) {
 
 /**
  * @param {CanvasRenderingContext2D} ctx
- * @param {{x: number, y: number, w: number, h: number}} rect
+ * @param {{x: number, y: number}} rect where the tag's box starts (above it when there is room).
  * @param {string} text
  * @param {string} colour
  * @param {number} scale

@@ -130,7 +130,8 @@ export function field(label, control, hint) {
 /** @param {number|null|undefined} value a fraction 0..1 @returns {string} `97.5 %` or `–`. */
 export function percent(value) {
   if (value === null || value === undefined || Number.isNaN(value)) return '–';
-  return `${(value * 100).toFixed(value >= 0.9995 || value === 0 ? 0 : 1)} %`;
+  const pct = value * 100;
+  return `${Number.isInteger(Math.round(pct * 10) / 10) ? Math.round(pct) : pct.toFixed(1)} %`;
 }
 
 /** @param {number|null|undefined} ms @returns {string} `7.4 ms` or `–`. */
@@ -143,6 +144,12 @@ export function millis(ms) {
 export function when(iso) {
   const date = new Date(iso.endsWith('Z') || /[+-]\d\d:\d\d$/.test(iso) ? iso : `${iso}Z`);
   return date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+}
+
+/** @param {string} iso an ISO time @returns {string} a compact local time: `25 Nov 23:43:07`. */
+export function shortWhen(iso) {
+  const date = new Date(iso.endsWith('Z') || /[+-]\d\d:\d\d$/.test(iso) ? iso : `${iso}Z`);
+  return `${date.toLocaleDateString(undefined, { day: 'numeric', month: 'short' })} ${date.toLocaleTimeString(undefined, { hour12: false })}`;
 }
 
 /** @param {number} seconds @returns {string} `1 min 20 s`. */
@@ -193,4 +200,20 @@ export function outcomeOf(record) {
   if (record.skipped) return 'skipped';
   if (record.error) return 'error';
   return record.pass ? 'pass' : 'fail';
+}
+
+/** @type {(() => Promise<boolean>)|null} */
+let leaveGuard = null;
+
+/**
+ * Let a page ask before the person navigates away (unsaved changes); null removes the guard.
+ * @param {(() => Promise<boolean>)|null} guard resolves true when leaving is fine.
+ */
+export function setLeaveGuard(guard) {
+  leaveGuard = guard;
+}
+
+/** @returns {Promise<boolean>} whether the current page lets the person leave. */
+export async function mayLeave() {
+  return leaveGuard ? leaveGuard() : true;
 }

@@ -1,11 +1,141 @@
 /**
- * Placeholder until this page lands.
+ * History: stored results, filtered and paged, the capture on click, CSV export of the filtered records.
  * @module pages/history
  */
 
-import { h, render } from '../ui.js';
+import * as api from '../api.js';
+import { drawCapture } from '../capture-view.js';
+import * as events from '../events.js';
+import { loadDocument } from '../recipes-data.js';
+import { download, field, h, millis, outcomeOf, render, shortWhen, showError, when } from '../ui.js';
+
+const PAGE = 25;
 
 /** @param {HTMLElement} view */
-export function mount(view) {
-  render(view, h('section.page', null, h('div.card.empty', null, h('strong', null, 'Coming soon'))));
+export async function mount(view) {
+  const recipes = await api.get('/recipes').catch(() => []);
+  const recipe = h('select', { name: 'recipe' }, h('option', { value: '' }, 'All recipes'),
+    recipes.map((r) => h('option', { value: r.name }, r.name)));
+  const verdict = h('select', { name: 'verdict' }, h('option', { value: '' }, 'All verdicts'),
+    h('option', { value: 'pass' }, 'Pass'), h('option', { value: 'fail' }, 'Fail'),
+    h('option', { value: 'error' }, 'Not judged'), h('option', { value: 'skipped' }, 'Skipped (busy)'));
+  const since = h('input', { type: 'datetime-local', name: 'since' });
+  const until = h('input', { type: 'datetime-local', name: 'until' });
+  const roi = h('input', { type: 'text', name: 'roi', placeholder: 'any', style: 'width: 110px' });
+  const cls = h('input', { type: 'text', name: 'class', placeholder: 'any', style: 'width: 110px' });
+  const tbody = h('tbody');
+  const pager = h('div.pager');
+  const detail = h('aside.card.detail.stack', { hidden: true, 'data-testid': 'result-detail' });
+  const layout = h('div.history-view.closed', null,
+    h('div.card', { style: 'padding: 0; overflow: auto' },
+      h('table.data', { 'data-testid': 'results-table' },
+        h('thead', null, h('tr', null, h('th', null, 'Time'), h('th', null, 'Recipe'), h('th', null, 'Verdict'),
+          h('th', null, 'Failing ROIs'), h('th', null, 'Cycle'))),
+        tbody),
+      pager),
+    detail);
+  const form = h('form.card.filters', { 'aria-label': 'Filter results' },
+    field('Recipe', recipe), field('Verdict', verdict), field('From', since), field('To', until),
+    field('ROI', roi), field('Class', cls),
+    h('div.actions', null, h('button.primary', { type: 'submit' }, 'Apply'),
+      h('button', { type: 'button', onclick: () => { form.reset(); offset = 0; load(); } }, 'Clear')));
+  render(view, h('section.page', null,
+    h('div.page-head', null,
+      h('div', null, h('h1', null, 'History'), h('p.sub', null, 'Every trigger the station took, newest first.')),
+      h('div.actions', null, h('button', { type: 'button', 'data-testid': 'export-csv', onclick: () => exportCsv() }, 'Export CSV'))),
+    form, layout));
+
+  let offset = 0;
+  /** @type {string|null} */
+  let openId = null;
+
+  /** @returns {Record<string, string>} the API's query for the form's filters. */
+  function query() {
+    const toIso = (value) => (value ? new Date(value).toISOString() : '');
+    return { recipe: recipe.value, verdict: verdict.value, since: toIso(since.value), until: toIso(until.value),
+             roi: roi.value.trim(), class: cls.value.trim() };
+  }
+
+  async function load() {
+    let page;
+    try {
+      page = await api.get('/results', { ...query(), limit: PAGE, offset });
+    } catch (err) {
+      showError(err);
+      return;
+    }
+    if (!page.items.length) {
+      render(tbody, h('tr', null, h('td', { colspan: 5 }, h('div.empty', null, h('strong', null, 'No results'),
+        'Nothing the station stored matches these filters.'))));
+    } else {
+      render(tbody, page.items.map((r) => row(r)));
+    }
+    const last = Math.min(offset + PAGE, page.total);
+    render(pager,
+      h('span.muted.small', { 'data-testid': 'page-info' }, page.total ? `${offset + 1}–${last} of ${page.total}` : '0 results'),
+      h('button.small', { type: 'button', disabled: offset === 0, onclick: () => { offset = Math.max(0, offset - PAGE); load(); } }, '‹ Newer'),
+      h('button.small', { type: 'button', disabled: last >= page.total, onclick: () => { offset += PAGE; load(); } }, 'Older ›'));
+  }
+
+  /** @param {any} record */
+  function row(record) {
+    const outcome = outcomeOf(record);
+    const failing = (record.rois || []).filter((r) => !r.pass).map((r) => (r.class ? `${r.roi} (${r.class})` : r.roi));
+    return h(`tr.clickable${record.id === openId ? '.selected' : ''}`, { tabindex: 0, 'data-id': record.id,
+      onclick: () => open(record), onkeydown: (e) => { if (e.key === 'Enter') open(record); } },
+    h('td', { style: 'white-space: nowrap' }, shortWhen(record.time)), h('td', null, record.recipe),
+    h('td', null, h(`span.badge.${outcome === 'pass' ? 'pass' : outcome === 'fail' ? 'fail' : 'warn'}`, null,
+      { pass: 'PASS', fail: 'FAIL', error: 'NOT JUDGED', skipped: 'SKIPPED' }[outcome])),
+    h('td', null, failing.join(', ') || (record.error ? h('span.muted.small', null, record.error.slice(0, 80)) : '–')),
+    h('td.mono', null, millis(record.timing_ms?.total)));
+  }
+
+  /** @param {any} record */
+  async function open(record) {
+    openId = record.id;
+    layout.classList.remove('closed');
+    detail.hidden = false;
+    const canvas = /** @type {HTMLCanvasElement} */ (h('canvas'));
+    render(detail,
+      h('div.page-head', null, h('h2', null, when(record.time)),
+        h('button.ghost.small', { type: 'button', 'aria-label': 'Close', onclick: () => { detail.hidden = true; layout.classList.add('closed'); openId = null; } }, '✕')),
+      h('p.muted.small', null, `${record.recipe} · ${record.image} · ${record.trigger}`),
+      canvas,
+      record.error ? h('p.notice.error', null, record.error) : null,
+      h('div.roi-list', null, (record.rois || []).map((r) => h(`div.roi-item.${r.pass ? 'pass' : 'fail'}`, null,
+        h('strong', null, r.roi), h('span', null, r.class ? `${r.class} ${Math.round((r.confidence ?? 0) * 100)} %`
+          : (r.failed_rules || []).join(', ') || (r.pass ? 'OK' : 'defect'))))));
+    const [doc, image] = await Promise.all([
+      loadDocument(record.recipe).catch(() => ({ rois: [], types: [] })),
+      api.loadImage(`/results/${record.id}/image`).catch(() => null)]);
+    if (openId !== record.id) return;
+    if (image) drawCapture(canvas, image, doc, record.rois || [], undefined, record.alignment);
+    else canvas.replaceWith(h('p.notice.info', null, 'The station did not keep this capture (retention keeps failures and a sample of passes).'));
+  }
+
+  async function exportCsv() {
+    try {
+      const response = await api.request('GET', '/results.csv', { query: query(), raw: true });
+      download(`openinspect-results-${new Date().toISOString().slice(0, 10)}.csv`, await response.blob());
+    } catch (err) {
+      showError(err);
+    }
+  }
+
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    offset = 0;
+    load();
+  });
+  let pending = 0;
+  const stop = events.on('result', () => {
+    if (offset !== 0) return;
+    clearTimeout(pending);
+    pending = window.setTimeout(load, 400);
+  });
+  await load();
+  return () => {
+    stop();
+    clearTimeout(pending);
+  };
 }

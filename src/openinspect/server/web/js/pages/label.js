@@ -1,11 +1,216 @@
 /**
- * Placeholder until this page lands.
+ * Labelling: pick a recipe and an inspection type, add captures, then label.
+ * Classifier types: a grid of ROI crops; click (Shift: range, Ctrl: add) and press 1-9 or click a class chip.
+ * Segmenter types: a painting canvas (pages/paint.js).
+ * Labels save as you go.
  * @module pages/label
  */
 
-import { h, render } from '../ui.js';
+import * as api from '../api.js';
+import { roiRect } from '../capture-view.js';
+import { drawCrop, libraryImage } from '../images.js';
+import { loadDocument } from '../recipes-data.js';
+import { h, pickFiles, render, showError, toast } from '../ui.js';
 
-/** @param {HTMLElement} view */
-export function mount(view) {
-  render(view, h('section.page', null, h('div.card.empty', null, h('strong', null, 'Coming soon'))));
+/**
+ * @param {HTMLElement} view
+ * @param {string[]} params `[recipe, type]`, both optional.
+ */
+export async function mount(view, params) {
+  const recipes = await api.get('/recipes').catch((err) => (showError(err), []));
+  if (!recipes.length) {
+    render(view, h('section.page', null, h('div.card.empty', null, h('strong', null, 'No recipes yet'),
+      h('a.button.primary', { href: '#/recipes' }, 'Create a recipe'))));
+    return undefined;
+  }
+  const name = params[0] && recipes.some((r) => r.name === params[0]) ? params[0] : recipes[0].name;
+  const doc = await loadDocument(name);
+  const type = doc.types.find((t) => t.name === params[1]) || doc.types[0];
+  const go = (recipe, typeName) => {
+    window.location.hash = `#/label/${encodeURIComponent(recipe)}${typeName ? `/${encodeURIComponent(typeName)}` : ''}`;
+  };
+  const recipeSelect = h('select', { 'aria-label': 'Recipe', onchange: (e) => go(e.target.value) },
+    recipes.map((r) => h('option', { value: r.name, selected: r.name === name }, r.name)));
+  const typeTabs = h('div.seg-toggle', { role: 'group', 'aria-label': 'Inspection type' },
+    doc.types.map((t) => h('button', { type: 'button', 'aria-pressed': String(t.name === type.name), onclick: () => go(name, t.name) },
+      `${t.name} (${t.kind})`)));
+  const addButton = h('button', { type: 'button' }, 'Add captures…');
+  const trainLink = h('a.button', { href: `#/train/${encodeURIComponent(name)}` }, 'Train →');
+  const body = h('div.stack');
+  render(view, h('section.page', null,
+    h('div.page-head', null,
+      h('div', null, h('h1', null, 'Labelling'), h('p.sub', null, type.kind === 'classifier'
+        ? 'Select crops, then press a number key or click a class. Labels save as you go.'
+        : 'Paint each defect in its pixel class colour, or mark the capture as good. Masks save as you go.')),
+      h('div.actions', null, recipeSelect, typeTabs, addButton, trainLink)),
+    body));
+
+  const page = type.kind === 'classifier'
+    ? await classifierLabelling(body, doc, type)
+    : await (await import('./paint.js')).mount(body, doc, type);
+  addButton.addEventListener('click', async () => {
+    const files = await pickFiles('image/*', true);
+    if (!files.length) return;
+    const form = new FormData();
+    for (const file of files) form.append('images', file);
+    try {
+      const added = await api.request('POST', `/recipes/${encodeURIComponent(name)}/captures`, { body: form });
+      toast(`${added.length} capture(s) added`, 'ok');
+      await page.reload();
+    } catch (err) {
+      showError(err);
+    }
+  });
+  return page.cleanup;
+}
+
+/**
+ * The crop grid of a classifier type.
+ * @param {HTMLElement} body
+ * @param {any} doc the recipe document.
+ * @param {any} type the classifier type.
+ * @returns {Promise<{reload: () => Promise<void>, cleanup: () => void}>}
+ */
+async function classifierLabelling(body, doc, type) {
+  const rois = doc.rois.filter((r) => r.type === type.name);
+  const classes = type.classes;
+  /** @type {{image: string, width: number, height: number, roi: any, label: string|null}[]} */
+  let tiles = [];
+  /** @type {Set<string>} */
+  const selected = new Set();
+  let anchor = -1;
+  let filter = 'all';
+  const key = (t) => `${t.image}/${t.roi.name}`;
+  /** @type {Map<string, HTMLCanvasElement>} crops drawn once, reused by every repaint. */
+  const canvases = new Map();
+
+  const chips = h('div.chips', { 'data-testid': 'class-chips' }, classes.map((c, i) =>
+    h(`button.chip.${c.pass ? 'pass' : 'fail'}`, { type: 'button', 'data-class': c.name, onclick: () => apply(c.name) },
+      i < 9 ? h('kbd', null, String(i + 1)) : null, c.name)));
+  const filterSelect = h('select', { 'aria-label': 'Show', onchange: (e) => { filter = e.target.value; paint(); } },
+    h('option', { value: 'all' }, 'All crops'), h('option', { value: '' }, 'Unlabelled'),
+    classes.map((c) => h('option', { value: c.name }, `Class: ${c.name}`)));
+  const summary = h('span.muted.small', { 'data-testid': 'label-summary' });
+  const selectAll = h('button.small', { type: 'button', onclick: () => { for (const t of visible()) selected.add(key(t)); paint(); } }, 'Select all shown');
+  const grid = h('div.crop-grid', { role: 'listbox', 'aria-multiselectable': 'true', 'aria-label': 'ROI crops', 'data-testid': 'crop-grid' });
+  render(body, h('div.card.label-toolbar', null, chips, h('span.grow'), filterSelect, selectAll, summary), grid);
+
+  const visible = () => tiles.filter((t) => filter === 'all' || (filter === '' ? !t.label : t.label === filter));
+
+  async function reload() {
+    const samples = await api.get(`/recipes/${encodeURIComponent(doc.name)}/types/${encodeURIComponent(type.name)}/samples`);
+    tiles = samples.flatMap((s) => rois.map((roi) => ({ image: s.image, width: s.width, height: s.height, roi, label: s.labels[roi.name] || null })));
+    paint();
+  }
+
+  function paint() {
+    const shown = visible();
+    const counts = Object.fromEntries(classes.map((c) => [c.name, 0]));
+    let unlabelled = 0;
+    for (const t of tiles) {
+      if (t.label) counts[t.label] = (counts[t.label] || 0) + 1;
+      else unlabelled++;
+    }
+    summary.textContent = `${Object.entries(counts).map(([c, n]) => `${c} ${n}`).join(' · ')} · unlabelled ${unlabelled}`
+      + (selected.size ? ` · ${selected.size} selected` : '');
+    if (!shown.length) {
+      render(grid, h('div.card.empty', { style: 'grid-column: 1 / -1' },
+        h('strong', null, tiles.length ? 'Nothing matches this filter' : 'No captures yet'),
+        tiles.length ? null : h('p', null, 'Add captures of good and bad parts: each ROI of the type becomes a crop to label.')));
+      return;
+    }
+    render(grid, shown.map((tile, index) => {
+      let canvas = canvases.get(key(tile));
+      if (!canvas) {
+        canvas = /** @type {HTMLCanvasElement} */ (h('canvas', { width: 200, height: 200 }));
+        canvases.set(key(tile), canvas);
+        const target = canvas;
+        libraryImage(tile.image).then((img) => drawCrop(target, img, roiRect(tile.roi, tile.width, tile.height)))
+          .catch(() => {});
+      }
+      const cls = classes.find((c) => c.name === tile.label);
+      return h(`button.crop${tile.label ? '' : '.unlabelled'}`, {
+        type: 'button', role: 'option', 'aria-selected': String(selected.has(key(tile))),
+        'data-key': key(tile), 'data-label': tile.label || '', title: `${tile.roi.name} of ${tile.image.slice(0, 10)}…`,
+        onclick: (e) => click(e, index),
+      }, canvas, h('span.cap', null, h('span.roi', null, tile.roi.name),
+        tile.label ? h(`span.badge.${cls?.pass ? 'pass' : 'fail'}.cls`, null, tile.label) : h('span.cls', null, 'unlabelled')));
+    }));
+  }
+
+  /** @param {MouseEvent} e @param {number} index */
+  function click(e, index) {
+    const shown = visible();
+    const k = key(shown[index]);
+    if (e.shiftKey && anchor >= 0) {
+      const [a, b] = [Math.min(anchor, index), Math.max(anchor, index)];
+      for (let i = a; i <= b; i++) selected.add(key(shown[i]));
+    } else if (e.ctrlKey || e.metaKey) {
+      if (selected.has(k)) selected.delete(k);
+      else selected.add(k);
+      anchor = index;
+    } else {
+      selected.clear();
+      selected.add(k);
+      anchor = index;
+    }
+    paint();
+  }
+
+  /** Label every selected crop with a class, then move on to the next crop. @param {string} className */
+  async function apply(className) {
+    if (!selected.size) {
+      toast('Select one or more crops first (click; Shift-click for a range).', 'error');
+      return;
+    }
+    const chosen = tiles.filter((t) => selected.has(key(t)));
+    const byImage = new Map();
+    for (const t of chosen) {
+      if (!byImage.has(t.image)) byImage.set(t.image, {});
+      byImage.get(t.image)[t.roi.name] = className;
+    }
+    const before = chosen.map((t) => t.label);
+    for (const t of chosen) t.label = className;
+    const shown = visible();
+    const last = Math.max(...chosen.map((t) => shown.indexOf(t)));
+    if (chosen.length === 1 && filter === 'all' && last + 1 < shown.length) {
+      selected.clear();
+      selected.add(key(shown[last + 1]));
+      anchor = last + 1;
+    }
+    paint();
+    try {
+      await Promise.all([...byImage].map(([image, labels]) => api.request('PUT',
+        `/recipes/${encodeURIComponent(doc.name)}/types/${encodeURIComponent(type.name)}/samples/${image}/labels`,
+        { json: { labels } })));
+    } catch (err) {
+      chosen.forEach((t, i) => { t.label = before[i]; });
+      paint();
+      showError(err);
+    }
+  }
+
+  const onKey = (e) => {
+    if (e.target instanceof HTMLInputElement || e.target instanceof HTMLSelectElement || e.ctrlKey || e.metaKey || e.altKey) return;
+    const n = Number.parseInt(e.key, 10);
+    if (n >= 1 && n <= Math.min(9, classes.length)) {
+      e.preventDefault();
+      apply(classes[n - 1].name);
+    } else if (e.key === 'Escape') {
+      selected.clear();
+      paint();
+    } else if (e.key === 'ArrowRight' || e.key === 'ArrowLeft') {
+      const shown = visible();
+      if (!shown.length) return;
+      const next = Math.min(Math.max((anchor < 0 ? -1 : anchor) + (e.key === 'ArrowRight' ? 1 : -1), 0), shown.length - 1);
+      selected.clear();
+      selected.add(key(shown[next]));
+      anchor = next;
+      paint();
+      grid.children[next]?.scrollIntoView({ block: 'nearest' });
+    }
+  };
+  document.addEventListener('keydown', onKey);
+  await reload();
+  return { reload, cleanup: () => document.removeEventListener('keydown', onKey) };
 }

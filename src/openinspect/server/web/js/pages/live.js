@@ -43,18 +43,22 @@ export async function mount(view) {
       h('div', null, h('h1', null, 'Live'), recipeNote),
       h('div.seg-toggle', { role: 'group', 'aria-label': 'What to show' }, latestButton, failButton)),
     h('div.live', null,
-      h('div', null, stage),
+      h('div.live-main', null, stage,
+        h('div.live-figures', null,
+          h('div.card', null, h('h3', null, 'Since start'), counters),
+          h('div.card', null, h('h3', null, 'Cycle time per stage'), timing))),
       h('aside.side', null,
         verdict,
         h('div.card.stack', null, triggerButton, fileButton),
-        h('div.card', null, h('h3', null, 'ROIs'), rois),
-        h('div.card', null, h('h3', null, 'Since start'), counters),
-        h('div.card', null, h('h3', null, 'Cycle time'), timing)))));
+        h('div.card', null, h('h3', null, 'ROIs'), rois)))));
 
   async function documentOf(name) {
     if (!documents.has(name)) documents.set(name, await loadDocument(name).catch(() => ({ rois: [], types: [] })));
     return documents.get(name);
   }
+
+  /** @type {Map<string, File>} files inspected from this page, by result id: shown even when not archived. */
+  const uploads = new Map();
 
   /** @param {any} record a stored result. */
   async function show(record) {
@@ -75,15 +79,19 @@ export async function mount(view) {
     if (!record.error && !record.skipped) {
       image = await api.loadImage(`/results/${record.id}/image`).catch(() => null);
     }
-    if (shown !== record) return;
-    placeholder.hidden = Boolean(image) || !record.rois;
-    placeholder.textContent = image ? '' : record.rois ? '' : 'No picture for this trigger.';
-    canvas.hidden = !image && !record.rois;
-    if (!canvas.hidden) drawCapture(canvas, image, doc, record.rois || [], sizeOf(doc));
-    if (!image && record.rois) {
-      placeholder.hidden = false;
-      placeholder.textContent = 'The station did not keep this capture (retention keeps failures and a sample of passes).';
+    if (!image && uploads.has(record.id)) {
+      const url = URL.createObjectURL(uploads.get(record.id));
+      image = await api.decodeImage(url).catch(() => null);
+      URL.revokeObjectURL(url);
     }
+    if (shown !== record) return;
+    const boxes = Boolean(image) || Boolean(record.rois);
+    canvas.hidden = !boxes;
+    if (boxes) drawCapture(canvas, image, doc, record.rois || [], sizeOf(doc), record.alignment);
+    placeholder.hidden = Boolean(image);
+    placeholder.textContent = record.rois
+      ? 'The station did not keep this capture (retention keeps failures and a sample of passes).'
+      : 'No picture for this trigger.';
   }
 
   /** @param {any} record */
@@ -139,6 +147,9 @@ export async function mount(view) {
         const form = new FormData();
         form.append('image', file);
         record = await api.request('POST', '/trigger', { body: form });
+        uploads.clear();
+        uploads.set(record.id, file);
+        if (shown && shown.id === record.id) shown = null;  // the live feed may have shown it without the file
       } else {
         record = await api.request('POST', '/trigger');
       }

@@ -26,8 +26,8 @@ export async function mount(view, params) {
       h('div', null, h('h1', null, 'Recipes'),
         h('p.sub', null, 'A recipe says where to look on the part and how to judge it.')),
       h('div.actions', null,
-        h('button', { type: 'button', onclick: () => importRecipe(reload) }, 'Import YAML…'),
-        h('button.primary', { type: 'button', onclick: () => createRecipe(reload) }, '+ New recipe'))),
+        h('button.engineer-only', { type: 'button', onclick: () => importRecipe(reload) }, 'Import YAML…'),
+        h('button.primary.engineer-only', { type: 'button', onclick: () => createRecipe(reload) }, '+ New recipe'))),
     list));
   async function reload() {
     try {
@@ -38,7 +38,7 @@ export async function mount(view, params) {
     }
   }
   await reload();
-  return station.watch(() => {});
+  return undefined;
 }
 
 /**
@@ -67,6 +67,7 @@ function card(recipe, active, reload) {
   const trained = recipe.types.every((t) => t.model);
   const href = (page) => `#/${page}/${encodeURIComponent(recipe.name)}`;
   return h(`article.card.recipe-card${active ? '.active' : ''}`, { 'data-recipe': recipe.name },
+    preview(recipe),
     h('header', null,
       h('div', null, h('h2', null, recipe.name),
         h('p.muted.small', null, `${recipe.profile} · ${recipe.rois} ROI${recipe.rois === 1 ? '' : 's'}`)),
@@ -76,13 +77,44 @@ function card(recipe, active, reload) {
     recipe.warnings.length ? h('p.notice.small', null, `${recipe.warnings.length} ROI(s) larger than 512 px: `
       + 'the model sees them downscaled. Open the editor for details.') : null,
     h('footer', null,
-      h('a.button.small.primary', { href: href('recipes') }, 'Edit'),
-      h('a.button.small', { href: href('label') }, 'Label'),
-      h('a.button.small', { href: href('train') }, 'Train'),
-      active ? null : h('button.small', { type: 'button', onclick: () => activate(recipe.name, reload) }, 'Activate'),
-      h('button.small', { type: 'button', onclick: () => duplicate(recipe.name, reload) }, 'Duplicate'),
+      h('a.button.small.primary.engineer-only', { href: href('recipes') }, 'Edit'),
+      h('a.button.small.engineer-only', { href: href('label') }, 'Label'),
+      h('a.button.small.engineer-only', { href: href('train') }, 'Train'),
+      active ? null : h('button.small.engineer-only', { type: 'button', onclick: () => activate(recipe.name, reload) }, 'Activate'),
+      h('button.small.engineer-only', { type: 'button', onclick: () => duplicate(recipe.name, reload) }, 'Duplicate'),
       h('button.small', { type: 'button', onclick: () => exportYaml(recipe) }, 'Export'),
-      h('button.small.danger', { type: 'button', onclick: () => remove(recipe.name, reload) }, 'Delete')));
+      h('button.small.danger.engineer-only', { type: 'button', onclick: () => remove(recipe.name, reload) }, 'Delete')));
+}
+
+/**
+ * The recipe's template capture, or else its first labelled capture, as a small picture.
+ * @param {any} recipe the API's recipe state.
+ */
+function preview(recipe) {
+  const canvas = /** @type {HTMLCanvasElement} */ (h('canvas.preview', { width: 320, height: 150, 'aria-hidden': 'true' }));
+  const name = encodeURIComponent(recipe.name);
+  (async () => {
+    let image = await api.loadImage(`/recipes/${name}/template`).catch(() => null);
+    if (!image && recipe.types.length) {
+      const samples = await api.get(`/recipes/${name}/types/${encodeURIComponent(recipe.types[0].name)}/samples`).catch(() => []);
+      if (samples.length) image = await api.loadImage(`/images/${samples[0].image}`).catch(() => null);
+    }
+    const ctx = canvas.getContext('2d');
+    ctx.fillStyle = '#161b22';
+    ctx.fillRect(0, 0, canvas.width, canvas.height);
+    if (!image) {
+      ctx.fillStyle = '#8b949e';
+      ctx.font = '600 14px system-ui, sans-serif';
+      ctx.textAlign = 'center';
+      ctx.fillText('No template capture yet', canvas.width / 2, canvas.height / 2);
+      return;
+    }
+    const scale = Math.min(canvas.width / image.naturalWidth, canvas.height / image.naturalHeight);
+    const w = image.naturalWidth * scale;
+    const hgt = image.naturalHeight * scale;
+    ctx.drawImage(image, (canvas.width - w) / 2, (canvas.height - hgt) / 2, w, hgt);
+  })();
+  return canvas;
 }
 
 /** @param {any} type an inspection type's state. */

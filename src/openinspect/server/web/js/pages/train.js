@@ -1,11 +1,171 @@
 /**
- * Placeholder until this page lands.
+ * Training: start Fast or Accurate per inspection type, follow it live (WebSocket), read the metrics.
  * @module pages/train
  */
 
-import { h, render } from '../ui.js';
+import * as api from '../api.js';
+import { bars, confusionMatrix } from '../charts.js';
+import * as events from '../events.js';
+import { loadDocument } from '../recipes-data.js';
+import { duration, h, percent, render, showError, toast } from '../ui.js';
 
-/** @param {HTMLElement} view */
-export function mount(view) {
-  render(view, h('section.page', null, h('div.card.empty', null, h('strong', null, 'Coming soon'))));
+/**
+ * @param {HTMLElement} view
+ * @param {string[]} params `[recipe]`, optional.
+ */
+export async function mount(view, params) {
+  const recipes = await api.get('/recipes').catch((err) => (showError(err), []));
+  if (!recipes.length) {
+    render(view, h('section.page', null, h('div.card.empty', null, h('strong', null, 'No recipes yet'),
+      h('a.button.primary', { href: '#/recipes' }, 'Create a recipe'))));
+    return undefined;
+  }
+  const name = params[0] && recipes.some((r) => r.name === params[0]) ? params[0] : recipes[0].name;
+  let doc = await loadDocument(name);
+  const recipeSelect = h('select', { 'aria-label': 'Recipe', onchange: (e) => { window.location.hash = `#/train/${encodeURIComponent(e.target.value)}`; } },
+    recipes.map((r) => h('option', { value: r.name, selected: r.name === name }, r.name)));
+  const jobBox = h('div.card.stack', { 'data-testid': 'training-job', hidden: true });
+  const grid = h('div.train-grid');
+  render(view, h('section.page', null,
+    h('div.page-head', null,
+      h('div', null, h('h1', null, 'Training'),
+        h('p.sub', null, 'Fast trains in seconds to try a set-up; Accurate takes minutes and is for production.')),
+      h('div.actions', null, recipeSelect, h('a.button', { href: `#/label/${encodeURIComponent(name)}` }, '← Labelling'))),
+    jobBox, grid));
+
+  /** @type {any|null} */
+  let job = null;
+  let tick = 0;
+
+  async function reload() {
+    try {
+      const [state, fresh] = await Promise.all([api.get(`/recipes/${encodeURIComponent(name)}`), loadDocument(name)]);
+      doc = fresh;
+      render(grid, state.types.map((t) => typeCard(t, doc.types.find((d) => d.name === t.name))));
+    } catch (err) {
+      showError(err);
+    }
+  }
+
+  /** @param {any} state the type's state (labels, model). @param {any} spec the type in the document. */
+  function typeCard(state, spec) {
+    const running = job && ['running', 'stopping'].includes(job.state);
+    const labelled = state.kind === 'segmenter' ? `${state.labels.masks ?? 0} painted captures`
+      : Object.entries(state.labels).map(([c, n]) => `${c} ${n}`).join(' · ');
+    const start = (mode) => h(`button${mode === 'accurate' ? '' : '.primary'}`, {
+      type: 'button', disabled: running, 'data-testid': `train-${mode}`,
+      onclick: () => startTraining(state.name, mode),
+    }, mode === 'fast' ? 'Train Fast' : 'Train Accurate');
+    return h('article.card.stack', { 'data-type': state.name },
+      h('div.page-head', null, h('h2', null, state.name), h('span.badge', null, state.kind)),
+      h('p.muted', null, `Labels: ${labelled || 'none yet'}`),
+      h('div.actions', null, state.kind === 'classifier' ? start('fast') : null, start('accurate')),
+      state.model ? metricsView(state, spec) : h('p.muted', null, 'Not trained yet.'));
+  }
+
+  /** @param {any} state @param {any} spec */
+  function metricsView(state, spec) {
+    const m = state.model.metrics || {};
+    const head = h('p', null, h('strong', null, `Model v${state.model.version}`), ` · ${state.model.mode} · `,
+      new Date(state.model.created_at.endsWith('Z') || state.model.created_at.includes('+') ? state.model.created_at : `${state.model.created_at}Z`).toLocaleString());
+    if (state.kind === 'segmenter') {
+      const perClass = m.per_class || {};
+      const colours = Object.fromEntries((spec?.pixel_classes || []).map((c) => [c.name, c.color]));
+      return h('div.stack', { 'data-testid': 'metrics' }, head,
+        h('div.metrics', null, metric('Detection', percent(m.detection_rate)), metric('False alarms', percent(m.false_alarm_rate)),
+          metric('Crops', m.n ?? '–')),
+        h('h3', null, 'IoU per pixel class'),
+        bars(Object.entries(perClass).map(([label, v]) => ({ label, value: v.iou, colour: colours[label] })), 'IoU per pixel class'));
+    }
+    if (m.accuracy === undefined && m.balanced_accuracy === undefined) {
+      return h('div.stack', { 'data-testid': 'metrics' }, head, h('p.muted', null, 'No validation figures: too few labelled crops to validate.'));
+    }
+    const classes = spec ? spec.classes.map((c) => c.name) : Object.keys(m.per_class || {});
+    return h('div.stack', { 'data-testid': 'metrics' }, head,
+      h('div.metrics', null, metric('Balanced accuracy', percent(m.balanced_accuracy)), metric('Accuracy', percent(m.accuracy)),
+        metric('Validated crops', m.n ?? '–')),
+      m.confusion ? h('div', null, h('h3', null, 'Confusion matrix'), confusionMatrix(classes, m.confusion)) : null,
+      m.per_class ? h('div', null, h('h3', null, 'Recall per class'),
+        bars(classes.map((c) => ({ label: c, value: m.per_class[c]?.recall ?? null })), 'Recall per class')) : null);
+  }
+
+  /** @param {string} typeName @param {'fast'|'accurate'} mode */
+  async function startTraining(typeName, mode) {
+    try {
+      job = await api.post('/training', { recipe: name, type: typeName, mode });
+      paintJob();
+      reload();
+    } catch (err) {
+      showError(err);
+    }
+  }
+
+  function paintJob() {
+    if (!job) {
+      jobBox.hidden = true;
+      return;
+    }
+    jobBox.hidden = false;
+    const running = ['running', 'stopping'].includes(job.state);
+    const elapsed = (job.finished ?? Date.now() / 1000) - job.started;
+    const eta = running && job.progress > 0.03 ? elapsed * (1 - job.progress) / job.progress : null;
+    const word = { running: 'Training', stopping: 'Stopping', done: 'Done', failed: 'Failed', cancelled: 'Stopped' }[job.state];
+    render(jobBox,
+      h('div.page-head', null,
+        h('h2', null, `${word}: ${job.recipe} / ${job.type}${job.mode ? ` (${job.mode})` : ''}`),
+        running ? h('button.danger', { type: 'button', onclick: stop, disabled: job.state === 'stopping' }, 'Stop') : null),
+      h('div.progress', { role: 'progressbar', 'aria-valuemin': 0, 'aria-valuemax': 100, 'aria-valuenow': Math.round(job.progress * 100) },
+        h('div', { style: `width: ${Math.round(job.progress * 100)}%; ${job.state === 'failed' ? 'background: var(--fail)' : job.state === 'done' ? 'background: var(--pass-bright)' : ''}` })),
+      h('p', { 'data-testid': 'training-status' },
+        h('strong', null, `${Math.round(job.progress * 100)} %`), ` · ${job.message || ''} · ${duration(elapsed)} elapsed`,
+        eta !== null ? ` · about ${duration(eta)} left` : ''),
+      job.error ? h('p.notice.error', null, job.error) : null);
+  }
+
+  async function stop() {
+    try {
+      job = await api.del('/training');
+      paintJob();
+    } catch (err) {
+      showError(err);
+    }
+  }
+
+  const stopEvents = events.on('training', (data) => {
+    const ended = job && ['running', 'stopping'].includes(job.state) && !['running', 'stopping'].includes(data.state);
+    job = data;
+    paintJob();
+    if (ended && data.recipe === name) {
+      if (data.state === 'done') toast(`Training done: ${data.message}`, 'ok');
+      reload();
+    }
+  });
+  try {
+    job = await api.get('/training');
+  } catch {
+    job = null;
+  }
+  paintJob();
+  let beat = 0;
+  tick = window.setInterval(async () => {
+    if (!job || !['running', 'stopping'].includes(job.state)) return;
+    paintJob();
+    if (++beat % 3) return;
+    const polled = await api.get('/training').catch(() => null);  // a missed live message must not stall the page
+    if (polled && polled.state !== job.state) {
+      job = polled;
+      paintJob();
+      if (!['running', 'stopping'].includes(polled.state)) reload();
+    }
+  }, 1000);
+  await reload();
+  return () => {
+    stopEvents();
+    clearInterval(tick);
+  };
+}
+
+/** @param {string} label @param {any} value */
+function metric(label, value) {
+  return h('div.metric', null, h('div.n', null, String(value)), h('div.k', null, label));
 }

@@ -1,0 +1,24 @@
+"""Who the caller is: the role of its token, so a client shows only what that role may do."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from openinspect.server.deps import Operator
+from openinspect.server.errors import ERROR_RESPONSES
+from openinspect.settings import Role
+
+router = APIRouter(tags=["station"], responses=ERROR_RESPONSES)
+
+
+class SessionPublic(BaseModel):
+    """The caller's token, as the station sees it."""
+
+    role: Role
+
+
+@router.get("/session")
+async def session(role: Operator) -> SessionPublic:
+    """The role of the caller's token (401 without a known token)."""
+    return SessionPublic(role=role)

@@ -1,0 +1,81 @@
+/**
+ * Metrics as pictures (SVG): a confusion matrix and horizontal bars (per-class IoU, precision/recall).
+ * @module charts
+ */
+
+const NS = 'http://www.w3.org/2000/svg';
+
+/**
+ * @param {string} tag
+ * @param {Record<string, any>} attrs
+ * @param {string} [text]
+ * @returns {SVGElement}
+ */
+function s(tag, attrs, text) {
+  const el = document.createElementNS(NS, tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+  if (text !== undefined) el.textContent = text;
+  return el;
+}
+
+/**
+ * A confusion matrix: rows are the true classes, columns the predicted ones; cell shade by row share.
+ * @param {string[]} classes
+ * @param {number[][]} matrix counts, `matrix[true][predicted]`.
+ * @returns {SVGSVGElement}
+ */
+export function confusionMatrix(classes, matrix) {
+  const cell = 56;
+  const left = 110;
+  const top = 60;
+  const n = classes.length;
+  const width = left + n * cell + 10;
+  const height = top + n * cell + 30;
+  const svg = /** @type {SVGSVGElement} */ (s('svg', { viewBox: `0 0 ${width} ${height}`, width, height, class: 'chart',
+    role: 'img', 'aria-label': 'Confusion matrix', 'data-testid': 'confusion-matrix' }));
+  svg.append(s('text', { x: left + (n * cell) / 2, y: 16, 'text-anchor': 'middle', 'font-weight': 600 }, 'predicted'));
+  svg.append(s('text', { x: 12, y: top + (n * cell) / 2, 'text-anchor': 'middle', 'font-weight': 600,
+    transform: `rotate(-90 12 ${top + (n * cell) / 2})` }, 'true'));
+  classes.forEach((name, j) => svg.append(s('text', { x: left + j * cell + cell / 2, y: top - 10, 'text-anchor': 'middle' }, name)));
+  classes.forEach((name, i) => {
+    svg.append(s('text', { x: left - 8, y: top + i * cell + cell / 2 + 4, 'text-anchor': 'end' }, name));
+    const total = matrix[i].reduce((a, b) => a + b, 0) || 1;
+    matrix[i].forEach((count, j) => {
+      const share = count / total;
+      const hue = i === j ? '26, 127, 55' : '207, 34, 46';
+      svg.append(s('rect', { x: left + j * cell + 1, y: top + i * cell + 1, width: cell - 2, height: cell - 2, rx: 6,
+        fill: count ? `rgba(${hue}, ${0.15 + 0.75 * share})` : '#f3f5f8' }));
+      svg.append(s('text', { x: left + j * cell + cell / 2, y: top + i * cell + cell / 2 + 5, 'text-anchor': 'middle',
+        'font-weight': 700, fill: share > 0.6 ? '#fff' : '#18202b' }, String(count)));
+    });
+  });
+  return svg;
+}
+
+/**
+ * Horizontal bars of fractions 0..1.
+ * @param {{label: string, value: number|null, colour?: string}[]} rows
+ * @param {string} title accessible name.
+ * @returns {SVGSVGElement}
+ */
+export function bars(rows, title) {
+  const left = 120;
+  const barWidth = 220;
+  const rowHeight = 28;
+  const width = left + barWidth + 60;
+  const height = rows.length * rowHeight + 8;
+  const svg = /** @type {SVGSVGElement} */ (s('svg', { viewBox: `0 0 ${width} ${height}`, width, height, class: 'chart',
+    role: 'img', 'aria-label': title }));
+  rows.forEach((row, i) => {
+    const y = i * rowHeight + 4;
+    svg.append(s('text', { x: left - 8, y: y + 15, 'text-anchor': 'end' }, row.label));
+    svg.append(s('rect', { x: left, y: y + 3, width: barWidth, height: 16, rx: 4, fill: '#eef1f5' }));
+    if (row.value !== null && row.value !== undefined) {
+      svg.append(s('rect', { x: left, y: y + 3, width: Math.max(2, barWidth * row.value), height: 16, rx: 4,
+        fill: row.colour || '#1f6feb' }));
+    }
+    svg.append(s('text', { x: left + barWidth + 8, y: y + 15 },
+      row.value === null || row.value === undefined ? '–' : `${Math.round(row.value * 100)} %`));
+  });
+  return svg;
+}

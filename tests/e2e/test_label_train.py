@@ -1,0 +1,101 @@
+"""Labelling classifier crops by click, by key and in bulk; Fast training with live progress and metrics."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+
+from openinspect.demo import bracket_captures
+from openinspect.store.files import write_png
+
+
+def _samples(station, recipe: str, type_name: str) -> list[dict]:
+    response = httpx.get(f"{station.url}/api/v1/recipes/{recipe}/types/{type_name}/samples",
+                         headers={"Authorization": f"Bearer {station.token}"})
+    response.raise_for_status()
+    return response.json()
+
+
+def test_label_new_captures_by_key_and_in_bulk(page: Page, station, tmp_path: Path, screenshot) -> None:
+    files = []
+    for index, capture in enumerate(bracket_captures(2, 99)):
+        files.append(tmp_path / f"new-{index}.png")
+        write_png(files[-1], capture.image)
+    page.goto(station.signed_in("/#/label/bracket-nuts/nut"))
+    grid = page.get_by_test_id("crop-grid")
+    expect(grid.get_by_role("option")).to_have_count(20)
+    with page.expect_file_chooser() as chooser:
+        page.get_by_role("button", name="Add captures…").click()
+    chooser.value.set_files([str(f) for f in files])
+    expect(grid.get_by_role("option")).to_have_count(24)
+
+    page.get_by_label("Show").select_option("")
+    crops = grid.get_by_role("option")
+    expect(crops).to_have_count(4)
+    page.get_by_label("Show").select_option("all")
+    unlabelled = grid.locator(".crop.unlabelled")
+    unlabelled.first.click()
+    page.keyboard.press("2")                                   # loose; the selection moves to the next crop
+    expect(grid.locator(".crop[data-label='loose']")).to_have_count(11)
+    page.keyboard.press("1")
+    expect(unlabelled).to_have_count(2)
+    unlabelled.first.click()
+    unlabelled.last.click(modifiers=["Shift"])
+    page.get_by_test_id("class-chips").get_by_role("button", name="good").click()
+    expect(unlabelled).to_have_count(0)
+    expect(page.get_by_test_id("label-summary")).to_contain_text("unlabelled 0")
+    screenshot(page, "labelled")
+
+    new = {s["image"]: s["labels"] for s in _samples(station, "bracket-nuts", "nut") if s["name"].startswith("new-")}
+    assert len(new) == 2
+    assert sorted(c for labels in new.values() for c in labels.values()) == ["good", "good", "good", "loose"]
+    page.reload()
+    page.get_by_label("Show").select_option("")
+    expect(page.get_by_text("Nothing matches this filter")).to_be_visible()
+
+
+@pytest.mark.slow
+def test_train_fast_shows_progress_then_confusion_matrix(page: Page, station) -> None:
+    page.goto(station.signed_in("/#/train/shaft-depth"))
+    card = page.locator("[data-type='shaft']")
+    expect(card).to_contain_text("Model v1")
+    card.get_by_test_id("train-fast").click()
+    job = page.get_by_test_id("training-job")
+    expect(job).to_contain_text(re.compile("Training|Done"))
+    expect(page.get_by_test_id("training-status")).to_contain_text("elapsed")
+    expect(job).to_contain_text("Done", timeout=600_000)
+    expect(card).to_contain_text("Model v2")
+    expect(card.get_by_test_id("confusion-matrix")).to_be_visible()
+    expect(card).to_contain_text("Balanced accuracy")
+
+
+def test_segmenter_metrics_are_drawn_as_iou_bars(page: Page, station) -> None:
+    import json
+
+    from openinspect.store import Workspace
+
+    recipe = {"name": "seam", "types": [{"name": "surface", "kind": "segmenter",
+                                         "pixel_classes": [{"name": "scratch", "color": "#ff3b30"},
+                                                           {"name": "glue", "color": "#ffd400"}]}],
+              "rois": [{"name": "seam", "type": "surface"}]}
+    httpx.post(f"{station.url}/api/v1/recipes", json=recipe,
+               headers={"Authorization": f"Bearer {station.token}"}).raise_for_status()
+    workspace = Workspace(station.home)
+    metrics = {"n": 12, "detection_rate": 0.9, "false_alarm_rate": 0.05,
+               "per_class": {"scratch": {"iou": 0.62, "f1": 0.7, "mean_image_iou": 0.6},
+                             "glue": {"iou": None, "f1": None, "mean_image_iou": None}}}
+    with workspace.new_model_version("seam", "surface", "accurate") as folder:
+        (folder / "model.onnx").write_bytes(b"not used by this page")
+        (folder / "meta.json").write_text(json.dumps({"classes": ["scratch", "glue"], "metrics": metrics}))
+    page.goto(station.signed_in("/#/train/seam"))
+    card = page.locator("[data-type='surface']")
+    expect(card.get_by_test_id("train-fast")).to_have_count(0)     # segmenters train Accurate only
+    chart = card.get_by_role("img", name="IoU per pixel class")
+    expect(chart).to_contain_text("scratch")
+    expect(chart).to_contain_text("62 %")
+    expect(chart).to_contain_text("–")
+    expect(card).to_contain_text("False alarms")
