@@ -52,6 +52,8 @@ def create_app(settings: Settings, *, source: CaptureSource | None = None,
     """
     services = _services(settings, source, [*sinks, *output_sinks(settings)])
     plc = modbus_server(settings, services.station, services.library.names())
+    if plc is not None:  # the PLC sees every result, not only the triggers it sent itself
+        services.station.add_sink(plc)
     timer = (IntervalTrigger(lambda: services.station.submit(source=TriggerSource.TIMER), settings.trigger_interval_s,
                              lambda err: log.warning("timer trigger: %s", err))
              if settings.trigger_interval_s else None)
