@@ -245,7 +245,7 @@ def latency(net: torch.nn.Module | None, calibration: np.ndarray, tiles: tuple[n
 # --- the large-ROI case --------------------------------------------------------------------------
 
 
-def large_roi(budget_s: float, workdir: Path, seed: int = 0) -> dict[str, dict[str, int]]:
+def large_roi(budget_s: float, workdir: Path, seed: int = 0, brightness: float = 0.55) -> dict[str, dict[str, int]]:
     """Found vs lost: 2 px cracks on 2000x600 ROIs, one model downscaled to 512 px, one on 512 px tiles.
 
     Each model trains through the product (workspace, masks, ``train_type``) on 6 generated sheets
@@ -258,8 +258,8 @@ def large_roi(budget_s: float, workdir: Path, seed: int = 0) -> dict[str, dict[s
     from openinspect.training.service import train_type
 
     rng = np.random.default_rng(seed)
-    train = [_sheet(rng, True) for _ in range(6)]
-    test = [_sheet(rng, i < 10) for i in range(20)]
+    train = [_sheet(rng, True, brightness) for _ in range(6)]
+    test = [_sheet(rng, i < 10, brightness) for i in range(20)]
     out = {}
     for tiling in (False, True):
         workspace = Workspace(workdir / f"tiling-{tiling}")
@@ -299,8 +299,8 @@ rois: [{{name: sheet, type: surface}}]
 """
 
 
-def _sheet(rng: np.random.Generator, crack: bool) -> tuple[np.ndarray, np.ndarray]:
-    """A 2000x600 textured grey sheet, with a wandering 2 px crack 400-1400 px long when ``crack``."""
+def _sheet(rng: np.random.Generator, crack: bool, brightness: float) -> tuple[np.ndarray, np.ndarray]:
+    """A 2000x600 textured grey sheet; with ``crack``, a wandering 2 px crack 400-1400 px long at ``brightness``."""
     shading = cv2.resize(rng.normal(0, 10, (6, 20)), (2000, 600), interpolation=cv2.INTER_CUBIC)
     gray = (150 + shading + rng.normal(0, 8, (600, 2000))).clip(0, 255).astype(np.uint8)
     mask = np.zeros((600, 2000), np.uint8)
@@ -309,7 +309,7 @@ def _sheet(rng: np.random.Generator, crack: bool) -> tuple[np.ndarray, np.ndarra
         xs = np.linspace(x, x + length, 12)
         ys = np.clip(y + np.cumsum(rng.normal(0, 15, 12)), 20, 580)
         cv2.polylines(mask, [np.stack([xs, ys], 1).astype(np.int32)], False, 1, 2)
-        gray[mask > 0] = (gray[mask > 0] * 0.55).astype(np.uint8)
+        gray[mask > 0] = (gray[mask > 0] * brightness).astype(np.uint8)
     return cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR), mask
 
 
@@ -361,6 +361,7 @@ def main() -> None:
     parser.add_argument("--parts", default=",".join(PARTS), help=f"comma-separated, of {', '.join(PARTS)}")
     parser.add_argument("--budget", type=float, default=540.0, help="training time cap in seconds")
     parser.add_argument("--large-budget", type=float, default=150.0, help="training cap per large-ROI model")
+    parser.add_argument("--crack-brightness", type=float, default=0.55, help="large-ROI crack / sheet brightness")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--side", type=int, default=0, help="force the longest input side (0: product rule)")
@@ -386,8 +387,6 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        size = input_size(train, args.side)
-        images = model_arrays(train, size)[0]
         net = None
         if "accuracy" in parts:
             report, net = train_and_score(args, train, test, workdir)
@@ -399,9 +398,10 @@ def main() -> None:
         if "latency" in parts:
             tiles = model_arrays([s for s in train if s.kind == GOOD][:3] + [s for s in train if s.kind != GOOD][:3],
                                  (128, 128))[0], np.array([0, 0, 0, 1, 1, 1])
+            images = model_arrays(train, input_size(train, args.side))[0]
             record("latency_ms", latency(net, images, tiles, args.threads, workdir, args.repeats))
         if "large-roi" in parts:
-            record("large_roi", large_roi(args.large_budget, workdir, args.seed))
+            record("large_roi", large_roi(args.large_budget, workdir, args.seed, args.crack_brightness))
 
 
 if __name__ == "__main__":
