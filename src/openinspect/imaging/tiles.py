@@ -9,7 +9,7 @@ def tile_origins(length: int, tile: int, overlap: int) -> list[int]:
     """Start offsets of tiles of size ``tile`` covering ``length`` with at least ``overlap`` px overlap.
 
     >>> tile_origins(1000, 512, 64)
-    [0, 488]
+    [0, 244, 488]
     >>> tile_origins(300, 512, 64)
     [0]
     """

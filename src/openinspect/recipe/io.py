@@ -23,8 +23,8 @@ def parse_recipe(text: str, source: str = "<recipe>") -> Recipe:
         RecipeError: the YAML is malformed or violates the schema; the message names each bad field
             and, where the field has a fixed set of values or keys, the allowed ones.
 
-    >>> parse_recipe("name: r\\ntypes: [{name: t, kind: classifier, classes: "
-    ...              "[{name: good, pass: true}, {name: bad, pass: false}]}]\\nrois: [{name: all, type: t}]").name
+    >>> parse_recipe("name: r\ntypes: [{name: t, kind: classifier, classes: "
+    ...              "[{name: good, pass: true}, {name: bad, pass: false}]}]\nrois: [{name: all, type: t}]").name
     'r'
 
     """
