@@ -17,7 +17,7 @@ from typing import Any
 from openinspect.dataset import roi_crops
 from openinspect.errors import DatasetError, NotFoundError, RecipeError
 from openinspect.imaging import decode_image
-from openinspect.recipe import ClassifierType, Recipe, dump_recipe, parse_recipe
+from openinspect.recipe import ClassifierType, Recipe, Roi, dump_recipe, parse_recipe
 from openinspect.recipe.schema import NAME_PATTERN
 from openinspect.station.sources import image_suffix
 from openinspect.store import ModelVersion, Workspace
@@ -168,14 +168,7 @@ class Library:
                               f"(`openinspect label import {recipe.name} --type {spec.name} --images DIR --masks DIR`)")
         rois = {roi.name: roi for roi in recipe.rois_of(spec.name)}
         chosen = dict.fromkeys(rois, labels["*"]) if "*" in labels else labels
-        unknown = sorted(set(chosen) - set(rois))
-        if unknown or not chosen:
-            raise RecipeError(f"ROI(s) {', '.join(unknown) or '(none given)'} are not ROIs of type '{spec.name}'; "
-                              f"its ROIs: {', '.join(rois)}")
-        bad = sorted({c for c in chosen.values() if c not in spec.class_names()})
-        if bad:
-            raise RecipeError(f"class(es) {', '.join(bad)} not in type '{spec.name}'; classes: "
-                              f"{', '.join(spec.class_names())}")
+        check_roi_labels(spec, rois, chosen)
         roi_crops(decode_image(data, filename), recipe, [rois[r] for r in chosen], filename)
         known = self.workspace.image_known(data)
         stored = self.workspace.add_image(data, _safe_name(filename, data))
@@ -222,3 +215,19 @@ def _safe_name(filename: str, data: bytes) -> str:
     """The uploaded name without folders (it is a label only; the library names files by content)."""
     base = Path(filename.replace("\\", "/")).name[:128]
     return base if base and base not in (".", "..") else f"upload{image_suffix(data) or '.img'}"
+
+
+def check_roi_labels(spec: ClassifierType, rois: dict[str, Roi], labels: dict[str, str]) -> None:
+    """Check ``{ROI name: class name}`` labels against a classifier type.
+
+    Raises:
+        RecipeError: no labels, a ROI that is not the type's, or a class the type does not have.
+    """
+    unknown = sorted(set(labels) - set(rois))
+    if unknown or not labels:
+        raise RecipeError(f"ROI(s) {', '.join(unknown) or '(none given)'} are not ROIs of type '{spec.name}'; "
+                          f"its ROIs: {', '.join(rois)}")
+    bad = sorted({c for c in labels.values() if c not in spec.class_names()})
+    if bad:
+        raise RecipeError(f"class(es) {', '.join(bad)} not in type '{spec.name}'; classes: "
+                          f"{', '.join(spec.class_names())}")

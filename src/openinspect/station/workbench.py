@@ -22,7 +22,7 @@ from openinspect.dataset.masks import decode_mask
 from openinspect.errors import ImageError, NotFoundError, RecipeError
 from openinspect.imaging import decode_image
 from openinspect.recipe import ClassifierType, Recipe, SegmenterType
-from openinspect.station.library import check_name
+from openinspect.station.library import check_name, check_roi_labels
 from openinspect.station.sources import image_suffix
 from openinspect.store import StoredImage, Workspace
 from openinspect.store.files import encode_png, write_atomic
@@ -173,14 +173,7 @@ class Workbench:
         if not isinstance(spec, ClassifierType):
             raise RecipeError(f"'{spec.name}' is a segmenter: paint a mask instead of choosing a class")
         rois = {roi.name: roi for roi in recipe.rois_of(spec.name)}
-        unknown = sorted(set(labels) - set(rois))
-        if unknown or not labels:
-            raise RecipeError(f"ROI(s) {', '.join(unknown) or '(none given)'} are not ROIs of type '{spec.name}'; "
-                              f"its ROIs: {', '.join(rois)}")
-        bad = sorted({c for c in labels.values() if c not in spec.class_names()})
-        if bad:
-            raise RecipeError(f"class(es) {', '.join(bad)} not in type '{spec.name}'; classes: "
-                              f"{', '.join(spec.class_names())}")
+        check_roi_labels(spec, rois, labels)
         image = self.image(sha256)
         for roi_name in labels:
             rect = rois[roi_name].rect(image.width, image.height)
