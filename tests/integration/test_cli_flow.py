@@ -5,25 +5,11 @@ import json
 import numpy as np
 import pytest
 from tests.conftest import part_capture, write_png
+from tests.unit.station.kit import RECIPE  # the same plate recipe the station tests use
 
 from openinspect.cli import main
 
 pytestmark = pytest.mark.slow
-
-RECIPE = """
-name: plate
-profile: single-model
-types:
-  - name: surface
-    kind: classifier
-    mode: fast
-    classes:
-      - {name: good, pass: true}
-      - {name: scratch, pass: false}
-rois:
-  - {name: left, type: surface, x: 0, y: 0, w: 64, h: 96}
-  - {name: right, type: surface, x: 64, y: 0, w: 64, h: 96}
-"""
 
 
 def _dataset(root, seeds):
