@@ -106,9 +106,9 @@ def cast_shadow(
     x1, y1 = np.ceil(hull.max(axis=0)).astype(int) + margin
     window = image[y0:y1, x0:x1]
     mask = np.zeros(window.shape[:2], np.uint8)
-    fill(mask, hull - [x0, y0], 255)
-    mask = cv2.GaussianBlur(mask, (0, 0), sigma)
-    window[:] = (window * (1 - strength / 255.0 * mask[..., None].astype(np.float32))).astype(np.uint8)
+    fill(mask, hull - [x0, y0], (255,))
+    soft = cv2.GaussianBlur(mask, (0, 0), sigma)
+    window[:] = (window * (1 - strength / 255.0 * soft[..., None].astype(np.float32))).astype(np.uint8)
 
 
 def grain(shape: tuple[int, int], seed: int, streak: int, amount: float) -> np.ndarray:
@@ -118,8 +118,8 @@ def grain(shape: tuple[int, int], seed: int, streak: int, amount: float) -> np.n
         ``(H, W, 1)`` float32 factors around 1.0.
     """
     noise = np.random.default_rng(seed).standard_normal(shape, dtype=np.float32)
-    noise = cv2.blur(noise, (streak, 1))
-    return (1 + amount * noise / noise.std())[..., None]
+    streaked = cv2.blur(noise, (streak, 1))
+    return (1 + amount * streaked / streaked.std())[..., None]
 
 
 def finish(rng: np.random.Generator, image: np.ndarray) -> np.ndarray:
@@ -134,7 +134,7 @@ def finish(rng: np.random.Generator, image: np.ndarray) -> np.ndarray:
     """
     h, w = image.shape[:2]
     matrix = cv2.getRotationMatrix2D((w / 2, h / 2), rng.uniform(-1.5, 1.5), 1.0)
-    matrix[:, 2] += rng.uniform(-4, 4, size=2)
+    matrix[:, 2] = matrix[:, 2] + rng.uniform(-4, 4, size=2)
     moved = cv2.warpAffine(image, matrix, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
     ramp_x = np.linspace(-1, 1, w, dtype=np.float32)[None, :] * np.float32(rng.uniform(-0.12, 0.12))
     ramp_y = np.linspace(-1, 1, h, dtype=np.float32)[:, None] * np.float32(rng.uniform(-0.08, 0.08))
@@ -147,7 +147,10 @@ def finish(rng: np.random.Generator, image: np.ndarray) -> np.ndarray:
     lit += _noise_bank(h, w)[dy : dy + h, dx : dx + w] * np.float32(rng.uniform(1.5, 4.0) * rng.choice([-1, 1]))
     bgr = cv2.cvtColor(np.clip(lit, 0, 255, out=lit).astype(np.uint8), cv2.COLOR_RGB2BGR)
     _, jpeg = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(70, 93))])
-    return cv2.cvtColor(cv2.imdecode(jpeg, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+    decoded = cv2.imdecode(jpeg, cv2.IMREAD_COLOR)
+    if decoded is None:
+        raise RuntimeError("OpenCV could not decode the JPEG it just encoded")
+    return cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB)
 
 
 @cache
