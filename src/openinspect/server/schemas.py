@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -58,6 +58,9 @@ class InspectionPublic(_Public):
     timing_ms: dict[str, float] | None = None
     error: str | None = None
     skipped: str | None = None
+    reason: str | None = Field(default=None, description="`alignment` when the part was not found; no model ran")
+    alignment: dict[str, Any] | None = Field(default=None, description="where the part was found (recipes with "
+                                             "alignment): found, score, dx, dy, angle")
 
 
 class ResultPagePublic(_Public):
