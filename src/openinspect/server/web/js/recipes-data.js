@@ -4,9 +4,27 @@
  */
 
 import * as api from './api.js';
+import { h, render, showError } from './ui.js';
 
 /** Pixel-class colours offered for new segmenter classes, in order. */
 export const PALETTE = ['#ff3b30', '#ffd400', '#34c759', '#0a84ff', '#bf5af2', '#ff9f0a', '#64d2ff', '#ff2d55'];
+
+/**
+ * The stored recipes and the one a page works on: `wanted` when it exists, else the first.
+ * With no recipe at all, renders an empty state that leads to the Recipes page into `view`.
+ * @param {HTMLElement} view
+ * @param {string | undefined} wanted
+ * @returns {Promise<{recipes: any[], name: string} | null>} null when there is no recipe.
+ */
+export async function chooseRecipe(view, wanted) {
+  const recipes = await api.get('/recipes').catch((err) => (showError(err), []));
+  if (!recipes.length) {
+    render(view, h('section.page', null, h('div.card.empty', null, h('strong', null, 'No recipes yet'),
+      h('a.button.primary', { href: '#/recipes' }, 'Create a recipe'))));
+    return null;
+  }
+  return { recipes, name: wanted && recipes.some((r) => r.name === wanted) ? wanted : recipes[0].name };
+}
 
 /**
  * A recipe's full document (types, ROIs...) as JSON with the YAML field names (`pass`, `class`).

@@ -9,7 +9,7 @@
 import * as api from '../api.js';
 import { roiRect } from '../capture-view.js';
 import { drawCrop, libraryImage } from '../images.js';
-import { loadDocument } from '../recipes-data.js';
+import { chooseRecipe, loadDocument } from '../recipes-data.js';
 import { h, pickFiles, render, showError, toast } from '../ui.js';
 
 /**
@@ -17,13 +17,9 @@ import { h, pickFiles, render, showError, toast } from '../ui.js';
  * @param {string[]} params `[recipe, type]`, both optional.
  */
 export async function mount(view, params) {
-  const recipes = await api.get('/recipes').catch((err) => (showError(err), []));
-  if (!recipes.length) {
-    render(view, h('section.page', null, h('div.card.empty', null, h('strong', null, 'No recipes yet'),
-      h('a.button.primary', { href: '#/recipes' }, 'Create a recipe'))));
-    return undefined;
-  }
-  const name = params[0] && recipes.some((r) => r.name === params[0]) ? params[0] : recipes[0].name;
+  const chosen = await chooseRecipe(view, params[0]);
+  if (!chosen) return undefined;
+  const { recipes, name } = chosen;
   const doc = await loadDocument(name);
   const type = doc.types.find((t) => t.name === params[1]) || doc.types[0];
   const go = (recipe, typeName) => {

@@ -6,7 +6,7 @@
 import * as api from '../api.js';
 import { bars, confusionMatrix } from '../charts.js';
 import * as events from '../events.js';
-import { loadDocument } from '../recipes-data.js';
+import { chooseRecipe, loadDocument } from '../recipes-data.js';
 import { duration, h, percent, render, showError, toast } from '../ui.js';
 
 /**
@@ -14,13 +14,9 @@ import { duration, h, percent, render, showError, toast } from '../ui.js';
  * @param {string[]} params `[recipe]`, optional.
  */
 export async function mount(view, params) {
-  const recipes = await api.get('/recipes').catch((err) => (showError(err), []));
-  if (!recipes.length) {
-    render(view, h('section.page', null, h('div.card.empty', null, h('strong', null, 'No recipes yet'),
-      h('a.button.primary', { href: '#/recipes' }, 'Create a recipe'))));
-    return undefined;
-  }
-  const name = params[0] && recipes.some((r) => r.name === params[0]) ? params[0] : recipes[0].name;
+  const chosen = await chooseRecipe(view, params[0]);
+  if (!chosen) return undefined;
+  const { recipes, name } = chosen;
   let doc = await loadDocument(name);
   const recipeSelect = h('select', { 'aria-label': 'Recipe', onchange: (e) => { window.location.hash = `#/train/${encodeURIComponent(e.target.value)}`; } },
     recipes.map((r) => h('option', { value: r.name, selected: r.name === name }, r.name)));
