@@ -78,18 +78,28 @@ def run_hog(hog_images, labels, train, test, seed):
     return svm.predict(hog_features(hog_images[test])), seconds
 
 
-def run_model(mode, images, labels, train, test, seed, workdir):
+def run_model(mode, images, labels, train, test, seed, workdir, device):
     start = time.perf_counter()
     # Flips keep a tile's class; quarter turns do not (the texture runs vertically), so they stay off.
     model = train_classifier(
-        images[train], labels[train], 2, mode.removesuffix("-int8"), seed=seed, hflip=True, vflip=True
+        images[train], labels[train], 2, mode.removesuffix("-int8"), seed=seed, hflip=True, vflip=True, device=device
     )
     seconds = time.perf_counter() - start
+    if device != "cpu":
+        return device_predict(model, images[test], device), seconds
     calibration = images[train] if mode.endswith("-int8") else None
     return onnx_predict(model, images[test], workdir, calibration), seconds
 
 
-def accuracy_table(raw, labels, ks, seeds, modes, sizes, workdir):
+@torch.inference_mode()
+def device_predict(model: TrainedClassifier, images: np.ndarray, device: str) -> np.ndarray:
+    """Predict in torch on ``device`` (a GPU run skips the export; ONNX parity is covered by the tests)."""
+    net = model.net.to(device)
+    chunks = [net(torch.from_numpy(images[i : i + 64]).to(device)).argmax(1).cpu() for i in range(0, len(images), 64)]
+    return torch.cat(chunks).numpy()
+
+
+def accuracy_table(raw, labels, ks, seeds, modes, sizes, workdir, device):
     rows = {}
     by_size = {size: resized(raw, size) for size in set(sizes.values())}
     for k in ks:
@@ -101,7 +111,7 @@ def accuracy_table(raw, labels, ks, seeds, modes, sizes, workdir):
                 if mode == "hog":
                     pred, seconds = run_hog(images, labels, train, test, seed)
                 else:
-                    pred, seconds = run_model(mode, images, labels, train, test, seed, workdir)
+                    pred, seconds = run_model(mode, images, labels, train, test, seed, workdir, device)
                 scores.append(balanced_accuracy_score(labels[test], pred))
                 times.append(seconds)
                 print(f"  k={k} {mode} seed={seed}: bal.acc {scores[-1]:.3f}, train {seconds:.1f} s", flush=True)
@@ -176,6 +186,7 @@ def main() -> None:
     parser.add_argument("--modes", default="fast,fast-int8,accurate,hog", help="hog runs on 128 px crops")
     parser.add_argument("--quick", action="store_true", help="1 seed, k=5,20, latency with few repeats")
     parser.add_argument("--no-latency", action="store_true")
+    parser.add_argument("--device", default="cpu", help="e.g. cuda: train and predict there, no ONNX")
     args = parser.parse_args()
     torch.set_num_threads(2)
     if args.quick:
@@ -189,7 +200,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         if ks and modes:
-            rows = accuracy_table(raw, labels, ks, seeds, modes, sizes, workdir)
+            rows = accuracy_table(raw, labels, ks, seeds, modes, sizes, workdir, args.device)
             print_accuracy(rows, ks, modes)
         if not args.no_latency:
             latency(raw, labels, args.latency_size, workdir, 20 if args.quick else 100)

@@ -164,6 +164,7 @@ def train_accurate(
     aug: Augment,
     progress: Callable[[float, str], None],
     schedule: Schedule | None = None,
+    device: str = "cpu",
 ) -> AccurateNet:
     """Fine-tune the Accurate classifier.
 
@@ -175,29 +176,31 @@ def train_accurate(
         aug: augmentations allowed.
         progress: called with the fraction done and a short status.
         schedule: optimiser settings; the defaults suit 3 to a few hundred images.
+        device: torch device to train on (``"cuda"`` where the station has a GPU).
 
     Returns:
-        The trained network, in eval mode.
+        The trained network, on the CPU, in eval mode.
     """
     schedule = schedule or Schedule()
     torch.manual_seed(seed)
     net = AccurateNet(load_pretrained(), num_classes)
     _freeze(net)
+    net.to(device)
     steps = schedule.steps(len(images))
     opt = _optimizer(net, schedule)
     lr_scale = torch.optim.lr_scheduler.LambdaLR(opt, _cosine(steps))
     gen = torch.Generator().manual_seed(seed)
     batches = _balanced_batches(labels, steps, np.random.default_rng(seed))
-    targets = torch.from_numpy(labels.astype(np.int64))
+    targets = torch.from_numpy(labels.astype(np.int64)).to(device)
     for step, idx in enumerate(batches):
-        x = augment(torch.from_numpy(images[idx]), aug, gen)
+        x = augment(torch.from_numpy(images[idx]), aug, gen).to(device)
         loss = F.cross_entropy(net.logits(x), targets[idx], label_smoothing=schedule.label_smoothing)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         lr_scale.step()
         progress((step + 1) / steps, f"step {step + 1}/{steps} loss {loss.item():.3f}")
-    return net.eval()
+    return net.cpu().eval()
 
 
 def _cosine(steps: int) -> Callable[[int], float]:

@@ -63,6 +63,7 @@ def train_classifier(
     vflip: bool = False,
     rotate90: bool = False,
     progress: Callable[[float, str], None] | None = None,
+    device: str = "cpu",
 ) -> TrainedClassifier:
     """Train a Fast or Accurate classifier on labelled crops.
 
@@ -76,6 +77,7 @@ def train_classifier(
         vflip: vertical flips preserve the class.
         rotate90: quarter turns preserve the class (used only on square inputs).
         progress: called with the fraction done in ``[0, 1]`` and a short status.
+        device: torch device for Accurate fine-tuning (``"cuda"`` on a GPU); the result is always on the CPU.
 
     Returns:
         The trained classifier.
@@ -91,7 +93,7 @@ def train_classifier(
     if mode == "fast":
         net = train_fast(images, labels, num_classes, seed, report)
     else:
-        net = train_accurate(images, labels, num_classes, seed, Augment(hflip, vflip, rotate90), report)
+        net = train_accurate(images, labels, num_classes, seed, Augment(hflip, vflip, rotate90), report, device=device)
     report(1.0, "done")
     return TrainedClassifier(net, (int(images.shape[1]), int(images.shape[2])))
 
