@@ -73,7 +73,7 @@ def train_classifier(
         num_classes: number of classes, at least 2.
         mode: ``"fast"`` (frozen features, seconds) or ``"accurate"`` (fine-tuning, minutes).
         seed: makes training repeatable.
-        hflip: horizontal flips preserve the class (Accurate augmentation).
+        hflip: horizontal flips preserve the class (Accurate augments with them, Fast adds mirrored copies).
         vflip: vertical flips preserve the class.
         rotate90: quarter turns preserve the class (used only on square inputs).
         progress: called with the fraction done in ``[0, 1]`` and a short status.
@@ -91,7 +91,7 @@ def train_classifier(
     torch.manual_seed(seed)
     net: nn.Module
     if mode == "fast":
-        net = train_fast(images, labels, num_classes, seed, report)
+        net = train_fast(images, labels, num_classes, seed, report, hflip=hflip, vflip=vflip)
     else:
         net = train_accurate(images, labels, num_classes, seed, Augment(hflip, vflip, rotate90), report, device=device)
     report(1.0, "done")

@@ -142,14 +142,31 @@ def _fit_head(x: np.ndarray, labels: np.ndarray, num_glob: int, seed: int) -> nn
     return linear
 
 
+def flipped_views(images: np.ndarray, hflip: bool, vflip: bool) -> list[np.ndarray]:
+    """The images, then their mirror images for each flip that keeps the class (training views)."""
+    views = [images]
+    if hflip:
+        views.append(np.ascontiguousarray(images[:, :, ::-1]))
+    if vflip:
+        views.append(np.ascontiguousarray(images[:, ::-1]))
+    return views
+
+
 def train_fast(
     images: np.ndarray,
     labels: np.ndarray,
     num_classes: int,
     seed: int,
     progress: Callable[[float, str], None],
+    *,
+    hflip: bool = False,
+    vflip: bool = False,
 ) -> FastNet:
     """Fit the Fast classifier.
+
+    Each allowed flip adds a mirrored copy of every training image, to the head's training set and to the
+    memory banks (on magnetic-tile, k=20, tuning seeds: balanced accuracy 0.775 -> 0.789; k=100 unchanged);
+    a copy never counts as a neighbour of its own image in the leave-one-image-out scores.
 
     Args:
         images: ``(N, H, W, 3)`` uint8 RGB, at the model input size.
@@ -157,14 +174,18 @@ def train_fast(
         num_classes: number of classes.
         seed: makes the coreset choice repeatable.
         progress: called with the fraction done and a short status.
+        hflip: horizontal mirror images keep the class.
+        vflip: vertical mirror images keep the class.
 
     Returns:
         The trained network, in eval mode.
     """
     features = PatchFeatures(load_pretrained())
     progress(0.05, "extracting features")
-    glob, patches = extract(features, images)
-    owners = torch.arange(len(images))
+    views = [extract(features, view) for view in flipped_views(images, hflip, vflip)]
+    glob, patches = torch.cat([g for g, _ in views]), torch.cat([p for _, p in views])
+    owners = torch.arange(len(images)).repeat(len(views))
+    labels = np.tile(labels, len(views))
     banks, scores = [], []
     for c in range(num_classes):
         progress(0.6 + 0.3 * c / num_classes, f"memory bank {c + 1}/{num_classes}")
@@ -172,7 +193,8 @@ def train_fast(
         flat = patches[members].flatten(0, 1)
         keep = coreset(flat, BANK_SIZE, seed + c)
         banks.append(flat[keep])
-        scores.append(loo_scores(patches, owners, flat[keep], members.repeat_interleave(patches.shape[1])[keep]))
+        bank_owner = owners[members].repeat_interleave(patches.shape[1])[keep]
+        scores.append(loo_scores(patches, owners, flat[keep], bank_owner))
     x = torch.cat([glob, *scores], 1).numpy().astype(np.float64)
     linear = _fit_head(x, labels, glob.shape[1], seed)
     return FastNet(features, banks, linear).eval()

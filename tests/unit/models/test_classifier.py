@@ -67,3 +67,16 @@ def test_augment_keeps_shape_and_range() -> None:
     out = augment(images, Augment(hflip=True, vflip=True, rotate90=True), torch.Generator().manual_seed(0))
     assert out.shape == (4, 3, 32, 32)
     assert out.min() >= -1 and out.max() <= 1
+
+
+def test_fast_learns_from_mirrored_copies_when_flips_keep_the_class(tiles) -> None:
+    images, labels = tiles
+    patches_per_image = (images.shape[1] // 16) * (images.shape[2] // 16)
+    plain = train_classifier(images, labels, 2, "fast")
+    both = train_classifier(images, labels, 2, "fast", hflip=True, vflip=True)
+    assert [len(bank) for bank in plain.net.banks] == [3 * patches_per_image] * 2
+    assert [len(bank) for bank in both.net.banks] == [3 * 3 * patches_per_image] * 2
+    # A mirrored training image is as familiar to the flip-trained model as the image itself.
+    mirrored = np.ascontiguousarray(images[:, :, ::-1])
+    np.testing.assert_array_equal(both.predict_proba(mirrored).argmax(1), labels)
+    np.testing.assert_allclose(both.predict_proba(mirrored), both.predict_proba(images), atol=0.1)
