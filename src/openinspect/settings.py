@@ -44,7 +44,9 @@ class Settings(BaseSettings):
     queue_limit: int = Field(default=8, ge=0)
     """Triggers that may wait behind the running inspection; more are answered busy and stored as skipped."""
     max_upload_mb: float = Field(default=32.0, gt=0)
-    """Largest accepted upload (capture or recipe), in MiB."""
+    """Largest accepted upload (capture, recipe or recipe archive), in MiB."""
+    max_archive_mb: float = Field(default=2048.0, gt=0)
+    """Largest recipe archive ``recipe import`` accepts, compressed and unpacked, in MiB (refuses zip bombs)."""
     keep_pass_every: int = Field(default=10, ge=0)
     """Archive the capture of every N-th passing part (0: none); failing and unjudged captures are all kept."""
     archive_budget_mb: float = Field(default=2048.0, gt=0)
@@ -83,6 +85,11 @@ class Settings(BaseSettings):
     """URLs each result is POSTed to as JSON, given as a JSON list: ``["http://mes.local/hook"]``."""
     output_queue_limit: int = Field(default=1000, ge=1)
     """Results an output (MQTT, each webhook URL) holds while its peer is unreachable; beyond, the oldest go."""
+
+    @property
+    def max_archive_bytes(self) -> int:
+        """``max_archive_mb`` in bytes."""
+        return int(self.max_archive_mb * 2**20)
 
 
 @lru_cache

@@ -51,7 +51,7 @@ def test_duplicate_export_import_and_activate(page: Page, station, tmp_path) -> 
     copy = page.locator("[data-recipe='bracket-nuts-copy']")
     expect(copy).to_contain_text("Needs training")
     with page.expect_download() as download:
-        copy.get_by_role("button", name="Export").click()
+        copy.get_by_role("button", name="Export YAML").click()
     exported = tmp_path / "copy.yaml"
     download.value.save_as(exported)
     assert exported.read_text().startswith("name: bracket-nuts-copy\n")
@@ -100,7 +100,8 @@ def test_sign_in_with_an_operator_token_views_and_triggers_but_may_not_change(pa
     page.get_by_role("button", name="Sign in").click()
     expect(page.locator("#role")).to_have_text("Operator")
     card = page.locator("[data-recipe='shaft-depth']")
-    expect(card.get_by_role("button", name="Export")).to_be_visible()
+    expect(card.get_by_role("button", name="Export YAML")).to_be_visible()
+    expect(card.get_by_role("button", name="Export", exact=True)).to_be_hidden()  # archives carry the data set
     for hidden in ("Activate", "Delete", "Duplicate"):
         expect(card.get_by_role("button", name=hidden)).to_be_hidden()
     expect(page.get_by_role("button", name="+ New recipe")).to_be_hidden()

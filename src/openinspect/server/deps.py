@@ -82,15 +82,25 @@ Engineer = Annotated[Role, Depends(_engineer)]
 """The caller's token has the engineer role."""
 
 
+async def read_upload(upload: UploadFile, limit: int) -> bytes:
+    """An uploaded file's bytes, checked for size.
+
+    Raises:
+        ApiError: 413 over the limit.
+    """
+    data = await upload.read(limit + 1)
+    if len(data) > limit:
+        raise ApiError(413, ErrorType.TOO_LARGE, f"upload over {limit / 2**20:g} MiB (OPENINSPECT_MAX_UPLOAD_MB)")
+    return data
+
+
 async def read_image_upload(upload: UploadFile, limit: int) -> bytes:
     """An uploaded capture's bytes, checked for size and for being an image type the station decodes.
 
     Raises:
         ApiError: 413 over the limit, 415 not a PNG, JPEG, BMP, TIFF or WebP file.
     """
-    data = await upload.read(limit + 1)
-    if len(data) > limit:
-        raise ApiError(413, ErrorType.TOO_LARGE, f"upload over {limit / 2**20:g} MiB (OPENINSPECT_MAX_UPLOAD_MB)")
+    data = await read_upload(upload, limit)
     if image_suffix(data) is None:
         raise ApiError(415, ErrorType.UNSUPPORTED_MEDIA_TYPE,
                        f"'{upload.filename}' is not a PNG, JPEG, BMP, TIFF or WebP image")

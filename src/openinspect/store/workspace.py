@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -80,11 +81,31 @@ class Workspace:
         self.home = home
         home.mkdir(parents=True, exist_ok=True)
         self.engine = engine or db.create_db_engine(f"sqlite:///{home / 'openinspect.db'}")
+        self._open = threading.local()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Make the block's database writes (on this thread) one transaction: all are committed at its end, or none.
+
+        Files written in the block are not rolled back; what the workspace writes before its rows
+        (content-addressed images and masks, model folders) is not referenced without them.
+        """
+        with self._tx():
+            yield
 
     @contextmanager
     def _tx(self) -> Iterator[Connection]:
-        with self.engine.begin() as conn:
+        """The open transaction of this thread, or a new one committed at the end of the block."""
+        conn: Connection | None = getattr(self._open, "conn", None)
+        if conn is not None:
             yield conn
+            return
+        with self.engine.begin() as conn:
+            self._open.conn = conn
+            try:
+                yield conn
+            finally:
+                self._open.conn = None
 
     # -- recipes ---------------------------------------------------------------------------------
 
@@ -126,19 +147,36 @@ class Workspace:
             ImageError: the bytes do not decode as an image (nothing is stored).
 
         """
-        sha = content_id(data)
-        existing = self.image(sha, missing_ok=True)
+        existing = self.image(content_id(data), missing_ok=True)
         if existing is not None:
             return existing
+        stored = self.write_image(data, original_name)
+        self.record_image(stored)
+        return stored
+
+    def write_image(self, data: bytes, original_name: str) -> StoredImage:
+        """Check an encoded image and write its file, without adding it to the library yet (:meth:`record_image`).
+
+        The file is named by content, so nothing refers to it until it is recorded: an import writes its
+        images first and records them in one short transaction.
+
+        Raises:
+            ImageError: the bytes do not decode as an image (nothing is written).
+
+        """
+        sha = content_id(data)
         pixels = decode_image(data, original_name)
         suffix = Path(original_name).suffix.lower() or ".img"
-        relative = Path("images") / sha[:2] / f"{sha}{suffix}"
-        write_atomic(self.home / relative, data)
-        row = {"sha256": sha, "path": str(relative), "width": pixels.shape[1], "height": pixels.shape[0],
-               "original_name": original_name, "added_at": datetime.now(UTC)}
+        path = self.home / "images" / sha[:2] / f"{sha}{suffix}"
+        write_atomic(path, data)
+        return StoredImage(sha, path, pixels.shape[1], pixels.shape[0], original_name)
+
+    def record_image(self, image: StoredImage) -> None:
+        """Add an image written by :meth:`write_image` to the library; an image stored already stays as it is."""
+        row = {"sha256": image.sha256, "path": str(image.path.relative_to(self.home)), "width": image.width,
+               "height": image.height, "original_name": image.original_name, "added_at": datetime.now(UTC)}
         with self._tx() as conn:
             conn.execute(sqlite_insert(db.images).values(row).on_conflict_do_nothing())
-        return self._stored(row)
 
     def image_known(self, data: bytes) -> bool:
         """Whether these exact bytes are in the library already."""
@@ -157,6 +195,18 @@ class Workspace:
     def _stored(self, row: Any) -> StoredImage:
         return StoredImage(row["sha256"], self.home / row["path"], row["width"], row["height"],
                            row["original_name"])
+
+    def discard_unrecorded(self, paths: list[Path]) -> None:
+        """Remove files written by :meth:`write_image` or :meth:`write_mask` that no row refers to (a failed import).
+
+        A file another row refers to stays: images and masks are shared by content.
+        """
+        relative = [str(path.relative_to(self.home)) for path in paths]
+        with self._tx() as conn:
+            used = {*conn.execute(select(db.images.c.path).where(db.images.c.path.in_(relative))).scalars(),
+                    *conn.execute(select(db.masks.c.path).where(db.masks.c.path.in_(relative))).scalars()}
+        for path in set(relative) - used:
+            (self.home / path).unlink(missing_ok=True)
 
     # -- labels ----------------------------------------------------------------------------------
 
@@ -190,11 +240,21 @@ class Workspace:
             image: the stored capture.
             mask: ``(H, W)`` uint8 class map of the capture's size (0 = background, k = k-th pixel class).
         """
-        data = encode_png(mask)
-        relative = Path("masks") / f"{content_id(data)}.png"
-        if not (self.home / relative).is_file():
-            write_atomic(self.home / relative, data)
-        row = {"recipe": recipe, "type": type_name, "image": image.sha256, "path": str(relative),
+        self.record_mask(recipe, type_name, image, self.write_mask(encode_png(mask)))
+
+    def write_mask(self, png: bytes) -> Path:
+        """Write an encoded class map (PNG of an ``(H, W)`` uint8 map, checked by the caller), named by content.
+
+        Nothing refers to the file until :meth:`record_mask` makes it an image's mask.
+        """
+        path = self.home / "masks" / f"{content_id(png)}.png"
+        if not path.is_file():
+            write_atomic(path, png)
+        return path
+
+    def record_mask(self, recipe: str, type_name: str, image: StoredImage, path: Path) -> None:
+        """Make a class map written by :meth:`write_mask` the pixel labels of a capture, replacing earlier ones."""
+        row = {"recipe": recipe, "type": type_name, "image": image.sha256, "path": str(path.relative_to(self.home)),
                "updated_at": datetime.now(UTC)}
         statement = sqlite_insert(db.masks).values(row).on_conflict_do_update(
             index_elements=["recipe", "type", "image"], set_={"path": row["path"], "updated_at": row["updated_at"]})
@@ -214,11 +274,13 @@ class Workspace:
     # -- models ----------------------------------------------------------------------------------
 
     @contextmanager
-    def new_model_version(self, recipe: str, type_name: str, mode: str) -> Iterator[Path]:
+    def new_model_version(self, recipe: str, type_name: str, mode: str,
+                          created_at: datetime | None = None) -> Iterator[Path]:
         """Stage a model version folder; on success it is published and recorded, else removed.
 
         The block writes ``model.onnx`` and ``meta.json`` into the yielded folder; ``meta.json``'s
-        ``metrics`` are copied into the database record.
+        ``metrics`` are copied into the database record. The version is numbered after the type's
+        newest one; ``created_at`` (default: now) is when it was made, kept when a model is copied.
         """
         with self._tx() as conn:
             latest = conn.execute(select(func.max(db.model_versions.c.version)).where(
@@ -234,7 +296,7 @@ class Workspace:
         with self._tx() as conn:
             conn.execute(insert(db.model_versions).values(
                 recipe=recipe, type=type_name, version=version, mode=mode, path=str(relative),
-                created_at=datetime.now(UTC), metrics=metrics))
+                created_at=created_at or datetime.now(UTC), metrics=metrics))
 
     def latest_model(self, recipe: str, type_name: str) -> ModelVersion:
         """The newest model version of an inspection type.
@@ -252,6 +314,18 @@ class Workspace:
             raise ModelNotFoundError(
                 f"inspection type '{type_name}' of recipe '{recipe}' has no trained model; "
                 f"train one with `openinspect train {recipe} --type {type_name}`")
+        return self._version(row)
+
+    def model_versions(self, recipe: str, type_name: str) -> list[ModelVersion]:
+        """Every recorded model version of an inspection type, oldest first."""
+        query = (select(db.model_versions).where(db.model_versions.c.recipe == recipe,
+                                                 db.model_versions.c.type == type_name)
+                 .order_by(db.model_versions.c.version))
+        with self._tx() as conn:
+            rows = conn.execute(query).mappings().all()
+        return [self._version(row) for row in rows]
+
+    def _version(self, row: Any) -> ModelVersion:
         return ModelVersion(row["recipe"], row["type"], row["version"], row["mode"], self.home / row["path"],
                             row["created_at"], row["metrics"])
 

@@ -74,3 +74,16 @@ def test_workspace_reopened_sees_everything(tmp_path):
     first.engine.dispose()
     again = Workspace(tmp_path / "home")
     assert [lb.image.sha256 for lb in again.labels("r1", "t")] == [stored.sha256]
+
+
+def test_writes_in_a_transaction_are_kept_all_or_none(workspace):
+    image = workspace.add_image(png_bytes(np.ones((4, 4, 3), np.uint8)), "x.png")
+    with pytest.raises(RuntimeError), workspace.transaction():
+        workspace.set_label("r1", "t", image, "whole", "good")
+        assert len(workspace.labels("r1", "t")) == 1  # the transaction sees its own writes
+        raise RuntimeError("a later step failed")
+    assert workspace.labels("r1", "t") == []
+    with workspace.transaction():
+        workspace.set_label("r1", "t", image, "whole", "good")
+        workspace.set_label("r1", "t", image, "other", "bad")
+    assert len(workspace.labels("r1", "t")) == 2

@@ -1,15 +1,30 @@
-"""Recipes (create, read, replace, delete, validate), labelled uploads and evaluation."""
+"""Recipes (create, read, replace, delete, validate, archive export and import), labelled uploads and evaluation."""
 
 from __future__ import annotations
 
+import io
 import json
+import shutil
+import tempfile
+from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Request, Response, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
+from fastapi.responses import FileResponse
+from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
 
 from openinspect.errors import RecipeError
-from openinspect.server.deps import Engineer, LibraryDep, Operator, ServicesDep, StationDep, read_image_upload
-from openinspect.server.errors import ERROR_RESPONSES
+from openinspect.server.deps import (
+    Engineer,
+    LibraryDep,
+    Operator,
+    ServicesDep,
+    StationDep,
+    read_image_upload,
+    read_upload,
+)
+from openinspect.server.errors import ERROR_RESPONSES, ErrorPublic
 from openinspect.server.schemas import (
     EvaluationPublic,
     LabelPublic,
@@ -18,7 +33,8 @@ from openinspect.server.schemas import (
     RecipeValidationPublic,
     TypeStatePublic,
 )
-from openinspect.station.library import RecipeState
+from openinspect.station.library import RecipeState, check_name
+from openinspect.store.archive import export_archive, import_archive
 
 router = APIRouter(prefix="/recipes", tags=["recipes"], responses=ERROR_RESPONSES)
 
@@ -64,6 +80,23 @@ async def validate(request: Request, library: LibraryDep, _role: Operator) -> Re
     return RecipeValidationPublic(valid=True, name=recipe.name, warnings=recipe.downscale_warnings())
 
 
+@router.post("/import", status_code=201, responses={
+    409: {"model": ErrorPublic, "description": "a recipe of that name exists: import it under ?name=NEW"}})
+async def import_recipe(library: LibraryDep, services: ServicesDep, _role: Engineer,
+                        archive: Annotated[UploadFile, File(description="a recipe archive (zip) from "
+                                                                        "GET /recipes/{name}/archive")],
+                        name: Annotated[str | None, Query(description="store the recipe under this name instead "
+                                                                      "of the archive's")] = None) -> RecipePublic:
+    """Add an archive's recipe with its labelled images, masks and model versions, all or nothing.
+
+    422 ``invalid_archive`` names what is wrong with the archive; 409 ``conflict`` when the name is taken.
+    """
+    data = await read_upload(archive, services.upload_limit)
+    summary = await run_in_threadpool(import_archive, library.workspace, io.BytesIO(data), name,
+                                      max_bytes=services.settings.max_archive_bytes)
+    return _public(library.state(summary.recipe))
+
+
 @router.get("/{name}")
 def read(name: str, library: LibraryDep, _role: Operator) -> RecipePublic:
     """One recipe with its YAML, label counts and latest models."""
@@ -77,6 +110,21 @@ async def replace(name: str, request: Request, library: LibraryDep, station: Sta
     state = library.save(await _text(request), replace=True, name=name)
     station.reload(name)
     return _public(state)
+
+
+@router.get("/{name}/archive", response_class=FileResponse, responses={
+    200: {"content": {"application/zip": {}}, "description": "the recipe archive, `<name>.zip`"}})
+def export_recipe(name: str, library: LibraryDep, _role: Engineer) -> FileResponse:
+    """The recipe with every image labelled for it, its labels, masks and model versions as one zip."""
+    folder = Path(tempfile.mkdtemp(prefix="openinspect-export-"))
+    try:
+        path = folder / f"{check_name(name)}.zip"
+        export_archive(library.workspace, name, path)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return FileResponse(path, media_type="application/zip", filename=path.name,
+                        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True))
 
 
 @router.delete("/{name}", status_code=204)

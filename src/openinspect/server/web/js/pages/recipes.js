@@ -1,5 +1,6 @@
 /**
- * Recipes: list, create, duplicate, delete, export/import YAML and activate one for the station.
+ * Recipes: list, create, duplicate, delete, export/import YAML or whole recipe archives (labelled images
+ * and models included) and activate one for the station.
  * The editor of one recipe lives at `#/recipes/<name>` (pages/editor.js).
  * @module pages/recipes
  */
@@ -27,6 +28,7 @@ export async function mount(view, params) {
         h('p.sub', null, 'A recipe says where to look on the part and how to judge it.')),
       h('div.actions', null,
         h('button.engineer-only', { type: 'button', onclick: () => importRecipe(reload) }, 'Import YAML…'),
+        h('button.engineer-only', { type: 'button', onclick: () => importArchive(reload) }, 'Import recipe…'),
         h('button.primary.engineer-only', { type: 'button', onclick: () => createRecipe(reload) }, '+ New recipe'))),
     list));
   async function reload() {
@@ -82,7 +84,9 @@ function card(recipe, active, reload) {
       h('a.button.small.engineer-only', { href: href('train') }, 'Train'),
       active ? null : h('button.small.engineer-only', { type: 'button', onclick: () => activate(recipe.name, reload) }, 'Activate'),
       h('button.small.engineer-only', { type: 'button', onclick: () => duplicate(recipe.name, reload) }, 'Duplicate'),
-      h('button.small', { type: 'button', onclick: () => exportYaml(recipe) }, 'Export'),
+      h('button.small.engineer-only', { type: 'button', title: 'Recipe, labelled images and models as one zip',
+        onclick: () => exportArchive(recipe.name) }, 'Export'),
+      h('button.small', { type: 'button', onclick: () => exportYaml(recipe) }, 'Export YAML'),
       h('button.small.danger.engineer-only', { type: 'button', onclick: () => remove(recipe.name, reload) }, 'Delete')));
 }
 
@@ -230,5 +234,46 @@ async function importRecipe(reload) {
   } catch (err) {
     showError(err);
   }
+  await reload();
+}
+
+/** @param {string} name download the recipe's archive: recipe, labelled images, masks and model versions. */
+async function exportArchive(name) {
+  try {
+    const file = await api.fetchFile(`/recipes/${encodeURIComponent(name)}/archive`, `${name}.zip`);
+    download(file.name, file.blob);
+  } catch (err) {
+    showError(err);
+  }
+}
+
+/** @param {() => Promise<void>} reload */
+async function importArchive(reload) {
+  const [file] = await pickFiles('.zip,application/zip');
+  if (!file) return;
+  const input = h('input', { name: 'name', autocomplete: 'off', placeholder: 'the name in the archive' });
+  let imported = null;
+  // The upload runs as the dialog's check, so a refusal (name taken, bad archive) shows in the dialog,
+  // where a new name can be typed and the import tried again.
+  const values = await formDialog({
+    title: `Import ${file.name}`, ok: 'Import',
+    body: [field('New name (optional)', input,
+      'Leave empty to keep the recipe\'s name. Its labelled images, masks and trained models come along.')],
+    validate: async (form) => {
+      const name = String(new FormData(form).get('name')).trim();
+      const problem = name ? nameProblem(name) : null;
+      if (problem) return problem;
+      const body = new FormData();
+      body.append('archive', file);
+      try {
+        imported = await api.request('POST', '/recipes/import', { body, query: { name } });
+        return null;
+      } catch (err) {
+        return err.message;
+      }
+    },
+  });
+  if (!values || !imported) return;
+  toast(`Recipe ${imported.name} imported`, 'ok');
   await reload();
 }

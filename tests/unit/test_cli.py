@@ -1,0 +1,61 @@
+"""The command line's recipe archive verbs: `recipe export NAME --archive FILE.zip` and `recipe import FILE.zip`."""
+
+import zipfile
+
+import pytest
+from tests.unit.station.kit import install_plate, part_png
+
+from openinspect.cli import main
+from openinspect.store import Workspace
+
+
+@pytest.fixture
+def cli(capsys):
+    def run(home, *args):
+        code = main(["--home", str(home), *map(str, args)])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+@pytest.fixture
+def home(tmp_path):
+    workspace = Workspace(tmp_path / "home")
+    install_plate(workspace)
+    image = workspace.add_image(part_png(True, 1), "scratched.png")
+    workspace.set_label("plate", "surface", image, "left", "scratch")
+    workspace.engine.dispose()
+    return workspace.home
+
+
+def test_export_without_archive_still_prints_the_yaml(cli, home):
+    code, out, _ = cli(home, "recipe", "export", "plate")
+    assert code == 0 and out.startswith("name: plate\nprofile: single-model\n")
+
+
+def test_export_an_archive_and_import_it_elsewhere_then_under_a_new_name(cli, home, tmp_path):
+    archive = tmp_path / "out" / "plate.zip"
+    code, out, _ = cli(home, "recipe", "export", "plate", "--archive", archive)
+    assert code == 0, out
+    assert out == f"exported recipe 'plate': 1 image(s), 1 label(s), 0 mask(s), 1 model version(s) -> {archive}\n"
+    assert "manifest.json" in zipfile.ZipFile(archive).namelist()
+
+    other = tmp_path / "other"
+    code, out, _ = cli(other, "recipe", "import", archive)
+    assert code == 0 and out.startswith("imported recipe 'plate': 1 image(s), 1 label(s)")
+    assert "(1 image(s) new to this workspace)" in out
+    code, _, err = cli(other, "recipe", "import", archive)
+    assert code == 2 and "a recipe named 'plate' exists already" in err and "--name NEW" in err
+    code, out, _ = cli(other, "recipe", "import", archive, "--name", "plate-2")
+    assert code == 0 and "(0 image(s) new to this workspace)" in out
+    code, out, _ = cli(other, "recipe", "list")
+    assert [line.split("\t")[0] for line in out.splitlines()] == ["plate", "plate-2"]
+    assert "surface (classifier, v1 fast)" in out
+
+
+def test_import_of_a_file_that_is_not_an_archive_says_so(cli, tmp_path):
+    path = tmp_path / "plate.yaml"
+    path.write_text("name: plate\n")
+    code, _, err = cli(tmp_path / "home", "recipe", "import", path)
+    assert code == 2 and err.startswith(f"error: {path} is not a zip archive")
