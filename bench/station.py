@@ -2,18 +2,19 @@
 
     python bench/station.py [--requests 200] [--seconds 5] [--clients 2]
 
-Sets up a temporary workspace with two recipes on 512x256 synthetic captures: (a) one classifier ROI
-and (b) eight classifier ROIs of one type (128x128 px each), with one Fast classifier trained once on
-generated labelled crops and published to both. Starts ``openinspect serve`` in a subprocess on a free
+Sets up a temporary workspace with four recipes on synthetic captures: (a) one classifier ROI and
+(b) eight classifier ROIs of one type (128x128 px each) on 512x256 captures; (c) one 512x512 segmenter ROI
+and (d) a multi-model recipe with (b)'s eight classifier ROIs plus (c)'s segmenter ROI, on 512x768
+captures. One Fast classifier (trained once on generated labelled crops) and one segmenter (trained for
+``--segmenter-budget`` seconds on generated scratches: its speed, not its accuracy, matters here) are
+published to every recipe that uses them. Starts ``openinspect serve`` in a subprocess on a free
 loopback port and drives it with httpx from this process:
 
 - latency: sequential ``POST /api/v1/trigger`` uploads (PNG), trigger-to-result p50/p99 as the client sees it;
 - throughput: ``--clients`` concurrent clients for ``--seconds``, results per second (busy answers counted apart);
 - split: model time (``timing_ms.models``), the rest of the pipeline (decode, crop), and the station's
   overhead: HTTP, queueing, storing the record and archiving captures, publishing to the WebSocket hub;
-- baseline: the same model in torch eager, one call per ROI crop, decode and crop included, in-process.
-
-(c) a segmenter ROI and (d) multi-model = (b) + a segmenter are left for the segmenter issue.
+- baseline: the same models in torch eager, one call per ROI crop, decode and crop included, in-process.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import cv2
@@ -38,7 +39,8 @@ import numpy as np
 
 from openinspect.dataset import model_batch, roi_crops
 from openinspect.imaging import decode_image
-from openinspect.models.classifier import TrainedClassifier, train_classifier
+from openinspect.models.classifier import train_classifier
+from openinspect.models.segmenter import train_segmenter
 from openinspect.recipe import parse_recipe
 from openinspect.store import Workspace, write_json
 from openinspect.store.files import encode_png
@@ -46,19 +48,28 @@ from openinspect.training import classification_set
 
 SIZE = (256, 512)
 ROI = 128
+SURFACE = 512
 GRID = [(x * ROI, y * ROI) for y in range(2) for x in range(4)]
 TOKEN = "bench-token-0123456789"
-CASES = (("(a) 1 classifier ROI", "one-roi", 1), ("(b) 8 classifier ROIs", "eight-rois", 8))
-RECIPE = """
-name: {name}
-types:
-  - name: part
+PART = """  - name: part
     kind: classifier
     mode: fast
-    classes: [{{name: good, pass: true}}, {{name: scratch, pass: false}}]
-rois:
-{rois}
-"""
+    classes: [{name: good, pass: true}, {name: scratch, pass: false}]"""
+SURFACE_TYPE = """  - name: surface
+    kind: segmenter
+    pixel_classes: [{name: scratch, color: "#ff3b30"}]
+    min_blob_px: 20"""
+SURFACE_ROI = f"  - {{name: face, type: surface, x: 0, y: {SIZE[0]}, w: {SURFACE}, h: {SURFACE}}}"
+CLASSIFIER_ROIS = [f"  - {{name: r{i}, type: part, x: {x}, y: {y}, w: {ROI}, h: {ROI}}}" for i, (x, y) in
+                   enumerate(GRID)]
+CASES = (
+    # label, recipe, profile, types, ROIs, classifier ROIs in the captures, segmenter ROI in the captures
+    ("(a) 1 classifier ROI", "one-roi", "single-model", [PART], CLASSIFIER_ROIS[:1], 1, False),
+    ("(b) 8 classifier ROIs", "eight-rois", "single-model", [PART], CLASSIFIER_ROIS, 8, False),
+    ("(c) 1 segmenter ROI, 512 px", "segmenter", "single-model", [SURFACE_TYPE], [SURFACE_ROI], 0, True),
+    ("(d) multi-model: (b) + (c)", "multi", "multi-model", [PART, SURFACE_TYPE], [*CLASSIFIER_ROIS, SURFACE_ROI], 8,
+     True),
+)
 
 
 def capture(defects: set[int], seed: int) -> np.ndarray:
@@ -72,12 +83,33 @@ def capture(defects: set[int], seed: int) -> np.ndarray:
     return np.repeat(base.clip(0, 255).astype(np.uint8)[:, :, None], 3, axis=2)
 
 
-def setup(home: Path) -> TrainedClassifier:
-    """Both recipes, labelled captures, one Fast model trained once and published to both recipes."""
+def surface(seed: int, scratched: bool) -> tuple[np.ndarray, np.ndarray]:
+    """A 512x512 textured surface, with a thin dark scratch when ``scratched``; image and its class map."""
+    rng = np.random.default_rng(seed)
+    base = cv2.GaussianBlur(rng.normal(140, 20, (SURFACE, SURFACE)).astype(np.float32), (0, 0), 2)
+    mask = np.zeros((SURFACE, SURFACE), np.uint8)
+    if scratched:
+        start, end = rng.integers(40, SURFACE - 40, 2), rng.integers(40, SURFACE - 40, 2)
+        cv2.line(base, tuple(map(int, start)), tuple(map(int, end)), 60, 3)
+        cv2.line(mask, tuple(map(int, start)), tuple(map(int, end)), 1, 3)
+    return np.repeat(base.clip(0, 255).astype(np.uint8)[:, :, None], 3, axis=2), mask
+
+
+def full_capture(defects: set[int], seed: int, scratched: bool) -> np.ndarray:
+    """A 512x768 capture: the classifier parts on top, the segmenter's surface below."""
+    return np.vstack([capture(defects, seed), surface(seed, scratched)[0]])
+
+
+def setup(home: Path, segmenter_budget: float) -> dict[str, Callable[[np.ndarray], np.ndarray]]:
+    """The four recipes, one Fast classifier and one segmenter, each trained once and published to its recipes.
+
+    Returns:
+        Per inspection type, the torch-eager prediction of the same model for one model-sized batch.
+    """
     workspace = Workspace(home)
-    rois = [f"  - {{name: r{i}, type: part, x: {x}, y: {y}, w: {ROI}, h: {ROI}}}" for i, (x, y) in enumerate(GRID)]
-    for name, count in (("one-roi", 1), ("eight-rois", 8)):
-        workspace.save_recipe(parse_recipe(RECIPE.format(name=name, rois="\n".join(rois[:count]))))
+    for _, name, profile, types, rois, _, _ in CASES:
+        document = f"name: {name}\nprofile: {profile}\ntypes:\n" + "\n".join(types) + "\nrois:\n" + "\n".join(rois)
+        workspace.save_recipe(parse_recipe(document))
     for seed in range(8):
         defects = {seed % 8, (seed * 3 + 1) % 8}
         stored = workspace.add_image(encode_png(capture(defects, seed)), f"train-{seed}.png")
@@ -85,14 +117,19 @@ def setup(home: Path) -> TrainedClassifier:
             workspace.set_label("eight-rois", "part", stored, f"r{index}", "scratch" if index in defects else "good")
     recipe = workspace.recipe("eight-rois")
     data = classification_set(workspace, recipe, recipe.types[0])
-    model = train_classifier(data.images, data.targets, 2, "fast", seed=0)
-    for name in ("one-roi", "eight-rois"):
-        with workspace.new_model_version(name, "part", "fast") as folder:
-            model.export_onnx(folder / "model.onnx")
-            write_json(folder / "meta.json", {"classes": ["good", "scratch"], "input_size": list(data.input_size),
-                                              "metrics": {}})
+    classifier = train_classifier(data.images, data.targets, 2, "fast", seed=0)
+    pairs = [surface(100 + seed, seed % 2 == 0) for seed in range(8)]
+    segmenter = train_segmenter(np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs]), 1, seed=0,
+                                time_budget_s=segmenter_budget)
+    for _, name, *_ in CASES:
+        for spec in workspace.recipe(name).types:
+            model = classifier if spec.name == "part" else segmenter
+            with workspace.new_model_version(name, spec.name, "fast" if spec.name == "part" else "accurate") as folder:
+                model.export_onnx(folder / "model.onnx")
+                write_json(folder / "meta.json", {"classes": spec.class_names(),
+                                                  "input_size": list(model.input_size), "metrics": {}})
     workspace.engine.dispose()
-    return model
+    return {"part": classifier.predict_proba, "surface": segmenter.predict_masks}
 
 
 @contextlib.contextmanager
@@ -121,9 +158,14 @@ def station(home: Path) -> Iterator[str]:
         server.wait(30)
 
 
-def captures(count: int, rois: int) -> list[bytes]:
-    """Test captures, 1 in 5 with a defect in one of the recipe's ROIs."""
-    return [encode_png(capture({i % rois} if i % 5 == 0 else set(), 1000 + i)) for i in range(count)]
+def captures(count: int, rois: int, segmenter: bool) -> list[bytes]:
+    """Test captures, 1 in 5 with a defect in one of the recipe's classifier ROIs and 1 in 5 with a scratch."""
+    made = []
+    for i in range(count):
+        defects = {i % rois} if rois and i % 5 == 0 else set()
+        image = full_capture(defects, 1000 + i, i % 5 == 2) if segmenter else capture(defects, 1000 + i)
+        made.append(encode_png(image))
+    return made
 
 
 def latency(client: httpx.Client, recipe: str, images: list[bytes]) -> dict[str, float]:
@@ -167,15 +209,18 @@ def throughput(base: str, recipe: str, images: list[bytes], clients: int, second
     return sum(done) / (time.perf_counter() - started), sum(busy)
 
 
-def eager_baseline(model: TrainedClassifier, recipe_text: str, images: list[bytes]) -> float:
+def eager_baseline(
+    eager: dict[str, Callable[[np.ndarray], np.ndarray]], sizes: dict[str, tuple[int, int]], recipe_text: str,
+    images: list[bytes],
+) -> float:
     """Median ms per capture: decode, crop, then one torch-eager model call per ROI (no batching, no ONNX)."""
     recipe = parse_recipe(recipe_text)
     times = []
     for data in images:
         started = time.perf_counter()
         image = decode_image(data, "capture.png")
-        for crop in roi_crops(image, recipe, recipe.rois, "capture.png"):
-            model.predict_proba(model_batch([crop], model.input_size))
+        for roi, crop in zip(recipe.rois, roi_crops(image, recipe, recipe.rois, "capture.png"), strict=True):
+            eager[roi.type](model_batch([crop], sizes[roi.type]))
         times.append((time.perf_counter() - started) * 1000)
     return float(np.median(times))
 
@@ -185,14 +230,19 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200, help="sequential triggers per case (after 20 warm-up)")
     parser.add_argument("--seconds", type=float, default=5.0, help="duration of the throughput run per case")
     parser.add_argument("--clients", type=int, default=2, help="concurrent clients in the throughput run")
+    parser.add_argument("--segmenter-budget", type=float, default=20.0, help="seconds of segmenter training")
+    parser.add_argument("--cases", default="abcd", help="which cases to run, e.g. ab")
     args = parser.parse_args()
     home = Path(tempfile.mkdtemp(prefix="openinspect-bench-"))
     try:
-        print("training the Fast classifier once on generated crops ...", flush=True)
-        model = setup(home)
+        print("training the Fast classifier and the segmenter once on generated data ...", flush=True)
+        eager = setup(home, args.segmenter_budget)
+        sizes = {"part": (ROI, ROI), "surface": (SURFACE, SURFACE)}
         rows = []
-        for label, recipe, rois in CASES:
-            images = captures(args.requests, rois)
+        for label, recipe, _, _, _, rois, segmenter in CASES:
+            if label[1] not in args.cases:
+                continue
+            images = captures(args.requests, rois, segmenter)
             with station(home) as base, httpx.Client(base_url=base, headers={"Authorization": f"Bearer {TOKEN}"},
                                                      timeout=30) as client:
                 latency(client, recipe, images[:20])
@@ -200,8 +250,7 @@ def main() -> None:
                 figures["in_station"] = client.get("/status").json()["latency_ms"]["p50"]
                 rate, busy = throughput(base, recipe, images, args.clients, args.seconds)
             recipe_text = (home / "recipes" / recipe / "recipe.yaml").read_text()
-            eager = eager_baseline(model, recipe_text, images[:20])
-            rows.append((label, figures, rate, busy, eager))
+            rows.append((label, figures, rate, busy, eager_baseline(eager, sizes, recipe_text, images[:20])))
         report(rows, args)
     finally:
         shutil.rmtree(home, ignore_errors=True)
@@ -212,7 +261,7 @@ def report(rows: list[tuple[str, dict[str, float], float, int, float]], args: ar
           f"triggers, {args.clients} clients x {args.seconds:g} s for throughput\n")
     print(f"load average during the run: {os.getloadavg()[0]:.1f}\n")
     print("| case | p50 ms | p99 ms | model ms | decode+crop ms | station overhead ms (% of model): HTTP + queue/store "
-          "| sequential /s | sustained /s (busy) | torch eager per-ROI ms | eager / station p50 |")
+          "| sequential /s | sustained /s (busy) | torch eager per capture ms | eager / station p50 |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for label, f, rate, busy, eager in rows:
         http, inside = f["p50"] - f["in_station"], f["in_station"] - f["model"] - f["decode_crop"]
