@@ -1,6 +1,8 @@
 """OpenInspect: an offline-first visual inspection station."""
 
 from openinspect.errors import (
+    ArchiveError,
+    ConflictError,
     DatasetError,
     ImageError,
     ModelNotFoundError,
@@ -10,6 +12,8 @@ from openinspect.errors import (
 )
 
 __all__ = [
+    "ArchiveError",
+    "ConflictError",
     "DatasetError",
     "ImageError",
     "ModelNotFoundError",

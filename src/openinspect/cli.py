@@ -8,14 +8,18 @@ import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from openinspect.dataset import IMAGE_SUFFIXES, import_class_folders, import_masks
-from openinspect.errors import NotFoundError, OpenInspectError, RecipeError
+from openinspect.errors import ImageError, NotFoundError, OpenInspectError, RecipeError
+from openinspect.imaging import Rect
 from openinspect.recipe import InspectionType, ModelKind, Recipe, SegmenterType, TrainingMode, dump_recipe, load_recipe
-from openinspect.settings import get_settings
+from openinspect.settings import Settings, get_settings
 from openinspect.store import Workspace
+from openinspect.store.archive import export_archive, import_archive
 
 if TYPE_CHECKING:
+    from openinspect.server.deps import Services
     from openinspect.station import InspectionResult, RoiResult
 
 
@@ -35,18 +39,34 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--home", type=Path, help="workspace folder (default: $OPENINSPECT_HOME or ./openinspect-home)")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
-    recipe = commands.add_parser("recipe", help="add, list, show and export recipes").add_subparsers(
+    recipe = commands.add_parser("recipe", help="add, list, show, export and import recipes").add_subparsers(
         required=True, metavar="ACTION")
     add = recipe.add_parser("add", help="validate a recipe YAML file and add it to the workspace")
     add.add_argument("file", type=Path)
     add.add_argument("--replace", action="store_true", help="replace a stored recipe of the same name")
     add.set_defaults(run=_recipe_add)
     recipe.add_parser("list", help="list the recipes and their models").set_defaults(run=_recipe_list)
-    for name, run, text in (("show", _recipe_show, "a recipe with its labels and models"),
-                            ("export", _recipe_export, "print a recipe's YAML")):
-        sub = recipe.add_parser(name, help=text)
-        sub.add_argument("name")
-        sub.set_defaults(run=run)
+    show = recipe.add_parser("show", help="a recipe with its labels and models")
+    show.add_argument("name")
+    show.set_defaults(run=_recipe_show)
+    export = recipe.add_parser("export", help="print a recipe's YAML, or with --archive write it with its labelled "
+                                              "images, masks and model versions as one zip")
+    export.add_argument("name")
+    export.add_argument("--archive", type=Path, metavar="FILE.zip", help="write the recipe archive here")
+    export.set_defaults(run=_recipe_export)
+    imp = recipe.add_parser("import", help="add a recipe archive's recipe, labelled images, masks and models")
+    imp.add_argument("archive", type=Path, metavar="FILE.zip")
+    imp.add_argument("--name", help="store the recipe under this name (the archive's name is taken)")
+    imp.set_defaults(run=_recipe_import)
+    template = recipe.add_parser("template", help="store a capture as the recipe's alignment reference (and the "
+                                                  "capture its ROIs are drawn on) with the region to find the part by")
+    template.add_argument("name")
+    template.add_argument("image", type=Path)
+    template.add_argument("--region", required=True, type=_region, metavar="X,Y,W,H",
+                          help="the alignment template in px on IMAGE: a distinctive, rigid feature of the part")
+    template.add_argument("--max-angle", type=float, metavar="DEG",
+                          help="the largest rotation searched, either way (default: the recipe's, else 15)")
+    template.set_defaults(run=_recipe_template)
 
     label = commands.add_parser("label", help="import labelled captures").add_subparsers(
         required=True, metavar="ACTION")
@@ -154,7 +174,38 @@ def _model_state(workspace: Workspace, recipe: str, type_name: str) -> str:
 
 
 def _recipe_export(workspace: Workspace, args: argparse.Namespace) -> None:
-    print(dump_recipe(workspace.recipe(args.name)), end="")
+    if args.archive is None:
+        print(dump_recipe(workspace.recipe(args.name)), end="")
+        return
+    print(f"exported {export_archive(workspace, args.name, args.archive)} -> {args.archive}")
+
+
+def _recipe_import(workspace: Workspace, args: argparse.Namespace) -> None:
+    summary = import_archive(workspace, args.archive, args.name, max_bytes=get_settings().max_archive_bytes)
+    print(f"imported {summary} from {args.archive} ({summary.new_images} image(s) new to this workspace)")
+
+
+def _region(text: str) -> Rect:
+    """``X,Y,W,H`` from the command line as a rectangle."""
+    try:
+        x, y, w, h = (int(value) for value in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected X,Y,W,H in whole pixels, e.g. 290,190,260,240; got {text!r}"
+                                         ) from None
+    return Rect(x, y, w, h)
+
+
+def _recipe_template(workspace: Workspace, args: argparse.Namespace) -> None:
+    from openinspect.station.library import Library
+
+    try:
+        data = args.image.read_bytes()
+    except OSError as err:
+        raise ImageError(f"cannot read {args.image}: {err.strerror}") from err
+    alignment = Library(workspace).set_alignment(args.name, data, str(args.image), args.region, args.max_angle)
+    region = alignment.template
+    print(f"recipe '{args.name}' aligns on x {region.x}, y {region.y}, {region.w}x{region.h} of {alignment.reference} "
+          f"(max angle {alignment.max_angle:g}°, min score {alignment.min_score:g}); draw its ROIs on this capture")
 
 
 def _label_import(workspace: Workspace, args: argparse.Namespace) -> None:
@@ -278,6 +329,8 @@ def _eval(workspace: Workspace, args: argparse.Namespace) -> None:
     print(_format(metrics, spec.class_names(), spec.kind))
     for problem in metrics["skipped"]:
         print(f"skipped: {problem}")
+    for problem in metrics["alignment_failed"]:
+        print(f"alignment failure: {problem}")
 
 
 def _demo(workspace: Workspace, _args: argparse.Namespace) -> None:
@@ -286,11 +339,32 @@ def _demo(workspace: Workspace, _args: argparse.Namespace) -> None:
     run_demo(workspace)
 
 
+def _banner(settings: Settings, services: Services) -> list[str]:
+    """What ``serve`` prints: the addresses, a sign-in link with the generated engineer token, the station's state.
+
+    The link carries the token in the address's fragment (``#token=``), which browsers never send to a
+    server; the web UI keeps it and removes it from the address bar.
+    """
+    from openinspect.server import API_PREFIX
+    from openinspect.server.security import TOKEN_FILE
+
+    base = f"http://{settings.host}:{settings.port}"
+    token = services.tokens.generated
+    lines = [f"OpenInspect station: {base}  (API {base}{API_PREFIX}, docs {base}/docs)"]
+    if token is not None:
+        lines.append(f"sign in as engineer: {base}/#token={quote(token, safe='')}")
+    lines.append(f"active recipe: {services.station.active_recipe or 'none (PUT /api/v1/active-recipe)'}; "
+                 f"capture source: {settings.capture or 'uploads only'}")
+    if token is not None:
+        lines.append(f"engineer token (kept in {settings.home / TOKEN_FILE}): {token}")
+    lines.append(f"try: curl -H 'Authorization: Bearer <token>' -X POST {base}{API_PREFIX}/trigger")
+    return lines
+
+
 def _serve(workspace: Workspace, args: argparse.Namespace) -> None:
     import uvicorn
 
-    from openinspect.server import API_PREFIX, create_app
-    from openinspect.server.security import TOKEN_FILE
+    from openinspect.server import create_app
 
     settings = get_settings()
     update: dict[str, Any] = {"home": workspace.home}
@@ -310,13 +384,7 @@ def _serve(workspace: Workspace, args: argparse.Namespace) -> None:
             if _model_state(workspace, name, spec.name) == "not trained":
                 print(f"[{name}] training '{spec.name}' (Fast) in the background: GET /api/v1/training")
                 services.training.start(name, spec.name, TrainingMode.FAST)
-    base = f"http://{settings.host}:{settings.port}"
-    print(f"OpenInspect station: {base}  (API {base}{API_PREFIX}, docs {base}/docs)")
-    print(f"active recipe: {services.station.active_recipe or 'none (PUT /api/v1/active-recipe)'}; "
-          f"capture source: {settings.capture or 'uploads only'}")
-    if services.tokens.generated is not None:
-        print(f"engineer token (kept in {settings.home / TOKEN_FILE}): {services.tokens.generated}")
-    print(f"try: curl -H 'Authorization: Bearer <token>' -X POST {base}{API_PREFIX}/trigger", flush=True)
+    print("\n".join(_banner(settings, services)), flush=True)
     # The event loop and the inspection worker hand each trigger over; with Python's default 5 ms GIL switch
     # interval a hand-over can wait that long for a busy thread. 0.5 ms cut trigger latency by ~3 ms (bench/).
     sys.setswitchinterval(0.0005)

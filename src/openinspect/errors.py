@@ -5,13 +5,21 @@ The tree is short:
 - ``OpenInspectError``: the base; ``str(err)`` is a complete, actionable message.
   - ``RecipeError``: a recipe file or recipe change is invalid (names the field and allowed values).
   - ``ImageError``: a capture cannot be decoded or does not fit the recipe (names the file or ROI).
+    - ``PartNotFoundError``: alignment did not find the part in the capture (carries the pose).
   - ``DatasetError``: labels or training data are missing or inconsistent.
   - ``ModelNotFoundError``: an inspection type has no trained model yet.
   - ``NotFoundError``: a named recipe, image or model version does not exist.
+  - ``ConflictError``: a name is taken already (importing a recipe under the name of a stored one).
+  - ``ArchiveError``: a recipe archive cannot be read or is not one OpenInspect wrote (names the member).
   - ``StationBusyError``: the station cannot take the request now (trigger queue full, training running).
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from openinspect.imaging.align import Pose
 
 
 class OpenInspectError(Exception):
@@ -26,6 +34,15 @@ class ImageError(OpenInspectError):
     """A capture cannot be decoded or does not fit the recipe's ROIs."""
 
 
+class PartNotFoundError(ImageError):
+    """The recipe aligns and its template did not match the capture well enough: the part is not there."""
+
+    def __init__(self, message: str, pose: Pose) -> None:
+        super().__init__(message)
+        self.pose = pose
+        """The best match, with its ``score`` below the recipe's ``min_score``."""
+
+
 class DatasetError(OpenInspectError):
     """Labelled data is missing or inconsistent for what was asked."""
 
@@ -36,6 +53,14 @@ class NotFoundError(OpenInspectError):
 
 class ModelNotFoundError(NotFoundError):
     """An inspection type has no trained model yet."""
+
+
+class ConflictError(OpenInspectError):
+    """A name is taken already; the message says how to choose another."""
+
+
+class ArchiveError(OpenInspectError):
+    """A recipe archive is unreadable, unsafe, too large or not one OpenInspect wrote; the message names the member."""
 
 
 class StationBusyError(OpenInspectError):

@@ -24,8 +24,10 @@ from openinspect.integrations.modbus import (
 )
 from openinspect.recipe import Verdict
 from openinspect.station.sinks import StationStatus
+from openinspect.store import Workspace
 
-RECIPES = ["bracket", "shaft", "tiles"]
+RECIPES = {10: "bracket", 20: "shaft", 30: "tiles"}
+"""The recipes by PLC number: stable numbers, not positions in a list."""
 
 
 class FakeStation:
@@ -71,11 +73,17 @@ def station() -> FakeStation:
 
 
 @pytest.fixture
-def plc(station: FakeStation) -> Iterator[tuple[ModbusServer, ModbusTcpClient]]:
+def catalog() -> dict[int, str]:
+    """The station's recipes by PLC number; a test changes it as recipes come and go."""
+    return dict(RECIPES)
+
+
+@pytest.fixture
+def plc(station: FakeStation, catalog: dict[int, str]) -> Iterator[tuple[ModbusServer, ModbusTcpClient]]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    server = ModbusServer(station, RECIPES, host="127.0.0.1", port=port)
+    server = ModbusServer(station, lambda: dict(catalog), host="127.0.0.1", port=port)
     server.start()
     client = ModbusTcpClient("127.0.0.1", port=port, timeout=3)
     assert client.connect()
@@ -112,9 +120,9 @@ def test_plc_selects_recipe_triggers_and_reads_verdicts(station: FakeStation, pl
                               "REASON": ReasonCode.NONE, "RECIPE_COUNT": 3}
     assert not flags(client)["READY"]
 
-    assert not client.write_register(HoldingRegister.RECIPE, 1).isError()
+    assert not client.write_register(HoldingRegister.RECIPE, 20).isError()
     assert station.recipe == "shaft"
-    assert client.read_holding_registers(HoldingRegister.RECIPE, count=1).registers == [1]
+    assert client.read_holding_registers(HoldingRegister.RECIPE, count=1).registers == [20]
     assert flags(client) == {"READY": True, "BUSY": False, "PASS": False, "FAIL": False}
 
     station.script = [{"pass": True, "rois": [roi("a", True), roi("b", True)]},
@@ -137,7 +145,7 @@ def test_plc_selects_recipe_triggers_and_reads_verdicts(station: FakeStation, pl
 def test_trigger_coil_and_busy_read_1_while_inspecting_and_a_second_trigger_is_refused(
         station: FakeStation, plc: Any) -> None:
     _, client = plc
-    client.write_register(HoldingRegister.RECIPE, 0)
+    client.write_register(HoldingRegister.RECIPE, 10)
     station.delay = 0.5
     station.script = [{"pass": True, "rois": []}]
     assert not client.write_coil(Coil.TRIGGER, True).isError()
@@ -154,18 +162,20 @@ def test_trigger_coil_and_busy_read_1_while_inspecting_and_a_second_trigger_is_r
 
 def test_a_trigger_the_station_is_too_busy_for_still_changes_the_counter(station: FakeStation, plc: Any) -> None:
     _, client = plc
-    client.write_register(HoldingRegister.RECIPE, 0)
+    client.write_register(HoldingRegister.RECIPE, 10)
     station.script = [{"pass": False, "rois": [roi("a", False)]}, StationBusyError("station busy: stored as skipped")]
     inspect_like_a_plc(client)
     after = inspect_like_a_plc(client)
     assert (after["VERDICT"], after["REASON"], after["RESULT_COUNTER"]) == (VerdictCode.FAIL, ReasonCode.SKIPPED, 2)
 
 
-def test_recipe_index_past_the_list_or_not_selectable_answers_an_exception(station: FakeStation, plc: Any) -> None:
+def test_recipe_number_no_recipe_carries_or_not_selectable_answers_an_exception(station: FakeStation,
+                                                                                plc: Any) -> None:
     _, client = plc
-    past = client.write_register(HoldingRegister.RECIPE, len(RECIPES))
-    assert past.isError() and past.exception_code == 3  # illegal data value
-    untrained = client.write_register(HoldingRegister.RECIPE, RECIPES.index("tiles"))
+    for unknown in (0, 1, len(RECIPES), NO_RECIPE):
+        refused = client.write_register(HoldingRegister.RECIPE, unknown)
+        assert refused.isError() and refused.exception_code == 3  # illegal data value
+    untrained = client.write_register(HoldingRegister.RECIPE, 30)
     assert untrained.isError() and untrained.exception_code == 4  # device failure
     assert station.recipe is None
     assert client.read_holding_registers(HoldingRegister.RECIPE, count=1).registers == [NO_RECIPE]
@@ -180,9 +190,58 @@ def test_results_published_by_the_station_update_registers_once_per_id(plc: Any)
                               "REASON": ReasonCode.SKIPPED, "RECIPE_COUNT": 3}
 
 
+def test_recipes_added_or_removed_while_running_are_selectable_at_once_and_numbers_do_not_shift(
+        station: FakeStation, catalog: dict[int, str], plc: Any) -> None:
+    _, client = plc
+    catalog[5] = "aaa-first-by-name"  # sorts before every other recipe: a list position would shift them all
+    assert inputs(client)["RECIPE_COUNT"] == 4
+    assert not client.write_register(HoldingRegister.RECIPE, 5).isError()
+    assert station.recipe == "aaa-first-by-name"
+    assert not client.write_register(HoldingRegister.RECIPE, 20).isError()
+    assert station.recipe == "shaft"
+    del catalog[5]
+    gone = client.write_register(HoldingRegister.RECIPE, 5)
+    assert gone.isError() and gone.exception_code == 3
+    assert station.recipe == "shaft" and inputs(client)["RECIPE_COUNT"] == 3
+
+
 def test_start_fails_with_a_clear_error_when_the_port_is_taken(station: FakeStation, plc: Any) -> None:
     server, _ = plc
-    clash = ModbusServer(station, RECIPES, host="127.0.0.1", port=server.port)
+    clash = ModbusServer(station, lambda: RECIPES, host="127.0.0.1", port=server.port)
     with pytest.raises(OSError, match="cannot listen"):
         clash.start()
     clash.close()
+
+
+def test_a_recipe_stored_while_the_station_runs_is_selected_by_its_plc_number(workspace: Workspace) -> None:
+    """The real station and recipe library behind the server: no restart between storing a recipe and using it."""
+    from tests.unit.station.kit import RECIPE as PLATE
+    from tests.unit.station.kit import install_plate
+
+    from openinspect.station.library import Library
+    from openinspect.station.service import Station
+    from openinspect.store.results import ResultStore, Retention
+
+    install_plate(workspace, f"{PLATE}plc_number: 7\n")
+    station = Station(workspace, ResultStore(workspace.engine, workspace.home / "results", Retention()))
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = ModbusServer(station, Library(workspace).plc_numbers, host="127.0.0.1", port=port)
+    server.start()
+    client = ModbusTcpClient("127.0.0.1", port=port, timeout=3)
+    try:
+        assert client.connect()
+        assert not client.write_register(HoldingRegister.RECIPE, 7).isError()
+        assert station.active_recipe == "plate"
+        assert client.write_register(HoldingRegister.RECIPE, 8).exception_code == 3
+        install_plate(workspace, f"{PLATE.replace('name: plate', 'name: a-new-plate')}plc_number: 8\n")
+        assert inputs(client)["RECIPE_COUNT"] == 2
+        assert not client.write_register(HoldingRegister.RECIPE, 8).isError()
+        assert station.active_recipe == "a-new-plate"
+        assert not client.write_register(HoldingRegister.RECIPE, 7).isError()
+        assert station.active_recipe == "plate"
+    finally:
+        client.close()
+        server.close()
+        station.close()

@@ -1,6 +1,6 @@
 """The labelled image library: ROI crops, folder import."""
 
-from openinspect.dataset.crops import model_batch, roi_crops
+from openinspect.dataset.crops import RoiCropper, model_batch, roi_crops
 from openinspect.dataset.folders import IMAGE_SUFFIXES, ImportReport, class_folders, import_class_folders
 from openinspect.dataset.masks import MaskImportReport, decode_mask, import_masks
 
@@ -8,6 +8,7 @@ __all__ = [
     "IMAGE_SUFFIXES",
     "ImportReport",
     "MaskImportReport",
+    "RoiCropper",
     "class_folders",
     "decode_mask",
     "import_class_folders",

@@ -89,12 +89,14 @@ class Pose:
         (cx, cy), = self.map_points(np.array([[rect.x + rect.w / 2, rect.y + rect.h / 2]]))
         return Rect(round(cx - rect.w / 2), round(cy - rect.h / 2), rect.w, rect.h)
 
-    def crop(self, image: np.ndarray, rect: Rect) -> np.ndarray:
+    def crop(self, image: np.ndarray, rect: Rect, *, nearest: bool = False) -> np.ndarray:
         """Cut a reference rectangle out of the capture, moved and turned with the part.
 
         Args:
-            image: ``(H, W, C)`` uint8 capture (any channel order; it is kept).
+            image: ``(H, W, C)`` uint8 capture (any channel order; it is kept) or class map (``C`` = 1).
             rect: the rectangle in reference coordinates.
+            nearest: take the nearest pixel instead of interpolating: for class maps, whose values
+                must not blend into other classes.
 
         Returns:
             ``(rect.h, rect.w, C)`` uint8, the part's region upright as in the reference.
@@ -109,8 +111,10 @@ class Pose:
             raise ImageError(f"the part moved so far that rectangle x {rect.x}, y {rect.y}, {rect.w}x{rect.h} "
                              f"leaves the {width}x{height} capture")
         to_capture = self.matrix @ np.array([[1.0, 0.0, rect.x], [0.0, 1.0, rect.y], [0.0, 0.0, 1.0]])
-        return cv2.warpAffine(image, to_capture, (rect.w, rect.h),
-                              flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
+        interpolation = cv2.INTER_NEAREST if nearest else cv2.INTER_LINEAR
+        moved = cv2.warpAffine(image, to_capture, (rect.w, rect.h),
+                               flags=interpolation | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
+        return moved.reshape(rect.h, rect.w, *image.shape[2:])  # OpenCV drops a single channel's axis
 
     def to_json(self) -> dict[str, Any]:
         """The pose as a result record carries it."""

@@ -20,14 +20,18 @@ input register          2        u16   ROI_FAIL_MASK: bit i set when the recipe'
 input register          3        u16   REASON of the last result: 0 none (pass), 1 a ROI
                                        failed, 2 part not found (alignment), 3 capture could
                                        not be judged (error), 4 trigger skipped (busy).
-input register          4        u16   RECIPE_COUNT: how many recipes can be selected.
-holding register        0        u16   RECIPE: index of the recipe to inspect with, into the
-(FC 3/6/16)                            station's recipe list; 65535 until one is written.
-                                       An index past the list answers exception 03; a recipe
-                                       that cannot be made active (no trained model) 04.
+input register          4        u16   RECIPE_COUNT: how many recipes carry a PLC number.
+holding register        0        u16   RECIPE: the ``plc_number`` of the recipe to inspect
+(FC 3/6/16)                            with (1..65534); 65535 until one is written. A number
+                                       no recipe carries answers exception 03; a recipe that
+                                       cannot be made active (no trained model) 04.
 ======================  =======  ====  ======================================================
 
-The PLC's cycle: write the recipe index to holding register 0 (once per product change), read
+Recipe numbers are stable: each recipe carries its own ``plc_number`` (in its YAML), looked up
+when the PLC writes holding register 0, so recipes added or removed while the station runs are
+selectable at once and no other recipe's number shifts.
+
+The PLC's cycle: write the recipe number to holding register 0 (once per product change), read
 input register 1 (the counter), write 1 to coil 0, poll input register 1 until it changes, then read
 input registers 0-3 in one request. Verdict, mask, reason and counter change together, atomically.
 
@@ -43,7 +47,7 @@ import asyncio
 import logging
 import threading
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import IntEnum
@@ -142,15 +146,17 @@ class ModbusServer:
 
     Args:
         control: the station the PLC drives.
-        recipes: the recipe names holding register 0 indexes into.
+        recipes: the selectable recipe names by PLC number, as stored now; asked at every selection and
+            every read of ``RECIPE_COUNT``, so it must be cheap.
         host: the address to listen on (``0.0.0.0`` for every interface).
         port: the TCP port; 502 is the Modbus standard (binding it needs privileges).
 
     """
 
-    def __init__(self, control: StationControl, recipes: Sequence[str], host: str = "0.0.0.0", port: int = 502) -> None:
+    def __init__(self, control: StationControl, recipes: Callable[[], Mapping[int, str]], host: str = "0.0.0.0",
+                 port: int = 502) -> None:
         self.control = control
-        self.recipes = list(recipes)
+        self.recipes = recipes
         self.host, self.port = host, port
         self._last = LastResult()
         self._recipe = NO_RECIPE
@@ -247,7 +253,7 @@ class ModbusServer:
         elif func_code == 4:
             last = self.last
             registers[: len(InputRegister)] = [last.verdict, last.counter, last.roi_fail_mask, last.reason,
-                                               len(self.recipes)]
+                                               len(self.recipes())]
         return None
 
     def _on_write(self, func_code: int, address: int, count: int,
@@ -287,14 +293,17 @@ class ModbusServer:
         self.publish(result)  # before clearing: the PLC sees the new counter no later than idle
         self._running.clear()
 
-    def _select(self, index: int) -> ExcCodes | None:
-        if index >= len(self.recipes):
-            log.warning("modbus: recipe index %d written, only %d recipes", index, len(self.recipes))
+    def _select(self, number: int) -> ExcCodes | None:
+        recipes = self.recipes()
+        name = recipes.get(number)
+        if name is None:
+            log.warning("modbus: no recipe carries plc_number %d; numbers: %s", number,
+                        ", ".join(f"{n} {recipes[n]}" for n in sorted(recipes)) or "none (set plc_number in recipes)")
             return ExcCodes.ILLEGAL_VALUE
         try:
-            self.control.select_recipe(self.recipes[index])
+            self.control.select_recipe(name)
         except OpenInspectError as err:
-            log.warning("modbus: cannot select recipe '%s': %s", self.recipes[index], err)
+            log.warning("modbus: cannot select recipe '%s': %s", name, err)
             return ExcCodes.DEVICE_FAILURE
-        self._recipe = index
+        self._recipe = number
         return None

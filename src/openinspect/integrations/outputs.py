@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from openinspect.integrations.modbus import ModbusServer
@@ -27,8 +27,12 @@ def output_sinks(settings: Settings) -> list[ResultSink]:
     return sinks
 
 
-def modbus_server(settings: Settings, control: StationControl, recipes: Sequence[str]) -> ModbusServer | None:
-    """The Modbus server when ``modbus_port`` is set (not started: call :meth:`ModbusServer.start`)."""
+def modbus_server(settings: Settings, control: StationControl,
+                  recipes: Callable[[], Mapping[int, str]]) -> ModbusServer | None:
+    """The Modbus server when ``modbus_port`` is set (not started: call :meth:`ModbusServer.start`).
+
+    ``recipes`` gives the selectable recipe names by PLC number as stored now (see :class:`ModbusServer`).
+    """
     if settings.modbus_port is None:
         return None
     return ModbusServer(control, recipes, settings.modbus_host, settings.modbus_port)

@@ -266,6 +266,8 @@ class Recipe(_Strict):
     rois: list[Roi] = Field(min_length=1)
     calibration: Calibration | None = None
     alignment: Alignment | None = None
+    plc_number: int | None = Field(default=None, ge=1, le=65534)
+    """The number a PLC selects this recipe by (Modbus holding register 0); unique among a station's recipes."""
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Self:

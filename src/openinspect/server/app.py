@@ -51,7 +51,7 @@ def create_app(settings: Settings, *, source: CaptureSource | None = None,
             that does not open.
     """
     services = _services(settings, source, [*sinks, *output_sinks(settings)])
-    plc = modbus_server(settings, services.station, services.library.names())
+    plc = modbus_server(settings, services.station, services.library.plc_numbers)
     if plc is not None:  # the PLC sees every result, not only the triggers it sent itself
         services.station.add_sink(plc)
     timer = (IntervalTrigger(lambda: services.station.submit(source=TriggerSource.TIMER), settings.trigger_interval_s,

@@ -17,6 +17,8 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 from openinspect.errors import (
+    ArchiveError,
+    ConflictError,
     DatasetError,
     ImageError,
     ModelNotFoundError,
@@ -37,6 +39,8 @@ class ErrorType(StrEnum):
     INVALID_RECIPE = "invalid_recipe"
     INVALID_IMAGE = "invalid_image"
     INVALID_DATASET = "invalid_dataset"
+    INVALID_ARCHIVE = "invalid_archive"
+    CONFLICT = "conflict"
     INVALID_REQUEST = "invalid_request"
     BUSY = "busy"
     UNAUTHORIZED = "unauthorized"
@@ -76,6 +80,8 @@ _DOMAIN: tuple[tuple[type[OpenInspectError], int, ErrorType], ...] = (
     (RecipeError, 422, ErrorType.INVALID_RECIPE),
     (ImageError, 422, ErrorType.INVALID_IMAGE),
     (DatasetError, 422, ErrorType.INVALID_DATASET),
+    (ArchiveError, 422, ErrorType.INVALID_ARCHIVE),
+    (ConflictError, 409, ErrorType.CONFLICT),
     (StationBusyError, 503, ErrorType.BUSY),
     (OpenInspectError, 400, ErrorType.INVALID_REQUEST),
 )

@@ -8,23 +8,26 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from fastapi.responses import FileResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from openinspect.server.deps import Engineer, LibraryDep, Operator, ServicesDep, read_image_upload
-from openinspect.server.errors import ERROR_RESPONSES, ApiError, ErrorType
+from openinspect.server.deps import Engineer, Operator, ServicesDep, read_image_upload
+from openinspect.server.errors import ERROR_RESPONSES, ApiError, ErrorPublic, ErrorType
+from openinspect.station.predictions import CropPredictor, Prediction
 from openinspect.station.workbench import Sample, Workbench
 from openinspect.store import StoredImage
 
 router = APIRouter(tags=["workbench"], responses=ERROR_RESPONSES)
 
 
-async def _workbench(request: Request, library: LibraryDep) -> Workbench:
-    """One workbench per app (it serialises writes of the captures list); a coroutine, as the other dependencies."""
+async def _workbench(request: Request, services: ServicesDep) -> Workbench:
+    """One workbench per app (it serialises writes of the captures list and keeps the prediction cache)."""
     workbench: Workbench | None = getattr(request.app.state, "workbench", None)
     if workbench is None:
-        workbench = request.app.state.workbench = Workbench(library.workspace)
+        workspace = services.library.workspace
+        workbench = Workbench(workspace, CropPredictor(workspace, services.settings.threads))
+        request.app.state.workbench = workbench
     return workbench
 
 
@@ -45,16 +48,36 @@ class ImagePublic(BaseModel):
         return cls(image=stored.sha256, name=stored.original_name, width=stored.width, height=stored.height)
 
 
+class PredictionPublic(BaseModel):
+    """The latest model's class for one ROI crop."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    class_name: str = Field(alias="class")
+    confidence: float = Field(description="the class's probability, 0 to 1")
+
+    @classmethod
+    def of(cls, prediction: Prediction) -> PredictionPublic:
+        """From a prediction."""
+        return cls.model_validate({"class": prediction.class_name, "confidence": round(prediction.confidence, 4)})
+
+
 class SamplePublic(ImagePublic):
     """A capture of a recipe with its labels for one inspection type."""
 
     labels: dict[str, str] = Field(description="class per ROI (classifier types)")
     masked: bool = Field(description="a mask is stored (segmenter types)")
+    predictions: dict[str, PredictionPublic] | None = Field(
+        default=None, description="with predict=true: the latest model's class per ROI (empty for a capture the "
+                                  "ROIs do not fit or where alignment does not find the part)")
 
     @classmethod
     def of_sample(cls, sample: Sample) -> SamplePublic:
         """From a sample."""
-        return cls(**ImagePublic.of(sample.image).model_dump(), labels=sample.labels, masked=sample.masked)
+        predictions = None if sample.predictions is None else \
+            {roi: PredictionPublic.of(p) for roi, p in sample.predictions.items()}
+        return cls(**ImagePublic.of(sample.image).model_dump(), labels=sample.labels, masked=sample.masked,
+                   predictions=predictions)
 
 
 class TemplatePublic(BaseModel):
@@ -114,10 +137,15 @@ async def add_captures(name: str, workbench: WorkbenchDep, services: ServicesDep
     return [ImagePublic.of(s) for s in workbench.add_captures(name, files)]
 
 
-@router.get("/recipes/{name}/types/{type_name}/samples")
-def samples(name: str, type_name: str, workbench: WorkbenchDep, _role: Operator) -> list[SamplePublic]:
+@router.get("/recipes/{name}/types/{type_name}/samples", response_model_exclude_none=True,
+            responses={409: {"model": ErrorPublic, "description": "predict=true and the type has no model trained "
+                                                                   "for its classes"}})
+def samples(name: str, type_name: str, workbench: WorkbenchDep, _role: Operator,
+            predict: Annotated[bool, Query(description="add the latest model's class per ROI (classifier types; "
+                                                       "cached per model version and image)")] = False,
+            ) -> list[SamplePublic]:
     """The recipe's captures and every image labelled for the type, oldest first, with their labels."""
-    return [SamplePublic.of_sample(s) for s in workbench.samples(name, type_name)]
+    return [SamplePublic.of_sample(s) for s in workbench.samples(name, type_name, predict=predict)]
 
 
 @router.put("/recipes/{name}/types/{type_name}/samples/{image}/labels")

@@ -13,6 +13,8 @@ from openinspect.station.sources import TriggerSource
 from openinspect.station.training import TrainingJob, TrainingState
 from openinspect.store import ModelVersion
 from openinspect.store.results import Outcome
+from openinspect.training.review import ValidationReview
+from openinspect.training.validation import ValidationCrop
 
 
 class _Public(BaseModel):
@@ -192,7 +194,8 @@ class EvaluationPublic(_Public):
     per_class: dict[str, ClassMetricsPublic]
     confusion: list[list[int]]
     model_version: int
-    skipped: list[str]
+    skipped: list[str] = Field(description="captures not counted: unreadable, or not fitting the ROIs")
+    alignment_failed: list[str] = Field(description="captures not counted: alignment did not find the part")
 
 
 class TrainingCreate(BaseModel):
@@ -222,6 +225,81 @@ class TrainingPublic(_Public):
     def of(cls, job: TrainingJob) -> TrainingPublic:
         """Build from a job snapshot."""
         return cls.model_validate(job)
+
+
+class ValidationCropPublic(_Public):
+    """What a model, trained without it, said about one validation crop.
+
+    Classifiers fill ``true_class``, ``predicted_class``, ``confidence``, ``probabilities`` and ``label``;
+    segmenters ``defect``, ``detected`` and ``iou``.
+    """
+
+    image: str = Field(description="the capture's content hash; GET /api/v1/images/{image} gives the file")
+    roi: str
+    rect: list[int] = Field(description="[x, y, w, h]: where the ROI lay on the capture")
+    correct: bool
+    true_class: str | None = Field(default=None, description="the crop's label when the model was trained")
+    predicted_class: str | None = Field(default=None, description="by the type's decision rule at training time")
+    confidence: float | None = Field(default=None, description="the predicted class's probability")
+    probabilities: dict[str, float] | None = None
+    label: str | None = Field(default=None, description="the crop's label now (null: unlabelled since); "
+                                                        "differs from true_class once relabelled")
+    defect: bool | None = Field(default=None, description="the true mask has defect pixels")
+    detected: bool | None = Field(default=None, description="the predicted mask has a blob over min_blob_px")
+    iou: float | None = Field(default=None, description="defect pixels of the right pixel class over defect "
+                                                        "pixels in either mask; null when both are clean")
+
+    @classmethod
+    def of(cls, crop: ValidationCrop, labels: dict[tuple[str, str], str]) -> ValidationCropPublic:
+        """Build from a recorded crop and the type's labels now."""
+        key = (crop.source.image, crop.source.roi)
+        probabilities = crop.probabilities or {}
+        return cls(**crop.to_json(), correct=crop.correct, label=labels.get(key),
+                   confidence=probabilities.get(crop.predicted_class or ""))
+
+
+class TradeoffPointPublic(_Public):
+    """The validation crops' errors with one threshold."""
+
+    threshold: float | None = Field(description="null: no threshold (the most probable class wins)")
+    good_rejected: int = Field(description="crops of a pass class judged as a fail class")
+    defects_missed: int = Field(description="crops of a fail class judged as a pass class")
+
+
+class ThresholdTradeoffPublic(_Public):
+    """One fail class's threshold swept from none and 0.01 to 1.00; the other classes keep the recipe's."""
+
+    class_name: str = Field(alias="class")
+    threshold: float | None = Field(description="the recipe's threshold for the class now")
+    good: int = Field(description="validation crops of pass classes")
+    defects: int = Field(description="validation crops of fail classes")
+    points: list[TradeoffPointPublic]
+
+
+class ValidationPublic(_Public):
+    """How a type's latest model was validated, its validation crops and its fail classes' threshold trade-offs."""
+
+    recipe: str
+    type: str
+    kind: str
+    version: int
+    mode: str
+    method: str | None = Field(description="leave-one-out, k-fold, hold-out or none; null: not recorded")
+    reason: str = Field(description="why it was not validated (method none)")
+    classes: list[str] = Field(description="the model's classes as trained")
+    recorded: bool = Field(description="false: the version predates recorded validation crops; train again")
+    crops: list[ValidationCropPublic]
+    tradeoffs: list[ThresholdTradeoffPublic]
+    problem: str | None = Field(description="why a classifier with validation crops has no threshold trade-off")
+
+    @classmethod
+    def of(cls, review: ValidationReview) -> ValidationPublic:
+        """Build from a validation review."""
+        crops = [ValidationCropPublic.of(c, review.labels) for c in review.crops or []]
+        tradeoffs = [ThresholdTradeoffPublic.model_validate(t) for t in review.tradeoffs]
+        return cls(recipe=review.recipe, type=review.type, kind=review.kind, version=review.version,
+                   mode=review.mode, method=review.method, reason=review.reason, classes=review.classes,
+                   recorded=review.crops is not None, crops=crops, tradeoffs=tradeoffs, problem=review.problem)
 
 
 class HealthPublic(_Public):

@@ -7,20 +7,27 @@ names in a temporary folder.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import re
 import shutil
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from openinspect.dataset import roi_crops
-from openinspect.errors import DatasetError, NotFoundError, RecipeError
-from openinspect.imaging import decode_image
-from openinspect.recipe import ClassifierType, Recipe, Roi, dump_recipe, parse_recipe
+from openinspect.errors import DatasetError, NotFoundError, OpenInspectError, RecipeError
+from openinspect.imaging import Aligner, Rect, decode_image
+from openinspect.recipe import Alignment, ClassifierType, Recipe, Roi, dump_recipe, parse_recipe
 from openinspect.recipe.schema import NAME_PATTERN
 from openinspect.station.sources import image_suffix
 from openinspect.store import ModelVersion, Workspace
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -76,10 +83,59 @@ class Library:
 
     def __init__(self, workspace: Workspace) -> None:
         self.workspace = workspace
+        self._plc: tuple[list[tuple[str, int, int]], dict[int, str]] = ([], {})
+        self._plc_lock = threading.Lock()
 
     def names(self) -> list[str]:
         """Stored recipe names, sorted."""
         return self.workspace.recipe_names()
+
+    def plc_numbers(self) -> dict[int, str]:
+        """The recipes a PLC can select, by their ``plc_number``, as stored now.
+
+        Cheap enough for every PLC poll: the recipe files are read again only after one changed. A number
+        two recipes carry selects neither (logged): a PLC must never get a recipe it did not mean.
+        """
+        stamp = []
+        for name in self.workspace.recipe_names():
+            with contextlib.suppress(FileNotFoundError):  # removed meanwhile
+                stat = self.workspace.recipe_path(name).stat()
+                stamp.append((name, stat.st_ino, stat.st_mtime_ns))
+        with self._plc_lock:
+            if stamp == self._plc[0]:
+                return dict(self._plc[1])
+        holders = self._plc_holders([name for name, _, _ in stamp])
+        for number, names in holders.items():
+            if len(names) > 1:
+                log.warning("recipes %s all carry plc_number %d: a PLC can select none of them until each has its "
+                            "own number", ", ".join(names), number)
+        numbers = {number: names[0] for number, names in holders.items() if len(names) == 1}
+        with self._plc_lock:
+            self._plc = (stamp, numbers)
+        return dict(numbers)
+
+    def _plc_holders(self, names: list[str]) -> dict[int, list[str]]:
+        """The recipes among ``names`` that carry each PLC number."""
+        holders: dict[int, list[str]] = {}
+        for name in names:
+            try:
+                number = self.workspace.recipe(name).plc_number
+            except OpenInspectError:  # removed or broken meanwhile: selects nothing
+                continue
+            if number is not None:
+                holders.setdefault(number, []).append(name)
+        return holders
+
+    def _check_plc_number(self, recipe: Recipe) -> None:
+        """Refuse a recipe whose PLC number another stored recipe carries."""
+        if recipe.plc_number is None:
+            return
+        holders = self._plc_holders(self.names())
+        others = [name for name in holders.get(recipe.plc_number, []) if name != recipe.name]
+        if others:
+            taken = ", ".join(map(str, sorted(holders)))
+            raise RecipeError(f"plc_number {recipe.plc_number} is recipe '{others[0]}''s already; give "
+                              f"'{recipe.name}' a number no other recipe has (taken: {taken})")
 
     def state(self, name: str) -> RecipeState:
         """A stored recipe with label counts and model versions.
@@ -121,7 +177,8 @@ class Library:
             name: the name the request addressed; the recipe must carry it.
 
         Raises:
-            RecipeError: invalid, a name mismatch, or the recipe exists and ``replace`` is false.
+            RecipeError: invalid, a name mismatch, the recipe exists and ``replace`` is false, or its
+                ``plc_number`` is another recipe's.
             NotFoundError: ``replace`` and no recipe of that name exists.
         """
         recipe = self.validate(text)
@@ -133,6 +190,7 @@ class Library:
         if exists and not replace:
             raise RecipeError(f"a recipe named '{recipe.name}' exists already; replace it with "
                               f"PUT /api/v1/recipes/{recipe.name} (its labels and models are kept)")
+        self._check_plc_number(recipe)
         self.workspace.save_recipe(recipe)
         return self.state(recipe.name)
 
@@ -144,6 +202,48 @@ class Library:
         """
         self.workspace.recipe(check_name(name))
         shutil.rmtree(self.workspace.recipe_path(name).parent)
+
+    def set_alignment(self, name: str, data: bytes, filename: str, region: Rect,
+                      max_angle: float | None = None) -> Alignment:
+        """Make a capture the recipe's reference and align every capture on a region of it.
+
+        The capture becomes the recipe's template capture, as the editor's upload makes it
+        (``PUT /api/v1/recipes/{name}/template``); ROIs are then drawn on it.
+
+        Args:
+            name: recipe.
+            data: the encoded reference capture.
+            filename: what to call the capture in errors.
+            region: the alignment template: a distinctive, rigid feature of the part on the capture.
+            max_angle: the largest rotation searched, in degrees either way; default: the recipe's, else 15.
+
+        Returns:
+            The recipe's alignment as stored (its ``min_score`` is kept).
+
+        Raises:
+            NotFoundError: unknown recipe.
+            ImageError: the capture does not decode.
+            RecipeError: the region does not lie inside the capture or is under 8x8 px, or ``max_angle`` is
+                outside 0..180.
+        """
+        from openinspect.station.workbench import Workbench  # it imports this module
+
+        recipe = self.workspace.recipe(check_name(name))
+        settings = recipe.alignment.model_dump(include={"min_score", "max_angle"}) if recipe.alignment else {}
+        if max_angle is not None:
+            settings["max_angle"] = max_angle
+        template = {"x": region.x, "y": region.y, "w": region.w, "h": region.h}
+        Aligner(decode_image(data, filename), region)  # the station's own check that the region fits the capture
+        try:
+            alignment = Alignment.model_validate({"template": template, "reference": "reference", **settings})
+        except ValidationError as err:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors())
+            raise RecipeError(f"recipe '{recipe.name}': invalid alignment: {problems}") from err
+        workbench = Workbench(self.workspace)
+        workbench.set_template(recipe.name, data, filename)
+        alignment = alignment.model_copy(update={"reference": workbench.template(recipe.name).name})
+        self.workspace.save_recipe(recipe.model_copy(update={"alignment": alignment}))
+        return alignment
 
     def label(self, name: str, type_name: str, data: bytes, filename: str, labels: dict[str, str]) -> LabelReport:
         """Add a capture to the library and label ROIs of a classifier type in it.
@@ -207,7 +307,8 @@ class Library:
                 path.parent.mkdir(exist_ok=True)
                 path.write_bytes(data)
             metrics = evaluate_folders(inspector, type_name, Path(tmp))
-        metrics["skipped"] = [s.replace(tmp, "upload") for s in metrics["skipped"]]
+        for problems in ("skipped", "alignment_failed"):
+            metrics[problems] = [s.replace(tmp, "upload") for s in metrics[problems]]
         return metrics
 
 

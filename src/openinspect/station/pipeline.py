@@ -11,29 +11,36 @@ from pathlib import Path
 
 import numpy as np
 
-from openinspect.dataset import roi_crops
-from openinspect.errors import ModelNotFoundError, NotFoundError, OpenInspectError
-from openinspect.imaging import Aligner, Pose, Rect, decode_image, read_image
-from openinspect.recipe import Recipe, Roi
+from openinspect.dataset import RoiCropper
+from openinspect.errors import ModelNotFoundError, OpenInspectError, PartNotFoundError
+from openinspect.imaging import Pose, decode_image
+from openinspect.recipe import Recipe
 from openinspect.station.results import InspectionResult, RoiResult
 from openinspect.station.runners import Runner, make_runner
 from openinspect.store import Workspace
 
 
 class Inspector:
-    """Judges captures for one recipe with the latest model of each of its inspection types."""
+    """Judges captures for one recipe with the latest model of each of its inspection types.
 
-    def __init__(self, recipe: Recipe, runners: dict[str, Runner], aligner: Aligner | None = None) -> None:
+    Args:
+        recipe: the recipe.
+        runners: the model of each inspection type, by type name.
+        cropper: cuts the ROI crops (aligned when the recipe aligns); default: the recipe's ROIs as drawn.
+
+    """
+
+    def __init__(self, recipe: Recipe, runners: dict[str, Runner], cropper: RoiCropper | None = None) -> None:
         self.recipe = recipe
         self.runners = runners
-        self.aligner = aligner
+        self.cropper = cropper or RoiCropper(recipe)
 
     @classmethod
     def load(cls, workspace: Workspace, recipe_name: str, threads: int | None = None) -> Inspector:
         """Load a recipe and the latest model version of each type.
 
         Raises:
-            NotFoundError: unknown recipe.
+            NotFoundError: unknown recipe, or its alignment reference is missing.
             ModelNotFoundError: a type has no trained model, or its model no longer fits the recipe.
 
         """
@@ -48,7 +55,7 @@ class Inspector:
                     f"the recipe now lists {spec.class_names()}; retrain with "
                     f"`openinspect train {recipe.name} --type {spec.name}`")
             runners[spec.name] = make_runner(recipe, spec, version, threads)
-        return cls(recipe, runners, load_aligner(workspace, recipe))
+        return cls(recipe, runners, RoiCropper.load(workspace, recipe))
 
     def inspect_file(self, path: Path) -> InspectionResult:
         """Read and judge one capture file; an unreadable file yields a result with ``error`` set."""
@@ -80,23 +87,16 @@ class Inspector:
         started = begin if started is None else started
         timing = {"decode": (begin - started) * 1000, "crop": 0.0, "models": 0.0}
         results: list[RoiResult] = []
-        pose = None
         try:
-            if self.aligner is not None:
-                pose = self.aligner.locate(image)
+            pose = self.cropper.locate(image, name)
+            if pose is not None:
                 timing["align"] = (time.perf_counter() - begin) * 1000
-                if not pose.found:
-                    timing["total"] = (time.perf_counter() - started) * 1000
-                    return InspectionResult(name, [], timing, reason="alignment", pose=pose)
-            for type_name, runner in self.runners.items():
-                rois = self.recipe.rois_of(type_name)
-                t0 = time.perf_counter()
-                prepared = runner.prepare(roi_crops(image, self.recipe, rois, name, pose))
-                t1 = time.perf_counter()
-                rects = [roi_rect(roi, image, pose) for roi in rois]
-                results += runner.judge(prepared, [roi.name for roi in rois], rects)
-                timing["crop"] += (t1 - t0) * 1000
-                timing["models"] += (time.perf_counter() - t1) * 1000
+            for type_name in self.runners:
+                results += self.judge_type(image, type_name, name, pose, timing)
+        except PartNotFoundError as err:
+            timing["align"] = (time.perf_counter() - begin) * 1000
+            timing["total"] = (time.perf_counter() - started) * 1000
+            return InspectionResult(name, [], timing, reason="alignment", pose=err.pose)
         except OpenInspectError as err:
             return InspectionResult(name, error=str(err))
         order = {roi.name: i for i, roi in enumerate(self.recipe.rois)}
@@ -104,29 +104,28 @@ class Inspector:
         timing["total"] = (time.perf_counter() - started) * 1000
         return InspectionResult(name, results, timing, pose=pose)
 
+    def judge_type(self, image: np.ndarray, type_name: str, name: str, pose: Pose | None,
+                   timing: dict[str, float] | None = None) -> list[RoiResult]:
+        """Judge the ROIs of one inspection type on a capture where the part was located.
 
-def load_aligner(workspace: Workspace, recipe: Recipe) -> Aligner | None:
-    """The recipe's aligner, or ``None`` when it has no alignment.
+        Args:
+            image: ``(H, W, 3)`` uint8 RGB capture.
+            type_name: the inspection type.
+            name: what to call the capture in errors.
+            pose: what ``self.cropper.locate`` returned for the capture.
+            timing: adds the time spent to its ``crop`` and ``models`` entries, when given.
 
-    Raises:
-        NotFoundError: the reference capture is neither in the recipe's folder nor in the workspace.
-        RecipeError: the template does not lie inside the reference.
+        Raises:
+            ImageError: a ROI does not lie inside the capture.
 
-    """
-    spec = recipe.alignment
-    if spec is None:
-        return None
-    path = workspace.recipe_path(recipe.name).parent / spec.reference
-    if not path.is_file():
-        stored = workspace.image(spec.reference, missing_ok=True) if len(spec.reference) == 64 else None
-        if stored is None:
-            raise NotFoundError(f"recipe '{recipe.name}': alignment reference '{spec.reference}' is neither a file in "
-                                f"{path.parent} nor a workspace image; put the reference capture there")
-        path = stored.path
-    return Aligner(read_image(path), spec.template.rect(), spec.min_score, spec.max_angle)
-
-
-def roi_rect(roi: Roi, image: np.ndarray, pose: Pose | None) -> Rect:
-    """Where a ROI lay on the capture: moved with the part when the recipe aligns."""
-    rect = roi.rect(image.shape[1], image.shape[0])
-    return rect if pose is None or roi.x is None else pose.moved_rect(rect)
+        """
+        runner = self.runners[type_name]
+        rois = self.recipe.rois_of(type_name)
+        t0 = time.perf_counter()
+        prepared = runner.prepare(self.cropper.crops(image, rois, name, pose))
+        t1 = time.perf_counter()
+        results = runner.judge(prepared, [roi.name for roi in rois], [self.cropper.rect(r, image, pose) for r in rois])
+        if timing is not None:
+            timing["crop"] += (t1 - t0) * 1000
+            timing["models"] += (time.perf_counter() - t1) * 1000
+        return results

@@ -5,6 +5,9 @@ Stages are explicit threads: the caller (HTTP request, timer, Modbus) *submits* 
 record (and, per retention, the capture) and answers the caller; one *dispatcher* hands every stored
 record to the sinks (WebSocket, MQTT, webhooks) so that a slow output never holds up an inspection.
 
+The latest captures stay in memory (:class:`RecentCaptures`), so a live view can show the picture
+of every recent result, archived or not.
+
 A trigger arriving while ``queue_limit`` triggers already wait behind the running one is not
 inspected: it is stored as a ``skipped: busy`` record, published like any result, and the caller gets
 :class:`StationBusyError`. So every accepted trigger ends as a stored record, never silently lost.
@@ -17,7 +20,7 @@ import queue
 import threading
 import time
 import uuid
-from collections import deque
+from collections import OrderedDict, deque
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -40,6 +43,10 @@ SKIPPED_BUSY = "busy"
 """The ``skipped`` value of a trigger the station had no room for."""
 _WINDOW = 1000
 """Cycle times kept for the statistics."""
+RECENT_CAPTURES = 16
+"""Captures of the latest results the station keeps in memory."""
+RECENT_BYTES = 128 * 2**20
+"""Memory those captures may take (camera frames are held as pixels); the newest is kept whatever its size."""
 
 
 @dataclass(frozen=True)
@@ -80,6 +87,43 @@ class StationStats:
     """Trigger to stored record, queueing and storage included."""
 
 
+class RecentCaptures:
+    """The captures of the latest results, by result id, in memory: at most ``count``, within ``max_bytes``.
+
+    Camera frames are held as pixels and encoded only when asked for, so an inspection never waits for
+    an encoder; the oldest capture goes first, and the newest is always kept.
+    """
+
+    def __init__(self, count: int = RECENT_CAPTURES, max_bytes: int = RECENT_BYTES) -> None:
+        self.count = count
+        self.max_bytes = max_bytes
+        self._captures: OrderedDict[str, Capture] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def add(self, result_id: str, capture: Capture) -> None:
+        """Keep a result's capture, letting the oldest go when over the limits."""
+        with self._lock:
+            self._captures[result_id] = capture
+            self._bytes += _held_bytes(capture)
+            while len(self._captures) > self.count or (self._bytes > self.max_bytes and len(self._captures) > 1):
+                _, old = self._captures.popitem(last=False)
+                self._bytes -= _held_bytes(old)
+
+    def encoded(self, result_id: str) -> tuple[bytes, str] | None:
+        """A kept capture as encoded bytes and file suffix (camera frames as PNG); ``None`` when not kept."""
+        with self._lock:
+            capture = self._captures.get(result_id)
+        return None if capture is None else capture.encoded()
+
+
+def _held_bytes(capture: Capture) -> int:
+    """Memory a capture takes: its encoded bytes, or a camera frame's pixels."""
+    if capture.data is not None:
+        return len(capture.data)
+    return capture.pixels.nbytes if capture.pixels is not None else 0
+
+
 @dataclass
 class _Job:
     id: str
@@ -109,6 +153,8 @@ class Station:
         self.source = source
         self.queue_limit = queue_limit
         self.threads = threads
+        self.recent = RecentCaptures()
+        """The captures of the latest results, archived or not."""
         self._sinks: list[ResultSink] = []
         self._inspectors: dict[str, Inspector] = {}
         self._active: str | None = None
@@ -237,6 +283,8 @@ class Station:
     def _finish(self, job: _Job, record: dict[str, Any], capture: Capture | None) -> None:
         """Store, count, publish and answer one trigger."""
         self.store.add(record, capture.encoded if capture is not None else None)
+        if capture is not None:  # before publishing: a live view fetches the picture when it hears of the result
+            self.recent.add(job.id, capture)
         outcome = outcome_of(record)
         with self._lock:
             self._counts[outcome] += 1
@@ -255,6 +303,23 @@ class Station:
                     sink.publish(record)
                 except Exception:  # one broken output must not silence the others
                     log.exception("output %r failed to take result %s", sink, record["id"])
+
+    def capture(self, result_id: str) -> tuple[bytes, str]:
+        """A result's capture as encoded bytes and file suffix: archived, or one of the latest held in memory.
+
+        Raises:
+            NotFoundError: no such record, or its capture was neither archived nor is among the latest.
+        """
+        try:
+            path = self.store.capture_path(result_id)
+            return path.read_bytes(), path.suffix
+        except (NotFoundError, FileNotFoundError) as err:  # not archived, or evicted a moment ago
+            recent = self.recent.encoded(result_id)
+            if recent is not None:
+                return recent
+            if isinstance(err, NotFoundError):
+                raise
+            raise NotFoundError(f"the capture of result '{result_id}' has just left the archive (disk budget)") from err
 
     # -- state -----------------------------------------------------------------------------------
 

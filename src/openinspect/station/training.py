@@ -15,11 +15,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from openinspect.errors import NotFoundError, OpenInspectError, StationBusyError
 from openinspect.recipe import TrainingMode
 from openinspect.station.library import check_name
 from openinspect.store import Workspace
+
+if TYPE_CHECKING:
+    from openinspect.training.review import ValidationReview
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +110,20 @@ class TrainingService:
                                             daemon=True)
             self._thread.start()
         return self._job
+
+    def validation(self, recipe: str, type_name: str) -> ValidationReview:
+        """The latest model of a type: its validation, its validation crops and its fail classes' threshold trade-offs.
+
+        The trade-offs use the recipe as it is now (other fail classes keep their thresholds).
+
+        Raises:
+            NotFoundError: unknown recipe.
+            RecipeError: unknown type.
+            ModelNotFoundError: the type has no trained model.
+        """
+        from openinspect.training.review import validation_review
+
+        return validation_review(self.workspace, self.workspace.recipe(check_name(recipe)), type_name)
 
     def stop(self) -> TrainingJob:
         """Ask the running job to stop at its next progress step.

@@ -5,7 +5,9 @@
   recipe's folder (the name an :class:`~openinspect.recipe.schema.Alignment` reference uses);
 - the recipe's *captures*: images added for labelling, listed in ``captures.json`` in the recipe's
   folder (the images themselves are in the content-addressed library);
-- labels per ROI of an image already in the library, and segmenter masks as class-colour PNGs.
+- labels per ROI of an image already in the library, and segmenter masks as class-colour PNGs;
+- the latest model's class per crop beside the labels (:mod:`openinspect.station.predictions`);
+- a judged capture added back to the training images with corrected labels (from the results archive).
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ import numpy as np
 from openinspect.dataset.masks import decode_mask
 from openinspect.errors import ImageError, NotFoundError, RecipeError
 from openinspect.imaging import decode_image
-from openinspect.recipe import ClassifierType, Recipe, SegmenterType
+from openinspect.recipe import ClassifierType, Recipe, Roi, SegmenterType
 from openinspect.station.library import check_name, check_roi_labels
+from openinspect.station.predictions import CropPredictor, Prediction
 from openinspect.station.sources import image_suffix
 from openinspect.store import StoredImage, Workspace
 from openinspect.store.files import encode_png, write_atomic
@@ -42,6 +45,46 @@ class Sample:
     """Class per ROI (classifier types)."""
     masked: bool = False
     """A mask is stored (segmenter types)."""
+    predictions: dict[str, Prediction] | None = None
+    """The latest model's class per ROI, when asked for (classifier types)."""
+
+
+@dataclass(frozen=True)
+class Correction:
+    """What to learn from one ROI of a judged capture."""
+
+    roi: str
+    type: str
+    """The ROI's inspection type, as the result named it (checked against the recipe now)."""
+    class_name: str | None = None
+    """Classifier ROIs: the correct class."""
+    background: bool = False
+    """Segmenter ROIs: store an all-background mask (no defect); otherwise the capture is added to paint it."""
+
+
+@dataclass(frozen=True)
+class TrainingAddition:
+    """What adding a capture to a recipe's training images did."""
+
+    image: StoredImage
+    added: bool
+    """``False``: the capture was in the library already (nothing was copied)."""
+    labels: dict[str, str]
+    """Class per classifier ROI, as set now."""
+    marked_good: list[str]
+    """Segmenter types that got an all-background mask."""
+    to_paint: list[str]
+    """Segmenter types whose mask is left to paint on the Label page."""
+
+
+@dataclass
+class _Plan:
+    """Checked corrections, by inspection type."""
+
+    labels: dict[str, dict[str, str]] = field(default_factory=dict)
+    good: list[str] = field(default_factory=list)
+    paint: list[str] = field(default_factory=list)
+    rois: list[Roi] = field(default_factory=list)
 
 
 class Workbench:
@@ -49,10 +92,12 @@ class Workbench:
 
     Args:
         workspace: the station's workspace.
+        predictor: classifies crops for :meth:`samples`; by default one on ``workspace``.
     """
 
-    def __init__(self, workspace: Workspace) -> None:
+    def __init__(self, workspace: Workspace, predictor: CropPredictor | None = None) -> None:
         self.workspace = workspace
+        self.predictor = predictor or CropPredictor(workspace)
         self._lock = threading.Lock()
 
     def document(self, name: str) -> dict[str, Any]:
@@ -110,24 +155,27 @@ class Workbench:
             ImageError: a file does not decode (the files before it were added).
         """
         self._recipe(name)
-        stored = [self.workspace.add_image(data, Path(filename.replace("\\", "/")).name[:128] or "capture")
-                  for filename, data in files]
-        with self._lock:
-            known = self._capture_ids(name)
-            added = [s.sha256 for s in stored if s.sha256 not in known]
-            if added:
-                self._write_capture_ids(name, [*known, *dict.fromkeys(added)])
+        stored = [self.workspace.add_image(data, _capture_name(filename)) for filename, data in files]
+        self._list_captures(name, stored)
         return stored
 
-    def samples(self, name: str, type_name: str) -> list[Sample]:
+    def samples(self, name: str, type_name: str, *, predict: bool = False) -> list[Sample]:
         """The recipe's captures and every image labelled for the type, oldest first, with their labels.
+
+        Args:
+            name: recipe.
+            type_name: inspection type.
+            predict: add the latest model's class per ROI (classifier types).
 
         Raises:
             NotFoundError: unknown recipe.
-            RecipeError: unknown type.
+            RecipeError: unknown type, or ``predict`` for a segmenter type.
+            ModelNotFoundError: ``predict`` and the type has no model trained for its classes.
         """
         recipe = self._recipe(name)
         spec = self._type(recipe, type_name)
+        if predict and not isinstance(spec, ClassifierType):
+            raise RecipeError(f"'{spec.name}' is a segmenter: predictions are shown for classifier types only")
         labels: dict[str, dict[str, str]] = {}
         images: dict[str, StoredImage] = {}
         if isinstance(spec, ClassifierType):
@@ -144,7 +192,10 @@ class Workbench:
                     images[sha] = stored
         order = {sha: index for index, sha in enumerate(self._capture_ids(name))}
         ordered = sorted(images.values(), key=lambda i: (order.get(i.sha256, -1), i.sha256))
-        return [Sample(i, labels.get(i.sha256, {}), i.sha256 in masked) for i in ordered]
+        predicted = self.predictor.predict(recipe, spec, ordered) if predict and isinstance(spec, ClassifierType) \
+            else None
+        return [Sample(i, labels.get(i.sha256, {}), i.sha256 in masked,
+                       None if predicted is None else predicted.get(i.sha256, {})) for i in ordered]
 
     def image(self, sha256: str) -> StoredImage:
         """An image of the library.
@@ -175,15 +226,38 @@ class Workbench:
         rois = {roi.name: roi for roi in recipe.rois_of(spec.name)}
         check_roi_labels(spec, rois, labels)
         image = self.image(sha256)
-        for roi_name in labels:
-            rect = rois[roi_name].rect(image.width, image.height)
-            if rect.x + rect.w > image.width or rect.y + rect.h > image.height:
-                raise ImageError(f"ROI '{roi_name}' ({rect.x},{rect.y} {rect.w}x{rect.h}) does not fit image "
-                                 f"{image.original_name} ({image.width}x{image.height} px)")
+        _check_fit([rois[r] for r in labels], image)
         for roi_name, class_name in labels.items():
             self.workspace.set_label(name, spec.name, image, roi_name, class_name)
         return {label.roi: label.class_name for label in self.workspace.labels(name, spec.name)
                 if label.image.sha256 == sha256}
+
+    def add_to_training(self, name: str, data: bytes, filename: str,
+                        corrections: list[Correction]) -> TrainingAddition:
+        """Add a judged capture to the recipe's captures (once by content) and label the ROIs it names.
+
+        Classifier ROIs get their class; a segmenter ROI either marks its type's mask all background (the
+        mask covers the whole capture, so every ROI of that type) or leaves the capture to paint.
+        Everything is checked before anything is labelled.
+
+        Raises:
+            NotFoundError: unknown recipe.
+            RecipeError: no corrections, or one names a ROI, type or class the recipe does not have now.
+            ImageError: the capture does not decode or the ROIs do not fit it.
+        """
+        recipe = self._recipe(name)
+        plan = _plan(recipe, corrections)
+        known = self.workspace.image_known(data)
+        image = self.workspace.add_image(data, _capture_name(filename))
+        _check_fit(plan.rois, image)
+        self._list_captures(name, [image])
+        for type_name, labels in plan.labels.items():
+            for roi_name, class_name in labels.items():
+                self.workspace.set_label(name, type_name, image, roi_name, class_name)
+        for type_name in plan.good:
+            self.workspace.set_mask(name, type_name, image, np.zeros((image.height, image.width), np.uint8))
+        return TrainingAddition(image, not known, {r: c for labels in plan.labels.values() for r, c in labels.items()},
+                                plan.good, plan.paint)
 
     # -- masks -----------------------------------------------------------------------------------
 
@@ -241,6 +315,14 @@ class Workbench:
             raise RecipeError(f"'{spec.name}' is a classifier: label its ROIs with a class, not a mask")
         return spec
 
+    def _list_captures(self, name: str, images: list[StoredImage]) -> None:
+        """Append library images to the recipe's captures, each once."""
+        with self._lock:
+            known = self._capture_ids(name)
+            added = [i.sha256 for i in images if i.sha256 not in known]
+            if added:
+                self._write_capture_ids(name, [*known, *dict.fromkeys(added)])
+
     def _capture_ids(self, name: str) -> list[str]:
         path = self._folder(name) / CAPTURES_FILE
         try:
@@ -250,6 +332,67 @@ class Workbench:
 
     def _write_capture_ids(self, name: str, ids: list[str]) -> None:
         write_atomic(self._folder(name) / CAPTURES_FILE, json.dumps({"images": ids}, indent=1).encode("utf-8"))
+
+
+def _plan(recipe: Recipe, corrections: list[Correction]) -> _Plan:
+    """Check corrections against the recipe as it is now, grouped by type.
+
+    Raises:
+        RecipeError: none given, a ROI twice, or a ROI, type, class or mask choice the recipe does not allow.
+    """
+    if not corrections:
+        raise RecipeError("nothing to add: name at least one ROI with its correct class (or, for a segmenter, "
+                          "the background mask)")
+    rois = {roi.name: roi for roi in recipe.rois}
+    plan = _Plan()
+    for item in corrections:
+        roi = rois.get(item.roi)
+        if roi is None:
+            raise RecipeError(f"recipe '{recipe.name}' has no ROI '{item.roi}' now; its ROIs: {', '.join(rois)}")
+        if roi.type != item.type:
+            raise RecipeError(f"ROI '{roi.name}' of recipe '{recipe.name}' is judged by type '{roi.type}' now, not "
+                              f"'{item.type}'; reopen the result and try again")
+        if roi.name in {r.name for r in plan.rois}:
+            raise RecipeError(f"ROI '{roi.name}' is named twice; give each ROI once")
+        plan.rois.append(roi)
+        spec = recipe.inspection_type(roi.type)
+        if isinstance(spec, ClassifierType):
+            _plan_class(spec, roi, item, plan)
+        else:
+            _plan_mask(spec, roi, item, plan)
+    plan.paint = [t for t in plan.paint if t not in plan.good]
+    return plan
+
+
+def _plan_class(spec: ClassifierType, roi: Roi, item: Correction, plan: _Plan) -> None:
+    if item.class_name is None or item.background:
+        raise RecipeError(f"ROI '{roi.name}' is judged by classifier '{spec.name}': give its correct class "
+                          f"({', '.join(spec.class_names())}); a background mask is for segmenter ROIs")
+    check_roi_labels(spec, {roi.name: roi}, {roi.name: item.class_name})
+    plan.labels.setdefault(spec.name, {})[roi.name] = item.class_name
+
+
+def _plan_mask(spec: SegmenterType, roi: Roi, item: Correction, plan: _Plan) -> None:
+    if item.class_name is not None:
+        raise RecipeError(f"ROI '{roi.name}' is judged by segmenter '{spec.name}', which has no classes: mark "
+                          f"it as background (no defect), or add the capture and paint its mask")
+    chosen = plan.good if item.background else plan.paint
+    if spec.name not in chosen:
+        chosen.append(spec.name)
+
+
+def _capture_name(filename: str) -> str:
+    """A capture's file name without folders (a label only: the library names files by content)."""
+    return Path(filename.replace("\\", "/")).name[:128] or "capture"
+
+
+def _check_fit(rois: list[Roi], image: StoredImage) -> None:
+    """Raise :class:`ImageError` naming the first ROI that does not lie inside the image."""
+    for roi in rois:
+        rect = roi.rect(image.width, image.height)
+        if not rect.fits(image.width, image.height):
+            raise ImageError(f"ROI '{roi.name}' ({rect.x},{rect.y} {rect.w}x{rect.h}) does not fit image "
+                             f"{image.original_name} ({image.width}x{image.height} px)")
 
 
 def _palette_table(colours: list[tuple[int, int, int]]) -> np.ndarray:

@@ -6,17 +6,28 @@ from openinspect.training.metrics import (
     format_segmentation_metrics,
     segmentation_metrics,
 )
-from openinspect.training.service import classification_set, inspection_type, segmentation_set, train_type
+from openinspect.training.service import (
+    TrainedType,
+    classification_set,
+    fit_type,
+    inspection_type,
+    publish_type,
+    segmentation_set,
+    train_type,
+)
 from openinspect.training.validation import ValidationPlan, plan_validation
 
 __all__ = [
+    "TrainedType",
     "ValidationPlan",
     "classification_metrics",
     "classification_set",
+    "fit_type",
     "format_metrics",
     "format_segmentation_metrics",
     "inspection_type",
     "plan_validation",
+    "publish_type",
     "segmentation_metrics",
     "segmentation_set",
     "train_type",

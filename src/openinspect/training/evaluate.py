@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from openinspect.dataset import class_folders, decode_mask, roi_crops
+from openinspect.dataset import class_folders, decode_mask
 from openinspect.dataset.masks import mask_pairs
-from openinspect.errors import DatasetError, OpenInspectError
-from openinspect.imaging import read_image
+from openinspect.errors import DatasetError, OpenInspectError, PartNotFoundError
+from openinspect.imaging import Pose, read_image
 from openinspect.recipe import ClassifierType, SegmenterType
 from openinspect.station import ClassifierRoiResult, Inspector, RoiResult, SegmenterRoiResult
 from openinspect.station.runners import Runner
@@ -22,63 +23,95 @@ from openinspect.training.service import inspection_type
 def evaluate_folders(inspector: Inspector, type_name: str, root: Path) -> dict[str, Any]:
     """Run a classifier type's model over ``root/<class>/*`` captures, every ROI of the type.
 
-    Unreadable captures and captures that do not fit the ROIs are listed in ``skipped``, not fatal.
+    Unreadable captures and captures that do not fit the ROIs are listed in ``skipped``, captures
+    where alignment does not find the part in ``alignment_failed``; neither is fatal nor counted.
 
     Returns:
-        The metrics of :func:`classification_metrics` plus ``model_version`` and ``skipped``.
+        The metrics of :func:`classification_metrics` plus ``model_version``, ``skipped`` and ``alignment_failed``.
     """
     spec = _typed(inspector, type_name, ClassifierType, "--folders DIR (a folder per class)")
     names = spec.class_names()
     truth: list[int] = []
     predicted: list[int] = []
-    skipped: list[str] = []
+    problems = _Problems()
     pairs = ((path, names.index(cls)) for cls, paths in class_folders(root, names).items() for path in paths)
-    for _path, label, _size, results in _judged(inspector, spec.name, pairs, skipped):
-        truth += [label] * len(results)
-        predicted += [names.index(r.class_name) for r in results if isinstance(r, ClassifierRoiResult)]
+    for judged in _judged(inspector, spec.name, pairs, problems):
+        truth += [judged.extra] * len(judged.results)
+        predicted += [names.index(r.class_name) for r in judged.results if isinstance(r, ClassifierRoiResult)]
     metrics = classification_metrics(np.array(truth, dtype=np.int64), np.array(predicted, dtype=np.int64), names)
-    return {**metrics, "model_version": _runner(inspector, spec.name).version.version, "skipped": skipped}
+    return {**metrics, "model_version": _runner(inspector, spec.name).version.version, **problems.report()}
 
 
 def evaluate_masks(inspector: Inspector, type_name: str, images: Path, masks: Path) -> dict[str, Any]:
     """Run a segmenter type's model over captures with same-stem masks; captures without a mask count as clean.
 
+    Masks are cut where alignment found the part in their capture, as the model's crops are.
+
     Returns:
-        The metrics of :func:`segmentation_metrics` plus ``model_version`` and ``skipped``.
+        The metrics of :func:`segmentation_metrics` plus ``model_version``, ``skipped`` and ``alignment_failed``.
     """
     spec = _typed(inspector, type_name, SegmenterType, "--images DIR --masks DIR")
     truth: list[np.ndarray] = []
     predicted: list[np.ndarray] = []
-    skipped: list[str] = []
+    problems = _Problems()
     rois = inspector.recipe.rois_of(spec.name)
-    for _path, mask_path, (width, height), results in _judged(inspector, spec.name, mask_pairs(images, masks),
-                                                                skipped):
+    for judged in _judged(inspector, spec.name, mask_pairs(images, masks), problems):
+        mask_path = judged.extra
+        width, height = judged.size
         try:
             true_map = (decode_mask(mask_path.read_bytes(), str(mask_path), spec, (width, height))
                         if mask_path.is_file() else np.zeros((height, width), np.uint8))
         except OpenInspectError as err:
-            skipped.append(str(err))
+            problems.skipped.append(str(err))
             continue
-        truth += [crop[:, :, 0] for crop in roi_crops(true_map[:, :, None], inspector.recipe, rois, str(mask_path))]
-        predicted += [r.mask for r in results if isinstance(r, SegmenterRoiResult)]
+        truth += [crop[:, :, 0] for crop in inspector.cropper.crops(true_map[:, :, None], rois, str(mask_path),
+                                                                    judged.pose, nearest=True)]
+        predicted += [r.mask for r in judged.results if isinstance(r, SegmenterRoiResult)]
     metrics = segmentation_metrics(truth, predicted, spec.class_names(), spec.min_blob_px)
-    return {**metrics, "model_version": _runner(inspector, spec.name).version.version, "skipped": skipped}
+    return {**metrics, "model_version": _runner(inspector, spec.name).version.version, **problems.report()}
+
+
+@dataclass(frozen=True)
+class _Judged:
+    """One evaluated capture."""
+
+    extra: Any
+    """What came with the capture's path: its class index, or its mask's path."""
+    size: tuple[int, int]
+    """``(width, height)``."""
+    pose: Pose | None
+    results: list[RoiResult]
+
+
+@dataclass
+class _Problems:
+    """Captures an evaluation could not count, and why."""
+
+    skipped: list[str] = field(default_factory=list)
+    """Unreadable, or not fitting the ROIs."""
+    alignment_failed: list[str] = field(default_factory=list)
+    """Alignment did not find the part."""
+
+    def report(self) -> dict[str, list[str]]:
+        """The lists as an evaluation's result carries them."""
+        return {"skipped": self.skipped, "alignment_failed": self.alignment_failed}
 
 
 def _judged(inspector: Inspector, type_name: str, items: Iterable[tuple[Path, Any]],
-            skipped: list[str]) -> Iterator[tuple[Path, Any, tuple[int, int], list[RoiResult]]]:
-    """Judge each capture's ROIs of one type; yields ``(path, extra, (width, height), results)``."""
-    runner = _runner(inspector, type_name)
-    rois = inspector.recipe.rois_of(type_name)
+            problems: _Problems) -> Iterator[_Judged]:
+    """Judge each capture's ROIs of one type as the station does: aligned first when the recipe aligns."""
     for path, extra in items:
         try:
             image = read_image(path)
-            prepared = runner.prepare(roi_crops(image, inspector.recipe, rois, str(path)))
-        except OpenInspectError as err:  # an unusable file is reported, the run goes on
-            skipped.append(str(err))
+            pose = inspector.cropper.locate(image, str(path))
+            results = inspector.judge_type(image, type_name, str(path), pose)
+        except PartNotFoundError as err:
+            problems.alignment_failed.append(str(err))
             continue
-        rects = [roi.rect(image.shape[1], image.shape[0]) for roi in rois]
-        yield path, extra, (image.shape[1], image.shape[0]), runner.judge(prepared, [roi.name for roi in rois], rects)
+        except OpenInspectError as err:  # an unusable file is reported, the run goes on
+            problems.skipped.append(str(err))
+            continue
+        yield _Judged(extra, (image.shape[1], image.shape[0]), pose, results)
 
 
 def _runner(inspector: Inspector, type_name: str) -> Runner:

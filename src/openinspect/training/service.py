@@ -5,9 +5,10 @@ Torch is imported here only when training actually starts, so importing this mod
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -16,15 +17,23 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from openinspect.dataset import model_batch, roi_crops
-from openinspect.errors import DatasetError, RecipeError
+from openinspect.dataset import RoiCropper, model_batch
+from openinspect.errors import DatasetError, PartNotFoundError, RecipeError
 from openinspect.imaging import MAX_MODEL_SIDE, model_input_size, read_image
 from openinspect.imaging.tiles import cut_tiles
 from openinspect.recipe import ClassifierType, InspectionType, Recipe, SegmenterType, TrainingMode
 from openinspect.store import Label, ModelVersion, StoredImage, Workspace, write_json
 from openinspect.training.metrics import classification_metrics, segmentation_metrics
-from openinspect.training.validation import plan_validation
+from openinspect.training.validation import (
+    CropSource,
+    ValidationCrop,
+    classified_crop,
+    plan_validation,
+    segmented_crop,
+    write_validation_crops,
+)
 
+log = logging.getLogger(__name__)
 Progress = Callable[[float, str], None]
 DEFAULT_CLASSIFIER_SIDE = 320
 """Default longest input side of a classifier: detail for small defects at a CPU-friendly cost."""
@@ -45,6 +54,10 @@ class TrainingSet:
     targets: np.ndarray
     """Classifier: ``(N,)`` int64 class indices. Segmenter: ``(N, h, w)`` uint8 class maps."""
     input_size: tuple[int, int]
+    sources: list[CropSource]
+    """Where each item was cut from (a tiled segmenter's tiles share their ROI's)."""
+    skipped: list[str] = field(default_factory=list)
+    """Why labelled captures were left out (alignment did not find the part)."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +65,26 @@ class _Outcome:
     model: _Trained
     metrics: dict[str, Any]
     validation: dict[str, str]
+    crops: list[ValidationCrop] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class TrainedType:
+    """A trained, validated model of one inspection type, not yet exported or published."""
+
+    recipe: str
+    spec: InspectionType
+    mode: TrainingMode
+    seed: int
+    data: TrainingSet
+    model: _Trained
+    metrics: dict[str, Any]
+    validation: dict[str, str]
+    """``method`` and ``reason`` (see :class:`~openinspect.training.validation.ValidationPlan`)."""
+    crops: list[ValidationCrop]
+    """What the model, trained without them, said about the validation crops."""
+    started: float
+    """``time.perf_counter()`` when training started; the published ``train_seconds`` run to the end of export."""
 
 
 def inspection_type(recipe: Recipe, type_name: str) -> InspectionType:
@@ -79,7 +112,9 @@ def input_size_for(recipe: Recipe, spec: InspectionType, captures: list[StoredIm
 
 
 def classification_set(workspace: Workspace, recipe: Recipe, spec: ClassifierType) -> TrainingSet:
-    """Gather every labelled crop of a classifier type.
+    """Gather every labelled crop of a classifier type, aligned as the station cuts it.
+
+    A capture where alignment does not find the part is skipped with a warning.
 
     Raises:
         DatasetError: a class without images.
@@ -96,18 +131,34 @@ def classification_set(workspace: Workspace, recipe: Recipe, spec: ClassifierTyp
             f"e.g. with `openinspect label import {recipe.name} --type {spec.name} --folders DIR`")
     groups = _by_image(labels)
     size = input_size_for(recipe, spec, [group[0].image for group in groups.values()])
+    cropper = RoiCropper.load(workspace, recipe)
     crops: list[np.ndarray] = []
     targets: list[int] = []
+    sources: list[CropSource] = []
+    skipped: list[str] = []
     for group in groups.values():
-        capture = read_image(group[0].image.path)
-        crops += list(model_batch(roi_crops(capture, recipe, [rois[lb.roi] for lb in group], group[0].image.path.name),
-                                  size))
+        stored = group[0].image
+        capture = read_image(stored.path)
+        chosen = [rois[lb.roi] for lb in group]
+        try:
+            pose = cropper.locate(capture, stored.original_name)
+        except PartNotFoundError as err:
+            skipped.append(_skip(err))
+            continue
+        crops += list(model_batch(cropper.crops(capture, chosen, stored.original_name, pose), size))
         targets += [names.index(lb.class_name) for lb in group]
-    return TrainingSet(np.stack(crops), np.array(targets, dtype=np.int64), size)
+        sources += [CropSource(stored.sha256, roi.name, cropper.rect(roi, capture, pose)) for roi in chosen]
+    lost = [name for index, name in enumerate(names) if index not in targets]
+    if lost:
+        raise DatasetError(f"cannot train '{spec.name}' of recipe '{recipe.name}': alignment found the part in no "
+                           f"capture of class(es) {', '.join(lost)}; {skipped[0]}")
+    return TrainingSet(np.stack(crops), np.array(targets, dtype=np.int64), size, sources, skipped)
 
 
 def segmentation_set(workspace: Workspace, recipe: Recipe, spec: SegmenterType) -> TrainingSet:
-    """Gather every masked crop of a segmenter type (or its full-resolution tiles, with ``tiling``).
+    """Gather every masked crop of a segmenter type (or its full-resolution tiles, with ``tiling``), aligned.
+
+    A capture where alignment does not find the part is skipped with a warning.
 
     Raises:
         DatasetError: no masks, or no labelled pixel of some pixel class.
@@ -118,22 +169,41 @@ def segmentation_set(workspace: Workspace, recipe: Recipe, spec: SegmenterType) 
                            f"`openinspect label import {recipe.name} --type {spec.name} --images DIR --masks DIR`")
     size = input_size_for(recipe, spec, [image for image, _ in labelled])
     rois = recipe.rois_of(spec.name)
+    cropper = RoiCropper.load(workspace, recipe)
     images: list[np.ndarray] = []
     masks: list[np.ndarray] = []
+    sources: list[CropSource] = []
+    skipped: list[str] = []
     for stored, mask_path in labelled:
         capture = read_image(stored.path)
+        try:
+            pose = cropper.locate(capture, stored.original_name)
+        except PartNotFoundError as err:
+            skipped.append(_skip(err))
+            continue
         class_map = np.asarray(Image.open(mask_path))
-        for crop, mask_crop in zip(roi_crops(capture, recipe, rois, stored.path.name),
-                                   roi_crops(class_map[:, :, None], recipe, rois, mask_path.name), strict=True):
+        for roi, crop, mask_crop in zip(rois, cropper.crops(capture, rois, stored.original_name, pose),
+                                        cropper.crops(class_map[:, :, None], rois, mask_path.name, pose,
+                                                      nearest=True), strict=True):
             pairs = _fit(crop, mask_crop[:, :, 0], size, spec.tiling)
             images += [p[0] for p in pairs]
             masks += [p[1] for p in pairs]
+            sources += [CropSource(stored.sha256, roi.name, cropper.rect(roi, capture, pose))] * len(pairs)
+    if skipped and not images:
+        raise DatasetError(f"cannot train '{spec.name}' of recipe '{recipe.name}': alignment found the part in no "
+                           f"masked capture; {skipped[0]}")
     found = {int(v) for m in masks for v in np.unique(m)}
     missing = [c.name for k, c in enumerate(spec.pixel_classes, start=1) if k not in found]
     if missing:
         raise DatasetError(f"cannot train '{spec.name}': no labelled pixels of {', '.join(missing)}; paint or import "
                            f"masks that show them, or remove the pixel class from the recipe")
-    return TrainingSet(np.stack(images), np.stack(masks), size)
+    return TrainingSet(np.stack(images), np.stack(masks), size, sources, skipped)
+
+
+def _skip(err: PartNotFoundError) -> str:
+    """Warn that a labelled capture is left out of training; returns why."""
+    log.warning("training skips a capture: %s", err)
+    return str(err)
 
 
 def _fit(crop: np.ndarray, mask: np.ndarray, size: tuple[int, int],
@@ -156,6 +226,21 @@ def train_type(workspace: Workspace, recipe: Recipe, type_name: str, *, mode: Tr
         RecipeError: unknown type, or a training mode the type does not have.
         DatasetError: the labels cannot train a model.
     """
+    trained = fit_type(workspace, recipe, type_name, mode=mode, seed=seed, progress=progress,
+                       time_budget_s=time_budget_s)
+    if progress is not None:
+        progress(1.0, "exporting")
+    return publish_type(workspace, trained)
+
+
+def fit_type(workspace: Workspace, recipe: Recipe, type_name: str, *, mode: TrainingMode | None = None,
+             seed: int = 0, progress: Progress | None = None, time_budget_s: float | None = None) -> TrainedType:
+    """Gather a type's labelled crops, validate and train a model, without exporting or publishing it.
+
+    Raises:
+        RecipeError: unknown type, or a training mode the type does not have.
+        DatasetError: the labels cannot train a model.
+    """
     spec = inspection_type(recipe, type_name)
     report = progress or (lambda _f, _m: None)
     started = time.perf_counter()
@@ -169,15 +254,23 @@ def train_type(workspace: Workspace, recipe: Recipe, type_name: str, *, mode: Tr
         mode = mode or spec.mode
         data = classification_set(workspace, recipe, spec)
         outcome = _train_classifier(spec, data, mode, seed, report)
-    report(1.0, "exporting")
-    with workspace.new_model_version(recipe.name, spec.name, mode.value) as folder:
-        outcome.model.export_onnx(folder / "model.onnx")
+    return TrainedType(recipe.name, spec, mode, seed, data, outcome.model, outcome.metrics, outcome.validation,
+                       outcome.crops, started)
+
+
+def publish_type(workspace: Workspace, trained: TrainedType) -> ModelVersion:
+    """Export a trained model and publish it, its ``meta.json`` and ``validation.json`` as the type's next version."""
+    spec, data = trained.spec, trained.data
+    with workspace.new_model_version(trained.recipe, spec.name, trained.mode.value) as folder:
+        trained.model.export_onnx(folder / "model.onnx")
+        write_validation_crops(folder, trained.crops)
         write_json(folder / "meta.json", {
-            "format": 1, "kind": spec.kind.value, "recipe": recipe.name, "type": spec.name, "mode": mode.value,
-            "classes": spec.class_names(), "input_size": list(data.input_size), "seed": seed,
-            "trained_at": datetime.now(UTC).isoformat(), "train_seconds": round(time.perf_counter() - started, 2),
-            "train_crops": len(data.images), "validation": outcome.validation, "metrics": outcome.metrics})
-    return workspace.latest_model(recipe.name, spec.name)
+            "format": 1, "kind": spec.kind.value, "recipe": trained.recipe, "type": spec.name,
+            "mode": trained.mode.value, "classes": spec.class_names(), "input_size": list(data.input_size),
+            "seed": trained.seed, "trained_at": datetime.now(UTC).isoformat(),
+            "train_seconds": round(time.perf_counter() - trained.started, 2), "train_crops": len(data.images),
+            "skipped": data.skipped, "validation": trained.validation, "metrics": trained.metrics})
+    return workspace.latest_model(trained.recipe, spec.name)
 
 
 def _train_classifier(spec: ClassifierType, data: TrainingSet, mode: TrainingMode, seed: int,
@@ -196,15 +289,19 @@ def _train_classifier(spec: ClassifierType, data: TrainingSet, mode: TrainingMod
     validation = {"method": plan.method, "reason": plan.reason}
     truth: list[int] = []
     predicted: list[int] = []
+    crops: list[ValidationCrop] = []
     model = None
     for step, (train_idx, val_idx) in enumerate(plan.folds):
         model = fit(train_idx, step)
+        probabilities = model.predict_proba(data.images[val_idx])
         truth += data.targets[val_idx].tolist()
-        predicted += [spec.decide(row) for row in model.predict_proba(data.images[val_idx])]
+        predicted += [spec.decide(row) for row in probabilities]
+        crops += [classified_crop(data.sources[i], spec, int(data.targets[i]), row)
+                  for i, row in zip(val_idx, probabilities, strict=True)]
     metrics = classification_metrics(np.array(truth), np.array(predicted), spec.class_names()) if truth else {}
     if plan.method != "hold-out" or model is None:  # folds only measure; the shipped model learns from all
         model = fit(np.arange(len(data.targets)), steps - 1)
-    return _Outcome(model, metrics, validation)
+    return _Outcome(model, metrics, validation, crops)
 
 
 def _train_segmenter(spec: SegmenterType, data: TrainingSet, seed: int, report: Progress,
@@ -223,7 +320,9 @@ def _train_segmenter(spec: SegmenterType, data: TrainingSet, seed: int, report: 
                                     f"out a fifth; the model was trained on all: check it with `openinspect eval`"})
     predicted = list(model.predict_masks(data.images[held]))
     metrics = segmentation_metrics(list(data.targets[held]), predicted, spec.class_names(), spec.min_blob_px)
-    return _Outcome(model, metrics, {"method": "hold-out", "reason": ""})
+    crops = [segmented_crop(data.sources[i], spec, data.targets[i], mask)
+             for i, mask in zip(held, predicted, strict=True)]
+    return _Outcome(model, metrics, {"method": "hold-out", "reason": ""}, crops)
 
 
 def _by_image(labels: list[Label]) -> dict[str, list[Label]]:

@@ -1,12 +1,17 @@
-"""How a training run validates itself, given how few images a class may have."""
+"""How a training run validates itself, given how few images a class may have, and what it records per crop."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from openinspect.recipe import TrainingMode
+from openinspect.imaging import Rect
+from openinspect.recipe import ClassifierType, SegmenterType, TrainingMode
+from openinspect.store import write_json
 
 LEAVE_ONE_OUT_MAX = 12
 """Up to this many images, Fast mode validates leave-one-out; above, with stratified folds."""
@@ -65,3 +70,115 @@ def _stratified_folds(labels: np.ndarray, k: int, rng: np.random.Generator) -> l
         assignment[members] = np.arange(len(members)) % k
     everyone = np.arange(len(labels))
     return [(everyone[assignment != f], everyone[assignment == f]) for f in range(k)]
+
+
+VALIDATION_FILE = "validation.json"
+"""Beside ``model.onnx`` and ``meta.json`` in a model version folder: what the model said about each validation crop."""
+
+
+@dataclass(frozen=True)
+class CropSource:
+    """Where a training crop was cut from: a library image and one ROI of it."""
+
+    image: str
+    """The capture's content hash (sha256)."""
+    roi: str
+    rect: Rect
+    """Where the ROI lay on the capture (moved with the part when the recipe aligns)."""
+
+
+@dataclass(frozen=True)
+class ValidationCrop:
+    """What a model, trained without it, said about one validation crop.
+
+    Classifiers fill ``true_class``, ``predicted_class`` (by the type's decision rule, thresholds
+    as at training) and ``probabilities``; segmenters ``defect``, ``detected`` and ``iou``.
+    """
+
+    source: CropSource
+    true_class: str | None = None
+    predicted_class: str | None = None
+    probabilities: dict[str, float] | None = None
+    """Class name -> probability, in the model's class order."""
+    defect: bool | None = None
+    """The true mask has pixels of some pixel class."""
+    detected: bool | None = None
+    """The predicted mask has a blob of at least the type's ``min_blob_px``."""
+    iou: float | None = None
+    """Defect pixels predicted with the right pixel class over defect pixels in either mask; ``None``: both clean."""
+
+    @property
+    def correct(self) -> bool:
+        """The class was right (classifiers), or a defect was found exactly when there was one (segmenters)."""
+        if self.true_class is not None:
+            return self.true_class == self.predicted_class
+        return self.defect == self.detected
+
+    def to_json(self) -> dict[str, Any]:
+        """One entry of ``validation.json``: the source, then the classifier's or the segmenter's outcome."""
+        rect = self.source.rect
+        entry: dict[str, Any] = {"image": self.source.image, "roi": self.source.roi,
+                                 "rect": [rect.x, rect.y, rect.w, rect.h]}
+        if self.true_class is not None:
+            return entry | {"true_class": self.true_class, "predicted_class": self.predicted_class,
+                            "probabilities": self.probabilities}
+        return entry | {"defect": self.defect, "detected": self.detected, "iou": self.iou}
+
+    @classmethod
+    def from_json(cls, entry: dict[str, Any]) -> ValidationCrop:
+        """Read an entry :meth:`to_json` wrote."""
+        source = CropSource(entry["image"], entry["roi"], Rect(*entry["rect"]))
+        return cls(source, entry.get("true_class"), entry.get("predicted_class"), entry.get("probabilities"),
+                   entry.get("defect"), entry.get("detected"), entry.get("iou"))
+
+
+def classified_crop(source: CropSource, spec: ClassifierType, truth: int, probabilities: np.ndarray) -> ValidationCrop:
+    """A classifier's validation outcome for one crop, decided as the station decides.
+
+    Args:
+        source: where the crop came from.
+        spec: the classifier type (its decision rule and class names).
+        truth: the crop's labelled class index.
+        probabilities: ``(C,)`` float class probabilities, in the type's class order.
+    """
+    names = spec.class_names()
+    values = [float(p) for p in probabilities]
+    return ValidationCrop(source, names[truth], names[spec.decide(values)], dict(zip(names, values, strict=True)))
+
+
+def segmented_crop(source: CropSource, spec: SegmenterType, truth: np.ndarray, predicted: np.ndarray) -> ValidationCrop:
+    """A segmenter's validation outcome for one crop.
+
+    Args:
+        source: where the crop came from.
+        spec: the segmenter type (pixel classes, noise floor).
+        truth: ``(H, W)`` uint8 true class map (0 = background).
+        predicted: ``(H, W)`` uint8 predicted class map.
+
+    >>> spec = SegmenterType(name="s", kind="segmenter", pixel_classes=[{"name": "glue", "color": "#ffd400"}],
+    ...                      min_blob_px=2)
+    >>> t = np.zeros((4, 4), np.uint8); t[0, :] = 1
+    >>> p = np.zeros((4, 4), np.uint8); p[0, :2] = 1
+    >>> crop = segmented_crop(CropSource("sha", "a", Rect(0, 0, 4, 4)), spec, t, p)
+    >>> crop.defect, crop.detected, crop.iou, crop.correct
+    (True, True, 0.5, True)
+    """
+    from openinspect.station.measure import find_blobs  # the station's own blob rule
+
+    union = int(np.count_nonzero((truth > 0) | (predicted > 0)))
+    hits = int(np.count_nonzero((truth > 0) & (truth == predicted)))
+    detected = bool(find_blobs(predicted, spec.class_names(), spec.min_blob_px))
+    return ValidationCrop(source, defect=bool(truth.any()), detected=detected, iou=hits / union if union else None)
+
+
+def write_validation_crops(folder: Path, crops: list[ValidationCrop]) -> None:
+    """Write ``validation.json`` into a (staged) model version folder, atomically."""
+    write_json(folder / VALIDATION_FILE, {"format": 1, "crops": [c.to_json() for c in crops]})
+
+
+def read_validation_crops(folder: Path) -> list[ValidationCrop] | None:
+    """The validation crops of a model version folder; ``None`` for a version trained before they were recorded."""
+    path = folder / VALIDATION_FILE
+    if not path.is_file():
+        return None
+    return [ValidationCrop.from_json(entry) for entry in json.loads(path.read_text(encoding="utf-8"))["crops"]]

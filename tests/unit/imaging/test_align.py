@@ -1,3 +1,4 @@
+import cv2
 import numpy as np
 import pytest
 from tests.unit.imaging.scenes import NUT, TEMPLATE, scene, truth
@@ -88,3 +89,12 @@ def test_locate_rejects_a_capture_smaller_than_the_template(aligner):
 def test_pose_to_json_rounds_for_the_result_record():
     pose = Pose(True, 0.912345, 1.234, -5.678, 3.14159, np.eye(2, 3))
     assert pose.to_json() == {"found": True, "score": 0.9123, "dx": 1.23, "dy": -5.68, "angle": 3.14}
+
+
+def test_crop_of_a_class_map_keeps_its_channel_and_its_class_values():
+    class_map = np.zeros((60, 80, 1), np.uint8)
+    class_map[20:40, 30:50] = 2
+    pose = Pose(True, 1.0, 0, 0, 30.0, np.asarray(cv2.getRotationMatrix2D((40, 30), 30, 1.0)))
+    moved = pose.crop(class_map, Rect(20, 10, 40, 40), nearest=True)
+    assert moved.shape == (40, 40, 1)
+    assert set(np.unique(moved).tolist()) == {0, 2}

@@ -13,7 +13,7 @@ def test_public_names_are_exactly_these():
 def test_default_settings_build_no_outputs():
     settings = Settings()
     assert output_sinks(settings) == []
-    assert modbus_server(settings, control=None, recipes=[]) is None
+    assert modbus_server(settings, control=None, recipes=dict) is None
 
 
 def test_settings_build_the_outputs_they_name():
@@ -29,7 +29,7 @@ def test_settings_build_the_outputs_they_name():
     finally:
         for sink in sinks:
             sink.close(timeout=0.1)
-    server = modbus_server(settings, control=None, recipes=["a"])
+    server = modbus_server(settings, control=None, recipes=lambda: {1: "a"})
     assert isinstance(server, ModbusServer) and (server.host, server.port) == ("127.0.0.1", 1502)
     assert isinstance(server, ResultSink)
 

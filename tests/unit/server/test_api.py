@@ -251,3 +251,13 @@ def test_timer_triggers_from_the_capture_folder(tmp_path):
             assert time.monotonic() < deadline, "the timer did not trigger"
             time.sleep(0.05)
     assert {r["trigger"] for r in page["items"]} == {"timer"} and page["items"][0]["image"] == "a.png"
+
+
+def test_result_image_of_a_capture_retention_did_not_archive_comes_from_memory(tmp_path):
+    with _client(tmp_path, keep_pass_every=0) as api:
+        api.headers["Authorization"] = f"Bearer {OPERATOR}"
+        body = _trigger(api, part_png(False, 4), name="good.png").json()
+        assert body["pass"] is True
+        image = api.get(f"/api/v1/results/{body['id']}/image")
+        assert image.status_code == 200 and image.headers["content-type"] == "image/png"
+        assert image.content == part_png(False, 4)

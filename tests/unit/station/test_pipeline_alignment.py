@@ -107,3 +107,16 @@ def test_reference_may_be_a_workspace_image_by_sha256(workspace, inspector, tmp_
     (workspace.recipe_path("bracket").parent / "reference.png").unlink()
     line = Inspector.load(workspace, "bracket").inspect_image(scene(20, -10, -4, seed=9), "c.png").to_json()
     assert line["alignment"]["found"] and line["rois"][0]["class"] == "present"
+
+
+def test_eval_counts_aligned_crops_and_reports_captures_without_the_part(inspector, tmp_path):
+    from openinspect.training.evaluate import evaluate_folders
+
+    folders = tmp_path / "eval"
+    write_png(folders / "present" / "moved.png", scene(-60, 45, 9.0, seed=7))
+    write_png(folders / "missing" / "empty.png", scene(part=False, seed=8))
+    metrics = evaluate_folders(inspector, "nut", folders)
+    assert metrics["n"] == 2 and metrics["skipped"] == []
+    assert metrics["confusion"][0][0] == 1, "the nut ROI followed the part and saw the nut"
+    assert len(metrics["alignment_failed"]) == 1
+    assert "empty.png: the part was not found (alignment score" in metrics["alignment_failed"][0]

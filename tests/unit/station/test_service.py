@@ -10,7 +10,7 @@ from tests.unit.station.kit import GatedSource, ListSink, install_plate, part_pn
 
 from openinspect.errors import NotFoundError, StationBusyError
 from openinspect.recipe import Verdict
-from openinspect.station.service import Station
+from openinspect.station.service import RECENT_CAPTURES, RecentCaptures, Station
 from openinspect.station.sinks import ResultSink
 from openinspect.station.sources import CameraSource, Capture, FolderSource, IntervalTrigger, open_source
 from openinspect.store.results import Outcome, ResultFilter, ResultStore, Retention
@@ -167,3 +167,30 @@ def test_stats_report_pass_rate_and_cycle_times(workspace, store):
     assert stats.pass_rate == 0.75 and stats.cycle_ms.count == 4 and stats.latency_ms.count == 4
     assert 0 < stats.cycle_ms.p50 <= stats.cycle_ms.max and stats.latency_ms.p50 >= stats.cycle_ms.p50 * 0.5
     assert np.isfinite(stats.cycle_ms.mean)
+
+
+def test_latest_captures_are_held_in_memory_when_retention_does_not_archive_them(workspace):
+    store = ResultStore(workspace.engine, workspace.home / "results", Retention(keep_pass_every=0))
+    station = _station(workspace, store)
+    records = [station.submit(Capture(f"good-{i}.png", data=part_png(False, i))).result(5)
+               for i in range(RECENT_CAPTURES + 1)]
+    station.close()
+    assert all(r["pass"] for r in records)
+    with pytest.raises(NotFoundError, match="not archived"):
+        store.capture_path(records[-1]["id"])
+    assert station.capture(records[-1]["id"]) == (part_png(False, RECENT_CAPTURES), ".png")
+    with pytest.raises(NotFoundError, match="not archived"):  # the oldest left memory: 16 are kept
+        station.capture(records[0]["id"])
+
+
+def test_recent_captures_stay_within_their_memory_budget_and_encode_camera_frames_on_demand():
+    frame = np.zeros((100, 100, 3), np.uint8)
+    recent = RecentCaptures(count=16, max_bytes=2 * frame.nbytes)
+    for i in range(3):
+        recent.add(f"r{i}", Capture(f"camera-{i}", pixels=frame))
+    assert recent.encoded("r0") is None, "over the byte budget: the oldest frame goes"
+    data, suffix = recent.encoded("r2")
+    assert suffix == ".png" and cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR).shape == (100, 100, 3)
+    huge = RecentCaptures(count=16, max_bytes=10)
+    huge.add("big", Capture("camera-big", pixels=frame))
+    assert huge.encoded("big") is not None, "the newest capture is kept whatever its size"

@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 from PIL import Image
 from tests.conftest import part_capture, png_bytes
+from tests.unit.station.kit import install_plate
 
 from openinspect.errors import ImageError, NotFoundError, RecipeError
 from openinspect.recipe import parse_recipe
-from openinspect.station.workbench import Workbench
+from openinspect.station.workbench import Correction, Workbench
 from openinspect.store import Workspace
 
 RECIPE = """
@@ -96,3 +97,65 @@ def test_unknown_images_and_names_are_not_found(bench: Workbench) -> None:
         bench.image("../../etc/passwd")
     with pytest.raises(NotFoundError):
         bench.document("..")
+
+
+def test_samples_carry_the_models_class_only_when_asked(workspace: Workspace) -> None:
+    install_plate(workspace)
+    bench = Workbench(workspace)
+    bench.add_captures("plate", [("a.png", png_bytes(part_capture(True, 1)))])
+    assert bench.samples("plate", "surface")[0].predictions is None
+    (sample,) = bench.samples("plate", "surface", predict=True)
+    assert {roi: p.class_name for roi, p in (sample.predictions or {}).items()} == {"left": "scratch",
+                                                                                   "right": "scratch"}
+
+
+def test_predictions_are_for_classifier_types(bench: Workbench) -> None:
+    with pytest.raises(RecipeError, match="segmenter"):
+        bench.samples("plate", "seam", predict=True)
+
+
+def test_a_judged_capture_is_added_once_with_its_corrected_class(bench: Workbench) -> None:
+    data = png_bytes(part_capture(True, 1))
+    first = bench.add_to_training("plate", data, "/line/cap-7.png", [Correction("left", "surface", "good")])
+    assert first.added and first.labels == {"left": "good"} and first.image.original_name == "cap-7.png"
+    again = bench.add_to_training("plate", data, "cap-7.png", [Correction("right", "surface", "scratch")])
+    assert not again.added and again.image == first.image
+    (sample,) = bench.samples("plate", "surface")
+    assert sample.labels == {"left": "good", "right": "scratch"}
+    assert [s.image.sha256 for s in bench.samples("plate", "seam")] == [first.image.sha256]
+
+
+def test_a_segmenter_roi_is_marked_good_or_left_to_paint(bench: Workbench) -> None:
+    painted = bench.add_to_training("plate", png_bytes(part_capture(False, 2)), "a.png",
+                                    [Correction("seam", "seam")])
+    assert painted.to_paint == ["seam"] and painted.marked_good == []
+    assert not bench.samples("plate", "seam")[0].masked
+    good = bench.add_to_training("plate", png_bytes(part_capture(False, 3)), "b.png",
+                                 [Correction("seam", "seam", background=True)])
+    assert good.marked_good == ["seam"] and good.to_paint == []
+    assert [s.masked for s in bench.samples("plate", "seam")] == [False, True]
+    mask = np.asarray(Image.open(io.BytesIO(bench.mask_png("plate", "seam", good.image.sha256))))
+    assert mask.shape[:2] == (96, 128) and not mask.any()
+
+
+@pytest.mark.parametrize(("corrections", "message"), [
+    ([], "nothing to add"),
+    ([Correction("middle", "surface", "good")], "has no ROI 'middle'"),
+    ([Correction("left", "seam", "good")], "judged by type 'surface' now"),
+    ([Correction("left", "surface")], "give its correct class"),
+    ([Correction("left", "surface", "loose")], "classes: good, scratch"),
+    ([Correction("seam", "seam", "good")], "has no classes"),
+    ([Correction("left", "surface", "good"), Correction("left", "surface", "scratch")], "named twice"),
+])
+def test_corrections_are_checked_before_anything_is_stored(bench: Workbench, corrections: list[Correction],
+                                                          message: str) -> None:
+    with pytest.raises(RecipeError, match=message):
+        bench.add_to_training("plate", png_bytes(part_capture(True, 1)), "a.png", corrections)
+    assert bench.samples("plate", "surface") == []
+
+
+def test_a_capture_the_rois_do_not_fit_is_not_added(bench: Workbench) -> None:
+    small = png_bytes(part_capture(False, 0, size=(48, 48)))
+    with pytest.raises(ImageError, match="does not fit"):
+        bench.add_to_training("plate", small, "small.png", [Correction("right", "surface", "good")])
+    assert bench.samples("plate", "surface") == []

@@ -3,8 +3,10 @@ import pytest
 from tests.conftest import part_capture, png_bytes
 
 from openinspect.errors import DatasetError, RecipeError
+from openinspect.imaging import Rect
 from openinspect.recipe import parse_recipe
 from openinspect.training import classification_set, segmentation_set, train_type
+from openinspect.training.validation import CropSource
 
 RECIPE = parse_recipe("""
 name: line
@@ -47,15 +49,20 @@ def test_segmenter_crops_and_masks_follow_the_roi(workspace):
     data = segmentation_set(workspace, RECIPE, RECIPE.inspection_type("surface"))
     assert data.images.shape == (1, 96, 64, 3) and data.targets.shape == (1, 96, 64)
     assert int((data.targets == 2).sum()) == 100 and int((data.targets == 1).sum()) == 100
+    assert data.sources == [CropSource(stored.sha256, "a", Rect(0, 0, 64, 96))]
 
 
 def test_classifier_set_resizes_to_input_size_and_keeps_labels(workspace):
+    images = []
     for i, cls in enumerate(["good", "bad", "good"]):
-        stored = workspace.add_image(png_bytes(part_capture(cls == "bad", i)), f"{i}.png")
-        workspace.set_label("line", "part", stored, "b", cls)
+        images.append(workspace.add_image(png_bytes(part_capture(cls == "bad", i)), f"{i}.png").sha256)
+        workspace.set_label("line", "part", workspace.image(images[-1]), "b", cls)
     data = classification_set(workspace, RECIPE, RECIPE.inspection_type("part"))
     assert data.input_size == (64, 32) and data.images.shape == (3, 64, 32, 3)  # longest side 64, /32 grid
     assert sorted(data.targets.tolist()) == [0, 0, 1]
+    by_source = {s.image: int(t) for s, t in zip(data.sources, data.targets, strict=True)}   # crops know their origin
+    assert by_source == {images[0]: 0, images[1]: 1, images[2]: 0}
+    assert {(s.roi, s.rect) for s in data.sources} == {("b", Rect(64, 0, 64, 96))}
 
 
 def test_segmenter_refuses_fast_mode(workspace):

@@ -1,4 +1,4 @@
-"""Starting, following and stopping training."""
+"""Starting, following and stopping training; how the latest model of a type validated."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ from fastapi import APIRouter
 
 from openinspect.server.deps import Engineer, Operator, TrainingDep
 from openinspect.server.errors import ERROR_RESPONSES
-from openinspect.server.schemas import TrainingCreate, TrainingPublic
+from openinspect.server.schemas import TrainingCreate, TrainingPublic, ValidationPublic
 
-router = APIRouter(prefix="/training", tags=["training"], responses=ERROR_RESPONSES)
+router = APIRouter(tags=["training"], responses=ERROR_RESPONSES)
 
 
-@router.post("", status_code=202)
+@router.post("/training", status_code=202)
 def start(body: TrainingCreate, training: TrainingDep, _role: Engineer) -> TrainingPublic:
     """Train a new model version of a type in the background (one job at a time; 503 while one runs).
 
@@ -20,13 +20,25 @@ def start(body: TrainingCreate, training: TrainingDep, _role: Engineer) -> Train
     return TrainingPublic.of(training.start(body.recipe, body.type, body.mode, body.seed))
 
 
-@router.get("")
+@router.get("/training")
 def current(training: TrainingDep, _role: Operator) -> TrainingPublic:
     """The running training job, or the last one."""
     return TrainingPublic.of(training.current())
 
 
-@router.delete("")
+@router.delete("/training")
 def stop(training: TrainingDep, _role: Engineer) -> TrainingPublic:
     """Stop the running job at its next progress step; no model version is published."""
     return TrainingPublic.of(training.stop())
+
+
+@router.get("/recipes/{name}/types/{type_name}/models/latest/validation")
+def validation(name: str, type_name: str, training: TrainingDep, _role: Operator) -> ValidationPublic:
+    """How the type's latest model was validated and what it said about each validation crop.
+
+    For a classifier, ``tradeoffs`` give per fail class the good crops rejected and the defects missed at
+    each threshold (the station's decision rule on the validation probabilities, other classes' thresholds
+    as the recipe has them now); set one by PUT /recipes/{name} with the class's ``threshold``.
+    404 before the type is trained.
+    """
+    return ValidationPublic.of(training.validation(name, type_name))

@@ -32,14 +32,18 @@ export function setToken(token) {
 }
 
 /**
- * Take a `?token=` from the page address (a sign-in link), keep it and remove it from the address.
+ * Take the token of a sign-in link from the page address, keep it and remove it from the address bar (and so
+ * from the history). `openinspect serve` prints links with `#token=…`: a fragment never reaches the server or its
+ * logs. `?token=…` works too; a route may follow it (`/?token=…#/label`).
  */
 export function adoptTokenFromUrl() {
   const url = new URL(window.location.href);
-  const token = url.searchParams.get('token');
+  const fragment = url.hash.startsWith('#token=') ? decodeURIComponent(url.hash.slice('#token='.length)) : '';
+  const token = fragment || url.searchParams.get('token');
   if (!token) return;
   setToken(token);
   url.searchParams.delete('token');
+  if (fragment) url.hash = '';
   window.history.replaceState(null, '', url.pathname + url.search + url.hash);
 }
 
@@ -108,6 +112,18 @@ export const get = (path, query) => request('GET', path, { query });
 export const post = (path, json) => request('POST', path, { json });
 export const put = (path, json) => request('PUT', path, { json });
 export const del = (path) => request('DELETE', path);
+
+/**
+ * Fetch a file the API serves as a download (needs the token, so no plain link).
+ * @param {string} path path under /api/v1.
+ * @param {string} fallback the file's name when the response's Content-Disposition gives none.
+ * @returns {Promise<{name: string, blob: Blob}>}
+ */
+export async function fetchFile(path, fallback) {
+  const response = await request('GET', path, { raw: true });
+  const match = /filename="?([^";]+)"?/.exec(response.headers.get('content-disposition') || '');
+  return { name: match ? match[1] : fallback, blob: await response.blob() };
+}
 
 /**
  * Fetch an image the API serves (needs the token, so no plain `<img src>`), as an object URL.

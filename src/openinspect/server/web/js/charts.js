@@ -1,5 +1,6 @@
 /**
- * Metrics as pictures (SVG): a confusion matrix and horizontal bars (per-class IoU, precision/recall).
+ * Metrics as pictures (SVG): a confusion matrix, horizontal bars (per-class IoU, precision/recall) and a
+ * threshold trade-off.
  * @module charts
  */
 
@@ -77,5 +78,48 @@ export function bars(rows, title) {
     svg.append(s('text', { x: left + barWidth + 8, y: y + 15 },
       row.value === null || row.value === undefined ? '–' : `${Math.round(row.value * 100)} %`));
   });
+  return svg;
+}
+
+/**
+ * A fail-class threshold's trade-off: good crops rejected and defects missed at each threshold step, as step
+ * lines over the threshold axis, with a marker at the chosen step and a tick at the saved one.
+ * @param {{threshold: number|null, good_rejected: number, defects_missed: number}[]} points one per step;
+ *   step 0 is "no threshold", step k is k / (points.length - 1).
+ * @param {number} chosen the marked step.
+ * @param {number} saved the recipe's step.
+ * @returns {SVGSVGElement}
+ */
+export function tradeoff(points, chosen, saved) {
+  const left = 34;
+  const top = 12;
+  const plotWidth = 300;
+  const plotHeight = 110;
+  const width = left + plotWidth + 12;
+  const height = top + plotHeight + 40;
+  const most = Math.max(1, ...points.map((p) => Math.max(p.good_rejected, p.defects_missed)));
+  const x = (step) => left + (plotWidth * step) / (points.length - 1);
+  const y = (count) => top + plotHeight - (plotHeight * count) / most;
+  const svg = /** @type {SVGSVGElement} */ (s('svg', { viewBox: `0 0 ${width} ${height}`, width, height, class: 'chart',
+    role: 'img', 'aria-label': 'Threshold trade-off', 'data-testid': 'tradeoff-chart' }));
+  svg.append(s('rect', { x: left, y: top, width: plotWidth, height: plotHeight, fill: '#f6f8fa' }));
+  for (const [count, anchor] of [[0, plotHeight], [most, 0]]) {
+    svg.append(s('text', { x: left - 6, y: top + anchor + 4, 'text-anchor': 'end' }, String(count)));
+  }
+  for (const step of [0, (points.length - 1) / 2, points.length - 1]) {
+    const label = step === 0 ? 'off' : (step / (points.length - 1)).toFixed(1);
+    svg.append(s('text', { x: x(step), y: top + plotHeight + 16, 'text-anchor': 'middle' }, label));
+  }
+  const series = [['good_rejected', '#cf222e', 'good rejected'], ['defects_missed', '#bf8700', 'defects missed']];
+  series.forEach(([key, colour, name], i) => {
+    const d = points.map((p, step) => (step ? `H${x(step)} V${y(p[key])}` : `M${x(0)} ${y(p[key])}`)).join(' ');
+    svg.append(s('path', { d, fill: 'none', stroke: colour, 'stroke-width': 2 }));
+    svg.append(s('rect', { x: left + i * 130, y: height - 12, width: 10, height: 10, rx: 2, fill: colour }));
+    svg.append(s('text', { x: left + i * 130 + 14, y: height - 3 }, name));
+  });
+  svg.append(s('line', { x1: x(saved), x2: x(saved), y1: top, y2: top + plotHeight, stroke: '#8c959f',
+    'stroke-dasharray': '3 3' }));
+  svg.append(s('line', { x1: x(chosen), x2: x(chosen), y1: top, y2: top + plotHeight, stroke: '#1f6feb',
+    'stroke-width': 2, 'data-testid': 'tradeoff-marker' }));
   return svg;
 }

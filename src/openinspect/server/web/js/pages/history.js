@@ -1,5 +1,6 @@
 /**
  * History: stored results, filtered and paged, the capture on click, CSV export of the filtered records.
+ * An engineer can add a wrongly judged capture to the training set from its detail, with the correct class.
  * @module pages/history
  */
 
@@ -96,21 +97,30 @@ export async function mount(view) {
     layout.classList.remove('closed');
     detail.hidden = false;
     const canvas = /** @type {HTMLCanvasElement} */ (h('canvas'));
+    const items = new Map((record.rois || []).map((r) => [r.roi, h(`div.roi-item.${r.pass ? 'pass' : 'fail'}`, { 'data-roi': r.roi },
+      h('strong', null, r.roi), h('span', null, r.class ? `${r.class} ${Math.round((r.confidence ?? 0) * 100)} %`
+        : (r.failed_rules || []).join(', ') || (r.pass ? 'OK' : 'defect')))]));
     render(detail,
       h('div.page-head', null, h('h2', null, when(record.time)),
         h('button.ghost.small', { type: 'button', 'aria-label': 'Close', onclick: () => { detail.hidden = true; layout.classList.add('closed'); openId = null; } }, '✕')),
       h('p.muted.small', null, `${record.recipe} · ${record.image} · ${record.trigger}`),
       canvas,
       record.error ? h('p.notice.error', null, record.error) : null,
-      h('div.roi-list', null, (record.rois || []).map((r) => h(`div.roi-item.${r.pass ? 'pass' : 'fail'}`, null,
-        h('strong', null, r.roi), h('span', null, r.class ? `${r.class} ${Math.round((r.confidence ?? 0) * 100)} %`
-          : (r.failed_rules || []).join(', ') || (r.pass ? 'OK' : 'defect'))))));
+      h('div.roi-list', null, [...items.values()]));
     const [doc, image] = await Promise.all([
       loadDocument(record.recipe).catch(() => ({ rois: [], types: [] })),
       api.loadImage(`/results/${record.id}/image`).catch(() => null)]);
     if (openId !== record.id) return;
-    if (image) drawCapture(canvas, image, doc, record.rois || [], undefined, record.alignment);
-    else canvas.replaceWith(h('p.notice.info', null, 'The station did not keep this capture (retention keeps failures and a sample of passes).'));
+    if (!image) {
+      canvas.replaceWith(h('p.notice.info', null, 'The station did not keep this capture (retention keeps failures and '
+        + 'a sample of passes), so it cannot be added to the training set.'));
+      return;
+    }
+    drawCapture(canvas, image, doc, record.rois || [], undefined, record.alignment);
+    for (const r of record.rois || []) {
+      const spec = doc.types.find((t) => t.name === r.type);
+      if (spec) items.get(r.roi)?.append(trainingControls(record, r, spec));
+    }
   }
 
   async function exportCsv() {
@@ -138,4 +148,51 @@ export async function mount(view) {
     stop();
     clearTimeout(pending);
   };
+}
+
+/**
+ * Controls under one ROI of a judged capture that add the capture to the recipe's training images:
+ * classifier ROIs with the class picked, segmenter ROIs as good (an empty mask) or to paint on the Label page.
+ * @param {any} record the result.
+ * @param {any} r the ROI's result.
+ * @param {any} spec the ROI's inspection type in the recipe document.
+ * @returns {HTMLElement}
+ */
+function trainingControls(record, r, spec) {
+  const outcome = h('div.roi-train-outcome', { 'aria-live': 'polite', 'data-testid': 'training-outcome' });
+  const labelPage = (image) => `#/label/${encodeURIComponent(record.recipe)}/${encodeURIComponent(spec.name)}/${image}`;
+  const buttons = [];
+  /** @param {any} correction @param {(added: any) => string} said @param {string} linkText */
+  const send = async (correction, said, linkText) => {
+    buttons.forEach((b) => { b.disabled = true; });
+    render(outcome);
+    try {
+      const added = await api.post(`/results/${encodeURIComponent(record.id)}/labels`, { labels: [correction] });
+      render(outcome, h('span.small', null, said(added), added.added ? '' : ' (the capture was there already)', ' '),
+        h('a.small', { href: labelPage(added.image) }, linkText));
+    } catch (err) {
+      render(outcome, h('p.notice.error', { role: 'alert' }, err.message));
+    } finally {
+      buttons.forEach((b) => { b.disabled = false; });
+    }
+  };
+  const button = (text, onclick) => {
+    const el = h('button.small', { type: 'button', onclick }, text);
+    buttons.push(el);
+    return el;
+  };
+  const roi = { roi: r.roi, type: r.type };
+  if (spec.kind === 'classifier') {
+    const select = h('select', { 'aria-label': `Correct class of ${r.roi}` },
+      spec.classes.map((c) => h('option', { value: c.name, selected: c.name === r.class }, c.name)));
+    return h('div.roi-train.engineer-only', null, select,
+      button('Add to training set', () => send({ ...roi, class: select.value },
+        (added) => `Added to the training set as ${added.labels[r.roi]}.`, 'Open on the Label page →')),
+      outcome);
+  }
+  return h('div.roi-train.engineer-only', null,
+    button('Add as good (no defect)', () => send({ ...roi, mask: 'background' },
+      () => `Added as good: an empty ${spec.name} mask.`, 'Open on the Label page →')),
+    button('Add to label', () => send(roi, () => 'Added to the captures to paint.', 'Paint it on the Label page →')),
+    outcome);
 }

@@ -1,8 +1,9 @@
 /**
  * Labelling: pick a recipe and an inspection type, add captures, then label.
  * Classifier types: a grid of ROI crops; click (Shift: range, Ctrl: add) and press 1-9 or click a class chip.
+ * With a trained model each crop shows the model's class, and "Model disagrees" lists the crops it contradicts.
  * Segmenter types: a painting canvas (pages/paint.js).
- * Labels save as you go.
+ * Labels save as you go. A third route part (an image hash) selects that capture's crops, or opens it to paint.
  * @module pages/label
  */
 
@@ -14,7 +15,7 @@ import { h, pickFiles, render, showError, toast } from '../ui.js';
 
 /**
  * @param {HTMLElement} view
- * @param {string[]} params `[recipe, type]`, both optional.
+ * @param {string[]} params `[recipe, type, image]`, all optional.
  */
 export async function mount(view, params) {
   const chosen = await chooseRecipe(view, params[0]);
@@ -41,9 +42,10 @@ export async function mount(view, params) {
       h('div.actions', null, recipeSelect, typeTabs, addButton, trainLink)),
     body));
 
+  const state = recipes.find((r) => r.name === name)?.types.find((t) => t.name === type.name);
   const page = type.kind === 'classifier'
-    ? await classifierLabelling(body, doc, type)
-    : await (await import('./paint.js')).mount(body, doc, type);
+    ? await classifierLabelling(body, doc, type, state?.model ?? null, params[2])
+    : await (await import('./paint.js')).mount(body, doc, type, params[2]);
   addButton.addEventListener('click', async () => {
     const files = await pickFiles('image/*', true);
     if (!files.length) return;
@@ -60,17 +62,28 @@ export async function mount(view, params) {
   return page.cleanup;
 }
 
+/** The "Model disagrees" filter's value: never a class name (those cannot hold ':'). */
+const DISAGREES = 'model:disagrees';
+
 /**
  * The crop grid of a classifier type.
  * @param {HTMLElement} body
  * @param {any} doc the recipe document.
  * @param {any} type the classifier type.
+ * @param {{version: number}|null} model the type's latest model, if it has one.
+ * @param {string} [focus] an image hash whose crops start selected.
  * @returns {Promise<{reload: () => Promise<void>, cleanup: () => void}>}
  */
-async function classifierLabelling(body, doc, type) {
+async function classifierLabelling(body, doc, type, model, focus) {
   const rois = doc.rois.filter((r) => r.type === type.name);
   const classes = type.classes;
-  /** @type {{image: string, width: number, height: number, roi: any, label: string|null}[]} */
+  const samplesPath = `/recipes/${encodeURIComponent(doc.name)}/types/${encodeURIComponent(type.name)}/samples`;
+  const trainFirst = 'Train a model first to use this filter';
+  /** @type {{title: string, text: string}|null} why the model's classes are not shown, or null when they are. */
+  let noModel = model ? null
+    : { title: trainFirst, text: 'This type has no trained model yet. Train one, and each crop shows the class it predicts.' };
+  /** @type {{image: string, width: number, height: number, roi: any, label: string|null,
+   *          prediction: {class: string, confidence: number}|null}[]} */
   let tiles = [];
   /** @type {Set<string>} */
   const selected = new Set();
@@ -85,18 +98,40 @@ async function classifierLabelling(body, doc, type) {
       i < 9 ? h('kbd', null, String(i + 1)) : null, c.name)));
   const filterSelect = h('select', { 'aria-label': 'Show', onchange: (e) => { filter = e.target.value; paint(); } },
     h('option', { value: 'all' }, 'All crops'), h('option', { value: '' }, 'Unlabelled'),
-    classes.map((c) => h('option', { value: c.name }, `Class: ${c.name}`)));
+    classes.map((c) => h('option', { value: c.name }, `Class: ${c.name}`)),
+    h('option', { value: DISAGREES }, model ? `Model disagrees (v${model.version})` : 'Model disagrees'));
   const summary = h('span.muted.small', { 'data-testid': 'label-summary' });
   const selectAll = h('button.small', { type: 'button', onclick: () => { for (const t of visible()) selected.add(key(t)); paint(); } }, 'Select all shown');
   const grid = h('div.crop-grid', { role: 'listbox', 'aria-multiselectable': 'true', 'aria-label': 'ROI crops', 'data-testid': 'crop-grid' });
   render(body, h('div.card.label-toolbar', null, chips, h('span.grow'), filterSelect, selectAll, summary), grid);
 
-  const visible = () => tiles.filter((t) => filter === 'all' || (filter === '' ? !t.label : t.label === filter));
+  /** A labelled crop whose label the model contradicts. */
+  const disagrees = (t) => Boolean(t.label && t.prediction && t.prediction.class !== t.label);
+  const matches = (t) => {
+    if (filter === 'all') return true;
+    if (filter === '') return !t.label;
+    if (filter === DISAGREES) return disagrees(t);
+    return t.label === filter;
+  };
+  const visible = () => tiles.filter(matches);
 
   async function reload() {
-    const samples = await api.get(`/recipes/${encodeURIComponent(doc.name)}/types/${encodeURIComponent(type.name)}/samples`);
-    tiles = samples.flatMap((s) => rois.map((roi) => ({ image: s.image, width: s.width, height: s.height, roi, label: s.labels[roi.name] || null })));
+    const samples = await loadSamples();
+    tiles = samples.flatMap((s) => rois.map((roi) => ({ image: s.image, width: s.width, height: s.height, roi,
+      label: s.labels[roi.name] || null, prediction: s.predictions?.[roi.name] || null })));
     paint();
+  }
+
+  /** The samples, with the model's class per crop when it can judge them; labelling works either way. */
+  async function loadSamples() {
+    if (noModel) return api.get(samplesPath);
+    try {
+      return await api.get(samplesPath, { predict: true });
+    } catch (err) {
+      if (err.status === 0 || err.status === 401) throw err;
+      noModel = { title: err.type === 'model_not_found' ? trainFirst : 'The model cannot judge these crops', text: err.message };
+      return api.get(samplesPath);
+    }
   }
 
   function paint() {
@@ -108,11 +143,10 @@ async function classifierLabelling(body, doc, type) {
       else unlabelled++;
     }
     summary.textContent = `${Object.entries(counts).map(([c, n]) => `${c} ${n}`).join(' · ')} · unlabelled ${unlabelled}`
+      + (noModel ? '' : ` · model disagrees ${tiles.filter(disagrees).length}`)
       + (selected.size ? ` · ${selected.size} selected` : '');
     if (!shown.length) {
-      render(grid, h('div.card.empty', { style: 'grid-column: 1 / -1' },
-        h('strong', null, tiles.length ? 'Nothing matches this filter' : 'No captures yet'),
-        tiles.length ? null : h('p', null, 'Add captures of good and bad parts: each ROI of the type becomes a crop to label.')));
+      render(grid, emptyState());
       return;
     }
     render(grid, shown.map((tile, index) => {
@@ -125,13 +159,30 @@ async function classifierLabelling(body, doc, type) {
           .catch(() => {});
       }
       const cls = classes.find((c) => c.name === tile.label);
+      const predicted = tile.prediction ? `model: ${tile.prediction.class} ${Math.round(tile.prediction.confidence * 100)} %` : '';
       return h(`button.crop${tile.label ? '' : '.unlabelled'}`, {
         type: 'button', role: 'option', 'aria-selected': String(selected.has(key(tile))),
-        'data-key': key(tile), 'data-label': tile.label || '', title: `${tile.roi.name} of ${tile.image.slice(0, 10)}…`,
+        'data-key': key(tile), 'data-label': tile.label || '', 'data-prediction': tile.prediction?.class || '',
+        title: `${tile.roi.name} of ${tile.image.slice(0, 10)}…${predicted ? ` · ${predicted}` : ''}`,
         onclick: (e) => click(e, index),
       }, canvas, h('span.cap', null, h('span.roi', null, tile.roi.name),
-        tile.label ? h(`span.badge.${cls?.pass ? 'pass' : 'fail'}.cls`, null, tile.label) : h('span.cls', null, 'unlabelled')));
+        tile.label ? h(`span.badge.${cls?.pass ? 'pass' : 'fail'}.cls`, null, tile.label) : h('span.cls', null, 'unlabelled')),
+      predicted ? h(`span.pred${disagrees(tile) ? '.disagree' : ''}`, { 'data-testid': 'prediction' }, predicted) : null);
     }));
+  }
+
+  /** What an empty grid says: no captures, no model to compare with, or nothing matching the filter. */
+  function emptyState() {
+    const box = (...children) => h('div.card.empty', { style: 'grid-column: 1 / -1' }, ...children);
+    if (!tiles.length) {
+      return box(h('strong', null, 'No captures yet'),
+        h('p', null, 'Add captures of good and bad parts: each ROI of the type becomes a crop to label.'));
+    }
+    if (filter === DISAGREES && noModel) {
+      return box(h('strong', null, noModel.title), h('p', { 'data-testid': 'model-note' }, noModel.text),
+        h('a.button', { href: `#/train/${encodeURIComponent(doc.name)}` }, 'Train →'));
+    }
+    return box(h('strong', null, filter === DISAGREES ? 'The model agrees with every label' : 'Nothing matches this filter'));
   }
 
   /** @param {MouseEvent} e @param {number} index */
@@ -186,6 +237,16 @@ async function classifierLabelling(body, doc, type) {
     }
   }
 
+  /** Select the crops of one capture and bring them into view. @param {string} image */
+  function selectImage(image) {
+    const mine = tiles.filter((t) => t.image === image);
+    if (!mine.length) return;
+    for (const t of mine) selected.add(key(t));
+    anchor = visible().indexOf(mine[0]);
+    paint();
+    grid.querySelector(`[data-key="${key(mine[0])}"]`)?.scrollIntoView({ block: 'center' });
+  }
+
   const onKey = (e) => {
     if (e.target instanceof HTMLInputElement || e.target instanceof HTMLSelectElement || e.ctrlKey || e.metaKey || e.altKey) return;
     const n = Number.parseInt(e.key, 10);
@@ -208,5 +269,6 @@ async function classifierLabelling(body, doc, type) {
   };
   document.addEventListener('keydown', onKey);
   await reload();
+  if (focus) selectImage(focus);
   return { reload, cleanup: () => document.removeEventListener('keydown', onKey) };
 }

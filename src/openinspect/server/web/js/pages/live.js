@@ -57,9 +57,6 @@ export async function mount(view) {
     return documents.get(name);
   }
 
-  /** @type {Map<string, File>} files inspected from this page, by result id: shown even when not archived. */
-  const uploads = new Map();
-
   /** @param {any} record a stored result. */
   async function show(record) {
     shown = record;
@@ -75,22 +72,15 @@ export async function mount(view) {
     paintRois(record);
     paintTiming(record);
     const doc = await documentOf(record.recipe);
-    let image = null;
-    if (!record.error && !record.skipped) {
-      image = await api.loadImage(`/results/${record.id}/image`).catch(() => null);
-    }
-    if (!image && uploads.has(record.id)) {
-      const url = URL.createObjectURL(uploads.get(record.id));
-      image = await api.decodeImage(url).catch(() => null);
-      URL.revokeObjectURL(url);
-    }
+    // the station holds its latest captures in memory: archived or not, a recent result has its picture
+    const image = record.skipped ? null : await api.loadImage(`/results/${record.id}/image`).catch(() => null);
     if (shown !== record) return;
     const boxes = Boolean(image) || Boolean(record.rois);
     canvas.hidden = !boxes;
     if (boxes) drawCapture(canvas, image, doc, record.rois || [], sizeOf(doc), record.alignment);
     placeholder.hidden = Boolean(image);
     placeholder.textContent = record.rois
-      ? 'The station did not keep this capture (retention keeps failures and a sample of passes).'
+      ? 'The station no longer holds this capture (it keeps the latest ones, failures and a sample of passes).'
       : 'No picture for this trigger.';
   }
 
@@ -147,9 +137,6 @@ export async function mount(view) {
         const form = new FormData();
         form.append('image', file);
         record = await api.request('POST', '/trigger', { body: form });
-        uploads.clear();
-        uploads.set(record.id, file);
-        if (shown && shown.id === record.id) shown = null;  // the live feed may have shown it without the file
       } else {
         record = await api.request('POST', '/trigger');
       }

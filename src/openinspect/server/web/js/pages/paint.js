@@ -18,9 +18,10 @@ const SAVE_DELAY_MS = 500;
  * @param {HTMLElement} body
  * @param {any} doc the recipe document.
  * @param {any} type the segmenter type.
+ * @param {string} [focus] the image hash to open first (else the first capture).
  * @returns {Promise<{reload: () => Promise<void>, cleanup: () => void}>}
  */
-export async function mount(body, doc, type) {
+export async function mount(body, doc, type, focus) {
   const base = `/recipes/${encodeURIComponent(doc.name)}/types/${encodeURIComponent(type.name)}/samples`;
   const colours = type.pixel_classes.map((c) => hexRgb(c.color));
   const rois = doc.rois.filter((r) => r.type === type.name);
@@ -87,7 +88,7 @@ export async function mount(body, doc, type) {
   async function reload() {
     samples = await api.get(base);
     paintThumbs();
-    if (!current && samples.length) await open(samples[0]);
+    if (!current && samples.length) await open(samples.find((sample) => sample.image === focus) || samples[0]);
     if (!samples.length) {
       render(stageBox, h('div.empty', { style: 'color: #8b949e' }, h('strong', { style: 'color: #fff' }, 'No captures yet'),
         'Add captures, then paint each defect in its pixel class colour.'));

@@ -1,5 +1,6 @@
 /**
- * Training: start Fast or Accurate per inspection type, follow it live (WebSocket), read the metrics.
+ * Training: start Fast or Accurate per inspection type, follow it live (WebSocket), read the metrics and
+ * the validation review (method, crops got wrong, fail-class thresholds: pages/train-review.js).
  * @module pages/train
  */
 
@@ -8,6 +9,7 @@ import { bars, confusionMatrix } from '../charts.js';
 import * as events from '../events.js';
 import { chooseRecipe, loadDocument } from '../recipes-data.js';
 import { duration, h, percent, render, showError, toast } from '../ui.js';
+import { validationReview } from './train-review.js';
 
 /**
  * @param {HTMLElement} view
@@ -64,25 +66,28 @@ export async function mount(view, params) {
     const m = state.model.metrics || {};
     const head = h('p', null, h('strong', null, `Model v${state.model.version}`), ` · ${state.model.mode} · `,
       new Date(state.model.created_at.endsWith('Z') || state.model.created_at.includes('+') ? state.model.created_at : `${state.model.created_at}Z`).toLocaleString());
+    const review = validationReview(name, state, spec);
     if (state.kind === 'segmenter') {
       const perClass = m.per_class || {};
       const colours = Object.fromEntries((spec?.pixel_classes || []).map((c) => [c.name, c.color]));
-      return h('div.stack', { 'data-testid': 'metrics' }, head,
+      return h('div.stack', { 'data-testid': 'metrics' }, head, review.method,
         h('div.metrics', null, metric('Detection', percent(m.detection_rate)), metric('False alarms', percent(m.false_alarm_rate)),
           metric('Crops', m.n ?? '–')),
         h('h3', null, 'IoU per pixel class'),
-        bars(Object.entries(perClass).map(([label, v]) => ({ label, value: v.iou, colour: colours[label] })), 'IoU per pixel class'));
+        bars(Object.entries(perClass).map(([label, v]) => ({ label, value: v.iou, colour: colours[label] })), 'IoU per pixel class'),
+        review.details);
     }
     if (m.accuracy === undefined && m.balanced_accuracy === undefined) {
-      return h('div.stack', { 'data-testid': 'metrics' }, head, h('p.muted', null, 'No validation figures: too few labelled crops to validate.'));
+      return h('div.stack', { 'data-testid': 'metrics' }, head, review.method, review.details);
     }
     const classes = spec ? spec.classes.map((c) => c.name) : Object.keys(m.per_class || {});
-    return h('div.stack', { 'data-testid': 'metrics' }, head,
+    return h('div.stack', { 'data-testid': 'metrics' }, head, review.method,
       h('div.metrics', null, metric('Balanced accuracy', percent(m.balanced_accuracy)), metric('Accuracy', percent(m.accuracy)),
         metric('Validated crops', m.n ?? '–')),
       m.confusion ? h('div', null, h('h3', null, 'Confusion matrix'), confusionMatrix(classes, m.confusion)) : null,
       m.per_class ? h('div', null, h('h3', null, 'Recall per class'),
-        bars(classes.map((c) => ({ label: c, value: m.per_class[c]?.recall ?? null })), 'Recall per class')) : null);
+        bars(classes.map((c) => ({ label: c, value: m.per_class[c]?.recall ?? null })), 'Recall per class')) : null,
+      review.details);
   }
 
   /** @param {string} typeName @param {'fast'|'accurate'} mode */

@@ -1,0 +1,181 @@
+/**
+ * The Training page's look at a model's validation: how it was validated, the validation crops it got wrong
+ * (relabel them on the spot) and, for classifiers, a fail-class threshold slider with what it trades.
+ *
+ * The trade-off numbers come from the API, which applies the station's own decision rule at each threshold
+ * step; the slider only picks a step, so the page never re-implements the rule.
+ * @module pages/train-review
+ */
+
+import * as api from '../api.js';
+import { tradeoff as tradeoffChart } from '../charts.js';
+import { drawCrop, libraryImage } from '../images.js';
+import { loadDocument, saveDocument } from '../recipes-data.js';
+import { h, percent, render, showError, toast } from '../ui.js';
+
+const METHODS = { 'leave-one-out': 'leave-one-out', 'k-fold': 'stratified k-fold', 'hold-out': 'a 20 % hold-out' };
+
+/**
+ * The latest model's validation review, in two parts that fill themselves once the API answers:
+ * `method` (how it was validated, for under the model's heading) and `details` (thresholds, crops got wrong).
+ * @param {string} recipe the recipe's name.
+ * @param {any} state the type's state from GET /recipes/{name} (name, model).
+ * @param {any} spec the type in the recipe document (its classes).
+ * @returns {{method: HTMLElement, details: HTMLElement}}
+ */
+export function validationReview(recipe, state, spec) {
+  const method = h('p', { 'data-testid': 'validation-method' }, h('span.muted', null, 'Validation: loading…'));
+  const details = h('div.stack', { 'data-testid': 'validation' });
+  const path = `/recipes/${encodeURIComponent(recipe)}/types/${encodeURIComponent(state.name)}/models/latest/validation`;
+  const show = async () => {
+    try {
+      const review = await api.get(path);
+      render(method, ...methodText(review, state.model.metrics?.n));
+      render(details, review.problem ? h('p.notice.info', null, review.problem) : null,
+        review.tradeoffs.map((t) => thresholdPanel(recipe, review, t, spec, show)),
+        wrongCrops(recipe, review, spec));
+    } catch (err) {
+      render(method, h('span.muted', null, `Validation not available: ${err.message}`));
+    }
+  };
+  show();
+  return { method, details };
+}
+
+/** @param {any} review @param {number|undefined} validated the metrics' crop count. @returns {any[]} */
+function methodText(review, validated) {
+  if (review.method === null) return [h('span.muted', null, 'How this model was validated is not recorded.')];
+  if (review.method === 'none') return [h('strong', null, 'Not validated'), review.reason ? `: ${review.reason}` : ''];
+  const n = validated ?? review.crops.length;
+  return [h('strong', null, `Validated by ${METHODS[review.method] || review.method}`), ` on ${n} crop${n === 1 ? '' : 's'}`];
+}
+
+/**
+ * The slider over one fail class's threshold steps (index 0: no threshold; k: k / 100).
+ * @param {string} recipe @param {any} review @param {any} tradeoff @param {any} spec
+ * @param {() => Promise<void>} refresh reloads the review (after a save: other classes' sweeps change).
+ */
+function thresholdPanel(recipe, review, tradeoff, spec, refresh) {
+  const points = tradeoff.points;
+  const saved = tradeoff.threshold === null ? 0 : Math.round(tradeoff.threshold * 100);
+  const slider = h('input', { type: 'range', min: 0, max: points.length - 1, step: 1, value: saved,
+    'aria-label': `Threshold for ${tradeoff.class}`, 'data-testid': 'threshold-slider' });
+  const value = h('strong.mono', { 'data-testid': 'threshold-value' });
+  const rejected = h('div.n', { 'data-testid': 'good-rejected' });
+  const missed = h('div.n', { 'data-testid': 'defects-missed' });
+  const chart = h('div');
+  const save = h('button.primary', { type: 'button', 'data-testid': 'save-threshold' }, 'Save threshold');
+  const paint = () => {
+    const index = Number(slider.value);
+    const point = points[index];
+    value.textContent = point.threshold === null ? 'off' : point.threshold.toFixed(2);
+    rejected.textContent = `${point.good_rejected} of ${tradeoff.good}`;
+    missed.textContent = `${point.defects_missed} of ${tradeoff.defects}`;
+    render(chart, tradeoffChart(points, index, saved));
+    save.disabled = index === saved;
+  };
+  slider.addEventListener('input', paint);
+  save.addEventListener('click', async () => {
+    const { threshold } = points[Number(slider.value)];
+    save.disabled = true;
+    try {
+      const doc = await loadDocument(recipe);
+      const cls = doc.types.find((t) => t.name === review.type).classes.find((c) => c.name === tradeoff.class);
+      if (threshold === null) delete cls.threshold;
+      else cls.threshold = threshold;
+      await saveDocument(doc);
+      toast(threshold === null ? `${tradeoff.class}: threshold removed` : `${tradeoff.class}: threshold ${threshold.toFixed(2)} saved`, 'ok');
+      await refresh();
+    } catch (err) {
+      save.disabled = false;
+      showError(err);
+    }
+  });
+  paint();
+  const passNames = spec.classes.filter((c) => c.pass).map((c) => c.name).join(', ');
+  return h('div.stack.threshold', { 'data-testid': 'threshold', 'data-class': tradeoff.class },
+    h('h3', null, `Threshold for ${tradeoff.class}`),
+    h('p.muted.small', null, `${tradeoff.class} wins only when its probability reaches the threshold (off: whenever it is the most `
+      + `probable class). Counted on the ${tradeoff.good + tradeoff.defects} validation crops; good crops are those labelled ${passNames}.`),
+    h('div.threshold-row', null, slider, value),
+    h('div.metrics', null,
+      h('div.metric', null, rejected, h('div.k', null, 'Good crops rejected')),
+      h('div.metric', null, missed, h('div.k', null, 'Defects missed'))),
+    chart, h('div.actions', null, save));
+}
+
+/**
+ * The validation crops the model got wrong, as thumbnails; clicking one offers its relabelling.
+ * @param {string} recipe @param {any} review @param {any} spec
+ */
+function wrongCrops(recipe, review, spec) {
+  if (!review.recorded || review.method === 'none') return null;
+  const wrong = review.crops.filter((c) => !c.correct);
+  const panel = h('div', { 'data-testid': 'relabel', hidden: true });
+  const title = h('h3', null, `Got wrong in validation: ${wrong.length} of ${review.crops.length}`);
+  if (!wrong.length) return h('div.stack', null, title, h('p.muted', null, 'The model got every validation crop right.'));
+  /** @type {HTMLElement|null} */
+  let chosen = null;
+  const tiles = wrong.map((crop) => {
+    const canvas = h('canvas', { width: 120, height: 120 });
+    const [x, y, w, hgt] = crop.rect;
+    libraryImage(crop.image).then((img) => drawCrop(canvas, img, { x, y, w, h: hgt }, 120)).catch(() => {});
+    const tile = h('button.crop', { type: 'button', 'aria-pressed': 'false', 'data-testid': 'wrong-crop',
+      title: `${crop.roi} of ${crop.image.slice(0, 10)}…` }, canvas, ...caption(crop));
+    tile.addEventListener('click', () => {
+      chosen?.setAttribute('aria-pressed', 'false');
+      chosen = tile;
+      tile.setAttribute('aria-pressed', 'true');
+      relabel(panel, recipe, review, spec, crop, () => render(tile, canvas, ...caption(crop)));
+    });
+    return tile;
+  });
+  return h('div.stack', null, title, h('div.crop-grid.wrong-grid', null, tiles), panel);
+}
+
+/** @param {any} crop @returns {HTMLElement[]} the thumbnail's caption lines. */
+function caption(crop) {
+  if (crop.true_class === null) {
+    const what = crop.defect ? 'defect missed' : 'false alarm';
+    return [h('span.cap', null, h('span.roi', null, crop.roi), h('span.badge.fail', null, what)),
+      h('span.pred', null, `IoU ${percent(crop.iou)}`)];
+  }
+  const relabelled = crop.label !== crop.true_class;
+  return [h('span.cap', null, h('span.roi', null, crop.roi),
+    h(`span.badge.${relabelled ? 'accent' : 'warn'}`, null, relabelled ? `now ${crop.label ?? 'unlabelled'}` : crop.true_class)),
+  h('span.pred.disagree', null, `model: ${crop.predicted_class} ${percent(crop.confidence)}`)];
+}
+
+/**
+ * Relabel one crop right here (classifiers), or open its capture on the Labelling page.
+ * @param {HTMLElement} panel @param {string} recipe @param {any} review @param {any} spec @param {any} crop
+ * @param {() => void} changed repaints the crop's thumbnail.
+ */
+function relabel(panel, recipe, review, spec, crop, changed) {
+  const link = h('a.button', { href: `#/label/${encodeURIComponent(recipe)}/${encodeURIComponent(review.type)}/${crop.image}` },
+    'Open in Labelling');
+  const truth = crop.true_class === null ? 'Paint its mask again on the Labelling page.'
+    : `Labelled ${crop.label ?? 'nothing'}; the model said ${crop.predicted_class} (${percent(crop.confidence)}).`;
+  const chips = crop.true_class === null ? null : h('div.chips', { 'data-testid': 'relabel-chips' },
+    spec.classes.map((c) => h(`button.chip.${c.pass ? 'pass' : 'fail'}`, {
+      type: 'button', 'aria-pressed': String(c.name === crop.label), 'data-class': c.name,
+      onclick: () => setLabel(c.name),
+    }, c.name)));
+  panel.hidden = false;
+  render(panel, h('div.card.stack', null, h('strong', null, `${crop.roi} of capture ${crop.image.slice(0, 10)}…`),
+    h('span.muted', null, truth), chips, h('div.actions', null, link)));
+
+  /** @param {string} className */
+  async function setLabel(className) {
+    try {
+      await api.put(`/recipes/${encodeURIComponent(recipe)}/types/${encodeURIComponent(review.type)}/samples/${crop.image}/labels`,
+        { labels: { [crop.roi]: className } });
+      crop.label = className;
+      toast(`${crop.roi} relabelled ${className}; train again to learn from it`, 'ok');
+      changed();
+      relabel(panel, recipe, review, spec, crop, changed);
+    } catch (err) {
+      showError(err);
+    }
+  }
+}

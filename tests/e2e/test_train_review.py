@@ -1,0 +1,72 @@
+"""The Training page's validation review: how the model validated, the threshold trade-off, crops it got wrong."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+
+SAMPLES = "/api/v1/recipes/bracket-nuts/types/nut/samples"
+VALIDATION = "/api/v1/recipes/bracket-nuts/types/nut/models/latest/validation"
+
+
+def _api(station, method: str, path: str, **kwargs) -> httpx.Response:
+    response = httpx.request(method, f"{station.url}{path}", headers={"Authorization": f"Bearer {station.token}"},
+                             timeout=30, **kwargs)
+    response.raise_for_status()
+    return response
+
+
+def _mislabel_a_good_nut(station) -> tuple[str, str]:
+    """Label one good nut ``loose``: the model, trained without it, calls it good, so validation gets it wrong."""
+    sample = next(s for s in _api(station, "GET", SAMPLES).json() if s["labels"].get("nut-left") == "good")
+    _api(station, "PUT", f"{SAMPLES}/{sample['image']}/labels", json={"labels": {"nut-left": "loose"}})
+    return sample["image"], "nut-left"
+
+
+@pytest.mark.slow
+def test_train_fast_then_review_validation_set_threshold_and_relabel(page: Page, station, screenshot) -> None:
+    image, roi = _mislabel_a_good_nut(station)
+    page.goto(station.signed_in("/#/train/bracket-nuts"))
+    card = page.locator("[data-type='nut']")
+    expect(card).to_contain_text("Model v1")
+    expect(card.get_by_test_id("validation")).to_contain_text("train again")   # the demo model recorded no crops
+    card.get_by_test_id("train-fast").click()
+    expect(page.get_by_test_id("training-job")).to_contain_text("Done", timeout=600_000)
+    expect(card).to_contain_text("Model v2")
+    expect(card.get_by_test_id("validation-method")).to_have_text(
+        re.compile(r"Validated by stratified k-fold on 20 crops"))
+
+    review = _api(station, "GET", VALIDATION).json()
+    (tradeoff,) = review["tradeoffs"]
+    points = tradeoff["points"]
+    rejected, missed = card.get_by_test_id("good-rejected"), card.get_by_test_id("defects-missed")
+    expect(rejected).to_have_text(f"{points[0]['good_rejected']} of {tradeoff['good']}")
+    expect(missed).to_have_text(f"{points[0]['defects_missed']} of {tradeoff['defects']}")
+    step = next(k for k, p in enumerate(points) if (p["good_rejected"], p["defects_missed"]) !=
+                (points[0]["good_rejected"], points[0]["defects_missed"]))
+    card.get_by_test_id("threshold-slider").fill(str(step))
+    expect(card.get_by_test_id("threshold-value")).to_have_text(f"{step / 100:.2f}")
+    expect(rejected).to_have_text(f"{points[step]['good_rejected']} of {tradeoff['good']}")
+    expect(missed).to_have_text(f"{points[step]['defects_missed']} of {tradeoff['defects']}")
+    screenshot(page, "threshold")
+
+    card.get_by_test_id("save-threshold").click()
+    expect(page.locator(".toast", has_text="saved")).to_be_visible()
+    document = _api(station, "GET", "/api/v1/recipes/bracket-nuts/document").json()
+    assert document["types"][0]["classes"][1] == {"name": "loose", "pass": False, "threshold": step / 100}
+    assert f"threshold: {step / 100}" in (station.home / "recipes" / "bracket-nuts" / "recipe.yaml").read_text()
+    expect(card.get_by_test_id("save-threshold")).to_be_disabled()           # the saved step is the recipe's now
+
+    wrong = card.get_by_test_id("wrong-crop")
+    expect(wrong.first).to_be_visible()
+    mislabelled = card.locator(f"[data-testid='wrong-crop'][title^='{roi} of {image[:10]}']")
+    expect(mislabelled).to_contain_text("model: good")
+    mislabelled.click()
+    card.get_by_test_id("relabel-chips").get_by_role("button", name="good").click()
+    expect(mislabelled).to_contain_text("now good")
+    labels = next(s["labels"] for s in _api(station, "GET", SAMPLES).json() if s["image"] == image)
+    assert labels[roi] == "good"
+    screenshot(page, "relabelled")

@@ -1,0 +1,103 @@
+"""What a training run records about each validation crop, and how it is kept with the model version."""
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+from tests.conftest import part_capture, png_bytes
+
+from openinspect.recipe import TrainingMode, parse_recipe
+from openinspect.store import Workspace
+from openinspect.training import fit_type, publish_type
+from openinspect.training.review import validation_review
+from openinspect.training.validation import VALIDATION_FILE, read_validation_crops
+
+RECIPE = parse_recipe("""
+name: plate
+types:
+  - name: surface
+    kind: classifier
+    input_size: 64
+    classes: [{name: good, pass: true}, {name: scratch, pass: false, threshold: 0.6}]
+rois:
+  - {name: left, type: surface, x: 0, y: 0, w: 64, h: 96}
+  - {name: right, type: surface, x: 64, y: 0, w: 64, h: 96}
+""")
+
+
+class _NoExport:
+    """Stands in for a trained network: exporting it writes a placeholder (a real export takes half a minute)."""
+
+    def export_onnx(self, path):
+        path.write_bytes(b"placeholder")
+
+
+def _labelled(workspace):
+    workspace.save_recipe(RECIPE)
+    truth = {}
+    for index, cls in enumerate(["good", "scratch"]):
+        stored = workspace.add_image(png_bytes(part_capture(cls == "scratch", index)), f"{cls}.png")
+        for roi in ("left", "right"):
+            workspace.set_label("plate", "surface", stored, roi, cls)
+            truth[(stored.sha256, roi)] = cls
+    return truth
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """One tiny Fast training (leave-one-out on 4 crops), shared: the tests only read it."""
+    workspace = Workspace(tmp_path_factory.mktemp("fast") / "home")
+    _labelled(workspace)
+    result = fit_type(workspace, RECIPE, "surface", mode=TrainingMode.FAST)
+    workspace.engine.dispose()
+    return result
+
+
+@pytest.mark.slow
+def test_fast_training_records_class_and_probabilities_of_every_validation_crop(workspace, trained):
+    truth = _labelled(workspace)   # the same captures, so the same content hashes
+    assert trained.validation["method"] == "leave-one-out"
+    assert {(c.source.image, c.source.roi) for c in trained.crops} == set(truth)   # each crop held out once
+    spec = RECIPE.inspection_type("surface")
+    for crop in trained.crops:
+        assert crop.true_class == truth[(crop.source.image, crop.source.roi)]
+        assert list(crop.probabilities) == ["good", "scratch"]
+        assert abs(sum(crop.probabilities.values()) - 1) < 1e-4
+        assert crop.predicted_class == spec.class_names()[spec.decide(list(crop.probabilities.values()))]
+        left = crop.source.roi == "left"
+        assert (crop.source.rect.x, crop.source.rect.w, crop.source.rect.h) == (0 if left else 64, 64, 96)
+    confusion = np.zeros((2, 2), int)
+    for crop in trained.crops:
+        confusion[spec.class_names().index(crop.true_class), spec.class_names().index(crop.predicted_class)] += 1
+    assert trained.metrics["confusion"] == confusion.tolist()
+
+
+@pytest.mark.slow
+def test_published_version_keeps_validation_crops_beside_its_meta(workspace, trained):
+    _labelled(workspace)
+    version = publish_type(workspace, dataclasses.replace(trained, model=_NoExport()))
+
+    assert sorted(p.name for p in version.path.iterdir()) == ["meta.json", "model.onnx", VALIDATION_FILE]
+    assert read_validation_crops(version.path) == trained.crops
+    assert version.meta()["validation"] == {"method": "leave-one-out", "reason": ""}
+    entry = json.loads((version.path / VALIDATION_FILE).read_text())["crops"][0]
+    assert set(entry) == {"image", "roi", "rect", "true_class", "predicted_class", "probabilities"}
+
+    review = validation_review(workspace, RECIPE, "surface")
+    assert (review.version, review.method, review.crops) == (version.version, "leave-one-out", trained.crops)
+    (tradeoff,) = review.tradeoffs
+    assert (tradeoff.class_name, tradeoff.threshold, tradeoff.good, tradeoff.defects) == ("scratch", 0.6, 2, 2)
+    at_recipe = next(p for p in tradeoff.points if p.threshold == 0.6)   # the recipe's rule: the trained confusion
+    confusion = trained.metrics["confusion"]
+    assert (at_recipe.good_rejected, at_recipe.defects_missed) == (confusion[0][1], confusion[1][0])
+
+
+def test_version_trained_before_recording_says_to_train_again(workspace):
+    _labelled(workspace)
+    with workspace.new_model_version("plate", "surface", "fast") as folder:
+        (folder / "model.onnx").write_bytes(b"placeholder")
+        (folder / "meta.json").write_text(json.dumps({"classes": ["good", "scratch"], "metrics": {}}))
+    review = validation_review(workspace, RECIPE, "surface")
+    assert review.crops is None and review.tradeoffs == [] and review.method is None
+    assert "train again" in review.problem
