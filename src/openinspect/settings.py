@@ -44,9 +44,10 @@ class Settings(BaseSettings):
     queue_limit: int = Field(default=8, ge=0)
     """Triggers that may wait behind the running inspection; more are answered busy and stored as skipped."""
     max_upload_mb: float = Field(default=32.0, gt=0)
-    """Largest accepted upload (capture, recipe or recipe archive), in MiB."""
+    """Largest accepted request body (a capture, mask or recipe), in MiB; recipe archives have ``max_archive_mb``."""
     max_archive_mb: float = Field(default=2048.0, gt=0)
-    """Largest recipe archive ``recipe import`` accepts, compressed and unpacked, in MiB (refuses zip bombs)."""
+    """Largest recipe archive accepted (``openinspect recipe import``, ``POST /api/v1/recipes/import``), compressed
+    and unpacked, in MiB: archives carry model versions of tens of MB each, and the cap refuses zip bombs."""
     keep_pass_every: int = Field(default=10, ge=0)
     """Archive the capture of every N-th passing part (0: none); failing and unjudged captures are all kept."""
     archive_budget_mb: float = Field(default=2048.0, gt=0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import httpx
@@ -70,3 +71,36 @@ def test_train_fast_then_review_validation_set_threshold_and_relabel(page: Page,
     labels = next(s["labels"] for s in _api(station, "GET", SAMPLES).json() if s["image"] == image)
     assert labels[roi] == "good"
     screenshot(page, "relabelled")
+
+
+def _record_validation(station, image: str, roi: str) -> None:
+    """Give the demo model a recorded k-fold validation in which it called a good nut loose (no training)."""
+    from openinspect.store import Workspace
+
+    workspace = Workspace(station.home)
+    folder = workspace.latest_model("bracket-nuts", "nut").path
+    workspace.engine.dispose()
+    meta = json.loads((folder / "meta.json").read_text())
+    (folder / "meta.json").write_text(json.dumps({**meta, "validation": {"method": "k-fold", "reason": ""}}))
+    document = _api(station, "GET", "/api/v1/recipes/bracket-nuts/document").json()
+    rect = next([r["x"], r["y"], r["w"], r["h"]] for r in document["rois"] if r["name"] == roi)
+    crop = {"image": image, "roi": roi, "rect": rect, "true_class": "good", "predicted_class": "loose",
+            "probabilities": {"good": 0.3, "loose": 0.7}}
+    (folder / "validation.json").write_text(json.dumps({"format": 1, "crops": [crop]}))
+
+
+def test_an_operator_reads_the_review_but_may_not_train_save_a_threshold_or_relabel(page: Page, station) -> None:
+    image = next(s["image"] for s in _api(station, "GET", SAMPLES).json() if s["labels"].get("nut-left") == "good")
+    _record_validation(station, image, "nut-left")
+    page.goto(f"{station.url}/?token={station.operator_token}#/train/bracket-nuts")
+    expect(page.locator("#role")).to_have_text("Operator")
+    card = page.locator("[data-type='nut']")
+    expect(card.get_by_test_id("validation-method")).to_have_text(re.compile(r"Validated by stratified k-fold"))
+    expect(card.get_by_test_id("threshold-slider")).to_be_visible()         # the trade-off is there to read
+    expect(card.get_by_test_id("save-threshold")).to_be_hidden()
+    for mode in ("fast", "accurate"):
+        expect(card.get_by_test_id(f"train-{mode}")).to_be_hidden()
+    card.get_by_test_id("wrong-crop").click()
+    expect(card.get_by_test_id("relabel")).to_contain_text("the model said loose")
+    expect(card.get_by_test_id("relabel-chips")).to_be_hidden()
+    expect(card.get_by_role("link", name="Open in Labelling")).to_be_hidden()

@@ -1,9 +1,10 @@
-"""The command line's recipe archive verbs: `recipe export NAME --archive FILE.zip` and `recipe import FILE.zip`."""
+"""The command line's recipe verbs: archives (`recipe export NAME --archive FILE.zip`, `recipe import FILE.zip`) and
+`recipe add`, which like the HTTP API refuse a PLC number another recipe carries."""
 
 import zipfile
 
 import pytest
-from tests.unit.station.kit import install_plate, part_png
+from tests.unit.station.kit import RECIPE, install_plate, part_png
 
 from openinspect.cli import main
 from openinspect.store import Workspace
@@ -59,3 +60,29 @@ def test_import_of_a_file_that_is_not_an_archive_says_so(cli, tmp_path):
     path.write_text("name: plate\n")
     code, _, err = cli(tmp_path / "home", "recipe", "import", path)
     assert code == 2 and err.startswith(f"error: {path} is not a zip archive")
+
+
+def _numbered(tmp_path, name, number):
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(f"{RECIPE.replace('name: plate', f'name: {name}')}plc_number: {number}\n")
+    return path
+
+
+def test_recipe_add_refuses_a_plc_number_another_recipe_carries(cli, home, tmp_path):
+    assert cli(home, "recipe", "add", _numbered(tmp_path, "plate", 3), "--replace")[0] == 0
+    code, _, err = cli(home, "recipe", "add", _numbered(tmp_path, "other", 3))
+    assert code == 2
+    assert "plc_number 3 of recipe 'other' is recipe 'plate''s already" in err
+    assert "give 'other' a number no other recipe has (taken: 3) or remove its plc_number" in err
+    assert [line.split("\t")[0] for line in cli(home, "recipe", "list")[1].splitlines()] == ["plate"]
+    assert cli(home, "recipe", "add", _numbered(tmp_path, "other", 4))[0] == 0
+    assert cli(home, "recipe", "add", _numbered(tmp_path, "plate", 3), "--replace")[0] == 0  # keeps its own number
+
+
+def test_recipe_import_refuses_an_archive_whose_plc_number_is_taken(cli, home, tmp_path):
+    assert cli(home, "recipe", "add", _numbered(tmp_path, "plate", 3), "--replace")[0] == 0
+    archive = tmp_path / "plate.zip"
+    assert cli(home, "recipe", "export", "plate", "--archive", archive)[0] == 0
+    code, _, err = cli(home, "recipe", "import", archive, "--name", "plate-2")
+    assert code == 2 and "plc_number 3 of recipe 'plate-2' is recipe 'plate''s already" in err
+    assert [line.split("\t")[0] for line in cli(home, "recipe", "list")[1].splitlines()] == ["plate"]

@@ -1,6 +1,6 @@
 """The labelled image library: ROI crops, folder import."""
 
-from openinspect.dataset.crops import RoiCropper, model_batch, roi_crops
+from openinspect.dataset.crops import RoiCropper, RoiPlace, model_batch, roi_crops
 from openinspect.dataset.folders import IMAGE_SUFFIXES, ImportReport, class_folders, import_class_folders
 from openinspect.dataset.masks import MaskImportReport, decode_mask, import_masks
 
@@ -9,6 +9,7 @@ __all__ = [
     "ImportReport",
     "MaskImportReport",
     "RoiCropper",
+    "RoiPlace",
     "class_folders",
     "decode_mask",
     "import_class_folders",

@@ -8,6 +8,7 @@ the station all cut through it, so a model is trained on exactly the crops it is
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -15,6 +16,21 @@ from openinspect.errors import ImageError, NotFoundError, PartNotFoundError
 from openinspect.imaging import Aligner, Pose, Rect, crop, read_image, resize_to
 from openinspect.recipe import Recipe, Roi
 from openinspect.store import Workspace
+
+
+@dataclass(frozen=True)
+class RoiPlace:
+    """Where the crop of one ROI is cut from a capture: ``rect`` turned by ``angle`` about its centre, shown upright.
+
+    Attributes:
+        rect: the crop's size, centred where its centre lies on the capture.
+        angle: degrees the crop is turned, counter-clockwise as the capture is displayed: the part's rotation
+            when the ROI moves with the part, else 0.
+
+    """
+
+    rect: Rect
+    angle: float
 
 
 @dataclass(frozen=True)
@@ -42,14 +58,29 @@ class RoiCropper:
         spec = recipe.alignment
         if spec is None:
             return cls(recipe)
-        path = workspace.recipe_path(recipe.name).parent / spec.reference
-        if not path.is_file():
-            stored = workspace.image(spec.reference, missing_ok=True) if len(spec.reference) == 64 else None
-            if stored is None:
-                raise NotFoundError(f"recipe '{recipe.name}': alignment reference '{spec.reference}' is neither a "
-                                    f"file in {path.parent} nor a workspace image; put the reference capture there")
-            path = stored.path
+        path = cls.reference_path(workspace, recipe)
         return cls(recipe, Aligner(read_image(path), spec.template.rect(), spec.min_score, spec.max_angle))
+
+    @staticmethod
+    def reference_path(workspace: Workspace, recipe: Recipe) -> Path:
+        """The reference capture of a recipe that aligns: a file in its folder, or else a workspace image by hash.
+
+        Raises:
+            NotFoundError: it is neither.
+            ValueError: the recipe does not align (a bug of the caller).
+
+        """
+        if recipe.alignment is None:
+            raise ValueError(f"recipe '{recipe.name}' does not align: it has no reference capture")
+        reference = recipe.alignment.reference
+        path = workspace.recipe_path(recipe.name).parent / reference
+        if path.is_file():
+            return path
+        stored = workspace.image(reference, missing_ok=True) if len(reference) == 64 else None
+        if stored is None:
+            raise NotFoundError(f"recipe '{recipe.name}': alignment reference '{reference}' is neither a file in "
+                                f"{path.parent} nor a workspace image; put the reference capture there")
+        return stored.path
 
     def locate(self, image: np.ndarray, name: str) -> Pose | None:
         """Find the part in a capture.
@@ -114,10 +145,29 @@ class RoiCropper:
         return self.crops(image, rois, name, self.locate(image, name))
 
     @staticmethod
+    def place(roi: Roi, width: int, height: int, pose: Pose | None) -> RoiPlace:
+        """Where the crop of a ROI is cut from a ``width`` x ``height`` capture, as :meth:`crops` cuts it.
+
+        Args:
+            roi: the ROI, drawn on the reference capture.
+            width: the capture's width in px.
+            height: the capture's height in px.
+            pose: what :meth:`locate` returned for the capture.
+
+        Returns:
+            The ROI as drawn, or, when the recipe aligns, moved and turned with the part (a ROI without a
+            rectangle stays the whole capture).
+
+        """
+        rect = roi.rect(width, height)
+        if pose is None or roi.x is None:
+            return RoiPlace(rect, 0.0)
+        return RoiPlace(pose.moved_rect(rect), pose.angle)
+
+    @staticmethod
     def rect(roi: Roi, image: np.ndarray, pose: Pose | None) -> Rect:
-        """Where a ROI lies on a capture: moved with the part when the recipe aligns."""
-        rect = roi.rect(image.shape[1], image.shape[0])
-        return rect if pose is None or roi.x is None else pose.moved_rect(rect)
+        """Where a ROI lies on a capture: moved with the part when the recipe aligns (see :meth:`place`)."""
+        return RoiCropper.place(roi, image.shape[1], image.shape[0], pose).rect
 
 
 def roi_crops(image: np.ndarray, recipe: Recipe, rois: list[Roi], name: str,

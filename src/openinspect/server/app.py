@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 from fastapi import APIRouter, FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -13,8 +14,8 @@ from openinspect import __version__
 from openinspect.errors import OpenInspectError
 from openinspect.integrations import modbus_server, output_sinks
 from openinspect.server import routes_session, routes_workbench
-from openinspect.server.deps import Services
-from openinspect.server.errors import ErrorType, error_response, install_error_handlers
+from openinspect.server.deps import ARCHIVE_SETTING, UPLOAD_SETTING, Services, too_large
+from openinspect.server.errors import error_response, install_error_handlers
 from openinspect.server.routes import recipes, results, station, training
 from openinspect.server.security import load_tokens
 from openinspect.server.web_ui import install_web_ui
@@ -88,7 +89,8 @@ def create_app(settings: Settings, *, source: CaptureSource | None = None,
     api.include_router(routes_session.router)
     app.include_router(api)
     install_web_ui(app)
-    app.add_middleware(BodyLimit, limit=services.upload_limit)
+    app.add_middleware(BodyLimit, default=BodyCap(services.upload_limit, UPLOAD_SETTING),
+                       routes={app.url_path_for("import_recipe"): BodyCap(settings.max_archive_bytes, ARCHIVE_SETTING)})
     return app
 
 
@@ -129,20 +131,38 @@ def _activate(station_: Station, wanted: str | None) -> None:
         return
 
 
-class BodyLimit:
-    """Refuse requests whose declared body is over the upload limit before reading it (413)."""
+@dataclass(frozen=True)
+class BodyCap:
+    """The largest request body a route takes, and the setting that raises it."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    bytes: int
+    setting: str
+
+
+class BodyLimit:
+    """Refuse requests whose declared body is over their route's limit before reading it (413).
+
+    Args:
+        app: the application.
+        default: the limit of every route not in ``routes``.
+        routes: other limits by request path (recipe archives are far larger than captures).
+    """
+
+    ENVELOPE = 64 * 1024
+    """Room for the multipart envelope around a file of the limit."""
+
+    def __init__(self, app: ASGIApp, default: BodyCap, routes: Mapping[str, BodyCap]) -> None:
         self.app = app
-        self.limit = limit + 64 * 1024  # room for the multipart envelope around a capture of the limit
+        self.default = default
+        self.routes = dict(routes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Answer 413 for an over-long ``Content-Length``, else pass the request on."""
         if scope["type"] == "http":
+            cap = self.routes.get(scope["path"], self.default)
             length = dict(scope["headers"]).get(b"content-length")
-            if length is not None and length.isdigit() and int(length) > self.limit:
-                response = error_response(413, ErrorType.TOO_LARGE, f"request body over {self.limit} bytes "
-                                                                    f"(OPENINSPECT_MAX_UPLOAD_MB)")
-                await response(scope, receive, send)
+            if length is not None and length.isdigit() and int(length) > cap.bytes + self.ENVELOPE:
+                error = too_large(f"the request body ({int(length) / 2**20:.1f} MiB)", cap.bytes, cap.setting)
+                await error_response(error.status, error.type, error.message)(scope, receive, send)
                 return
         await self.app(scope, receive, send)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, BinaryIO
 
 from fastapi import Depends, Request, UploadFile
 from starlette.requests import HTTPConnection
@@ -33,7 +33,7 @@ class Services:
 
     @property
     def upload_limit(self) -> int:
-        """Largest accepted upload in bytes."""
+        """Largest accepted upload in bytes (``OPENINSPECT_MAX_UPLOAD_MB``); recipe archives have their own."""
         return int(self.settings.max_upload_mb * 2**20)
 
 
@@ -82,6 +82,18 @@ Engineer = Annotated[Role, Depends(_engineer)]
 """The caller's token has the engineer role."""
 
 
+UPLOAD_SETTING = "OPENINSPECT_MAX_UPLOAD_MB"
+"""The setting that raises the size limit of uploads and every other request body."""
+ARCHIVE_SETTING = "OPENINSPECT_MAX_ARCHIVE_MB"
+"""The setting that raises the size limit of recipe archives."""
+
+
+def too_large(what: str, limit: int, setting: str) -> ApiError:
+    """The 413 answer for a body over its limit, naming the setting that raises the limit."""
+    return ApiError(413, ErrorType.TOO_LARGE, f"{what} is over the {limit / 2**20:g} MiB limit; send a smaller one, "
+                                              f"or raise {setting} on the station")
+
+
 async def read_upload(upload: UploadFile, limit: int) -> bytes:
     """An uploaded file's bytes, checked for size.
 
@@ -90,8 +102,19 @@ async def read_upload(upload: UploadFile, limit: int) -> bytes:
     """
     data = await upload.read(limit + 1)
     if len(data) > limit:
-        raise ApiError(413, ErrorType.TOO_LARGE, f"upload over {limit / 2**20:g} MiB (OPENINSPECT_MAX_UPLOAD_MB)")
+        raise too_large(f"upload '{upload.filename}'", limit, UPLOAD_SETTING)
     return data
+
+
+def archive_upload(upload: UploadFile, limit: int) -> BinaryIO:
+    """An uploaded recipe archive as the file the server spooled it to (never read into memory), checked for size.
+
+    Raises:
+        ApiError: 413 over the limit (``OPENINSPECT_MAX_ARCHIVE_MB``).
+    """
+    if upload.size is not None and upload.size > limit:
+        raise too_large(f"recipe archive '{upload.filename}'", limit, ARCHIVE_SETTING)
+    return upload.file
 
 
 async def read_image_upload(upload: UploadFile, limit: int) -> bytes:

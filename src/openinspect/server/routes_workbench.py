@@ -12,8 +12,9 @@ from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from openinspect.server.deps import Engineer, Operator, ServicesDep, read_image_upload
-from openinspect.server.errors import ERROR_RESPONSES, ApiError, ErrorPublic, ErrorType
+from openinspect.dataset import RoiPlace
+from openinspect.server.deps import UPLOAD_SETTING, Engineer, Operator, ServicesDep, read_image_upload, too_large
+from openinspect.server.errors import ERROR_RESPONSES, ErrorPublic
 from openinspect.station.predictions import CropPredictor, Prediction
 from openinspect.station.workbench import Sample, Workbench
 from openinspect.store import StoredImage
@@ -62,6 +63,26 @@ class PredictionPublic(BaseModel):
         return cls.model_validate({"class": prediction.class_name, "confidence": round(prediction.confidence, 4)})
 
 
+class RoiPlacePublic(BaseModel):
+    """Where a ROI's crop is cut from a capture, as training and the station cut it.
+
+    The crop is the ``w`` x ``h`` rectangle at ``x``, ``y``, turned by ``angle`` about its centre and shown upright.
+    """
+
+    x: int
+    y: int
+    w: int
+    h: int
+    angle: float = Field(description="degrees the crop is turned, counter-clockwise as the capture is displayed: the "
+                                     "part's rotation where the recipe aligns, else 0")
+
+    @classmethod
+    def of(cls, place: RoiPlace) -> RoiPlacePublic:
+        """From a placement."""
+        rect = place.rect
+        return cls(x=rect.x, y=rect.y, w=rect.w, h=rect.h, angle=round(place.angle, 3))
+
+
 class SamplePublic(ImagePublic):
     """A capture of a recipe with its labels for one inspection type."""
 
@@ -70,14 +91,23 @@ class SamplePublic(ImagePublic):
     predictions: dict[str, PredictionPublic] | None = Field(
         default=None, description="with predict=true: the latest model's class per ROI (empty for a capture the "
                                   "ROIs do not fit or where alignment does not find the part)")
+    rois: dict[str, RoiPlacePublic] = Field(
+        description="where each ROI of the type is cut on this capture: as drawn, or moved and turned with the part "
+                    "where the recipe aligns; empty where the part is not found")
+    alignment: dict[str, Any] | None = Field(
+        default=None, description="recipes that align: where the part was found (found, score, dx, dy, angle); "
+                                  "found false: the part is not there, and training skips the capture")
 
     @classmethod
     def of_sample(cls, sample: Sample) -> SamplePublic:
         """From a sample."""
         predictions = None if sample.predictions is None else \
             {roi: PredictionPublic.of(p) for roi, p in sample.predictions.items()}
+        pose = sample.placement.pose
         return cls(**ImagePublic.of(sample.image).model_dump(), labels=sample.labels, masked=sample.masked,
-                   predictions=predictions)
+                   predictions=predictions,
+                   rois={name: RoiPlacePublic.of(place) for name, place in sample.placement.rois.items()},
+                   alignment=None if pose is None else pose.to_json())
 
 
 class TemplatePublic(BaseModel):
@@ -144,7 +174,11 @@ def samples(name: str, type_name: str, workbench: WorkbenchDep, _role: Operator,
             predict: Annotated[bool, Query(description="add the latest model's class per ROI (classifier types; "
                                                        "cached per model version and image)")] = False,
             ) -> list[SamplePublic]:
-    """The recipe's captures and every image labelled for the type, oldest first, with their labels."""
+    """The recipe's captures and every image labelled for the type, oldest first, with their labels.
+
+    Each carries where the type's ROIs are cut on it (``rois``): on a recipe that aligns, moved and turned with
+    the part as training and the station cut them (poses are cached per image and alignment).
+    """
     return [SamplePublic.of_sample(s) for s in workbench.samples(name, type_name, predict=predict)]
 
 
@@ -170,7 +204,7 @@ async def set_mask(name: str, type_name: str, image: str, request: Request, work
     """Store a painted mask: a PNG of the image's size, pixel-class colours on black (all black: no defect)."""
     data = await request.body()
     if len(data) > services.upload_limit:
-        raise ApiError(413, ErrorType.TOO_LARGE, "mask over the upload limit (OPENINSPECT_MAX_UPLOAD_MB)")
+        raise too_large("mask", services.upload_limit, UPLOAD_SETTING)
     return MaskPublic(image=image, labelled_px=workbench.set_mask(name, type_name, image, data))
 
 

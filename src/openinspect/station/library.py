@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from openinspect.dataset import roi_crops
-from openinspect.errors import DatasetError, NotFoundError, OpenInspectError, RecipeError
+from openinspect.errors import DatasetError, NotFoundError, RecipeError
 from openinspect.imaging import Aligner, Rect, decode_image
 from openinspect.recipe import Alignment, ClassifierType, Recipe, Roi, dump_recipe, parse_recipe
 from openinspect.recipe.schema import NAME_PATTERN
@@ -104,7 +104,7 @@ class Library:
         with self._plc_lock:
             if stamp == self._plc[0]:
                 return dict(self._plc[1])
-        holders = self._plc_holders([name for name, _, _ in stamp])
+        holders = self.workspace.plc_holders([name for name, _, _ in stamp])
         for number, names in holders.items():
             if len(names) > 1:
                 log.warning("recipes %s all carry plc_number %d: a PLC can select none of them until each has its "
@@ -113,29 +113,6 @@ class Library:
         with self._plc_lock:
             self._plc = (stamp, numbers)
         return dict(numbers)
-
-    def _plc_holders(self, names: list[str]) -> dict[int, list[str]]:
-        """The recipes among ``names`` that carry each PLC number."""
-        holders: dict[int, list[str]] = {}
-        for name in names:
-            try:
-                number = self.workspace.recipe(name).plc_number
-            except OpenInspectError:  # removed or broken meanwhile: selects nothing
-                continue
-            if number is not None:
-                holders.setdefault(number, []).append(name)
-        return holders
-
-    def _check_plc_number(self, recipe: Recipe) -> None:
-        """Refuse a recipe whose PLC number another stored recipe carries."""
-        if recipe.plc_number is None:
-            return
-        holders = self._plc_holders(self.names())
-        others = [name for name in holders.get(recipe.plc_number, []) if name != recipe.name]
-        if others:
-            taken = ", ".join(map(str, sorted(holders)))
-            raise RecipeError(f"plc_number {recipe.plc_number} is recipe '{others[0]}''s already; give "
-                              f"'{recipe.name}' a number no other recipe has (taken: {taken})")
 
     def state(self, name: str) -> RecipeState:
         """A stored recipe with label counts and model versions.
@@ -190,7 +167,6 @@ class Library:
         if exists and not replace:
             raise RecipeError(f"a recipe named '{recipe.name}' exists already; replace it with "
                               f"PUT /api/v1/recipes/{recipe.name} (its labels and models are kept)")
-        self._check_plc_number(recipe)
         self.workspace.save_recipe(recipe)
         return self.state(recipe.name)
 

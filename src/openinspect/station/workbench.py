@@ -6,8 +6,10 @@
 - the recipe's *captures*: images added for labelling, listed in ``captures.json`` in the recipe's
   folder (the images themselves are in the content-addressed library);
 - labels per ROI of an image already in the library, and segmenter masks as class-colour PNGs;
-- the latest model's class per crop beside the labels (:mod:`openinspect.station.predictions`);
-- a judged capture added back to the training images with corrected labels (from the results archive).
+- the latest model's class per crop beside the labels (:mod:`openinspect.station.predictions`), and where
+  each crop is cut (moved and turned with the part on a recipe that aligns: :mod:`openinspect.station.placements`);
+- a judged capture added back to the training images with corrected labels (archived, or one the station
+  still holds in memory).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from openinspect.errors import ImageError, NotFoundError, RecipeError
 from openinspect.imaging import decode_image
 from openinspect.recipe import ClassifierType, Recipe, Roi, SegmenterType
 from openinspect.station.library import check_name, check_roi_labels
+from openinspect.station.placements import Placement, RoiPlacer
 from openinspect.station.predictions import CropPredictor, Prediction
 from openinspect.station.sources import image_suffix
 from openinspect.store import StoredImage, Workspace
@@ -47,6 +50,8 @@ class Sample:
     """A mask is stored (segmenter types)."""
     predictions: dict[str, Prediction] | None = None
     """The latest model's class per ROI, when asked for (classifier types)."""
+    placement: Placement = field(default_factory=lambda: Placement({}))
+    """Where the type's ROIs are cut on the capture, as training and the station cut them."""
 
 
 @dataclass(frozen=True)
@@ -93,11 +98,14 @@ class Workbench:
     Args:
         workspace: the station's workspace.
         predictor: classifies crops for :meth:`samples`; by default one on ``workspace``.
+        placer: places the ROIs for :meth:`samples`; by default one on ``workspace``.
     """
 
-    def __init__(self, workspace: Workspace, predictor: CropPredictor | None = None) -> None:
+    def __init__(self, workspace: Workspace, predictor: CropPredictor | None = None,
+                 placer: RoiPlacer | None = None) -> None:
         self.workspace = workspace
         self.predictor = predictor or CropPredictor(workspace)
+        self.placer = placer or RoiPlacer(workspace)
         self._lock = threading.Lock()
 
     def document(self, name: str) -> dict[str, Any]:
@@ -162,6 +170,8 @@ class Workbench:
     def samples(self, name: str, type_name: str, *, predict: bool = False) -> list[Sample]:
         """The recipe's captures and every image labelled for the type, oldest first, with their labels.
 
+        Each sample carries where the type's ROIs are cut on it (:class:`RoiPlacer`; aligned when the recipe aligns).
+
         Args:
             name: recipe.
             type_name: inspection type.
@@ -194,8 +204,9 @@ class Workbench:
         ordered = sorted(images.values(), key=lambda i: (order.get(i.sha256, -1), i.sha256))
         predicted = self.predictor.predict(recipe, spec, ordered) if predict and isinstance(spec, ClassifierType) \
             else None
+        placed = self.placer.place(recipe, recipe.rois_of(spec.name), ordered)
         return [Sample(i, labels.get(i.sha256, {}), i.sha256 in masked,
-                       None if predicted is None else predicted.get(i.sha256, {})) for i in ordered]
+                       None if predicted is None else predicted.get(i.sha256, {}), placed[i.sha256]) for i in ordered]
 
     def image(self, sha256: str) -> StoredImage:
         """An image of the library.

@@ -53,8 +53,6 @@ FORMAT = 1
 """The archive format this version writes and reads."""
 MANIFEST = "manifest.json"
 RECIPE_FILE = "recipe/recipe.yaml"
-MAX_ARCHIVE_BYTES = 2 << 30
-"""Default cap on an archive's size, compressed and unpacked (zip bombs): 2 GiB, as ``OPENINSPECT_MAX_ARCHIVE_MB``."""
 MAX_MEMBERS = 100_000
 MAX_DOCUMENT_BYTES = 64 << 20
 """Largest manifest or recipe YAML in an archive (they are read into memory)."""
@@ -222,14 +220,15 @@ def _write_member(archive: zipfile.ZipFile, name: str, source: Path, recipe: str
 
 
 def import_archive(workspace: Workspace, archive: Path | BinaryIO, name: str | None = None, *,
-                   max_bytes: int = MAX_ARCHIVE_BYTES) -> ArchiveSummary:
+                   max_bytes: int) -> ArchiveSummary:
     """Add the recipe of an archive written by :func:`export_archive`, with its images, labels, masks and models.
 
     Args:
         workspace: where the recipe goes.
         archive: the zip file, or a binary file object holding it (an upload).
         name: store the recipe under this name instead of the archive's (model ``meta.json`` follows).
-        max_bytes: the largest archive accepted, compressed and uncompressed.
+        max_bytes: the largest archive accepted, compressed and unpacked (zip bombs): the station's
+            ``Settings.max_archive_bytes``.
 
     Returns:
         What was imported.
@@ -238,7 +237,8 @@ def import_archive(workspace: Workspace, archive: Path | BinaryIO, name: str | N
         ArchiveError: not a zip, corrupt, over ``max_bytes``, an unsafe member path, no or a bad manifest,
             an unsupported format, or contents that do not match the manifest (nothing is changed).
         ConflictError: a recipe of that name exists (nothing is changed).
-        RecipeError: the archive's recipe, or the new name, is invalid (nothing is changed).
+        RecipeError: the archive's recipe, or the new name, is invalid, or its ``plc_number`` is another recipe's
+            (nothing is changed).
         ImageError: an archived image does not decode (nothing is changed).
     """
     source = str(archive) if isinstance(archive, Path) else "the uploaded archive"
@@ -247,6 +247,7 @@ def import_archive(workspace: Workspace, archive: Path | BinaryIO, name: str | N
         recipe = _recipe(zipped, manifest, name, source)
         if recipe.name in workspace.recipe_names():
             raise ConflictError(_taken(recipe.name))
+        workspace.check_plc_number(recipe)
         _check_contents(manifest, recipe, source)
         with tempfile.TemporaryDirectory(dir=workspace.home, prefix=".import-") as staging:
             _unpack(zipped, manifest, Path(staging), source)

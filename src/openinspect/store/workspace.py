@@ -25,7 +25,7 @@ import numpy as np
 from sqlalchemy import Connection, Engine, func, insert, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from openinspect.errors import ModelNotFoundError, NotFoundError
+from openinspect.errors import ModelNotFoundError, NotFoundError, OpenInspectError, RecipeError
 from openinspect.imaging import decode_image
 from openinspect.recipe import Recipe, dump_recipe, load_recipe
 from openinspect.store import db
@@ -114,10 +114,46 @@ class Workspace:
         return self.home / "recipes" / name / "recipe.yaml"
 
     def save_recipe(self, recipe: Recipe) -> Path:
-        """Store a validated recipe, replacing an earlier one of the same name."""
+        """Store a validated recipe, replacing an earlier one of the same name.
+
+        Raises:
+            RecipeError: its ``plc_number`` is another stored recipe's (:meth:`check_plc_number`).
+        """
+        self.check_plc_number(recipe)
         path = self.recipe_path(recipe.name)
         write_atomic(path, dump_recipe(recipe).encode("utf-8"))
         return path
+
+    def plc_holders(self, names: list[str] | None = None) -> dict[int, list[str]]:
+        """The stored recipes (of ``names``; default: all) that carry each PLC number; unreadable ones carry none."""
+        holders: dict[int, list[str]] = {}
+        for name in self.recipe_names() if names is None else names:
+            try:
+                number = self.recipe(name).plc_number
+            except OpenInspectError:  # removed or broken meanwhile: selects nothing
+                continue
+            if number is not None:
+                holders.setdefault(number, []).append(name)
+        return holders
+
+    def check_plc_number(self, recipe: Recipe) -> None:
+        """Refuse a recipe whose ``plc_number`` another stored recipe carries: a PLC selects recipes by that number.
+
+        Every way a recipe enters the workspace (HTTP API, ``recipe add``, archive import) passes here.
+
+        Raises:
+            RecipeError: the number is taken; the message names the recipe carrying it and the fix.
+        """
+        if recipe.plc_number is None:
+            return
+        holders = self.plc_holders()
+        others = [name for name in holders.get(recipe.plc_number, []) if name != recipe.name]
+        if others:
+            taken = ", ".join(map(str, sorted(holders)))
+            raise RecipeError(f"plc_number {recipe.plc_number} of recipe '{recipe.name}' is recipe '{others[0]}''s "
+                              f"already, and a PLC selects recipes by that number: give '{recipe.name}' a number no "
+                              f"other recipe has (taken: {taken}) or remove its plc_number, or first change "
+                              f"'{others[0]}''s")
 
     def recipe(self, name: str) -> Recipe:
         """Load recipe ``name``.

@@ -35,8 +35,9 @@ from openinspect.training.validation import (
 
 log = logging.getLogger(__name__)
 Progress = Callable[[float, str], None]
-DEFAULT_CLASSIFIER_SIDE = 320
-"""Default longest input side of a classifier: detail for small defects at a CPU-friendly cost."""
+DEFAULT_CLASSIFIER_SIDE = {TrainingMode.FAST: 320, TrainingMode.ACCURATE: 384}
+"""Default longest input side of a classifier per mode: detail for small defects at a CPU-friendly cost
+(bench/README.md: Fast scored the same from 320 to 512 px; Accurate best at 384)."""
 TILE_TRAIN_OVERLAP = 128
 """Overlap of the full-resolution tiles a tiled segmenter trains on."""
 
@@ -96,25 +97,29 @@ def inspection_type(recipe: Recipe, type_name: str) -> InspectionType:
         raise RecipeError(f"recipe '{recipe.name}' has no inspection type '{type_name}'; types: {known}") from None
 
 
-def input_size_for(recipe: Recipe, spec: InspectionType, captures: list[StoredImage]) -> tuple[int, int]:
+def input_size_for(recipe: Recipe, spec: InspectionType, captures: list[StoredImage],
+                   mode: TrainingMode | None = None) -> tuple[int, int]:
     """The model input ``(h, w)``: the type's ROI aspect (median over labelled captures), longest side capped.
 
-    Classifiers default to at most 320 px; segmenters to the ROI's size up to 512 px, and tiled
-    segmenters always train and run on full-resolution tiles of at most 512 px.
+    Classifiers default to at most 320 px (Fast) or 384 px (Accurate; ``mode`` or else the type's own);
+    segmenters to the ROI's size up to 512 px, and tiled segmenters always train and run on
+    full-resolution tiles of at most 512 px. A type's ``input_size`` overrides the default.
     """
     rects = [roi.rect(c.width, c.height) for c in captures for roi in recipe.rois_of(spec.name)]
     width = round(float(np.median([r.w for r in rects])))
     height = round(float(np.median([r.h for r in rects])))
     if isinstance(spec, SegmenterType) and spec.tiling:
         return min(height, MAX_MODEL_SIDE) // 32 * 32 or 32, min(width, MAX_MODEL_SIDE) // 32 * 32 or 32
-    default = MAX_MODEL_SIDE if isinstance(spec, SegmenterType) else DEFAULT_CLASSIFIER_SIDE
+    default = MAX_MODEL_SIDE if isinstance(spec, SegmenterType) else DEFAULT_CLASSIFIER_SIDE[mode or spec.mode]
     return model_input_size(width, height, spec.input_size or min(default, max(width, height)))
 
 
-def classification_set(workspace: Workspace, recipe: Recipe, spec: ClassifierType) -> TrainingSet:
+def classification_set(workspace: Workspace, recipe: Recipe, spec: ClassifierType,
+                       mode: TrainingMode | None = None) -> TrainingSet:
     """Gather every labelled crop of a classifier type, aligned as the station cuts it.
 
-    A capture where alignment does not find the part is skipped with a warning.
+    A capture where alignment does not find the part is skipped with a warning. ``mode`` (else the
+    type's own) picks the default input size, see :func:`input_size_for`.
 
     Raises:
         DatasetError: a class without images.
@@ -130,7 +135,7 @@ def classification_set(workspace: Workspace, recipe: Recipe, spec: ClassifierTyp
             f"images (counts: {', '.join(f'{k} {v}' for k, v in counts.items())}); label at least 3 per class, "
             f"e.g. with `openinspect label import {recipe.name} --type {spec.name} --folders DIR`")
     groups = _by_image(labels)
-    size = input_size_for(recipe, spec, [group[0].image for group in groups.values()])
+    size = input_size_for(recipe, spec, [group[0].image for group in groups.values()], mode)
     cropper = RoiCropper.load(workspace, recipe)
     crops: list[np.ndarray] = []
     targets: list[int] = []
@@ -252,7 +257,7 @@ def fit_type(workspace: Workspace, recipe: Recipe, type_name: str, *, mode: Trai
         outcome = _train_segmenter(spec, data, seed, report, time_budget_s)
     else:
         mode = mode or spec.mode
-        data = classification_set(workspace, recipe, spec)
+        data = classification_set(workspace, recipe, spec, mode)
         outcome = _train_classifier(spec, data, mode, seed, report)
     return TrainedType(recipe.name, spec, mode, seed, data, outcome.model, outcome.metrics, outcome.validation,
                        outcome.crops, started)

@@ -1,10 +1,11 @@
-"""Results read back through the API keep the alignment pose and the `alignment` failure reason."""
+"""Alignment through the API: results keep the pose and the `alignment` failure reason, and the labelling page's
+samples say where each ROI is cut on a capture whose part moved."""
 
 import json
 
 from fastapi.testclient import TestClient
 from tests.conftest import png_bytes, write_png
-from tests.unit.imaging.scenes import scene
+from tests.unit.imaging.scenes import NUT, scene
 from tests.unit.station.test_pipeline_alignment import RECIPE, _dark_crop_model
 
 from openinspect.recipe import parse_recipe
@@ -37,3 +38,24 @@ def test_stored_results_keep_reason_and_alignment(tmp_path):
         assert moved["alignment"]["found"] and abs(moved["alignment"]["angle"] - 9.0) < 0.5
         empty = trigger(scene(part=False, seed=8))
         assert empty["pass"] is False and empty["reason"] == "alignment" and not empty["alignment"]["found"]
+
+
+def test_samples_place_the_rois_where_the_part_moved_and_mark_captures_without_it(tmp_path):
+    home = tmp_path / "home"
+    workspace = Workspace(home)
+    workspace.save_recipe(parse_recipe(RECIPE))
+    write_png(workspace.recipe_path("bracket").parent / "reference.png", scene())
+    with TestClient(create_app(Settings(home=home, tokens={TOKEN: "engineer"}))) as client:
+        client.headers["Authorization"] = f"Bearer {TOKEN}"
+        files = [("images", (name, png_bytes(image), "image/png"))
+                 for name, image in (("shifted.png", scene(-60, 45, seed=1)), ("empty.png", scene(part=False, seed=2)))]
+        assert client.post("/api/v1/recipes/bracket/captures", files=files).status_code == 201
+        for _ in range(2):  # the second load comes from the pose cache
+            samples = {s["name"]: s for s in client.get("/api/v1/recipes/bracket/types/nut/samples").json()}
+            shifted, empty = samples["shifted.png"], samples["empty.png"]
+            nut = shifted["rois"]["nut"]
+            assert abs(nut["x"] - (NUT.x - 60)) <= 1 and abs(nut["y"] - (NUT.y + 45)) <= 1
+            assert (nut["w"], nut["h"]) == (NUT.w, NUT.h) and abs(nut["angle"]) < 0.5
+            assert shifted["rois"]["whole"] == {"x": 0, "y": 0, "w": 800, "h": 600, "angle": 0.0}
+            assert shifted["alignment"]["found"] is True and abs(shifted["alignment"]["dx"] + 60) < 1
+            assert empty["rois"] == {} and empty["alignment"]["found"] is False

@@ -5,7 +5,7 @@ import zipfile
 
 import pytest
 from fastapi.testclient import TestClient
-from tests.unit.station.kit import install_plate, part_png
+from tests.unit.station.kit import RECIPE, install_plate, part_png
 
 from openinspect.server import create_app
 from openinspect.settings import Settings
@@ -81,12 +81,38 @@ def test_import_of_a_bad_archive_answers_422_with_the_reason(api):
     assert operator.status_code == 403
 
 
-def test_import_upload_is_size_limited(tmp_path):
+def test_import_refuses_an_archive_whose_plc_number_another_recipe_carries(api):
+    assert api.put("/api/v1/recipes/plate", content=f"{RECIPE}plc_number: 5\n").status_code == 200
+    archive = api.get("/api/v1/recipes/plate/archive").content
+    response = _import(api, archive, name="plate-2")
+    assert response.status_code == 422 and response.json()["error"]["type"] == "invalid_recipe"
+    assert "plc_number 5 of recipe 'plate-2' is recipe 'plate''s already" in response.json()["error"]["message"]
+    assert [r["name"] for r in api.get("/api/v1/recipes").json()] == ["plate"]
+
+
+def test_import_upload_is_limited_by_the_archive_setting(tmp_path):
     workspace = Workspace(tmp_path / "home")
     install_plate(workspace)
-    with _client(workspace.home, max_upload_mb=0.001) as client:
-        response = _import(client, bytes(4096))
-    assert response.status_code == 413 and response.json()["error"]["type"] == "too_large"
+    with _client(workspace.home, max_archive_mb=1) as client:
+        for size in ((1 << 20) + 1, 3 << 20):  # over the limit: seen in the parsed upload, or from Content-Length
+            response = _import(client, bytes(size))
+            assert response.status_code == 413 and response.json()["error"]["type"] == "too_large"
+            assert "over the 1 MiB limit" in response.json()["error"]["message"]
+            assert "raise OPENINSPECT_MAX_ARCHIVE_MB" in response.json()["error"]["message"]
+
+
+def test_an_archive_larger_than_the_upload_limit_is_imported_while_captures_keep_that_limit(tmp_path):
+    workspace = Workspace(tmp_path / "home")
+    install_plate(workspace)
+    body = bytes(40 << 20)  # two model versions' worth: over the 32 MiB upload limit, far under the archive's
+    with _client(workspace.home) as client:
+        archive = _import(client, body)
+        assert archive.status_code == 422, archive.text  # read to the end and opened as a zip: none
+        assert "is not a zip archive" in archive.json()["error"]["message"]
+        capture = client.post("/api/v1/trigger", files={"image": ("cap.png", b"\x89PNG\r\n\x1a\n" + body)})
+    assert capture.status_code == 413 and capture.json()["error"]["type"] == "too_large"
+    assert "over the 32 MiB limit" in capture.json()["error"]["message"]
+    assert "raise OPENINSPECT_MAX_UPLOAD_MB" in capture.json()["error"]["message"]
 
 
 def test_archive_endpoints_are_in_openapi(api):

@@ -91,12 +91,27 @@ def test_adding_to_training_needs_an_engineer_a_known_result_and_valid_labels(ap
     assert api.get(SAMPLES).json() == []
 
 
-def test_a_capture_retention_dropped_cannot_be_added(tmp_path):
+def test_a_recent_capture_retention_did_not_archive_is_added_from_memory(tmp_path):
+    with _client(tmp_path, keep_pass_every=0) as api:
+        png = part_png(False, 2)
+        record = _trigger(api, png)
+        assert record["pass"] is True  # retention archives no passing capture
+        response = api.post(f"/api/v1/results/{record['id']}/labels",
+                            json={"labels": [{"roi": "left", "type": "surface", "class": "scratch"}]})
+        assert response.status_code == 200, response.text
+        assert response.json()["image"] == hashlib.sha256(png).hexdigest() and response.json()["added"] is True
+        assert [(s["name"], s["labels"]) for s in api.get(SAMPLES).json()] == [("cap.png", {"left": "scratch"})]
+
+
+def test_a_capture_neither_archived_nor_held_cannot_be_added(tmp_path):
     with _client(tmp_path, keep_pass_every=0) as api:
         record = _trigger(api, part_png(False, 2))
-        assert record["pass"] is True
+    home = tmp_path / "home"  # a restarted station holds none of the captures of before
+    app = create_app(Settings(home=home, tokens={ENGINEER: "engineer"}, keep_pass_every=0))
+    with TestClient(app, headers={"Authorization": f"Bearer {ENGINEER}"}) as api:
         response = api.post(f"/api/v1/results/{record['id']}/labels",
                             json={"labels": [{"roi": "left", "type": "surface", "class": "scratch"}]})
         assert response.status_code == 410
         assert "was not archived" in response.json()["error"]["message"]
+        assert "no longer among the latest" in response.json()["error"]["message"]
         assert api.get(SAMPLES).json() == []

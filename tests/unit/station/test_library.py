@@ -35,16 +35,19 @@ def test_plc_numbers_follow_recipes_as_they_are_stored_changed_and_removed(works
 def test_saving_a_recipe_with_a_taken_plc_number_is_refused(workspace: Workspace) -> None:
     library = Library(workspace)
     library.save(_recipe("plate", 3), replace=False)
-    with pytest.raises(RecipeError, match=r"plc_number 3 is recipe 'plate''s already; give 'other' a number no "
-                                          r"other recipe has \(taken: 3\)"):
+    with pytest.raises(RecipeError, match=r"plc_number 3 of recipe 'other' is recipe 'plate''s already, .*give "
+                                          r"'other' a number no other recipe has \(taken: 3\) or remove its "
+                                          r"plc_number, or first change 'plate''s"):
         library.save(_recipe("other", 3), replace=False)
+    assert library.names() == ["plate"]
     library.save(_recipe("plate", 3), replace=True)  # a recipe keeps its own number
 
 
 def test_a_number_two_recipe_files_carry_selects_neither(workspace: Workspace,
                                                          caplog: pytest.LogCaptureFixture) -> None:
-    for name in ("left", "right"):  # copied by hand, past the library's check
-        workspace.save_recipe(parse_recipe(_recipe(name, 5)))
+    for name in ("left", "right"):  # copied by hand, past the workspace's check
+        workspace.recipe_path(name).parent.mkdir(parents=True)
+        workspace.recipe_path(name).write_text(_recipe(name, 5))
     workspace.save_recipe(parse_recipe(_recipe("third", 6)))
     with caplog.at_level(logging.WARNING):
         assert Library(workspace).plc_numbers() == {6: "third"}

@@ -19,6 +19,9 @@ from openinspect.station import Inspector
 from openinspect.store import Workspace, db
 from openinspect.store.archive import MANIFEST, export_archive, import_archive
 
+LIMIT = 256 << 20
+"""The archive size limit of these tests: far above their archives."""
+
 SHEET = """
 name: sheet
 types:
@@ -66,7 +69,7 @@ def _judged(workspace, recipe):
 
 def test_round_trip_into_another_workspace_keeps_everything(source, archive, tmp_path):
     target = Workspace(tmp_path / "target")
-    summary = import_archive(target, archive)
+    summary = import_archive(target, archive, max_bytes=LIMIT)
     assert (summary.recipe, summary.images, summary.labels, summary.models, summary.new_images) == \
            ("plate", 4, 8, 2, 4)
     assert target.recipe("plate") == source.recipe("plate")
@@ -84,7 +87,7 @@ def test_round_trip_into_another_workspace_keeps_everything(source, archive, tmp
 
 def test_import_under_a_new_name_shares_images_and_renames_model_meta(source, archive):
     images_before = sorted((source.home / "images").rglob("*.png"))
-    summary = import_archive(source, archive, name="plate-b")
+    summary = import_archive(source, archive, name="plate-b", max_bytes=LIMIT)
     assert summary.new_images == 0
     assert sorted((source.home / "images").rglob("*.png")) == images_before
     with source.engine.begin() as conn:
@@ -114,7 +117,7 @@ def test_segmenter_masks_round_trip_pixel_for_pixel(tmp_path):
     assert export_archive(source, "sheet", path).masks == 2
 
     target = Workspace(tmp_path / "target")
-    import_archive(target, path, name="sheet-2")
+    import_archive(target, path, name="sheet-2", max_bytes=LIMIT)
     restored = {image.sha256: np.asarray(Image.open(mask)) for image, mask in target.masks("sheet-2", "paint")}
     assert restored.keys() == masks.keys()
     for sha, mask in masks.items():
@@ -124,7 +127,7 @@ def test_segmenter_masks_round_trip_pixel_for_pixel(tmp_path):
 
 def test_versions_left_by_a_deleted_recipe_come_first(source, archive):
     shutil.rmtree(source.recipe_path("plate").parent)  # deleting a recipe keeps its labels and models
-    import_archive(source, archive)
+    import_archive(source, archive, max_bytes=LIMIT)
     assert [v.version for v in source.model_versions("plate", "surface")] == [1, 2, 3, 4]
     assert source.latest_model("plate", "surface").meta()["metrics"] == {"balanced_accuracy": 1.0}
 
@@ -168,7 +171,7 @@ def _rewrite(archive, path, *, drop=(), replace=None, manifest=None, extra=None,
 def _refused(target, archive, error, match, **kwargs):
     before = _state(target)
     with pytest.raises(error, match=match):
-        import_archive(target, archive, **kwargs)
+        import_archive(target, archive, **{"max_bytes": LIMIT, **kwargs})
     assert _state(target) == before
     assert target.recipe_names() == []
 
@@ -238,7 +241,7 @@ def test_refuses_a_zip_bomb_by_its_unpacked_size(target, archive, tmp_path):
 def test_refuses_a_name_that_exists_and_says_to_pass_a_new_one(source, archive):
     before = _state(source)
     with pytest.raises(ConflictError, match="'plate' exists already; import the archive under a new name.*--name NEW"):
-        import_archive(source, archive)
+        import_archive(source, archive, max_bytes=LIMIT)
     assert _state(source) == before
 
 
@@ -288,7 +291,7 @@ def test_a_failure_while_committing_rolls_everything_back(target, archive):
     in_the_way.write_text("a folder with files but no recipe.yaml")
     before = _state(target)
     with pytest.raises(ConflictError, match="its folder .*/recipes/plate is in the way.*--name NEW"):
-        import_archive(target, archive)
+        import_archive(target, archive, max_bytes=LIMIT)
     assert _state(target) == before
 
 
@@ -308,6 +311,6 @@ def test_refuses_a_mask_that_is_not_a_class_map_of_its_image(tmp_path, target):
 
 
 def test_import_reads_an_uploaded_file_object(target, archive):
-    assert import_archive(target, io.BytesIO(archive.read_bytes())).recipe == "plate"
+    assert import_archive(target, io.BytesIO(archive.read_bytes()), max_bytes=LIMIT).recipe == "plate"
     with pytest.raises(ArchiveError, match="the uploaded archive is not a zip"):
-        import_archive(target, io.BytesIO(b"nope"))
+        import_archive(target, io.BytesIO(b"nope"), max_bytes=LIMIT)

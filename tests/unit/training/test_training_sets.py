@@ -1,11 +1,15 @@
+from pathlib import Path
+
 import numpy as np
 import pytest
 from tests.conftest import part_capture, png_bytes
 
 from openinspect.errors import DatasetError, RecipeError
 from openinspect.imaging import Rect
-from openinspect.recipe import parse_recipe
+from openinspect.recipe import TrainingMode, parse_recipe
+from openinspect.store import StoredImage
 from openinspect.training import classification_set, segmentation_set, train_type
+from openinspect.training.service import input_size_for
 from openinspect.training.validation import CropSource
 
 RECIPE = parse_recipe("""
@@ -70,3 +74,19 @@ def test_segmenter_refuses_fast_mode(workspace):
 
     with pytest.raises(RecipeError, match="one training mode, accurate"):
         train_type(workspace, RECIPE, "surface", mode=TrainingMode.FAST)
+
+
+def test_classifier_input_size_defaults_per_mode_and_the_recipe_overrides():
+    recipe = parse_recipe("""
+name: big
+types:
+  - {name: part, kind: classifier, mode: accurate, classes: [{name: good, pass: true}, {name: bad, pass: false}]}
+rois:
+  - {name: a, type: part, x: 0, y: 0, w: 1000, h: 500}
+""")
+    spec = recipe.inspection_type("part")
+    captures = [StoredImage("0" * 64, Path("c.png"), 1200, 800, "c.png")]
+    assert input_size_for(recipe, spec, captures) == (192, 384)  # accurate: longest side 384
+    assert input_size_for(recipe, spec, captures, TrainingMode.FAST) == (160, 320)
+    fixed = recipe.model_copy(update={"types": [spec.model_copy(update={"input_size": 224})]})
+    assert max(input_size_for(fixed, fixed.types[0], captures, TrainingMode.FAST)) == 224

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import shutil
 import tempfile
@@ -21,8 +20,8 @@ from openinspect.server.deps import (
     Operator,
     ServicesDep,
     StationDep,
+    archive_upload,
     read_image_upload,
-    read_upload,
 )
 from openinspect.server.errors import ERROR_RESPONSES, ErrorPublic
 from openinspect.server.schemas import (
@@ -89,11 +88,12 @@ async def import_recipe(library: LibraryDep, services: ServicesDep, _role: Engin
                                                                       "of the archive's")] = None) -> RecipePublic:
     """Add an archive's recipe with its labelled images, masks and model versions, all or nothing.
 
-    422 ``invalid_archive`` names what is wrong with the archive; 409 ``conflict`` when the name is taken.
+    422 ``invalid_archive`` names what is wrong with the archive; 409 ``conflict`` when the name is taken; 413 over
+    ``OPENINSPECT_MAX_ARCHIVE_MB`` (archives carry model versions: this route is not bound by the upload limit).
     """
-    data = await read_upload(archive, services.upload_limit)
-    summary = await run_in_threadpool(import_archive, library.workspace, io.BytesIO(data), name,
-                                      max_bytes=services.settings.max_archive_bytes)
+    limit = services.settings.max_archive_bytes
+    summary = await run_in_threadpool(import_archive, library.workspace, archive_upload(archive, limit), name,
+                                      max_bytes=limit)
     return _public(library.state(summary.recipe))
 
 

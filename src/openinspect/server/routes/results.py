@@ -17,7 +17,7 @@ from openinspect.server.errors import ERROR_RESPONSES, ApiError, ErrorPublic, Er
 from openinspect.server.routes_workbench import WorkbenchDep
 from openinspect.server.schemas import InspectionPublic, ResultPagePublic
 from openinspect.station.workbench import Correction, TrainingAddition
-from openinspect.store.results import Outcome, ResultFilter, ResultStore
+from openinspect.store.results import Outcome, ResultFilter
 
 router = APIRouter(prefix="/results", tags=["results"], responses=ERROR_RESPONSES)
 
@@ -107,29 +107,26 @@ def capture(result_id: str, station: StationDep, _role: Operator) -> Response:
 
 
 @router.post("/{result_id}/labels",
-             responses={410: {"model": ErrorPublic, "description": "retention did not keep the record's capture"}})
-def add_to_training(result_id: str, body: ResultLabelsCreate, results: ResultsDep, workbench: WorkbenchDep,
-                    _role: Engineer) -> TrainingAdditionPublic:
-    """Add the record's archived capture to its recipe's captures (once by content) with corrected labels.
+             responses={410: {"model": ErrorPublic, "description": "the record's capture is neither archived nor among "
+                                                                   "the latest the station holds"}})
+def add_to_training(result_id: str, body: ResultLabelsCreate, results: ResultsDep, station: StationDep,
+                    workbench: WorkbenchDep, _role: Engineer) -> TrainingAdditionPublic:
+    """Add the record's capture to its recipe's captures (once by content) with corrected labels.
 
-    Classifier ROIs get the given class; a segmenter ROI gets an all-background mask (``"mask": "background"``)
-    or is left to paint on the Label page. 410 when retention did not keep the capture.
+    The capture is found as ``GET /results/{id}/image`` finds it: archived, or one of the latest the station holds
+    in memory. Classifier ROIs get the given class; a segmenter ROI gets an all-background mask
+    (``"mask": "background"``) or is left to paint on the Label page. 410 when the capture is in neither.
     """
     record = results.get(result_id)
-    data, name = _archived(results, result_id, record.get("image") or "")
-    recipe = record.get("recipe") or ""
-    return TrainingAdditionPublic.of(recipe, workbench.add_to_training(recipe, data, name,
-                                                                       [c.correction() for c in body.labels]))
-
-
-def _archived(results: ResultStore, result_id: str, image: str) -> tuple[bytes, str]:
-    """A record's archived capture and a file name for it (the capture's name, the archive's suffix)."""
     try:
-        path = results.capture_path(result_id)
-        data = path.read_bytes()
-    except (NotFoundError, FileNotFoundError):
+        data, suffix = station.capture(result_id)
+    except NotFoundError:
         raise ApiError(410, ErrorType.NOT_FOUND,
                        f"the capture of result '{result_id}' was not archived (retention keeps every failing capture "
-                       f"and a sample of passing ones, within a disk budget), so it cannot be added to the training "
-                       f"set; add a capture of the part on the Label page instead") from None
-    return data, f"{Path(image).stem or 'result'}{path.suffix}"
+                       f"and a sample of passing ones, within a disk budget) and is no longer among the latest the "
+                       f"station holds, so it cannot be added to the training set; add a capture of the part on the "
+                       f"Label page instead") from None
+    recipe = record.get("recipe") or ""
+    name = f"{Path(record.get('image') or '').stem or 'result'}{suffix}"
+    return TrainingAdditionPublic.of(recipe, workbench.add_to_training(recipe, data, name,
+                                                                       [c.correction() for c in body.labels]))

@@ -23,10 +23,11 @@ export function libraryImage(sha) {
 }
 
 /**
- * Draw a rectangle of an image into a square canvas, letterboxed.
+ * Draw a crop of an image into a square canvas, letterboxed, as the station cuts it: the rectangle turned by
+ * `angle` degrees (counter-clockwise as displayed) about its centre, shown upright.
  * @param {HTMLCanvasElement} canvas
  * @param {HTMLImageElement} image
- * @param {{x: number, y: number, w: number, h: number}} rect in image pixels.
+ * @param {{x: number, y: number, w: number, h: number, angle?: number}} rect in image pixels.
  * @param {number} [size] the canvas side in pixels.
  */
 export function drawCrop(canvas, image, rect, size = 200) {
@@ -36,8 +37,12 @@ export function drawCrop(canvas, image, rect, size = 200) {
   ctx.fillStyle = '#0d1117';
   ctx.fillRect(0, 0, size, size);
   const scale = Math.min(size / rect.w, size / rect.h);
-  const w = rect.w * scale;
-  const hgt = rect.h * scale;
   ctx.imageSmoothingQuality = 'high';
-  ctx.drawImage(image, rect.x, rect.y, rect.w, rect.h, (size - w) / 2, (size - hgt) / 2, w, hgt);
+  ctx.translate(size / 2, size / 2);
+  ctx.scale(scale, scale);
+  ctx.beginPath();
+  ctx.rect(-rect.w / 2, -rect.h / 2, rect.w, rect.h);
+  ctx.clip();
+  ctx.rotate(((rect.angle ?? 0) * Math.PI) / 180);  // turns the part back upright, as the station's crop shows it
+  ctx.drawImage(image, -(rect.x + rect.w / 2), -(rect.y + rect.h / 2));
 }

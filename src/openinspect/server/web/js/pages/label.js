@@ -1,6 +1,8 @@
 /**
  * Labelling: pick a recipe and an inspection type, add captures, then label.
  * Classifier types: a grid of ROI crops; click (Shift: range, Ctrl: add) and press 1-9 or click a class chip.
+ * Each crop is drawn where the samples say the station cuts it (moved and turned with the part when the recipe
+ * aligns); a capture where alignment does not find the part is marked, as training skips it.
  * With a trained model each crop shows the model's class, and "Model disagrees" lists the crops it contradicts.
  * Segmenter types: a painting canvas (pages/paint.js).
  * Labels save as you go. A third route part (an image hash) selects that capture's crops, or opens it to paint.
@@ -83,6 +85,8 @@ async function classifierLabelling(body, doc, type, model, focus) {
   let noModel = model ? null
     : { title: trainFirst, text: 'This type has no trained model yet. Train one, and each crop shows the class it predicts.' };
   /** @type {{image: string, width: number, height: number, roi: any, label: string|null,
+   *          place: {x: number, y: number, w: number, h: number, angle: number}|null,
+   *          alignment: {found: boolean, score: number}|null,
    *          prediction: {class: string, confidence: number}|null}[]} */
   let tiles = [];
   /** @type {Set<string>} */
@@ -118,6 +122,7 @@ async function classifierLabelling(body, doc, type, model, focus) {
   async function reload() {
     const samples = await loadSamples();
     tiles = samples.flatMap((s) => rois.map((roi) => ({ image: s.image, width: s.width, height: s.height, roi,
+      place: s.rois?.[roi.name] ?? null, alignment: s.alignment ?? null,
       label: s.labels[roi.name] || null, prediction: s.predictions?.[roi.name] || null })));
     paint();
   }
@@ -155,18 +160,23 @@ async function classifierLabelling(body, doc, type, model, focus) {
         canvas = /** @type {HTMLCanvasElement} */ (h('canvas', { width: 200, height: 200 }));
         canvases.set(key(tile), canvas);
         const target = canvas;
-        libraryImage(tile.image).then((img) => drawCrop(target, img, roiRect(tile.roi, tile.width, tile.height)))
-          .catch(() => {});
+        // where the part is not found there is no crop: show the ROI as drawn, marked below
+        const rect = tile.place ?? roiRect(tile.roi, tile.width, tile.height);
+        libraryImage(tile.image).then((img) => drawCrop(target, img, rect)).catch(() => {});
       }
       const cls = classes.find((c) => c.name === tile.label);
       const predicted = tile.prediction ? `model: ${tile.prediction.class} ${Math.round(tile.prediction.confidence * 100)} %` : '';
-      return h(`button.crop${tile.label ? '' : '.unlabelled'}`, {
+      const missing = tile.alignment?.found === false;
+      const note = missing ? `part not found (alignment score ${tile.alignment.score.toFixed(2)}): training and the station skip this capture`
+        : predicted;
+      return h(`button.crop${tile.label ? '' : '.unlabelled'}${missing ? '.part-missing' : ''}`, {
         type: 'button', role: 'option', 'aria-selected': String(selected.has(key(tile))),
         'data-key': key(tile), 'data-label': tile.label || '', 'data-prediction': tile.prediction?.class || '',
-        title: `${tile.roi.name} of ${tile.image.slice(0, 10)}…${predicted ? ` · ${predicted}` : ''}`,
+        title: `${tile.roi.name} of ${tile.image.slice(0, 10)}…${note ? ` · ${note}` : ''}`,
         onclick: (e) => click(e, index),
       }, canvas, h('span.cap', null, h('span.roi', null, tile.roi.name),
         tile.label ? h(`span.badge.${cls?.pass ? 'pass' : 'fail'}.cls`, null, tile.label) : h('span.cls', null, 'unlabelled')),
+      missing ? h('span.pred.missing', { 'data-testid': 'part-missing' }, 'Part not found') : null,
       predicted ? h(`span.pred${disagrees(tile) ? '.disagree' : ''}`, { 'data-testid': 'prediction' }, predicted) : null);
     }));
   }

@@ -1,6 +1,7 @@
 /**
  * The Training page's look at a model's validation: how it was validated, the validation crops it got wrong
  * (relabel them on the spot) and, for classifiers, a fail-class threshold slider with what it trades.
+ * Operators see the review; saving a threshold and relabelling are engineer-only, as the API has them.
  *
  * The trade-off numbers come from the API, which applies the station's own decision rule at each threshold
  * step; the slider only picks a step, so the page never re-implements the rule.
@@ -64,7 +65,7 @@ function thresholdPanel(recipe, review, tradeoff, spec, refresh) {
   const rejected = h('div.n', { 'data-testid': 'good-rejected' });
   const missed = h('div.n', { 'data-testid': 'defects-missed' });
   const chart = h('div');
-  const save = h('button.primary', { type: 'button', 'data-testid': 'save-threshold' }, 'Save threshold');
+  const save = h('button.primary.engineer-only', { type: 'button', 'data-testid': 'save-threshold' }, 'Save threshold');
   const paint = () => {
     const index = Number(slider.value);
     const point = points[index];
@@ -152,11 +153,11 @@ function caption(crop) {
  * @param {() => void} changed repaints the crop's thumbnail.
  */
 function relabel(panel, recipe, review, spec, crop, changed) {
-  const link = h('a.button', { href: `#/label/${encodeURIComponent(recipe)}/${encodeURIComponent(review.type)}/${crop.image}` },
+  const link = h('a.button.engineer-only', { href: `#/label/${encodeURIComponent(recipe)}/${encodeURIComponent(review.type)}/${crop.image}` },
     'Open in Labelling');
   const truth = crop.true_class === null ? 'Paint its mask again on the Labelling page.'
     : `Labelled ${crop.label ?? 'nothing'}; the model said ${crop.predicted_class} (${percent(crop.confidence)}).`;
-  const chips = crop.true_class === null ? null : h('div.chips', { 'data-testid': 'relabel-chips' },
+  const chips = crop.true_class === null ? null : h('div.chips.engineer-only', { 'data-testid': 'relabel-chips' },
     spec.classes.map((c) => h(`button.chip.${c.pass ? 'pass' : 'fail'}`, {
       type: 'button', 'aria-pressed': String(c.name === crop.label), 'data-class': c.name,
       onclick: () => setLabel(c.name),

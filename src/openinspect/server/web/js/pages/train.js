@@ -1,6 +1,7 @@
 /**
  * Training: start Fast or Accurate per inspection type, follow it live (WebSocket), read the metrics and
  * the validation review (method, crops got wrong, fail-class thresholds: pages/train-review.js).
+ * Operators follow training and read the review; what changes the recipe or its data is engineer-only.
  * @module pages/train
  */
 
@@ -28,7 +29,7 @@ export async function mount(view, params) {
     h('div.page-head', null,
       h('div', null, h('h1', null, 'Training'),
         h('p.sub', null, 'Fast trains in seconds to try a set-up; Accurate takes minutes and is for production.')),
-      h('div.actions', null, recipeSelect, h('a.button', { href: `#/label/${encodeURIComponent(name)}` }, '← Labelling'))),
+      h('div.actions', null, recipeSelect, h('a.button.engineer-only', { href: `#/label/${encodeURIComponent(name)}` }, '← Labelling'))),
     jobBox, grid));
 
   /** @type {any|null} */
@@ -50,7 +51,7 @@ export async function mount(view, params) {
     const running = job && ['running', 'stopping'].includes(job.state);
     const labelled = state.kind === 'segmenter' ? `${state.labels.masks ?? 0} painted captures`
       : Object.entries(state.labels).map(([c, n]) => `${c} ${n}`).join(' · ');
-    const start = (mode) => h(`button${mode === 'accurate' ? '' : '.primary'}`, {
+    const start = (mode) => h(`button.engineer-only${mode === 'accurate' ? '' : '.primary'}`, {
       type: 'button', disabled: running, 'data-testid': `train-${mode}`,
       onclick: () => startTraining(state.name, mode),
     }, mode === 'fast' ? 'Train Fast' : 'Train Accurate');
@@ -114,7 +115,7 @@ export async function mount(view, params) {
     render(jobBox,
       h('div.page-head', null,
         h('h2', null, `${word}: ${job.recipe} / ${job.type}${job.mode ? ` (${job.mode})` : ''}`),
-        running ? h('button.danger', { type: 'button', onclick: stop, disabled: job.state === 'stopping' }, 'Stop') : null),
+        running ? h('button.danger.engineer-only', { type: 'button', onclick: stop, disabled: job.state === 'stopping' }, 'Stop') : null),
       h('div.progress', { role: 'progressbar', 'aria-valuemin': 0, 'aria-valuemax': 100, 'aria-valuenow': Math.round(job.progress * 100) },
         h('div', { style: `width: ${Math.round(job.progress * 100)}%; ${job.state === 'failed' ? 'background: var(--fail)' : job.state === 'done' ? 'background: var(--pass-bright)' : ''}` })),
       h('p', { 'data-testid': 'training-status' },
