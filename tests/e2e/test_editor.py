@@ -1,19 +1,32 @@
-"""The recipe editor: template upload, ROIs drawn, moved, resized and deleted on it, classifier types."""
+"""The recipe editor: template upload, ROIs drawn, moved, resized and deleted on it, classifier types, and the
+alignment region the station finds the part by."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 import httpx
 import numpy as np
+import yaml
 from PIL import Image
 from playwright.sync_api import Page, expect
+from tests.conftest import png_bytes, write_png
+from tests.unit.imaging.scenes import NUT, TEMPLATE, scene
+from tests.unit.station.test_pipeline_alignment import _dark_crop_model
+
+from openinspect.store import Workspace
 
 RECIPE = {"name": "widget", "profile": "multi-model",
           "types": [{"name": "part", "kind": "classifier", "classes": [{"name": "good", "pass": True},
                                                                          {"name": "defect", "pass": False}]}],
           "rois": [{"name": "whole", "type": "part"}]}
+BRACKET = {"name": "bracket",
+           "types": [{"name": "nut", "kind": "classifier", "classes": [{"name": "present", "pass": True},
+                                                                        {"name": "missing", "pass": False}]}],
+           "rois": [{"name": "nut", "type": "nut", "x": NUT.x, "y": NUT.y, "w": NUT.w, "h": NUT.h}]}
+"""The alignment tests' part: its ``nut`` ROI sees the dark nut (class ``present``) only when it moves with the part."""
 
 
 def _template(path: Path) -> Path:
@@ -24,9 +37,18 @@ def _template(path: Path) -> Path:
     return path
 
 
+def _auth(station) -> dict[str, str]:
+    return {"Authorization": f"Bearer {station.token}"}
+
+
+def _upload_template(page: Page, path: Path) -> None:
+    with page.expect_file_chooser() as chooser:
+        page.get_by_role("button", name="Upload template image…").first.click()
+    chooser.value.set_files(str(path))
+
+
 def _document(station, name: str) -> dict:
-    response = httpx.get(f"{station.url}/api/v1/recipes/{name}/document",
-                         headers={"Authorization": f"Bearer {station.token}"})
+    response = httpx.get(f"{station.url}/api/v1/recipes/{name}/document", headers=_auth(station))
     response.raise_for_status()
     return response.json()
 
@@ -34,7 +56,7 @@ def _document(station, name: str) -> dict:
 def _drag(page: Page, canvas, start: tuple[float, float], end: tuple[float, float]) -> None:
     """Drag between two points given in template pixels."""
     box = canvas.bounding_box()
-    scale = box["width"] / 1000
+    scale = box["width"] / canvas.evaluate("canvas => canvas.width")
     page.mouse.move(box["x"] + start[0] * scale, box["y"] + start[1] * scale)
     page.mouse.down()
     page.mouse.move(box["x"] + (start[0] + end[0]) / 2 * scale, box["y"] + (start[1] + end[1]) / 2 * scale, steps=4)
@@ -44,12 +66,9 @@ def _drag(page: Page, canvas, start: tuple[float, float], end: tuple[float, floa
 
 def test_draw_rois_on_uploaded_template_and_add_classifier_type(page: Page, station, tmp_path: Path,
                                                                  screenshot) -> None:
-    httpx.post(f"{station.url}/api/v1/recipes", json=RECIPE,
-               headers={"Authorization": f"Bearer {station.token}"}).raise_for_status()
+    httpx.post(f"{station.url}/api/v1/recipes", json=RECIPE, headers=_auth(station)).raise_for_status()
     page.goto(station.signed_in("/#/recipes/widget"))
-    with page.expect_file_chooser() as chooser:
-        page.get_by_role("button", name="Upload template image…").first.click()
-    chooser.value.set_files(str(_template(tmp_path / "template.png")))
+    _upload_template(page, _template(tmp_path / "template.png"))
     canvas = page.get_by_test_id("roi-canvas")
     expect(canvas).to_be_visible()
     expect(canvas).to_have_js_property("width", 1000)
@@ -95,8 +114,7 @@ def test_draw_rois_on_uploaded_template_and_add_classifier_type(page: Page, stat
 
 
 def test_add_segmenter_type_with_pixel_classes_and_a_rule(page: Page, station) -> None:
-    httpx.post(f"{station.url}/api/v1/recipes", json=RECIPE,
-               headers={"Authorization": f"Bearer {station.token}"}).raise_for_status()
+    httpx.post(f"{station.url}/api/v1/recipes", json=RECIPE, headers=_auth(station)).raise_for_status()
     page.goto(station.signed_in("/#/recipes/widget"))
     page.get_by_role("button", name="+ Segmenter").click()
     page.get_by_label("Type name").last.fill("seam")
@@ -116,3 +134,77 @@ def test_add_segmenter_type_with_pixel_classes_and_a_rule(page: Page, station) -
     spec = next(t for t in _document(station, "widget")["types"] if t["name"] == "seam")
     assert [(c["name"], c["color"]) for c in spec["pixel_classes"]] == [("defect", "#ff3b30"), ("glue", "#ffd400")]
     assert spec["rules"] == [{"class": "glue", "measure": "count", "op": "==", "value": 0.0}]
+
+
+def _trigger(station, image: np.ndarray) -> dict:
+    """Judge a capture with the bracket recipe; returns the result record."""
+    answer = httpx.post(f"{station.url}/api/v1/trigger", params={"recipe": "bracket"}, headers=_auth(station),
+                        files={"image": ("capture.png", png_bytes(image), "image/png")}, timeout=60)
+    answer.raise_for_status()
+    return answer.json()
+
+
+def test_alignment_region_drawn_in_the_editor_moves_the_rois_with_the_part(page: Page, station, tmp_path: Path,
+                                                                          screenshot) -> None:
+    httpx.post(f"{station.url}/api/v1/recipes", json=BRACKET, headers=_auth(station)).raise_for_status()
+    workspace = Workspace(station.home)
+    with workspace.new_model_version("bracket", "nut", "fast") as folder:
+        _dark_crop_model(folder / "model.onnx")
+        (folder / "meta.json").write_text(json.dumps({"classes": ["present", "missing"], "metrics": {}}))
+    workspace.engine.dispose()
+    shifted = scene(-60, 45, 9.0, seed=7)
+    before = _trigger(station, shifted)
+    assert before["rois"][0]["class"] == "missing" and "alignment" not in before, "without alignment the ROI stays"
+
+    page.goto(station.signed_in("/#/recipes/bracket"))
+    _upload_template(page, write_png(tmp_path / "reference.png", scene()))
+    canvas = page.get_by_test_id("roi-canvas")
+    expect(canvas).to_have_js_property("width", 800)
+    card = page.get_by_test_id("alignment")
+    expect(card).to_contain_text("The station finds this region in every capture first")
+    expect(page.get_by_test_id("alignment-state")).to_have_text("Not set: ROIs stay where they are drawn.")
+    card.get_by_role("button", name="Set alignment region").click()
+    expect(card.get_by_role("button", name="Set alignment region")).to_have_attribute("aria-pressed", "true")
+    _drag(page, canvas, (TEMPLATE.x - 40, TEMPLATE.y - 30), (TEMPLATE.x + TEMPLATE.w - 40, TEMPLATE.y + TEMPLATE.h - 30))
+    expect(page.get_by_test_id("alignment-state")).to_contain_text(f"Region x {TEMPLATE.x - 40}, y {TEMPLATE.y - 30}")
+    nut = (NUT.x + NUT.w / 2, NUT.y + NUT.h / 2)
+    _drag(page, canvas, nut, (nut[0] + 40, nut[1] + 30))  # grabbed on the nut ROI: moves the region, not the ROI
+    expect(page.get_by_test_id("alignment-state")).to_have_text(
+        f"Region x {TEMPLATE.x}, y {TEMPLATE.y} · {TEMPLATE.w}×{TEMPLATE.h} px of reference.png")
+    expect(page.get_by_test_id("roi-list").locator("[data-roi='nut']")).to_contain_text(f"x {NUT.x}, y {NUT.y}")
+    card.get_by_label("Max angle (°)").fill("10")
+    card.get_by_label("Max angle (°)").press("Tab")
+    screenshot(page, "alignment-drawn")
+    page.get_by_test_id("save").click()
+    expect(page.get_by_text("Recipe bracket saved")).to_be_visible()
+
+    stored = httpx.get(f"{station.url}/api/v1/recipes/bracket", headers=_auth(station)).json()
+    alignment = yaml.safe_load(stored["yaml"])["alignment"]
+    assert alignment == {"template": {"x": TEMPLATE.x, "y": TEMPLATE.y, "w": TEMPLATE.w, "h": TEMPLATE.h},
+                         "reference": "reference.png", "min_score": 0.5, "max_angle": 10.0}
+    after = _trigger(station, shifted)
+    assert after["rois"][0]["class"] == "present", "the nut ROI followed the part"
+    assert after["alignment"]["found"] and abs(after["alignment"]["angle"] - 9.0) < 0.5
+
+    _upload_template(page, write_png(tmp_path / "other.png", scene(seed=3)))  # a recipe that aligns: asked first
+    expect(page.get_by_role("dialog")).to_contain_text("The region and the ROIs keep their place and will refer to "
+                                                       "the new image")
+    page.get_by_role("button", name="Replace template").click()
+    expect(page.get_by_test_id("alignment-notice")).to_contain_text("the alignment region and the ROIs keep their "
+                                                                    "place, now on the new image")
+    screenshot(page, "template-replaced")
+
+
+def test_a_flat_alignment_region_is_refused_with_the_stations_message(page: Page, station, tmp_path: Path) -> None:
+    httpx.post(f"{station.url}/api/v1/recipes", json=RECIPE, headers=_auth(station)).raise_for_status()
+    page.goto(station.signed_in("/#/recipes/widget"))
+    _upload_template(page, write_png(tmp_path / "reference.png", scene()))
+    canvas = page.get_by_test_id("roi-canvas")
+    expect(canvas).to_have_js_property("width", 800)
+    page.get_by_role("button", name="Set alignment region").click()
+    _drag(page, canvas, (20, 20), (220, 170))  # background only
+    page.get_by_test_id("save").click()
+    problems = page.get_by_test_id("problems")
+    expect(problems).to_contain_text("recipe 'widget': alignment template x 20, y 20, 200x150 is too flat to find")
+    expect(problems).to_contain_text("choose a distinctive, rigid feature of the part")
+    assert "alignment" not in _document(station, "widget")

@@ -62,6 +62,7 @@ def test_recipe_template_stores_the_reference_and_region_the_station_aligns_with
 
 @pytest.mark.parametrize(("case", "message"), [
     ("outside", "alignment template x 700, y 500, 200x200 must lie inside the 800x600 reference"),
+    ("flat", "alignment template x 20, y 20, 200x150 is too flat to find"),
     ("unreadable", "garbage.png"),
     ("missing", "cannot read"),
     ("unknown recipe", "no recipe named 'nope'"),
@@ -71,6 +72,7 @@ def test_recipe_template_errors_name_the_problem_and_change_nothing(tmp_path: Pa
     garbage = tmp_path / "garbage.png"
     garbage.write_bytes(b"not an image")
     recipe, image, region = {"outside": ("plate", plate, "700,500,200,200"),
+                             "flat": ("plate", plate, "20,20,200,150"),
                              "unreadable": ("plate", garbage, REGION),
                              "missing": ("plate", tmp_path / "none.png", REGION),
                              "unknown recipe": ("nope", plate, REGION)}[case]

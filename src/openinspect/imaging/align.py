@@ -42,6 +42,12 @@ _FINE_STEP = 0.5
 """Angle step of the fine search, in degrees."""
 _MAX_WALKS = 4
 """How often the fine search may move its angle range after a coarse miss."""
+_EDGE = 40.0
+"""Gradient magnitude at the coarse level that counts as an edge: a step of about 13 grey levels (sensor noise
+stays under 30 there)."""
+_MIN_EDGE_SHARE = 0.02
+"""The share of a template's coarse-level pixels that must be edges: with fewer, the coarse search has nothing
+to match and finds noise."""
 
 
 @dataclass(frozen=True)
@@ -133,7 +139,8 @@ class Aligner:
         max_angle: the largest rotation searched, in degrees either way.
 
     Raises:
-        RecipeError: the template does not lie inside the reference or is too small to match.
+        RecipeError: the template does not lie inside the reference, is too small to match, or is flat (too few
+            edges to find it by).
 
     """
 
@@ -148,6 +155,7 @@ class Aligner:
         self.center = (template.x + template.w / 2, template.y + template.h / 2)
         self.reference = gray = _gray(reference)
         short = min(template.w, template.h)
+        _check_edges(gray, template, max(1.0, short / _COARSE_SIDE))
         self.coarse = _Level(gray, self.center, template, max(1.0, short / _COARSE_SIDE), self._coarse_step(short),
                              max_angle)
         self.fine = _Level(gray, self.center, template, max(1.0, short / _FINE_SIDE), _FINE_STEP, max_angle)
@@ -259,6 +267,16 @@ class _Level:
         size = (template.w, template.h)
         self.bank = {a: _edges(_shrink(_rotated_patch(gray, centre, a, size), scale))
                      for a in (_angles(-max_angle - step, max_angle + step, step) if max_angle > 0 else [0.0])}
+
+
+def _check_edges(gray: np.ndarray, template: Rect, scale: float) -> None:
+    """Raise :class:`RecipeError` when the template has too few edges at the coarse level to be found."""
+    patch = gray[template.y : template.y + template.h, template.x : template.x + template.w]
+    share = float((_edges(_shrink(patch, scale)) >= _EDGE).mean())
+    if share < _MIN_EDGE_SHARE:
+        raise RecipeError(f"alignment template x {template.x}, y {template.y}, {template.w}x{template.h} is too flat "
+                          f"to find: {share:.1%} of it shows edges, the aligner needs {_MIN_EDGE_SHARE:.0%}; choose a "
+                          f"distinctive, rigid feature of the part with clear edges (holes, corners, print)")
 
 
 def _angles(low: float, high: float, step: float) -> list[float]:

@@ -13,10 +13,18 @@ from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from openinspect.dataset import RoiPlace
-from openinspect.server.deps import UPLOAD_SETTING, Engineer, Operator, ServicesDep, read_image_upload, too_large
+from openinspect.server.deps import (
+    UPLOAD_SETTING,
+    Engineer,
+    Operator,
+    ServicesDep,
+    StationDep,
+    read_image_upload,
+    too_large,
+)
 from openinspect.server.errors import ERROR_RESPONSES, ErrorPublic
 from openinspect.station.predictions import CropPredictor, Prediction
-from openinspect.station.workbench import Sample, Workbench
+from openinspect.station.workbench import Sample, TemplateInfo, Workbench
 from openinspect.store import StoredImage
 
 router = APIRouter(tags=["workbench"], responses=ERROR_RESPONSES)
@@ -113,8 +121,15 @@ class SamplePublic(ImagePublic):
 class TemplatePublic(BaseModel):
     """The recipe's template capture."""
 
+    reference: str = Field(description="its file name in the recipe's folder: the `alignment.reference` of a "
+                                       "recipe that aligns on it")
     width: int
     height: int
+
+    @classmethod
+    def of(cls, info: TemplateInfo) -> TemplatePublic:
+        """From the workbench's template info."""
+        return cls(reference=info.reference, width=info.width, height=info.height)
 
 
 class LabelsUpdate(BaseModel):
@@ -149,13 +164,25 @@ def template(name: str, workbench: WorkbenchDep, _role: Operator) -> FileRespons
     return FileResponse(workbench.template(name), headers={"Cache-Control": "no-cache"})
 
 
+@router.get("/recipes/{name}/template/info")
+def template_info(name: str, workbench: WorkbenchDep, _role: Operator) -> TemplatePublic:
+    """The template capture's file name (what an alignment on it names as ``reference``) and size."""
+    return TemplatePublic.of(workbench.template_info(name))
+
+
 @router.put("/recipes/{name}/template")
-async def set_template(name: str, workbench: WorkbenchDep, services: ServicesDep, _role: Engineer,
-                       image: Annotated[UploadFile, File(description="a capture of the part")]) -> TemplatePublic:
-    """Upload the capture the ROIs are drawn on (kept as ``reference.<ext>`` in the recipe's folder)."""
+async def set_template(name: str, workbench: WorkbenchDep, services: ServicesDep, station: StationDep,
+                       _role: Engineer, image: Annotated[UploadFile, File(description="a capture of the part")],
+                       ) -> TemplatePublic:
+    """Upload the capture the ROIs are drawn on (kept as ``reference.<ext>`` in the recipe's folder).
+
+    A recipe that aligns on its template keeps its alignment region, now on the new capture: 422 ``invalid_recipe``
+    when the region does not lie inside it or is too flat to find there (nothing is changed then).
+    """
     data = await read_image_upload(image, services.upload_limit)
-    width, height = workbench.set_template(name, data, image.filename or "template")
-    return TemplatePublic(width=width, height=height)
+    info = workbench.set_template(name, data, image.filename or "template")
+    station.reload(name)  # the template may be the recipe's alignment reference
+    return TemplatePublic.of(info)
 
 
 @router.post("/recipes/{name}/captures", status_code=201)

@@ -17,11 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from pydantic import ValidationError
 
-from openinspect.dataset import roi_crops
+from openinspect.dataset import RoiCropper, roi_crops
 from openinspect.errors import DatasetError, NotFoundError, RecipeError
-from openinspect.imaging import Aligner, Rect, decode_image
+from openinspect.imaging import Aligner, Rect, decode_image, read_image
 from openinspect.recipe import Alignment, ClassifierType, Recipe, Roi, dump_recipe, parse_recipe
 from openinspect.recipe.schema import NAME_PATTERN
 from openinspect.station.sources import image_suffix
@@ -121,8 +122,19 @@ class Library:
             NotFoundError: unknown recipe.
         """
         recipe = self.workspace.recipe(check_name(name))
-        return RecipeState(recipe, [self._type_state(recipe, spec.name) for spec in recipe.types],
-                           recipe.downscale_warnings())
+        warnings = recipe.downscale_warnings()
+        if recipe.alignment is not None and self._reference(recipe) is None:
+            warnings.append(f"alignment reference '{recipe.alignment.reference}' is not there yet: upload the template "
+                            f"capture (the editor, or `openinspect recipe template`); until then the station cannot "
+                            f"judge captures of '{recipe.name}'")
+        return RecipeState(recipe, [self._type_state(recipe, spec.name) for spec in recipe.types], warnings)
+
+    def _reference(self, recipe: Recipe) -> Path | None:
+        """The aligning recipe's reference capture, or ``None`` while it is not there."""
+        try:
+            return RoiCropper.reference_path(self.workspace, recipe)
+        except NotFoundError:
+            return None
 
     def _type_state(self, recipe: Recipe, type_name: str) -> TypeState:
         spec = recipe.inspection_type(type_name)
@@ -154,8 +166,11 @@ class Library:
             name: the name the request addressed; the recipe must carry it.
 
         Raises:
-            RecipeError: invalid, a name mismatch, the recipe exists and ``replace`` is false, or its
-                ``plc_number`` is another recipe's.
+            RecipeError: invalid, a name mismatch, the recipe exists and ``replace`` is false, its
+                ``plc_number`` is another recipe's, or its alignment cannot find the part (:func:`check_alignment`
+                on the reference capture; one that is not there yet is a warning of the state, and the template
+                upload checks the region then).
+            ImageError: the alignment's reference capture does not decode.
             NotFoundError: ``replace`` and no recipe of that name exists.
         """
         recipe = self.validate(text)
@@ -167,6 +182,8 @@ class Library:
         if exists and not replace:
             raise RecipeError(f"a recipe named '{recipe.name}' exists already; replace it with "
                               f"PUT /api/v1/recipes/{recipe.name} (its labels and models are kept)")
+        if recipe.alignment is not None and (reference := self._reference(recipe)) is not None:
+            check_alignment(recipe.name, recipe.alignment, read_image(reference))
         self.workspace.save_recipe(recipe)
         return self.state(recipe.name)
 
@@ -199,27 +216,25 @@ class Library:
         Raises:
             NotFoundError: unknown recipe.
             ImageError: the capture does not decode.
-            RecipeError: the region does not lie inside the capture or is under 8x8 px, or ``max_angle`` is
-                outside 0..180.
+            RecipeError: the region does not lie inside the capture, is under 8x8 px or is too flat to find
+                (:func:`check_alignment`), or ``max_angle`` is outside 0..180.
         """
-        from openinspect.station.workbench import Workbench  # it imports this module
+        from openinspect.station.workbench import TEMPLATE_STEM, Workbench  # it imports this module
 
         recipe = self.workspace.recipe(check_name(name))
         settings = recipe.alignment.model_dump(include={"min_score", "max_angle"}) if recipe.alignment else {}
         if max_angle is not None:
             settings["max_angle"] = max_angle
         template = {"x": region.x, "y": region.y, "w": region.w, "h": region.h}
-        Aligner(decode_image(data, filename), region)  # the station's own check that the region fits the capture
-        try:
-            alignment = Alignment.model_validate({"template": template, "reference": "reference", **settings})
+        try:  # the reference is named once the file is written, after its type
+            alignment = Alignment.model_validate({"template": template, "reference": TEMPLATE_STEM, **settings})
         except ValidationError as err:
             problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors())
             raise RecipeError(f"recipe '{recipe.name}': invalid alignment: {problems}") from err
-        workbench = Workbench(self.workspace)
-        workbench.set_template(recipe.name, data, filename)
-        alignment = alignment.model_copy(update={"reference": workbench.template(recipe.name).name})
-        self.workspace.save_recipe(recipe.model_copy(update={"alignment": alignment}))
-        return alignment
+        Workbench(self.workspace).set_template(recipe.name, data, filename, alignment)
+        stored = self.workspace.recipe(recipe.name).alignment
+        assert stored is not None, "set_template stores the alignment it is given"
+        return stored
 
     def label(self, name: str, type_name: str, data: bytes, filename: str, labels: dict[str, str]) -> LabelReport:
         """Add a capture to the library and label ROIs of a classifier type in it.
@@ -286,6 +301,26 @@ class Library:
         for problems in ("skipped", "alignment_failed"):
             metrics[problems] = [s.replace(tmp, "upload") for s in metrics[problems]]
         return metrics
+
+
+def check_alignment(recipe: str, alignment: Alignment, reference: np.ndarray) -> None:
+    """The station's own check that an alignment can find the part: its aligner is built on the reference capture.
+
+    ``openinspect recipe template``, every recipe the library saves (the API, so the editor) and a replaced
+    template capture are checked here, so each refuses what the station could not align on.
+
+    Args:
+        recipe: the recipe's name, for the message.
+        alignment: the alignment to check.
+        reference: ``(H, W, 3)`` uint8 RGB reference capture.
+
+    Raises:
+        RecipeError: the template region does not lie inside the capture, is under 8x8 px or is too flat to find.
+    """
+    try:
+        Aligner(reference, alignment.template.rect(), alignment.min_score, alignment.max_angle)
+    except RecipeError as err:
+        raise RecipeError(f"recipe '{recipe}': {err}") from None
 
 
 def _safe_name(filename: str, data: bytes) -> str:

@@ -2,7 +2,8 @@
 
 - the recipe as a JSON document (the YAML's field names), so a client edits structure, not text;
 - the recipe's *template*: the capture the ROIs are drawn on, kept as ``reference.<ext>`` in the
-  recipe's folder (the name an :class:`~openinspect.recipe.schema.Alignment` reference uses);
+  recipe's folder (the name an :class:`~openinspect.recipe.schema.Alignment` reference uses; an alignment
+  on the template keeps its region when the template is replaced, checked on the new capture);
 - the recipe's *captures*: images added for labelling, listed in ``captures.json`` in the recipe's
   folder (the images themselves are in the content-addressed library);
 - labels per ROI of an image already in the library, and segmenter masks as class-colour PNGs;
@@ -25,8 +26,8 @@ import numpy as np
 from openinspect.dataset.masks import decode_mask
 from openinspect.errors import ImageError, NotFoundError, RecipeError
 from openinspect.imaging import decode_image
-from openinspect.recipe import ClassifierType, Recipe, Roi, SegmenterType
-from openinspect.station.library import check_name, check_roi_labels
+from openinspect.recipe import Alignment, ClassifierType, Recipe, Roi, SegmenterType
+from openinspect.station.library import check_alignment, check_name, check_roi_labels
 from openinspect.station.placements import Placement, RoiPlacer
 from openinspect.station.predictions import CropPredictor, Prediction
 from openinspect.station.sources import image_suffix
@@ -37,6 +38,16 @@ TEMPLATE_STEM = "reference"
 """The template file's name in the recipe folder, without its suffix."""
 CAPTURES_FILE = "captures.json"
 """The list of a recipe's captures (image hashes) in its folder."""
+
+
+@dataclass(frozen=True)
+class TemplateInfo:
+    """A recipe's template capture."""
+
+    reference: str
+    """Its file name in the recipe's folder: what an alignment on it names as ``reference``."""
+    width: int
+    height: int
 
 
 @dataclass(frozen=True)
@@ -132,26 +143,55 @@ class Workbench:
             raise NotFoundError(f"recipe '{name}' has no template capture yet; upload one")
         return found[0]
 
-    def set_template(self, name: str, data: bytes, filename: str) -> tuple[int, int]:
+    def template_info(self, name: str) -> TemplateInfo:
+        """The recipe's template capture: its file name and size.
+
+        Raises:
+            NotFoundError: unknown recipe, or no template was set.
+            ImageError: the file does not decode.
+        """
+        path = self.template(name)
+        pixels = decode_image(path.read_bytes(), path.name)
+        return TemplateInfo(path.name, pixels.shape[1], pixels.shape[0])
+
+    def set_template(self, name: str, data: bytes, filename: str, alignment: Alignment | None = None) -> TemplateInfo:
         """Store the capture the ROIs are drawn on, replacing the earlier one.
 
+        A recipe that aligns on its template keeps its alignment region, which then refers to the new capture:
+        the region is checked on the new capture first (:func:`check_alignment`), and the alignment's
+        ``reference`` follows the file's name (``reference.jpg`` after a JPEG).
+
+        Args:
+            name: recipe.
+            data: the encoded capture.
+            filename: what to call the capture in errors.
+            alignment: align on this region of the new capture instead (``openinspect recipe template``); its
+                ``reference`` is set to the template's file.
+
         Returns:
-            The template's ``(width, height)``.
+            The template's file name and size.
 
         Raises:
             NotFoundError: unknown recipe.
             ImageError: the bytes do not decode as an image.
+            RecipeError: the alignment region does not lie inside the new capture or is too flat to find on it.
         """
-        self._recipe(name)
+        recipe = self._recipe(name)
         pixels = decode_image(data, filename)
-        suffix = image_suffix(data) or ".png"
-        folder = self._folder(name)
+        path = self._folder(name) / f"{TEMPLATE_STEM}{image_suffix(data) or '.png'}"
+        if alignment is None and recipe.alignment and recipe.alignment.reference.startswith(f"{TEMPLATE_STEM}."):
+            alignment = recipe.alignment
+        if alignment is not None:
+            check_alignment(recipe.name, alignment, pixels)
         with self._lock:
-            write_atomic(folder / f"{TEMPLATE_STEM}{suffix}", data)
-            for old in folder.glob(f"{TEMPLATE_STEM}.*"):
-                if old.suffix != suffix:
+            write_atomic(path, data)
+            for old in path.parent.glob(f"{TEMPLATE_STEM}.*"):
+                if old != path:
                     old.unlink(missing_ok=True)
-        return pixels.shape[1], pixels.shape[0]
+            stored = None if alignment is None else alignment.model_copy(update={"reference": path.name})
+            if stored is not None and stored != recipe.alignment:
+                self.workspace.save_recipe(recipe.model_copy(update={"alignment": stored}))
+        return TemplateInfo(path.name, pixels.shape[1], pixels.shape[0])
 
     # -- captures and labels ---------------------------------------------------------------------
 

@@ -81,6 +81,14 @@ def test_template_must_lie_inside_the_reference():
         Aligner(scene(), Rect(700, 500, 200, 200))
 
 
+@pytest.mark.parametrize("region", [Rect(20, 20, 200, 150), Rect(600, 460, 150, 120)])
+def test_a_flat_template_is_refused_before_any_search(region):
+    with pytest.raises(RecipeError, match=rf"alignment template x {region.x}, y {region.y}, {region.w}x{region.h} is "
+                                          r"too flat to find: 0\.0% of it shows edges, the aligner needs 2%; choose a "
+                                          r"distinctive, rigid feature"):
+        Aligner(scene(), region)
+
+
 def test_locate_rejects_a_capture_smaller_than_the_template(aligner):
     with pytest.raises(ImageError, match="smaller than the 260x240 alignment template"):
         aligner.locate(np.zeros((100, 100, 3), np.uint8))

@@ -1,5 +1,6 @@
-"""Alignment through the API: results keep the pose and the `alignment` failure reason, and the labelling page's
-samples say where each ROI is cut on a capture whose part moved."""
+"""Alignment through the API: results keep the pose and the `alignment` failure reason, the labelling page's
+samples say where each ROI is cut on a capture whose part moved, and a saved recipe's region must be one the
+aligner can use."""
 
 import json
 
@@ -59,3 +60,23 @@ def test_samples_place_the_rois_where_the_part_moved_and_mark_captures_without_i
             assert shifted["rois"]["whole"] == {"x": 0, "y": 0, "w": 800, "h": 600, "angle": 0.0}
             assert shifted["alignment"]["found"] is True and abs(shifted["alignment"]["dx"] + 60) < 1
             assert empty["rois"] == {} and empty["alignment"]["found"] is False
+
+
+def test_a_recipe_saved_with_a_region_the_aligner_cannot_use_is_refused(tmp_path):
+    home = tmp_path / "home"
+    workspace = Workspace(home)
+    workspace.save_recipe(parse_recipe(RECIPE))
+    write_png(workspace.recipe_path("bracket").parent / "reference.png", scene())
+    with TestClient(create_app(Settings(home=home, tokens={TOKEN: "engineer"}))) as client:
+        client.headers["Authorization"] = f"Bearer {TOKEN}"
+        doc = client.get("/api/v1/recipes/bracket/document").json()
+        flat = {**doc, "alignment": {**doc["alignment"], "template": {"x": 20, "y": 20, "w": 200, "h": 150}}}
+        answer = client.put("/api/v1/recipes/bracket", json=flat)
+        assert answer.status_code == 422
+        error = answer.json()["error"]
+        assert error["type"] == "invalid_recipe"
+        assert error["message"].startswith("recipe 'bracket': alignment template x 20, y 20, 200x150 is too flat to "
+                                           "find: 0.0% of it shows edges")
+        assert client.get("/api/v1/recipes/bracket/document").json() == doc, "nothing is stored"
+        moved = {**doc, "alignment": {**doc["alignment"], "template": {"x": 300, "y": 200, "w": 240, "h": 220}}}
+        assert client.put("/api/v1/recipes/bracket", json=moved).status_code == 200

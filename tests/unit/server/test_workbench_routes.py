@@ -46,7 +46,9 @@ def test_document_round_trips_through_put(api):
 def test_template_upload_needs_the_engineer_role(api):
     files = {"image": ("t.png", part_png(False), "image/png")}
     assert api.put("/api/v1/recipes/plate/template", files=files, headers=_as(OPERATOR)).status_code == 403
-    assert api.put("/api/v1/recipes/plate/template", files=files).json() == {"width": 128, "height": 96}
+    stored = {"reference": "reference.png", "width": 128, "height": 96}
+    assert api.put("/api/v1/recipes/plate/template", files=files).json() == stored
+    assert api.get("/api/v1/recipes/plate/template/info", headers=_as(OPERATOR)).json() == stored
     assert api.get("/api/v1/recipes/plate/template", headers=_as(OPERATOR)).content == part_png(False)
     bad = api.put("/api/v1/recipes/plate/template", files={"image": ("t.txt", b"hello", "text/plain")})
     assert bad.status_code == 415

@@ -1,13 +1,18 @@
-"""The recipe library: recipes by PLC number, as a Modbus server asks for them on every poll."""
+"""The recipe library: recipes by PLC number, as a Modbus server asks for them on every poll, and the alignment
+check every saved recipe passes."""
 
 from __future__ import annotations
 
 import logging
+import re
 
 import pytest
+from tests.conftest import write_png
+from tests.unit.imaging.scenes import TEMPLATE, scene
 from tests.unit.station.kit import RECIPE
 
 from openinspect.errors import RecipeError
+from openinspect.imaging import Rect
 from openinspect.recipe import parse_recipe
 from openinspect.station.library import Library
 from openinspect.store import Workspace
@@ -30,6 +35,32 @@ def test_plc_numbers_follow_recipes_as_they_are_stored_changed_and_removed(works
     assert library.plc_numbers() == {1: "a-first", 4: "plate"}
     library.delete("a-first")
     assert library.plc_numbers() == {4: "plate"}
+
+
+def _aligned(region: Rect) -> str:
+    return (f"{RECIPE}alignment:\n  template: {{x: {region.x}, y: {region.y}, w: {region.w}, h: {region.h}}}\n"
+            f"  reference: reference.png\n")
+
+
+def test_saving_a_recipe_checks_its_alignment_on_the_reference_capture(workspace: Workspace) -> None:
+    library = Library(workspace)
+    library.save(RECIPE, replace=False)
+    library.save(_aligned(Rect(20, 20, 200, 150)), replace=True)  # as YAML before its template: checked on upload
+    assert library.state("plate").warnings == [
+        "alignment reference 'reference.png' is not there yet: upload the template capture (the editor, or "
+        "`openinspect recipe template`); until then the station cannot judge captures of 'plate'"]
+    library.save(RECIPE, replace=True)
+    write_png(workspace.recipe_path("plate").parent / "reference.png", scene())
+    for region, message in [
+        (Rect(20, 20, 200, 150), "recipe 'plate': alignment template x 20, y 20, 200x150 is too flat to find"),
+        (Rect(700, 500, 200, 200), "recipe 'plate': alignment template x 700, y 500, 200x200 must lie inside the "
+                                   "800x600 reference"),
+    ]:
+        with pytest.raises(RecipeError, match=re.escape(message)):
+            library.save(_aligned(region), replace=True)
+        assert workspace.recipe("plate").alignment is None, "nothing is stored"
+    alignment = library.save(_aligned(TEMPLATE), replace=True).recipe.alignment
+    assert alignment is not None and alignment.template.rect() == TEMPLATE
 
 
 def test_saving_a_recipe_with_a_taken_plc_number_is_refused(workspace: Workspace) -> None:

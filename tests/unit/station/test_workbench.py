@@ -8,11 +8,14 @@ import numpy as np
 import pytest
 from PIL import Image
 from tests.conftest import part_capture, png_bytes
+from tests.unit.imaging.scenes import TEMPLATE, scene
 from tests.unit.station.kit import install_plate
 
+from openinspect.dataset import RoiCropper
 from openinspect.errors import ImageError, NotFoundError, RecipeError
 from openinspect.recipe import parse_recipe
-from openinspect.station.workbench import Correction, Workbench
+from openinspect.station.library import Library
+from openinspect.station.workbench import Correction, TemplateInfo, Workbench
 from openinspect.store import Workspace
 
 RECIPE = """
@@ -51,10 +54,29 @@ def test_document_uses_the_yaml_field_names(bench: Workbench) -> None:
 def test_template_is_stored_as_the_recipe_reference(bench: Workbench, workspace: Workspace) -> None:
     with pytest.raises(NotFoundError, match="no template"):
         bench.template("plate")
-    assert bench.set_template("plate", png_bytes(part_capture(False, 0)), "t.png") == (128, 96)
+    assert bench.set_template("plate", png_bytes(part_capture(False, 0)), "t.png") == TemplateInfo("reference.png",
+                                                                                                     128, 96)
     assert bench.template("plate") == workspace.recipe_path("plate").parent / "reference.png"
+    assert bench.template_info("plate") == TemplateInfo("reference.png", 128, 96)
     with pytest.raises(ImageError):
         bench.set_template("plate", b"not an image", "t.png")
+
+
+def test_a_replaced_template_keeps_the_alignment_region_checked_on_the_new_capture(bench: Workbench,
+                                                                                  workspace: Workspace) -> None:
+    Library(workspace).set_alignment("plate", png_bytes(scene()), "part.png", TEMPLATE)
+    buffer = io.BytesIO()
+    Image.fromarray(scene(-20, 10, seed=2)).save(buffer, format="JPEG", quality=95)
+    assert bench.set_template("plate", buffer.getvalue(), "moved.jpg") == TemplateInfo("reference.jpg", 800, 600)
+    recipe = workspace.recipe("plate")
+    assert recipe.alignment is not None
+    assert (recipe.alignment.reference, recipe.alignment.template.rect()) == ("reference.jpg", TEMPLATE)
+    assert [p.name for p in workspace.recipe_path("plate").parent.glob("reference.*")] == ["reference.jpg"]
+    assert RoiCropper.load(workspace, recipe).aligner is not None
+    with pytest.raises(RecipeError, match=r"recipe 'plate': alignment template x 290, y 190, 260x240 is too flat"):
+        bench.set_template("plate", png_bytes(scene(part=False)), "empty.png")  # the region shows background only
+    assert bench.template("plate").read_bytes() == buffer.getvalue(), "nothing changed"
+    assert workspace.recipe("plate") == recipe
 
 
 def test_captures_are_listed_once_and_labels_replace_per_roi(bench: Workbench) -> None:

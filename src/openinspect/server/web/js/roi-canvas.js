@@ -1,6 +1,10 @@
 /**
  * Drawing ROIs on a capture: drag on empty space to draw, drag a box to move it, drag a handle to resize,
  * Delete/Backspace removes the selected ROI, arrow keys nudge it (Shift: 10 px).
+ *
+ * The recipe's alignment region is drawn dashed in its own colour, labelled "alignment". In alignment mode
+ * (`model.aligning`) the pointer and keys edit that region alone, the same way, and the ROIs are dimmed;
+ * otherwise the region cannot be grabbed, so it is never moved in place of a ROI.
  * @module roi-canvas
  */
 
@@ -8,11 +12,17 @@ const HANDLE = 9;
 const MIN_SIDE = 8;
 /** Handle positions as fractions of the box: nw, n, ne, e, se, s, sw, w. */
 const HANDLES = [[0, 0], [0.5, 0], [1, 0], [1, 0.5], [1, 1], [0.5, 1], [0, 1], [0, 0.5]];
+/** The alignment region's colour: no inspection type uses it. */
+export const ALIGNMENT_COLOUR = '#ffd33d';
 
 /**
+ * @typedef {{x: number, y: number, w: number, h: number}} Box
  * @typedef {{name: string, type: string, x?: number, y?: number, w?: number, h?: number}} Roi
  * @typedef {{rois: Roi[], selected: number, colourOf: (roi: Roi) => string,
- *            onChange: () => void, onSelect: (index: number) => void, onCreate: (rect: any) => void}} Model
+ *            onChange: () => void, onSelect: (index: number) => void, onCreate: (rect: Box) => void,
+ *            alignment?: Box|null, aligning?: boolean, onAlign?: (rect: Box|null) => void}} Model
+ *   `alignment`: the alignment region (edited in place), or null; `aligning`: the pointer edits it instead of
+ *   the ROIs; `onAlign`: a region was drawn (replacing the old one), or removed (null).
  */
 
 /** An editable ROI layer over an image. */
@@ -60,18 +70,25 @@ export class RoiCanvas {
     return { x: ((e.clientX - box.left) * this.width) / box.width, y: ((e.clientY - box.top) * this.height) / box.height };
   }
 
-  /** @param {Roi} roi */
+  /** @param {Roi|Box} roi @returns {Box|null} null for a ROI that covers the whole capture. */
   rect(roi) {
     return roi.x === undefined || roi.x === null ? null : { x: roi.x, y: roi.y, w: roi.w, h: roi.h };
+  }
+
+  /** @returns {{boxes: (Roi|Box)[], selected: number}} what the pointer edits: the ROIs, or the alignment region. */
+  layer() {
+    if (!this.model.aligning) return { boxes: this.model.rois, selected: this.model.selected };
+    const region = this.model.alignment;
+    return { boxes: region ? [region] : [], selected: region ? 0 : -1 };
   }
 
   /** @param {{x: number, y: number}} p @returns {{index: number, handle: number}|null} */
   hit(p) {
     const size = HANDLE * this.ratio;
-    const { rois, selected } = this.model;
-    const order = [...rois.keys()].sort((a, b) => (a === selected ? -1 : b === selected ? 1 : b - a));
+    const { boxes, selected } = this.layer();
+    const order = [...boxes.keys()].sort((a, b) => (a === selected ? -1 : b === selected ? 1 : b - a));
     for (const index of order) {
-      const r = this.rect(rois[index]);
+      const r = this.rect(boxes[index]);
       if (!r) continue;
       if (index === selected) {
         const handle = HANDLES.findIndex(([fx, fy]) => Math.abs(p.x - (r.x + fx * r.w)) <= size
@@ -90,10 +107,10 @@ export class RoiCanvas {
     const p = this.point(e);
     const hit = this.hit(p);
     if (hit) {
-      this.model.onSelect(hit.index);
-      const roi = this.model.rois[hit.index];
+      if (!this.model.aligning) this.model.onSelect(hit.index);
+      const box = this.layer().boxes[hit.index];
       this.drag = { mode: hit.handle >= 0 ? 'resize' : 'move', index: hit.index, handle: hit.handle, start: p,
-                    orig: { ...this.rect(roi) } };
+                    orig: { ...this.rect(box) } };
     } else {
       this.drag = { mode: 'draw', index: -1, start: p, orig: null };
     }
@@ -113,12 +130,12 @@ export class RoiCanvas {
     if (d.mode === 'draw') {
       d.current = normalise(d.start, p, this.width, this.height);
     } else {
-      const roi = this.model.rois[d.index];
+      const box = this.layer().boxes[d.index];
       const dx = p.x - d.start.x;
       const dy = p.y - d.start.y;
       const next = d.mode === 'move' ? moved(d.orig, dx, dy, this.width, this.height)
         : resized(d.orig, HANDLES[d.handle], dx, dy, this.width, this.height);
-      Object.assign(roi, next);
+      Object.assign(box, next);
       this.model.onChange();
     }
     this.paint();
@@ -130,80 +147,120 @@ export class RoiCanvas {
     this.drag = null;
     if (this.canvas.hasPointerCapture(e.pointerId)) this.canvas.releasePointerCapture(e.pointerId);
     if (d && d.mode === 'draw' && d.current && d.current.w >= MIN_SIDE && d.current.h >= MIN_SIDE) {
-      this.model.onCreate(d.current);
+      if (this.model.aligning) this.model.onAlign(d.current);
+      else this.model.onCreate(d.current);
     }
     this.paint();
   }
 
   /** @param {KeyboardEvent} e */
   key(e) {
-    const { rois, selected } = this.model;
-    if (selected < 0 || !rois[selected]) return;
+    const { boxes, selected } = this.layer();
+    if (selected < 0 || !boxes[selected]) return;
     if (e.key === 'Delete' || e.key === 'Backspace') {
       e.preventDefault();
-      rois.splice(selected, 1);
-      this.model.onSelect(-1);
-      this.model.onChange();
+      if (this.model.aligning) {
+        this.model.onAlign(null);
+      } else {
+        boxes.splice(selected, 1);
+        this.model.onSelect(-1);
+        this.model.onChange();
+      }
       this.paint();
       return;
     }
     const steps = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
-    const r = this.rect(rois[selected]);
+    const r = this.rect(boxes[selected]);
     if (steps[e.key] && r) {
       e.preventDefault();
       const n = e.shiftKey ? 10 : 1;
-      Object.assign(rois[selected], moved(r, steps[e.key][0] * n, steps[e.key][1] * n, this.width, this.height));
+      Object.assign(boxes[selected], moved(r, steps[e.key][0] * n, steps[e.key][1] * n, this.width, this.height));
       this.model.onChange();
       this.paint();
     }
   }
 
-  /** Redraw the image and every ROI. */
+  /** Redraw the image, every ROI and the alignment region. */
   paint() {
     const ctx = this.canvas.getContext('2d');
     ctx.fillStyle = '#161b22';
     ctx.fillRect(0, 0, this.width, this.height);
     if (this.image) ctx.drawImage(this.image, 0, 0);
     const ratio = this.ratio;
-    const { rois, selected } = this.model;
+    const { rois, selected, aligning } = this.model;
+    ctx.globalAlpha = aligning ? 0.35 : 1;
     rois.forEach((roi, index) => {
       const r = this.rect(roi);
       const colour = this.model.colourOf(roi);
       if (!r) return;
-      ctx.lineWidth = (index === selected ? 3 : 2) * ratio;
+      const chosen = index === selected && !aligning;
+      ctx.lineWidth = (chosen ? 3 : 2) * ratio;
       ctx.strokeStyle = colour;
       ctx.fillStyle = `${colour}22`;
       ctx.fillRect(r.x, r.y, r.w, r.h);
       ctx.strokeRect(r.x, r.y, r.w, r.h);
-      const size = Math.round(13 * ratio);
-      ctx.font = `600 ${size}px system-ui, sans-serif`;
-      const text = `${roi.name} · ${r.w}×${r.h}`;
-      const tw = ctx.measureText(text).width + 8 * ratio;
-      const th = size + 8 * ratio;
-      const ty = r.y >= th ? r.y - th : r.y;
-      ctx.fillStyle = colour;
-      ctx.fillRect(r.x, ty, tw, th);
-      ctx.fillStyle = '#fff';
-      ctx.textBaseline = 'middle';
-      ctx.fillText(text, r.x + 4 * ratio, ty + th / 2);
-      if (index === selected) {
-        const hs = HANDLE * ratio;
-        for (const [fx, fy] of HANDLES) {
-          ctx.fillStyle = '#fff';
-          ctx.strokeStyle = colour;
-          ctx.lineWidth = 2 * ratio;
-          ctx.fillRect(r.x + fx * r.w - hs / 2, r.y + fy * r.h - hs / 2, hs, hs);
-          ctx.strokeRect(r.x + fx * r.w - hs / 2, r.y + fy * r.h - hs / 2, hs, hs);
-        }
-      }
+      this.label(ctx, r, `${roi.name} · ${r.w}×${r.h}`, colour, '#fff');
+      if (chosen) this.handles(ctx, r, colour);
     });
+    ctx.globalAlpha = 1;
+    const region = this.model.alignment;
+    if (region) this.paintAlignment(ctx, region, Boolean(aligning));
     const d = this.drag;
     if (d && d.mode === 'draw' && d.current) {
       ctx.setLineDash([8 * ratio, 6 * ratio]);
-      ctx.strokeStyle = '#fff';
+      ctx.strokeStyle = aligning ? ALIGNMENT_COLOUR : '#fff';
       ctx.lineWidth = 2 * ratio;
       ctx.strokeRect(d.current.x, d.current.y, d.current.w, d.current.h);
       ctx.setLineDash([]);
+    }
+  }
+
+  /**
+   * The alignment region: dashed over a dark line (visible on light and dark parts), labelled "alignment".
+   * @param {CanvasRenderingContext2D} ctx @param {Box} r @param {boolean} editing show its handles.
+   */
+  paintAlignment(ctx, r, editing) {
+    const ratio = this.ratio;
+    ctx.lineWidth = 4 * ratio;
+    ctx.strokeStyle = 'rgb(0 0 0 / 55%)';
+    ctx.strokeRect(r.x, r.y, r.w, r.h);
+    ctx.setLineDash([10 * ratio, 6 * ratio]);
+    ctx.lineWidth = (editing ? 3 : 2) * ratio;
+    ctx.strokeStyle = ALIGNMENT_COLOUR;
+    ctx.strokeRect(r.x, r.y, r.w, r.h);
+    ctx.setLineDash([]);
+    this.label(ctx, r, `alignment · ${r.w}×${r.h}`, ALIGNMENT_COLOUR, '#1f2328');
+    if (editing) this.handles(ctx, r, ALIGNMENT_COLOUR);
+  }
+
+  /**
+   * A box's name tag above it (inside it at the top edge of the image).
+   * @param {CanvasRenderingContext2D} ctx @param {Box} r @param {string} text @param {string} colour
+   * @param {string} ink the text colour.
+   */
+  label(ctx, r, text, colour, ink) {
+    const ratio = this.ratio;
+    const size = Math.round(13 * ratio);
+    ctx.font = `600 ${size}px system-ui, sans-serif`;
+    const tw = ctx.measureText(text).width + 8 * ratio;
+    const th = size + 8 * ratio;
+    const ty = r.y >= th ? r.y - th : r.y;
+    ctx.fillStyle = colour;
+    ctx.fillRect(r.x, ty, tw, th);
+    ctx.fillStyle = ink;
+    ctx.textBaseline = 'middle';
+    ctx.fillText(text, r.x + 4 * ratio, ty + th / 2);
+  }
+
+  /** The resize handles of a box. @param {CanvasRenderingContext2D} ctx @param {Box} r @param {string} colour */
+  handles(ctx, r, colour) {
+    const hs = HANDLE * this.ratio;
+    ctx.fillStyle = '#fff';
+    ctx.strokeStyle = colour;
+    ctx.lineWidth = 2 * this.ratio;
+    for (const [fx, fy] of HANDLES) {
+      ctx.fillRect(r.x + fx * r.w - hs / 2, r.y + fy * r.h - hs / 2, hs, hs);
+      ctx.strokeRect(r.x + fx * r.w - hs / 2, r.y + fy * r.h - hs / 2, hs, hs);
     }
   }
 }

@@ -1,17 +1,22 @@
 /**
- * The recipe editor: template capture, ROIs drawn on it, inspection types (classifier classes or segmenter
- * pixel classes and rules). Changes are kept locally until Save, which replaces the stored recipe.
+ * The recipe editor: template capture, ROIs and the alignment region drawn on it, inspection types (classifier
+ * classes or segmenter pixel classes and rules). Changes are kept locally until Save, which replaces the stored
+ * recipe; the station checks the alignment region then and the editor shows its message when it is refused.
  * @module pages/editor
  */
 
 import * as api from '../api.js';
 import { loadDocument, PALETTE, saveDocument } from '../recipes-data.js';
-import { downscaleWarning, RoiCanvas } from '../roi-canvas.js';
+import { ALIGNMENT_COLOUR, downscaleWarning, RoiCanvas } from '../roi-canvas.js';
 import { confirmDialog, field, formDialog, h, pickFiles, render, setLeaveGuard, showError, toast } from '../ui.js';
 
 const TYPE_COLOURS = ['#1f6feb', '#bf3989', '#1a7f37', '#bc4c00', '#8250df', '#0a7c86'];
 const MEASURES = ['area', 'count', 'max_blob_area', 'max_length'];
 const OPS = ['<', '<=', '>', '>=', '==', '!='];
+/** A new alignment's settings: the recipe schema's defaults. */
+const ALIGNMENT_DEFAULTS = { min_score: 0.5, max_angle: 15 };
+const ROI_HINT = 'Drag to draw · drag a box to move · handles resize · Delete removes · arrows nudge';
+const ALIGN_HINT = 'Alignment region: drag to draw it · drag it to move · handles resize · Delete removes · Esc: back to ROIs';
 
 /**
  * @param {HTMLElement} view
@@ -30,10 +35,16 @@ export async function mount(view, params) {
   }
   let dirty = false;
   let selected = -1;
+  /** The pointer draws the alignment region instead of ROIs. */
+  let aligning = false;
+  /** @type {string|null} the capture shown, as an alignment's `reference` names it: the template's file, or an image hash. */
+  let shownReference = null;
+  /** The template capture was replaced while the recipe aligns: its region now refers to the new image. */
+  let templateReplaced = false;
 
   const saveButton = h('button.primary', { type: 'button', disabled: true, 'data-testid': 'save' }, 'Save');
   const status = h('span.muted.small', { 'aria-live': 'polite' });
-  const problems = h('div.notice.error', { hidden: true, role: 'alert' });
+  const problems = h('div.notice.error', { hidden: true, role: 'alert', 'data-testid': 'problems' });
   const canvas = /** @type {HTMLCanvasElement} */ (h('canvas', { 'aria-label': 'Template capture with ROIs; drag to draw a ROI', 'data-testid': 'roi-canvas' }));
   const placeholder = h('div.placeholder', null,
     h('strong', null, 'No template capture yet'),
@@ -43,19 +54,42 @@ export async function mount(view, params) {
   const roiPanel = h('div.roi-rows', { 'data-testid': 'roi-list' });
   const typePanel = h('div.stack', { 'data-testid': 'type-list' });
   const warnings = h('div.stack');
+  const hint = h('span.muted.small', null, ROI_HINT);
+  const alignButton = h('button', { type: 'button', 'aria-pressed': 'false', onclick: () => setAligning(!aligning) },
+    'Set alignment region');
+  const removeAlignButton = h('button', { type: 'button', onclick: () => removeAlignment() }, 'Remove alignment');
+  const alignNumber = (key, attrs) => h('input', { type: 'number', value: doc.alignment?.[key] ?? ALIGNMENT_DEFAULTS[key],
+    ...attrs, onchange: (e) => {
+      const value = parseFloat(e.target.value);
+      if (doc.alignment && !Number.isNaN(value)) { doc.alignment[key] = value; changed(); }
+    } });
+  const maxAngle = alignNumber('max_angle', { min: 0, max: 180, step: 1 });
+  const minScore = alignNumber('min_score', { min: 0.05, max: 1, step: 0.05 });
+  const alignState = h('p.small', { 'data-testid': 'alignment-state' });
+  const alignNotice = h('p.notice.small', { hidden: true, 'data-testid': 'alignment-notice' });
 
   const colourOf = (roi) => TYPE_COLOURS[Math.max(0, doc.types.findIndex((t) => t.name === roi.type)) % TYPE_COLOURS.length];
   const board = new RoiCanvas(canvas, {
     rois: doc.rois,
     get selected() { return selected; },
+    get alignment() { return doc.alignment ? doc.alignment.template : null; },
+    get aligning() { return aligning; },
     colourOf,
-    onChange: () => changed(),
+    onChange: () => {
+      if (aligning) doc.alignment.reference = shownReference;  // moved on the capture shown: it is the reference now
+      changed();
+    },
     onSelect: (index) => { selected = index; paintRois(); },
     onCreate: (rect) => {
       const roi = { name: freeName(doc.rois.map((r) => r.name), 'roi'), type: doc.types[0].name, ...rect };
       doc.rois.push(roi);
       selected = doc.rois.length - 1;
       changed();
+    },
+    onAlign: (rect) => {
+      if (!rect) return removeAlignment();
+      doc.alignment = { ...(doc.alignment || settingsOf()), template: rect, reference: shownReference };
+      return changed();
     },
   });
 
@@ -73,10 +107,19 @@ export async function mount(view, params) {
           h('button', { type: 'button', onclick: () => uploadTemplate() }, 'Upload template image…'),
           h('button', { type: 'button', onclick: () => latestCapture(), title: 'The newest capture the station kept' },
             'Use the latest station capture'),
-          h('span.muted.small', null, 'Drag to draw · drag a box to move · handles resize · Delete removes · arrows nudge')),
+          hint),
         wrap, warnings),
       h('aside.stack', null,
         h('div.card.stack', null, h('h2', null, 'ROIs'), roiPanel),
+        h('div.card.stack', { 'data-testid': 'alignment' },
+          h('h2', null, h('span.align-swatch', { style: `background: ${ALIGNMENT_COLOUR}` }), 'Alignment'),
+          h('p.small.muted', null, 'The station finds this region in every capture first; ROIs move and turn with the '
+            + 'part. Choose a distinctive, rigid feature.'),
+          alignState, alignNotice,
+          h('div.actions', null, alignButton, removeAlignButton),
+          h('div.align-settings', null,
+            field('Max angle (°)', maxAngle, 'either way; 0: shift only'),
+            field('Min score', minScore, 'below it: part not found'))),
         h('div.card.stack', null,
           h('div.page-head', null, h('h2', null, 'Inspection types'),
             h('div.actions', null,
@@ -90,6 +133,57 @@ export async function mount(view, params) {
     status.textContent = 'Unsaved changes';
     board.paint();
     paintRois();
+    paintAlignment();
+  }
+
+  /** @returns {{min_score: number, max_angle: number}} the alignment settings as the inputs show them. */
+  function settingsOf() {
+    const value = (input, key) => (Number.isNaN(parseFloat(input.value)) ? ALIGNMENT_DEFAULTS[key] : parseFloat(input.value));
+    return { min_score: value(minScore, 'min_score'), max_angle: value(maxAngle, 'max_angle') };
+  }
+
+  /** @param {boolean} on the pointer draws the alignment region (there must be a capture to draw it on). */
+  function setAligning(on) {
+    aligning = on && Boolean(shownReference);
+    if (aligning) selected = -1;
+    board.paint();
+    paintRois();
+    paintAlignment();
+    if (aligning) canvas.focus();
+  }
+
+  function removeAlignment() {
+    delete doc.alignment;
+    templateReplaced = false;
+    aligning = false;
+    changed();
+  }
+
+  function paintAlignment() {
+    const alignment = doc.alignment;
+    alignButton.setAttribute('aria-pressed', String(aligning));
+    alignButton.disabled = !shownReference;
+    alignButton.title = shownReference ? 'Drag on the image to draw the region; click again for ROIs'
+      : 'Upload a template capture first: the region is drawn on it';
+    removeAlignButton.disabled = !alignment;
+    maxAngle.disabled = !alignment;
+    minScore.disabled = !alignment;
+    hint.textContent = aligning ? ALIGN_HINT : ROI_HINT;
+    canvas.setAttribute('aria-label', aligning ? 'Template capture; drag to draw the alignment region'
+      : 'Template capture with ROIs; drag to draw a ROI');
+    const t = alignment && alignment.template;
+    alignState.textContent = !alignment ? 'Not set: ROIs stay where they are drawn.'
+      : `Region x ${t.x}, y ${t.y} · ${t.w}×${t.h} px of ${alignment.reference}`;
+    let notice = '';
+    if (alignment && templateReplaced) {
+      notice = 'The template capture changed: the alignment region and the ROIs keep their place, now on the new '
+        + 'image. Check that they still cover the same features; move them if not.';
+    } else if (alignment && shownReference && alignment.reference !== shownReference) {
+      notice = `The region was set on ${alignment.reference}, not on the capture shown here, and may not sit on the `
+        + 'same feature. Moving or redrawing it sets it on this capture.';
+    }
+    alignNotice.textContent = notice;
+    alignNotice.hidden = !notice;
   }
 
   function paintRois() {
@@ -100,7 +194,7 @@ export async function mount(view, params) {
         onchange: (e) => { roi.name = e.target.value.trim(); changed(); } });
       const warning = downscaleWarning(roi);
       return h(`div.roi-row${index === selected ? '.selected' : ''}`, {
-        'data-roi': roi.name, onclick: (e) => { if (e.target === e.currentTarget) { selected = index; board.paint(); paintRois(); } },
+        'data-roi': roi.name, onclick: (e) => { if (e.target === e.currentTarget) { selected = index; setAligning(false); } },
       },
       h('span.swatch', { style: `background: ${colourOf(roi)}` }), nameInput, typeSelect,
       h('button.ghost.small', { type: 'button', 'aria-label': `Delete ${roi.name}`, title: 'Delete ROI',
@@ -250,28 +344,49 @@ export async function mount(view, params) {
     if (file) await setTemplate(file, file.name);
   }
 
-  /** @param {Blob} blob an encoded image @param {string} filename */
+  /**
+   * Make an image the template capture. A recipe that aligns keeps its region (and its ROIs), which then refer to
+   * the new image: asked first, and flagged until saved.
+   * @param {Blob} blob an encoded image @param {string} filename
+   */
   async function setTemplate(blob, filename) {
+    const t = doc.alignment && doc.alignment.template;
+    if (t && !(await confirmDialog('Replace the template capture?', `This recipe aligns on x ${t.x}, y ${t.y} · `
+      + `${t.w}×${t.h} px of the template capture. The region and the ROIs keep their place and will refer to the new `
+      + 'image: check that they still cover the same features.', 'Replace template'))) return;
     const form = new FormData();
     form.append('image', blob, filename);
     try {
-      await api.request('PUT', `/recipes/${encodeURIComponent(doc.name)}/template`, { body: form });
+      const template = await api.request('PUT', `/recipes/${encodeURIComponent(doc.name)}/template`, { body: form });
       toast('Template image saved', 'ok');
+      if (doc.alignment) {
+        templateReplaced = true;
+        if (doc.alignment.reference !== template.reference) {
+          doc.alignment.reference = template.reference;
+          changed();
+        }
+      }
       await loadTemplate();
     } catch (err) {
       showError(err);
     }
   }
 
+  /** Show the template capture, or else the first capture of the recipe, and note how an alignment names it. */
   async function loadTemplate() {
-    let image = await api.loadImage(`/recipes/${encodeURIComponent(doc.name)}/template`).catch(() => null);
+    const recipe = encodeURIComponent(doc.name);
+    const template = await api.get(`/recipes/${recipe}/template/info`).catch(() => null);
+    let image = template && await api.loadImage(`/recipes/${recipe}/template`).catch(() => null);
+    shownReference = image ? template.reference : null;
     if (!image) {
-      const samples = await api.get(`/recipes/${encodeURIComponent(doc.name)}/types/${encodeURIComponent(doc.types[0].name)}/samples`).catch(() => []);
+      const samples = await api.get(`/recipes/${recipe}/types/${encodeURIComponent(doc.types[0].name)}/samples`).catch(() => []);
       if (samples.length) image = await api.loadImage(`/images/${samples[0].image}`).catch(() => null);
+      if (image) shownReference = samples[0].image;
     }
     placeholder.hidden = Boolean(image);
     canvas.hidden = !image;
     board.setImage(image);
+    paintAlignment();
   }
 
   async function save() {
@@ -281,6 +396,8 @@ export async function mount(view, params) {
     try {
       const state = await saveDocument(clean);
       dirty = false;
+      templateReplaced = false;
+      paintAlignment();
       saveButton.disabled = true;
       status.textContent = 'Saved';
       toast(`Recipe ${doc.name} saved`, 'ok');
@@ -296,6 +413,8 @@ export async function mount(view, params) {
     if ((e.ctrlKey || e.metaKey) && e.key === 's') {
       e.preventDefault();
       if (dirty) save();
+    } else if (e.key === 'Escape' && aligning && !document.querySelector('dialog[open]')) {
+      setAligning(false);
     }
   };
   document.addEventListener('keydown', onKey);
