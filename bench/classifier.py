@@ -28,6 +28,7 @@ from sklearn.svm import SVC
 from openinspect.imaging import read_image, resize_to
 from openinspect.models.accurate import Augment, Schedule, train_accurate
 from openinspect.models.classifier import TrainedClassifier, train_classifier
+from openinspect.models.progress import no_progress
 from openinspect.models.quantize import quantize_int8
 from openinspect.models.runtime import OnnxModel
 
@@ -146,7 +147,7 @@ def quick_model(mode, images, labels):
     """Speed does not depend on the weights: the Accurate model gets two optimiser steps only."""
     if mode == "fast":
         return train_classifier(images, labels, 2, mode)
-    net = train_accurate(images, labels, 2, 0, Augment(), lambda *_: None, Schedule(min_steps=2, max_steps=2))
+    net = train_accurate(images, labels, 2, 0, Augment(), no_progress, Schedule(min_steps=2, max_steps=2))
     return TrainedClassifier(net, images.shape[1:3])
 
 

@@ -31,6 +31,7 @@ import torch
 from PIL import Image
 
 from openinspect.imaging import model_input_size, read_image, resize_to
+from openinspect.models.progress import Fold, Progress, Step
 from openinspect.models.runtime import OnnxModel
 
 DATASET = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "magnetic-tile"
@@ -344,10 +345,12 @@ def evaluate(model: OnnxModel, train: list[Sample], test: list[Sample]) -> dict:
     return summary(run_over(test, predict), choose_min_blob(run_over(train, predict)))
 
 
-def _log_every(steps: int) -> Callable[[float, str], None]:
-    def log(fraction: float, status: str) -> None:
-        if not status.startswith("step") or int(status.split()[1]) % steps == 0:
+def _log_every(steps: int) -> Progress:
+    def log(fraction: float, status: str, *, step: Step | None = None, fold: Fold | None = None) -> None:
+        if step is None:
             print(f"{fraction:5.1%} {status}", file=sys.stderr, flush=True)
+        elif step.step % steps == 0:
+            print(f"{fraction:5.1%} step {step.step} loss {step.loss:.3f}", file=sys.stderr, flush=True)
 
     return log
 

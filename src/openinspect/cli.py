@@ -19,6 +19,7 @@ from openinspect.store import Workspace
 from openinspect.store.archive import export_archive, import_archive
 
 if TYPE_CHECKING:
+    from openinspect.models.progress import Fold, Step
     from openinspect.server.deps import Services
     from openinspect.station import InspectionResult, RoiResult
 
@@ -233,9 +234,11 @@ def _train(workspace: Workspace, args: argparse.Namespace) -> None:
     mode = TrainingMode(args.mode) if args.mode else None
     with tqdm(total=100, unit="%", disable=not sys.stderr.isatty(), file=sys.stderr,
               bar_format="{l_bar}{bar}| {elapsed}<{remaining} {postfix}") as bar:
-        def progress(fraction: float, message: str) -> None:
+        def progress(fraction: float, message: str, *, step: Step | None = None, fold: Fold | None = None) -> None:
             bar.update(round(100 * min(fraction, 1.0)) - bar.n)
-            bar.set_postfix_str(message, refresh=False)
+            parts = [fold.label() if fold and fold.folds else "", message,
+                     f"step {step.step}/{step.steps} (epoch {step.epoch:.1f}) loss {step.loss:.3f}" if step else ""]
+            bar.set_postfix_str(" · ".join(part for part in parts if part), refresh=False)
 
         model = train_type(workspace, recipe, args.type_name, mode=mode, seed=args.seed, progress=progress,
                            time_budget_s=args.time_budget)

@@ -1,4 +1,5 @@
-"""Labelling classifier crops by click, by key and in bulk; Fast training with live progress and metrics."""
+"""Labelling classifier crops by click, by key and in bulk; Fast training with live progress and metrics;
+Accurate training's live epoch, step and loss curve."""
 
 from __future__ import annotations
 
@@ -59,7 +60,7 @@ def test_label_new_captures_by_key_and_in_bulk(page: Page, station, tmp_path: Pa
 
 
 @pytest.mark.slow
-def test_train_fast_shows_progress_then_confusion_matrix(page: Page, station) -> None:
+def test_train_fast_shows_progress_then_confusion_matrix(page: Page, station, screenshot) -> None:
     page.goto(station.signed_in("/#/train/shaft-depth"))
     card = page.locator("[data-type='shaft']")
     expect(card).to_contain_text("Model v1")
@@ -67,10 +68,39 @@ def test_train_fast_shows_progress_then_confusion_matrix(page: Page, station) ->
     job = page.get_by_test_id("training-job")
     expect(job).to_contain_text(re.compile("Training|Done"))
     expect(page.get_by_test_id("training-status")).to_contain_text("elapsed")
+    expect(page.get_by_test_id("training-status")).to_contain_text(re.compile(r"fold \d+ of \d+|final model"),
+                                                                    timeout=120_000)   # leave-one-out, then all
+    screenshot(page, "fold")
     expect(job).to_contain_text("Done", timeout=600_000)
+    expect(job.get_by_test_id("loss-curve")).to_have_count(0)      # Fast fits no loss: stages only
     expect(card).to_contain_text("Model v2")
     expect(card.get_by_test_id("confusion-matrix")).to_be_visible()
     expect(card).to_contain_text("Balanced accuracy")
+
+
+@pytest.mark.slow
+def test_train_accurate_draws_the_loss_curve_live_and_keeps_it_after_a_stop(page: Page, station, screenshot) -> None:
+    import yaml
+
+    headers = {"Authorization": f"Bearer {station.token}"}
+    recipe = yaml.safe_load(httpx.get(f"{station.url}/api/v1/recipes/shaft-depth", headers=headers).json()["yaml"])
+    recipe["types"][0]["input_size"] = 32                        # 32 px inputs: Accurate steps in a fraction of a second
+    httpx.put(f"{station.url}/api/v1/recipes/shaft-depth", json=recipe, headers=headers).raise_for_status()
+    page.goto(station.signed_in("/#/train/shaft-depth"))
+    page.locator("[data-type='shaft']").get_by_test_id("train-accurate").click()
+    job = page.get_by_test_id("training-job")
+    step = job.get_by_test_id("training-step")
+    curve = job.get_by_test_id("loss-curve").get_by_role("img", name="Training loss")
+    expect(curve).to_have_attribute("data-points", re.compile(r"^\d{2,}$"), timeout=180_000)   # 10 steps or more
+    expect(step).to_contain_text(re.compile(r"epoch [\d.]+ of [\d.]+ · step \d+ of 120 · loss \d+\.\d{3}"))
+    expect(job.get_by_test_id("training-status")).to_contain_text("fine-tuning")
+    screenshot(page, "live")
+
+    job.get_by_role("button", name="Stop").click()
+    expect(job).to_contain_text("Stopped", timeout=60_000)
+    expect(curve).to_be_visible()                                # the run's last curve stays on the page
+    expect(step).to_contain_text("epoch")
+    screenshot(page, "stopped")
 
 
 def test_segmenter_metrics_are_drawn_as_iou_bars(page: Page, station) -> None:

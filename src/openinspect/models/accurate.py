@@ -19,6 +19,7 @@ import torch.nn.functional as F  # noqa: N812
 from torch import nn
 
 from openinspect.models.backbone import HEAD_CHANNELS, EfficientNetLite0, load_pretrained, normalize
+from openinspect.models.progress import Progress, Step
 
 FROZEN_BLOCKS = 5
 """Stem and blocks ``0..4`` (everything at stride 8 or finer) are not trained."""
@@ -162,7 +163,7 @@ def train_accurate(
     num_classes: int,
     seed: int,
     aug: Augment,
-    progress: Callable[[float, str], None],
+    progress: Progress,
     schedule: Schedule | None = None,
     device: str = "cpu",
 ) -> AccurateNet:
@@ -174,7 +175,7 @@ def train_accurate(
         num_classes: number of classes.
         seed: seeds the head initialisation, the batches and the augmentations.
         aug: augmentations allowed.
-        progress: called with the fraction done and a short status.
+        progress: called after every optimiser step with the fraction done, ``"fine-tuning"`` and the :class:`Step`.
         schedule: optimiser settings; the defaults suit 3 to a few hundred images.
         device: torch device to train on (``"cuda"`` where the station has a GPU).
 
@@ -199,7 +200,7 @@ def train_accurate(
         loss.backward()
         opt.step()
         lr_scale.step()
-        progress((step + 1) / steps, f"step {step + 1}/{steps} loss {loss.item():.3f}")
+        progress((step + 1) / steps, "fine-tuning", step=Step.of(step + 1, steps, BATCH, len(images), loss.item()))
     return net.cpu().eval()
 
 

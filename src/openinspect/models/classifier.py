@@ -6,7 +6,6 @@ graph through :mod:`openinspect.models.runtime`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +15,7 @@ from torch import nn
 from openinspect.models.accurate import Augment, train_accurate
 from openinspect.models.export import export_onnx
 from openinspect.models.fast import train_fast
+from openinspect.models.progress import Progress, no_progress
 
 MODES = ("fast", "accurate")
 _PREDICT_BATCH = 16
@@ -62,7 +62,7 @@ def train_classifier(
     hflip: bool = False,
     vflip: bool = False,
     rotate90: bool = False,
-    progress: Callable[[float, str], None] | None = None,
+    progress: Progress | None = None,
     device: str = "cpu",
 ) -> TrainedClassifier:
     """Train a Fast or Accurate classifier on labelled crops.
@@ -76,7 +76,8 @@ def train_classifier(
         hflip: horizontal flips preserve the class (Accurate augments with them, Fast adds mirrored copies).
         vflip: vertical flips preserve the class.
         rotate90: quarter turns preserve the class (used only on square inputs).
-        progress: called with the fraction done in ``[0, 1]`` and a short status.
+        progress: called with the fraction done in ``[0, 1]`` and a short stage; Accurate adds each optimiser
+            :class:`~openinspect.models.progress.Step` (Fast fits no loss: stages only).
         device: torch device for Accurate fine-tuning (``"cuda"`` on a GPU); the result is always on the CPU.
 
     Returns:
@@ -87,7 +88,7 @@ def train_classifier(
     """
     _check_images(images, images.shape[1:3])
     _check_labels(labels, len(images), num_classes, mode)
-    report = progress or (lambda _fraction, _status: None)
+    report = progress or no_progress
     torch.manual_seed(seed)
     net: nn.Module
     if mode == "fast":

@@ -9,8 +9,6 @@ is one torch module that exports to ONNX as is.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 import torch
 import torch.nn.functional as F  # noqa: N812
@@ -18,6 +16,7 @@ from sklearn.linear_model import LogisticRegression
 from torch import nn
 
 from openinspect.models.backbone import EfficientNetLite0, load_pretrained, normalize
+from openinspect.models.progress import Progress
 
 BANK_SIZE = 1024
 """Patches kept per class by the greedy coreset: bounds the matmul at inference."""
@@ -157,7 +156,7 @@ def train_fast(
     labels: np.ndarray,
     num_classes: int,
     seed: int,
-    progress: Callable[[float, str], None],
+    progress: Progress,
     *,
     hflip: bool = False,
     vflip: bool = False,
@@ -173,7 +172,7 @@ def train_fast(
         labels: ``(N,)`` int64 class indices in ``[0, num_classes)``; every class present.
         num_classes: number of classes.
         seed: makes the coreset choice repeatable.
-        progress: called with the fraction done and a short status.
+        progress: called with the fraction done and the stage (features, memory banks); no loss to report.
         hflip: horizontal mirror images keep the class.
         vflip: vertical mirror images keep the class.
 

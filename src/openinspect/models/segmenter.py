@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from torch import nn
 from openinspect.models.accurate import Augment, geometric, jitter
 from openinspect.models.backbone import PYRAMID_CHANNELS, EfficientNetLite0, load_pretrained, normalize, pyramid
 from openinspect.models.export import export_onnx
+from openinspect.models.progress import Progress, Step, no_progress
 
 MASK_OUTPUT = "mask"
 """Name of the graph's one output: ``(N, h, w)`` uint8 class map."""
@@ -160,7 +160,7 @@ def train_segmenter(
     hflip: bool = False,
     vflip: bool = False,
     rotate90: bool = False,
-    progress: Callable[[float, str], None] | None = None,
+    progress: Progress | None = None,
     time_budget_s: float | None = None,
     schedule: Schedule | None = None,
 ) -> TrainedSegmenter:
@@ -175,7 +175,8 @@ def train_segmenter(
         hflip: horizontal flips keep the labels valid.
         vflip: vertical flips keep the labels valid.
         rotate90: quarter turns keep the labels valid (applied to square patches).
-        progress: called with the fraction done in ``[0, 1]`` and a short status.
+        progress: called with the fraction done in ``[0, 1]`` and a short stage; after every optimiser step
+            with ``"training"`` and the :class:`Step` (under a time budget, its ``steps`` estimate the end).
         time_budget_s: cap on training time; the schedule then ends early and the model trained so far is kept.
         schedule: optimiser settings; the defaults suit 3 to a few hundred crops.
 
@@ -188,7 +189,7 @@ def train_segmenter(
     _check_images(images, images.shape[1:3])
     _check_masks(masks, images.shape[:3], num_pixel_classes)
     schedule = schedule or Schedule()
-    report = progress or (lambda _fraction, _status: None)
+    report = progress or no_progress
     torch.manual_seed(seed)
     net = SegmenterNet(load_pretrained(), 1 + num_pixel_classes)
     patches = _Patches(images, masks, np.random.default_rng(seed))
@@ -281,8 +282,7 @@ def _prepare(net: SegmenterNet, schedule: Schedule) -> torch.optim.Optimizer:
     return torch.optim.AdamW(groups, weight_decay=schedule.weight_decay)
 
 
-def _fit(net: SegmenterNet, patches: _Patches, aug: Augment, plan: _Plan, seed: int,
-         report: Callable[[float, str], None]) -> None:
+def _fit(net: SegmenterNet, patches: _Patches, aug: Augment, plan: _Plan, seed: int, report: Progress) -> None:
     _layout(net, torch.channels_last)  # mkldnn's fast path on CPUs: about 1.6x faster steps
     opt = _prepare(net, plan.schedule)
     base = [group["lr"] for group in opt.param_groups]
@@ -301,7 +301,8 @@ def _fit(net: SegmenterNet, patches: _Patches, aug: Augment, plan: _Plan, seed: 
         opt.step()
         step += 1
         fraction = plan.done(step, time.perf_counter() - started)
-        report(fraction * 0.99, f"step {step} loss {loss.item():.3f}")
+        planned = round(step / fraction)  # the schedule's steps, or where the time budget will end them sooner
+        report(fraction * 0.99, "training", step=Step.of(step, planned, BATCH, len(patches.images), loss.item()))
     _layout(net, torch.contiguous_format)
 
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from openinspect.models.progress import LOSS_POINTS
 from openinspect.recipe import TrainingMode, Verdict
 from openinspect.station.service import StationStats, Timings
 from openinspect.station.sources import TriggerSource
@@ -208,15 +209,31 @@ class TrainingCreate(BaseModel):
 
 
 class TrainingPublic(_Public):
-    """A training job's state; also pushed on the WebSocket as ``{"event": "training", "data": ...}``."""
+    """A training job's state; also pushed on the WebSocket as ``{"event": "training", "data": ...}``.
+
+    A run may train several models: one per validation fold (Fast's leave-one-out or k-fold), then the final one
+    it publishes. ``step`` to ``loss_curve`` describe the model training now (``fold``); Fast fits no loss, so
+    they stay null and ``message`` names its stages.
+    """
 
     recipe: str
     type: str
     mode: TrainingMode | None
     state: TrainingState
-    progress: float
-    message: str
-    started: float
+    progress: float = Field(description="fraction done of the whole run, 0 to 1")
+    message: str = Field(description="the stage in words, e.g. `extracting features`, `fine-tuning`, `exporting`")
+    fold: int | None = Field(description="the validation fold whose model is training, from 1; null: the final model")
+    folds: int = Field(description="validation folds the run trains a model for before the final one; 0: one model")
+    step: int | None = Field(description="optimiser steps done by the model training now; null before its first "
+                                         "and for Fast")
+    steps: int | None = Field(description="its planned steps")
+    epoch: float | None = Field(description="its passes over the training crops so far: step x batch / crops")
+    epochs: float | None = Field(description="its planned passes")
+    loss: float | None = Field(description="its latest training loss")
+    loss_curve: list[tuple[int, float]] = Field(
+        description="its training loss so far as [step, mean loss] points, each the mean over an equal run of steps "
+                    f"ending at `step`; at most {LOSS_POINTS} points however long the run")
+    started: float = Field(description="Unix time")
     finished: float | None
     version: int | None
     error: str | None

@@ -2,8 +2,10 @@
 
 :func:`openinspect.training.train_type` reports progress through a callback; the job's callback
 checks a cancel flag and raises there, so a stop takes effect at the next progress step (Fast: a
-few per second; Accurate: every epoch) and leaves no model version behind (versions are published
-only after a complete export).
+few per second; Accurate: every optimiser step) and leaves no model version behind (versions are published
+only after a complete export). Each snapshot carries, for the model training now (a validation fold's or the
+final one), its optimiser step, epoch, latest loss and loss curve, the curve bounded to
+:data:`~openinspect.models.progress.LOSS_POINTS` points so live updates stay small.
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from openinspect.errors import NotFoundError, OpenInspectError, StationBusyError
+from openinspect.models.progress import Fold, LossCurve, Step
 from openinspect.recipe import TrainingMode
 from openinspect.station.library import check_name
-from openinspect.store import Workspace
+from openinspect.store import ModelVersion, Workspace
 
 if TYPE_CHECKING:
     from openinspect.training.review import ValidationReview
@@ -50,6 +53,23 @@ class TrainingJob:
     progress: float = 0.0
     """Fraction done, 0 to 1."""
     message: str = ""
+    """The stage, in words."""
+    fold: int | None = None
+    """The validation fold whose model is training, from 1; ``None``: the final model."""
+    folds: int = 0
+    """Validation folds the run trains a model for before the final one; 0: it trains one model."""
+    step: int | None = None
+    """Optimiser steps done by the model training now; ``None`` before its first, and always for Fast."""
+    steps: int | None = None
+    """Its planned steps."""
+    epoch: float | None = None
+    """Its passes over the training crops so far (``step * batch / crops``, 2 decimals)."""
+    epochs: float | None = None
+    """Its planned passes."""
+    loss: float | None = None
+    """Its latest training loss."""
+    loss_curve: tuple[tuple[int, float], ...] = ()
+    """Its ``(step, mean loss)`` points so far, at most :data:`~openinspect.models.progress.LOSS_POINTS`."""
     started: float = 0.0
     """Unix time."""
     finished: float | None = None
@@ -68,15 +88,20 @@ class TrainingService:
     Args:
         workspace: where labels are read and model versions published.
         on_change: called with every snapshot of the job (progress, end); from the training thread.
+        train: trains and publishes a type as :func:`openinspect.training.train_type` does (the default).
     """
 
-    def __init__(self, workspace: Workspace, on_change: Callable[[TrainingJob], None]) -> None:
+    def __init__(self, workspace: Workspace, on_change: Callable[[TrainingJob], None],
+                 train: Callable[..., ModelVersion] | None = None) -> None:
         self.workspace = workspace
         self._on_change = on_change
+        self._train = train
         self._job: TrainingJob | None = None
         self._cancel = threading.Event()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._fold = Fold(None, 0)
+        self._curve = LossCurve()
 
     def current(self) -> TrainingJob:
         """The running job, or the last one.
@@ -104,6 +129,7 @@ class TrainingService:
                 raise StationBusyError(f"training {self._job.recipe}/{self._job.type} is running; wait for it or "
                                        f"stop it (DELETE /api/v1/training)")
             self._cancel.clear()
+            self._fold, self._curve = Fold(None, 0), LossCurve()
             self._job = TrainingJob(recipe, type_name, mode, TrainingState.RUNNING, started=time.time(),
                                     message="starting")
             self._thread = threading.Thread(target=self._run, args=(self._job, seed), name="openinspect-train",
@@ -154,9 +180,10 @@ class TrainingService:
     def _run(self, job: TrainingJob, seed: int) -> None:
         from openinspect.training import train_type
 
+        train = self._train or train_type
         try:
             recipe = self.workspace.recipe(job.recipe)
-            model = train_type(self.workspace, recipe, job.type, mode=job.mode, seed=seed, progress=self._progress)
+            model = train(self.workspace, recipe, job.type, mode=job.mode, seed=seed, progress=self._progress)
         except _CancelledError:
             self._end(state=TrainingState.CANCELLED, message="stopped; no model version was published")
         except OpenInspectError as err:
@@ -168,11 +195,21 @@ class TrainingService:
             self._end(state=TrainingState.DONE, progress=1.0, message=f"model v{model.version} published",
                       version=model.version)
 
-    def _progress(self, fraction: float, message: str) -> None:
+    def _progress(self, fraction: float, message: str, *, step: Step | None = None, fold: Fold | None = None) -> None:
         if self._cancel.is_set():
             raise _CancelledError
         with self._lock:
-            self._update(progress=round(min(max(fraction, 0.0), 1.0), 3), message=message)
+            changes: dict[str, object] = {"progress": round(min(max(fraction, 0.0), 1.0), 3), "message": message}
+            if fold is not None and fold != self._fold:  # the next model: its own steps and curve
+                self._fold, self._curve = fold, LossCurve()
+                changes.update(fold=fold.index, folds=fold.folds, step=None, steps=None, epoch=None, epochs=None,
+                               loss=None, loss_curve=())
+            if step is not None:
+                self._curve.add(step.step, step.loss)
+                changes.update(step=step.step, steps=step.steps, epoch=round(step.epoch, 2),
+                               epochs=round(step.epochs, 2), loss=round(step.loss, 4),
+                               loss_curve=self._curve.points())
+            self._update(**changes)
 
     def _end(self, **changes: object) -> None:
         with self._lock:

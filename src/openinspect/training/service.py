@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +20,7 @@ from openinspect.dataset import RoiCropper, model_batch
 from openinspect.errors import DatasetError, PartNotFoundError, RecipeError
 from openinspect.imaging import MAX_MODEL_SIDE, model_input_size, read_image
 from openinspect.imaging.tiles import cut_tiles
+from openinspect.models.progress import Fold, Progress, Step, no_progress
 from openinspect.recipe import ClassifierType, InspectionType, Recipe, SegmenterType, TrainingMode
 from openinspect.store import Label, ModelVersion, StoredImage, Workspace, write_json
 from openinspect.training.metrics import classification_metrics, segmentation_metrics
@@ -34,7 +34,6 @@ from openinspect.training.validation import (
 )
 
 log = logging.getLogger(__name__)
-Progress = Callable[[float, str], None]
 DEFAULT_CLASSIFIER_SIDE = {TrainingMode.FAST: 320, TrainingMode.ACCURATE: 384}
 """Default longest input side of a classifier per mode: detail for small defects at a CPU-friendly cost
 (bench/README.md: Fast scored the same from 320 to 512 px; Accurate best at 384)."""
@@ -225,7 +224,9 @@ def train_type(workspace: Workspace, recipe: Recipe, type_name: str, *, mode: Tr
                seed: int = 0, progress: Progress | None = None, time_budget_s: float | None = None) -> ModelVersion:
     """Train, validate, export and publish a new model version of one inspection type.
 
-    ``time_budget_s`` caps a segmenter's training time (it stops early with the best model so far).
+    ``progress`` gets the fraction done and the stage, with the optimiser step and the
+    :class:`~openinspect.models.progress.Fold` of each model the run trains (validation folds first, then the
+    final one). ``time_budget_s`` caps a segmenter's training time (it stops early with the best model so far).
 
     Raises:
         RecipeError: unknown type, or a training mode the type does not have.
@@ -247,7 +248,7 @@ def fit_type(workspace: Workspace, recipe: Recipe, type_name: str, *, mode: Trai
         DatasetError: the labels cannot train a model.
     """
     spec = inspection_type(recipe, type_name)
-    report = progress or (lambda _f, _m: None)
+    report = progress or no_progress
     started = time.perf_counter()
     if isinstance(spec, SegmenterType):
         if mode not in (None, TrainingMode.ACCURATE):
@@ -283,21 +284,25 @@ def _train_classifier(spec: ClassifierType, data: TrainingSet, mode: TrainingMod
     from openinspect.models.classifier import train_classifier  # torch: training only
 
     plan = plan_validation(data.targets, spec.class_names(), mode, seed)
-    steps = len(plan.folds) + (plan.method != "hold-out")
+    folds = 0 if plan.method == "hold-out" else len(plan.folds)  # a hold-out's one model is the final model
 
-    def fit(indices: np.ndarray, step: int) -> Any:
+    def fit(indices: np.ndarray, index: int) -> Any:
+        which = Fold(index + 1 if index < folds else None, folds)
+
+        def forward(fraction: float, status: str, *, step: Step | None = None, fold: Fold | None = None) -> None:
+            report((index + fraction) / (folds + 1), status, step=step, fold=fold or which)
+
         return train_classifier(
             data.images[indices], data.targets[indices], len(spec.classes), mode.value, seed=seed,
-            hflip=spec.augment.hflip, vflip=spec.augment.vflip, rotate90=spec.augment.rotate90,
-            progress=lambda f, m: report((step + f) / steps, m))
+            hflip=spec.augment.hflip, vflip=spec.augment.vflip, rotate90=spec.augment.rotate90, progress=forward)
 
     validation = {"method": plan.method, "reason": plan.reason}
     truth: list[int] = []
     predicted: list[int] = []
     crops: list[ValidationCrop] = []
     model = None
-    for step, (train_idx, val_idx) in enumerate(plan.folds):
-        model = fit(train_idx, step)
+    for index, (train_idx, val_idx) in enumerate(plan.folds):
+        model = fit(train_idx, index)
         probabilities = model.predict_proba(data.images[val_idx])
         truth += data.targets[val_idx].tolist()
         predicted += [spec.decide(row) for row in probabilities]
@@ -305,7 +310,7 @@ def _train_classifier(spec: ClassifierType, data: TrainingSet, mode: TrainingMod
                   for i, row in zip(val_idx, probabilities, strict=True)]
     metrics = classification_metrics(np.array(truth), np.array(predicted), spec.class_names()) if truth else {}
     if plan.method != "hold-out" or model is None:  # folds only measure; the shipped model learns from all
-        model = fit(np.arange(len(data.targets)), steps - 1)
+        model = fit(np.arange(len(data.targets)), folds)
     return _Outcome(model, metrics, validation, crops)
 
 

@@ -7,6 +7,7 @@ import pytest
 
 from openinspect.models.accurate import Augment, Schedule, augment, train_accurate
 from openinspect.models.classifier import TrainedClassifier, train_classifier
+from openinspect.models.progress import Step, no_progress
 from openinspect.models.runtime import OnnxModel
 
 pytestmark = pytest.mark.slow
@@ -36,9 +37,24 @@ def test_fast_onnx_probabilities_match_torch_on_real_tiles(tiles, tmp_path: Path
 def test_accurate_onnx_probabilities_match_torch_on_real_tiles(tiles, tmp_path: Path) -> None:
     images, labels = tiles
     net = train_accurate(
-        images, labels, 2, 0, Augment(hflip=True, rotate90=True), lambda *_: None, Schedule(min_steps=2, max_steps=2)
+        images, labels, 2, 0, Augment(hflip=True, rotate90=True), no_progress, Schedule(min_steps=2, max_steps=2)
     )
     _assert_onnx_matches_torch(TrainedClassifier(net, images.shape[1:3]), images, tmp_path / "accurate.onnx")
+
+
+def test_accurate_reports_every_step_with_its_epoch_and_loss() -> None:
+    images = np.random.default_rng(0).integers(0, 256, (6, 32, 32, 3), dtype=np.uint8)
+    reports: list[tuple[float, str, Step | None]] = []
+
+    def record(fraction: float, status: str, *, step: Step | None = None, fold: object = None) -> None:
+        reports.append((fraction, status, step))
+
+    train_accurate(images, np.array([0, 0, 0, 1, 1, 1]), 2, 0, Augment(), record, Schedule(min_steps=3, max_steps=3))
+    steps = [step for _, _, step in reports if step is not None]
+    assert [(s.step, s.steps) for s in steps] == [(1, 3), (2, 3), (3, 3)]
+    assert [s.epoch for s in steps] == [16 / 6, 32 / 6, 48 / 6] and steps[0].epochs == 8.0   # batch 16 over 6 crops
+    assert all(0 < s.loss < 10 for s in steps)
+    assert [(f, status) for f, status, _ in reports] == [(1 / 3, "fine-tuning"), (2 / 3, "fine-tuning"), (1.0, "fine-tuning")]
 
 
 def test_fast_trains_with_three_classes(tiles) -> None:

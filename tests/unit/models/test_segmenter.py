@@ -13,6 +13,7 @@ from tests.conftest import DATASET
 from openinspect.imaging import read_image, resize_to
 from openinspect.models.accurate import Augment
 from openinspect.models.backbone import PYRAMID_CHANNELS, load_pretrained, pyramid
+from openinspect.models.progress import Step
 from openinspect.models.runtime import OnnxModel
 from openinspect.models.segmenter import Schedule, _augment, train_segmenter
 
@@ -89,9 +90,18 @@ def test_segmenter_predicts_every_pixel_class_value() -> None:
 def test_time_budget_stops_training_and_progress_ends_at_one() -> None:
     images, masks = _set(range(3))
     seen: list[float] = []
-    train_segmenter(images, masks, 1, time_budget_s=0.5, progress=lambda f, _s: seen.append(f),
+    steps: list[Step] = []
+
+    def record(fraction: float, _status: str, *, step: Step | None = None, fold: object = None) -> None:
+        seen.append(fraction)
+        steps.extend([step] if step else [])
+
+    train_segmenter(images, masks, 1, time_budget_s=0.5, progress=record,
                     schedule=Schedule(min_steps=10_000, max_steps=10_000))
     assert len(seen) < 1000 and seen[-1] == 1.0 and seen == sorted(seen)
+    assert [s.step for s in steps] == list(range(1, len(steps) + 1))
+    assert steps[-1].steps == steps[-1].step < 10_000   # the budget's end, not the schedule's, is the planned end
+    assert steps[-1].epoch == steps[-1].step * 8 / 3    # 8 patches a step over 3 crops
 
 
 def test_augment_moves_mask_with_image() -> None:

@@ -1,4 +1,5 @@
-"""What a training run records about each validation crop, and how it is kept with the model version."""
+"""What a training run records about each validation crop, how it is kept with the model version, and which
+of the run's models (fold or final) its progress reports name."""
 
 import dataclasses
 import json
@@ -7,6 +8,7 @@ import numpy as np
 import pytest
 from tests.conftest import part_capture, png_bytes
 
+from openinspect.models.progress import Fold
 from openinspect.recipe import TrainingMode, parse_recipe
 from openinspect.store import Workspace
 from openinspect.training import fit_type, publish_type
@@ -45,13 +47,35 @@ def _labelled(workspace):
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    """One tiny Fast training (leave-one-out on 4 crops), shared: the tests only read it."""
+def fast_run(tmp_path_factory):
+    """One tiny Fast training (leave-one-out on 4 crops) and its progress reports, shared: the tests only read it."""
     workspace = Workspace(tmp_path_factory.mktemp("fast") / "home")
     _labelled(workspace)
-    result = fit_type(workspace, RECIPE, "surface", mode=TrainingMode.FAST)
+    reports = []
+
+    def record(fraction, status, *, step=None, fold=None):
+        reports.append((fraction, status, step, fold))
+
+    result = fit_type(workspace, RECIPE, "surface", mode=TrainingMode.FAST, progress=record)
     workspace.engine.dispose()
-    return result
+    return result, reports
+
+
+@pytest.fixture(scope="module")
+def trained(fast_run):
+    return fast_run[0]
+
+
+@pytest.mark.slow
+def test_fast_progress_names_each_fold_then_the_final_model_with_stages_and_no_loss(fast_run):
+    _, reports = fast_run
+    folds = [fold for _, _, _, fold in reports]
+    assert list(dict.fromkeys(folds)) == [Fold(1, 4), Fold(2, 4), Fold(3, 4), Fold(4, 4), Fold(None, 4)]
+    assert [f.label() for f in dict.fromkeys(folds)][-2:] == ["fold 4 of 4", "final model"]
+    assert all(step is None for _, _, step, _ in reports)                      # Fast fits no loss
+    assert {status for _, status, _, _ in reports} >= {"extracting features", "memory bank 1/2", "done"}
+    fractions = [fraction for fraction, _, _, _ in reports]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0             # one bar over all five models
 
 
 @pytest.mark.slow

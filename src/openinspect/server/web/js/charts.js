@@ -1,6 +1,6 @@
 /**
- * Metrics as pictures (SVG): a confusion matrix, horizontal bars (per-class IoU, precision/recall) and a
- * threshold trade-off.
+ * Metrics as pictures (SVG): a confusion matrix, horizontal bars (per-class IoU, precision/recall), a
+ * threshold trade-off and a line chart (the training loss).
  * @module charts
  */
 
@@ -121,5 +121,44 @@ export function tradeoff(points, chosen, saved) {
     'stroke-dasharray': '3 3' }));
   svg.append(s('line', { x1: x(chosen), x2: x(chosen), y1: top, y2: top + plotHeight, stroke: '#1f6feb',
     'stroke-width': 2, 'data-testid': 'tradeoff-marker' }));
+  return svg;
+}
+
+/**
+ * A line over a fixed x range from 0 (a training loss per optimiser step), so a live series grows from the left
+ * as training advances; the y axis runs from 0 (or the lowest value, if negative) to a little above the highest.
+ * @param {[number, number][]} points `[x, y]` pairs, x ascending.
+ * @param {{title: string, xEnd?: number|null, xLabel?: string}} options `title`: the accessible name; `xEnd`:
+ *   where the x axis ends (default: the last point's x); `xLabel`: the x axis's name.
+ * @returns {SVGSVGElement} with `data-points`: how many points it draws.
+ */
+export function lineChart(points, { title, xEnd = null, xLabel = '' }) {
+  const left = 48;
+  const top = 10;
+  const plotWidth = 420;
+  const plotHeight = 120;
+  const width = left + plotWidth + 14;
+  const height = top + plotHeight + 34;
+  const ys = points.map(([, y]) => y);
+  const low = Math.min(0, ...ys);
+  const high = Math.max(...ys, low + 1e-6);
+  const ceiling = high + (high - low) * 0.08;  // headroom: a flat start does not run along the frame
+  const span = Math.max(1, xEnd ?? 0, points.length ? points[points.length - 1][0] : 0);
+  const x = (value) => left + (plotWidth * value) / span;
+  const y = (value) => top + plotHeight - (plotHeight * (value - low)) / (ceiling - low);
+  const svg = /** @type {SVGSVGElement} */ (s('svg', { viewBox: `0 0 ${width} ${height}`, width, height, class: 'chart',
+    role: 'img', 'aria-label': title, 'data-points': points.length }));
+  svg.append(s('rect', { x: left, y: top, width: plotWidth, height: plotHeight, fill: '#f6f8fa' }));
+  for (const value of points.length ? [low, high] : [low]) {
+    svg.append(s('text', { x: left - 6, y: y(value) + 4, 'text-anchor': 'end' }, String(Number(value.toPrecision(3)))));
+  }
+  svg.append(s('text', { x: left, y: top + plotHeight + 16, 'text-anchor': 'middle' }, '0'));
+  svg.append(s('text', { x: left + plotWidth, y: top + plotHeight + 16, 'text-anchor': 'middle' }, String(span)));
+  svg.append(s('text', { x: left + plotWidth / 2, y: height - 3, 'text-anchor': 'middle' }, xLabel));
+  if (!points.length) return svg;
+  const d = points.map(([px, py], i) => `${i ? 'L' : 'M'}${x(px).toFixed(1)} ${y(py).toFixed(1)}`).join(' ');
+  svg.append(s('path', { d, fill: 'none', stroke: '#1f6feb', 'stroke-width': 2, 'stroke-linejoin': 'round' }));
+  const [lastX, lastY] = points[points.length - 1];
+  svg.append(s('circle', { cx: x(lastX), cy: y(lastY), r: 3.5, fill: '#1f6feb' }));
   return svg;
 }

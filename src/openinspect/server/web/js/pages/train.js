@@ -1,12 +1,13 @@
 /**
- * Training: start Fast or Accurate per inspection type, follow it live (WebSocket), read the metrics and
- * the validation review (method, crops got wrong, fail-class thresholds: pages/train-review.js).
+ * Training: start Fast or Accurate per inspection type, follow it live (WebSocket: stage, epoch, step, loss curve
+ * of the model training now, ETA), read the metrics and the validation review (method, crops got wrong,
+ * fail-class thresholds: pages/train-review.js).
  * Operators follow training and read the review; what changes the recipe or its data is engineer-only.
  * @module pages/train
  */
 
 import * as api from '../api.js';
-import { bars, confusionMatrix } from '../charts.js';
+import { bars, confusionMatrix, lineChart } from '../charts.js';
 import * as events from '../events.js';
 import { chooseRecipe, loadDocument } from '../recipes-data.js';
 import { duration, h, percent, render, showError, toast } from '../ui.js';
@@ -119,8 +120,15 @@ export async function mount(view, params) {
       h('div.progress', { role: 'progressbar', 'aria-valuemin': 0, 'aria-valuemax': 100, 'aria-valuenow': Math.round(job.progress * 100) },
         h('div', { style: `width: ${Math.round(job.progress * 100)}%; ${job.state === 'failed' ? 'background: var(--fail)' : job.state === 'done' ? 'background: var(--pass-bright)' : ''}` })),
       h('p', { 'data-testid': 'training-status' },
-        h('strong', null, `${Math.round(job.progress * 100)} %`), ` · ${job.message || ''} · ${duration(elapsed)} elapsed`,
+        h('strong', null, `${Math.round(job.progress * 100)} %`),
+        running && job.folds ? ` · ${modelName(job)}` : '', ` · ${job.message || ''} · ${duration(elapsed)} elapsed`,
         eta !== null ? ` · about ${duration(eta)} left` : ''),
+      job.step !== null ? h('p', { 'data-testid': 'training-step' },
+        h('strong', null, `epoch ${decimal(job.epoch)} of ${decimal(job.epochs)}`),
+        ` · step ${job.step} of ${job.steps} · loss ${job.loss.toFixed(3)}`) : null,
+      job.loss_curve.length ? h('div', { 'data-testid': 'loss-curve' },
+        h('h3', null, `Training loss${job.folds ? ` · ${modelName(job)}` : ''}`),
+        lineChart(job.loss_curve, { title: 'Training loss', xEnd: job.steps, xLabel: 'optimiser step' })) : null,
       job.error ? h('p.notice.error', null, job.error) : null);
   }
 
@@ -165,6 +173,16 @@ export async function mount(view, params) {
     stopEvents();
     clearInterval(tick);
   };
+}
+
+/** @param {any} job a training job. @returns {string} which of its models trains: `fold 2 of 5` or `final model`. */
+function modelName(job) {
+  return job.fold === null ? 'final model' : `fold ${job.fold} of ${job.folds}`;
+}
+
+/** @param {number} value @returns {string} to one decimal, without a trailing `.0` (epoch 3.2 of 30). */
+function decimal(value) {
+  return String(Math.round(value * 10) / 10);
 }
 
 /** @param {string} label @param {any} value */

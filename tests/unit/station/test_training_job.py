@@ -1,0 +1,63 @@
+"""The training job's structured progress: step, epoch, loss and loss curve of the model training now, per fold.
+
+A scripted trainer stands in for :func:`openinspect.training.train_type`: it reports what a real run would, so the
+job is tested without torch.
+"""
+
+from datetime import UTC, datetime
+
+import pytest
+from tests.unit.station.kit import install_plate
+
+from openinspect.models.progress import LOSS_POINTS, Fold, Progress, Step
+from openinspect.station.training import TrainingJob, TrainingService, TrainingState
+from openinspect.store import ModelVersion, Workspace
+
+
+def _scripted(*reports: tuple[float, str, Step | None, Fold | None]):
+    """A trainer that sends ``reports`` to the job's progress callback, then 'publishes' v2."""
+
+    def train(workspace: Workspace, recipe, type_name: str, *, progress: Progress, **_options) -> ModelVersion:
+        for fraction, status, step, fold in reports:
+            progress(fraction, status, step=step, fold=fold)
+        return ModelVersion(recipe.name, type_name, 2, "accurate", workspace.home, datetime.now(UTC), {})
+
+    return train
+
+
+def _run(tmp_path, train) -> list[TrainingJob]:
+    workspace = Workspace(tmp_path / "home")
+    install_plate(workspace)
+    snapshots: list[TrainingJob] = []
+    service = TrainingService(workspace, snapshots.append, train=train)
+    service.start("plate", "surface")
+    assert service.wait(30).state is TrainingState.DONE
+    workspace.engine.dispose()
+    return snapshots
+
+
+def test_job_carries_step_epoch_loss_and_curve_of_the_model_training_now(tmp_path) -> None:
+    fold1, final = Fold(1, 2), Fold(None, 2)
+    snapshots = _run(tmp_path, _scripted(
+        (0.1, "extracting features", None, fold1),
+        (0.2, "fine-tuning", Step.of(1, 2, 16, 8, 0.9), fold1),
+        (0.3, "fine-tuning", Step.of(2, 2, 16, 8, 0.7), fold1),
+        (0.6, "fine-tuning", Step.of(1, 3, 16, 12, 0.8), final),
+        (0.9, "done", None, final),
+        (1.0, "exporting", None, None)))
+
+    first, stepped, fold_end, next_model, done = snapshots[0], snapshots[1], snapshots[2], snapshots[3], snapshots[-1]
+    assert (first.fold, first.folds, first.step, first.loss_curve) == (1, 2, None, ())
+    assert (stepped.step, stepped.steps, stepped.epoch, stepped.epochs, stepped.loss) == (1, 2, 2.0, 4.0, 0.9)
+    assert fold_end.loss_curve == ((1, 0.9), (2, 0.7))
+    assert (next_model.fold, next_model.step, next_model.epoch, next_model.loss_curve) == (None, 1, 1.33, ((1, 0.8),))
+    assert done.state is TrainingState.DONE and done.version == 2
+    assert (done.fold, done.step, done.steps, done.loss, done.loss_curve) == (None, 1, 3, 0.8, ((1, 0.8),))
+
+
+@pytest.mark.parametrize("steps", [LOSS_POINTS + 1, 1000])
+def test_every_snapshot_keeps_the_curve_within_its_bound(tmp_path, steps) -> None:
+    reports = [(s / steps, "training", Step.of(s, steps, 8, 4, 1 / s), None) for s in range(1, steps + 1)]
+    snapshots = _run(tmp_path, _scripted(*reports))
+    assert max(len(job.loss_curve) for job in snapshots) <= LOSS_POINTS
+    assert snapshots[-1].loss_curve[-1] == (steps, round(1 / steps, 4)) and snapshots[-1].epochs == steps * 2
