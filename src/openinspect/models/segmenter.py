@@ -4,10 +4,12 @@ Only training and export import this module (it imports torch). The exported gra
 ``(N, h, w, 3)`` uint8 RGB and returns the ``(N, h, w)`` uint8 class map (0 = background, k = the
 k-th pixel class), so the station only resizes around it (:mod:`openinspect.models.runtime`).
 
-Training draws square patches (at most :data:`PATCH` px) from the crops; the network is fully
-convolutional and runs on the whole crop afterwards. Defects often cover under 1 % of a crop, so
-most patches from crops with labelled pixels are centred on one, and the loss adds soft Dice over
-the pixel classes to a cross-entropy that weighs labelled pixels up.
+Training draws batches of whole crops (model inputs are at most 512 px a side). Defects often cover
+under 1 % of a crop, so the loss adds soft Dice over the pixel classes, pooled over the batch, to the
+cross-entropy. Both choices were measured on magnetic-tile (bench/README.md, segmenter tuning): whole
+crops instead of 256 px patches centred on defects lifted pooled IoU from 0.47 to 0.62 at the same
+step count, and a plain cross-entropy instead of one weighing defect pixels 3x cut false alarms
+from 9 % to 5 %.
 """
 
 from __future__ import annotations
@@ -29,21 +31,13 @@ from openinspect.models.progress import Progress, Step, no_progress
 
 MASK_OUTPUT = "mask"
 """Name of the graph's one output: ``(N, h, w)`` uint8 class map."""
-PATCH = 256
-"""Side of the square training patches (smaller crops train whole)."""
 BATCH = 8
-CENTRED_SHARE = 0.8
-"""Share of the patches from crops with labelled pixels that are centred on a labelled pixel."""
-FOREGROUND_WEIGHT = 3.0
-"""Cross-entropy weight of pixel-class pixels relative to background."""
 FROZEN_BLOCKS = 5
 """Stem and blocks ``0..4`` (strides 2 to 8) keep their ImageNet weights: generic edges and textures, and
 three quarters of the training time if they learned."""
 DECODER_CHANNELS = (96, 64, 40, 24, 16)
 """Decoder width at strides 32, 16, 8, 4 and 2."""
 _PREDICT_BATCH = 4
-_CENTRES_PER_CLASS = 4096
-"""Labelled pixels kept per crop and class as candidate patch centres."""
 
 
 @dataclass(frozen=True)
@@ -51,7 +45,7 @@ class Schedule:
     """Optimiser settings: AdamW, linear warm-up then cosine decay over steps or the time budget."""
 
     epochs: int = 40
-    """Passes over the crops, in patches, before ``min_steps``/``max_steps`` bound the count."""
+    """Passes over the crops before ``min_steps``/``max_steps`` bound the count."""
     min_steps: int = 150
     max_steps: int = 800
     lr_decoder: float = 2e-3
@@ -174,7 +168,7 @@ def train_segmenter(
         seed: makes training repeatable (given the same number of steps).
         hflip: horizontal flips keep the labels valid.
         vflip: vertical flips keep the labels valid.
-        rotate90: quarter turns keep the labels valid (applied to square patches).
+        rotate90: quarter turns keep the labels valid (applied to square crops only).
         progress: called with the fraction done in ``[0, 1]`` and a short stage; after every optimiser step
             with ``"training"`` and the :class:`Step` (under a time budget, its ``steps`` estimate the end).
         time_budget_s: cap on training time; the schedule then ends early and the model trained so far is kept.
@@ -192,9 +186,8 @@ def train_segmenter(
     report = progress or no_progress
     torch.manual_seed(seed)
     net = SegmenterNet(load_pretrained(), 1 + num_pixel_classes)
-    patches = _Patches(images, masks, np.random.default_rng(seed))
     steps = schedule.steps(len(images))
-    _fit(net, patches, Augment(hflip, vflip, rotate90), _Plan(schedule, steps, time_budget_s), seed, report)
+    _fit(net, (images, masks), Augment(hflip, vflip, rotate90), _Plan(schedule, steps, time_budget_s), seed, report)
     report(1.0, "done")
     return TrainedSegmenter(net.eval(), (int(images.shape[1]), int(images.shape[2])))
 
@@ -218,34 +211,11 @@ class _Plan:
         return 0.5 * (1 + math.cos(math.pi * (fraction - warmup) / (1 - warmup)))
 
 
-class _Patches:
-    """Draws training patches from the crops: random, or centred near a labelled pixel."""
-
-    def __init__(self, images: np.ndarray, masks: np.ndarray, rng: np.random.Generator) -> None:
-        self.images, self.masks, self.rng = images, masks, rng
-        height, width = images.shape[1:3]
-        self.size = (min(PATCH, height), min(PATCH, width))
-        self.centres = [self._centres(mask) for mask in masks]
-
-    def _centres(self, mask: np.ndarray) -> list[np.ndarray]:
-        """Per pixel class present in ``mask``, up to ``_CENTRES_PER_CLASS`` of its ``(y, x)`` pixels."""
-        found = [np.argwhere(mask == value) for value in np.unique(mask) if value]
-        return [pts[self.rng.choice(len(pts), min(len(pts), _CENTRES_PER_CLASS), replace=False)] for pts in found]
-
-    def draw(self, count: int) -> tuple[np.ndarray, np.ndarray]:
-        """``count`` patches: ``(count, ph, pw, 3)`` uint8 RGB and ``(count, ph, pw)`` uint8 class maps."""
-        (ph, pw), picks = self.size, [self._one(int(i)) for i in self.rng.integers(len(self.images), size=count)]
-        images = np.stack([self.images[i, y : y + ph, x : x + pw] for i, y, x in picks])
-        return images, np.stack([self.masks[i, y : y + ph, x : x + pw] for i, y, x in picks])
-
-    def _one(self, index: int) -> tuple[int, int, int]:
-        (height, width), (ph, pw) = self.images.shape[1:3], self.size
-        centres = self.centres[index]
-        if centres and self.rng.random() < CENTRED_SHARE:
-            points = centres[self.rng.integers(len(centres))]
-            cy, cx = points[self.rng.integers(len(points))] + self.rng.integers(-ph // 4, ph // 4 + 1, size=2)
-            return index, int(np.clip(cy - ph // 2, 0, height - ph)), int(np.clip(cx - pw // 2, 0, width - pw))
-        return index, int(self.rng.integers(height - ph + 1)), int(self.rng.integers(width - pw + 1))
+def _draw(images: np.ndarray, masks: np.ndarray, count: int,
+          rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """``count`` crops drawn at random, with their class maps."""
+    picks = rng.integers(len(images), size=count)
+    return images[picks], masks[picks]
 
 
 def _augment(images: np.ndarray, masks: np.ndarray, aug: Augment,
@@ -257,9 +227,9 @@ def _augment(images: np.ndarray, masks: np.ndarray, aug: Augment,
     return jitter(joint[:, :3], aug, gen), joint[:, 3].round().long()
 
 
-def _loss(logits: torch.Tensor, target: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-    """Weighted cross-entropy plus soft Dice over the pixel classes, pooled over the batch."""
-    ce = F.cross_entropy(logits, target, weight=weights)
+def _loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy plus soft Dice over the pixel classes, pooled over the batch."""
+    ce = F.cross_entropy(logits, target)
     probs = logits.softmax(1)[:, 1:]
     truth = F.one_hot(target, logits.shape[1]).permute(0, 3, 1, 2)[:, 1:].float()
     overlap = (probs * truth).sum((0, 2, 3))
@@ -282,27 +252,27 @@ def _prepare(net: SegmenterNet, schedule: Schedule) -> torch.optim.Optimizer:
     return torch.optim.AdamW(groups, weight_decay=schedule.weight_decay)
 
 
-def _fit(net: SegmenterNet, patches: _Patches, aug: Augment, plan: _Plan, seed: int, report: Progress) -> None:
+def _fit(net: SegmenterNet, data: tuple[np.ndarray, np.ndarray], aug: Augment, plan: _Plan, seed: int,
+         report: Progress) -> None:
     _layout(net, torch.channels_last)  # mkldnn's fast path on CPUs: about 1.6x faster steps
     opt = _prepare(net, plan.schedule)
     base = [group["lr"] for group in opt.param_groups]
-    weights = torch.full((net.head.out_channels // 4,), FOREGROUND_WEIGHT)
-    weights[0] = 1.0
+    rng = np.random.default_rng(seed)
     gen = torch.Generator().manual_seed(seed)
     started, step, fraction = time.perf_counter(), 0, 0.0
     while fraction < 1.0:
         for group, lr in zip(opt.param_groups, base, strict=True):
             group["lr"] = lr * plan.lr_scale(fraction)
-        x, target = _augment(*patches.draw(BATCH), aug, gen)
+        x, target = _augment(*_draw(*data, BATCH, rng), aug, gen)
         x = x.contiguous(memory_format=torch.channels_last)
-        loss = _loss(net.logits(x), target, weights)
+        loss = _loss(net.logits(x), target)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         step += 1
         fraction = plan.done(step, time.perf_counter() - started)
         planned = round(step / fraction)  # the schedule's steps, or where the time budget will end them sooner
-        report(fraction * 0.99, "training", step=Step.of(step, planned, BATCH, len(patches.images), loss.item()))
+        report(fraction * 0.99, "training", step=Step.of(step, planned, BATCH, len(data[0]), loss.item()))
     _layout(net, torch.contiguous_format)
 
 
