@@ -184,7 +184,7 @@ def main() -> None:
     parser.add_argument("--fast-size", type=int, default=320, help="Fast model input side in px")
     parser.add_argument("--accurate-size", type=int, default=384, help="Accurate model input side in px")
     parser.add_argument("--latency-size", type=int, default=224)
-    parser.add_argument("--modes", default="fast,fast-int8,accurate,hog", help="hog runs on 128 px crops")
+    parser.add_argument("--modes", default="fast,fast-int8,accurate,accurate-int8,hog", help="hog runs on 128 px crops")
     parser.add_argument("--quick", action="store_true", help="1 seed, k=5,20, latency with few repeats")
     parser.add_argument("--no-latency", action="store_true")
     parser.add_argument("--device", default="cpu", help="e.g. cuda: train and predict there, no ONNX")
@@ -197,7 +197,8 @@ def main() -> None:
     modes = args.modes.split(",")
     print(f"machine: {platform.processor() or platform.machine()}, torch threads {torch.get_num_threads()}")
     raw, labels = load()
-    sizes = {"fast": args.fast_size, "fast-int8": args.fast_size, "accurate": args.accurate_size, "hog": 128}
+    sizes = {"fast": args.fast_size, "fast-int8": args.fast_size, "accurate": args.accurate_size,
+             "accurate-int8": args.accurate_size, "hog": 128}
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         if ks and modes:
