@@ -10,11 +10,8 @@ of one 224 px image, at ONNX Runtime's default threads, 1 and 2.
 
 from __future__ import annotations
 
-import statistics
 import tempfile
-import time
 import warnings
-from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
@@ -22,6 +19,7 @@ import numpy as np
 import onnxruntime as ort
 import torch
 
+from classifier import median_ms  # bench/ is on the path when this script runs
 from openinspect.models.accurate import AccurateNet
 from openinspect.models.backbone import EfficientNetLite0, load_pretrained
 from openinspect.models.classifier import TrainedClassifier
@@ -40,16 +38,6 @@ class Bare(torch.nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``(N, 3, H, W)`` normalised float -> ``(N, 1280)``."""
         return self.backbone(x)[2].mean((2, 3))
-
-
-def median_ms(fn: Callable[[], object], repeats: int = 100) -> float:
-    fn()
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - start) * 1e3)
-    return statistics.median(samples)
 
 
 def main() -> None:
@@ -73,9 +61,9 @@ def main() -> None:
         ours = OnnxModel(folder / "ours.onnx", threads)
         legacy = ort.InferenceSession(str(folder / "legacy.onnx"), options, providers=["CPUExecutionProvider"])
         bare = ort.InferenceSession(str(folder / "bare.onnx"), options, providers=["CPUExecutionProvider"])
-        a = median_ms(partial(ours.predict, image))
-        b = median_ms(partial(legacy.run, None, {"image": image}))
-        c = median_ms(partial(bare.run, None, {bare.get_inputs()[0].name: tensor}))
+        a = median_ms(partial(ours.predict, image), 100)
+        b = median_ms(partial(legacy.run, None, {"image": image}), 100)
+        c = median_ms(partial(bare.run, None, {bare.get_inputs()[0].name: tensor}), 100)
         print(f"{threads or 'default'} | {a:.2f} | {b:.2f} | {c:.2f} | {a / c:.2f}")
 
 
