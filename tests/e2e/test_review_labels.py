@@ -11,6 +11,7 @@ from playwright.sync_api import Page, expect
 
 from openinspect.demo import bracket_captures
 from openinspect.station import ClassifierRoiResult, Inspector
+from openinspect.station.service import RECENT_CAPTURES
 from openinspect.store import Workspace
 
 SAMPLES = "/api/v1/recipes/bracket-nuts/types/nut/samples"
@@ -124,6 +125,8 @@ def test_history_shows_why_a_dropped_capture_cannot_be_added(page: Page, station
     page.locator(f"tr[data-id='{record['id']}']").click()
     item = page.get_by_test_id("result-detail").locator(".roi-item[data-roi='nut-right']")
     expect(item.get_by_role("button", name="Add to training set")).to_be_visible()
+    for _ in range(RECENT_CAPTURES):                            # newer captures push it out of the station's memory
+        httpx.post(f"{station.url}/api/v1/trigger", headers=_headers(station), timeout=60).raise_for_status()
     for archived in (station.home / "results").rglob(f"{record['id']}.*"):
         archived.unlink()                                      # retention evicts it while the detail is open
     item.get_by_role("button", name="Add to training set").click()
