@@ -14,10 +14,10 @@ import numpy as np
 from openinspect.dataset import RoiCropper
 from openinspect.errors import ModelNotFoundError, OpenInspectError, PartNotFoundError
 from openinspect.imaging import Pose, decode_image
-from openinspect.recipe import Recipe
+from openinspect.recipe import InspectionType, Recipe
 from openinspect.station.results import InspectionResult, RoiResult
 from openinspect.station.runners import Runner, make_runner
-from openinspect.store import Workspace
+from openinspect.store import ModelVersion, Workspace
 
 
 class Inspector:
@@ -47,14 +47,7 @@ class Inspector:
         recipe = workspace.recipe(recipe_name)
         runners = {}
         for spec in recipe.types:
-            version = workspace.latest_model(recipe.name, spec.name)
-            trained_for = version.meta()["classes"]
-            if trained_for != spec.class_names():
-                raise ModelNotFoundError(
-                    f"model v{version.version} of type '{spec.name}' was trained for classes {trained_for}, "
-                    f"the recipe now lists {spec.class_names()}; retrain with "
-                    f"`openinspect train {recipe.name} --type {spec.name}`")
-            runners[spec.name] = make_runner(recipe, spec, version, threads)
+            runners[spec.name] = make_runner(recipe, spec, fitting_model(workspace, recipe, spec), threads)
         return cls(recipe, runners, RoiCropper.load(workspace, recipe))
 
     def inspect_file(self, path: Path) -> InspectionResult:
@@ -129,3 +122,19 @@ class Inspector:
             timing["crop"] += (t1 - t0) * 1000
             timing["models"] += (time.perf_counter() - t1) * 1000
         return results
+
+
+def fitting_model(workspace: Workspace, recipe: Recipe, spec: InspectionType) -> ModelVersion:
+    """The latest model version of ``spec``, provided it was trained for the classes the recipe lists now.
+
+    Raises:
+        ModelNotFoundError: no model, or one trained for other classes.
+    """
+    version = workspace.latest_model(recipe.name, spec.name)
+    trained_for = version.meta()["classes"]
+    if trained_for != spec.class_names():
+        raise ModelNotFoundError(
+            f"model v{version.version} of type '{spec.name}' was trained for classes {trained_for}, "
+            f"the recipe now lists {spec.class_names()}; retrain with "
+            f"`openinspect train {recipe.name} --type {spec.name}`")
+    return version

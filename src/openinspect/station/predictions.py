@@ -19,10 +19,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from openinspect.dataset import RoiCropper
-from openinspect.errors import ImageError, ModelNotFoundError
+from openinspect.errors import ImageError
 from openinspect.imaging import Rect, read_image
 from openinspect.models.runtime import OnnxModel
 from openinspect.recipe import ClassifierType, Recipe, Roi
+from openinspect.station.pipeline import fitting_model
 from openinspect.station.runners import ClassifierRunner
 from openinspect.store import ModelVersion, StoredImage, Workspace
 
@@ -94,13 +95,7 @@ class CropPredictor:
                 for sha, per_image in keys.items()}
 
     def _runner(self, recipe: Recipe, spec: ClassifierType) -> ClassifierRunner:
-        version = self.workspace.latest_model(recipe.name, spec.name)
-        trained_for = version.meta()["classes"]
-        if trained_for != spec.class_names():
-            raise ModelNotFoundError(
-                f"model v{version.version} of type '{spec.name}' was trained for classes {trained_for}, the recipe "
-                f"now lists {spec.class_names()}; retrain with `openinspect train {recipe.name} --type {spec.name}` "
-                f"to see its predictions")
+        version = fitting_model(self.workspace, recipe, spec)
         with self._lock:
             held = self._models.get((recipe.name, spec.name))
             if held is None or held[0].path != version.path:
