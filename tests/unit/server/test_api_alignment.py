@@ -3,6 +3,7 @@ samples say where each ROI is cut on a capture whose part moved, and a saved rec
 aligner can use."""
 
 import json
+from contextlib import contextmanager
 
 from fastapi.testclient import TestClient
 from tests.conftest import png_bytes, write_png
@@ -17,16 +18,28 @@ from openinspect.store import Workspace
 TOKEN = "eng-token-0123456789"
 
 
-def test_stored_results_keep_reason_and_alignment(tmp_path):
-    home = tmp_path / "home"
+def _bracket(home):
+    """A workspace with the aligning bracket recipe and its reference capture."""
     workspace = Workspace(home)
     workspace.save_recipe(parse_recipe(RECIPE))
     write_png(workspace.recipe_path("bracket").parent / "reference.png", scene())
+    return workspace
+
+
+@contextmanager
+def _engineer(workspace):
+    """An API client on the workspace's station, signed in as an engineer."""
+    with TestClient(create_app(Settings(home=workspace.home, tokens={TOKEN: "engineer"}))) as client:
+        client.headers["Authorization"] = f"Bearer {TOKEN}"
+        yield client
+
+
+def test_stored_results_keep_reason_and_alignment(tmp_path):
+    workspace = _bracket(tmp_path / "home")
     with workspace.new_model_version("bracket", "nut", "fast") as folder:
         _dark_crop_model(folder / "model.onnx")
         (folder / "meta.json").write_text(json.dumps({"classes": ["present", "missing"], "metrics": {}}))
-    with TestClient(create_app(Settings(home=home, tokens={TOKEN: "engineer"}))) as client:
-        client.headers["Authorization"] = f"Bearer {TOKEN}"
+    with _engineer(workspace) as client:
 
         def trigger(image):
             answer = client.post("/api/v1/trigger", params={"recipe": "bracket"},
@@ -42,12 +55,8 @@ def test_stored_results_keep_reason_and_alignment(tmp_path):
 
 
 def test_samples_place_the_rois_where_the_part_moved_and_mark_captures_without_it(tmp_path):
-    home = tmp_path / "home"
-    workspace = Workspace(home)
-    workspace.save_recipe(parse_recipe(RECIPE))
-    write_png(workspace.recipe_path("bracket").parent / "reference.png", scene())
-    with TestClient(create_app(Settings(home=home, tokens={TOKEN: "engineer"}))) as client:
-        client.headers["Authorization"] = f"Bearer {TOKEN}"
+    workspace = _bracket(tmp_path / "home")
+    with _engineer(workspace) as client:
         files = [("images", (name, png_bytes(image), "image/png"))
                  for name, image in (("shifted.png", scene(-60, 45, seed=1)), ("empty.png", scene(part=False, seed=2)))]
         assert client.post("/api/v1/recipes/bracket/captures", files=files).status_code == 201
@@ -63,12 +72,8 @@ def test_samples_place_the_rois_where_the_part_moved_and_mark_captures_without_i
 
 
 def test_a_recipe_saved_with_a_region_the_aligner_cannot_use_is_refused(tmp_path):
-    home = tmp_path / "home"
-    workspace = Workspace(home)
-    workspace.save_recipe(parse_recipe(RECIPE))
-    write_png(workspace.recipe_path("bracket").parent / "reference.png", scene())
-    with TestClient(create_app(Settings(home=home, tokens={TOKEN: "engineer"}))) as client:
-        client.headers["Authorization"] = f"Bearer {TOKEN}"
+    workspace = _bracket(tmp_path / "home")
+    with _engineer(workspace) as client:
         doc = client.get("/api/v1/recipes/bracket/document").json()
         flat = {**doc, "alignment": {**doc["alignment"], "template": {"x": 20, "y": 20, "w": 200, "h": 150}}}
         answer = client.put("/api/v1/recipes/bracket", json=flat)
