@@ -4,7 +4,8 @@ Only training and export import this module (it imports torch). The exported gra
 ``(N, h, w, 3)`` uint8 RGB and returns the ``(N, h, w)`` uint8 class map (0 = background, k = the
 k-th pixel class), so the station only resizes around it (:mod:`openinspect.models.runtime`).
 
-Training draws batches of whole crops (model inputs are at most 512 px a side). Defects often cover
+Training draws batches of whole crops (model inputs are at most 512 px a side), crops with defect pixels
+as often as crops without (the tiles of a large ROI rarely hold a defect). Defects often cover
 under 1 % of a crop, so the loss adds soft Dice over the pixel classes, pooled over the batch, to the
 cross-entropy. Both choices were measured on magnetic-tile (bench/README.md, segmenter tuning): whole
 crops instead of 256 px patches centred on defects lifted pooled IoU from 0.47 to 0.62 at the same
@@ -82,13 +83,15 @@ class _Up(nn.Module):
 
 
 class SegmenterNet(nn.Module):
-    """Images -> class map: Lite0 encoder, decoder with skips at strides 16 to 2, sub-pixel output.
+    """Images -> class map: Lite0 encoder, decoder with skips at strides 16 to 2, logits at stride 2.
 
-    Nothing runs at full resolution but the final shuffle and argmax (a small depthwise head at
-    full resolution took 30 % of the inference time in ONNX Runtime). Detail finer than stride 2
-    comes another way: the stride-2 level also sees each 2x2 block of raw pixels (a learned
-    stride-2 fold) and predicts the logits of each pixel of its 2x2 block, which a pixel shuffle
-    unfolds.
+    Nothing runs at full resolution but upsampling the logits, and the argmax (a small depthwise head at
+    full resolution took 30 % of the inference time in ONNX Runtime). The stride-2 logits are upsampled
+    bilinearly, and a sub-pixel head adds the detail finer than stride 2: the stride-2 level also sees
+    each 2x2 block of raw pixels (a learned stride-2 fold) and predicts a correction for each pixel of
+    its block, which a pixel shuffle unfolds. The shuffle alone (the earlier head) left thin cracks
+    predicted as stripes, every other column, when training was short; the bilinear base keeps them
+    whole (bench/README.md, segmenter head).
     """
 
     def __init__(self, encoder: EfficientNetLite0, num_outputs: int) -> None:
@@ -99,6 +102,7 @@ class SegmenterNet(nn.Module):
         self.lateral = nn.Sequential(*_conv_bn(PYRAMID_CHANNELS[-1], widths[0], 1))
         self.ups = nn.ModuleList(_Up(widths[i], skips[i], widths[i + 1]) for i in range(len(skips)))
         self.fold = nn.Conv2d(3, 3 * 4, 2, stride=2)
+        self.coarse = nn.Conv2d(widths[-1], num_outputs, 1)
         self.head = nn.Conv2d(widths[-1], num_outputs * 4, 1)
 
     def logits(self, x: torch.Tensor) -> torch.Tensor:
@@ -108,7 +112,7 @@ class SegmenterNet(nn.Module):
         y = self.lateral(maps[-1])
         for up, skip in zip(self.ups, maps[-2::-1], strict=True):
             y = up(y, skip)
-        return F.pixel_shuffle(self.head(y), 2)
+        return _upsample(self.coarse(y)) + F.pixel_shuffle(self.head(y), 2)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """``(N, H, W, 3)`` uint8 RGB -> ``(N, H, W)`` uint8 class map."""
@@ -211,11 +215,23 @@ class _Plan:
         return 0.5 * (1 + math.cos(math.pi * (fraction - warmup) / (1 - warmup)))
 
 
-def _draw(images: np.ndarray, masks: np.ndarray, count: int,
+def _draw(images: np.ndarray, masks: np.ndarray, weights: np.ndarray, count: int,
           rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """``count`` crops drawn at random, with their class maps."""
-    picks = rng.integers(len(images), size=count)
+    """``count`` crops drawn at random with :func:`_draw_weights`, with their class maps."""
+    picks = rng.choice(len(images), size=count, p=weights)
     return images[picks], masks[picks]
+
+
+def _draw_weights(masks: np.ndarray) -> np.ndarray:
+    """Draw probabilities: crops with some defect pixel as often as crops without, when there are both.
+
+    A large ROI cut into full-resolution tiles has defects in a few tiles only; drawn uniformly, the
+    model would hardly see them and learn to call everything background.
+    """
+    defective = masks.reshape(len(masks), -1).any(1)
+    if defective.all() or not defective.any():
+        return np.full(len(masks), 1 / len(masks))
+    return np.where(defective, 0.5 / defective.sum(), 0.5 / (~defective).sum())
 
 
 def _augment(images: np.ndarray, masks: np.ndarray, aug: Augment,
@@ -259,11 +275,12 @@ def _fit(net: SegmenterNet, data: tuple[np.ndarray, np.ndarray], aug: Augment, p
     base = [group["lr"] for group in opt.param_groups]
     rng = np.random.default_rng(seed)
     gen = torch.Generator().manual_seed(seed)
+    weights = _draw_weights(data[1])
     started, step, fraction = time.perf_counter(), 0, 0.0
     while fraction < 1.0:
         for group, lr in zip(opt.param_groups, base, strict=True):
             group["lr"] = lr * plan.lr_scale(fraction)
-        x, target = _augment(*_draw(*data, BATCH, rng), aug, gen)
+        x, target = _augment(*_draw(*data, weights, BATCH, rng), aug, gen)
         x = x.contiguous(memory_format=torch.channels_last)
         loss = _loss(net.logits(x), target)
         opt.zero_grad(set_to_none=True)

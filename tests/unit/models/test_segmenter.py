@@ -15,7 +15,7 @@ from openinspect.models.accurate import Augment
 from openinspect.models.backbone import PYRAMID_CHANNELS, load_pretrained, pyramid
 from openinspect.models.progress import Step
 from openinspect.models.runtime import OnnxModel
-from openinspect.models.segmenter import Schedule, _augment, train_segmenter
+from openinspect.models.segmenter import Schedule, _augment, _draw, _draw_weights, train_segmenter
 
 SIZE = (128, 160)
 PARITY = 0.999
@@ -110,6 +110,15 @@ def test_augment_moves_mask_with_image() -> None:
     assert x.shape == (4, 3, 64, 96) and target.shape == (4, 64, 96) and target.dtype == torch.int64
     dark = x.mean(1) < x.mean((1, 2, 3))[:, None, None] - 0.2
     assert (dark == (target == 1)).float().mean() > 0.99
+
+
+def test_rare_defect_crops_are_drawn_as_often_as_clean_ones() -> None:
+    images, masks = _set(range(10))
+    masks[1:] = 0   # like the tiles of a large ROI: one holds the defect
+    drawn = _draw(images, masks, _draw_weights(masks), 4000, np.random.default_rng(0))[1]
+    assert 0.45 < drawn.reshape(4000, -1).any(1).mean() < 0.55
+    masks[0] = 0
+    assert np.allclose(_draw_weights(masks), 0.1)   # all clean (or all defective): uniform
 
 
 def test_pyramid_returns_maps_at_strides_2_to_32() -> None:
