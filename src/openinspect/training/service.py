@@ -39,6 +39,8 @@ DEFAULT_CLASSIFIER_SIDE = {TrainingMode.FAST: 320, TrainingMode.ACCURATE: 384}
 (bench/README.md: Fast scored the same from 320 to 512 px; Accurate best at 384)."""
 TILE_TRAIN_OVERLAP = 128
 """Overlap of the full-resolution tiles a tiled segmenter trains on."""
+TILE_TRAIN_PATCH = 256
+"""Side of the squares a tiled segmenter trains on, cut from its tiles over their defects."""
 
 
 class _Trained(Protocol):
@@ -324,7 +326,8 @@ def _train_segmenter(spec: SegmenterType, data: TrainingSet, seed: int, report: 
     kept = np.setdiff1d(np.arange(count), held)
     model = train_segmenter(data.images[kept], data.targets[kept], len(spec.pixel_classes), seed=seed,
                             hflip=spec.augment.hflip, vflip=spec.augment.vflip, rotate90=spec.augment.rotate90,
-                            progress=report, time_budget_s=time_budget_s)
+                            progress=report, time_budget_s=time_budget_s,
+                            patch=_tile_patch(data.input_size) if spec.tiling else None)
     if not len(held):
         return _Outcome(model, {}, {"method": "none", "reason": f"{count} crop(s): at least 5 are needed to hold "
                                     f"out a fifth; the model was trained on all: check it with `openinspect eval`"})
@@ -333,6 +336,11 @@ def _train_segmenter(spec: SegmenterType, data: TrainingSet, seed: int, report: 
     crops = [segmented_crop(data.sources[i], spec, data.targets[i], mask)
              for i, mask in zip(held, predicted, strict=True)]
     return _Outcome(model, metrics, {"method": "hold-out", "reason": ""}, crops)
+
+
+def _tile_patch(size: tuple[int, int]) -> int:
+    """Training square for full-resolution tiles: 256 px (a quarter of a 512 px tile's cost per step)."""
+    return min(TILE_TRAIN_PATCH, *size) // 32 * 32
 
 
 def _by_image(labels: list[Label]) -> dict[str, list[Label]]:

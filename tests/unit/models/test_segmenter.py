@@ -15,7 +15,7 @@ from openinspect.models.accurate import Augment
 from openinspect.models.backbone import PYRAMID_CHANNELS, load_pretrained, pyramid
 from openinspect.models.progress import Step
 from openinspect.models.runtime import OnnxModel
-from openinspect.models.segmenter import Schedule, _augment, _draw, _draw_weights, train_segmenter
+from openinspect.models.segmenter import Schedule, _augment, _cut_patches, _draw, _draw_weights, train_segmenter
 
 SIZE = (128, 160)
 PARITY = 0.999
@@ -119,6 +119,19 @@ def test_rare_defect_crops_are_drawn_as_often_as_clean_ones() -> None:
     assert 0.45 < drawn.reshape(4000, -1).any(1).mean() < 0.55
     masks[0] = 0
     assert np.allclose(_draw_weights(masks), 0.1)   # all clean (or all defective): uniform
+
+
+def test_patches_hold_the_defect_and_the_model_runs_at_the_crop_size() -> None:
+    images, masks = _set(range(3))
+    images, masks = np.pad(images, ((0, 0), (0, 64), (0, 96), (0, 0))), np.pad(masks, ((0, 0), (0, 64), (0, 96)))
+    masks[2] = 0
+    cut_images, cut_masks = _cut_patches(images, masks, 64, np.random.default_rng(0))
+    assert cut_images.shape == (3, 64, 64, 3) and cut_masks.shape == (3, 64, 64)
+    assert cut_masks[0].any() and cut_masks[1].any() and not cut_masks[2].any()
+    model = train_segmenter(images, masks, 1, schedule=FEW_STEPS, patch=64)
+    assert model.input_size == (128, 192) and model.predict_masks(images).shape == (3, 128, 192)
+    with pytest.raises(ValueError, match="patch must be a multiple of 32 within the crops' \\(128, 192\\), got 160"):
+        train_segmenter(images, masks, 1, schedule=FEW_STEPS, patch=160)
 
 
 def test_pyramid_returns_maps_at_strides_2_to_32() -> None:
