@@ -12,6 +12,7 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
@@ -23,7 +24,9 @@ from openinspect.recipe import Recipe, SegmenterType
 from openinspect.store import Workspace
 
 SOFT_EDGE_SHARE = 0.01
-"""A 0/255 mask may have this share of in-between values (anti-aliased edges); they are cut at 128."""
+"""A 0/255 mask may have this share of in-between values away from its edges; they are cut at 128."""
+SOFT_EDGE_PX = 2
+"""In-between values within this distance of a 255 pixel are anti-aliased edges, however many."""
 
 
 def decode_mask(data: bytes, name: str, spec: SegmenterType, size: tuple[int, int]) -> np.ndarray:
@@ -73,11 +76,17 @@ def _from_values(values: np.ndarray, name: str, spec: SegmenterType) -> np.ndarr
 
 
 def _is_binary(values: np.ndarray, present: set[int], count: int) -> bool:
-    """A 0/255 mask, allowing the soft edges (under 1 % of pixels) that resampling or JPEG leave behind."""
+    """A 0/255 mask, allowing the soft edges that anti-aliasing, resampling or JPEG leave behind.
+
+    In-between values next to the 255 region (within ``SOFT_EDGE_PX``) are edges, however long the
+    outline; elsewhere at most ``SOFT_EDGE_SHARE`` of the pixels may have one.
+    """
     if 255 not in present or count >= 255 or present <= set(range(count + 1)):
         return False
-    soft = np.count_nonzero((values != 0) & (values != 255))
-    return bool(soft <= SOFT_EDGE_SHARE * values.size)
+    side = 2 * SOFT_EDGE_PX + 1
+    near_edge = cv2.dilate((values == 255).astype(np.uint8), np.ones((side, side), np.uint8)) > 0
+    stray = np.count_nonzero((values != 0) & (values != 255) & ~near_edge)
+    return bool(stray <= SOFT_EDGE_SHARE * values.size)
 
 
 def _from_colours(rgb: np.ndarray, name: str, spec: SegmenterType) -> np.ndarray:

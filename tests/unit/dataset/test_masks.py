@@ -104,3 +104,15 @@ def test_binary_mask_with_soft_edges_is_thresholded():
     mask[5, 11] = 60
     decoded = decode_mask(png_bytes(mask), "m.png", SPEC, (20, 20))
     assert decoded.sum() == 26 and decoded[5, 11] == 0
+
+
+def test_anti_aliased_outline_of_a_large_defect_is_an_edge_however_long():
+    """magnetic-tile's masks: a 255 region ringed by a 1-2 px gradient that is 3 % of the image."""
+    mask = np.zeros((40, 40), np.uint8)
+    mask[8:32, 8:32] = 255
+    mask[7, 8:32] = mask[32, 8:32] = mask[8:32, 7] = mask[8:32, 32] = 120   # the ring: 96 px = 6 %
+    decoded = decode_mask(png_bytes(mask), "m.png", SPEC, (40, 40))
+    assert decoded.sum() == 24 * 24 and decoded[7, 10] == 0
+    mask[0:3, 0:40] = 120   # in-between values far from the defect: 7.5 %, not an edge
+    with pytest.raises(ImageError, match="no pixel class"):
+        decode_mask(png_bytes(mask), "m.png", SPEC, (40, 40))
