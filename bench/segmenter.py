@@ -375,7 +375,7 @@ def main() -> None:
     parser.add_argument("--dataset", type=Path, default=DATASET)
     parser.add_argument("--parts", default=",".join(PARTS), help=f"comma-separated, of {', '.join(PARTS)}")
     parser.add_argument("--budget", type=float, default=540.0, help="training time cap in seconds")
-    parser.add_argument("--large-budget", type=float, default=150.0, help="training cap per large-ROI model")
+    parser.add_argument("--large-budget", type=float, default=600.0, help="training cap per large-ROI model")
     parser.add_argument("--crack-brightness", type=float, default=0.8, help="large-ROI crack / sheet brightness")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
