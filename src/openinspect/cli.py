@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from openinspect.dataset import IMAGE_SUFFIXES, import_class_folders, import_masks
+from openinspect.dataset import import_class_folders, import_masks
 from openinspect.errors import ImageError, NotFoundError, OpenInspectError, RecipeError
-from openinspect.imaging import Rect
+from openinspect.imaging import IMAGE_SUFFIXES, Rect
 from openinspect.recipe import InspectionType, ModelKind, Recipe, SegmenterType, TrainingMode, dump_recipe, load_recipe
 from openinspect.settings import Settings, get_settings
 from openinspect.store import Workspace
@@ -136,13 +136,14 @@ def _labelled_data(spec: InspectionType, args: argparse.Namespace) -> tuple[Path
 
 
 def _recipe_add(workspace: Workspace, args: argparse.Namespace) -> None:
+    """The API's checks (``RecipeService.add``): a taken name, another recipe's PLC number, alignment."""
+    from openinspect.authoring import RecipeService  # the runtime: not at start-up
+
     recipe = load_recipe(args.file)
-    if recipe.name in workspace.recipe_names() and not args.replace:
-        raise RecipeError(f"a recipe named '{recipe.name}' exists already; add --replace to replace it "
-                          f"(its labels and models are kept)")
-    for warning in recipe.downscale_warnings():
+    state = RecipeService(workspace).add(recipe, replace=args.replace and recipe.name in workspace.recipe_names())
+    for warning in state.warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    print(f"added recipe '{recipe.name}' -> {workspace.save_recipe(recipe)}")
+    print(f"added recipe '{recipe.name}' -> {workspace.recipe_path(recipe.name)}")
 
 
 def _recipe_list(workspace: Workspace, _args: argparse.Namespace) -> None:
@@ -197,23 +198,21 @@ def _region(text: str) -> Rect:
 
 
 def _recipe_template(workspace: Workspace, args: argparse.Namespace) -> None:
-    from openinspect.station.library import Library
+    from openinspect.authoring import TemplateService  # the runtime: not at start-up
 
     try:
         data = args.image.read_bytes()
     except OSError as err:
         raise ImageError(f"cannot read {args.image}: {err.strerror}") from err
-    alignment = Library(workspace).set_alignment(args.name, data, str(args.image), args.region, args.max_angle)
+    alignment = TemplateService(workspace).set_alignment(args.name, data, str(args.image), args.region, args.max_angle)
     region = alignment.template
     print(f"recipe '{args.name}' aligns on x {region.x}, y {region.y}, {region.w}x{region.h} of {alignment.reference} "
           f"(max angle {alignment.max_angle:g}°, min score {alignment.min_score:g}); draw its ROIs on this capture")
 
 
 def _label_import(workspace: Workspace, args: argparse.Namespace) -> None:
-    from openinspect.training import inspection_type
-
     recipe = workspace.recipe(args.recipe)
-    spec = inspection_type(recipe, args.type_name)
+    spec = recipe.inspection_type(args.type_name)
     folders = _labelled_data(spec, args)
     if isinstance(spec, SegmenterType):
         masks = import_masks(workspace, recipe, spec, *folders, missing_is_background=args.missing_mask_is_background)
@@ -315,11 +314,10 @@ def _human_roi(roi: RoiResult) -> str:
 
 def _eval(workspace: Workspace, args: argparse.Namespace) -> None:
     from openinspect.station import Inspector
-    from openinspect.training import inspection_type
     from openinspect.training.evaluate import evaluate_folders, evaluate_masks
 
     inspector = Inspector.load(workspace, args.recipe, get_settings().threads)
-    spec = inspection_type(inspector.recipe, args.type_name)
+    spec = inspector.recipe.inspection_type(args.type_name)
     folders = _labelled_data(spec, args)
     if isinstance(spec, SegmenterType):
         metrics = evaluate_masks(inspector, spec.name, *folders)

@@ -218,7 +218,7 @@ def test_a_recipe_stored_while_the_station_runs_is_selected_by_its_plc_number(wo
     from tests.unit.station.kit import RECIPE as PLATE
     from tests.unit.station.kit import install_plate
 
-    from openinspect.station.library import Library
+    from openinspect.authoring import RecipeService
     from openinspect.station.service import Station
     from openinspect.store.results import ResultStore, Retention
 
@@ -227,7 +227,7 @@ def test_a_recipe_stored_while_the_station_runs_is_selected_by_its_plc_number(wo
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    server = ModbusServer(station, Library(workspace).plc_numbers, host="127.0.0.1", port=port)
+    server = ModbusServer(station, RecipeService(workspace).plc_numbers, host="127.0.0.1", port=port)
     server.start()
     client = ModbusTcpClient("127.0.0.1", port=port, timeout=3)
     try:

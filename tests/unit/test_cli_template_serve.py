@@ -11,11 +11,11 @@ from tests.conftest import write_png
 from tests.unit.imaging.scenes import TEMPLATE, scene
 from tests.unit.station.kit import RECIPE
 
+from openinspect.authoring import TemplateService
 from openinspect.cli import _banner, main
 from openinspect.dataset import RoiCropper
 from openinspect.server import create_app
 from openinspect.settings import Settings
-from openinspect.station.workbench import Workbench
 from openinspect.store import Workspace
 
 Cli = Callable[..., tuple[int, str, str]]
@@ -55,7 +55,7 @@ def test_recipe_template_stores_the_reference_and_region_the_station_aligns_with
     recipe = workspace.recipe("plate")
     assert recipe.alignment is not None and recipe.alignment.template.rect() == TEMPLATE
     assert (recipe.alignment.reference, recipe.alignment.max_angle) == ("reference.png", 10)
-    assert Workbench(workspace).template("plate").read_bytes() == plate.read_bytes(), "the editor's template too"
+    assert TemplateService(workspace).template("plate").read_bytes() == plate.read_bytes(), "the editor's template too"
     pose = RoiCropper.load(workspace, recipe).locate(scene(-30, 20, 6.0, seed=3), "moved.png")
     assert pose is not None and abs(pose.angle - 6.0) < 0.5
 

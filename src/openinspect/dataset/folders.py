@@ -8,10 +8,9 @@ from pathlib import Path
 from openinspect.dataset.crops import roi_crops
 from openinspect.errors import DatasetError, ImageError
 from openinspect.imaging import decode_image
+from openinspect.imaging.formats import IMAGE_SUFFIXES
 from openinspect.recipe import Recipe
 from openinspect.store import Workspace
-
-IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"})
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,9 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from openinspect.dataset.crops import roi_crops
-from openinspect.dataset.folders import IMAGE_SUFFIXES
 from openinspect.errors import DatasetError, ImageError, OpenInspectError
 from openinspect.imaging import decode_image
+from openinspect.imaging.formats import IMAGE_SUFFIXES
 from openinspect.recipe import Recipe, SegmenterType
 from openinspect.store import Workspace
 

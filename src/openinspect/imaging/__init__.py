@@ -2,16 +2,20 @@
 
 from openinspect.imaging.align import Aligner, Pose
 from openinspect.imaging.decode import decode_image, read_image
+from openinspect.imaging.formats import IMAGE_SUFFIXES, SUPPORTED_TYPES, image_suffix
 from openinspect.imaging.geometry import MAX_MODEL_SIDE, Rect, cap_size, crop, model_input_size, resize_to
 
 __all__ = [
+    "IMAGE_SUFFIXES",
     "MAX_MODEL_SIDE",
+    "SUPPORTED_TYPES",
     "Aligner",
     "Pose",
     "Rect",
     "cap_size",
     "crop",
     "decode_image",
+    "image_suffix",
     "model_input_size",
     "read_image",
     "resize_to",

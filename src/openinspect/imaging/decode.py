@@ -13,6 +13,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from openinspect.errors import ImageError
+from openinspect.imaging.formats import SUPPORTED_TYPES, image_suffix
 
 _FIX = "re-export it as 8/16-bit PNG or JPEG"
 
@@ -32,9 +33,12 @@ def decode_image(data: bytes, name: str = "<bytes>") -> np.ndarray:
         ``(H, W, 3)`` uint8 RGB array.
 
     Raises:
-        ImageError: the bytes are not a complete image in a supported format.
+        ImageError: the bytes are not a complete image of a supported type (:data:`SUPPORTED_TYPES`).
 
     """
+    if image_suffix(data) is None:  # the API, the CLI and folder imports take the same types
+        raise ImageError(f"{name} is not an image the station takes ({SUPPORTED_TYPES}; this is empty or of another "
+                         f"type) — {_FIX}")
     try:
         with Image.open(io.BytesIO(data)) as img:
             img.load()

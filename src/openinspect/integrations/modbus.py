@@ -51,16 +51,14 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pymodbus.constants import ExcCodes
 from pymodbus.server import ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 
 from openinspect.errors import OpenInspectError, StationBusyError
-
-if TYPE_CHECKING:
-    from openinspect.station.sinks import StationControl
+from openinspect.station.sinks import StationControl
 
 log = logging.getLogger(__name__)
 

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING
 
 from openinspect.integrations.modbus import ModbusServer
 from openinspect.integrations.mqtt import MqttSink
 from openinspect.integrations.webhook import WebhookSink
 from openinspect.settings import Settings
-
-if TYPE_CHECKING:
-    from openinspect.station.sinks import ResultSink, StationControl
+from openinspect.station.sinks import ResultSink, StationControl
 
 
 def output_sinks(settings: Settings) -> list[ResultSink]:

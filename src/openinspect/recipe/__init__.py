@@ -2,6 +2,7 @@
 
 from openinspect.recipe.io import dump_recipe, load_recipe, parse_recipe
 from openinspect.recipe.schema import (
+    NAME_HELP,
     Alignment,
     Augment,
     Calibration,
@@ -19,9 +20,11 @@ from openinspect.recipe.schema import (
     Template,
     TrainingMode,
     Verdict,
+    valid_name,
 )
 
 __all__ = [
+    "NAME_HELP",
     "Alignment",
     "Augment",
     "Calibration",
@@ -42,4 +45,5 @@ __all__ = [
     "dump_recipe",
     "load_recipe",
     "parse_recipe",
+    "valid_name",
 ]

@@ -10,10 +10,12 @@ from typing import Annotated, Literal, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from openinspect.errors import RecipeError
 from openinspect.imaging import MAX_MODEL_SIDE, Rect, cap_size
 
-NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
-_NAME_HELP = "use 1-64 letters, digits, '-', '_' or '.', starting with a letter or digit"
+NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}"
+"""What every name in a recipe (the recipe's own, its types', ROIs' and classes') must match, whole."""
+NAME_HELP = "use 1-64 letters, digits, '-', '_' or '.', starting with a letter or digit"
 
 
 class Profile(StrEnum):
@@ -53,9 +55,18 @@ class Verdict(StrEnum):
     FAIL = "fail"
 
 
+def valid_name(value: str) -> bool:
+    r"""Whether ``value`` may name a recipe, type, ROI or class: the whole string matches :data:`NAME_PATTERN`.
+
+    >>> valid_name("nut-check"), valid_name("nl\n"), valid_name("..")
+    (True, False, False)
+    """
+    return re.fullmatch(NAME_PATTERN, value) is not None and value not in (".", "..")
+
+
 def _check_name(value: str) -> str:
-    if value in (".", "..") or not re.match(NAME_PATTERN, value):
-        raise ValueError(f"name {value!r} is not allowed; {_NAME_HELP}")
+    if not valid_name(value):
+        raise ValueError(f"name {value!r} is not allowed; {NAME_HELP}")
     return value
 
 
@@ -287,13 +298,14 @@ class Recipe(_Strict):
         """The inspection type called ``name``.
 
         Raises:
-            KeyError: no such type (callers turn this into a user-facing error).
+            RecipeError: no such type; the message lists the recipe's types.
 
         """
         for spec in self.types:
             if spec.name == name:
                 return spec
-        raise KeyError(name)
+        raise RecipeError(f"recipe '{self.name}' has no inspection type '{name}'; types: "
+                          f"{', '.join(t.name for t in self.types)}")
 
     def rois_of(self, type_name: str) -> list[Roi]:
         """The ROIs stamped from one inspection type, in recipe order."""

@@ -11,24 +11,31 @@ from fastapi import APIRouter, FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from openinspect import __version__
+from openinspect.authoring import (
+    CaptureService,
+    CorrectionService,
+    CropPredictor,
+    LabelService,
+    RecipeEvents,
+    RecipeService,
+    TemplateService,
+)
 from openinspect.errors import OpenInspectError
 from openinspect.integrations import modbus_server, output_sinks
-from openinspect.server import routes_session, routes_workbench
 from openinspect.server.deps import ARCHIVE_SETTING, UPLOAD_SETTING, Services, too_large
 from openinspect.server.errors import error_response, install_error_handlers
-from openinspect.server.routes import recipes, results, station, training
+from openinspect.server.routes import labels, recipes, results, session, station, templates, training
 from openinspect.server.security import load_tokens
 from openinspect.server.web_ui import install_web_ui
 from openinspect.server.ws import WebSocketHub
 from openinspect.settings import Settings
-from openinspect.station.library import Library
 from openinspect.station.service import Station
 from openinspect.station.sinks import ResultSink
 from openinspect.station.sources import CaptureSource, IntervalTrigger, TriggerSource, open_source
-from openinspect.station.training import TrainingJob, TrainingService, TrainingState
 from openinspect.store import Workspace
 from openinspect.store.db import create_results_engine
 from openinspect.store.results import ResultStore, Retention
+from openinspect.training.jobs import TrainingJob, TrainingService, TrainingState
 
 log = logging.getLogger(__name__)
 API_PREFIX = "/api/v1"
@@ -52,7 +59,7 @@ def create_app(settings: Settings, *, source: CaptureSource | None = None,
             that does not open.
     """
     services = _services(settings, source, [*sinks, *output_sinks(settings)])
-    plc = modbus_server(settings, services.station, services.library.plc_numbers)
+    plc = modbus_server(settings, services.station, services.recipes.plc_numbers)
     if plc is not None:  # the PLC sees every result, not only the triggers it sent itself
         services.station.add_sink(plc)
     timer = (IntervalTrigger(lambda: services.station.submit(source=TriggerSource.TIMER), settings.trigger_interval_s,
@@ -83,10 +90,8 @@ def create_app(settings: Settings, *, source: CaptureSource | None = None,
     app.state.services = services
     install_error_handlers(app)
     api = APIRouter(prefix=API_PREFIX)
-    for module in (station, recipes, training, results):
+    for module in (station, session, recipes, templates, labels, training, results):
         api.include_router(module.router)
-    api.include_router(routes_workbench.router)
-    api.include_router(routes_session.router)
     app.include_router(api)
     install_web_ui(app)
     app.add_middleware(BodyLimit, default=BodyCap(services.upload_limit, UPLOAD_SETTING),
@@ -106,14 +111,19 @@ def _services(settings: Settings, source: CaptureSource | None, sinks: Sequence[
     hub = WebSocketHub()
     for sink in (hub, *sinks):
         station_.add_sink(sink)
+    events = RecipeEvents()
+    events.subscribe(station_.reload)  # a changed recipe, template or model: the next trigger loads it anew
 
     def on_training(job: TrainingJob) -> None:
         hub.training(job)
         if job.state is TrainingState.DONE:
-            station_.reload(job.recipe)
+            events.changed(job.recipe)
 
     _activate(station_, settings.recipe)
-    return Services(settings, station_, Library(workspace), TrainingService(workspace, on_training), store,
+    captures = CaptureService(workspace)
+    return Services(settings, station_, events, RecipeService(workspace, events), TemplateService(workspace, events),
+                    captures, LabelService(workspace, captures, CropPredictor(workspace, settings.threads)),
+                    CorrectionService(workspace, captures), TrainingService(workspace, on_training), store,
                     load_tokens(settings), hub)
 
 

@@ -8,15 +8,22 @@ from typing import Annotated, BinaryIO
 from fastapi import Depends, Request, UploadFile
 from starlette.requests import HTTPConnection
 
+from openinspect.authoring import (
+    CaptureService,
+    CorrectionService,
+    LabelService,
+    RecipeEvents,
+    RecipeService,
+    TemplateService,
+)
+from openinspect.imaging import SUPPORTED_TYPES, image_suffix
 from openinspect.server.errors import ApiError, ErrorType
 from openinspect.server.security import TokenSet
 from openinspect.server.ws import WebSocketHub
 from openinspect.settings import Role, Settings
-from openinspect.station.library import Library
 from openinspect.station.service import Station
-from openinspect.station.sources import image_suffix
-from openinspect.station.training import TrainingService
 from openinspect.store.results import ResultStore
+from openinspect.training.jobs import TrainingService
 
 
 @dataclass(frozen=True)
@@ -25,7 +32,13 @@ class Services:
 
     settings: Settings
     station: Station
-    library: Library
+    events: RecipeEvents
+    """Every authoring service tells it of recipe changes; the station listens and reloads."""
+    recipes: RecipeService
+    templates: TemplateService
+    captures: CaptureService
+    labels: LabelService
+    corrections: CorrectionService
     training: TrainingService
     results: ResultStore
     tokens: TokenSet
@@ -51,8 +64,24 @@ async def _station(services: ServicesDep) -> Station:
     return services.station
 
 
-async def _library(services: ServicesDep) -> Library:
-    return services.library
+async def _recipes(services: ServicesDep) -> RecipeService:
+    return services.recipes
+
+
+async def _templates(services: ServicesDep) -> TemplateService:
+    return services.templates
+
+
+async def _captures(services: ServicesDep) -> CaptureService:
+    return services.captures
+
+
+async def _labels(services: ServicesDep) -> LabelService:
+    return services.labels
+
+
+async def _corrections(services: ServicesDep) -> CorrectionService:
+    return services.corrections
 
 
 async def _training(services: ServicesDep) -> TrainingService:
@@ -73,7 +102,11 @@ async def _engineer(role: Annotated[Role, Depends(_operator)]) -> Role:
 
 
 StationDep = Annotated[Station, Depends(_station)]
-LibraryDep = Annotated[Library, Depends(_library)]
+RecipesDep = Annotated[RecipeService, Depends(_recipes)]
+TemplatesDep = Annotated[TemplateService, Depends(_templates)]
+CapturesDep = Annotated[CaptureService, Depends(_captures)]
+LabelsDep = Annotated[LabelService, Depends(_labels)]
+CorrectionsDep = Annotated[CorrectionService, Depends(_corrections)]
 TrainingDep = Annotated[TrainingService, Depends(_training)]
 ResultsDep = Annotated[ResultStore, Depends(_results)]
 Operator = Annotated[Role, Depends(_operator)]
@@ -125,6 +158,5 @@ async def read_image_upload(upload: UploadFile, limit: int) -> bytes:
     """
     data = await read_upload(upload, limit)
     if image_suffix(data) is None:
-        raise ApiError(415, ErrorType.UNSUPPORTED_MEDIA_TYPE,
-                       f"'{upload.filename}' is not a PNG, JPEG, BMP, TIFF or WebP image")
+        raise ApiError(415, ErrorType.UNSUPPORTED_MEDIA_TYPE, f"'{upload.filename}' is not a {SUPPORTED_TYPES} image")
     return data

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from openinspect.authoring import Correction, Prediction, Sample, TemplateInfo, TrainingAddition
+from openinspect.dataset import RoiPlace
 from openinspect.models.progress import LOSS_POINTS
 from openinspect.recipe import TrainingMode, Verdict
+from openinspect.settings import Role
 from openinspect.station.service import StationStats, Timings
 from openinspect.station.sources import TriggerSource
-from openinspect.station.training import TrainingJob, TrainingState
-from openinspect.store import ModelVersion
+from openinspect.store import ModelVersion, StoredImage
 from openinspect.store.results import Outcome
+from openinspect.training.jobs import TrainingJob, TrainingState
 from openinspect.training.review import ValidationReview
 from openinspect.training.validation import ValidationCrop
 
@@ -323,3 +326,159 @@ class HealthPublic(_Public):
     """The server answers."""
 
     status: Annotated[str, Field(examples=["ok"])]
+
+
+class SessionPublic(BaseModel):
+    """The caller's token, as the station sees it."""
+
+    role: Role
+
+
+class ImagePublic(BaseModel):
+    """An image of the library."""
+
+    image: str = Field(description="content hash (sha256); GET /api/v1/images/{image} gives the file")
+    name: str = Field(description="the file's original name")
+    width: int
+    height: int
+
+    @classmethod
+    def of(cls, stored: StoredImage) -> ImagePublic:
+        """From a stored image."""
+        return cls(image=stored.sha256, name=stored.original_name, width=stored.width, height=stored.height)
+
+
+class PredictionPublic(BaseModel):
+    """The latest model's class for one ROI crop."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    class_name: str = Field(alias="class")
+    confidence: float = Field(description="the class's probability, 0 to 1")
+
+    @classmethod
+    def of(cls, prediction: Prediction) -> PredictionPublic:
+        """From a prediction."""
+        return cls.model_validate({"class": prediction.class_name, "confidence": round(prediction.confidence, 4)})
+
+
+class RoiPlacePublic(BaseModel):
+    """Where a ROI's crop is cut from a capture, as training and the station cut it.
+
+    The crop is the ``w`` x ``h`` rectangle at ``x``, ``y``, turned by ``angle`` about its centre and shown upright.
+    """
+
+    x: int
+    y: int
+    w: int
+    h: int
+    angle: float = Field(description="degrees the crop is turned, counter-clockwise as the capture is displayed: the "
+                                     "part's rotation where the recipe aligns, else 0")
+
+    @classmethod
+    def of(cls, place: RoiPlace) -> RoiPlacePublic:
+        """From a placement."""
+        rect = place.rect
+        return cls(x=rect.x, y=rect.y, w=rect.w, h=rect.h, angle=round(place.angle, 3))
+
+
+class SamplePublic(ImagePublic):
+    """A capture of a recipe with its labels for one inspection type."""
+
+    labels: dict[str, str] = Field(description="class per ROI (classifier types)")
+    masked: bool = Field(description="a mask is stored (segmenter types)")
+    predictions: dict[str, PredictionPublic] | None = Field(
+        default=None, description="with predict=true: the latest model's class per ROI (empty for a capture the "
+                                  "ROIs do not fit or where alignment does not find the part)")
+    rois: dict[str, RoiPlacePublic] = Field(
+        description="where each ROI of the type is cut on this capture: as drawn, or moved and turned with the part "
+                    "where the recipe aligns; empty where the part is not found")
+    alignment: dict[str, Any] | None = Field(
+        default=None, description="recipes that align: where the part was found (found, score, dx, dy, angle); "
+                                  "found false: the part is not there, and training skips the capture")
+
+    @classmethod
+    def of_sample(cls, sample: Sample) -> SamplePublic:
+        """From a sample."""
+        predictions = None if sample.predictions is None else \
+            {roi: PredictionPublic.of(p) for roi, p in sample.predictions.items()}
+        pose = sample.placement.pose
+        return cls(**ImagePublic.of(sample.image).model_dump(), labels=sample.labels, masked=sample.masked,
+                   predictions=predictions,
+                   rois={name: RoiPlacePublic.of(place) for name, place in sample.placement.rois.items()},
+                   alignment=None if pose is None else pose.to_json())
+
+
+class TemplatePublic(BaseModel):
+    """The recipe's template capture."""
+
+    reference: str = Field(description="its file name in the recipe's folder: the `alignment.reference` of a "
+                                       "recipe that aligns on it")
+    width: int
+    height: int
+
+    @classmethod
+    def of(cls, info: TemplateInfo) -> TemplatePublic:
+        """From the template service's info."""
+        return cls(reference=info.reference, width=info.width, height=info.height)
+
+
+class LabelsUpdate(BaseModel):
+    """Classes for ROIs of one image."""
+
+    labels: dict[str, str] = Field(description='class per ROI: {"nut-left": "loose"}')
+
+
+class LabelsPublic(BaseModel):
+    """Every label of one image for one type."""
+
+    image: str
+    labels: dict[str, str]
+
+
+class MaskPublic(BaseModel):
+    """What a stored mask holds."""
+
+    image: str
+    labelled_px: int = Field(description="pixels with a pixel class; 0: marked good (no defect)")
+
+
+class CorrectionCreate(BaseModel):
+    """What to learn from one ROI of a result."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    roi: str
+    type: str = Field(description="the ROI's inspection type, as the result names it")
+    class_name: str | None = Field(default=None, alias="class", description="classifier ROIs: the correct class")
+    mask: Literal["background"] | None = Field(
+        default=None, description='segmenter ROIs: "background" stores an all-background mask of the capture (no '
+                                  "defect, for every ROI of the type); leave it out to add the capture for painting "
+                                  "on the Label page")
+
+    def correction(self) -> Correction:
+        """As the correction service takes it."""
+        return Correction(self.roi, self.type, self.class_name, self.mask == "background")
+
+
+class ResultLabelsCreate(BaseModel):
+    """Corrected labels for ROIs of a result."""
+
+    labels: list[CorrectionCreate] = Field(description='e.g. [{"roi": "nut-left", "type": "nut", "class": "loose"}]')
+
+
+class TrainingAdditionPublic(BaseModel):
+    """What adding a result's capture to the training set did."""
+
+    recipe: str
+    image: str = Field(description="the capture's content hash in the image library (GET /api/v1/images/{image})")
+    added: bool = Field(description="false: the capture was in the library already; nothing was copied")
+    labels: dict[str, str] = Field(description="class per classifier ROI, as set now")
+    marked_good: list[str] = Field(description="segmenter types given an all-background mask")
+    to_paint: list[str] = Field(description="segmenter types whose mask is left to paint on the Label page")
+
+    @classmethod
+    def of(cls, recipe: str, addition: TrainingAddition) -> TrainingAdditionPublic:
+        """From the correction service's report."""
+        return cls(recipe=recipe, image=addition.image.sha256, added=addition.added, labels=addition.labels,
+                   marked_good=addition.marked_good, to_paint=addition.to_paint)

@@ -15,7 +15,7 @@ from typing import Any
 
 from fastapi import WebSocket, WebSocketDisconnect
 
-from openinspect.station.training import TrainingJob
+from openinspect.training.jobs import TrainingJob
 
 CLIENT_QUEUE = 256
 """Messages held per client before its oldest are dropped."""

@@ -30,7 +30,6 @@ import numpy as np
 
 from openinspect.errors import NotFoundError, OpenInspectError, StationBusyError
 from openinspect.recipe import Verdict
-from openinspect.station.library import check_name
 from openinspect.station.pipeline import Inspector
 from openinspect.station.sinks import ResultSink, StationStatus
 from openinspect.station.sources import Capture, CaptureSource, TriggerSource
@@ -198,7 +197,7 @@ class Station:
             cached = self._inspectors.get(name)
         if cached is not None:
             return cached
-        loaded = Inspector.load(self.workspace, check_name(name), self.threads)
+        loaded = Inspector.load(self.workspace, name, self.threads)
         with self._lock:
             return self._inspectors.setdefault(name, loaded)
 

@@ -21,17 +21,9 @@ from typing import Protocol
 import cv2
 import numpy as np
 
-from openinspect.dataset import IMAGE_SUFFIXES
 from openinspect.errors import ImageError
+from openinspect.imaging import IMAGE_SUFFIXES, image_suffix
 from openinspect.store.files import encode_png
-
-_SIGNATURES: tuple[tuple[bytes, str], ...] = (
-    (b"\x89PNG\r\n\x1a\n", ".png"),
-    (b"\xff\xd8\xff", ".jpg"),
-    (b"BM", ".bmp"),
-    (b"II*\x00", ".tif"),
-    (b"MM\x00*", ".tif"),
-)
 
 
 class TriggerSource(StrEnum):
@@ -43,19 +35,6 @@ class TriggerSource(StrEnum):
     """A capture taken from the station's capture source on an external trigger (HTTP, Modbus)."""
     TIMER = "timer"
     """The interval timer."""
-
-
-def image_suffix(data: bytes) -> str | None:
-    r"""The file suffix of an encoded image judged by its first bytes, ``None`` when it is no known image type.
-
-    >>> image_suffix(b"\x89PNG\r\n\x1a\n...")
-    '.png'
-    >>> image_suffix(b"%PDF-1.7") is None
-    True
-    """
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return ".webp"
-    return next((suffix for magic, suffix in _SIGNATURES if data.startswith(magic)), None)
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from openinspect.errors import ModelNotFoundError, NotFoundError, OpenInspectError, RecipeError
 from openinspect.imaging import decode_image
-from openinspect.recipe import Recipe, dump_recipe, load_recipe
+from openinspect.recipe import NAME_HELP, Recipe, dump_recipe, load_recipe, valid_name
 from openinspect.store import db
 from openinspect.store.files import encode_png, staged_directory, write_atomic
 
@@ -110,7 +110,14 @@ class Workspace:
     # -- recipes ---------------------------------------------------------------------------------
 
     def recipe_path(self, name: str) -> Path:
-        """Where recipe ``name`` is stored (it may not exist)."""
+        """Where recipe ``name`` is stored (it may not exist).
+
+        Raises:
+            NotFoundError: ``name`` cannot be a recipe's (:func:`~openinspect.recipe.valid_name`), so no such recipe
+                exists; a request's string never becomes a path without this check.
+        """
+        if not valid_name(name):
+            raise NotFoundError(f"no recipe named {name!r}: recipe names {NAME_HELP}")
         return self.home / "recipes" / name / "recipe.yaml"
 
     def save_recipe(self, recipe: Recipe) -> Path:
@@ -165,7 +172,7 @@ class Workspace:
         path = self.recipe_path(name)
         if not path.is_file():
             known = ", ".join(self.recipe_names()) or "none yet"
-            raise NotFoundError(f"no recipe named '{name}' in {self.home}; known recipes: {known}. "
+            raise NotFoundError(f"no recipe named '{name}'; known recipes: {known}. "
                                 f"Add one with `openinspect recipe add FILE.yaml`")
         return load_recipe(path)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,13 +12,12 @@ import numpy as np
 
 from openinspect.dataset import class_folders, decode_mask
 from openinspect.dataset.masks import mask_pairs
-from openinspect.errors import DatasetError, OpenInspectError, PartNotFoundError
-from openinspect.imaging import Pose, read_image
+from openinspect.errors import DatasetError, OpenInspectError, PartNotFoundError, RecipeError
+from openinspect.imaging import Pose, image_suffix, read_image
 from openinspect.recipe import ClassifierType, SegmenterType
 from openinspect.station import ClassifierRoiResult, Inspector, RoiResult, SegmenterRoiResult
 from openinspect.station.runners import Runner
 from openinspect.training.metrics import classification_metrics, segmentation_metrics
-from openinspect.training.service import inspection_type
 
 
 def evaluate_folders(inspector: Inspector, type_name: str, root: Path) -> dict[str, Any]:
@@ -119,7 +119,38 @@ def _runner(inspector: Inspector, type_name: str) -> Runner:
 
 
 def _typed(inspector: Inspector, type_name: str, kind: type, usage: str) -> Any:
-    spec = inspection_type(inspector.recipe, type_name)
+    spec = inspector.recipe.inspection_type(type_name)
     if not isinstance(spec, kind):
         raise DatasetError(f"type '{type_name}' is a {spec.kind.value}; evaluate it with {usage}")
     return spec
+
+
+def evaluate_uploads(inspector: Inspector, type_name: str, captures: list[tuple[str, bytes]]) -> dict[str, Any]:
+    """Evaluate a classifier type's model on uploaded labelled captures (``(class, encoded bytes)`` pairs).
+
+    The captures are written under generated names in a temporary folder (request strings never become
+    paths) and judged as :func:`evaluate_folders` judges a folder per class.
+
+    Raises:
+        RecipeError: the type is a segmenter.
+        DatasetError: no captures, or a class the type does not have.
+    """
+    spec = inspector.recipe.inspection_type(type_name)
+    if not isinstance(spec, ClassifierType):
+        raise RecipeError(f"'{type_name}' is a segmenter: evaluate it with `openinspect eval {inspector.recipe.name} "
+                          f"--type {type_name} --images DIR --masks DIR`")
+    if not captures:
+        raise DatasetError("no captures to evaluate: send image files, each with its class")
+    bad = sorted({c for c, _ in captures if c not in spec.class_names()})
+    if bad:
+        raise DatasetError(f"class(es) {', '.join(bad)} not in type '{type_name}'; classes: "
+                           f"{', '.join(spec.class_names())}")
+    with tempfile.TemporaryDirectory(prefix="openinspect-eval-") as tmp:
+        for index, (class_name, data) in enumerate(captures):
+            path = Path(tmp) / class_name / f"{index:06d}{image_suffix(data) or '.img'}"
+            path.parent.mkdir(exist_ok=True)
+            path.write_bytes(data)
+        metrics = evaluate_folders(inspector, type_name, Path(tmp))
+    for problems in ("skipped", "alignment_failed"):
+        metrics[problems] = [s.replace(tmp, "upload") for s in metrics[problems]]
+    return metrics

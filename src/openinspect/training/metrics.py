@@ -6,6 +6,8 @@ from typing import Any
 
 import numpy as np
 
+from openinspect.station.measure import find_blobs
+
 
 def classification_metrics(truth: np.ndarray, predicted: np.ndarray, class_names: list[str]) -> dict[str, Any]:
     """Compare predicted with true class indices.
@@ -83,8 +85,6 @@ def segmentation_metrics(truth: list[np.ndarray], predicted: list[np.ndarray], c
         where the class is present; ``detection_rate`` (defect crops flagged), ``false_alarm_rate``
         (clean crops flagged) and their counts; ``n``.
     """
-    from openinspect.station.measure import find_blobs
-
     per_class = {}
     for value, name in enumerate(class_names, start=1):
         inter = union = true_px = pred_px = 0

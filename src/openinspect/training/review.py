@@ -15,7 +15,6 @@ import numpy as np
 
 from openinspect.recipe import ClassifierType, Recipe
 from openinspect.store import Workspace
-from openinspect.training.service import inspection_type
 from openinspect.training.validation import ValidationCrop, read_validation_crops
 
 THRESHOLD_STEPS: tuple[float | None, ...] = (None, *(k / 100 for k in range(1, 101)))
@@ -119,7 +118,7 @@ def validation_review(workspace: Workspace, recipe: Recipe, type_name: str) -> V
         RecipeError: unknown type.
         ModelNotFoundError: the type has no trained model.
     """
-    spec = inspection_type(recipe, type_name)
+    spec = recipe.inspection_type(type_name)
     version = workspace.latest_model(recipe.name, spec.name)
     meta = version.meta()
     validation = meta.get("validation", {})

@@ -89,15 +89,6 @@ class TrainedType:
     """``time.perf_counter()`` when training started; the published ``train_seconds`` run to the end of export."""
 
 
-def inspection_type(recipe: Recipe, type_name: str) -> InspectionType:
-    """Look up a type, with an error that lists the recipe's types."""
-    try:
-        return recipe.inspection_type(type_name)
-    except KeyError:
-        known = ", ".join(t.name for t in recipe.types)
-        raise RecipeError(f"recipe '{recipe.name}' has no inspection type '{type_name}'; types: {known}") from None
-
-
 def input_size_for(recipe: Recipe, spec: InspectionType, captures: list[StoredImage],
                    mode: TrainingMode | None = None) -> tuple[int, int]:
     """The model input ``(h, w)``: the type's ROI aspect (median over labelled captures), longest side capped.
@@ -249,7 +240,7 @@ def fit_type(workspace: Workspace, recipe: Recipe, type_name: str, *, mode: Trai
         RecipeError: unknown type, or a training mode the type does not have.
         DatasetError: the labels cannot train a model.
     """
-    spec = inspection_type(recipe, type_name)
+    spec = recipe.inspection_type(type_name)
     report = progress or no_progress
     started = time.perf_counter()
     if isinstance(spec, SegmenterType):

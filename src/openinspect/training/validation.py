@@ -11,6 +11,7 @@ import numpy as np
 
 from openinspect.imaging import Rect
 from openinspect.recipe import ClassifierType, SegmenterType, TrainingMode
+from openinspect.station.measure import find_blobs  # the station's own blob rule
 from openinspect.store import write_json
 
 LEAVE_ONE_OUT_MAX = 12
@@ -163,8 +164,6 @@ def segmented_crop(source: CropSource, spec: SegmenterType, truth: np.ndarray, p
     >>> crop.defect, crop.detected, crop.iou, crop.correct
     (True, True, 0.5, True)
     """
-    from openinspect.station.measure import find_blobs  # the station's own blob rule
-
     union = int(np.count_nonzero((truth > 0) | (predicted > 0)))
     hits = int(np.count_nonzero((truth > 0) & (truth == predicted)))
     detected = bool(find_blobs(predicted, spec.class_names(), spec.min_blob_px))

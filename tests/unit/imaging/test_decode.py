@@ -76,6 +76,13 @@ def test_decode_garbage_raises_image_error():
         decode_image(b"this is not an image", "notes.txt")
 
 
+def test_decode_refuses_a_gif_as_the_api_does():
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(buffer, format="GIF")
+    with pytest.raises(ImageError, match=r"part\.gif is not an image the station takes \(PNG, JPEG, BMP, TIFF or WebP"):
+        decode_image(buffer.getvalue(), "part.gif")
+
+
 def test_read_missing_file_names_path(tmp_path):
     with pytest.raises(ImageError, match="missing.png"):
         read_image(tmp_path / "missing.png")

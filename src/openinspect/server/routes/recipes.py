@@ -1,4 +1,4 @@
-"""Recipes (create, read, replace, delete, validate, archive export and import), labelled uploads and evaluation."""
+"""Recipes (create, read, replace, delete, validate, document, archive export and import), labels, evaluation."""
 
 from __future__ import annotations
 
@@ -6,18 +6,20 @@ import json
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
+from openinspect.authoring import RecipeState
 from openinspect.errors import RecipeError
 from openinspect.server.deps import (
     Engineer,
-    LibraryDep,
+    LabelsDep,
     Operator,
+    RecipesDep,
     ServicesDep,
     StationDep,
     archive_upload,
@@ -32,8 +34,8 @@ from openinspect.server.schemas import (
     RecipeValidationPublic,
     TypeStatePublic,
 )
-from openinspect.station.library import RecipeState, check_name
 from openinspect.store.archive import export_archive, import_archive
+from openinspect.training.evaluate import evaluate_uploads
 
 router = APIRouter(prefix="/recipes", tags=["recipes"], responses=ERROR_RESPONSES)
 
@@ -58,22 +60,23 @@ async def _text(request: Request) -> str:
 
 
 @router.get("")
-def list_recipes(library: LibraryDep, _role: Operator) -> list[RecipePublic]:
+def list_recipes(recipes: RecipesDep, _role: Operator) -> list[RecipePublic]:
     """Every stored recipe with its types' labels and models."""
-    return [_public(library.state(name)) for name in library.names()]
+    return [_public(recipes.state(name)) for name in recipes.names()]
 
 
-@router.post("", status_code=201, openapi_extra=_BODY)
-async def create(request: Request, library: LibraryDep, _role: Engineer) -> RecipePublic:
-    """Validate and store a new recipe (YAML or JSON body); 422 names each invalid field."""
-    return _public(library.save(await _text(request), replace=False))
+@router.post("", status_code=201, openapi_extra=_BODY, responses={
+    409: {"model": ErrorPublic, "description": "a recipe of that name exists: replace it with PUT /recipes/{name}"}})
+async def create(request: Request, recipes: RecipesDep, _role: Engineer) -> RecipePublic:
+    """Validate and store a new recipe (YAML or JSON body); 422 names each invalid field, 409 a taken name."""
+    return _public(recipes.save(await _text(request), replace=False))
 
 
 @router.post("/validate", openapi_extra=_BODY)
-async def validate(request: Request, library: LibraryDep, _role: Operator) -> RecipeValidationPublic:
+async def validate(request: Request, recipes: RecipesDep, _role: Operator) -> RecipeValidationPublic:
     """Check a recipe body without storing it."""
     try:
-        recipe = library.validate(await _text(request))
+        recipe = recipes.validate(await _text(request))
     except RecipeError as err:
         return RecipeValidationPublic(valid=False, errors=str(err).splitlines())
     return RecipeValidationPublic(valid=True, name=recipe.name, warnings=recipe.downscale_warnings())
@@ -81,7 +84,7 @@ async def validate(request: Request, library: LibraryDep, _role: Operator) -> Re
 
 @router.post("/import", status_code=201, responses={
     409: {"model": ErrorPublic, "description": "a recipe of that name exists: import it under ?name=NEW"}})
-async def import_recipe(library: LibraryDep, services: ServicesDep, _role: Engineer,
+async def import_recipe(recipes: RecipesDep, services: ServicesDep, _role: Engineer,
                         archive: Annotated[UploadFile, File(description="a recipe archive (zip) from "
                                                                         "GET /recipes/{name}/archive")],
                         name: Annotated[str | None, Query(description="store the recipe under this name instead "
@@ -92,34 +95,32 @@ async def import_recipe(library: LibraryDep, services: ServicesDep, _role: Engin
     ``OPENINSPECT_MAX_ARCHIVE_MB`` (archives carry model versions: this route is not bound by the upload limit).
     """
     limit = services.settings.max_archive_bytes
-    summary = await run_in_threadpool(import_archive, library.workspace, archive_upload(archive, limit), name,
+    summary = await run_in_threadpool(import_archive, recipes.workspace, archive_upload(archive, limit), name,
                                       max_bytes=limit)
-    return _public(library.state(summary.recipe))
+    recipes.events.changed(summary.recipe)
+    return _public(recipes.state(summary.recipe))
 
 
 @router.get("/{name}")
-def read(name: str, library: LibraryDep, _role: Operator) -> RecipePublic:
+def read(name: str, recipes: RecipesDep, _role: Operator) -> RecipePublic:
     """One recipe with its YAML, label counts and latest models."""
-    return _public(library.state(name))
+    return _public(recipes.state(name))
 
 
 @router.put("/{name}", openapi_extra=_BODY)
-async def replace(name: str, request: Request, library: LibraryDep, station: StationDep,
-                  _role: Engineer) -> RecipePublic:
+async def replace(name: str, request: Request, recipes: RecipesDep, _role: Engineer) -> RecipePublic:
     """Replace a recipe; its labels and models are kept (a model whose classes no longer fit must be retrained)."""
-    state = library.save(await _text(request), replace=True, name=name)
-    station.reload(name)
-    return _public(state)
+    return _public(recipes.save(await _text(request), replace=True, name=name))
 
 
 @router.get("/{name}/archive", response_class=FileResponse, responses={
     200: {"content": {"application/zip": {}}, "description": "the recipe archive, `<name>.zip`"}})
-def export_recipe(name: str, library: LibraryDep, _role: Engineer) -> FileResponse:
+def export_recipe(name: str, recipes: RecipesDep, _role: Engineer) -> FileResponse:
     """The recipe with every image labelled for it, its labels, masks and model versions as one zip."""
     folder = Path(tempfile.mkdtemp(prefix="openinspect-export-"))
     try:
-        path = folder / f"{check_name(name)}.zip"
-        export_archive(library.workspace, name, path)
+        path = folder / f"{recipes.workspace.recipe(name).name}.zip"
+        export_archive(recipes.workspace, name, path)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
@@ -128,15 +129,20 @@ def export_recipe(name: str, library: LibraryDep, _role: Engineer) -> FileRespon
 
 
 @router.delete("/{name}", status_code=204)
-def delete(name: str, library: LibraryDep, station: StationDep, _role: Engineer) -> Response:
+def delete(name: str, recipes: RecipesDep, _role: Engineer) -> Response:
     """Remove a recipe; its labelled images and model versions stay in the workspace."""
-    library.delete(name)
-    station.reload(name)
+    recipes.delete(name)
     return Response(status_code=204)
 
 
+@router.get("/{name}/document")
+def document(name: str, recipes: RecipesDep, _role: Operator) -> dict[str, Any]:
+    """The recipe as a JSON document with the YAML's field names; PUT it to /recipes/{name} to change it."""
+    return recipes.document(name)
+
+
 @router.post("/{name}/labels", status_code=201)
-async def label(name: str, library: LibraryDep, services: ServicesDep, _role: Engineer,
+async def label(name: str, labels: LabelsDep, services: ServicesDep, _role: Engineer,
                 image: Annotated[UploadFile, File(description="a capture")],
                 type: Annotated[str, Form(description="a classifier type of the recipe")],
                 class_name: Annotated[str | None, Form(alias="class", description="labels every ROI of the type")
@@ -145,7 +151,7 @@ async def label(name: str, library: LibraryDep, services: ServicesDep, _role: En
                 ) -> LabelPublic:
     """Add a capture to the image library and label ROIs of a type in it (``class`` or ``rois``)."""
     data = await read_image_upload(image, services.upload_limit)
-    report = library.label(name, type, data, image.filename or "upload", _labels(class_name, rois))
+    report = labels.label(name, type, data, image.filename or "upload", _labels(class_name, rois))
     return LabelPublic(image=report.image, added=report.added, labels=report.labels)
 
 
@@ -164,7 +170,7 @@ def _labels(class_name: str | None, rois: str | None) -> dict[str, str]:
 
 
 @router.post("/{name}/eval")
-async def evaluate(name: str, library: LibraryDep, services: ServicesDep, _role: Operator,
+async def evaluate(name: str, station: StationDep, services: ServicesDep, _role: Operator,
                    type: Annotated[str, Form(description="a classifier type of the recipe")],
                    images: Annotated[list[UploadFile], File(description="labelled captures")],
                    classes: Annotated[list[str], Form(description="the class of each image, in order")],
@@ -173,4 +179,5 @@ async def evaluate(name: str, library: LibraryDep, services: ServicesDep, _role:
     if len(images) != len(classes):
         raise RecipeError(f"{len(images)} image(s) but {len(classes)} class(es): give one class per image")
     captures = [(c, await read_image_upload(i, services.upload_limit)) for c, i in zip(classes, images, strict=True)]
-    return EvaluationPublic.model_validate(library.evaluate(name, type, captures))
+    metrics = await run_in_threadpool(evaluate_uploads, station.inspector(name), type, captures)
+    return EvaluationPublic.model_validate(metrics)

@@ -5,18 +5,15 @@ from __future__ import annotations
 import mimetypes
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
 
 from openinspect.errors import NotFoundError
-from openinspect.server.deps import Engineer, Operator, ResultsDep, StationDep
+from openinspect.server.deps import CorrectionsDep, Engineer, Operator, ResultsDep, StationDep
 from openinspect.server.errors import ERROR_RESPONSES, ApiError, ErrorPublic, ErrorType
-from openinspect.server.routes_workbench import WorkbenchDep
-from openinspect.server.schemas import InspectionPublic, ResultPagePublic
-from openinspect.station.workbench import Correction, TrainingAddition
+from openinspect.server.schemas import InspectionPublic, ResultLabelsCreate, ResultPagePublic, TrainingAdditionPublic
 from openinspect.store.results import Outcome, ResultFilter
 
 router = APIRouter(prefix="/results", tags=["results"], responses=ERROR_RESPONSES)
@@ -33,47 +30,6 @@ def _filter(since: Annotated[datetime | None, Query(description="at or after (IS
 
 
 Filter = Annotated[ResultFilter, Depends(_filter)]
-
-
-class CorrectionCreate(BaseModel):
-    """What to learn from one ROI of a result."""
-
-    model_config = ConfigDict(populate_by_name=True)
-
-    roi: str
-    type: str = Field(description="the ROI's inspection type, as the result names it")
-    class_name: str | None = Field(default=None, alias="class", description="classifier ROIs: the correct class")
-    mask: Literal["background"] | None = Field(
-        default=None, description='segmenter ROIs: "background" stores an all-background mask of the capture (no '
-                                  "defect, for every ROI of the type); leave it out to add the capture for painting "
-                                  "on the Label page")
-
-    def correction(self) -> Correction:
-        """As the workbench takes it."""
-        return Correction(self.roi, self.type, self.class_name, self.mask == "background")
-
-
-class ResultLabelsCreate(BaseModel):
-    """Corrected labels for ROIs of a result."""
-
-    labels: list[CorrectionCreate] = Field(description='e.g. [{"roi": "nut-left", "type": "nut", "class": "loose"}]')
-
-
-class TrainingAdditionPublic(BaseModel):
-    """What adding a result's capture to the training set did."""
-
-    recipe: str
-    image: str = Field(description="the capture's content hash in the image library (GET /api/v1/images/{image})")
-    added: bool = Field(description="false: the capture was in the library already; nothing was copied")
-    labels: dict[str, str] = Field(description="class per classifier ROI, as set now")
-    marked_good: list[str] = Field(description="segmenter types given an all-background mask")
-    to_paint: list[str] = Field(description="segmenter types whose mask is left to paint on the Label page")
-
-    @classmethod
-    def of(cls, recipe: str, addition: TrainingAddition) -> TrainingAdditionPublic:
-        """From the workbench's report."""
-        return cls(recipe=recipe, image=addition.image.sha256, added=addition.added, labels=addition.labels,
-                   marked_good=addition.marked_good, to_paint=addition.to_paint)
 
 
 @router.get("", response_model_exclude_none=True)
@@ -110,7 +66,7 @@ def capture(result_id: str, station: StationDep, _role: Operator) -> Response:
              responses={410: {"model": ErrorPublic, "description": "the record's capture is neither archived nor among "
                                                                    "the latest the station holds"}})
 def add_to_training(result_id: str, body: ResultLabelsCreate, results: ResultsDep, station: StationDep,
-                    workbench: WorkbenchDep, _role: Engineer) -> TrainingAdditionPublic:
+                    corrections: CorrectionsDep, _role: Engineer) -> TrainingAdditionPublic:
     """Add the record's capture to its recipe's captures (once by content) with corrected labels.
 
     The capture is found as ``GET /results/{id}/image`` finds it: archived, or one of the latest the station holds
@@ -128,5 +84,5 @@ def add_to_training(result_id: str, body: ResultLabelsCreate, results: ResultsDe
                        f"Label page instead") from None
     recipe = record.get("recipe") or ""
     name = f"{Path(record.get('image') or '').stem or 'result'}{suffix}"
-    return TrainingAdditionPublic.of(recipe, workbench.add_to_training(recipe, data, name,
-                                                                       [c.correction() for c in body.labels]))
+    return TrainingAdditionPublic.of(recipe, corrections.add_to_training(recipe, data, name,
+                                                                         [c.correction() for c in body.labels]))

@@ -10,7 +10,7 @@ from fastapi import APIRouter, File, Query, UploadFile, WebSocket
 from fastapi.responses import JSONResponse
 
 from openinspect.server.deps import Engineer, Operator, ServicesDep, StationDep, read_image_upload
-from openinspect.server.errors import ERROR_RESPONSES, ApiError, ErrorType
+from openinspect.server.errors import ERROR_RESPONSES, ApiError
 from openinspect.server.schemas import (
     ActiveRecipePublic,
     ActiveRecipeUpdate,
@@ -75,8 +75,7 @@ async def live(socket: WebSocket, services: ServicesDep, token: str | None = Non
     """
     try:
         services.tokens.role(socket.headers.get("authorization"), token)
-    except ApiError as err:
-        assert err.type is ErrorType.UNAUTHORIZED
+    except ApiError as err:  # unauthorized: close with the reason a browser can show
         await socket.close(code=1008, reason=err.message[:120])
         return
     await socket.accept()

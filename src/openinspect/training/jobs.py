@@ -17,16 +17,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import TYPE_CHECKING
 
 from openinspect.errors import NotFoundError, OpenInspectError, StationBusyError
 from openinspect.models.progress import Fold, LossCurve, Step
 from openinspect.recipe import TrainingMode
-from openinspect.station.library import check_name
 from openinspect.store import ModelVersion, Workspace
-
-if TYPE_CHECKING:
-    from openinspect.training.review import ValidationReview
+from openinspect.training.review import ValidationReview, validation_review
+from openinspect.training.service import train_type
 
 log = logging.getLogger(__name__)
 
@@ -121,9 +118,7 @@ class TrainingService:
             NotFoundError: unknown recipe.
             RecipeError: unknown type.
         """
-        from openinspect.training import inspection_type
-
-        inspection_type(self.workspace.recipe(check_name(recipe)), type_name)
+        self.workspace.recipe(recipe).inspection_type(type_name)
         with self._lock:
             if self._job is not None and self._job.state in (TrainingState.RUNNING, TrainingState.STOPPING):
                 raise StationBusyError(f"training {self._job.recipe}/{self._job.type} is running; wait for it or "
@@ -147,9 +142,7 @@ class TrainingService:
             RecipeError: unknown type.
             ModelNotFoundError: the type has no trained model.
         """
-        from openinspect.training.review import validation_review
-
-        return validation_review(self.workspace, self.workspace.recipe(check_name(recipe)), type_name)
+        return validation_review(self.workspace, self.workspace.recipe(recipe), type_name)
 
     def stop(self) -> TrainingJob:
         """Ask the running job to stop at its next progress step.
@@ -178,8 +171,6 @@ class TrainingService:
         return self.current()
 
     def _run(self, job: TrainingJob, seed: int) -> None:
-        from openinspect.training import train_type
-
         train = self._train or train_type
         try:
             recipe = self.workspace.recipe(job.recipe)

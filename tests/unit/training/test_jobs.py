@@ -10,8 +10,8 @@ import pytest
 from tests.unit.station.kit import install_plate
 
 from openinspect.models.progress import LOSS_POINTS, Fold, Progress, Step
-from openinspect.station.training import TrainingJob, TrainingService, TrainingState
 from openinspect.store import ModelVersion, Workspace
+from openinspect.training.jobs import TrainingJob, TrainingService, TrainingState
 
 
 def _scripted(*reports: tuple[float, str, Step | None, Fold | None]):

@@ -12,10 +12,10 @@ from tests.unit.station.kit import dark_pixel_classifier, install_plate, part_pn
 from tests.unit.station.test_pipeline_alignment import RECIPE as ALIGNED
 from tests.unit.station.test_pipeline_alignment import _dark_crop_model
 
+from openinspect.authoring.predictions import BATCH_CROPS, CropPredictor
 from openinspect.errors import ModelNotFoundError
 from openinspect.models.runtime import OnnxModel
 from openinspect.recipe import parse_recipe
-from openinspect.station.predictions import BATCH_CROPS, CropPredictor
 from openinspect.store import ModelVersion, StoredImage, Workspace
 
 

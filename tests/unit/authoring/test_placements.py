@@ -12,10 +12,10 @@ from tests.unit.imaging.scenes import NUT, scene, truth
 from tests.unit.station.kit import RECIPE as PLAIN
 from tests.unit.station.test_pipeline_alignment import RECIPE as ALIGNED
 
+from openinspect.authoring.placements import RoiPlacer
 from openinspect.dataset import RoiCropper
 from openinspect.imaging import read_image
 from openinspect.recipe import parse_recipe
-from openinspect.station.placements import RoiPlacer
 from openinspect.store import StoredImage, Workspace
 
 

@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from pydantic import BaseModel
 
 from openinspect.server.deps import Operator
 from openinspect.server.errors import ERROR_RESPONSES
-from openinspect.settings import Role
+from openinspect.server.schemas import SessionPublic
 
 router = APIRouter(tags=["station"], responses=ERROR_RESPONSES)
-
-
-class SessionPublic(BaseModel):
-    """The caller's token, as the station sees it."""
-
-    role: Role
 
 
 @router.get("/session")

@@ -1,4 +1,4 @@
-"""The recipe library: recipes by PLC number, as a Modbus server asks for them on every poll, and the alignment
+"""The recipe service: recipes by PLC number, as a Modbus server asks for them on every poll, and the alignment
 check every saved recipe passes."""
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from tests.conftest import write_png
 from tests.unit.imaging.scenes import TEMPLATE, scene
 from tests.unit.station.kit import RECIPE
 
+from openinspect.authoring import RecipeService
 from openinspect.errors import RecipeError
 from openinspect.imaging import Rect
 from openinspect.recipe import parse_recipe
-from openinspect.station.library import Library
 from openinspect.store import Workspace
 
 
@@ -24,7 +24,7 @@ def _recipe(name: str, number: int | None) -> str:
 
 
 def test_plc_numbers_follow_recipes_as_they_are_stored_changed_and_removed(workspace: Workspace) -> None:
-    library = Library(workspace)
+    library = RecipeService(workspace)
     assert library.plc_numbers() == {}
     library.save(_recipe("plate", 3), replace=False)
     library.save(_recipe("unnumbered", None), replace=False)
@@ -43,7 +43,7 @@ def _aligned(region: Rect) -> str:
 
 
 def test_saving_a_recipe_checks_its_alignment_on_the_reference_capture(workspace: Workspace) -> None:
-    library = Library(workspace)
+    library = RecipeService(workspace)
     library.save(RECIPE, replace=False)
     library.save(_aligned(Rect(20, 20, 200, 150)), replace=True)  # as YAML before its template: checked on upload
     assert library.state("plate").warnings == [
@@ -64,7 +64,7 @@ def test_saving_a_recipe_checks_its_alignment_on_the_reference_capture(workspace
 
 
 def test_saving_a_recipe_with_a_taken_plc_number_is_refused(workspace: Workspace) -> None:
-    library = Library(workspace)
+    library = RecipeService(workspace)
     library.save(_recipe("plate", 3), replace=False)
     with pytest.raises(RecipeError, match=r"plc_number 3 of recipe 'other' is recipe 'plate''s already, .*give "
                                           r"'other' a number no other recipe has \(taken: 3\) or remove its "
@@ -81,5 +81,5 @@ def test_a_number_two_recipe_files_carry_selects_neither(workspace: Workspace,
         workspace.recipe_path(name).write_text(_recipe(name, 5))
     workspace.save_recipe(parse_recipe(_recipe("third", 6)))
     with caplog.at_level(logging.WARNING):
-        assert Library(workspace).plc_numbers() == {6: "third"}
+        assert RecipeService(workspace).plc_numbers() == {6: "third"}
     assert "recipes left, right all carry plc_number 5" in caplog.text

@@ -1,0 +1,216 @@
+"""Recipes as a person edits them: validate, save, delete, list with label counts and model state.
+
+The CLI (``openinspect recipe add``) and the HTTP API call this one service, so both refuse the same
+recipes: schema violations, a taken name, another recipe's ``plc_number``, an alignment the station
+could not find the part with.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import shutil
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from openinspect.authoring.events import RecipeEvents
+from openinspect.dataset import RoiCropper
+from openinspect.errors import ConflictError, NotFoundError, RecipeError
+from openinspect.imaging import Aligner, read_image
+from openinspect.recipe import Alignment, ClassifierType, Recipe, dump_recipe, parse_recipe
+from openinspect.store import ModelVersion, Workspace
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TypeState:
+    """An inspection type with its labels and latest model."""
+
+    name: str
+    kind: str
+    labels: dict[str, int]
+    """Labelled crops per class (classifiers) or masked captures (segmenters, under ``masks``)."""
+    model: ModelVersion | None
+
+
+@dataclass(frozen=True)
+class RecipeState:
+    """A stored recipe with what the station knows about it."""
+
+    recipe: Recipe
+    types: list[TypeState]
+    warnings: list[str]
+
+    @property
+    def yaml(self) -> str:
+        """The recipe as YAML, as ``openinspect recipe export`` prints it."""
+        return dump_recipe(self.recipe)
+
+
+class RecipeService:
+    """Recipes on one workspace.
+
+    Args:
+        workspace: the station's workspace.
+        events: told of every recipe saved or deleted.
+    """
+
+    def __init__(self, workspace: Workspace, events: RecipeEvents | None = None) -> None:
+        self.workspace = workspace
+        self.events = events or RecipeEvents()
+        self._plc: tuple[list[tuple[str, int, int]], dict[int, str]] = ([], {})
+        self._plc_lock = threading.Lock()
+
+    def names(self) -> list[str]:
+        """Stored recipe names, sorted."""
+        return self.workspace.recipe_names()
+
+    def plc_numbers(self) -> dict[int, str]:
+        """The recipes a PLC can select, by their ``plc_number``, as stored now.
+
+        Cheap enough for every PLC poll: the recipe files are read again only after one changed. A number
+        two recipes carry selects neither (logged): a PLC must never get a recipe it did not mean.
+        """
+        stamp = []
+        for name in self.workspace.recipe_names():
+            with contextlib.suppress(FileNotFoundError):  # removed meanwhile
+                stat = self.workspace.recipe_path(name).stat()
+                stamp.append((name, stat.st_ino, stat.st_mtime_ns))
+        with self._plc_lock:
+            if stamp == self._plc[0]:
+                return dict(self._plc[1])
+        holders = self.workspace.plc_holders([name for name, _, _ in stamp])
+        for number, names in holders.items():
+            if len(names) > 1:
+                log.warning("recipes %s all carry plc_number %d: a PLC can select none of them until each has its "
+                            "own number", ", ".join(names), number)
+        numbers = {number: names[0] for number, names in holders.items() if len(names) == 1}
+        with self._plc_lock:
+            self._plc = (stamp, numbers)
+        return dict(numbers)
+
+    def state(self, name: str) -> RecipeState:
+        """A stored recipe with label counts and model versions.
+
+        Raises:
+            NotFoundError: unknown recipe.
+        """
+        recipe = self.workspace.recipe(name)
+        warnings = recipe.downscale_warnings()
+        if recipe.alignment is not None and self._reference(recipe) is None:
+            warnings.append(f"alignment reference '{recipe.alignment.reference}' is not there yet: upload the template "
+                            f"capture (the editor, or `openinspect recipe template`); until then the station cannot "
+                            f"judge captures of '{recipe.name}'")
+        return RecipeState(recipe, [self._type_state(recipe, spec.name) for spec in recipe.types], warnings)
+
+    def _reference(self, recipe: Recipe) -> Path | None:
+        """The aligning recipe's reference capture, or ``None`` while it is not there."""
+        try:
+            return RoiCropper.reference_path(self.workspace, recipe)
+        except NotFoundError:
+            return None
+
+    def _type_state(self, recipe: Recipe, type_name: str) -> TypeState:
+        spec = recipe.inspection_type(type_name)
+        if isinstance(spec, ClassifierType):
+            classes = [label.class_name for label in self.workspace.labels(recipe.name, spec.name)]
+            counts = {c: classes.count(c) for c in spec.class_names()}
+        else:
+            counts = {"masks": len(self.workspace.masks(recipe.name, spec.name))}
+        try:
+            model: ModelVersion | None = self.workspace.latest_model(recipe.name, spec.name)
+        except NotFoundError:
+            model = None
+        return TypeState(spec.name, spec.kind.value, counts, model)
+
+    def validate(self, text: str) -> Recipe:
+        """Parse and validate recipe YAML or JSON (JSON is YAML).
+
+        Raises:
+            RecipeError: malformed, or the schema is violated; the message names each field.
+        """
+        return parse_recipe(text, "request body")
+
+    def save(self, text: str, *, replace: bool, name: str | None = None) -> RecipeState:
+        """Validate and store recipe YAML or JSON (:meth:`add`); ``name``: the name the request addressed.
+
+        Raises:
+            RecipeError: invalid, or not named ``name``; and what :meth:`add` raises.
+        """
+        recipe = self.validate(text)
+        if name is not None and recipe.name != name:
+            raise RecipeError(f"the recipe in the body is named '{recipe.name}', the request addresses '{name}'")
+        return self.add(recipe, replace=replace)
+
+    def add(self, recipe: Recipe, *, replace: bool) -> RecipeState:
+        """Store a validated recipe; labels and models of a replaced recipe are kept.
+
+        Args:
+            recipe: the recipe.
+            replace: replace a stored recipe of the same name (else that is an error).
+
+        Raises:
+            ConflictError: the recipe exists and ``replace`` is false.
+            NotFoundError: ``replace`` and no recipe of that name exists.
+            RecipeError: its ``plc_number`` is another recipe's, or its alignment cannot find the part
+                (:func:`check_alignment` on the reference capture; one that is not there yet is a warning of the
+                state, and the template upload checks the region then).
+            ImageError: the alignment's reference capture does not decode.
+        """
+        exists = recipe.name in self.names()
+        if replace and not exists:
+            raise NotFoundError(f"no recipe named '{recipe.name}' to replace; create it first")
+        if exists and not replace:
+            raise ConflictError(f"a recipe named '{recipe.name}' exists already; replace it (PUT /api/v1/recipes/"
+                                f"{recipe.name}, or `openinspect recipe add --replace`: its labels and models are "
+                                f"kept) or choose another name")
+        if recipe.alignment is not None and (reference := self._reference(recipe)) is not None:
+            check_alignment(recipe.name, recipe.alignment, read_image(reference))
+        self.workspace.save_recipe(recipe)
+        self.events.changed(recipe.name)
+        return self.state(recipe.name)
+
+    def delete(self, name: str) -> None:
+        """Remove a recipe file; its labels, images and model versions stay in the workspace.
+
+        Raises:
+            NotFoundError: unknown recipe.
+        """
+        self.workspace.recipe(name)
+        shutil.rmtree(self.workspace.recipe_path(name).parent)
+        self.events.changed(name)
+
+    def document(self, name: str) -> dict[str, Any]:
+        """The recipe as JSON with the YAML's field names (``pass``, ``class``), as the editor edits it.
+
+        Raises:
+            NotFoundError: unknown recipe.
+        """
+        recipe = self.workspace.recipe(name)
+        data = recipe.model_dump(mode="json", by_alias=True, exclude_none=True)
+        return {"name": recipe.name, "profile": recipe.profile.value, **data}
+
+
+def check_alignment(recipe: str, alignment: Alignment, reference: np.ndarray) -> None:
+    """The station's own check that an alignment can find the part: its aligner is built on the reference capture.
+
+    ``openinspect recipe template``, every recipe the library saves (the API, so the editor) and a replaced
+    template capture are checked here, so each refuses what the station could not align on.
+
+    Args:
+        recipe: the recipe's name, for the message.
+        alignment: the alignment to check.
+        reference: ``(H, W, 3)`` uint8 RGB reference capture.
+
+    Raises:
+        RecipeError: the template region does not lie inside the capture, is under 8x8 px or is too flat to find.
+    """
+    try:
+        Aligner(reference, alignment.template.rect(), alignment.min_score, alignment.max_angle)
+    except RecipeError as err:
+        raise RecipeError(f"recipe '{recipe}': {err}") from None
