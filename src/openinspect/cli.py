@@ -242,14 +242,14 @@ def _train(workspace: Workspace, args: argparse.Namespace) -> None:
         model = train_type(workspace, recipe, args.type_name, mode=mode, seed=args.seed, progress=progress,
                            time_budget_s=args.time_budget)
     meta = model.meta()
-    print(f"trained {recipe.name}/{args.type_name} v{model.version} ({model.mode}) in {meta['train_seconds']} s "
-          f"on {meta['train_crops']} crops, input {meta['input_size'][1]}x{meta['input_size'][0]}")
-    validation = meta["validation"]
+    print(f"trained {recipe.name}/{args.type_name} v{model.version} ({model.mode}) in {meta.train_seconds} s "
+          f"on {meta.train_crops} crops, input {meta.input_size[1]}x{meta.input_size[0]}")
+    validation = meta.validation
     if validation["method"] == "none":
         print(f"validation: not possible: {validation['reason']}")
     else:
         print(f"validation ({validation['method']}):")
-        print(_format(model.metrics, meta["classes"], meta["kind"]))
+        print(_format(model.metrics, meta.classes, meta.kind))
 
 
 def _format(metrics: dict[str, Any], class_names: list[str], kind: str) -> str:

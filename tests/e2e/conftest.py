@@ -79,10 +79,9 @@ def brightness_classifier(path: Path, classes: int, size: int = 64) -> None:
 @pytest.fixture(scope="session")
 def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A workspace with both demo recipes, their labelled captures and a hand-built model per type."""
-    import json
 
     from openinspect.demo.run import ensure_demo
-    from openinspect.store import Workspace
+    from openinspect.store import ModelMeta, Workspace
 
     home = tmp_path_factory.mktemp("demo") / "home"
     workspace = Workspace(home)
@@ -92,7 +91,7 @@ def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
             with workspace.new_model_version(name, spec.name, "fast") as folder:
                 brightness_classifier(folder / "model.onnx", len(classes))
                 metrics = {"balanced_accuracy": 0.9, "accuracy": 0.9}
-                (folder / "meta.json").write_text(json.dumps({"classes": classes, "metrics": metrics}))
+                ModelMeta(classes, metrics=metrics).write(folder)
     workspace.engine.dispose()
     return home
 

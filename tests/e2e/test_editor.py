@@ -3,7 +3,6 @@ alignment region the station finds the part by."""
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from tests.conftest import png_bytes, write_png
 from tests.unit.imaging.scenes import NUT, TEMPLATE, scene
 from tests.unit.station.test_pipeline_alignment import _dark_crop_model
 
-from openinspect.store import Workspace
+from openinspect.store import ModelMeta, Workspace
 
 RECIPE = {"name": "widget", "profile": "multi-model",
           "types": [{"name": "part", "kind": "classifier", "classes": [{"name": "good", "pass": True},
@@ -150,7 +149,7 @@ def test_alignment_region_drawn_in_the_editor_moves_the_rois_with_the_part(page:
     workspace = Workspace(station.home)
     with workspace.new_model_version("bracket", "nut", "fast") as folder:
         _dark_crop_model(folder / "model.onnx")
-        (folder / "meta.json").write_text(json.dumps({"classes": ["present", "missing"], "metrics": {}}))
+        ModelMeta(["present", "missing"], metrics={}).write(folder)
     workspace.engine.dispose()
     shifted = scene(-60, 45, 9.0, seed=7)
     before = _trigger(station, shifted)

@@ -104,9 +104,8 @@ def test_train_accurate_draws_the_loss_curve_live_and_keeps_it_after_a_stop(page
 
 
 def test_segmenter_metrics_are_drawn_as_iou_bars(page: Page, station) -> None:
-    import json
 
-    from openinspect.store import Workspace
+    from openinspect.store import ModelMeta, Workspace
 
     recipe = {"name": "seam", "types": [{"name": "surface", "kind": "segmenter",
                                          "pixel_classes": [{"name": "scratch", "color": "#ff3b30"},
@@ -120,7 +119,7 @@ def test_segmenter_metrics_are_drawn_as_iou_bars(page: Page, station) -> None:
                              "glue": {"iou": None, "f1": None, "mean_image_iou": None}}}
     with workspace.new_model_version("seam", "surface", "accurate") as folder:
         (folder / "model.onnx").write_bytes(b"not used by this page")
-        (folder / "meta.json").write_text(json.dumps({"classes": ["scratch", "glue"], "metrics": metrics}))
+        ModelMeta(["scratch", "glue"], metrics=metrics).write(folder)
     page.goto(station.signed_in("/#/train/seam"))
     card = page.locator("[data-type='surface']")
     expect(card.get_by_test_id("train-fast")).to_have_count(0)     # segmenters train Accurate only

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
+
+from openinspect.store import ModelMeta
 
 SAMPLES = "/api/v1/recipes/bracket-nuts/types/nut/samples"
 VALIDATION = "/api/v1/recipes/bracket-nuts/types/nut/models/latest/validation"
@@ -80,8 +83,7 @@ def _record_validation(station, image: str, roi: str) -> None:
     workspace = Workspace(station.home)
     folder = workspace.latest_model("bracket-nuts", "nut").path
     workspace.engine.dispose()
-    meta = json.loads((folder / "meta.json").read_text())
-    (folder / "meta.json").write_text(json.dumps({**meta, "validation": {"method": "k-fold", "reason": ""}}))
+    replace(ModelMeta.read(folder), validation={"method": "k-fold", "reason": ""}).write(folder)
     document = _api(station, "GET", "/api/v1/recipes/bracket-nuts/document").json()
     rect = next([r["x"], r["y"], r["w"], r["h"]] for r in document["rois"] if r["name"] == roi)
     crop = {"image": image, "roi": roi, "rect": rect, "true_class": "good", "predicted_class": "loose",

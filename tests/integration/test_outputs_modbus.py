@@ -22,9 +22,9 @@ from openinspect.integrations.modbus import (
     ReasonCode,
     VerdictCode,
 )
-from openinspect.recipe import Verdict
 from openinspect.station.sinks import StationStatus
 from openinspect.store import Workspace
+from openinspect.store.records import Outcome
 
 RECIPES = {10: "bracket", 20: "shaft", 30: "tiles"}
 """The recipes by PLC number: stable numbers, not positions in a list."""
@@ -60,7 +60,7 @@ class FakeStation:
 
     def status(self) -> StationStatus:
         return StationStatus(ready=self.recipe is not None, busy=self.running.is_set(), recipe=self.recipe,
-                             results=self.results, last_verdict=Verdict.PASS if self.results else None)
+                             results=self.results, last_verdict=Outcome.PASS if self.results else None)
 
 
 def roi(name: str, passes: bool) -> dict[str, Any]:

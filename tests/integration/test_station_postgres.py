@@ -15,7 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from tests.unit.station.kit import install_plate, part_png
-from tests.unit.station.test_results_store import check_filters_and_paging
+from tests.unit.store.test_results_store import check_filters_and_paging
 
 from openinspect.server import create_app
 from openinspect.settings import Settings

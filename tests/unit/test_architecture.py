@@ -24,7 +24,7 @@ ALLOWED: dict[str, set[str]] = {
     "station": {"dataset", "models", "store", "recipe", "imaging"},
     "authoring": {"station", "dataset", "models", "store", "recipe", "imaging"},
     "training": {"station", "dataset", "models", "store", "recipe", "imaging"},
-    "integrations": {"station"},
+    "integrations": {"station", "store"},
     "demo": {"training", "station", "store", "recipe"},
     "server": {"authoring", "training", "integrations", "station", "dataset", "models", "store", "recipe", "imaging"},
     "cli": {"server", "demo", "authoring", "training", "station", "dataset", "store", "recipe", "imaging"},

@@ -99,7 +99,7 @@ def _train(workspace: Workspace, recipe_name: str, type_name: str, out: Callable
     model = train_type(workspace, recipe, type_name, mode=TrainingMode.FAST)
     accuracy = model.metrics.get("balanced_accuracy")
     figure = f"; validation balanced accuracy {accuracy:.0%}" if accuracy is not None else ""
-    out(f"[{recipe_name}] model v{model.version} trained in {model.meta()['train_seconds']} s{figure}")
+    out(f"[{recipe_name}] model v{model.version} trained in {model.meta().train_seconds} s{figure}")
 
 
 def _inspect(

@@ -59,6 +59,7 @@ from pymodbus.simulator import DataType, SimData, SimDevice
 
 from openinspect.errors import OpenInspectError, StationBusyError
 from openinspect.station.sinks import StationControl
+from openinspect.store.records import Outcome, outcome_of
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +99,7 @@ class HoldingRegister(IntEnum):
 
 
 class VerdictCode(IntEnum):
-    """Values of :attr:`InputRegister.VERDICT`."""
+    """Values of :attr:`InputRegister.VERDICT`: a result's :class:`Outcome` as the PLC reads it."""
 
     NONE = 0
     PASS = 1
@@ -115,6 +116,13 @@ class ReasonCode(IntEnum):
     SKIPPED = 4
 
 
+_VERDICT = {Outcome.PASS: VerdictCode.PASS, Outcome.FAIL: VerdictCode.FAIL, Outcome.ERROR: VerdictCode.FAIL}
+"""The verdict register after a result (a skipped trigger leaves it as it was)."""
+_REASON = {Outcome.PASS: ReasonCode.NONE, Outcome.FAIL: ReasonCode.ROI, Outcome.ERROR: ReasonCode.ERROR,
+           Outcome.SKIPPED: ReasonCode.SKIPPED}
+"""The reason register after a result (a failed alignment says so instead of ROI)."""
+
+
 @dataclass(frozen=True)
 class LastResult:
     """What the registers say about the latest result."""
@@ -127,15 +135,11 @@ class LastResult:
     def after(self, result: dict[str, Any]) -> LastResult:
         """The state once ``result`` (a station result record) is in."""
         mask = sum(1 << i for i, roi in enumerate(result.get("rois", [])[:16]) if not roi.get("pass", False))
-        if "skipped" in result or result.get("status") == "skipped":
-            verdict, reason = self.verdict, ReasonCode.SKIPPED
-        elif "error" in result or "pass" not in result:
-            verdict, reason = VerdictCode.FAIL, ReasonCode.ERROR
-        elif result["pass"]:
-            verdict, reason = VerdictCode.PASS, ReasonCode.NONE
-        else:
-            verdict = VerdictCode.FAIL
-            reason = ReasonCode.ALIGNMENT if result.get("reason") == "alignment" else ReasonCode.ROI
+        outcome = outcome_of(result)
+        verdict = self.verdict if outcome is Outcome.SKIPPED else _VERDICT[outcome]
+        reason = _REASON[outcome]
+        if outcome is Outcome.FAIL and result.get("reason") == "alignment":
+            reason = ReasonCode.ALIGNMENT
         return LastResult(verdict, (self.counter + 1) & 0xFFFF, mask, reason)
 
 

@@ -19,7 +19,6 @@ from openinspect.recipe.schema import (
     SegmenterType,
     Template,
     TrainingMode,
-    Verdict,
     valid_name,
 )
 
@@ -41,7 +40,6 @@ __all__ = [
     "SegmenterType",
     "Template",
     "TrainingMode",
-    "Verdict",
     "dump_recipe",
     "load_recipe",
     "parse_recipe",

@@ -48,13 +48,6 @@ class TrainingMode(StrEnum):
     ACCURATE = "accurate"
 
 
-class Verdict(StrEnum):
-    """A capture's or ROI's outcome."""
-
-    PASS = "pass"
-    FAIL = "fail"
-
-
 def valid_name(value: str) -> bool:
     r"""Whether ``value`` may name a recipe, type, ROI or class: the whole string matches :data:`NAME_PATTERN`.
 

@@ -10,12 +10,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from openinspect.authoring import Correction, Prediction, Sample, TemplateInfo, TrainingAddition
 from openinspect.dataset import RoiPlace
 from openinspect.models.progress import LOSS_POINTS
-from openinspect.recipe import TrainingMode, Verdict
+from openinspect.recipe import TrainingMode
 from openinspect.settings import Role
 from openinspect.station.service import StationStats, Timings
 from openinspect.station.sources import TriggerSource
 from openinspect.store import ModelVersion, StoredImage
-from openinspect.store.results import Outcome
+from openinspect.store.records import Outcome
 from openinspect.training.jobs import TrainingJob, TrainingState
 from openinspect.training.review import ValidationReview
 from openinspect.training.validation import ValidationCrop
@@ -50,7 +50,7 @@ class RoiPublic(_Public):
 class InspectionPublic(_Public):
     """A trigger's stored record.
 
-    ``openinspect inspect --json``'s object plus ``id``, ``time``, ``recipe`` and ``trigger``; an
+    ``openinspect inspect --json``'s object plus ``id``, ``time``, ``recipe``, ``trigger`` and ``outcome``; an
     unjudged capture has ``error``, a trigger the station had no room for ``skipped``.
     """
 
@@ -58,6 +58,8 @@ class InspectionPublic(_Public):
     time: str = Field(description="ISO 8601, UTC: when the trigger arrived")
     recipe: str
     trigger: TriggerSource
+    outcome: Outcome = Field(description="pass, fail, error (not judged) or skipped: what every output and the "
+                                         "Modbus verdict register derive from")
     image: str
     passes: bool | None = Field(default=None, alias="pass")
     rois: list[RoiPublic] | None = None
@@ -97,7 +99,7 @@ class StatusPublic(_Public):
     recipe: str | None
     waiting: int
     results: int
-    last_verdict: Verdict | None
+    last_verdict: Outcome | None
     counts: dict[Outcome, int]
     pass_rate: float | None
     cycle_ms: TimingsPublic = Field(description="decode to verdict")

@@ -131,7 +131,7 @@ def fitting_model(workspace: Workspace, recipe: Recipe, spec: InspectionType) ->
         ModelNotFoundError: no model, or one trained for other classes.
     """
     version = workspace.latest_model(recipe.name, spec.name)
-    trained_for = version.meta()["classes"]
+    trained_for = version.meta().classes
     if trained_for != spec.class_names():
         raise ModelNotFoundError(
             f"model v{version.version} of type '{spec.name}' was trained for classes {trained_for}, "

@@ -29,12 +29,12 @@ from typing import Any
 import numpy as np
 
 from openinspect.errors import NotFoundError, OpenInspectError, StationBusyError
-from openinspect.recipe import Verdict
 from openinspect.station.pipeline import Inspector
 from openinspect.station.sinks import ResultSink, StationStatus
 from openinspect.station.sources import Capture, CaptureSource, TriggerSource
 from openinspect.store import Workspace
-from openinspect.store.results import Outcome, ResultStore, outcome_of
+from openinspect.store.records import Outcome, ResultRecord
+from openinspect.store.results import ResultStore
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +131,7 @@ class _Job:
     capture: Capture | None
     source: TriggerSource
     submitted: float = field(default_factory=time.perf_counter)
-    done: Future[dict[str, Any]] = field(default_factory=Future)
+    done: Future[ResultRecord] = field(default_factory=Future)
 
 
 class Station:
@@ -160,11 +160,11 @@ class Station:
         self._lock = threading.Lock()
         self._in_flight = 0
         self._counts = dict.fromkeys(Outcome, 0)
-        self._last_verdict: Verdict | None = None
+        self._last_verdict: Outcome | None = None
         self._cycle: deque[float] = deque(maxlen=_WINDOW)
         self._latency: deque[float] = deque(maxlen=_WINDOW)
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
-        self._outbox: queue.SimpleQueue[dict[str, Any] | None] = queue.SimpleQueue()
+        self._outbox: queue.SimpleQueue[ResultRecord | None] = queue.SimpleQueue()
         self._worker = threading.Thread(target=self._work, name="openinspect-inspect", daemon=True)
         self._dispatcher = threading.Thread(target=self._dispatch, name="openinspect-dispatch", daemon=True)
         self._worker.start()
@@ -209,7 +209,7 @@ class Station:
     # -- triggers --------------------------------------------------------------------------------
 
     def submit(self, capture: Capture | None = None, recipe: str | None = None,
-               source: TriggerSource = TriggerSource.SOURCE) -> Future[dict[str, Any]]:
+               source: TriggerSource = TriggerSource.SOURCE) -> Future[ResultRecord]:
         """Queue a trigger; the future gives its stored record.
 
         Args:
@@ -240,7 +240,7 @@ class Station:
 
     def trigger(self, recipe: str | None = None) -> dict[str, Any]:
         """Judge a capture from the capture source and return its stored record (blocks until then)."""
-        return self.submit(None, recipe).result()
+        return self.submit(None, recipe).result().to_json()
 
     def _work(self) -> None:
         while (job := self._jobs.get()) is not None:
@@ -254,7 +254,7 @@ class Station:
                 with self._lock:
                     self._in_flight -= 1
 
-    def _inspect(self, job: _Job) -> tuple[Capture | None, dict[str, Any]]:
+    def _inspect(self, job: _Job) -> tuple[Capture | None, ResultRecord]:
         capture = job.capture
         try:
             if capture is None:
@@ -276,20 +276,20 @@ class Station:
         return self.source.capture()
 
     @staticmethod
-    def _record(job: _Job, body: dict[str, Any]) -> dict[str, Any]:
-        return {"id": job.id, "time": job.at.isoformat(), "recipe": job.recipe, "trigger": job.source.value, **body}
+    def _record(job: _Job, body: dict[str, Any]) -> ResultRecord:
+        return ResultRecord(job.id, job.at, job.recipe, job.source.value, body)
 
-    def _finish(self, job: _Job, record: dict[str, Any], capture: Capture | None) -> None:
+    def _finish(self, job: _Job, record: ResultRecord, capture: Capture | None) -> None:
         """Store, count, publish and answer one trigger."""
         self.store.add(record, capture.encoded if capture is not None else None)
         if capture is not None:  # before publishing: a live view fetches the picture when it hears of the result
             self.recent.add(job.id, capture)
-        outcome = outcome_of(record)
+        outcome = record.outcome
         with self._lock:
             self._counts[outcome] += 1
-            if outcome in (Outcome.PASS, Outcome.FAIL):
-                self._last_verdict = Verdict(outcome.value)
-                self._cycle.append(record["timing_ms"]["total"])
+            if outcome.judged:
+                self._last_verdict = outcome
+                self._cycle.append(record.cycle_ms or 0.0)
             if outcome is not Outcome.SKIPPED:
                 self._latency.append((time.perf_counter() - job.submitted) * 1000)
         self._outbox.put(record)
@@ -297,11 +297,12 @@ class Station:
 
     def _dispatch(self) -> None:
         while (record := self._outbox.get()) is not None:
+            message = record.to_json()
             for sink in list(self._sinks):
                 try:
-                    sink.publish(record)
+                    sink.publish(message)
                 except Exception:  # one broken output must not silence the others
-                    log.exception("output %r failed to take result %s", sink, record["id"])
+                    log.exception("output %r failed to take result %s", sink, record.id)
 
     def capture(self, result_id: str) -> tuple[bytes, str]:
         """A result's capture as encoded bytes and file suffix: archived, or one of the latest held in memory.

@@ -14,16 +14,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-from openinspect.recipe import Verdict
+from openinspect.store.records import Outcome
 
 
 @runtime_checkable
 class ResultSink(Protocol):
     """An output that receives every stored result.
 
-    ``result`` is the JSON object the HTTP API returns for a trigger: the ``inspect --json`` object
-    (``image``, ``pass``, ``rois``, ``timing_ms``; or ``image`` and ``error``) plus ``id`` (a uuid4
-    string), ``time`` (ISO 8601, UTC), ``recipe`` and ``trigger`` (``upload``, ``source`` or ``timer``).
+    ``result`` is the JSON object the HTTP API returns for a trigger (:meth:`ResultRecord.to_json`): the
+    ``inspect --json`` object (``image``, ``pass``, ``rois``, ``timing_ms``; or ``image`` and ``error``) plus
+    ``id`` (a uuid4 string), ``time`` (ISO 8601, UTC), ``recipe``, ``trigger`` (``upload``, ``source`` or
+    ``timer``) and ``outcome`` (``pass``, ``fail``, ``error`` or ``skipped``).
     A trigger the station could not take has
     ``skipped`` (``"busy"``) instead of ``pass``/``error``: every trigger reaches the sinks once.
     """
@@ -47,8 +48,8 @@ class StationStatus:
     """The active recipe."""
     results: int
     """Results stored since the station started (skipped triggers included)."""
-    last_verdict: Verdict | None
-    """The verdict of the most recent judged capture; ``None`` before the first one."""
+    last_verdict: Outcome | None
+    """The outcome of the most recent judged capture (pass or fail); ``None`` before the first one."""
 
 
 class StationControl(Protocol):

@@ -1,5 +1,7 @@
 """Persistence: the workspace folder, its SQLite database and atomic file writes."""
 
-from openinspect.store.workspace import Label, ModelVersion, StoredImage, Workspace, content_id, write_json
+from openinspect.store.files import write_json
+from openinspect.store.meta import META_FILE, ModelMeta
+from openinspect.store.workspace import Label, ModelVersion, StoredImage, Workspace, content_id
 
-__all__ = ["Label", "ModelVersion", "StoredImage", "Workspace", "content_id", "write_json"]
+__all__ = ["META_FILE", "Label", "ModelMeta", "ModelVersion", "StoredImage", "Workspace", "content_id", "write_json"]

@@ -34,7 +34,7 @@ import tempfile
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
@@ -47,6 +47,7 @@ from openinspect import __version__
 from openinspect.errors import ArchiveError, ConflictError, DatasetError
 from openinspect.recipe import Recipe, SegmenterType, TrainingMode, dump_recipe, parse_recipe
 from openinspect.store.files import atomic_writer
+from openinspect.store.meta import META_FILE, ModelMeta
 from openinspect.store.workspace import StoredImage, Workspace, content_id
 
 FORMAT = 1
@@ -427,14 +428,13 @@ def _staged_file(staging: Path, member: str, source: str) -> Iterator[BinaryIO]:
 
 
 def _check_model_meta(manifest: _Manifest, staging: Path, source: str) -> None:
-    """Each model's ``meta.json`` is a JSON object (the workspace reads its classes and metrics)."""
+    """Each model's ``meta.json`` reads as :class:`ModelMeta` (the station checks its classes)."""
     for model in manifest.models:
         try:
-            meta = json.loads((staging / model.folder / "meta.json").read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as err:
-            raise ArchiveError(f"{source}: {model.folder}/meta.json is not valid JSON: {err}") from err
-        if not isinstance(meta, dict):
-            raise ArchiveError(f"{source}: {model.folder}/meta.json is not a JSON object (classes, metrics...)")
+            ModelMeta.read(staging / model.folder)
+        except (ValueError, TypeError, UnicodeDecodeError) as err:
+            raise ArchiveError(f"{source}: {model.folder}/{META_FILE} is not a JSON object with the model's classes "
+                               f"({err})") from err
 
 
 def _chunks(zipped: zipfile.ZipFile, info: zipfile.ZipInfo, source: str) -> Iterator[bytes]:
@@ -533,10 +533,9 @@ def _add_model(workspace: Workspace, recipe: str, model: _Model, unpacked: Path)
     with workspace.new_model_version(recipe, model.type, model.mode.value, created_at=model.created_at) as folder:
         for path in _plain_files(unpacked):
             path.replace(folder / path.name)
-        meta_path = folder / "meta.json"
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        if meta.get("recipe", recipe) != recipe:
-            meta_path.write_text(json.dumps({**meta, "recipe": recipe}, indent=2), encoding="utf-8")
+        meta = ModelMeta.read(folder)
+        if meta.recipe not in ("", recipe):  # written without a recipe: nothing to rename
+            replace(meta, recipe=recipe).write(folder)
     return workspace.model_versions(recipe, model.type)[-1].path
 
 

@@ -19,7 +19,6 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -28,22 +27,12 @@ from sqlalchemy import ColumnElement, Engine, and_, case, exists, func, insert, 
 from openinspect.errors import NotFoundError
 from openinspect.store import db
 from openinspect.store.files import write_atomic
+from openinspect.store.records import Outcome, ResultRecord
 
 log = logging.getLogger(__name__)
 
 EncodedCapture = Callable[[], tuple[bytes, str]]
 """Returns a capture's encoded bytes and file suffix (``.png``...); called only when the capture is archived."""
-
-
-class Outcome(StrEnum):
-    """How a trigger ended."""
-
-    PASS = "pass"
-    FAIL = "fail"
-    ERROR = "error"
-    """The capture could not be judged (unreadable, does not fit the ROIs, no capture source...)."""
-    SKIPPED = "skipped"
-    """The station was busy: the trigger was not inspected."""
 
 
 @dataclass(frozen=True)
@@ -77,19 +66,10 @@ class ResultPage:
     """One page of records, newest first, and how many records match in all."""
 
     total: int
-    items: list[dict[str, Any]]
+    items: list[ResultRecord]
 
 
 CSV_COLUMNS = ("id", "time", "recipe", "image", "outcome", "cycle_ms", "rois", "error")
-
-
-def outcome_of(record: dict[str, Any]) -> Outcome:
-    """The outcome of a result record as the API returns it."""
-    if "skipped" in record:
-        return Outcome.SKIPPED
-    if "error" in record:
-        return Outcome.ERROR
-    return Outcome.PASS if record["pass"] else Outcome.FAIL
 
 
 class ResultStore:
@@ -117,22 +97,21 @@ class ResultStore:
         """Bytes of captures in the archive now."""
         return self._archived
 
-    def add(self, record: dict[str, Any], capture: EncodedCapture | None = None) -> None:
+    def add(self, record: ResultRecord, capture: EncodedCapture | None = None) -> None:
         """Store one result record and, when retention keeps it, its capture.
 
         Args:
-            record: the result object with ``id`` and ``time`` (ISO 8601) as the API returns it.
+            record: the result.
             capture: gives the encoded capture when it is to be archived.
         """
-        outcome = outcome_of(record)
+        outcome = record.outcome
         with self._lock:
             path, size = self._archive(record, outcome, capture)
-            row = {"id": record["id"], "time": _utc(datetime.fromisoformat(record["time"])),
-                   "recipe": record.get("recipe"), "image": record.get("image", ""), "outcome": outcome.value,
-                   "cycle_ms": record.get("timing_ms", {}).get("total"), "archive_path": path,
-                   "archive_bytes": size, "record": record}
-            rois = [{"result_id": record["id"], "roi": r["roi"], "type": r["type"], "class_name": r.get("class"),
-                     "passes": r["pass"]} for r in record.get("rois", [])]
+            row = {"id": record.id, "time": _utc(record.time), "recipe": record.recipe,
+                   "image": record.body.get("image", ""), "outcome": outcome.value, "cycle_ms": record.cycle_ms,
+                   "archive_path": path, "archive_bytes": size, "record": record.to_json()}
+            rois = [{"result_id": record.id, "roi": r["roi"], "type": r["type"], "class_name": r.get("class"),
+                     "passes": r["pass"]} for r in record.body.get("rois", [])]
             with self.engine.begin() as conn:
                 conn.execute(insert(db.results).values(row))
                 if rois:
@@ -141,7 +120,7 @@ class ResultStore:
             if self._archived > self.retention.budget_bytes:
                 self._evict()
 
-    def _archive(self, record: dict[str, Any], outcome: Outcome,
+    def _archive(self, record: ResultRecord, outcome: Outcome,
                  capture: EncodedCapture | None) -> tuple[str | None, int]:
         if capture is None or outcome is Outcome.SKIPPED:
             return None, 0
@@ -151,7 +130,7 @@ class ResultStore:
             if not every or (self._passes_seen - 1) % every:
                 return None, 0
         data, suffix = capture()
-        relative = f"{record['time'][:10]}/{record['id']}{suffix}"
+        relative = f"{record.time.date().isoformat()}/{record.id}{suffix}"
         write_atomic(self.archive / relative, data)
         return relative, len(data)
 
@@ -177,7 +156,7 @@ class ResultStore:
                                  .values(archive_path=None, archive_bytes=0))
                     self._archived -= row.archive_bytes
 
-    def get(self, result_id: str) -> dict[str, Any]:
+    def get(self, result_id: str) -> ResultRecord:
         """One record by id.
 
         Raises:
@@ -187,7 +166,7 @@ class ResultStore:
             record = conn.execute(select(db.results.c.record).where(db.results.c.id == result_id)).scalar()
         if record is None:
             raise NotFoundError(f"no result with id '{result_id}'")
-        return dict(record)
+        return ResultRecord.from_json(record)
 
     def capture_path(self, result_id: str) -> Path:
         """The archived capture of a record.
@@ -212,7 +191,7 @@ class ResultStore:
             records = conn.execute(select(db.results.c.record).where(condition)
                                    .order_by(db.results.c.time.desc(), db.results.c.id)
                                    .limit(limit).offset(offset)).scalars().all()
-        return ResultPage(total, [dict(r) for r in records])
+        return ResultPage(total, [ResultRecord.from_json(r) for r in records])
 
     def export_csv(self, where: ResultFilter, batch: int = 500) -> Iterator[str]:
         """CSV lines of the records matching ``where``, oldest first, with a header line.

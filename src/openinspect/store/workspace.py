@@ -11,7 +11,6 @@ Layout (see DESIGN.md)::
 from __future__ import annotations
 
 import hashlib
-import json
 import shutil
 import threading
 from collections.abc import Iterator
@@ -30,6 +29,7 @@ from openinspect.imaging import decode_image
 from openinspect.recipe import NAME_HELP, Recipe, dump_recipe, load_recipe, valid_name
 from openinspect.store import db
 from openinspect.store.files import encode_png, staged_directory, write_atomic
+from openinspect.store.meta import ModelMeta
 
 
 @dataclass(frozen=True)
@@ -69,9 +69,9 @@ class ModelVersion:
         """The ONNX file the runtime loads."""
         return self.path / "model.onnx"
 
-    def meta(self) -> dict[str, Any]:
-        """The model's ``meta.json``: classes, input size, mode, metrics."""
-        return dict(json.loads((self.path / "meta.json").read_text(encoding="utf-8")))
+    def meta(self) -> ModelMeta:
+        """The model's ``meta.json``: classes, input size, mode, validation, metrics."""
+        return ModelMeta.read(self.path)
 
 
 class Workspace:
@@ -321,7 +321,7 @@ class Workspace:
                           created_at: datetime | None = None) -> Iterator[Path]:
         """Stage a model version folder; on success it is published and recorded, else removed.
 
-        The block writes ``model.onnx`` and ``meta.json`` into the yielded folder; ``meta.json``'s
+        The block writes ``model.onnx`` and ``meta.json`` (:meth:`ModelMeta.write`) into the yielded folder; its
         ``metrics`` are copied into the database record. The version is numbered after the type's
         newest one; ``created_at`` (default: now) is when it was made, kept when a model is copied.
         """
@@ -335,7 +335,7 @@ class Workspace:
             shutil.rmtree(final)
         with staged_directory(final) as staging:
             yield staging
-        metrics = json.loads((final / "meta.json").read_text(encoding="utf-8")).get("metrics", {})
+        metrics = ModelMeta.read(final).metrics
         with self._tx() as conn:
             conn.execute(insert(db.model_versions).values(
                 recipe=recipe, type=type_name, version=version, mode=mode, path=str(relative),
@@ -376,16 +376,3 @@ class Workspace:
 def content_id(data: bytes) -> str:
     """The id an image is stored under: the SHA-256 of its bytes, in hex."""
     return hashlib.sha256(data).hexdigest()
-
-
-def write_json(path: Path, data: dict[str, Any]) -> None:
-    """Write a JSON document atomically (numpy scalars and arrays become plain numbers and lists)."""
-    write_atomic(path, json.dumps(data, indent=2, default=_plain).encode("utf-8"))
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    raise TypeError(f"cannot write {type(value).__name__} as JSON")

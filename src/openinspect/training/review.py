@@ -121,9 +121,9 @@ def validation_review(workspace: Workspace, recipe: Recipe, type_name: str) -> V
     spec = recipe.inspection_type(type_name)
     version = workspace.latest_model(recipe.name, spec.name)
     meta = version.meta()
-    validation = meta.get("validation", {})
+    validation = meta.validation
     crops = read_validation_crops(version.path)
-    classes = list(meta.get("classes", []))
+    classes = list(meta.classes)
     labels: dict[tuple[str, str], str] = {}
     tradeoffs: list[ThresholdTradeoff] = []
     problem = None

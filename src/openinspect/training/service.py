@@ -22,7 +22,7 @@ from openinspect.imaging import MAX_MODEL_SIDE, model_input_size, read_image
 from openinspect.imaging.tiles import cut_tiles
 from openinspect.models.progress import Fold, Progress, Step, no_progress
 from openinspect.recipe import ClassifierType, InspectionType, Recipe, SegmenterType, TrainingMode
-from openinspect.store import Label, ModelVersion, StoredImage, Workspace, write_json
+from openinspect.store import Label, ModelMeta, ModelVersion, StoredImage, Workspace
 from openinspect.training.metrics import classification_metrics, segmentation_metrics
 from openinspect.training.validation import (
     CropSource,
@@ -263,12 +263,10 @@ def publish_type(workspace: Workspace, trained: TrainedType) -> ModelVersion:
     with workspace.new_model_version(trained.recipe, spec.name, trained.mode.value) as folder:
         trained.model.export_onnx(folder / "model.onnx")
         write_validation_crops(folder, trained.crops)
-        write_json(folder / "meta.json", {
-            "format": 1, "kind": spec.kind.value, "recipe": trained.recipe, "type": spec.name,
-            "mode": trained.mode.value, "classes": spec.class_names(), "input_size": list(data.input_size),
-            "seed": trained.seed, "trained_at": datetime.now(UTC).isoformat(),
-            "train_seconds": round(time.perf_counter() - trained.started, 2), "train_crops": len(data.images),
-            "skipped": data.skipped, "validation": trained.validation, "metrics": trained.metrics})
+        ModelMeta(spec.class_names(), spec.kind.value, trained.recipe, spec.name, trained.mode.value,
+                  (int(data.input_size[0]), int(data.input_size[1])), trained.seed, datetime.now(UTC).isoformat(),
+                  round(time.perf_counter() - trained.started, 2), len(data.images), list(data.skipped),
+                  trained.validation, trained.metrics).write(folder)
     return workspace.latest_model(trained.recipe, spec.name)
 
 

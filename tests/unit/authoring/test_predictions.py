@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 from tests.conftest import part_capture, png_bytes, write_png
@@ -16,7 +14,7 @@ from openinspect.authoring.predictions import BATCH_CROPS, CropPredictor
 from openinspect.errors import ModelNotFoundError
 from openinspect.models.runtime import OnnxModel
 from openinspect.recipe import parse_recipe
-from openinspect.store import ModelVersion, StoredImage, Workspace
+from openinspect.store import ModelMeta, ModelVersion, StoredImage, Workspace
 
 
 class CountingModel:
@@ -67,7 +65,7 @@ def test_repeated_predictions_come_from_the_cache_until_a_new_model_version(
 
     with workspace.new_model_version("plate", "surface", "fast") as folder:
         dark_pixel_classifier(folder / "model.onnx")
-        (folder / "meta.json").write_text(json.dumps({"classes": ["good", "scratch"], "metrics": {}}))
+        ModelMeta(["good", "scratch"], metrics={}).write(folder)
     assert predictor.predict(recipe, recipe.types[0], images[:3]) == {i.sha256: first[i.sha256] for i in images[:3]}
     assert sum(calls) == 86
 
@@ -101,7 +99,7 @@ def test_crops_follow_the_part_when_the_recipe_aligns(workspace: Workspace) -> N
     write_png(workspace.recipe_path("bracket").parent / "reference.png", scene())
     with workspace.new_model_version("bracket", "nut", "fast") as folder:
         _dark_crop_model(folder / "model.onnx")
-        (folder / "meta.json").write_text(json.dumps({"classes": ["present", "missing"], "metrics": {}}))
+        ModelMeta(["present", "missing"], metrics={}).write(folder)
     moved = workspace.add_image(png_bytes(scene(-60, 45, 9.0, seed=7)), "moved.png")
     empty = workspace.add_image(png_bytes(scene(part=False, seed=8)), "empty.png")
     found = CropPredictor(workspace).predict(recipe, recipe.types[0], [moved, empty])

@@ -48,8 +48,8 @@ def test_trigger_returns_inspect_json_with_id_and_time(api):
     response = _trigger(api, part_png(True, 1), name="../../etc/bad.png")
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"id", "time", "recipe", "trigger", "image", "pass", "rois", "timing_ms"}
-    assert body["pass"] is False and body["recipe"] == "plate" and body["trigger"] == "upload"
+    assert set(body) == {"id", "time", "recipe", "trigger", "outcome", "image", "pass", "rois", "timing_ms"}
+    assert body["pass"] is False and body["outcome"] == "fail" and body["recipe"] == "plate" and body["trigger"] == "upload"
     assert body["image"] == "bad.png"  # a name only, never a path
     assert body["rois"][0] == {"roi": "left", "type": "surface", "class": "scratch",
                                "confidence": body["rois"][0]["confidence"], "pass": False}
@@ -160,7 +160,7 @@ def test_busy_trigger_is_503_and_stored_as_skipped(tmp_path):
         assert busy.status_code == 503 and busy.json()["error"]["type"] == "busy"
         assert client.get("/api/v1/status").json()["busy"] is True
         source.gate.set()
-        assert running.result(5)["pass"] is True
+        assert running.result(5).body["pass"] is True
         skipped = client.get("/api/v1/results", params={"verdict": "skipped"}).json()
         assert skipped["total"] == 1 and skipped["items"][0]["skipped"] == "busy"
         assert skipped["items"][0]["image"] == "cap.png"

@@ -2,7 +2,6 @@
 samples say where each ROI is cut on a capture whose part moved, and a saved recipe's region must be one the
 aligner can use."""
 
-import json
 from contextlib import contextmanager
 
 from fastapi.testclient import TestClient
@@ -13,7 +12,7 @@ from tests.unit.station.test_pipeline_alignment import RECIPE, _dark_crop_model
 from openinspect.recipe import parse_recipe
 from openinspect.server import create_app
 from openinspect.settings import Settings
-from openinspect.store import Workspace
+from openinspect.store import ModelMeta, Workspace
 
 TOKEN = "eng-token-0123456789"
 
@@ -38,7 +37,7 @@ def test_stored_results_keep_reason_and_alignment(tmp_path):
     workspace = _bracket(tmp_path / "home")
     with workspace.new_model_version("bracket", "nut", "fast") as folder:
         _dark_crop_model(folder / "model.onnx")
-        (folder / "meta.json").write_text(json.dumps({"classes": ["present", "missing"], "metrics": {}}))
+        ModelMeta(["present", "missing"], metrics={}).write(folder)
     with _engineer(workspace) as client:
 
         def trigger(image):

@@ -1,6 +1,5 @@
 """GET /recipes/{name}/types/{type}/models/latest/validation: how the latest model validated, crop by crop."""
 
-import json
 
 import pytest
 from fastapi.testclient import TestClient
@@ -9,7 +8,7 @@ from tests.unit.station.kit import dark_pixel_classifier, install_plate, part_pn
 from openinspect.imaging import Rect
 from openinspect.server import create_app
 from openinspect.settings import Settings
-from openinspect.store import Workspace
+from openinspect.store import ModelMeta, Workspace
 from openinspect.training.validation import CropSource, ValidationCrop, write_validation_crops
 
 ENGINEER, OPERATOR = "eng-token-0123456789", "op-token-0123456789"
@@ -50,9 +49,8 @@ def _publish_validated_model(api, home):
     with workspace.new_model_version("plate", "surface", "fast") as folder:
         dark_pixel_classifier(folder / "model.onnx")
         write_validation_crops(folder, crops)
-        (folder / "meta.json").write_text(json.dumps({
-            "classes": ["good", "scratch"], "validation": {"method": "leave-one-out", "reason": ""},
-            "metrics": {"n": 4}}))
+        ModelMeta(["good", "scratch"], validation={"method": "leave-one-out", "reason": ""},
+                  metrics={"n": 4}).write(folder)
     workspace.engine.dispose()
     return images
 

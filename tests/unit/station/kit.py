@@ -7,7 +7,6 @@ runs it like any trained classifier, so the station is tested end to end without
 
 from __future__ import annotations
 
-import json
 import threading
 
 import onnx
@@ -16,7 +15,7 @@ from tests.conftest import part_capture, png_bytes
 
 from openinspect.recipe import parse_recipe
 from openinspect.station.sources import Capture
-from openinspect.store import Workspace
+from openinspect.store import ModelMeta, Workspace
 
 RECIPE = """
 name: plate
@@ -65,7 +64,7 @@ def install_plate(workspace: Workspace, recipe: str = RECIPE) -> str:
     workspace.save_recipe(parsed)
     with workspace.new_model_version(parsed.name, "surface", "fast") as folder:
         dark_pixel_classifier(folder / "model.onnx")
-        (folder / "meta.json").write_text(json.dumps({"classes": ["good", "scratch"], "metrics": {}}))
+        ModelMeta(["good", "scratch"], metrics={}).write(folder)
     return parsed.name
 
 

@@ -5,7 +5,6 @@ gray is below 100 is ``present`` (the dark nut is in the ROI), otherwise ``missi
 not move with the part misses the nut, so the verdict shows whether alignment was applied.
 """
 
-import json
 
 import onnx
 import pytest
@@ -16,6 +15,7 @@ from tests.unit.imaging.scenes import NUT, TEMPLATE, scene
 from openinspect.errors import NotFoundError
 from openinspect.recipe import parse_recipe
 from openinspect.station import Inspector
+from openinspect.store import ModelMeta
 
 RECIPE = f"""
 name: bracket
@@ -61,7 +61,7 @@ def inspector(workspace):
     write_png(workspace.recipe_path("bracket").parent / "reference.png", scene())
     with workspace.new_model_version("bracket", "nut", "fast") as folder:
         _dark_crop_model(folder / "model.onnx")
-        (folder / "meta.json").write_text(json.dumps({"classes": ["present", "missing"], "metrics": {}}))
+        ModelMeta(["present", "missing"], metrics={}).write(folder)
     return Inspector.load(workspace, "bracket")
 
 

@@ -5,7 +5,6 @@ ONNX Runtime like any trained segmenter; so tiling, downscaling, stitching, meas
 pixels and the rules are checked against ground truth we can compute.
 """
 
-import json
 
 import cv2
 import numpy as np
@@ -16,6 +15,7 @@ from onnx import TensorProto, helper
 from openinspect.recipe import parse_recipe
 from openinspect.station import Inspector, SegmenterRoiResult
 from openinspect.station.overlay import capture_mask
+from openinspect.store import ModelMeta
 
 RECIPE = """
 name: sheet
@@ -49,7 +49,7 @@ def _inspector(workspace, tiling):
     workspace.save_recipe(recipe)
     with workspace.new_model_version("sheet", "surface", "accurate") as folder:
         _dark_pixel_model(folder / "model.onnx", (512, 512) if tiling else (160, 512))
-        (folder / "meta.json").write_text(json.dumps({"classes": ["crack"], "metrics": {}}))
+        ModelMeta(["crack"], metrics={}).write(folder)
     return Inspector.load(workspace, "sheet")
 
 

@@ -9,11 +9,11 @@ from tests.conftest import part_capture
 from tests.unit.station.kit import GatedSource, ListSink, install_plate, part_png
 
 from openinspect.errors import NotFoundError, StationBusyError
-from openinspect.recipe import Verdict
 from openinspect.station.service import RECENT_CAPTURES, RecentCaptures, Station
 from openinspect.station.sinks import ResultSink
 from openinspect.station.sources import CameraSource, Capture, FolderSource, IntervalTrigger, open_source
-from openinspect.store.results import Outcome, ResultFilter, ResultStore, Retention
+from openinspect.store.records import Outcome
+from openinspect.store.results import ResultFilter, ResultStore, Retention
 
 
 @pytest.fixture
@@ -33,16 +33,16 @@ def test_upload_trigger_is_judged_stored_and_published(workspace, store):
     sink = ListSink()
     assert isinstance(sink, ResultSink)
     station.add_sink(sink)
-    record = station.submit(Capture("bad.png", data=part_png(True, 3))).result(5)
+    record = station.submit(Capture("bad.png", data=part_png(True, 3))).result(5).to_json()
     station.close()
     assert record["pass"] is False and record["recipe"] == "plate" and record["image"] == "bad.png"
     assert [r["class"] for r in record["rois"]] == ["scratch", "scratch"]
     assert len(record["id"]) == 36 and record["time"].endswith("+00:00")
-    assert store.get(record["id"]) == record
+    assert store.get(record["id"]).to_json() == record
     assert sink.results == [record] and sink.closed
     assert store.capture_path(record["id"]).read_bytes() == part_png(True, 3)
     status = station.status()
-    assert status.results == 1 and status.last_verdict is Verdict.FAIL and status.ready and not status.busy
+    assert status.results == 1 and status.last_verdict is Outcome.FAIL and status.ready and not status.busy
 
 
 def test_full_queue_answers_busy_and_stores_a_skipped_record(workspace, store):
@@ -57,20 +57,20 @@ def test_full_queue_answers_busy_and_stores_a_skipped_record(workspace, store):
         station.submit()
     assert station.stats().waiting == 2 and station.status().busy
     source.gate.set()
-    records = [f.result(5) for f in accepted]
+    records = [f.result(5).to_json() for f in accepted]
     station.close()
     assert [r["image"] for r in records] == ["gated-1.png", "gated-2.png", "gated-3.png"]
     page = store.query(ResultFilter())
     assert page.total == 4
     skipped = store.query(ResultFilter(outcome=Outcome.SKIPPED)).items
-    assert len(skipped) == 1 and skipped[0]["skipped"] == "busy" and "pass" not in skipped[0]
+    assert len(skipped) == 1 and skipped[0].body["skipped"] == "busy" and "pass" not in skipped[0].body
     assert len(sink.results) == 4  # every trigger reached the outputs, the skipped one too
     assert station.stats().counts == {Outcome.PASS: 3, Outcome.FAIL: 0, Outcome.ERROR: 0, Outcome.SKIPPED: 1}
 
 
 def test_unreadable_capture_is_stored_as_error_not_lost(workspace, store):
     station = _station(workspace, store)
-    record = station.submit(Capture("broken.png", data=part_png(False)[:80])).result(5)
+    record = station.submit(Capture("broken.png", data=part_png(False)[:80])).result(5).to_json()
     station.close()
     assert "error" in record and "pass" not in record
     assert store.query(ResultFilter(outcome=Outcome.ERROR)).total == 1
@@ -82,7 +82,7 @@ def test_trigger_without_source_or_recipe_explains(workspace, store):
     with pytest.raises(NotFoundError, match="no active recipe"):
         station.submit()
     install_plate(workspace)
-    record = station.submit(recipe="plate").result(5)
+    record = station.submit(recipe="plate").result(5).to_json()
     station.close()
     assert "no capture source" in record["error"]
 
@@ -149,11 +149,11 @@ def test_interval_trigger_fires_until_stopped_and_reports_errors():
 
 def test_recipe_change_is_picked_up_after_reload(workspace, store):
     station = _station(workspace, store)
-    first = station.submit(Capture("x.png", data=part_png(True))).result(5)
+    first = station.submit(Capture("x.png", data=part_png(True))).result(5).to_json()
     workspace.save_recipe(station.inspector("plate").recipe.model_copy(
         update={"rois": station.inspector("plate").recipe.rois[:1]}))
     station.reload("plate")
-    second = station.submit(Capture("x.png", data=part_png(True))).result(5)
+    second = station.submit(Capture("x.png", data=part_png(True))).result(5).to_json()
     station.close()
     assert len(first["rois"]) == 2 and [r["roi"] for r in second["rois"]] == ["left"]
 
@@ -161,7 +161,7 @@ def test_recipe_change_is_picked_up_after_reload(workspace, store):
 def test_stats_report_pass_rate_and_cycle_times(workspace, store):
     station = _station(workspace, store)
     for defect in (False, False, False, True):
-        station.submit(Capture("p.png", data=part_png(defect, 9))).result(5)
+        station.submit(Capture("p.png", data=part_png(defect, 9))).result(5).to_json()
     stats = station.stats()
     station.close()
     assert stats.pass_rate == 0.75 and stats.cycle_ms.count == 4 and stats.latency_ms.count == 4
@@ -172,7 +172,7 @@ def test_stats_report_pass_rate_and_cycle_times(workspace, store):
 def test_latest_captures_are_held_in_memory_when_retention_does_not_archive_them(workspace):
     store = ResultStore(workspace.engine, workspace.home / "results", Retention(keep_pass_every=0))
     station = _station(workspace, store)
-    records = [station.submit(Capture(f"good-{i}.png", data=part_png(False, i))).result(5)
+    records = [station.submit(Capture(f"good-{i}.png", data=part_png(False, i))).result(5).to_json()
                for i in range(RECENT_CAPTURES + 1)]
     station.close()
     assert all(r["pass"] for r in records)

@@ -16,7 +16,7 @@ from tests.unit.station.kit import dark_pixel_classifier, install_plate, part_pn
 from openinspect.errors import ArchiveError, ConflictError, RecipeError
 from openinspect.recipe import parse_recipe
 from openinspect.station import Inspector
-from openinspect.store import Workspace, db
+from openinspect.store import ModelMeta, Workspace, db
 from openinspect.store.archive import MANIFEST, export_archive, import_archive
 
 LIMIT = 256 << 20
@@ -39,8 +39,7 @@ def source(tmp_path):
     install_plate(workspace)
     with workspace.new_model_version("plate", "surface", "accurate") as folder:
         dark_pixel_classifier(folder / "model.onnx")
-        (folder / "meta.json").write_text(json.dumps({"recipe": "plate", "classes": ["good", "scratch"],
-                                                      "metrics": {"balanced_accuracy": 1.0}}))
+        ModelMeta(["good", "scratch"], recipe="plate", metrics={"balanced_accuracy": 1.0}).write(folder)
     (workspace.recipe_path("plate").parent / "reference.png").write_bytes(part_png(False, 99))
     for seed in range(4):
         image = workspace.add_image(part_png(seed % 2 == 1, seed), f"part-{seed}.png")
@@ -96,7 +95,7 @@ def test_import_under_a_new_name_shares_images_and_renames_model_meta(source, ar
     assert source.recipe("plate-b").name == "plate-b"
     assert [(sha, roi, c) for sha, roi, c in _labels(source, "plate-b")] == _labels(source, "plate")
     latest = source.latest_model("plate-b", "surface")
-    assert latest.version == 2 and latest.meta()["recipe"] == "plate-b"
+    assert latest.version == 2 and latest.meta().recipe == "plate-b"
     assert _judged(source, "plate-b") == _judged(source, "plate")
 
 
@@ -105,7 +104,7 @@ def test_segmenter_masks_round_trip_pixel_for_pixel(tmp_path):
     source.save_recipe(parse_recipe(SHEET))
     with source.new_model_version("sheet", "paint", "accurate") as folder:
         (folder / "model.onnx").write_bytes(b"any model bytes")
-        (folder / "meta.json").write_text(json.dumps({"recipe": "sheet", "classes": ["drip", "bubble"]}))
+        ModelMeta(["drip", "bubble"], "segmenter", "sheet").write(folder)
     masks = {}
     for seed in range(2):
         image = source.add_image(part_png(False, seed), f"sheet-{seed}.png")
@@ -129,7 +128,7 @@ def test_versions_left_by_a_deleted_recipe_come_first(source, archive):
     shutil.rmtree(source.recipe_path("plate").parent)  # deleting a recipe keeps its labels and models
     import_archive(source, archive, max_bytes=LIMIT)
     assert [v.version for v in source.model_versions("plate", "surface")] == [1, 2, 3, 4]
-    assert source.latest_model("plate", "surface").meta()["metrics"] == {"balanced_accuracy": 1.0}
+    assert source.latest_model("plate", "surface").meta().metrics == {"balanced_accuracy": 1.0}
 
 
 # -- refusals: each leaves the target workspace as it was -----------------------------------------

@@ -1,4 +1,3 @@
-import json
 import sqlite3
 
 import numpy as np
@@ -7,7 +6,7 @@ from tests.conftest import png_bytes
 
 from openinspect.errors import ImageError, ModelNotFoundError, NotFoundError
 from openinspect.recipe import parse_recipe
-from openinspect.store import Workspace
+from openinspect.store import ModelMeta, Workspace
 
 RECIPE = parse_recipe("""
 name: r1
@@ -52,7 +51,7 @@ def test_model_versions_count_up_and_latest_wins(workspace):
     for expected in (1, 2):
         with workspace.new_model_version("r1", "t", "fast") as folder:
             (folder / "model.onnx").write_bytes(b"onnx")
-            (folder / "meta.json").write_text(json.dumps({"metrics": {"accuracy": expected / 2}}))
+            ModelMeta(["good", "bad"], metrics={"accuracy": expected / 2}).write(folder)
     latest = workspace.latest_model("r1", "t")
     assert latest.version == 2 and latest.metrics == {"accuracy": 1.0}
     assert latest.onnx_path == workspace.home / "models" / "r1" / "t" / "v2" / "model.onnx"

@@ -10,7 +10,7 @@ from tests.conftest import part_capture, png_bytes
 
 from openinspect.models.progress import Fold
 from openinspect.recipe import TrainingMode, parse_recipe
-from openinspect.store import Workspace
+from openinspect.store import ModelMeta, Workspace
 from openinspect.training import fit_type, publish_type
 from openinspect.training.review import validation_review
 from openinspect.training.validation import VALIDATION_FILE, read_validation_crops
@@ -121,7 +121,7 @@ def test_version_trained_before_recording_says_to_train_again(workspace):
     _labelled(workspace)
     with workspace.new_model_version("plate", "surface", "fast") as folder:
         (folder / "model.onnx").write_bytes(b"placeholder")
-        (folder / "meta.json").write_text(json.dumps({"classes": ["good", "scratch"], "metrics": {}}))
+        ModelMeta(["good", "scratch"], metrics={}).write(folder)
     review = validation_review(workspace, RECIPE, "surface")
     assert review.crops is None and review.tradeoffs == [] and review.method is None
     assert "train again" in review.problem

@@ -14,7 +14,8 @@ from openinspect.errors import NotFoundError
 from openinspect.server.deps import CorrectionsDep, Engineer, Operator, ResultsDep, StationDep
 from openinspect.server.errors import ERROR_RESPONSES, ApiError, ErrorPublic, ErrorType
 from openinspect.server.schemas import InspectionPublic, ResultLabelsCreate, ResultPagePublic, TrainingAdditionPublic
-from openinspect.store.results import Outcome, ResultFilter
+from openinspect.store.records import Outcome
+from openinspect.store.results import ResultFilter
 
 router = APIRouter(prefix="/results", tags=["results"], responses=ERROR_RESPONSES)
 
@@ -39,7 +40,7 @@ def query(results: ResultsDep, where: Filter, _role: Operator,
     """Stored records, newest first, filtered and paged."""
     page = results.query(where, limit, offset)
     return ResultPagePublic(total=page.total, limit=limit, offset=offset,
-                            items=[InspectionPublic.model_validate(r) for r in page.items])
+                            items=[InspectionPublic.model_validate(r.to_json()) for r in page.items])
 
 
 @router.get(".csv", response_class=StreamingResponse, responses={200: {"content": {"text/csv": {}}}})
@@ -52,7 +53,7 @@ def export_csv(results: ResultsDep, where: Filter, _role: Operator) -> Streaming
 @router.get("/{result_id}", response_model_exclude_none=True)
 def one(result_id: str, results: ResultsDep, _role: Operator) -> InspectionPublic:
     """One stored record."""
-    return InspectionPublic.model_validate(results.get(result_id))
+    return InspectionPublic.model_validate(results.get(result_id).to_json())
 
 
 @router.get("/{result_id}/image", response_class=Response, responses={200: {"content": {"image/*": {}}}})
@@ -82,7 +83,7 @@ def add_to_training(result_id: str, body: ResultLabelsCreate, results: ResultsDe
                        f"and a sample of passing ones, within a disk budget) and is no longer among the latest the "
                        f"station holds, so it cannot be added to the training set; add a capture of the part on the "
                        f"Label page instead") from None
-    recipe = record.get("recipe") or ""
-    name = f"{Path(record.get('image') or '').stem or 'result'}{suffix}"
+    recipe = record.recipe
+    name = f"{Path(record.body.get('image') or '').stem or 'result'}{suffix}"
     return TrainingAdditionPublic.of(recipe, corrections.add_to_training(recipe, data, name,
                                                                          [c.correction() for c in body.labels]))

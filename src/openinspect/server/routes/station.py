@@ -45,7 +45,7 @@ async def trigger(station: StationDep, services: ServicesDep, _role: Operator,
         name = PurePosixPath((image.filename or "upload").replace("\\", "/")).name[:128] or "upload"
         capture = Capture(name, data=await read_image_upload(image, services.upload_limit))
     done = station.submit(capture, recipe, TriggerSource.UPLOAD if capture else TriggerSource.SOURCE)
-    return JSONResponse(await asyncio.wrap_future(done))
+    return JSONResponse((await asyncio.wrap_future(done)).to_json())
 
 
 @router.get("/status", tags=["station"])

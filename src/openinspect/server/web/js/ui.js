@@ -195,11 +195,12 @@ export function download(name, blob) {
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
-/** A verdict's word for people. @param {any} record a stored result. @returns {'pass'|'fail'|'error'|'skipped'} */
+/**
+ * A stored result's outcome, as the station recorded it (the API's `outcome`).
+ * @param {any} record a stored result. @returns {'pass'|'fail'|'error'|'skipped'}
+ */
 export function outcomeOf(record) {
-  if (record.skipped) return 'skipped';
-  if (record.error) return 'error';
-  return record.pass ? 'pass' : 'fail';
+  return record.outcome;
 }
 
 /** @type {(() => Promise<boolean>)|null} */

@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from openinspect.errors import NotFoundError
-from openinspect.store.results import Outcome, ResultFilter, ResultStore, Retention
+from openinspect.store.records import Outcome, ResultRecord
+from openinspect.store.results import ResultFilter, ResultStore, Retention
 
 T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 
@@ -21,8 +22,8 @@ def record(minute, verdict=True, recipe="plate", left="good", **extra):
             "timing_ms": {"total": 5.0 + minute}}
     if "error" in extra or "skipped" in extra:
         body = {}
-    return {"id": str(uuid.uuid4()), "time": (T0 + timedelta(minutes=minute)).isoformat(), "recipe": recipe,
-            "trigger": "upload", "image": f"cap-{minute}.png", **body, **extra}
+    return ResultRecord(str(uuid.uuid4()), T0 + timedelta(minutes=minute), recipe, "upload",
+                        {"image": f"cap-{minute}.png", **body, **extra})
 
 
 def capture(size):
@@ -40,19 +41,19 @@ def fill(store):
 def check_filters_and_paging(store):
     """Shared with the PostgreSQL test: the same queries must give the same answers on every dialect."""
     records = fill(store)
-    ids = [r["id"] for r in records]
+    ids = [r.id for r in records]
     everything = store.query(ResultFilter())
-    assert everything.total == 6 and [r["id"] for r in everything.items] == ids[::-1]
+    assert everything.total == 6 and [r.id for r in everything.items] == ids[::-1]
     page = store.query(ResultFilter(), limit=2, offset=2)
-    assert page.total == 6 and [r["id"] for r in page.items] == [ids[3], ids[2]]
+    assert page.total == 6 and [r.id for r in page.items] == [ids[3], ids[2]]
     window = store.query(ResultFilter(since=T0 + timedelta(minutes=1), until=T0 + timedelta(minutes=3)))
-    assert [r["id"] for r in window.items] == [ids[2], ids[1]]
+    assert [r.id for r in window.items] == [ids[2], ids[1]]
     naive = store.query(ResultFilter(since=datetime(2026, 11, 25, 8, 5)))
-    assert [r["id"] for r in naive.items] == [ids[5]]
-    assert store.query(ResultFilter(recipe="other")).items[0]["id"] == ids[2]
-    assert [r["id"] for r in store.query(ResultFilter(outcome=Outcome.FAIL)).items] == [ids[1]]
-    assert [r["id"] for r in store.query(ResultFilter(outcome=Outcome.SKIPPED)).items] == [ids[4]]
-    assert [r["id"] for r in store.query(ResultFilter(class_name="scratch")).items] == [ids[1]]
+    assert [r.id for r in naive.items] == [ids[5]]
+    assert store.query(ResultFilter(recipe="other")).items[0].id == ids[2]
+    assert [r.id for r in store.query(ResultFilter(outcome=Outcome.FAIL)).items] == [ids[1]]
+    assert [r.id for r in store.query(ResultFilter(outcome=Outcome.SKIPPED)).items] == [ids[4]]
+    assert [r.id for r in store.query(ResultFilter(class_name="scratch")).items] == [ids[1]]
     assert store.query(ResultFilter(roi="right", class_name="scratch")).total == 0
     assert store.query(ResultFilter(roi="left")).total == 4
     assert store.get(ids[1]) == records[1]
@@ -77,9 +78,9 @@ def test_retention_keeps_fails_and_every_nth_pass(store):
     fail = record(10, False, left="scratch")
     for r in [*passes, fail]:
         store.add(r, capture(10))
-    kept = [r["id"] for r in passes if _archived(store, r["id"])]
-    assert kept == [passes[0]["id"], passes[3]["id"]]
-    assert _archived(store, fail["id"]) and store.archived_bytes == 30
+    kept = [r.id for r in passes if _archived(store, r.id)]
+    assert kept == [passes[0].id, passes[3].id]
+    assert _archived(store, fail.id) and store.archived_bytes == 30
 
 
 def test_budget_evicts_oldest_pass_first_then_oldest_fail(store):
@@ -89,15 +90,15 @@ def test_budget_evicts_oldest_pass_first_then_oldest_fail(store):
     store.add(record(2), capture(400))  # the 2nd pass: not sampled (every 3rd)
     store.add(record(2.5), capture(400))
     store.add(new_pass, capture(400))  # the 4th pass: sampled; 1200 > 1000, the oldest pass goes
-    assert not _archived(store, old_pass["id"]) and _archived(store, old_fail["id"]) and _archived(store, new_pass["id"])
+    assert not _archived(store, old_pass.id) and _archived(store, old_fail.id) and _archived(store, new_pass.id)
     assert store.archived_bytes == 800
-    assert not list((store.archive).rglob(f"{old_pass['id']}*"))
+    assert not list((store.archive).rglob(f"{old_pass.id}*"))
     late_fail = record(4, False, left="scratch")
     store.add(late_fail, capture(400))  # only fails and the newest pass left: the pass goes first
-    assert not _archived(store, new_pass["id"]) and store.archived_bytes == 800
+    assert not _archived(store, new_pass.id) and store.archived_bytes == 800
     store.add(record(5, False, left="scratch"), capture(400))  # no pass left: the oldest fail goes
-    assert not _archived(store, old_fail["id"]) and _archived(store, late_fail["id"])
-    assert store.get(old_pass["id"])["id"] == old_pass["id"]  # records are never removed
+    assert not _archived(store, old_fail.id) and _archived(store, late_fail.id)
+    assert store.get(old_pass.id).id == old_pass.id  # records are never removed
 
 
 def test_archive_total_survives_a_restart(workspace, store):
@@ -114,7 +115,7 @@ def test_unknown_result_and_unarchived_capture_are_not_found(store):
     with pytest.raises(NotFoundError, match="no result with id"):
         store.get("nope")
     with pytest.raises(NotFoundError, match="not archived"):
-        store.capture_path(skipped["id"])
+        store.capture_path(skipped.id)
 
 
 def _archived(store, result_id):
