@@ -1,9 +1,11 @@
 """The command line's recipe verbs: archives (`recipe export NAME --archive FILE.zip`, `recipe import FILE.zip`) and
-`recipe add`, which like the HTTP API refuse a PLC number another recipe carries."""
+`recipe add`, which refuses what the HTTP API refuses (a taken name or PLC number, an alignment it cannot use)."""
 
 import zipfile
 
 import pytest
+from tests.conftest import write_png
+from tests.unit.imaging.scenes import scene
 from tests.unit.station.kit import RECIPE, install_plate, part_png
 
 from openinspect.cli import main
@@ -86,3 +88,25 @@ def test_recipe_import_refuses_an_archive_whose_plc_number_is_taken(cli, home, t
     code, _, err = cli(home, "recipe", "import", archive, "--name", "plate-2")
     assert code == 2 and "plc_number 3 of recipe 'plate-2' is recipe 'plate''s already" in err
     assert [line.split("\t")[0] for line in cli(home, "recipe", "list")[1].splitlines()] == ["plate"]
+
+
+def test_recipe_add_refuses_what_the_api_refuses(cli, home, tmp_path):
+    """The CLI and the API call one recipe service: a taken name and an alignment the station cannot use."""
+    plate = tmp_path / "plate.yaml"
+    plate.write_text(RECIPE)
+    code, _, err = cli(home, "recipe", "add", plate)
+    assert code == 2 and "a recipe named 'plate' exists already" in err and "--replace" in err
+    write_png(home / "recipes" / "plate" / "reference.png", scene())
+    flat = tmp_path / "flat.yaml"
+    flat.write_text(f"{RECIPE}alignment:\n  template: {{x: 20, y: 20, w: 200, h: 150}}\n  reference: reference.png\n")
+    code, _, err = cli(home, "recipe", "add", flat, "--replace")
+    assert code == 2 and "recipe 'plate': alignment template x 20, y 20, 200x150 is too flat to find" in err
+    assert Workspace(home).recipe("plate").alignment is None, "nothing is stored"
+
+
+def test_recipe_names_must_match_whole(cli, home, tmp_path):
+    path = tmp_path / "nl.yaml"
+    path.write_text(RECIPE.replace("name: plate", 'name: "nl\\n"'))
+    code, _, err = cli(home, "recipe", "add", path)
+    assert code == 2 and "name 'nl\\n' is not allowed" in err
+    assert sorted(p.name for p in (home / "recipes").iterdir()) == ["plate"]

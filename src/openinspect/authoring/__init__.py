@@ -5,7 +5,7 @@ refuse the same things. Authoring uses the station's runtime (predictions beside
 training package.
 """
 
-from openinspect.authoring.captures import CaptureService, upload_name
+from openinspect.authoring.captures import CaptureService
 from openinspect.authoring.corrections import Correction, CorrectionService, TrainingAddition
 from openinspect.authoring.events import RecipeEvents
 from openinspect.authoring.labels import LabelReport, LabelService, Sample, check_roi_labels
@@ -35,5 +35,4 @@ __all__ = [
     "TypeState",
     "check_alignment",
     "check_roi_labels",
-    "upload_name",
 ]

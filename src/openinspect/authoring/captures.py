@@ -11,24 +11,12 @@ import threading
 from pathlib import Path
 
 from openinspect.errors import NotFoundError
-from openinspect.imaging import image_suffix
+from openinspect.imaging import upload_name
 from openinspect.store import StoredImage, Workspace
 from openinspect.store.files import write_atomic
 
 CAPTURES_FILE = "captures.json"
 """The list of a recipe's captures (image hashes) in its folder."""
-
-
-def upload_name(filename: str, data: bytes) -> str:
-    r"""An uploaded file's name without folders, kept as the capture's original name (a label only).
-
-    >>> upload_name("C:\\line\\..\\part-7.png", b"")
-    'part-7.png'
-    >>> upload_name("..", b"\x89PNG\r\n\x1a\n")
-    'upload.png'
-    """
-    base = Path(filename.replace("\\", "/")).name[:128]
-    return base if base and base not in (".", "..") else f"upload{image_suffix(data) or '.img'}"
 
 
 class CaptureService:

@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from openinspect.authoring.captures import CaptureService, upload_name
+from openinspect.authoring.captures import CaptureService
 from openinspect.authoring.labels import check_fit, check_roi_labels
 from openinspect.errors import RecipeError
+from openinspect.imaging import upload_name
 from openinspect.recipe import ClassifierType, Recipe, Roi, SegmenterType
 from openinspect.store import StoredImage, Workspace
 

@@ -11,13 +11,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from openinspect.authoring.captures import CaptureService, upload_name
+from openinspect.authoring.captures import CaptureService
 from openinspect.authoring.placements import Placement, RoiPlacer
 from openinspect.authoring.predictions import CropPredictor, Prediction
 from openinspect.dataset import roi_crops
 from openinspect.dataset.masks import decode_mask
 from openinspect.errors import ImageError, NotFoundError, RecipeError
-from openinspect.imaging import decode_image
+from openinspect.imaging import decode_image, upload_name
 from openinspect.recipe import ClassifierType, Recipe, Roi, SegmenterType
 from openinspect.store import StoredImage, Workspace
 from openinspect.store.files import encode_png

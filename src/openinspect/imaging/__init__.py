@@ -2,7 +2,7 @@
 
 from openinspect.imaging.align import Aligner, Pose
 from openinspect.imaging.decode import decode_image, read_image
-from openinspect.imaging.formats import IMAGE_SUFFIXES, SUPPORTED_TYPES, image_suffix
+from openinspect.imaging.formats import IMAGE_SUFFIXES, SUPPORTED_TYPES, image_suffix, upload_name
 from openinspect.imaging.geometry import MAX_MODEL_SIDE, Rect, cap_size, crop, model_input_size, resize_to
 
 __all__ = [
@@ -19,4 +19,5 @@ __all__ = [
     "model_input_size",
     "read_image",
     "resize_to",
+    "upload_name",
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import PurePosixPath
+
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"})
 """File suffixes of the supported types, as folders of captures are searched for them."""
 SUPPORTED_TYPES = "PNG, JPEG, BMP, TIFF or WebP"
@@ -27,3 +29,15 @@ def image_suffix(data: bytes) -> str | None:
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return ".webp"
     return next((suffix for magic, suffix in _SIGNATURES if data.startswith(magic)), None)
+
+
+def upload_name(filename: str, data: bytes) -> str:
+    r"""An uploaded file's name without folders, kept as the capture's original name (a label only).
+
+    >>> upload_name("C:\\line\\..\\part-7.png", b"")
+    'part-7.png'
+    >>> upload_name("..", b"\x89PNG\r\n\x1a\n")
+    'upload.png'
+    """
+    base = PurePosixPath(filename.replace("\\", "/")).name[:128]
+    return base if base and base not in (".", "..") else f"upload{image_suffix(data) or '.img'}"

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import PurePosixPath
 from typing import Annotated
 
 from fastapi import APIRouter, File, Query, UploadFile, WebSocket
 from fastapi.responses import JSONResponse
 
+from openinspect.imaging import upload_name
 from openinspect.server.deps import Engineer, Operator, ServicesDep, StationDep, read_image_upload
 from openinspect.server.errors import ERROR_RESPONSES, ApiError
 from openinspect.server.schemas import (
@@ -42,8 +42,8 @@ async def trigger(station: StationDep, services: ServicesDep, _role: Operator,
     """
     capture = None
     if image is not None:
-        name = PurePosixPath((image.filename or "upload").replace("\\", "/")).name[:128] or "upload"
-        capture = Capture(name, data=await read_image_upload(image, services.upload_limit))
+        data = await read_image_upload(image, services.upload_limit)
+        capture = Capture(upload_name(image.filename or "", data), data=data)
     done = station.submit(capture, recipe, TriggerSource.UPLOAD if capture else TriggerSource.SOURCE)
     return JSONResponse((await asyncio.wrap_future(done)).to_json())
 
