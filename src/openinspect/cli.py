@@ -264,7 +264,8 @@ def _format(metrics: dict[str, Any], class_names: list[str], kind: str) -> str:
 def _inspect(workspace: Workspace, args: argparse.Namespace) -> int:
     from openinspect.station import Inspector
 
-    inspector = Inspector.load(workspace, args.recipe, get_settings().threads)
+    settings = get_settings()
+    inspector = Inspector.load(workspace, args.recipe, settings.threads, settings.max_pixels)
     failed_to_judge = False
     for path in _captures(args.paths):
         result = inspector.inspect_file(path)

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from openinspect.errors import NotFoundError, OpenInspectError, StationBusyError
+from openinspect.imaging import MAX_PIXELS
 from openinspect.recipe import Verdict
 from openinspect.station.library import check_name
 from openinspect.station.pipeline import Inspector
@@ -144,15 +145,17 @@ class Station:
         source: the capture source for triggers without an image; ``None``: such triggers are stored as errors.
         queue_limit: triggers that may wait behind the running inspection before triggers are answered busy.
         threads: CPU threads per model session (``None``: ONNX Runtime's default).
+        max_pixels: the largest capture decoded (``Settings.max_pixels``); a larger one is stored as an error.
     """
 
     def __init__(self, workspace: Workspace, store: ResultStore, *, source: CaptureSource | None = None,
-                 queue_limit: int = 8, threads: int | None = None) -> None:
+                 queue_limit: int = 8, threads: int | None = None, max_pixels: int = MAX_PIXELS) -> None:
         self.workspace = workspace
         self.store = store
         self.source = source
         self.queue_limit = queue_limit
         self.threads = threads
+        self.max_pixels = max_pixels
         self.recent = RecentCaptures()
         """The captures of the latest results, archived or not."""
         self._sinks: list[ResultSink] = []
@@ -198,7 +201,7 @@ class Station:
             cached = self._inspectors.get(name)
         if cached is not None:
             return cached
-        loaded = Inspector.load(self.workspace, check_name(name), self.threads)
+        loaded = Inspector.load(self.workspace, check_name(name), self.threads, self.max_pixels)
         with self._lock:
             return self._inspectors.setdefault(name, loaded)
 
