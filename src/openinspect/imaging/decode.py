@@ -59,8 +59,8 @@ def decode_image(data: bytes, name: str = "<bytes>", max_pixels: int = MAX_PIXEL
         raise ImageError(f"cannot decode image {name}: not a recognised image format; the file is not an image "
                          f"or its start is damaged — {_FIX}") from err
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
-        raise ImageError(f"cannot decode image {name}: {err}; raise OPENINSPECT_MAX_PIXELS if the camera "
-                         f"really takes images this large") from err
+        raise ImageError(f"image {name} declares more pixels than a capture may have ({err}); the limit is "
+                         f"{max_pixels:,} (OPENINSPECT_MAX_PIXELS; Pillow refuses over 179 MP whatever it is)") from err
     except Exception as err:  # a decoder meets hostile bytes in many ways (struct.error, EOFError, MemoryError...)
         raise ImageError(f"cannot decode image {name}: {err or type(err).__name__}; the file is corrupt, truncated "
                          f"or not an image — {_FIX}") from err

@@ -1,15 +1,14 @@
 import io
 import os
-import struct
 import subprocess
 import sys
 import time
-import zlib
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
+from tests.conftest import png_declaring
 
 import openinspect
 from openinspect.errors import ImageError
@@ -89,17 +88,8 @@ def test_read_missing_file_names_path(tmp_path):
         read_image(tmp_path / "missing.png")
 
 
-def _png_declaring(width: int, height: int) -> bytes:
-    """A tiny PNG whose header declares ``width`` x ``height`` gray pixels: a decompression bomb's head."""
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 16)) + chunk(b"IEND", b"")
-
-
 def test_decode_refuses_50000_px_square_bomb_from_its_header_at_once():
-    bomb = _png_declaring(50000, 50000)
+    bomb = png_declaring(50000, 50000)
     assert len(bomb) < 100
     started = time.perf_counter()
     with pytest.raises(ImageError, match=r"bomb\.png.*OPENINSPECT_MAX_PIXELS"):
