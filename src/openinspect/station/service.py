@@ -342,16 +342,35 @@ class Station:
             return StationStats(status, counts, counts[Outcome.PASS] / judged if judged else None,
                                 max(self._in_flight - 1, 0), Timings.of(self._cycle), Timings.of(self._latency))
 
-    def close(self) -> None:
-        """Finish the queued triggers, deliver their records to the sinks, then close the sinks and the source."""
+    def close(self, timeout: float = 10.0) -> None:
+        """Finish the queued triggers, hand their records to the sinks and close the sinks, within ``timeout`` s.
+
+        Sinks close side by side, each sending what it holds while time is left; whatever a peer has not taken by
+        then is counted and logged as not delivered by the sink. Shutdown never waits on a peer beyond the bound.
+        """
+        deadline = time.monotonic() + timeout
         self._jobs.put(None)
-        self._worker.join()
+        self._worker.join(_left(deadline))
         self._outbox.put(None)
-        self._dispatcher.join()
-        for sink in self._sinks:
-            try:
-                sink.close()
-            except Exception:  # closing one output must not keep the others open
-                log.exception("output %r failed to close", sink)
+        self._dispatcher.join(_left(deadline))
+        if self._worker.is_alive() or self._dispatcher.is_alive():
+            log.error("station closed after %g s with triggers still being judged or published", timeout)
+        closers = [threading.Thread(target=_close_sink, args=(sink,), name="openinspect-close", daemon=True)
+                   for sink in self._sinks]
+        for closer in closers:
+            closer.start()
+        for closer in closers:
+            closer.join(_left(deadline))
         if self.source is not None:
             self.source.close()
+
+
+def _left(deadline: float) -> float:
+    return max(0.0, deadline - time.monotonic())
+
+
+def _close_sink(sink: ResultSink) -> None:
+    try:
+        sink.close()
+    except Exception:  # closing one output must not keep the others open
+        log.exception("output %r failed to close", sink)
