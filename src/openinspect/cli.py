@@ -392,4 +392,6 @@ def _serve(workspace: Workspace, args: argparse.Namespace) -> None:
     # The event loop and the inspection worker hand each trigger over; with Python's default 5 ms GIL switch
     # interval a hand-over can wait that long for a busy thread. 0.5 ms cut trigger latency by ~3 ms (bench/).
     sys.setswitchinterval(0.0005)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", ws="websockets-sansio")
+    # SIGTERM: connections get 5 s to finish, then the station's own bounded close (Station.close) runs
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", ws="websockets-sansio",
+                timeout_graceful_shutdown=5)

@@ -85,8 +85,9 @@ class Settings(BaseSettings):
     """That user's password."""
     modbus_port: int | None = Field(default=None, ge=1, le=65535)
     """TCP port of the Modbus server for PLCs (502 is the standard, it needs privileges); none: no Modbus."""
-    modbus_host: str = "0.0.0.0"
-    """Address the Modbus server binds; PLCs are on the plant network, so every interface by default."""
+    modbus_host: str | None = None
+    """Address the Modbus server binds; none: the HTTP server's ``host`` (loopback unless set). Modbus TCP has no
+    authentication: bind it to the PLC network's interface (or ``0.0.0.0``) deliberately."""
     webhook_urls: list[str] = Field(default_factory=list)
     """URLs each result is POSTed to as JSON, given as a JSON list: ``["http://mes.local/hook"]``."""
     output_queue_limit: int = Field(default=1000, ge=1)
