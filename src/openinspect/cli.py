@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from openinspect.dataset import IMAGE_SUFFIXES, import_class_folders, import_masks
-from openinspect.errors import ImageError, NotFoundError, OpenInspectError, RecipeError
+from openinspect.errors import ImageError, NotFoundError, OpenInspectError, RecipeError, StorageError
 from openinspect.imaging import Rect
 from openinspect.recipe import InspectionType, ModelKind, Recipe, SegmenterType, TrainingMode, dump_recipe, load_recipe
 from openinspect.settings import Settings, get_settings
@@ -27,9 +27,11 @@ if TYPE_CHECKING:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit code."""
     args = _parser().parse_args(argv)
-    workspace = Workspace(args.home or get_settings().home)
     try:
-        return int(args.run(workspace, args) or 0)
+        return int(args.run(Workspace(args.home or get_settings().home), args) or 0)
+    except StorageError as err:  # the command was right, the disk was not: 1, as for a capture not judged
+        print(f"error: {err}", file=sys.stderr)
+        return 1
     except OpenInspectError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

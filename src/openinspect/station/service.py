@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from openinspect.errors import NotFoundError, OpenInspectError, StationBusyError
+from openinspect.errors import NotFoundError, OpenInspectError, StationBusyError, StorageError
 from openinspect.imaging import MAX_PIXELS
 from openinspect.recipe import Verdict
 from openinspect.station.library import check_name
@@ -248,10 +248,13 @@ class Station:
 
     def _work(self) -> None:
         while (job := self._jobs.get()) is not None:
+            record = None
             try:
                 capture, record = self._inspect(job)
                 self._finish(job, record, capture)
-            except Exception as err:  # storing failed (disk, database): the caller must hear it
+            except StorageError as err:  # refused, said clearly: the next trigger tries the storage again
+                job.done.set_exception(_stored_nowhere(job.id, record, err))
+            except Exception as err:  # storing failed otherwise: the caller must hear it
                 log.exception("trigger %s could not be stored", job.id)
                 job.done.set_exception(err)
             finally:
@@ -363,6 +366,13 @@ class Station:
             closer.join(_left(deadline))
         if self.source is not None:
             self.source.close()
+
+
+def _stored_nowhere(result_id: str, record: dict[str, Any] | None, err: StorageError) -> StorageError:
+    """The error a trigger's caller gets when its record could not be stored: it is kept nowhere, sent nowhere."""
+    judged = f"was judged {outcome_of(record).value} but " if record is not None else ""
+    return type(err)(f"trigger {result_id} {judged}is stored nowhere and was not sent to the outputs: {err}",
+                     err.free_bytes)
 
 
 def _left(deadline: float) -> float:
