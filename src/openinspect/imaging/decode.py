@@ -69,6 +69,9 @@ def decode_image(data: bytes, name: str = "<bytes>", max_pixels: int = MAX_PIXEL
 def read_image(path: Path | str, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     """Read and decode an image file into ``(H, W, 3)`` uint8 RGB (see :func:`decode_image`).
 
+    Errors name the file by its name only: the folders may be the station's workspace, which clients of
+    the HTTP API are not shown.
+
     Raises:
         ImageError: the file is missing, unreadable or not a decodable image.
 
@@ -77,8 +80,8 @@ def read_image(path: Path | str, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     try:
         data = path.read_bytes()
     except OSError as err:
-        raise ImageError(f"cannot read image {path}: {err.strerror}") from err
-    return decode_image(data, str(path), max_pixels)
+        raise ImageError(f"cannot read image {path.name}: {err.strerror}") from err
+    return decode_image(data, path.name, max_pixels)
 
 
 def _check_size(size: tuple[int, int], name: str, max_pixels: int) -> None:

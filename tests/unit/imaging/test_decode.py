@@ -147,3 +147,13 @@ def test_decode_peak_memory_stays_within_a_few_times_the_decoded_capture(tmp_pat
     out = subprocess.run([sys.executable, "-c", _PEAK_SCRIPT, str(path)], capture_output=True, text=True, check=True,
                          env={**os.environ, "PYTHONPATH": src})
     assert float(out.stdout) < 4.5  # before: 16-bit 9.4x (float64 copies), RGBA 8.7x, RGB 6.0x
+
+
+def test_read_image_errors_name_the_file_never_its_folder(tmp_path):
+    broken = tmp_path / "workspace" / "images" / "ab12.png"
+    broken.parent.mkdir(parents=True)
+    broken.write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    for path in (broken, broken.with_name("gone.png")):
+        with pytest.raises(ImageError) as caught:
+            read_image(path)
+        assert path.name in str(caught.value) and str(tmp_path) not in str(caught.value)
