@@ -105,7 +105,7 @@ def _to_rgb8(img: Image.Image) -> np.ndarray:
 def _band_converter(img: Image.Image) -> Callable[[Image.Image], np.ndarray]:
     """How one band of ``img`` becomes ``(h, W, 3)`` (or ``(h, W, 1)`` gray) uint8."""
     if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-        top = 65535.0 if img.mode != "F" else max(float(img.getextrema()[1]), 1e-6)  # type: ignore[index]
+        top = 65535.0 if img.mode != "F" else max(float(np.asarray(img.getextrema()).max()), 1e-6)
         return lambda band: np.clip(np.asarray(band, np.float64) / top * 255.0 + 0.5, 0, 255)[:, :, None]
     if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
         return lambda band: _on_white(np.asarray(band.convert("RGBA")))
