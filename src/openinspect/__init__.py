@@ -9,6 +9,9 @@ from openinspect.errors import (
     NotFoundError,
     OpenInspectError,
     RecipeError,
+    StorageError,
+    StorageFullError,
+    StorageUnavailableError,
 )
 
 __all__ = [
@@ -20,5 +23,8 @@ __all__ = [
     "NotFoundError",
     "OpenInspectError",
     "RecipeError",
+    "StorageError",
+    "StorageFullError",
+    "StorageUnavailableError",
 ]
 __version__ = "0.1.0"

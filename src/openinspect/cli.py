@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from openinspect.dataset import import_class_folders, import_masks
-from openinspect.errors import ImageError, NotFoundError, OpenInspectError, RecipeError
+from openinspect.errors import ImageError, NotFoundError, OpenInspectError, RecipeError, StorageError
 from openinspect.imaging import IMAGE_SUFFIXES, Rect
 from openinspect.recipe import InspectionType, ModelKind, Recipe, SegmenterType, TrainingMode, dump_recipe, load_recipe
 from openinspect.settings import Settings, get_settings
@@ -27,9 +27,11 @@ if TYPE_CHECKING:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit code."""
     args = _parser().parse_args(argv)
-    workspace = Workspace(args.home or get_settings().home)
     try:
-        return int(args.run(workspace, args) or 0)
+        return int(args.run(Workspace(args.home or get_settings().home), args) or 0)
+    except StorageError as err:  # the command was right, the disk was not: 1, as for a capture not judged
+        print(f"error: {err}", file=sys.stderr)
+        return 1
     except OpenInspectError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -263,7 +265,8 @@ def _format(metrics: dict[str, Any], class_names: list[str], kind: str) -> str:
 def _inspect(workspace: Workspace, args: argparse.Namespace) -> int:
     from openinspect.station import Inspector
 
-    inspector = Inspector.load(workspace, args.recipe, get_settings().threads)
+    settings = get_settings()
+    inspector = Inspector.load(workspace, args.recipe, settings.threads, settings.max_pixels)
     failed_to_judge = False
     for path in _captures(args.paths):
         result = inspector.inspect_file(path)
@@ -389,4 +392,6 @@ def _serve(workspace: Workspace, args: argparse.Namespace) -> None:
     # The event loop and the inspection worker hand each trigger over; with Python's default 5 ms GIL switch
     # interval a hand-over can wait that long for a busy thread. 0.5 ms cut trigger latency by ~3 ms (bench/).
     sys.setswitchinterval(0.0005)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", ws="websockets-sansio")
+    # SIGTERM: connections get 5 s to finish, then the station's own bounded close (Station.close) runs
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", ws="websockets-sansio",
+                timeout_graceful_shutdown=5)

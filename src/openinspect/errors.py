@@ -12,6 +12,9 @@ The tree is short:
   - ``ConflictError``: a name is taken already (importing a recipe under the name of a stored one).
   - ``ArchiveError``: a recipe archive cannot be read or is not one OpenInspect wrote (names the member).
   - ``StationBusyError``: the station cannot take the request now (trigger queue full, training running).
+  - ``StorageError``: the workspace cannot be written (carries the free space left).
+    - ``StorageFullError``: its disk is full.
+    - ``StorageUnavailableError``: it is read-only, went away, or its database cannot be reached.
 """
 
 from __future__ import annotations
@@ -65,3 +68,20 @@ class ArchiveError(OpenInspectError):
 
 class StationBusyError(OpenInspectError):
     """The station cannot take this request now: its trigger queue is full, or a training job runs."""
+
+
+class StorageError(OpenInspectError):
+    """The workspace (files or results database) cannot be written; the message says which part and what to do."""
+
+    def __init__(self, message: str, free_bytes: int | None = None) -> None:
+        super().__init__(message)
+        self.free_bytes = free_bytes
+        """Free bytes on the disk that failed, when known."""
+
+
+class StorageFullError(StorageError):
+    """The disk (or quota) of the workspace or database is full."""
+
+
+class StorageUnavailableError(StorageError):
+    """The workspace is read-only or gone, or the results database cannot be written or reached."""

@@ -9,6 +9,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from openinspect.imaging.decode import MAX_PIXELS
+
 
 class Role(StrEnum):
     """What a bearer token may do on the station's HTTP API."""
@@ -48,6 +50,9 @@ class Settings(BaseSettings):
     max_archive_mb: float = Field(default=2048.0, gt=0)
     """Largest recipe archive accepted (``openinspect recipe import``, ``POST /api/v1/recipes/import``), compressed
     and unpacked, in MiB: archives carry model versions of tens of MB each, and the cap refuses zip bombs."""
+    max_pixels: int = Field(default=MAX_PIXELS, ge=1)
+    """Largest capture decoded, width x height, checked from the file's header before decoding (decompression
+    bombs): 80 MP covers 65 and 71 MP cameras. A larger capture gives an error result."""
     keep_pass_every: int = Field(default=10, ge=0)
     """Archive the capture of every N-th passing part (0: none); failing and unjudged captures are all kept."""
     archive_budget_mb: float = Field(default=2048.0, gt=0)
@@ -80,8 +85,9 @@ class Settings(BaseSettings):
     """That user's password."""
     modbus_port: int | None = Field(default=None, ge=1, le=65535)
     """TCP port of the Modbus server for PLCs (502 is the standard, it needs privileges); none: no Modbus."""
-    modbus_host: str = "0.0.0.0"
-    """Address the Modbus server binds; PLCs are on the plant network, so every interface by default."""
+    modbus_host: str | None = None
+    """Address the Modbus server binds; none: the HTTP server's ``host`` (loopback unless set). Modbus TCP has no
+    authentication: bind it to the PLC network's interface (or ``0.0.0.0``) deliberately."""
     webhook_urls: list[str] = Field(default_factory=list)
     """URLs each result is POSTed to as JSON, given as a JSON list: ``["http://mes.local/hook"]``."""
     output_queue_limit: int = Field(default=1000, ge=1)

@@ -110,3 +110,17 @@ def test_recipe_names_must_match_whole(cli, home, tmp_path):
     code, _, err = cli(home, "recipe", "add", path)
     assert code == 2 and "name 'nl\\n' is not allowed" in err
     assert sorted(p.name for p in (home / "recipes").iterdir()) == ["plate"]
+
+
+def test_inspect_reports_a_decompression_bomb_and_goes_on_to_the_next_capture(cli, home, tmp_path):
+    from tests.conftest import png_declaring
+
+    (tmp_path / "a.png").write_bytes(part_png(False))
+    (tmp_path / "bomb.png").write_bytes(png_declaring(50000, 50000))
+    (tmp_path / "b.png").write_bytes(part_png(True, 2))
+    code, out, err = cli(home, "inspect", "plate", tmp_path / "a.png", tmp_path / "bomb.png", tmp_path / "b.png")
+    lines = out.splitlines()
+    assert code == 1 and err == ""
+    assert lines[0].startswith("PASS") and lines[2].startswith("FAIL")
+    assert lines[1].startswith(f"ERROR {tmp_path / 'bomb.png'}: image {tmp_path / 'bomb.png'} declares more pixels than")
+    assert "OPENINSPECT_MAX_PIXELS" in lines[1]

@@ -81,6 +81,23 @@ class Outbox:
             self._closed = True
             self._ready.notify_all()
 
+    def abandon(self, in_flight: int = 0) -> int:
+        """Close and empty the outbox at shutdown; logs and returns how many results were not delivered.
+
+        Args:
+            in_flight: results the worker had taken out and not delivered yet, counted with those held.
+
+        """
+        with self._ready:
+            self._closed = True
+            left = len(self._items) + in_flight
+            self._items.clear()
+            self._ready.notify_all()
+        if left:
+            log.warning("%s: %d result(s) not delivered at shutdown (the peer did not take them in time)",
+                        self.name, left)
+        return left
+
     @property
     def finished(self) -> bool:
         """Closed and empty: nothing more will come out."""

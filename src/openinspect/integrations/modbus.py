@@ -46,9 +46,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
@@ -166,6 +167,7 @@ class ModbusServer:
         self._running = threading.Event()
         self._lock = threading.Lock()
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="openinspect-modbus-trigger")
+        self._pending: Future[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
         self._started = threading.Event()
@@ -201,12 +203,15 @@ class ModbusServer:
                 self._seen.append(result_id)
             self._last = self._last.after(result)
 
-    def close(self) -> None:
-        """Stop listening and wait for a running trigger to finish."""
+    def close(self, timeout: float = 5.0) -> None:
+        """Stop listening and wait up to ``timeout`` s for the server and a running trigger to finish."""
+        deadline = time.monotonic() + timeout
         if self._loop is not None and self._stop is not None and self._thread.is_alive():
             self._loop.call_soon_threadsafe(self._stop.set)
-            self._thread.join()
-        self._executor.shutdown(wait=True)
+            self._thread.join(timeout)
+        self._executor.shutdown(wait=False)  # shutdown(wait=True) has no bound: wait for the last trigger here
+        if self._pending is not None:
+            wait([self._pending], max(0.0, deadline - time.monotonic()))
 
     # -- server thread ---------------------------------------------------------------------------
 
@@ -280,7 +285,7 @@ class ModbusServer:
             log.warning("modbus: trigger while the previous one is still running; answered busy")
             return ExcCodes.DEVICE_BUSY
         self._running.set()
-        self._executor.submit(self._run_trigger)
+        self._pending = self._executor.submit(self._run_trigger)
         return None
 
     def _run_trigger(self) -> None:

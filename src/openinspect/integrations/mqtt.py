@@ -76,18 +76,20 @@ class MqttSink:
         self._outbox.put(json.dumps(result, separators=(",", ":")).encode("utf-8"))
 
     def close(self, timeout: float = 2.0) -> None:
-        """Send what is queued for up to ``timeout`` s while connected, then disconnect."""
+        """Send what is queued for up to ``timeout`` s while connected, then disconnect.
+
+        What is still queued then is counted and logged as not delivered (:meth:`Outbox.abandon`).
+        """
         self._outbox.close()
         self._worker.join(timeout)
         self._stopping.set()
-        self._worker.join()
+        self._worker.join(1.0)  # it notices ``_stopping`` within 0.2 s
+        self._outbox.abandon()
         self._client.disconnect()
         self._client.loop_stop()
         # Break the client <-> sink cycle, so the client is freed (and paho closes its wake-up socket pair
         # in __del__) as soon as the sink is, not by a garbage collection that may finalise the sockets first.
         self._client.on_connect = self._client.on_disconnect = None
-        if len(self._outbox):
-            log.warning("mqtt: closed with %d results unsent", len(self._outbox))
 
     def _run(self) -> None:
         # take a result out of the outbox only while connected, so the outbox alone bounds what is held

@@ -28,8 +28,11 @@ def modbus_server(settings: Settings, control: StationControl,
                   recipes: Callable[[], Mapping[int, str]]) -> ModbusServer | None:
     """The Modbus server when ``modbus_port`` is set (not started: call :meth:`ModbusServer.start`).
 
+    It binds ``modbus_host``, by default the HTTP server's ``host``: Modbus has no authentication, so setting
+    only a port never opens it wider than the HTTP API.
+
     ``recipes`` gives the selectable recipe names by PLC number as stored now (see :class:`ModbusServer`).
     """
     if settings.modbus_port is None:
         return None
-    return ModbusServer(control, recipes, settings.modbus_host, settings.modbus_port)
+    return ModbusServer(control, recipes, settings.modbus_host or settings.host, settings.modbus_port)

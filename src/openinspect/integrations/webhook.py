@@ -50,15 +50,18 @@ class WebhookSink:
             worker.outbox.put(payload)
 
     def close(self, timeout: float = 2.0) -> None:
-        """Deliver what is queued for up to ``timeout`` s, then stop; retries still pending are given up."""
+        """Deliver what is queued for up to ``timeout`` s, then stop whatever the peers do.
+
+        Results still queued, and a request still waiting on its peer, are counted and logged as not delivered
+        (:meth:`Outbox.abandon`); a request in flight is left to its own ``timeout`` in its daemon thread.
+        """
         deadline = time.monotonic() + timeout
         for worker in self.workers:
             worker.outbox.close()
         for worker in self.workers:
             worker.thread.join(max(0.0, deadline - time.monotonic()))
-            worker.stopping.set()
         for worker in self.workers:
-            worker.thread.join()
+            worker.stop()
 
 
 class _Worker:
@@ -71,18 +74,27 @@ class _Worker:
         self.outbox = Outbox(f"webhook {url}", limit)
         self.delivered = 0
         self.failed = 0
+        self.sending = False
+        """A result is out of the outbox and not yet delivered or given up."""
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._run, name=f"openinspect-webhook {url}", daemon=True)
         self.thread.start()
 
+    def stop(self) -> int:
+        """Stop at once: give up what is queued and any retry; returns how many results were not delivered."""
+        self.stopping.set()
+        return self.outbox.abandon(in_flight=int(self.sending and self.thread.is_alive()))
+
     def _run(self) -> None:
-        while True:
+        while not self.stopping.is_set():
             try:
                 payload = self.outbox.get()
             except OutboxClosedError:
                 return
-            if payload is not None:
+            if payload is not None and not self.stopping.is_set():
+                self.sending = True
                 self._deliver(payload)
+                self.sending = False
 
     def _deliver(self, payload: bytes) -> None:
         for attempt in range(self.attempts):

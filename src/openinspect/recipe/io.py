@@ -1,7 +1,14 @@
-"""Load and save recipes as YAML, turning schema violations into messages that name the field."""
+"""Load and save recipes as YAML, turning schema violations into messages that name the field.
+
+Recipes come from people and from the network, so parsing is bounded: YAML anchors and aliases are
+refused (a few hundred bytes of nested aliases expand to millions of nodes, and a recipe has no use
+for them), and an error message lists at most :data:`MAX_PROBLEMS` problems, each value cut to
+:data:`MAX_VALUE_CHARS` characters.
+"""
 
 from __future__ import annotations
 
+import reprlib
 from pathlib import Path
 from typing import Any, get_args
 
@@ -10,6 +17,39 @@ from pydantic import BaseModel, ValidationError
 
 from openinspect.errors import RecipeError
 from openinspect.recipe.schema import ClassifierType, ModelKind, Recipe, SegmenterType
+
+MAX_PROBLEMS = 20
+"""Problems an invalid recipe's message lists; the rest are counted."""
+MAX_VALUE_CHARS = 80
+"""Characters of a rejected value an error message shows."""
+
+
+def _bounded_repr() -> reprlib.Repr:
+    """A ``repr`` that shows a rejected value without rendering all of a large one first."""
+    shown = reprlib.Repr()
+    shown.maxlevel, shown.maxlist, shown.maxdict = 3, 6, 6
+    shown.maxstring = shown.maxother = MAX_VALUE_CHARS
+    return shown
+
+
+_REPR = _bounded_repr()
+
+
+class _RecipeLoader(yaml.SafeLoader):
+    """PyYAML's safe loader with anchors and aliases refused before any node is built from them."""
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            kind = f"alias *{event.anchor}" if isinstance(event, yaml.AliasEvent) else f"anchor &{event.anchor}"
+            raise _AliasError(f"YAML anchors and aliases (&name, *name) are not allowed in a recipe: found {kind} "
+                              f"at line {event.start_mark.line + 1}, column {event.start_mark.column + 1}; write "
+                              f"the value out in full")
+        return super().compose_node(parent, index)  # type: ignore[no-any-return]
+
+
+class _AliasError(yaml.YAMLError):
+    """A recipe uses a YAML anchor or alias."""
 
 
 def parse_recipe(text: str, source: str = "<recipe>") -> Recipe:
@@ -29,16 +69,17 @@ def parse_recipe(text: str, source: str = "<recipe>") -> Recipe:
 
     """
     try:
-        data = yaml.safe_load(text)
+        data = _load_yaml(text)
+    except _AliasError as err:
+        raise RecipeError(f"{source}: {err}") from err
     except yaml.YAMLError as err:
-        raise RecipeError(f"{source}: not valid YAML: {err}") from err
+        raise RecipeError(f"{source}: not valid YAML: {_cut(str(err), 4 * MAX_VALUE_CHARS)}") from err
     if not isinstance(data, dict):
         raise RecipeError(f"{source}: expected a mapping with name, profile, types and rois at the top")
     try:
         return Recipe.model_validate(data)
     except ValidationError as err:
-        problems = "\n".join(f"  - {_describe(e, data)}" for e in err.errors())
-        raise RecipeError(f"{source}: invalid recipe:\n{problems}") from err
+        raise RecipeError(f"{source}: invalid recipe:\n{_problems(err, data)}") from err
 
 
 def load_recipe(path: Path) -> Recipe:
@@ -57,6 +98,28 @@ def dump_recipe(recipe: Recipe) -> str:
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
 
+def _load_yaml(text: str) -> Any:
+    loader = _RecipeLoader(text)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
+
+
+def _problems(err: ValidationError, data: dict[str, Any]) -> str:
+    """The first :data:`MAX_PROBLEMS` problems, one per line, and how many more there are."""
+    errors = err.errors()
+    lines = [f"  - {_cut(_describe(e, data), 4 * MAX_VALUE_CHARS)}" for e in errors[:MAX_PROBLEMS]]
+    if len(errors) > MAX_PROBLEMS:
+        lines.append(f"  - ... and {len(errors) - MAX_PROBLEMS} more problem(s); fix these first")
+    return "\n".join(lines)
+
+
+def _cut(text: str, limit: int = MAX_VALUE_CHARS) -> str:
+    """``text`` at most ``limit`` characters long, marked where it was cut."""
+    return text if len(text) <= limit else f"{text[: limit - 5]}[...]"
+
+
 def _describe(error: Any, data: dict[str, Any]) -> str:
     loc = error["loc"]
     where = _location(loc, data)
@@ -66,10 +129,11 @@ def _describe(error: Any, data: dict[str, Any]) -> str:
     if error["type"] == "missing":
         return f"{where}: required field is missing"
     if error["type"] == "union_tag_invalid":
-        return f"{where}.kind: {error['ctx']['tag']!r} is not allowed; allowed values: {', '.join(_TAGGED)}"
+        tag = _cut(_REPR.repr(error["ctx"]["tag"]))
+        return f"{where}.kind: {tag} is not allowed; allowed values: {', '.join(_TAGGED)}"
     message = str(error["msg"]).removeprefix("Value error, ")
     if "input" in error and error["type"] != "value_error" and not isinstance(error["input"], dict):
-        return f"{where}: {error['input']!r} is not allowed: {message}"
+        return f"{where}: {_cut(_REPR.repr(error['input']))} is not allowed: {message}"
     return f"{where}: {message}" if where else message
 
 

@@ -107,7 +107,8 @@ def _services(settings: Settings, source: CaptureSource | None, sinks: Sequence[
     if source is None and settings.capture:
         source = open_source(settings.capture, settings.capture_width, settings.capture_height,
                              settings.capture_exposure)
-    station_ = Station(workspace, store, source=source, queue_limit=settings.queue_limit, threads=settings.threads)
+    station_ = Station(workspace, store, source=source, queue_limit=settings.queue_limit, threads=settings.threads,
+                       max_pixels=settings.max_pixels)
     hub = WebSocketHub()
     for sink in (hub, *sinks):
         station_.add_sink(sink)

@@ -1,7 +1,7 @@
 """The HTTP API's one error format, ``{"error": {"type": ..., "message": ...}}``, and its mapping.
 
 :func:`install_error_handlers` is called by :func:`openinspect.server.create_app` only: nothing is
-registered at import. Every :class:`OpenInspectError` maps to a 4xx/503 by its class; request
+registered at import. Every :class:`OpenInspectError` maps to a 4xx, 503 or 507 by its class; request
 validation, unknown routes and unexpected failures use the same body.
 """
 
@@ -26,6 +26,8 @@ from openinspect.errors import (
     OpenInspectError,
     RecipeError,
     StationBusyError,
+    StorageFullError,
+    StorageUnavailableError,
 )
 
 log = logging.getLogger(__name__)
@@ -43,6 +45,8 @@ class ErrorType(StrEnum):
     CONFLICT = "conflict"
     INVALID_REQUEST = "invalid_request"
     BUSY = "busy"
+    STORAGE_FULL = "storage_full"
+    STORAGE_UNAVAILABLE = "storage_unavailable"
     UNAUTHORIZED = "unauthorized"
     FORBIDDEN = "forbidden"
     TOO_LARGE = "too_large"
@@ -83,6 +87,8 @@ _DOMAIN: tuple[tuple[type[OpenInspectError], int, ErrorType], ...] = (
     (ArchiveError, 422, ErrorType.INVALID_ARCHIVE),
     (ConflictError, 409, ErrorType.CONFLICT),
     (StationBusyError, 503, ErrorType.BUSY),
+    (StorageFullError, 507, ErrorType.STORAGE_FULL),
+    (StorageUnavailableError, 503, ErrorType.STORAGE_UNAVAILABLE),
     (OpenInspectError, 400, ErrorType.INVALID_REQUEST),
 )
 _HTTP_TYPES = {401: ErrorType.UNAUTHORIZED, 403: ErrorType.FORBIDDEN, 404: ErrorType.NOT_FOUND,
@@ -92,7 +98,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
     code: {"model": ErrorPublic, "description": text}
     for code, text in ((401, "no or unknown bearer token"), (403, "the token's role may not do this"),
                        (404, "not found"), (422, "invalid request, recipe, image or data set"),
-                       (503, "busy: trigger queue full or training running"))
+                       (503, "busy (trigger queue full, training running) or storage unavailable"),
+                       (507, "storage full: the station's disk has no space left"))
 }
 """The error responses every route may give, for the OpenAPI document."""
 

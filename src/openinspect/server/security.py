@@ -2,14 +2,16 @@
 
 Tokens come from ``OPENINSPECT_TOKENS`` (JSON ``{token: role}``). A station bound to a loopback
 address with no tokens configured makes one engineer token at first start, keeps it in
-``<home>/station-token`` (mode 0600) and uses it on every later start; a station reachable from the
-network refuses to start without configured tokens.
+``<home>/station-token`` (mode 0600) and uses it on every later start (a file others may read is made
+0600, with a warning); a station reachable from the network refuses to start without configured tokens.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import logging
 import secrets
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +19,8 @@ from openinspect.errors import OpenInspectError
 from openinspect.server.errors import ApiError, ErrorType
 from openinspect.settings import Role, Settings
 from openinspect.store.files import write_atomic
+
+log = logging.getLogger(__name__)
 
 TOKEN_FILE = "station-token"
 """The generated engineer token's file in the workspace."""
@@ -71,11 +75,22 @@ def load_tokens(settings: Settings) -> TokenSet:
                                f"OPENINSPECT_TOKENS, e.g. '{{\"<long random token>\": \"engineer\"}}'")
     path = settings.home / TOKEN_FILE
     token = _read(path)
+    if token is not None:
+        _keep_private(path)
     if token is None:
         token = secrets.token_urlsafe(24)
         write_atomic(path, token.encode())
         path.chmod(0o600)
     return TokenSet({token: Role.ENGINEER}, generated=token)
+
+
+def _keep_private(path: Path) -> None:
+    """Make an existing token file readable by its owner only, warning that others may have read it."""
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        path.chmod(0o600)
+        log.warning("%s was readable by other users (mode %o); it is 0600 now. Whoever read it may act as engineer: "
+                    "delete the file and restart to make a new token", path, mode)
 
 
 def _read(path: Path) -> str | None:

@@ -13,7 +13,7 @@ import numpy as np
 
 from openinspect.dataset import RoiCropper
 from openinspect.errors import ModelNotFoundError, OpenInspectError, PartNotFoundError
-from openinspect.imaging import Pose, decode_image
+from openinspect.imaging import MAX_PIXELS, Pose, decode_image
 from openinspect.recipe import InspectionType, Recipe
 from openinspect.station.results import InspectionResult, RoiResult
 from openinspect.station.runners import Runner, make_runner
@@ -27,17 +27,21 @@ class Inspector:
         recipe: the recipe.
         runners: the model of each inspection type, by type name.
         cropper: cuts the ROI crops (aligned when the recipe aligns); default: the recipe's ROIs as drawn.
+        max_pixels: the largest capture decoded (``Settings.max_pixels``); a larger one is an error result.
 
     """
 
-    def __init__(self, recipe: Recipe, runners: dict[str, Runner], cropper: RoiCropper | None = None) -> None:
+    def __init__(self, recipe: Recipe, runners: dict[str, Runner], cropper: RoiCropper | None = None,
+                 max_pixels: int = MAX_PIXELS) -> None:
         self.recipe = recipe
         self.runners = runners
         self.cropper = cropper or RoiCropper(recipe)
+        self.max_pixels = max_pixels
 
     @classmethod
-    def load(cls, workspace: Workspace, recipe_name: str, threads: int | None = None) -> Inspector:
-        """Load a recipe and the latest model version of each type.
+    def load(cls, workspace: Workspace, recipe_name: str, threads: int | None = None,
+             max_pixels: int = MAX_PIXELS) -> Inspector:
+        """Load a recipe and the latest model version of each type (``max_pixels``: see :class:`Inspector`).
 
         Raises:
             NotFoundError: unknown recipe, or its alignment reference is missing.
@@ -48,7 +52,7 @@ class Inspector:
         runners = {}
         for spec in recipe.types:
             runners[spec.name] = make_runner(recipe, spec, fitting_model(workspace, recipe, spec), threads)
-        return cls(recipe, runners, RoiCropper.load(workspace, recipe))
+        return cls(recipe, runners, RoiCropper.load(workspace, recipe), max_pixels)
 
     def inspect_file(self, path: Path) -> InspectionResult:
         """Read and judge one capture file; an unreadable file yields a result with ``error`` set."""
@@ -62,7 +66,7 @@ class Inspector:
         """Decode and judge one encoded capture; a bad capture yields a result with ``error`` set."""
         started = time.perf_counter()
         try:
-            image = decode_image(data, name)
+            image = decode_image(data, name, self.max_pixels)
         except OpenInspectError as err:
             return InspectionResult(name, error=str(err))
         return self.inspect_image(image, name, started=started)

@@ -28,7 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from openinspect.errors import NotFoundError, OpenInspectError, StationBusyError
+from openinspect.errors import NotFoundError, OpenInspectError, StationBusyError, StorageError
+from openinspect.imaging import MAX_PIXELS
 from openinspect.station.pipeline import Inspector
 from openinspect.station.sinks import ResultSink, StationStatus
 from openinspect.station.sources import Capture, CaptureSource, TriggerSource
@@ -143,15 +144,17 @@ class Station:
         source: the capture source for triggers without an image; ``None``: such triggers are stored as errors.
         queue_limit: triggers that may wait behind the running inspection before triggers are answered busy.
         threads: CPU threads per model session (``None``: ONNX Runtime's default).
+        max_pixels: the largest capture decoded (``Settings.max_pixels``); a larger one is stored as an error.
     """
 
     def __init__(self, workspace: Workspace, store: ResultStore, *, source: CaptureSource | None = None,
-                 queue_limit: int = 8, threads: int | None = None) -> None:
+                 queue_limit: int = 8, threads: int | None = None, max_pixels: int = MAX_PIXELS) -> None:
         self.workspace = workspace
         self.store = store
         self.source = source
         self.queue_limit = queue_limit
         self.threads = threads
+        self.max_pixels = max_pixels
         self.recent = RecentCaptures()
         """The captures of the latest results, archived or not."""
         self._sinks: list[ResultSink] = []
@@ -197,7 +200,7 @@ class Station:
             cached = self._inspectors.get(name)
         if cached is not None:
             return cached
-        loaded = Inspector.load(self.workspace, name, self.threads)
+        loaded = Inspector.load(self.workspace, name, self.threads, self.max_pixels)
         with self._lock:
             return self._inspectors.setdefault(name, loaded)
 
@@ -244,10 +247,13 @@ class Station:
 
     def _work(self) -> None:
         while (job := self._jobs.get()) is not None:
+            record = None
             try:
                 capture, record = self._inspect(job)
                 self._finish(job, record, capture)
-            except Exception as err:  # storing failed (disk, database): the caller must hear it
+            except StorageError as err:  # refused, said clearly: the next trigger tries the storage again
+                job.done.set_exception(_stored_nowhere(job.id, record, err))
+            except Exception as err:  # storing failed otherwise: the caller must hear it
                 log.exception("trigger %s could not be stored", job.id)
                 job.done.set_exception(err)
             finally:
@@ -339,16 +345,42 @@ class Station:
             return StationStats(status, counts, counts[Outcome.PASS] / judged if judged else None,
                                 max(self._in_flight - 1, 0), Timings.of(self._cycle), Timings.of(self._latency))
 
-    def close(self) -> None:
-        """Finish the queued triggers, deliver their records to the sinks, then close the sinks and the source."""
+    def close(self, timeout: float = 10.0) -> None:
+        """Finish the queued triggers, hand their records to the sinks and close the sinks, within ``timeout`` s.
+
+        Sinks close side by side, each sending what it holds while time is left; whatever a peer has not taken by
+        then is counted and logged as not delivered by the sink. Shutdown never waits on a peer beyond the bound.
+        """
+        deadline = time.monotonic() + timeout
         self._jobs.put(None)
-        self._worker.join()
+        self._worker.join(_left(deadline))
         self._outbox.put(None)
-        self._dispatcher.join()
-        for sink in self._sinks:
-            try:
-                sink.close()
-            except Exception:  # closing one output must not keep the others open
-                log.exception("output %r failed to close", sink)
+        self._dispatcher.join(_left(deadline))
+        if self._worker.is_alive() or self._dispatcher.is_alive():
+            log.error("station closed after %g s with triggers still being judged or published", timeout)
+        closers = [threading.Thread(target=_close_sink, args=(sink,), name="openinspect-close", daemon=True)
+                   for sink in self._sinks]
+        for closer in closers:
+            closer.start()
+        for closer in closers:
+            closer.join(_left(deadline))
         if self.source is not None:
             self.source.close()
+
+
+def _stored_nowhere(result_id: str, record: ResultRecord | None, err: StorageError) -> StorageError:
+    """The error a trigger's caller gets when its record could not be stored: it is kept nowhere, sent nowhere."""
+    judged = f"was judged {record.outcome.value} but " if record is not None else ""
+    return type(err)(f"trigger {result_id} {judged}is stored nowhere and was not sent to the outputs: {err}",
+                     err.free_bytes)
+
+
+def _left(deadline: float) -> float:
+    return max(0.0, deadline - time.monotonic())
+
+
+def _close_sink(sink: ResultSink) -> None:
+    try:
+        sink.close()
+    except Exception:  # closing one output must not keep the others open
+        log.exception("output %r failed to close", sink)

@@ -48,6 +48,7 @@ from openinspect.errors import ArchiveError, ConflictError, DatasetError
 from openinspect.recipe import Recipe, SegmenterType, TrainingMode, dump_recipe, parse_recipe
 from openinspect.store.files import atomic_writer
 from openinspect.store.meta import META_FILE, ModelMeta
+from openinspect.store.space import storage_errors
 from openinspect.store.workspace import StoredImage, Workspace, content_id
 
 FORMAT = 1
@@ -241,6 +242,8 @@ def import_archive(workspace: Workspace, archive: Path | BinaryIO, name: str | N
         RecipeError: the archive's recipe, or the new name, is invalid, or its ``plc_number`` is another recipe's
             (nothing is changed).
         ImageError: an archived image does not decode (nothing is changed).
+        StorageFullError: the workspace's disk is full (nothing is changed).
+        StorageUnavailableError: the workspace or its database cannot be written (nothing is changed).
     """
     source = str(archive) if isinstance(archive, Path) else "the uploaded archive"
     with _open_zip(archive, source, max_bytes) as zipped:
@@ -250,7 +253,8 @@ def import_archive(workspace: Workspace, archive: Path | BinaryIO, name: str | N
             raise ConflictError(_taken(recipe.name))
         workspace.check_plc_number(recipe)
         _check_contents(manifest, recipe, source)
-        with tempfile.TemporaryDirectory(dir=workspace.home, prefix=".import-") as staging:
+        with (storage_errors(workspace.home, "the recipe import"),
+              tempfile.TemporaryDirectory(dir=workspace.home, prefix=".import-") as staging):
             _unpack(zipped, manifest, Path(staging), source)
             _check_model_meta(manifest, Path(staging), source)
             return _commit(workspace, manifest, recipe, Path(staging))

@@ -1,4 +1,8 @@
-"""Atomic file writes: a reader sees the old file or the new one, never half of one."""
+"""Atomic file writes: a reader sees the old file or the new one, never half of one.
+
+A write that fails for lack of space or storage raises :class:`~openinspect.errors.StorageFullError` or
+:class:`~openinspect.errors.StorageUnavailableError` (see :mod:`openinspect.store.space`).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,8 @@ from typing import Any, BinaryIO
 
 import numpy as np
 from PIL import Image
+
+from openinspect.store.space import storage_errors
 
 
 def encode_png(pixels: np.ndarray) -> bytes:
@@ -41,17 +47,18 @@ def atomic_writer(path: Path) -> Iterator[BinaryIO]:
     The block writes to a temporary file in the same folder, which is synced and renamed onto ``path``
     at the end; on any exception it is removed and ``path`` is untouched.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with storage_errors(path.parent, "the workspace"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                yield handle
+                handle.flush()
+                os.fsync(handle.fileno())
+            Path(tmp).replace(path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
 
 
 @contextlib.contextmanager
@@ -60,14 +67,15 @@ def staged_directory(final: Path) -> Iterator[Path]:
 
     Nothing half-written is left behind: on any exception the staging folder is removed.
     """
-    final.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}.", suffix=".tmp"))
-    try:
-        yield staging
-        staging.replace(final)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    with storage_errors(final.parent, "the workspace"):
+        final.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}.", suffix=".tmp"))
+        try:
+            yield staging
+            staging.replace(final)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:

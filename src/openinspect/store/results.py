@@ -28,6 +28,7 @@ from openinspect.errors import NotFoundError
 from openinspect.store import db
 from openinspect.store.files import write_atomic
 from openinspect.store.records import Outcome, ResultRecord
+from openinspect.store.space import storage_errors
 
 log = logging.getLogger(__name__)
 
@@ -103,10 +104,26 @@ class ResultStore:
         Args:
             record: the result.
             capture: gives the encoded capture when it is to be archived.
+
+        Raises:
+            StorageFullError: the disk of the archive or database is full; nothing was stored.
+            StorageUnavailableError: the archive or database cannot be written; nothing was stored.
         """
         outcome = record.outcome
         with self._lock:
             path, size = self._archive(record, outcome, capture)
+            try:
+                self._insert(record, outcome, path, size)
+            except BaseException:
+                if path is not None:  # no record points at it: give its space back
+                    (self.archive / path).unlink(missing_ok=True)
+                raise
+            self._archived += size
+            if self._archived > self.retention.budget_bytes:
+                self._evict()
+
+    def _insert(self, record: ResultRecord, outcome: Outcome, path: str | None, size: int) -> None:
+        with storage_errors(self.archive, "the results database"):
             row = {"id": record.id, "time": _utc(record.time), "recipe": record.recipe,
                    "image": record.body.get("image", ""), "outcome": outcome.value, "cycle_ms": record.cycle_ms,
                    "archive_path": path, "archive_bytes": size, "record": record.to_json()}
@@ -116,9 +133,6 @@ class ResultStore:
                 conn.execute(insert(db.results).values(row))
                 if rois:
                     conn.execute(insert(db.result_rois), rois)
-            self._archived += size
-            if self._archived > self.retention.budget_bytes:
-                self._evict()
 
     def _archive(self, record: ResultRecord, outcome: Outcome,
                  capture: EncodedCapture | None) -> tuple[str | None, int]:

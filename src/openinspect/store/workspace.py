@@ -30,6 +30,7 @@ from openinspect.recipe import NAME_HELP, Recipe, dump_recipe, load_recipe, vali
 from openinspect.store import db
 from openinspect.store.files import encode_png, staged_directory, write_atomic
 from openinspect.store.meta import ModelMeta
+from openinspect.store.space import storage_errors
 
 
 @dataclass(frozen=True)
@@ -79,8 +80,9 @@ class Workspace:
 
     def __init__(self, home: Path, engine: Engine | None = None) -> None:
         self.home = home
-        home.mkdir(parents=True, exist_ok=True)
-        self.engine = engine or db.create_db_engine(f"sqlite:///{home / 'openinspect.db'}")
+        with storage_errors(home, "the workspace"):
+            home.mkdir(parents=True, exist_ok=True)
+            self.engine = engine or db.create_db_engine(f"sqlite:///{home / 'openinspect.db'}")
         self._open = threading.local()
 
     @contextmanager

@@ -37,3 +37,10 @@ def test_settings_build_the_outputs_they_name():
 def test_mqtt_sink_rejects_an_unknown_qos():
     with pytest.raises(ValueError, match="qos must be 0, 1 or 2"):
         MqttSink("127.0.0.1", 1, qos=3)
+
+
+def test_modbus_binds_the_http_host_unless_told_otherwise():
+    assert modbus_server(Settings(modbus_port=1502), control=None, recipes=dict).host == "127.0.0.1"
+    assert modbus_server(Settings(host="10.0.0.5", modbus_port=1502), control=None, recipes=dict).host == "10.0.0.5"
+    chosen = Settings(host="127.0.0.1", modbus_port=1502, modbus_host="0.0.0.0")
+    assert modbus_server(chosen, control=None, recipes=dict).host == "0.0.0.0"
