@@ -64,7 +64,7 @@ def test_station_close_is_bounded_behind_a_peer_that_never_answers(workspace, pe
     station.select_recipe("plate")
     station.add_sink(WebhookSink([peer.url], timeout=5.0))
     futures = [station.submit(Capture(f"part-{i}.png", data=part_png(False, i))) for i in range(100)]
-    assert all(f.result(30)["pass"] for f in futures)  # every trigger judged and stored before shutdown
+    assert all(f.result(30).body["pass"] for f in futures)  # every trigger judged and stored before shutdown
     caplog.set_level(logging.WARNING, logger="openinspect")
     took = _closed_within(station.close, 20)  # before: 100 results x 5 s request timeout, the join unbounded
     assert took < 10.5
