@@ -8,7 +8,7 @@
 import * as api from '../api.js';
 import { loadDocument, PALETTE, saveDocument } from '../recipes-data.js';
 import { ALIGNMENT_COLOUR, downscaleWarning, RoiCanvas } from '../roi-canvas.js';
-import { confirmDialog, field, formDialog, h, pickFiles, render, setLeaveGuard, showError, toast } from '../ui.js';
+import { confirmDialog, field, formDialog, h, pickFiles, render, setLeaveGuard, reportError, toast } from '../ui.js';
 
 const TYPE_COLOURS = ['#1f6feb', '#bf3989', '#1a7f37', '#bc4c00', '#8250df', '#0a7c86'];
 const MEASURES = ['area', 'count', 'max_blob_area', 'max_length'];
@@ -28,7 +28,7 @@ export async function mount(view, params) {
   try {
     doc = await loadDocument(name);
   } catch (err) {
-    showError(err);
+    reportError(err);
     render(view, h('section.page', null, h('div.card.empty', null, h('strong', null, err.message),
       h('a.button', { href: '#/recipes' }, 'Back to recipes'))));
     return undefined;
@@ -334,7 +334,7 @@ export async function mount(view, params) {
       }
       toast('The station has kept no capture yet: trigger one on the Live page, or upload an image.', 'error');
     } catch (err) {
-      showError(err);
+      reportError(err);
     }
     return undefined;
   }
@@ -368,7 +368,7 @@ export async function mount(view, params) {
       }
       await loadTemplate();
     } catch (err) {
-      showError(err);
+      reportError(err);
     }
   }
 

@@ -9,7 +9,7 @@
 import * as api from '../api.js';
 import { roiRect } from '../capture-view.js';
 import { libraryImage } from '../images.js';
-import { h, render, showError, toast } from '../ui.js';
+import { h, render, reportError, toast } from '../ui.js';
 
 const UNDO_LIMIT = 30;
 const SAVE_DELAY_MS = 500;
@@ -123,7 +123,7 @@ export async function mount(body, doc, type, focus) {
         const painted = await api.loadImage(`${base}/${sample.image}/mask`);
         mask = decodeMask(painted, width, height, colours);
       } catch (err) {
-        showError(err);
+        reportError(err);
       }
     }
     overlay.width = width;
@@ -332,7 +332,7 @@ export async function mount(body, doc, type, focus) {
       if (sample === current) report('Saved');
       paintThumbs();
     } catch (err) {
-      showError(err);
+      reportError(err);
       if (sample === current) report('Not saved');
     }
   }
