@@ -74,3 +74,16 @@ export function nameProblem(name) {
   }
   return null;
 }
+
+/**
+ * A fresh name for a new ROI, type or class.
+ * @param {string[]} used the names taken.
+ * @param {string} stem
+ * @returns {string} `stem-N` not in `used`.
+ */
+export function freeName(used, stem) {
+  for (let n = 1; ; n++) {
+    const name = `${stem}-${n}`;
+    if (!used.includes(name)) return name;
+  }
+}
