@@ -33,7 +33,7 @@ def test_editor_shows_the_stations_message_for_a_template_that_does_not_decode(p
     expect(page.get_by_test_id("roi-list")).to_contain_text("whole")   # the editor still works
 
 
-def test_a_page_that_cannot_load_says_why_in_its_place(page: Page, station) -> None:
+def test_editor_of_a_recipe_that_is_gone_says_why_in_its_place(page: Page, station) -> None:
     page.goto(station.signed_in("/#/recipes/no-such-recipe"))
     answer = httpx.get(f"{station.url}/api/v1/recipes/no-such-recipe/document", headers=_auth(station))
     assert answer.status_code == 404
