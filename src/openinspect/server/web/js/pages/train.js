@@ -141,7 +141,7 @@ export async function mount(view, params) {
     }
   }
 
-  job = await api.get('/training');
+  job = await api.whenMissing(api.get('/training'), null);  // 404: no job since the station started
   const stopEvents = events.on('training', (data) => {
     const ended = job && ['running', 'stopping'].includes(job.state) && !['running', 'stopping'].includes(data.state);
     job = data;
