@@ -54,7 +54,7 @@ def test_a_401_while_working_returns_to_sign_in_and_signing_in_again_resumes(pag
     expect(page.get_by_test_id("results-table")).to_be_visible()
     page.evaluate("localStorage.setItem('openinspect.token', 'revoked-token')")
 
-    page.get_by_role("link", name="Recipes").click()
+    page.get_by_role("link", name="Labelling").click()  # its recipe list is refused
     expect(page.get_by_role("heading", name="Sign in to this station")).to_be_visible()
     expect(page.locator(".signin [role=alert]")).to_have_text(REFUSED)
     expect(page.locator(".toast.error")).to_have_count(0)              # said once, on the sign-in view
@@ -63,5 +63,5 @@ def test_a_401_while_working_returns_to_sign_in_and_signing_in_again_resumes(pag
 
     page.get_by_label("Station token").fill(station.token)
     page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Recipes")).to_be_visible()
+    expect(page.get_by_role("heading", name="Labelling")).to_be_visible()
     expect(page.locator("#role")).to_have_text("Engineer")

@@ -59,9 +59,12 @@ async function show() {
     if (link.dataset.nav === page) link.setAttribute('aria-current', 'page');
     else link.removeAttribute('aria-current');
   }
-  const view = /** @type {HTMLElement} */ (document.getElementById('view'));
-  render(view);
-  view.dataset.page = page;
+  const main = /** @type {HTMLElement} */ (document.getElementById('view'));
+  main.dataset.page = page;
+  // the page's own box: a page still loading when the person leaves it or is sent to sign-in writes into a
+  // detached box, never over what is shown now
+  const view = h('div');
+  render(main, view);
   try {
     const module = await PAGES[page]();
     if (mine !== generation) return;
@@ -73,7 +76,7 @@ async function show() {
     cleanup = typeof done === 'function' ? done : null;
   } catch (err) {
     reportError(err);
-    if (mine === generation && err.status !== 401) render(view, failedPage(err));
+    render(view, failedPage(err));  // detached when the person has moved on or been sent to sign-in
   }
 }
 

@@ -8,7 +8,7 @@ import * as api from '../api.js';
 import { drawCapture } from '../capture-view.js';
 import * as events from '../events.js';
 import { loadDocument } from '../recipes-data.js';
-import { download, field, h, millis, outcomeOf, render, shortWhen, reportError, when } from '../ui.js';
+import { download, field, h, millis, outcomeOf, render, reportError, shortWhen, when } from '../ui.js';
 
 const PAGE = 25;
 
