@@ -108,6 +108,22 @@ async function toError(response) {
   return error;
 }
 
+/**
+ * Await a request where a 404 is an answer, not a failure ("no template yet", "the capture was not kept").
+ * @template T, F
+ * @param {Promise<T>} pending the request.
+ * @param {F} fallback what a 404 means.
+ * @returns {Promise<T|F>} the answer, or `fallback` on a 404; any other error is thrown on.
+ */
+export async function whenMissing(pending, fallback) {
+  try {
+    return await pending;
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 404) return fallback;
+    throw err;
+  }
+}
+
 export const get = (path, query) => request('GET', path, { query });
 export const post = (path, json) => request('POST', path, { json });
 export const put = (path, json) => request('PUT', path, { json });

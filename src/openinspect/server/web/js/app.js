@@ -6,7 +6,7 @@
 import * as api from './api.js';
 import * as events from './events.js';
 import * as station from './station.js';
-import { field, h, mayLeave, render, setLeaveGuard, showError } from './ui.js';
+import { field, h, mayLeave, render, reportError, setLeaveGuard } from './ui.js';
 
 /**
  * Pages by the first part of the hash route; each module exports `mount(view, params)`, which may return a
@@ -20,6 +20,9 @@ const PAGES = {
   train: () => import('./pages/train.js'),
   history: () => import('./pages/history.js'),
 };
+
+/** What the sign-in view says after the station refused the stored token. */
+const TOKEN_REFUSED = 'Your token was not accepted: sign in again.';
 
 /** @type {(() => void)|null} */
 let cleanup = null;
@@ -56,9 +59,12 @@ async function show() {
     if (link.dataset.nav === page) link.setAttribute('aria-current', 'page');
     else link.removeAttribute('aria-current');
   }
-  const view = /** @type {HTMLElement} */ (document.getElementById('view'));
-  render(view);
-  view.dataset.page = page;
+  const main = /** @type {HTMLElement} */ (document.getElementById('view'));
+  main.dataset.page = page;
+  // the page's own box: a page still loading when the person leaves it or is sent to sign-in writes into a
+  // detached box, never over what is shown now
+  const view = h('div');
+  render(main, view);
   try {
     const module = await PAGES[page]();
     if (mine !== generation) return;
@@ -69,12 +75,21 @@ async function show() {
     }
     cleanup = typeof done === 'function' ? done : null;
   } catch (err) {
-    showError(err);
+    reportError(err);
+    render(view, failedPage(err));  // detached when the person has moved on or been sent to sign-in
   }
+}
+
+/** @param {any} err why a page could not be shown @returns {HTMLElement} that reason, in place of the page. */
+function failedPage(err) {
+  return h('section.page', null, h('div.card.empty', { 'data-testid': 'page-error' },
+    h('strong', null, 'This page could not be shown'), h('p', null, err && err.message ? err.message : String(err)),
+    h('a.button', { href: '#/live' }, 'Go to Live')));
 }
 
 function showSignIn(message) {
   signedIn = false;
+  setLeaveGuard(null);
   if (cleanup) cleanup();
   cleanup = null;
   generation++;
@@ -95,6 +110,7 @@ function showSignIn(message) {
     try {
       await api.get('/status');
     } catch (err) {
+      api.setToken(null);
       problem.textContent = err.status === 401 ? 'This token is not known to the station.' : err.message;
       problem.hidden = false;
       return;
@@ -110,19 +126,18 @@ function showSignIn(message) {
 async function boot() {
   api.adoptTokenFromUrl();
   window.addEventListener('auth-required', () => {
-    if (signedIn) showSignIn(api.getToken() ? 'The station no longer accepts this token.' : '');
+    if (signedIn) signOut(TOKEN_REFUSED);
   });
-  document.getElementById('sign-out').addEventListener('click', () => {
-    api.setToken(null);
-    document.getElementById('sign-out').hidden = true;
-    document.getElementById('role').hidden = true;
-    showSignIn('');
+  window.addEventListener('unhandledrejection', (event) => {
+    event.preventDefault();  // reported here instead of only in the console
+    reportError(event.reason);
   });
+  document.getElementById('sign-out').addEventListener('click', () => signOut(''));
   try {
     await api.get('/status');
   } catch (err) {
     if (err.status === 401) {
-      showSignIn(api.getToken() ? 'The station no longer accepts this token.' : '');
+      signOut(api.getToken() ? TOKEN_REFUSED : '');
       return;
     }
   }
@@ -131,10 +146,23 @@ async function boot() {
   enter();
 }
 
+/**
+ * Forget the token, stop following the station and show the sign-in view.
+ * @param {string} message why, or '' when the person signed out.
+ */
+function signOut(message) {
+  api.setToken(null);
+  station.stop();
+  document.getElementById('sign-out').hidden = true;
+  document.getElementById('role').hidden = true;
+  showSignIn(message);
+}
+
 /** Signed in: learn the token's role, follow the station and show the page the address names. */
 async function enter() {
   signedIn = true;
-  const session = await api.get('/session').catch(() => ({ role: 'operator' }));
+  const session = await api.get('/session').catch((err) => (reportError(err), { role: 'operator' }));
+  if (!signedIn) return;  // the station refused the token: the sign-in view is up
   document.body.dataset.role = session.role;
   const badge = document.getElementById('role');
   badge.textContent = session.role === 'engineer' ? 'Engineer' : 'Operator';

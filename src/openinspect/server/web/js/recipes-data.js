@@ -4,7 +4,7 @@
  */
 
 import * as api from './api.js';
-import { h, render, showError } from './ui.js';
+import { h, render, reportError } from './ui.js';
 
 /** Pixel-class colours offered for new segmenter classes, in order. */
 export const PALETTE = ['#ff3b30', '#ffd400', '#34c759', '#0a84ff', '#bf5af2', '#ff9f0a', '#64d2ff', '#ff2d55'];
@@ -17,7 +17,7 @@ export const PALETTE = ['#ff3b30', '#ffd400', '#34c759', '#0a84ff', '#bf5af2', '
  * @returns {Promise<{recipes: any[], name: string} | null>} null when there is no recipe.
  */
 export async function chooseRecipe(view, wanted) {
-  const recipes = await api.get('/recipes').catch((err) => (showError(err), []));
+  const recipes = await api.get('/recipes').catch((err) => (reportError(err), []));
   if (!recipes.length) {
     render(view, h('section.page', null, h('div.card.empty', null, h('strong', null, 'No recipes yet'),
       h('a.button.primary', { href: '#/recipes' }, 'Create a recipe'))));
@@ -73,4 +73,17 @@ export function nameProblem(name) {
     return 'Use 1-64 letters, digits, "-", "_" or ".", starting with a letter or digit.';
   }
   return null;
+}
+
+/**
+ * A fresh name for a new ROI, type or class.
+ * @param {string[]} used the names taken.
+ * @param {string} stem
+ * @returns {string} `stem-N` not in `used`.
+ */
+export function freeName(used, stem) {
+  for (let n = 1; ; n++) {
+    const name = `${stem}-${n}`;
+    if (!used.includes(name)) return name;
+  }
 }

@@ -5,7 +5,7 @@
 
 import * as api from './api.js';
 import * as events from './events.js';
-import { h, render } from './ui.js';
+import { h, render, reportError } from './ui.js';
 
 /** @type {any|null} the last `/status` answer. */
 let status = null;
@@ -29,25 +29,39 @@ export function watch(handler) {
   return () => watchers.delete(handler);
 }
 
-/** Ask the station for its status now. @returns {Promise<any|null>} */
+/**
+ * Ask the station for its status now. No answer shows as "Station not reachable" in the top bar; any other
+ * failure is reported too.
+ * @returns {Promise<any|null>}
+ */
 export async function refresh() {
   try {
     status = await api.get('/status');
-  } catch {
+  } catch (err) {
     status = null;
+    if (err.status !== 0) reportError(err);
   }
   paintTopbar();
   for (const handler of watchers) handler(status);
   return status;
 }
 
+/** @type {(() => void)[]} */
+let following = [];
+
 /** Start polling and follow the live feed. */
 export function start() {
-  events.on('result', () => refresh());
-  events.on('connection', () => paintTopbar());
-  clearInterval(timer);
+  stop();
+  following = [events.on('result', () => refresh()), events.on('connection', () => paintTopbar())];
   timer = setInterval(refresh, 5000);
   return refresh();
+}
+
+/** Stop polling and following the live feed (signed out). */
+export function stop() {
+  for (const unfollow of following) unfollow();
+  following = [];
+  clearInterval(timer);
 }
 
 function paintTopbar() {

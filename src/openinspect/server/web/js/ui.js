@@ -47,23 +47,29 @@ export function render(el, ...children) {
 }
 
 /**
- * Show a short message in the corner.
+ * Show a short message in the corner. A message still on screen is not shown twice (a poll that keeps failing
+ * keeps one toast up instead of stacking them).
  * @param {string} message
  * @param {'info'|'ok'|'error'} [kind]
  */
 export function toast(message, kind = 'info') {
   const box = document.getElementById('toasts');
-  const el = h(`div.toast.${kind}`, { role: kind === 'error' ? 'alert' : 'status' }, message);
-  box.append(el);
-  setTimeout(() => el.remove(), kind === 'error' ? 8000 : 3500);
+  const shown = [...box.children].find((el) => el.textContent === message && el.classList.contains(kind));
+  const el = shown || h(`div.toast.${kind}`, { role: kind === 'error' ? 'alert' : 'status' }, message);
+  clearTimeout(Number(el.dataset.timer));
+  if (!shown) box.append(el);
+  el.dataset.timer = String(setTimeout(() => el.remove(), kind === 'error' ? 8000 : 3500));
 }
 
 /**
- * Report a failed action: the API's message as an error toast.
- * @param {any} err
+ * Report a failure to the person: the API's message (or the error's) as an error toast. The one place the pages
+ * send errors they do not handle themselves. A 401 shows nothing here: the API client has already sent the person
+ * back to sign-in, which says why.
+ * @param {any} err an `ApiError` or any thrown value.
  */
-export function showError(err) {
+export function reportError(err) {
   console.error(err);
+  if (err && err.status === 401) return;
   toast(err && err.message ? err.message : String(err), 'error');
 }
 

@@ -8,13 +8,13 @@ import * as api from '../api.js';
 import { drawCapture } from '../capture-view.js';
 import * as events from '../events.js';
 import { loadDocument } from '../recipes-data.js';
-import { download, field, h, millis, outcomeOf, render, shortWhen, showError, when } from '../ui.js';
+import { download, field, h, millis, outcomeOf, render, reportError, shortWhen, when } from '../ui.js';
 
 const PAGE = 25;
 
 /** @param {HTMLElement} view */
 export async function mount(view) {
-  const recipes = await api.get('/recipes').catch(() => []);
+  const recipes = await api.get('/recipes');
   const recipe = h('select', { name: 'recipe' }, h('option', { value: '' }, 'All recipes'),
     recipes.map((r) => h('option', { value: r.name }, r.name)));
   const verdict = h('select', { name: 'verdict' }, h('option', { value: '' }, 'All verdicts'),
@@ -62,7 +62,7 @@ export async function mount(view) {
     try {
       page = await api.get('/results', { ...query(), limit: PAGE, offset });
     } catch (err) {
-      showError(err);
+      reportError(err);
       return;
     }
     if (!page.items.length) {
@@ -108,8 +108,8 @@ export async function mount(view) {
       record.error ? h('p.notice.error', null, record.error) : null,
       h('div.roi-list', null, [...items.values()]));
     const [doc, image] = await Promise.all([
-      loadDocument(record.recipe).catch(() => ({ rois: [], types: [] })),
-      api.loadImage(`/results/${record.id}/image`).catch(() => null)]);
+      api.whenMissing(loadDocument(record.recipe), { rois: [], types: [] }),
+      api.whenMissing(api.loadImage(`/results/${record.id}/image`), null)]);
     if (openId !== record.id) return;
     if (!image) {
       canvas.replaceWith(h('p.notice.info', null, 'The station did not keep this capture (retention keeps failures and '
@@ -128,7 +128,7 @@ export async function mount(view) {
       const response = await api.request('GET', '/results.csv', { query: query(), raw: true });
       download(`openinspect-results-${new Date().toISOString().slice(0, 10)}.csv`, await response.blob());
     } catch (err) {
-      showError(err);
+      reportError(err);
     }
   }
 

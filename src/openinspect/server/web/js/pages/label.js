@@ -13,7 +13,7 @@ import * as api from '../api.js';
 import { roiRect } from '../capture-view.js';
 import { drawCrop, libraryImage } from '../images.js';
 import { chooseRecipe, loadDocument } from '../recipes-data.js';
-import { h, pickFiles, render, showError, toast } from '../ui.js';
+import { h, pickFiles, render, reportError, toast } from '../ui.js';
 
 /**
  * @param {HTMLElement} view
@@ -58,7 +58,7 @@ export async function mount(view, params) {
       toast(`${added.length} capture(s) added`, 'ok');
       await page.reload();
     } catch (err) {
-      showError(err);
+      reportError(err);
     }
   });
   return page.cleanup;
@@ -162,7 +162,7 @@ async function classifierLabelling(body, doc, type, model, focus) {
         const target = canvas;
         // where the part is not found there is no crop: show the ROI as drawn, marked below
         const rect = tile.place ?? roiRect(tile.roi, tile.width, tile.height);
-        libraryImage(tile.image).then((img) => drawCrop(target, img, rect)).catch(() => {});
+        libraryImage(tile.image).then((img) => drawCrop(target, img, rect)).catch(reportError);
       }
       const cls = classes.find((c) => c.name === tile.label);
       const predicted = tile.prediction ? `model: ${tile.prediction.class} ${Math.round(tile.prediction.confidence * 100)} %` : '';
@@ -243,7 +243,7 @@ async function classifierLabelling(body, doc, type, model, focus) {
     } catch (err) {
       chosen.forEach((t, i) => { t.label = before[i]; });
       paint();
-      showError(err);
+      reportError(err);
     }
   }
 

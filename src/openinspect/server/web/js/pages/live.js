@@ -9,7 +9,7 @@ import { drawCapture } from '../capture-view.js';
 import * as events from '../events.js';
 import { loadDocument } from '../recipes-data.js';
 import * as station from '../station.js';
-import { h, millis, outcomeOf, percent, pickFiles, render, showError, when } from '../ui.js';
+import { h, millis, outcomeOf, percent, pickFiles, render, reportError, when } from '../ui.js';
 
 const STAGES = ['decode', 'align', 'crop', 'models', 'rules'];
 
@@ -53,7 +53,7 @@ export async function mount(view) {
         h('div.card', null, h('h3', null, 'ROIs'), rois)))));
 
   async function documentOf(name) {
-    if (!documents.has(name)) documents.set(name, await loadDocument(name).catch(() => ({ rois: [], types: [] })));
+    if (!documents.has(name)) documents.set(name, await api.whenMissing(loadDocument(name), { rois: [], types: [] }));
     return documents.get(name);
   }
 
@@ -73,7 +73,7 @@ export async function mount(view) {
     paintTiming(record);
     const doc = await documentOf(record.recipe);
     // the station holds its latest captures in memory: archived or not, a recent result has its picture
-    const image = record.skipped ? null : await api.loadImage(`/results/${record.id}/image`).catch(() => null);
+    const image = record.skipped ? null : await api.whenMissing(api.loadImage(`/results/${record.id}/image`), null);
     if (shown !== record) return;
     const boxes = Boolean(image) || Boolean(record.rois);
     canvas.hidden = !boxes;
@@ -142,7 +142,7 @@ export async function mount(view) {
       }
       consider(record);
     } catch (err) {
-      showError(err);
+      reportError(err);
     } finally {
       busy = false;
       triggerButton.disabled = false;
@@ -163,7 +163,7 @@ export async function mount(view) {
     failButton.setAttribute('aria-pressed', String(next === 'failure'));
     holdFlag.hidden = next !== 'failure';
     const page = await api.get('/results', { limit: 1, verdict: next === 'failure' ? 'fail' : undefined })
-      .catch((err) => (showError(err), { items: [] }));
+      .catch((err) => (reportError(err), { items: [] }));
     if (page.items.length) show(page.items[0]);
   }
 

@@ -9,7 +9,7 @@ import * as api from '../api.js';
 import { loadDocument, nameProblem, starterRecipe } from '../recipes-data.js';
 import * as station from '../station.js';
 import {
-  confirmDialog, download, field, formDialog, h, percent, pickFiles, render, showError, toast,
+  confirmDialog, download, field, formDialog, h, percent, pickFiles, render, reportError, toast,
 } from '../ui.js';
 
 /**
@@ -36,7 +36,7 @@ export async function mount(view, params) {
       const [recipes, status] = await Promise.all([api.get('/recipes'), station.refresh()]);
       paint(list, recipes, status ? status.recipe : null, reload);
     } catch (err) {
-      showError(err);
+      reportError(err);
     }
   }
   await reload();
@@ -98,10 +98,10 @@ function preview(recipe) {
   const canvas = /** @type {HTMLCanvasElement} */ (h('canvas.preview', { width: 320, height: 150, 'aria-hidden': 'true' }));
   const name = encodeURIComponent(recipe.name);
   (async () => {
-    let image = await api.loadImage(`/recipes/${name}/template`).catch(() => null);
+    let image = await api.whenMissing(api.loadImage(`/recipes/${name}/template`), null);
     if (!image && recipe.types.length) {
-      const samples = await api.get(`/recipes/${name}/types/${encodeURIComponent(recipe.types[0].name)}/samples`).catch(() => []);
-      if (samples.length) image = await api.loadImage(`/images/${samples[0].image}`).catch(() => null);
+      const samples = await api.get(`/recipes/${name}/types/${encodeURIComponent(recipe.types[0].name)}/samples`);
+      if (samples.length) image = await api.loadImage(`/images/${samples[0].image}`);
     }
     const ctx = canvas.getContext('2d');
     ctx.fillStyle = '#161b22';
@@ -117,7 +117,7 @@ function preview(recipe) {
     const w = image.naturalWidth * scale;
     const hgt = image.naturalHeight * scale;
     ctx.drawImage(image, (canvas.width - w) / 2, (canvas.height - hgt) / 2, w, hgt);
-  })();
+  })().catch(reportError);
   return canvas;
 }
 
@@ -155,7 +155,7 @@ async function createRecipe(reload) {
     toast(`Recipe ${doc.name} created`, 'ok');
     window.location.hash = `#/recipes/${encodeURIComponent(doc.name)}`;
   } catch (err) {
-    showError(err);
+    reportError(err);
     await reload();
   }
 }
@@ -176,7 +176,7 @@ async function duplicate(name, reload) {
     await api.request('POST', '/recipes', { json: doc });
     toast(`Recipe ${doc.name} created`, 'ok');
   } catch (err) {
-    showError(err);
+    reportError(err);
   }
   await reload();
 }
@@ -191,7 +191,7 @@ async function remove(name, reload) {
     await api.del(`/recipes/${encodeURIComponent(name)}`);
     toast(`Recipe ${name} deleted`, 'ok');
   } catch (err) {
-    showError(err);
+    reportError(err);
   }
   await reload();
 }
@@ -203,7 +203,7 @@ async function activate(name, reload) {
     toast(`${name} is now the station's recipe`, 'ok');
   } catch (err) {
     if (err.type === 'model_not_found') toast(`${name} cannot run yet: ${err.message}`, 'error');
-    else showError(err);
+    else reportError(err);
   }
   await reload();
 }
@@ -232,7 +232,7 @@ async function importRecipe(reload) {
       { body: text, type: 'application/yaml' });
     toast(`Recipe ${check.name} imported`, 'ok');
   } catch (err) {
-    showError(err);
+    reportError(err);
   }
   await reload();
 }
@@ -243,7 +243,7 @@ async function exportArchive(name) {
     const file = await api.fetchFile(`/recipes/${encodeURIComponent(name)}/archive`, `${name}.zip`);
     download(file.name, file.blob);
   } catch (err) {
-    showError(err);
+    reportError(err);
   }
 }
 

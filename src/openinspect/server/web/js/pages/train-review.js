@@ -12,7 +12,7 @@ import * as api from '../api.js';
 import { tradeoff as tradeoffChart } from '../charts.js';
 import { drawCrop, libraryImage } from '../images.js';
 import { loadDocument, saveDocument } from '../recipes-data.js';
-import { h, percent, render, showError, toast } from '../ui.js';
+import { h, percent, render, reportError, toast } from '../ui.js';
 
 const METHODS = { 'leave-one-out': 'leave-one-out', 'k-fold': 'stratified k-fold', 'hold-out': 'a 20 % hold-out' };
 
@@ -89,7 +89,7 @@ function thresholdPanel(recipe, review, tradeoff, spec, refresh) {
       await refresh();
     } catch (err) {
       save.disabled = false;
-      showError(err);
+      reportError(err);
     }
   });
   paint();
@@ -120,7 +120,7 @@ function wrongCrops(recipe, review, spec) {
   const tiles = wrong.map((crop) => {
     const canvas = h('canvas', { width: 120, height: 120 });
     const [x, y, w, hgt] = crop.rect;
-    libraryImage(crop.image).then((img) => drawCrop(canvas, img, { x, y, w, h: hgt }, 120)).catch(() => {});
+    libraryImage(crop.image).then((img) => drawCrop(canvas, img, { x, y, w, h: hgt }, 120)).catch(reportError);
     const tile = h('button.crop', { type: 'button', 'aria-pressed': 'false', 'data-testid': 'wrong-crop',
       title: `${crop.roi} of ${crop.image.slice(0, 10)}…` }, canvas, ...caption(crop));
     tile.addEventListener('click', () => {
@@ -176,7 +176,7 @@ function relabel(panel, recipe, review, spec, crop, changed) {
       changed();
       relabel(panel, recipe, review, spec, crop, changed);
     } catch (err) {
-      showError(err);
+      reportError(err);
     }
   }
 }

@@ -10,7 +10,7 @@ import * as api from '../api.js';
 import { bars, confusionMatrix, lineChart } from '../charts.js';
 import * as events from '../events.js';
 import { chooseRecipe, loadDocument } from '../recipes-data.js';
-import { duration, h, percent, render, showError, toast } from '../ui.js';
+import { duration, h, percent, render, reportError, toast } from '../ui.js';
 import { validationReview } from './train-review.js';
 
 /**
@@ -43,7 +43,7 @@ export async function mount(view, params) {
       doc = fresh;
       render(grid, state.types.map((t) => typeCard(t, doc.types.find((d) => d.name === t.name))));
     } catch (err) {
-      showError(err);
+      reportError(err);
     }
   }
 
@@ -99,7 +99,7 @@ export async function mount(view, params) {
       paintJob();
       reload();
     } catch (err) {
-      showError(err);
+      reportError(err);
     }
   }
 
@@ -137,10 +137,11 @@ export async function mount(view, params) {
       job = await api.del('/training');
       paintJob();
     } catch (err) {
-      showError(err);
+      reportError(err);
     }
   }
 
+  job = await api.whenMissing(api.get('/training'), null);  // 404: no job since the station started
   const stopEvents = events.on('training', (data) => {
     const ended = job && ['running', 'stopping'].includes(job.state) && !['running', 'stopping'].includes(data.state);
     job = data;
@@ -150,18 +151,13 @@ export async function mount(view, params) {
       reload();
     }
   });
-  try {
-    job = await api.get('/training');
-  } catch {
-    job = null;
-  }
   paintJob();
   let beat = 0;
   tick = window.setInterval(async () => {
     if (!job || !['running', 'stopping'].includes(job.state)) return;
     paintJob();
     if (++beat % 3) return;
-    const polled = await api.get('/training').catch(() => null);  // a missed live message must not stall the page
+    const polled = await api.get('/training').catch(quietOffline);  // a missed live message must not stall the page
     if (polled && polled.state !== job.state) {
       job = polled;
       paintJob();
@@ -188,4 +184,13 @@ function decimal(value) {
 /** @param {string} label @param {any} value */
 function metric(label, value) {
   return h('div.metric', null, h('div.n', null, String(value)), h('div.k', null, label));
+}
+
+/**
+ * A failed poll: no answer (a network blip) passes quietly, the next poll tries again; anything else is reported.
+ * @param {any} err @returns {null}
+ */
+function quietOffline(err) {
+  if (err.status !== 0) reportError(err);
+  return null;
 }
