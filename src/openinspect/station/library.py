@@ -21,7 +21,7 @@ import numpy as np
 from pydantic import ValidationError
 
 from openinspect.dataset import RoiCropper, roi_crops
-from openinspect.errors import DatasetError, NotFoundError, RecipeError
+from openinspect.errors import ConflictError, DatasetError, NotFoundError, RecipeError
 from openinspect.imaging import Aligner, Rect, decode_image, read_image
 from openinspect.recipe import Alignment, ClassifierType, Recipe, Roi, dump_recipe, parse_recipe
 from openinspect.recipe.schema import NAME_PATTERN
@@ -166,12 +166,13 @@ class Library:
             name: the name the request addressed; the recipe must carry it.
 
         Raises:
-            RecipeError: invalid, a name mismatch, the recipe exists and ``replace`` is false, its
+            RecipeError: invalid, a name mismatch, its
                 ``plc_number`` is another recipe's, or its alignment cannot find the part (:func:`check_alignment`
                 on the reference capture; one that is not there yet is a warning of the state, and the template
                 upload checks the region then).
             ImageError: the alignment's reference capture does not decode.
             NotFoundError: ``replace`` and no recipe of that name exists.
+            ConflictError: the recipe exists and ``replace`` is false.
         """
         recipe = self.validate(text)
         exists = recipe.name in self.names()
@@ -180,8 +181,8 @@ class Library:
         if replace and not exists:
             raise NotFoundError(f"no recipe named '{recipe.name}' to replace; create it with POST /api/v1/recipes")
         if exists and not replace:
-            raise RecipeError(f"a recipe named '{recipe.name}' exists already; replace it with "
-                              f"PUT /api/v1/recipes/{recipe.name} (its labels and models are kept)")
+            raise ConflictError(f"a recipe named '{recipe.name}' exists already; replace it with "
+                                f"PUT /api/v1/recipes/{recipe.name} (its labels and models are kept)")
         if recipe.alignment is not None and (reference := self._reference(recipe)) is not None:
             check_alignment(recipe.name, recipe.alignment, read_image(reference))
         self.workspace.save_recipe(recipe)

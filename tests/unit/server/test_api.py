@@ -109,7 +109,8 @@ def test_recipe_crud_with_yaml_and_json_bodies(api):
     assert created.status_code == 201, created.text
     assert created.json()["name"] == "plate2" and created.json()["types"][0]["model"] is None
     again = api.post("/api/v1/recipes", content=RECIPE)
-    assert again.status_code == 422 and "exists already" in again.json()["error"]["message"]
+    assert again.status_code == 409 and again.json()["error"]["type"] == "conflict"
+    assert "exists already" in again.json()["error"]["message"]
     as_json = {"name": "plate", "types": [{"name": "surface", "kind": "classifier", "mode": "fast", "classes": [
         {"name": "good", "pass": True}, {"name": "scratch", "pass": False}]}],
         "rois": [{"name": "left", "type": "surface", "x": 0, "y": 0, "w": 64, "h": 96}]}

@@ -63,9 +63,10 @@ def list_recipes(library: LibraryDep, _role: Operator) -> list[RecipePublic]:
     return [_public(library.state(name)) for name in library.names()]
 
 
-@router.post("", status_code=201, openapi_extra=_BODY)
+@router.post("", status_code=201, openapi_extra=_BODY, responses={
+    409: {"model": ErrorPublic, "description": "a recipe of that name exists: replace it with PUT"}})
 async def create(request: Request, library: LibraryDep, _role: Engineer) -> RecipePublic:
-    """Validate and store a new recipe (YAML or JSON body); 422 names each invalid field."""
+    """Validate and store a new recipe (YAML or JSON body); 422 names each invalid field, 409 a taken name."""
     return _public(library.save(await _text(request), replace=False))
 
 
