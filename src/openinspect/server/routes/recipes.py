@@ -67,14 +67,14 @@ def list_recipes(library: LibraryDep, _role: Operator) -> list[RecipePublic]:
     409: {"model": ErrorPublic, "description": "a recipe of that name exists: replace it with PUT"}})
 async def create(request: Request, library: LibraryDep, _role: Engineer) -> RecipePublic:
     """Validate and store a new recipe (YAML or JSON body); 422 names each invalid field, 409 a taken name."""
-    return _public(library.save(await _text(request), replace=False))
+    return _public(await run_in_threadpool(library.save, await _text(request), replace=False))
 
 
 @router.post("/validate", openapi_extra=_BODY)
 async def validate(request: Request, library: LibraryDep, _role: Operator) -> RecipeValidationPublic:
     """Check a recipe body without storing it."""
     try:
-        recipe = library.validate(await _text(request))
+        recipe = await run_in_threadpool(library.validate, await _text(request))
     except RecipeError as err:
         return RecipeValidationPublic(valid=False, errors=str(err).splitlines())
     return RecipeValidationPublic(valid=True, name=recipe.name, warnings=recipe.downscale_warnings())
@@ -108,7 +108,7 @@ def read(name: str, library: LibraryDep, _role: Operator) -> RecipePublic:
 async def replace(name: str, request: Request, library: LibraryDep, station: StationDep,
                   _role: Engineer) -> RecipePublic:
     """Replace a recipe; its labels and models are kept (a model whose classes no longer fit must be retrained)."""
-    state = library.save(await _text(request), replace=True, name=name)
+    state = await run_in_threadpool(library.save, await _text(request), replace=True, name=name)
     station.reload(name)
     return _public(state)
 
@@ -146,7 +146,8 @@ async def label(name: str, library: LibraryDep, services: ServicesDep, _role: En
                 ) -> LabelPublic:
     """Add a capture to the image library and label ROIs of a type in it (``class`` or ``rois``)."""
     data = await read_image_upload(image, services.upload_limit)
-    report = library.label(name, type, data, image.filename or "upload", _labels(class_name, rois))
+    report = await run_in_threadpool(library.label, name, type, data, image.filename or "upload",
+                                     _labels(class_name, rois))
     return LabelPublic(image=report.image, added=report.added, labels=report.labels)
 
 
@@ -174,4 +175,4 @@ async def evaluate(name: str, library: LibraryDep, services: ServicesDep, _role:
     if len(images) != len(classes):
         raise RecipeError(f"{len(images)} image(s) but {len(classes)} class(es): give one class per image")
     captures = [(c, await read_image_upload(i, services.upload_limit)) for c, i in zip(classes, images, strict=True)]
-    return EvaluationPublic.model_validate(library.evaluate(name, type, captures))
+    return EvaluationPublic.model_validate(await run_in_threadpool(library.evaluate, name, type, captures))
