@@ -36,7 +36,7 @@ class Received:
         await self.app(scope, counted, send)
 
 
-def _chunked_post(address, path, token, *, total, chunk=64 * 1024):
+def chunked_post(address, path, token, *, total, chunk=64 * 1024):
     """POST a multipart body of ``total`` bytes in chunks, stopping when an answer arrives.
 
     Returns the bytes sent and the raw answer (status line, headers, body).
@@ -62,7 +62,7 @@ def _chunked_post(address, path, token, *, total, chunk=64 * 1024):
     return sent, answer
 
 
-def _parse(answer):
+def parse_answer(answer):
     head, _, body = answer.partition(b"\r\n\r\n")
     lines = head.decode().split("\r\n")
     headers = dict(line.lower().split(": ", 1) for line in lines[1:])
@@ -72,8 +72,8 @@ def _parse(answer):
 def test_anonymous_upload_is_answered_401_before_its_body_is_read(tmp_path):
     install_plate(Workspace(tmp_path / "home"))
     with serve(tmp_path / "home") as address:
-        sent, answer = _chunked_post(address, "/api/v1/trigger", None, total=512 * MiB)
-    status, headers, body = _parse(answer)
+        sent, answer = chunked_post(address, "/api/v1/trigger", None, total=512 * MiB)
+    status, headers, body = parse_answer(answer)
     assert status == 401 and body["error"]["type"] == "unauthorized", answer[:300]
     assert headers["connection"] == "close"
     assert sent <= 4096  # the answer came before the first chunk after the part's headers
@@ -88,10 +88,10 @@ def test_chunked_upload_over_the_limit_is_refused_within_the_limit(tmp_path):
         return received["app"]
 
     with serve(tmp_path / "home", wrap=count, max_upload_mb=1) as address:
-        sent, answer = _chunked_post(address, "/api/v1/trigger", TOKEN, total=256 * MiB)
+        sent, answer = chunked_post(address, "/api/v1/trigger", TOKEN, total=256 * MiB)
         with httpx.Client(base_url=f"http://{address}/api/v1", headers={"Authorization": f"Bearer {TOKEN}"}) as api:
             assert api.get("/results").json()["total"] == 0  # nothing judged, nothing half-stored
-    status, headers, body = _parse(answer)
+    status, headers, body = parse_answer(answer)
     assert status == 413 and body["error"]["type"] == "too_large", answer[:300]
     assert "OPENINSPECT_MAX_UPLOAD_MB" in body["error"]["message"] and headers["connection"] == "close"
     assert received["app"].bytes <= 1 * MiB + BodyLimit.ENVELOPE + 64 * 1024  # one chunk past the limit at most
@@ -100,8 +100,8 @@ def test_chunked_upload_over_the_limit_is_refused_within_the_limit(tmp_path):
 
 def test_chunked_archive_over_its_limit_names_the_archive_setting(tmp_path):
     with serve(tmp_path / "home", max_upload_mb=1, max_archive_mb=2) as address:
-        _, answer = _chunked_post(address, "/api/v1/recipes/import", TOKEN, total=64 * MiB)
-    status, _, body = _parse(answer)
+        _, answer = chunked_post(address, "/api/v1/recipes/import", TOKEN, total=64 * MiB)
+    status, _, body = parse_answer(answer)
     assert status == 413 and "OPENINSPECT_MAX_ARCHIVE_MB" in body["error"]["message"]
 
 
