@@ -94,7 +94,8 @@ def test_chunked_upload_over_the_limit_is_refused_within_the_limit(tmp_path):
     status, headers, body = parse_answer(answer)
     assert status == 413 and body["error"]["type"] == "too_large", answer[:300]
     assert "OPENINSPECT_MAX_UPLOAD_MB" in body["error"]["message"] and headers["connection"] == "close"
-    assert received["app"].bytes <= 1 * MiB + BodyLimit.ENVELOPE + 64 * 1024  # one chunk past the limit at most
+    # at most one read past the limit: uvicorn hands over what one socket read gave (asyncio reads up to 256 KiB)
+    assert received["app"].bytes <= 1 * MiB + BodyLimit.ENVELOPE + 256 * 1024
     assert sent < 16 * MiB  # what the client got into the socket buffers before the answer, not 256 MiB
 
 
