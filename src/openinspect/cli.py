@@ -354,7 +354,7 @@ def _banner(settings: Settings, services: Services) -> list[str]:
 
     base = f"http://{settings.host}:{settings.port}"
     token = services.tokens.generated
-    lines = [f"OpenInspect station: {base}  (API {base}{API_PREFIX}, docs {base}/docs)"]
+    lines = [f"OpenInspect station: {base}  (API {base}{API_PREFIX}, docs {base}/docs?token=<token>)"]
     if token is not None:
         lines.append(f"sign in as engineer: {base}/#token={quote(token, safe='')}")
     lines.append(f"active recipe: {services.station.active_recipe or 'none (PUT /api/v1/active-recipe)'}; "

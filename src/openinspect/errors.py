@@ -9,7 +9,7 @@ The tree is short:
   - ``DatasetError``: labels or training data are missing or inconsistent.
   - ``ModelNotFoundError``: an inspection type has no trained model yet.
   - ``NotFoundError``: a named recipe, image or model version does not exist.
-  - ``ConflictError``: a name is taken already (importing a recipe under the name of a stored one).
+  - ``ConflictError``: a name is taken already (a new or imported recipe under the name of a stored one).
   - ``ArchiveError``: a recipe archive cannot be read or is not one OpenInspect wrote (names the member).
   - ``StationBusyError``: the station cannot take the request now (trigger queue full, training running).
   - ``StorageError``: the workspace cannot be written (carries the free space left).

@@ -28,9 +28,10 @@ def _free_port():
 
 
 @contextlib.contextmanager
-def serve(home, **settings):
+def serve(home, wrap=lambda app: app, **settings):
+    """The station on ``home`` under uvicorn on a free loopback port; ``wrap`` may wrap its ASGI app."""
     port = _free_port()
-    app = create_app(Settings(home=home, port=port, tokens={TOKEN: "engineer"}, **settings))
+    app = wrap(create_app(Settings(home=home, port=port, tokens={TOKEN: "engineer"}, **settings)))
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="websockets-sansio"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

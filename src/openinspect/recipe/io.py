@@ -35,21 +35,14 @@ def _bounded_repr() -> reprlib.Repr:
 _REPR = _bounded_repr()
 
 
-class _RecipeLoader(yaml.SafeLoader):
-    """PyYAML's safe loader with anchors and aliases refused before any node is built from them."""
-
-    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
-        event = self.peek_event()
-        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
-            kind = f"alias *{event.anchor}" if isinstance(event, yaml.AliasEvent) else f"anchor &{event.anchor}"
-            raise _AliasError(f"YAML anchors and aliases (&name, *name) are not allowed in a recipe: found {kind} "
-                              f"at line {event.start_mark.line + 1}, column {event.start_mark.column + 1}; write "
-                              f"the value out in full")
-        return super().compose_node(parent, index)  # type: ignore[no-any-return]
+_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's safe loader where PyYAML has it: about 50 times faster on large bodies than the pure-Python one."""
+MAX_DEPTH = 32
+"""Nested lists and mappings a recipe may have (it needs about six)."""
 
 
-class _AliasError(yaml.YAMLError):
-    """A recipe uses a YAML anchor or alias."""
+class _RefusedYamlError(yaml.YAMLError):
+    """A recipe uses a YAML anchor or alias, or nests deeper than :data:`MAX_DEPTH`."""
 
 
 def parse_recipe(text: str, source: str = "<recipe>") -> Recipe:
@@ -70,7 +63,7 @@ def parse_recipe(text: str, source: str = "<recipe>") -> Recipe:
     """
     try:
         data = _load_yaml(text)
-    except _AliasError as err:
+    except _RefusedYamlError as err:
         raise RecipeError(f"{source}: {err}") from err
     except yaml.YAMLError as err:
         raise RecipeError(f"{source}: not valid YAML: {_cut(str(err), 4 * MAX_VALUE_CHARS)}") from err
@@ -99,11 +92,19 @@ def dump_recipe(recipe: Recipe) -> str:
 
 
 def _load_yaml(text: str) -> Any:
-    loader = _RecipeLoader(text)
-    try:
-        return loader.get_single_data()
-    finally:
-        loader.dispose()
+    """The YAML document, once its events show no anchor or alias and no deep nesting (nothing is built before)."""
+    depth = 0
+    for event in yaml.parse(text, Loader=_LOADER):
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            kind = f"alias *{event.anchor}" if isinstance(event, yaml.AliasEvent) else f"anchor &{event.anchor}"
+            raise _RefusedYamlError(f"YAML anchors and aliases (&name, *name) are not allowed in a recipe: found "
+                                    f"{kind} at line {event.start_mark.line + 1}, column "
+                                    f"{event.start_mark.column + 1}; write the value out in full")
+        depth += isinstance(event, yaml.CollectionStartEvent) - isinstance(event, yaml.CollectionEndEvent)
+        if depth > MAX_DEPTH:
+            raise _RefusedYamlError(f"the YAML nests lists and mappings more than {MAX_DEPTH} deep at line "
+                                    f"{event.start_mark.line + 1}; a recipe needs a handful of levels")
+    return yaml.load(text, Loader=_LOADER)  # a safe loader
 
 
 def _problems(err: ValidationError, data: dict[str, Any]) -> str:

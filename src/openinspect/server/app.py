@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 
 from fastapi import APIRouter, FastAPI
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from openinspect import __version__
 from openinspect.authoring import (
@@ -22,8 +20,11 @@ from openinspect.authoring import (
 )
 from openinspect.errors import OpenInspectError
 from openinspect.integrations import modbus_server, output_sinks
-from openinspect.server.deps import ARCHIVE_SETTING, UPLOAD_SETTING, Services, too_large
-from openinspect.server.errors import error_response, install_error_handlers
+from openinspect.server.deps import ARCHIVE_SETTING, UPLOAD_SETTING, Services
+from openinspect.server.docs import OPENAPI_URL, PAGES, install_docs
+from openinspect.server.errors import install_error_handlers
+from openinspect.server.gate import TokenGate
+from openinspect.server.limits import BodyCap, BodyLimit
 from openinspect.server.routes import labels, recipes, results, session, station, templates, training
 from openinspect.server.security import load_tokens
 from openinspect.server.web_ui import install_web_ui
@@ -84,7 +85,8 @@ def create_app(settings: Settings, *, source: CaptureSource | None = None,
             services.results.engine.dispose()
             services.station.workspace.engine.dispose()
 
-    app = FastAPI(title="OpenInspect station", version=__version__, lifespan=lifespan,
+    app = FastAPI(title="OpenInspect station", version=__version__, lifespan=lifespan, openapi_url=OPENAPI_URL,
+                  docs_url=None, redoc_url=None,
                   description="Recipes, labels, training, triggers and results of one inspection station. Send "
                               "`Authorization: Bearer <token>`; errors are `{\"error\": {\"type\", \"message\"}}`.")
     app.state.services = services
@@ -94,8 +96,11 @@ def create_app(settings: Settings, *, source: CaptureSource | None = None,
         api.include_router(module.router)
     app.include_router(api)
     install_web_ui(app)
+    install_docs(app)
     app.add_middleware(BodyLimit, default=BodyCap(services.upload_limit, UPLOAD_SETTING),
                        routes={app.url_path_for("import_recipe"): BodyCap(settings.max_archive_bytes, ARCHIVE_SETTING)})
+    app.add_middleware(TokenGate, tokens=services.tokens, prefix=API_PREFIX,  # outermost: before any body byte
+                       exempt={("GET", app.url_path_for("health"))}, pages=PAGES)
     return app
 
 
@@ -141,39 +146,3 @@ def _activate(station_: Station, wanted: str | None) -> None:
             continue
         return
 
-
-@dataclass(frozen=True)
-class BodyCap:
-    """The largest request body a route takes, and the setting that raises it."""
-
-    bytes: int
-    setting: str
-
-
-class BodyLimit:
-    """Refuse requests whose declared body is over their route's limit before reading it (413).
-
-    Args:
-        app: the application.
-        default: the limit of every route not in ``routes``.
-        routes: other limits by request path (recipe archives are far larger than captures).
-    """
-
-    ENVELOPE = 64 * 1024
-    """Room for the multipart envelope around a file of the limit."""
-
-    def __init__(self, app: ASGIApp, default: BodyCap, routes: Mapping[str, BodyCap]) -> None:
-        self.app = app
-        self.default = default
-        self.routes = dict(routes)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Answer 413 for an over-long ``Content-Length``, else pass the request on."""
-        if scope["type"] == "http":
-            cap = self.routes.get(scope["path"], self.default)
-            length = dict(scope["headers"]).get(b"content-length")
-            if length is not None and length.isdigit() and int(length) > cap.bytes + self.ENVELOPE:
-                error = too_large(f"the request body ({int(length) / 2**20:.1f} MiB)", cap.bytes, cap.setting)
-                await error_response(error.status, error.type, error.message)(scope, receive, send)
-                return
-        await self.app(scope, receive, send)

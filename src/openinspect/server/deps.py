@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, BinaryIO
 
-from fastapi import Depends, Request, UploadFile
+from fastapi import Depends, Request
+from starlette.datastructures import UploadFile  # the base of FastAPI's: parameters and parsed forms alike
 from starlette.requests import HTTPConnection
 
 from openinspect.authoring import (

@@ -10,7 +10,8 @@ of every recent result, archived or not.
 
 A trigger arriving while ``queue_limit`` triggers already wait behind the running one is not
 inspected: it is stored as a ``skipped: busy`` record, published like any result, and the caller gets
-:class:`StationBusyError`. So every accepted trigger ends as a stored record, never silently lost.
+:class:`StationBusyError`. A trigger refused for what it sent (:meth:`Station.refuse`: an upload in the wrong
+field) is stored as an error record. So every accepted trigger ends as a stored record, never silently lost.
 """
 
 from __future__ import annotations
@@ -225,11 +226,7 @@ class Station:
             ModelNotFoundError: the recipe has a type without a trained model.
             StationBusyError: the queue is full; the trigger was stored as a ``skipped: busy`` record.
         """
-        name = recipe or self._active
-        if name is None:
-            raise NotFoundError("no active recipe: select one (PUT /api/v1/active-recipe) or name one in the trigger")
-        self.inspector(name)
-        job = _Job(str(uuid.uuid4()), datetime.now(UTC), name, capture, source)
+        job = self._job(capture, recipe, source)
         with self._lock:
             busy = self._in_flight > self.queue_limit
             self._in_flight += not busy
@@ -240,6 +237,31 @@ class Station:
                                    f"inspection; trigger {job.id} was stored as skipped")
         self._jobs.put(job)
         return job.done
+
+    def refuse(self, reason: str, recipe: str | None = None,
+               source: TriggerSource = TriggerSource.UPLOAD) -> ResultRecord:
+        """Store a trigger refused for what it sent (no capture judged) as an error record, published like any.
+
+        Args:
+            reason: what was wrong with the trigger, the record's ``error``.
+            recipe: the recipe the trigger named; ``None``: the active one.
+            source: what triggered.
+
+        Raises:
+            NotFoundError: no such recipe, or no recipe given and none active (nothing is stored).
+            ModelNotFoundError: the recipe has a type without a trained model (nothing is stored).
+        """
+        job = self._job(None, recipe, source)
+        record = self._record(job, {"image": "", "error": reason})
+        self._finish(job, record, None)
+        return record
+
+    def _job(self, capture: Capture | None, recipe: str | None, source: TriggerSource) -> _Job:
+        name = recipe or self._active
+        if name is None:
+            raise NotFoundError("no active recipe: select one (PUT /api/v1/active-recipe) or name one in the trigger")
+        self.inspector(name)
+        return _Job(str(uuid.uuid4()), datetime.now(UTC), name, capture, source)
 
     def trigger(self, recipe: str | None = None) -> dict[str, Any]:
         """Judge a capture from the capture source and return its stored record (blocks until then)."""

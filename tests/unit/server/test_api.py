@@ -7,6 +7,7 @@ its real services: SQLite results store, image library, inspectors, WebSocket hu
 import csv
 import io
 import json
+import re
 import time
 
 import pytest
@@ -262,3 +263,46 @@ def test_result_image_of_a_capture_retention_did_not_archive_comes_from_memory(t
         image = api.get(f"/api/v1/results/{body['id']}/image")
         assert image.status_code == 200 and image.headers["content-type"] == "image/png"
         assert image.content == part_png(False, 4)
+
+
+def test_trigger_with_a_misnamed_or_doubled_part_is_refused_and_stored_never_replaced_by_a_frame(tmp_path):
+    folder = tmp_path / "line"
+    folder.mkdir()
+    (folder / "frame.png").write_bytes(part_png(False))
+    with _client(tmp_path, capture=str(folder)) as api:
+        api.headers["Authorization"] = f"Bearer {OPERATOR}"
+        cases = [({"files": {"file": ("part.png", part_png(True, 1), "image/png")}}, "(got: file)"),
+                 ({"files": [("image", ("a.png", part_png(True, 1))), ("image", ("b.png", part_png(False)))]},
+                  "(got: image, image)"),
+                 ({"files": {"image": ("a.png", part_png(True, 1))}, "data": {"note": "x"}}, "(got: note (not a file), image)"),
+                 ({"content": part_png(True, 1), "headers": {"Content-Type": "image/png"}},
+                  "(got: no multipart/form-data part)")]
+        for request, got in cases:
+            refused = api.post("/api/v1/trigger", **request)
+            assert refused.status_code == 422 and refused.json()["error"]["type"] == "invalid_request"
+            message = refused.json()["error"]["message"]
+            assert message.startswith(f"send the capture as the multipart field `image` {got}; trigger "), message
+        stored = api.get("/api/v1/results").json()
+        assert stored["total"] == 4 and {r["trigger"] for r in stored["items"]} == {"upload"}
+        assert all(r["error"].startswith("send the capture as the multipart field `image`") for r in stored["items"])
+        assert api.get("/api/v1/status").json()["counts"]["error"] == 4
+        from_source = api.post("/api/v1/trigger")  # no body at all: a frame of the capture source
+        assert from_source.status_code == 200 and from_source.json()["image"] == "frame.png"
+
+
+def test_docs_pages_work_offline_and_need_a_token(api):
+    del api.headers["Authorization"]  # a browser opening the page sends no header
+    for path in ("/docs", "/redoc", "/openapi.json"):
+        denied = api.get(path)
+        assert denied.status_code == 401 and "?token=" in denied.json()["error"]["message"]
+    for path in ("/docs", "/redoc"):
+        page = api.get(path, params={"token": OPERATOR})
+        assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+        assert "http://" not in page.text and "https://" not in page.text  # nothing from a CDN or Google Fonts
+        assets = re.findall(r"""(?:src|href)=["']([^"']+)""", page.text)
+        spec = re.search(r"""(?:url: |spec-url=)["']([^"']+)""", page.text).group(1)
+        assert spec == f"/openapi.json?token={OPERATOR}" and assets
+        for asset in assets:
+            assert api.get(asset).status_code == 200, asset
+        assert api.get(spec).json()["info"]["title"] == "OpenInspect station"
+    assert api.get("/docs", params={"token": "wrong"}).status_code == 401

@@ -69,14 +69,14 @@ def list_recipes(recipes: RecipesDep, _role: Operator) -> list[RecipePublic]:
     409: {"model": ErrorPublic, "description": "a recipe of that name exists: replace it with PUT /recipes/{name}"}})
 async def create(request: Request, recipes: RecipesDep, _role: Engineer) -> RecipePublic:
     """Validate and store a new recipe (YAML or JSON body); 422 names each invalid field, 409 a taken name."""
-    return _public(recipes.save(await _text(request), replace=False))
+    return _public(await run_in_threadpool(recipes.save, await _text(request), replace=False))
 
 
 @router.post("/validate", openapi_extra=_BODY)
 async def validate(request: Request, recipes: RecipesDep, _role: Operator) -> RecipeValidationPublic:
     """Check a recipe body without storing it."""
     try:
-        recipe = recipes.validate(await _text(request))
+        recipe = await run_in_threadpool(recipes.validate, await _text(request))
     except RecipeError as err:
         return RecipeValidationPublic(valid=False, errors=str(err).splitlines())
     return RecipeValidationPublic(valid=True, name=recipe.name, warnings=recipe.downscale_warnings())
@@ -110,7 +110,7 @@ def read(name: str, recipes: RecipesDep, _role: Operator) -> RecipePublic:
 @router.put("/{name}", openapi_extra=_BODY)
 async def replace(name: str, request: Request, recipes: RecipesDep, _role: Engineer) -> RecipePublic:
     """Replace a recipe; its labels and models are kept (a model whose classes no longer fit must be retrained)."""
-    return _public(recipes.save(await _text(request), replace=True, name=name))
+    return _public(await run_in_threadpool(recipes.save, await _text(request), replace=True, name=name))
 
 
 @router.get("/{name}/archive", response_class=FileResponse, responses={
@@ -151,7 +151,8 @@ async def label(name: str, labels: LabelsDep, services: ServicesDep, _role: Engi
                 ) -> LabelPublic:
     """Add a capture to the image library and label ROIs of a type in it (``class`` or ``rois``)."""
     data = await read_image_upload(image, services.upload_limit)
-    report = labels.label(name, type, data, image.filename or "upload", _labels(class_name, rois))
+    report = await run_in_threadpool(labels.label, name, type, data, image.filename or "upload",
+                                     _labels(class_name, rois))
     return LabelPublic(image=report.image, added=report.added, labels=report.labels)
 
 
@@ -179,5 +180,5 @@ async def evaluate(name: str, station: StationDep, services: ServicesDep, _role:
     if len(images) != len(classes):
         raise RecipeError(f"{len(images)} image(s) but {len(classes)} class(es): give one class per image")
     captures = [(c, await read_image_upload(i, services.upload_limit)) for c, i in zip(classes, images, strict=True)]
-    metrics = await run_in_threadpool(evaluate_uploads, station.inspector(name), type, captures)
+    metrics = await run_in_threadpool(lambda: evaluate_uploads(station.inspector(name), type, captures))
     return EvaluationPublic.model_validate(metrics)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated
 
-from fastapi import APIRouter, File, Query, UploadFile, WebSocket
+from fastapi import APIRouter, File, Query, Request, UploadFile, WebSocket
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from openinspect.imaging import upload_name
 from openinspect.server.deps import Engineer, Operator, ServicesDep, StationDep, read_image_upload
@@ -18,6 +19,7 @@ from openinspect.server.schemas import (
     InspectionPublic,
     StatusPublic,
 )
+from openinspect.server.uploads import sent_body, sole_file
 from openinspect.station.sources import Capture, TriggerSource
 
 router = APIRouter(responses=ERROR_RESPONSES)
@@ -30,20 +32,27 @@ def health() -> HealthPublic:
 
 
 @router.post("/trigger", tags=["station"], response_model=InspectionPublic, response_class=JSONResponse)
-async def trigger(station: StationDep, services: ServicesDep, _role: Operator,
-                  image: Annotated[UploadFile | None, File(description="the capture; none: take one from the "
+async def trigger(request: Request, station: StationDep, services: ServicesDep, _role: Operator,
+                  image: Annotated[UploadFile | None, File(description="the capture; no body: take one from the "
                                                                         "capture source")] = None,
                   recipe: Annotated[str | None, Query(description="default: the active recipe")] = None,
                   ) -> JSONResponse:
     """Judge one capture and return its stored record (503 ``busy`` when the trigger queue is full).
 
-    The record is built by the station in exactly the documented shape, so it is sent as it is: validating
-    it once more would cost every trigger time on the line.
+    A body must be exactly one multipart file ``image``; anything else is refused (422) and stored as an error
+    record, never replaced by a frame of the capture source. The record is built by the station in exactly the
+    documented shape, so it is sent as it is: validating it once more would cost every trigger time on the line.
     """
-    capture = None
-    if image is not None:
-        data = await read_image_upload(image, services.upload_limit)
-        capture = Capture(upload_name(image.filename or "", data), data=data)
+    capture = None  # ``image`` documents the field; the whole form is checked, as extra parts would be ignored
+    if sent_body(request.headers):
+        try:
+            upload = sole_file(await request.form(), "image", "the capture")
+        except ApiError as err:
+            refused = await run_in_threadpool(station.refuse, err.message, recipe)
+            raise ApiError(err.status, err.type, f"{err.message}; trigger {refused.id} was stored as an error"
+                           ) from err
+        data = await read_image_upload(upload, services.upload_limit)
+        capture = Capture(upload_name(upload.filename or "", data), data=data)
     done = station.submit(capture, recipe, TriggerSource.UPLOAD if capture else TriggerSource.SOURCE)
     return JSONResponse((await asyncio.wrap_future(done)).to_json())
 
