@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import warnings
 from pathlib import Path
 
@@ -11,6 +12,8 @@ from torch import nn
 from openinspect.models.runtime import INPUT_NAME, OUTPUT_NAME
 
 OPSET = 18
+_REGISTRY_LOG = logging.getLogger("torch.onnx._internal.exporter._registration")
+"""Warns 'torchvision is not installed' for every torchvision op it skips; our models use none, so export mutes it."""
 
 
 def export_onnx(net: nn.Module, input_size: tuple[int, int], path: Path, output_name: str = OUTPUT_NAME) -> None:
@@ -26,6 +29,8 @@ def export_onnx(net: nn.Module, input_size: tuple[int, int], path: Path, output_
     tmp = path.with_name(f".{path.name}.tmp")
     dummy = torch.zeros((2, *input_size, 3), dtype=torch.uint8)
     net.eval()
+    level = _REGISTRY_LOG.level
+    _REGISTRY_LOG.setLevel(logging.ERROR)
     try:
         with warnings.catch_warnings():
             # torch's exporter trips over its own deprecations; they say nothing about our graph.
@@ -46,4 +51,5 @@ def export_onnx(net: nn.Module, input_size: tuple[int, int], path: Path, output_
             )
         tmp.replace(path)
     finally:
+        _REGISTRY_LOG.setLevel(level)
         tmp.unlink(missing_ok=True)
