@@ -67,6 +67,17 @@ model_versions = Table(
     Column("metrics", JSON, nullable=False),
 )
 
+recipe_revisions = Table(
+    "recipe_revisions",
+    metadata,
+    Column("recipe", String, primary_key=True),
+    Column("revision", Integer, primary_key=True, doc="1, 2, 3... per recipe name"),
+    Column("yaml", String, nullable=False, doc="the recipe file's text at this revision"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("actor", String, nullable=False, doc="who saved it: a token's name, cli:<user>, or openinspect"),
+    Column("summary", String, nullable=False, doc="what changed, in a line"),
+)
+
 
 results_metadata = MetaData()
 """The station's results: kept apart from the workspace tables so they can live on another server."""

@@ -74,7 +74,7 @@ async def live(socket: WebSocket, services: ServicesDep, token: str | None = Non
     Authenticate with ``Authorization: Bearer`` or, from a browser, ``?token=``.
     """
     try:
-        services.tokens.role(socket.headers.get("authorization"), token)
+        services.tokens.owner(socket.headers.get("authorization"), token)
     except ApiError as err:  # unauthorized: close with the reason a browser can show
         await socket.close(code=1008, reason=err.message[:120])
         return
