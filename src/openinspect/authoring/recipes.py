@@ -259,15 +259,16 @@ class RecipeService:
         shutil.rmtree(self.workspace.recipe_path(name).parent)
         self.events.changed(name)
 
-    def document(self, name: str) -> dict[str, Any]:
-        """The recipe as JSON with the YAML's field names (``pass``, ``class``), as the editor edits it.
+    def document(self, name: str) -> tuple[dict[str, Any], int]:
+        """The recipe as JSON with the YAML's field names (``pass``, ``class``), as the editor edits it; its revision.
 
         Raises:
             NotFoundError: unknown recipe.
         """
-        recipe = self.workspace.recipe(name)
+        head = self.workspace.recipe_head(name)
+        recipe = head.parsed()
         data = recipe.model_dump(mode="json", by_alias=True, exclude_none=True)
-        return {"name": recipe.name, "profile": recipe.profile.value, **data}
+        return {"name": recipe.name, "profile": recipe.profile.value, **data}, head.number
 
 
 def check_alignment(recipe: str, alignment: Alignment, reference: np.ndarray) -> None:

@@ -186,9 +186,14 @@ def delete(name: str, recipes: RecipesDep, caller: Engineer) -> Response:
 
 
 @router.get("/{name}/document")
-def document(name: str, recipes: RecipesDep, _role: Operator) -> dict[str, Any]:
-    """The recipe as a JSON document with the YAML's field names; PUT it to /recipes/{name} to change it."""
-    return recipes.document(name)
+def document(name: str, recipes: RecipesDep, _role: Operator, response: Response) -> dict[str, Any]:
+    """The recipe as a JSON document with the YAML's field names; PUT it to /recipes/{name} to change it.
+
+    The ``ETag`` header is its revision: send it back as ``If-Match`` so a newer save is not overwritten.
+    """
+    doc, revision = recipes.document(name)
+    response.headers["ETag"] = f'"{revision}"'
+    return doc
 
 
 @router.post("/{name}/labels", status_code=201)

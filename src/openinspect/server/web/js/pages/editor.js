@@ -6,7 +6,8 @@
  */
 
 import * as api from '../api.js';
-import { loadDocument, PALETTE, saveDocument } from '../recipes-data.js';
+import { documentRevision, loadDocument, PALETTE, saveDocument } from '../recipes-data.js';
+import { historyPanel } from '../recipe-history.js';
 import { ALIGNMENT_COLOUR, downscaleWarning, RoiCanvas } from '../roi-canvas.js';
 import { confirmDialog, field, formDialog, h, pickFiles, render, setLeaveGuard, showError, toast } from '../ui.js';
 
@@ -34,6 +35,8 @@ export async function mount(view, params) {
     return undefined;
   }
   let dirty = false;
+  let revision = documentRevision(doc);
+  const history = historyPanel(name, () => { dirty = false; window.location.reload(); });
   let selected = -1;
   /** The pointer draws the alignment region instead of ROIs. */
   let aligning = false;
@@ -125,7 +128,8 @@ export async function mount(view, params) {
             h('div.actions', null,
               h('button.small', { type: 'button', onclick: () => addType('classifier') }, '+ Classifier'),
               h('button.small', { type: 'button', onclick: () => addType('segmenter') }, '+ Segmenter'))),
-          typePanel)))));
+          typePanel),
+        history.element))));
 
   function changed() {
     dirty = true;
@@ -394,7 +398,9 @@ export async function mount(view, params) {
     const clean = structuredClone(doc);
     for (const type of clean.types) if (type.kind === 'segmenter' && !type.rules.length) delete type.rules;
     try {
-      const state = await saveDocument(clean);
+      const state = await saveDocument(clean, revision);
+      revision = state.revision;
+      history.refresh();
       dirty = false;
       templateReplaced = false;
       paintAlignment();
