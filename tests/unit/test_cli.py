@@ -2,6 +2,7 @@
 `recipe add`, which refuses what the HTTP API refuses (a taken name or PLC number, an alignment it cannot use)."""
 
 import getpass
+import json
 import zipfile
 
 import pytest
@@ -134,3 +135,19 @@ def test_recipe_history_diff_and_revert(cli, home, tmp_path):
     assert "threshold" not in Workspace(home).recipe_path("plate").read_text()
     code, _, err = cli(home, "recipe", "revert", "plate", 7)
     assert code == 2 and "recipe 'plate' has no revision 7; its revisions are 1 to 3" in err
+
+
+def test_audit_lists_the_cli_changes_with_the_os_user_as_actor(cli, home, tmp_path):
+    changed = tmp_path / "plate.yaml"
+    changed.write_text(RECIPE.replace("{name: scratch, pass: false}", "{name: scratch, pass: false, threshold: 0.7}"))
+    cli(home, "recipe", "add", changed, "--replace")
+    cli(home, "recipe", "revert", "plate", 1)
+    user = f"cli:{getpass.getuser()}"
+    code, out, _ = cli(home, "audit")
+    rows = [line.split("\t")[1:5] for line in out.splitlines()]
+    assert code == 0 and rows == [[user, "recipe.save", "recipe plate", "revision 1 -> revision 2"],
+                                  [user, "recipe.revert", "recipe plate", "revision 2 -> revision 3"]]
+    code, out, _ = cli(home, "audit", "--json", "--recipe", "plate", "--actor", user, "--since", "2000-01-01")
+    records = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and records[0]["detail"] == "threshold only: surface/scratch none -> 0.7"
+    assert cli(home, "audit", "--actor", "nobody")[1] == ""

@@ -23,7 +23,8 @@ from openinspect.errors import ConflictError, NotFoundError, RecipeError
 from openinspect.imaging import Aligner, read_image
 from openinspect.recipe import Alignment, ClassifierType, Recipe, dump_recipe, parse_recipe
 from openinspect.store import ModelVersion, Revision, Workspace, unified_diff
-from openinspect.store.archive import import_archive
+from openinspect.store.archive import ArchiveSummary, import_archive
+from openinspect.store.audit import AuditAction, AuditLog
 from openinspect.store.revisions import SYSTEM_ACTOR
 
 log = logging.getLogger(__name__)
@@ -62,11 +63,13 @@ class RecipeService:
     Args:
         workspace: the station's workspace.
         events: told of every recipe saved or deleted.
+        audit: where every save, revert, import and delete is recorded; by default the workspace database's trail.
     """
 
-    def __init__(self, workspace: Workspace, events: RecipeEvents | None = None) -> None:
+    def __init__(self, workspace: Workspace, events: RecipeEvents | None = None, audit: AuditLog | None = None) -> None:
         self.workspace = workspace
         self.events = events or RecipeEvents()
+        self.audit = audit or AuditLog(workspace.engine)
         self._plc: tuple[list[tuple[str, int, int]], dict[int, str]] = ([], {})
         self._plc_lock = threading.Lock()
         self._saving = threading.Lock()
@@ -175,6 +178,11 @@ class RecipeService:
                 state, and the template upload checks the region then).
             ImageError: the alignment's reference capture does not decode.
         """
+        return self._add(recipe, replace, base_revision, actor, summary, None)
+
+    def _add(self, recipe: Recipe, replace: bool, base_revision: int | None, actor: str, summary: str | None,
+             action: AuditAction | None) -> RecipeState:
+        """:meth:`add`, recorded in the audit trail as ``action`` (default: create or save)."""
         exists = recipe.name in self.names()
         if replace and not exists:
             raise NotFoundError(f"no recipe named '{recipe.name}' to replace; create it first")
@@ -187,9 +195,21 @@ class RecipeService:
         with self._saving:
             if base_revision is not None:
                 self._check_base(recipe.name, base_revision)
-            self.workspace.save_recipe(recipe, actor=actor, summary=summary)
+            before = self._head_number(recipe.name) if exists else None
+            revision = self.workspace.save_recipe(recipe, actor=actor, summary=summary)
+        if revision.number != before:
+            self.audit.record(actor, action or (AuditAction.RECIPE_SAVE if exists else AuditAction.RECIPE_CREATE),
+                              f"recipe {recipe.name}", recipe=recipe.name, before=_revision(before),
+                              after=_revision(revision.number), detail=revision.summary)
         self.events.changed(recipe.name)
         return self.state(recipe.name)
+
+    def _head_number(self, name: str) -> int | None:
+        """The recipe's revision now; ``None`` for a file that is not a valid recipe (a save replaces it)."""
+        try:
+            return self.workspace.recipe_head(name).number
+        except RecipeError:
+            return None
 
     def _check_base(self, name: str, base_revision: int) -> None:
         """Refuse a change made on another revision than the stored one.
@@ -236,10 +256,11 @@ class RecipeService:
             RecipeError: the revision does not validate against this version's schema, or :meth:`add` refuses it.
         """
         old = self.revision(name, number).parsed()
-        return self.add(old, replace=name in self.names(), actor=actor, summary=f"reverted to revision {number}")
+        return self._add(old, name in self.names(), None, actor, f"reverted to revision {number}",
+                         AuditAction.RECIPE_REVERT)
 
     def import_archive(self, archive: Path | BinaryIO, name: str | None = None, *, max_bytes: int,
-                       actor: str = SYSTEM_ACTOR) -> RecipeState:
+                       actor: str = SYSTEM_ACTOR) -> ArchiveSummary:
         """Add a recipe archive's recipe with its revisions, labels, masks and models (:func:`import_archive`).
 
         Raises:
@@ -247,7 +268,10 @@ class RecipeService:
         """
         summary = import_archive(self.workspace, archive, name, max_bytes=max_bytes, actor=actor)
         self.events.changed(summary.recipe)
-        return self.state(summary.recipe)
+        after = self.workspace.recipe_head(summary.recipe).number
+        self.audit.record(actor, AuditAction.RECIPE_IMPORT, f"recipe {summary.recipe}", recipe=summary.recipe,
+                          after=_revision(after), detail=str(summary))
+        return summary
 
     def delete(self, name: str, *, actor: str = SYSTEM_ACTOR) -> None:
         """Remove a recipe file; its revisions, labels, images and model versions stay in the workspace.
@@ -255,9 +279,11 @@ class RecipeService:
         Raises:
             NotFoundError: unknown recipe.
         """
-        self.workspace.recipe(name)
+        before = self._head_number(name)
         shutil.rmtree(self.workspace.recipe_path(name).parent)
         self.events.changed(name)
+        self.audit.record(actor, AuditAction.RECIPE_DELETE, f"recipe {name}", recipe=name, before=_revision(before),
+                          detail="its revisions, labels and model versions stay in the workspace")
 
     def document(self, name: str) -> tuple[dict[str, Any], int]:
         """The recipe as JSON with the YAML's field names (``pass``, ``class``), as the editor edits it; its revision.
@@ -269,6 +295,10 @@ class RecipeService:
         recipe = head.parsed()
         data = recipe.model_dump(mode="json", by_alias=True, exclude_none=True)
         return {"name": recipe.name, "profile": recipe.profile.value, **data}, head.number
+
+
+def _revision(number: int | None) -> str | None:
+    return None if number is None else f"revision {number}"
 
 
 def check_alignment(recipe: str, alignment: Alignment, reference: np.ndarray) -> None:

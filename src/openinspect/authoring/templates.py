@@ -19,6 +19,7 @@ from openinspect.errors import NotFoundError, RecipeError
 from openinspect.imaging import Rect, decode_image, image_suffix
 from openinspect.recipe import Alignment
 from openinspect.store import Workspace
+from openinspect.store.audit import AuditAction, AuditLog
 from openinspect.store.files import write_atomic
 from openinspect.store.revisions import SYSTEM_ACTOR
 
@@ -42,11 +43,13 @@ class TemplateService:
     Args:
         workspace: the station's workspace.
         events: told of every template or alignment change (the template may be the alignment's reference).
+        audit: where every template change is recorded; by default the workspace database's trail.
     """
 
-    def __init__(self, workspace: Workspace, events: RecipeEvents | None = None) -> None:
+    def __init__(self, workspace: Workspace, events: RecipeEvents | None = None, audit: AuditLog | None = None) -> None:
         self.workspace = workspace
         self.events = events or RecipeEvents()
+        self.audit = audit or AuditLog(workspace.engine)
         self._lock = threading.Lock()
 
     def template(self, name: str) -> Path:
@@ -93,7 +96,8 @@ class TemplateService:
             ImageError: the bytes do not decode as an image.
             RecipeError: the alignment region does not lie inside the new capture or is too flat to find on it.
         """
-        recipe = self.workspace.recipe(name)
+        head = self.workspace.recipe_head(name)
+        recipe = head.parsed()
         pixels = decode_image(data, filename)
         path = self._folder(name) / f"{TEMPLATE_STEM}{image_suffix(data) or '.png'}"
         if alignment is None and recipe.alignment and recipe.alignment.reference.startswith(f"{TEMPLATE_STEM}."):
@@ -106,9 +110,14 @@ class TemplateService:
                 if old != path:
                     old.unlink(missing_ok=True)
             stored = None if alignment is None else alignment.model_copy(update={"reference": path.name})
+            after = head
             if stored is not None and stored != recipe.alignment:
-                self.workspace.save_recipe(recipe.model_copy(update={"alignment": stored}), actor=actor)
+                after = self.workspace.save_recipe(recipe.model_copy(update={"alignment": stored}), actor=actor)
         self.events.changed(recipe.name)
+        self.audit.record(actor, AuditAction.TEMPLATE_SET, f"template of recipe {recipe.name}", recipe=recipe.name,
+                          before=f"revision {head.number}", after=f"revision {after.number}",
+                          detail=f"template capture {path.name}, {pixels.shape[1]}x{pixels.shape[0]} px"
+                                 + ("" if after is head else f"; {after.summary}"))
         return TemplateInfo(path.name, pixels.shape[1], pixels.shape[0])
 
     def set_alignment(self, name: str, data: bytes, filename: str, region: Rect,

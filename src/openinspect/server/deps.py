@@ -22,6 +22,7 @@ from openinspect.server.security import TokenSet
 from openinspect.server.ws import WebSocketHub
 from openinspect.settings import Role, Settings, TokenOwner
 from openinspect.station.service import Station
+from openinspect.store.audit import AuditLog
 from openinspect.store.results import ResultStore
 from openinspect.training.jobs import TrainingService
 
@@ -41,6 +42,8 @@ class Services:
     corrections: CorrectionService
     training: TrainingService
     results: ResultStore
+    audit: AuditLog
+    """Every change's record, beside the results."""
     tokens: TokenSet
     hub: WebSocketHub
 
@@ -92,6 +95,10 @@ async def _results(services: ServicesDep) -> ResultStore:
     return services.results
 
 
+async def _audit(services: ServicesDep) -> AuditLog:
+    return services.audit
+
+
 async def _operator(request: Request, services: ServicesDep) -> TokenOwner:
     return services.tokens.owner(request.headers.get("authorization"))
 
@@ -109,6 +116,7 @@ LabelsDep = Annotated[LabelService, Depends(_labels)]
 CorrectionsDep = Annotated[CorrectionService, Depends(_corrections)]
 TrainingDep = Annotated[TrainingService, Depends(_training)]
 ResultsDep = Annotated[ResultStore, Depends(_results)]
+AuditDep = Annotated[AuditLog, Depends(_audit)]
 Operator = Annotated[TokenOwner, Depends(_operator)]
 """The caller has a token of any role (operator: trigger and view); its name is the actor of what it changes."""
 Engineer = Annotated[TokenOwner, Depends(_engineer)]

@@ -15,6 +15,7 @@ from openinspect.settings import Role
 from openinspect.station.service import StationStats, Timings
 from openinspect.station.sources import TriggerSource
 from openinspect.store import ModelVersion, Revision, StoredImage
+from openinspect.store.audit import AuditAction
 from openinspect.store.records import Outcome
 from openinspect.training.jobs import TrainingJob, TrainingState
 from openinspect.training.review import ValidationReview
@@ -79,6 +80,29 @@ class ResultPagePublic(_Public):
     limit: int
     offset: int
     items: list[InspectionPublic]
+
+
+class AuditRecordPublic(_Public):
+    """One change in the audit trail."""
+
+    id: int
+    time: datetime
+    actor: str = Field(description="the token's holder, `cli:<user>`, or `openinspect`")
+    action: AuditAction
+    recipe: str | None = None
+    object: str = Field(description="what was changed, in words")
+    before: str | None = Field(default=None, description="the state before: `revision 3`, `v2`, a recipe name")
+    after: str | None = None
+    detail: str = Field(description="what changed (a recipe save: `threshold only: ...` when only a threshold did)")
+
+
+class AuditPagePublic(_Public):
+    """Audit records matching a query, newest first."""
+
+    total: int
+    limit: int
+    offset: int
+    items: list[AuditRecordPublic]
 
 
 class TimingsPublic(_Public):

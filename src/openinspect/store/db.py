@@ -107,6 +107,20 @@ result_rois = Table(
     Index("ix_result_rois_roi_class", "roi", "class_name"),
 )
 
+audit = Table(
+    "audit",
+    results_metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True, doc="in the order the changes were made"),
+    Column("time", DateTime(), nullable=False, index=True, doc="naive UTC"),
+    Column("actor", String, nullable=False, index=True),
+    Column("action", String, nullable=False),
+    Column("recipe", String, nullable=True, index=True),
+    Column("object", String, nullable=False, doc="what was changed, in words"),
+    Column("before", String, nullable=True),
+    Column("after", String, nullable=True),
+    Column("detail", String, nullable=False),
+)
+
 
 def create_db_engine(url: str) -> Engine:
     """Create the engine and the tables; SQLite gets WAL journaling and a busy timeout."""

@@ -99,8 +99,9 @@ async def import_recipe(recipes: RecipesDep, services: ServicesDep, caller: Engi
     ``OPENINSPECT_MAX_ARCHIVE_MB`` (archives carry model versions: this route is not bound by the upload limit).
     """
     limit = services.settings.max_archive_bytes
-    return _public(await run_in_threadpool(recipes.import_archive, archive_upload(archive, limit), name,
-                                           max_bytes=limit, actor=caller.name))
+    summary = await run_in_threadpool(recipes.import_archive, archive_upload(archive, limit), name, max_bytes=limit,
+                                      actor=caller.name)
+    return _public(recipes.state(summary.recipe))
 
 
 @router.get("/{name}")
@@ -197,7 +198,7 @@ def document(name: str, recipes: RecipesDep, _role: Operator, response: Response
 
 
 @router.post("/{name}/labels", status_code=201)
-async def label(name: str, labels: LabelsDep, services: ServicesDep, _role: Engineer,
+async def label(name: str, labels: LabelsDep, services: ServicesDep, caller: Engineer,
                 image: Annotated[UploadFile, File(description="a capture")],
                 type: Annotated[str, Form(description="a classifier type of the recipe")],
                 class_name: Annotated[str | None, Form(alias="class", description="labels every ROI of the type")
@@ -206,7 +207,7 @@ async def label(name: str, labels: LabelsDep, services: ServicesDep, _role: Engi
                 ) -> LabelPublic:
     """Add a capture to the image library and label ROIs of a type in it (``class`` or ``rois``)."""
     data = await read_image_upload(image, services.upload_limit)
-    report = labels.label(name, type, data, image.filename or "upload", _labels(class_name, rois))
+    report = labels.label(name, type, data, image.filename or "upload", _labels(class_name, rois), actor=caller.name)
     return LabelPublic(image=report.image, added=report.added, labels=report.labels)
 
 

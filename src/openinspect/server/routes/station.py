@@ -61,9 +61,9 @@ def active_recipe(station: StationDep, _role: Operator) -> ActiveRecipePublic:
 
 
 @router.put("/active-recipe", tags=["station"])
-def select_recipe(body: ActiveRecipeUpdate, station: StationDep, _role: Engineer) -> ActiveRecipePublic:
+def select_recipe(body: ActiveRecipeUpdate, station: StationDep, caller: Engineer) -> ActiveRecipePublic:
     """Make a recipe active; its models are loaded now (409 ``model_not_found`` when a type is untrained)."""
-    station.select_recipe(body.name)
+    station.select_recipe(body.name, actor=caller.name)
     return ActiveRecipePublic(name=station.active_recipe)
 
 
