@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import getpass
 import json
 import os
 import sys
 from collections.abc import Iterator, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -16,8 +19,10 @@ from openinspect.errors import ImageError, NotFoundError, OpenInspectError, Reci
 from openinspect.imaging import IMAGE_SUFFIXES, Rect
 from openinspect.recipe import InspectionType, ModelKind, Recipe, SegmenterType, TrainingMode, dump_recipe, load_recipe
 from openinspect.settings import Settings, get_settings
-from openinspect.store import Workspace
-from openinspect.store.archive import export_archive, import_archive
+from openinspect.store import Workspace, unified_diff
+from openinspect.store.archive import export_archive
+from openinspect.store.audit import AuditFilter, AuditLog
+from openinspect.store.db import create_results_engine
 
 if TYPE_CHECKING:
     from openinspect.models.progress import Fold, Step
@@ -74,6 +79,18 @@ def _parser() -> argparse.ArgumentParser:
     template.add_argument("--max-angle", type=float, metavar="DEG",
                           help="the largest rotation searched, either way (default: the recipe's, else 15)")
     template.set_defaults(run=_recipe_template)
+    history = recipe.add_parser("history", help="a recipe's revisions: number, time, who saved it, what changed")
+    history.add_argument("name")
+    history.set_defaults(run=_recipe_history)
+    diff = recipe.add_parser("diff", help="the change between two revisions of a recipe, as a unified diff")
+    diff.add_argument("name")
+    diff.add_argument("a", type=int, metavar="A", help="from revision")
+    diff.add_argument("b", type=int, metavar="B", help="to revision")
+    diff.set_defaults(run=_recipe_diff)
+    revert = recipe.add_parser("revert", help="make an earlier revision's content the recipe's next revision")
+    revert.add_argument("name")
+    revert.add_argument("revision", type=int, metavar="REV")
+    revert.set_defaults(run=_recipe_revert)
 
     label = commands.add_parser("label", help="import labelled captures").add_subparsers(
         required=True, metavar="ACTION")
@@ -111,6 +128,13 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", action="store_true")
     evaluate.set_defaults(run=_eval)
 
+    audit = commands.add_parser("audit", help="the audit trail: who changed what, when, before and after")
+    audit.add_argument("--since", type=datetime.fromisoformat, metavar="ISO", help="at or after (no zone: UTC)")
+    audit.add_argument("--actor", metavar="NAME", help="a token's name, or cli:<user>")
+    audit.add_argument("--recipe", metavar="NAME")
+    audit.add_argument("--json", action="store_true", help="one JSON object per line")
+    audit.set_defaults(run=_audit)
+
     demo = commands.add_parser("demo", help="generate demo captures, train Fast and inspect: no data needed")
     demo.set_defaults(run=_demo)
 
@@ -146,10 +170,50 @@ def _recipe_add(workspace: Workspace, args: argparse.Namespace) -> None:
     from openinspect.authoring import RecipeService  # the runtime: not at start-up
 
     recipe = load_recipe(args.file)
-    state = RecipeService(workspace).add(recipe, replace=args.replace and recipe.name in workspace.recipe_names())
+    state = RecipeService(workspace, audit=_trail(workspace)).add(
+        recipe, replace=args.replace and recipe.name in workspace.recipe_names(), actor=_actor())
     for warning in state.warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    print(f"added recipe '{recipe.name}' -> {workspace.recipe_path(recipe.name)}")
+    print(f"added recipe '{recipe.name}' revision {state.revision} -> {workspace.recipe_path(recipe.name)}")
+
+
+def _actor() -> str:
+    """Who runs the command, as revisions and the audit trail name them: ``cli:<OS user>``."""
+    return f"cli:{getpass.getuser()}"
+
+
+def _trail(workspace: Workspace) -> AuditLog:
+    """The station's audit trail: beside its results (``OPENINSPECT_DATABASE_URL``, else the workspace database)."""
+    url = get_settings().database_url
+    return AuditLog(create_results_engine(url) if url else workspace.engine)
+
+
+def _audit(workspace: Workspace, args: argparse.Namespace) -> None:
+    page = _trail(workspace).query(AuditFilter(args.since, args.actor, args.recipe), limit=100_000)
+    for record in reversed(page.items):
+        if args.json:
+            print(json.dumps({**dataclasses.asdict(record), "time": record.time.isoformat()}))
+            continue
+        change = f"{record.before or '-'} -> {record.after or '-'}"
+        print(f"{record.time:%Y-%m-%d %H:%M:%S}Z\t{record.actor}\t{record.action.value}\t{record.object}\t"
+              f"{change}\t{record.detail}")
+
+
+def _recipe_history(workspace: Workspace, args: argparse.Namespace) -> None:
+    for revision in workspace.recipe_revisions(args.name):
+        print(f"{revision.number}\t{revision.created_at:%Y-%m-%d %H:%M:%S}Z\t{revision.actor}\t{revision.summary}")
+
+
+def _recipe_diff(workspace: Workspace, args: argparse.Namespace) -> None:
+    diff = unified_diff(workspace.recipe_revision(args.name, args.a), workspace.recipe_revision(args.name, args.b))
+    print(diff or f"revisions {args.a} and {args.b} of recipe '{args.name}' are the same", end="" if diff else "\n")
+
+
+def _recipe_revert(workspace: Workspace, args: argparse.Namespace) -> None:
+    from openinspect.authoring import RecipeService  # the runtime: not at start-up
+
+    state = RecipeService(workspace, audit=_trail(workspace)).revert(args.name, args.revision, actor=_actor())
+    print(f"recipe '{args.name}' is now revision {state.revision}, with the content of revision {args.revision}")
 
 
 def _recipe_list(workspace: Workspace, _args: argparse.Namespace) -> None:
@@ -189,7 +253,10 @@ def _recipe_export(workspace: Workspace, args: argparse.Namespace) -> None:
 
 
 def _recipe_import(workspace: Workspace, args: argparse.Namespace) -> None:
-    summary = import_archive(workspace, args.archive, args.name, max_bytes=get_settings().max_archive_bytes)
+    from openinspect.authoring import RecipeService  # the runtime: not at start-up
+
+    summary = RecipeService(workspace, audit=_trail(workspace)).import_archive(
+        args.archive, args.name, max_bytes=get_settings().max_archive_bytes, actor=_actor())
     print(f"imported {summary} from {args.archive} ({summary.new_images} image(s) new to this workspace)")
 
 
@@ -210,7 +277,8 @@ def _recipe_template(workspace: Workspace, args: argparse.Namespace) -> None:
         data = args.image.read_bytes()
     except OSError as err:
         raise ImageError(f"cannot read {args.image}: {err.strerror}") from err
-    alignment = TemplateService(workspace).set_alignment(args.name, data, str(args.image), args.region, args.max_angle)
+    templates = TemplateService(workspace, audit=_trail(workspace))
+    alignment = templates.set_alignment(args.name, data, str(args.image), args.region, args.max_angle, actor=_actor())
     region = alignment.template
     print(f"recipe '{args.name}' aligns on x {region.x}, y {region.y}, {region.w}x{region.h} of {alignment.reference} "
           f"(max angle {alignment.max_angle:g}°, min score {alignment.min_score:g}); draw its ROIs on this capture")

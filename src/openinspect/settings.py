@@ -5,8 +5,9 @@ from __future__ import annotations
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from openinspect.imaging.decode import MAX_PIXELS
@@ -21,10 +22,26 @@ class Role(StrEnum):
     """Everything: recipes, labels, training, the active recipe."""
 
 
+class TokenOwner(BaseModel):
+    """Who holds a bearer token: the name the audit trail and recipe revisions show, and the role."""
+
+    name: str = Field(min_length=1, max_length=100)
+    role: Role
+
+
 class Settings(BaseSettings):
     """Settings of a station process; recipes are workspace files, not settings."""
 
     model_config = SettingsConfigDict(env_prefix="OPENINSPECT_")
+
+    @field_validator("tokens", mode="before")
+    @classmethod
+    def _role_only_tokens(cls, value: Any) -> Any:
+        """``{"<token>": "engineer"}``: a token named after its role."""
+        if isinstance(value, dict):
+            return {token: {"name": str(owner), "role": owner} if isinstance(owner, str) else owner
+                    for token, owner in value.items()}
+        return value
 
     home: Path = Path("openinspect-home")
     """The workspace folder: recipes, images, models and the SQLite database."""
@@ -37,8 +54,9 @@ class Settings(BaseSettings):
     """TCP port of the station's HTTP server (0: any free port)."""
     recipe: str | None = None
     """The recipe active at start; by default the first stored recipe with trained models."""
-    tokens: dict[str, Role] = Field(default_factory=dict)
-    """Bearer tokens and their roles, as JSON: ``{"<token>": "operator"}``. None on a loopback address: the
+    tokens: dict[str, TokenOwner] = Field(default_factory=dict)
+    """Bearer tokens with their holder's name and role, as JSON: ``{"<token>": {"name": "alice", "role":
+    "engineer"}}``; ``{"<token>": "operator"}`` names the holder after the role. None on a loopback address: the
     station makes an engineer token at start and keeps it in ``<home>/station-token``."""
     database_url: str | None = None
     """Results store URL (SQLAlchemy), e.g. ``postgresql+psycopg://user@host/db``; by default the workspace's

@@ -1,6 +1,8 @@
 """The command line's recipe verbs: archives (`recipe export NAME --archive FILE.zip`, `recipe import FILE.zip`) and
 `recipe add`, which refuses what the HTTP API refuses (a taken name or PLC number, an alignment it cannot use)."""
 
+import getpass
+import json
 import zipfile
 
 import pytest
@@ -124,3 +126,42 @@ def test_inspect_reports_a_decompression_bomb_and_goes_on_to_the_next_capture(cl
     assert lines[0].startswith("PASS") and lines[2].startswith("FAIL")
     assert lines[1].startswith(f"ERROR {tmp_path / 'bomb.png'}: image {tmp_path / 'bomb.png'} declares more pixels than")
     assert "OPENINSPECT_MAX_PIXELS" in lines[1]
+
+
+def test_recipe_history_diff_and_revert(cli, home, tmp_path):
+    changed = tmp_path / "plate.yaml"
+    changed.write_text(RECIPE.replace("{name: scratch, pass: false}", "{name: scratch, pass: false, threshold: 0.7}"))
+    code, out, _ = cli(home, "recipe", "add", changed, "--replace")
+    assert code == 0 and "added recipe 'plate' revision 2" in out
+    user = f"cli:{getpass.getuser()}"
+
+    code, out, _ = cli(home, "recipe", "history", "plate")
+    rows = [line.split("\t") for line in out.splitlines()]
+    assert code == 0 and [(r[0], r[2], r[3]) for r in rows] == [
+        ("1", "openinspect", "created"), ("2", user, "threshold only: surface/scratch none -> 0.7")]
+
+    code, out, _ = cli(home, "recipe", "diff", "plate", 1, 2)
+    assert code == 0 and out.startswith("--- plate revision 1\n+++ plate revision 2\n") and "+    threshold: 0.7" in out
+    assert cli(home, "recipe", "diff", "plate", 2, 2)[1] == "revisions 2 and 2 of recipe 'plate' are the same\n"
+
+    code, out, _ = cli(home, "recipe", "revert", "plate", 1)
+    assert code == 0 and out == "recipe 'plate' is now revision 3, with the content of revision 1\n"
+    assert "threshold" not in Workspace(home).recipe_path("plate").read_text()
+    code, _, err = cli(home, "recipe", "revert", "plate", 7)
+    assert code == 2 and "recipe 'plate' has no revision 7; its revisions are 1 to 3" in err
+
+
+def test_audit_lists_the_cli_changes_with_the_os_user_as_actor(cli, home, tmp_path):
+    changed = tmp_path / "plate.yaml"
+    changed.write_text(RECIPE.replace("{name: scratch, pass: false}", "{name: scratch, pass: false, threshold: 0.7}"))
+    cli(home, "recipe", "add", changed, "--replace")
+    cli(home, "recipe", "revert", "plate", 1)
+    user = f"cli:{getpass.getuser()}"
+    code, out, _ = cli(home, "audit")
+    rows = [line.split("\t")[1:5] for line in out.splitlines()]
+    assert code == 0 and rows == [[user, "recipe.save", "recipe plate", "revision 1 -> revision 2"],
+                                  [user, "recipe.revert", "recipe plate", "revision 2 -> revision 3"]]
+    code, out, _ = cli(home, "audit", "--json", "--recipe", "plate", "--actor", user, "--since", "2000-01-01")
+    records = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and records[0]["detail"] == "threshold only: surface/scratch none -> 0.7"
+    assert cli(home, "audit", "--actor", "nobody")[1] == ""

@@ -17,6 +17,8 @@ from openinspect.errors import RecipeError
 from openinspect.imaging import upload_name
 from openinspect.recipe import ClassifierType, Recipe, Roi, SegmenterType
 from openinspect.store import StoredImage, Workspace
+from openinspect.store.audit import AuditAction, AuditLog
+from openinspect.store.revisions import SYSTEM_ACTOR
 
 
 @dataclass(frozen=True)
@@ -58,14 +60,19 @@ class _Plan:
 
 
 class CorrectionService:
-    """Corrections of judged captures on one workspace."""
+    """Corrections of judged captures on one workspace.
 
-    def __init__(self, workspace: Workspace, captures: CaptureService | None = None) -> None:
+    Each addition is recorded in ``audit`` (default: the workspace database's trail).
+    """
+
+    def __init__(self, workspace: Workspace, captures: CaptureService | None = None,
+                 audit: AuditLog | None = None) -> None:
         self.workspace = workspace
+        self.audit = audit or AuditLog(workspace.engine)
         self.captures = captures or CaptureService(workspace)
 
-    def add_to_training(self, name: str, data: bytes, filename: str,
-                        corrections: list[Correction]) -> TrainingAddition:
+    def add_to_training(self, name: str, data: bytes, filename: str, corrections: list[Correction], *,
+                        actor: str = SYSTEM_ACTOR) -> TrainingAddition:
         """Add a judged capture to the recipe's captures (once by content) and label the ROIs it names.
 
         Classifier ROIs get their class; a segmenter ROI either marks its type's mask all background (the
@@ -88,6 +95,9 @@ class CorrectionService:
                 self.workspace.set_label(name, type_name, image, roi_name, class_name)
         for type_name in plan.good:
             self.workspace.set_mask(name, type_name, image, np.zeros((image.height, image.width), np.uint8))
+        labelled = sum(len(labels) for labels in plan.labels.values()) + len(plan.good)
+        self.audit.record(actor, AuditAction.LABELS_SET, "corrected capture", recipe=name,
+                          detail=f"{labelled} label(s) or mask(s) on capture {image.sha256[:12]} from a judged result")
         return TrainingAddition(image, not known, {r: c for labels in plan.labels.values() for r, c in labels.items()},
                                 plan.good, plan.paint)
 

@@ -20,7 +20,9 @@ from openinspect.errors import ImageError, NotFoundError, RecipeError
 from openinspect.imaging import decode_image, upload_name
 from openinspect.recipe import ClassifierType, Recipe, Roi, SegmenterType
 from openinspect.store import StoredImage, Workspace
+from openinspect.store.audit import AuditAction, AuditLog
 from openinspect.store.files import encode_png
+from openinspect.store.revisions import SYSTEM_ACTOR
 
 
 @dataclass(frozen=True)
@@ -58,16 +60,21 @@ class LabelService:
         captures: the recipes' captures (samples list them, uploads join them).
         predictor: classifies crops for :meth:`samples`; by default one on ``workspace``.
         placer: places the ROIs for :meth:`samples`; by default one on ``workspace``.
+        audit: where every labelling request is recorded (one record, with a count); by default the workspace
+            database's trail.
     """
 
     def __init__(self, workspace: Workspace, captures: CaptureService | None = None,
-                 predictor: CropPredictor | None = None, placer: RoiPlacer | None = None) -> None:
+                 predictor: CropPredictor | None = None, placer: RoiPlacer | None = None,
+                 audit: AuditLog | None = None) -> None:
         self.workspace = workspace
+        self.audit = audit or AuditLog(workspace.engine)
         self.captures = captures or CaptureService(workspace)
         self.predictor = predictor or CropPredictor(workspace)
         self.placer = placer or RoiPlacer(workspace)
 
-    def label(self, name: str, type_name: str, data: bytes, filename: str, labels: dict[str, str]) -> LabelReport:
+    def label(self, name: str, type_name: str, data: bytes, filename: str, labels: dict[str, str], *,
+              actor: str = SYSTEM_ACTOR) -> LabelReport:
         """Add a capture to the recipe's captures and label ROIs of a classifier type in it.
 
         Args:
@@ -76,6 +83,7 @@ class LabelService:
             data: the encoded capture.
             filename: the uploaded file's name (kept as the capture's original name only).
             labels: class per ROI; the key ``*`` labels every ROI of the type.
+            actor: who labels, for the audit trail.
 
         Raises:
             NotFoundError: unknown recipe.
@@ -93,7 +101,12 @@ class LabelService:
         self.captures.append(recipe.name, [stored])
         for roi, class_name in chosen.items():
             self.workspace.set_label(recipe.name, spec.name, stored, roi, class_name)
+        self._record(actor, name, spec.name, f"{len(chosen)} label(s) on capture {stored.sha256[:12]} "
+                                             f"({'new' if not known else 'in the library'})")
         return LabelReport(stored.sha256, not known, chosen)
+
+    def _record(self, actor: str, name: str, type_name: str, detail: str) -> None:
+        self.audit.record(actor, AuditAction.LABELS_SET, f"type {type_name}", recipe=name, detail=detail)
 
     def samples(self, name: str, type_name: str, *, predict: bool = False) -> list[Sample]:
         """The recipe's captures and every image labelled for the type, oldest first, with their labels.
@@ -136,8 +149,9 @@ class LabelService:
         return [Sample(i, labels.get(i.sha256, {}), i.sha256 in masked,
                        None if predicted is None else predicted.get(i.sha256, {}), placed[i.sha256]) for i in ordered]
 
-    def set_labels(self, name: str, type_name: str, sha256: str, labels: dict[str, str]) -> dict[str, str]:
-        """Label ROIs of a classifier type on a library image (replacing their earlier classes).
+    def set_labels(self, name: str, type_name: str, sha256: str, labels: dict[str, str], *,
+                   actor: str = SYSTEM_ACTOR) -> dict[str, str]:
+        """Label ROIs of a classifier type on a library image (replacing their earlier classes); ``actor``: who.
 
         Returns:
             Every label of the image for the type after the change.
@@ -154,6 +168,7 @@ class LabelService:
         check_fit([rois[r] for r in labels], image)
         for roi_name, class_name in labels.items():
             self.workspace.set_label(name, spec.name, image, roi_name, class_name)
+        self._record(actor, name, spec.name, f"{len(labels)} label(s) on capture {sha256[:12]}")
         return {label.roi: label.class_name for label in self.workspace.labels(name, spec.name)
                 if label.image.sha256 == sha256}
 
@@ -173,8 +188,8 @@ class LabelService:
         lut = _palette_table(palette)
         return encode_png(lut[values])
 
-    def set_mask(self, name: str, type_name: str, sha256: str, data: bytes) -> int:
-        """Store a painted mask (pixel-class colours on black, or a class map) for a library image.
+    def set_mask(self, name: str, type_name: str, sha256: str, data: bytes, *, actor: str = SYSTEM_ACTOR) -> int:
+        """Store a painted mask (pixel-class colours on black, or a class map) for a library image; ``actor``: who.
 
         Returns:
             How many pixels carry a pixel class (0: marked as good, no defect).
@@ -187,7 +202,9 @@ class LabelService:
         image = self.captures.image(sha256)
         mask = decode_mask(data, "painted mask", spec, (image.width, image.height))
         self.workspace.set_mask(name, type_name, image, mask)
-        return int((mask > 0).sum())
+        painted = int((mask > 0).sum())
+        self._record(actor, name, type_name, f"1 mask on capture {sha256[:12]} ({painted} px of pixel classes)")
+        return painted
 
 
 def _segmenter(recipe: Recipe, type_name: str) -> SegmenterType:

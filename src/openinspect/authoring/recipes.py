@@ -13,7 +13,7 @@ import shutil
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -22,7 +22,10 @@ from openinspect.dataset import RoiCropper
 from openinspect.errors import ConflictError, NotFoundError, RecipeError
 from openinspect.imaging import Aligner, read_image
 from openinspect.recipe import Alignment, ClassifierType, Recipe, dump_recipe, parse_recipe
-from openinspect.store import ModelVersion, Workspace
+from openinspect.store import ModelVersion, Revision, Workspace, unified_diff
+from openinspect.store.archive import ArchiveSummary, import_archive
+from openinspect.store.audit import AuditAction, AuditLog
+from openinspect.store.revisions import SYSTEM_ACTOR
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +48,8 @@ class RecipeState:
     recipe: Recipe
     types: list[TypeState]
     warnings: list[str]
+    revision: int
+    """The recipe's revision now: what a change must name as the one it edited."""
 
     @property
     def yaml(self) -> str:
@@ -58,13 +63,16 @@ class RecipeService:
     Args:
         workspace: the station's workspace.
         events: told of every recipe saved or deleted.
+        audit: where every save, revert, import and delete is recorded; by default the workspace database's trail.
     """
 
-    def __init__(self, workspace: Workspace, events: RecipeEvents | None = None) -> None:
+    def __init__(self, workspace: Workspace, events: RecipeEvents | None = None, audit: AuditLog | None = None) -> None:
         self.workspace = workspace
         self.events = events or RecipeEvents()
+        self.audit = audit or AuditLog(workspace.engine)
         self._plc: tuple[list[tuple[str, int, int]], dict[int, str]] = ([], {})
         self._plc_lock = threading.Lock()
+        self._saving = threading.Lock()
 
     def names(self) -> list[str]:
         """Stored recipe names, sorted."""
@@ -100,13 +108,15 @@ class RecipeService:
         Raises:
             NotFoundError: unknown recipe.
         """
-        recipe = self.workspace.recipe(name)
+        head = self.workspace.recipe_head(name)
+        recipe = head.parsed()
         warnings = recipe.downscale_warnings()
         if recipe.alignment is not None and self._reference(recipe) is None:
             warnings.append(f"alignment reference '{recipe.alignment.reference}' is not there yet: upload the template "
                             f"capture (the editor, or `openinspect recipe template`); until then the station cannot "
                             f"judge captures of '{recipe.name}'")
-        return RecipeState(recipe, [self._type_state(recipe, spec.name) for spec in recipe.types], warnings)
+        return RecipeState(recipe, [self._type_state(recipe, spec.name) for spec in recipe.types], warnings,
+                           head.number)
 
     def _reference(self, recipe: Recipe) -> Path | None:
         """The aligning recipe's reference capture, or ``None`` while it is not there."""
@@ -136,7 +146,8 @@ class RecipeService:
         """
         return parse_recipe(text, "request body")
 
-    def save(self, text: str, *, replace: bool, name: str | None = None) -> RecipeState:
+    def save(self, text: str, *, replace: bool, name: str | None = None, base_revision: int | None = None,
+             actor: str = SYSTEM_ACTOR) -> RecipeState:
         """Validate and store recipe YAML or JSON (:meth:`add`); ``name``: the name the request addressed.
 
         Raises:
@@ -145,23 +156,33 @@ class RecipeService:
         recipe = self.validate(text)
         if name is not None and recipe.name != name:
             raise RecipeError(f"the recipe in the body is named '{recipe.name}', the request addresses '{name}'")
-        return self.add(recipe, replace=replace)
+        return self.add(recipe, replace=replace, base_revision=base_revision, actor=actor)
 
-    def add(self, recipe: Recipe, *, replace: bool) -> RecipeState:
-        """Store a validated recipe; labels and models of a replaced recipe are kept.
+    def add(self, recipe: Recipe, *, replace: bool, base_revision: int | None = None, actor: str = SYSTEM_ACTOR,
+            summary: str | None = None) -> RecipeState:
+        """Store a validated recipe as its next revision; labels and models of a replaced recipe are kept.
 
         Args:
             recipe: the recipe.
             replace: replace a stored recipe of the same name (else that is an error).
+            base_revision: the revision the change was made on; a newer one stored meanwhile refuses the save, so
+                no one's change is overwritten unseen.
+            actor: who saves it.
+            summary: what changed; by default worked out from the stored recipe.
 
         Raises:
-            ConflictError: the recipe exists and ``replace`` is false.
+            ConflictError: the recipe exists and ``replace`` is false, or it is no longer at ``base_revision``.
             NotFoundError: ``replace`` and no recipe of that name exists.
             RecipeError: its ``plc_number`` is another recipe's, or its alignment cannot find the part
                 (:func:`check_alignment` on the reference capture; one that is not there yet is a warning of the
                 state, and the template upload checks the region then).
             ImageError: the alignment's reference capture does not decode.
         """
+        return self._add(recipe, replace, base_revision, actor, summary, None)
+
+    def _add(self, recipe: Recipe, replace: bool, base_revision: int | None, actor: str, summary: str | None,
+             action: AuditAction | None) -> RecipeState:
+        """:meth:`add`, recorded in the audit trail as ``action`` (default: create or save)."""
         exists = recipe.name in self.names()
         if replace and not exists:
             raise NotFoundError(f"no recipe named '{recipe.name}' to replace; create it first")
@@ -171,29 +192,113 @@ class RecipeService:
                                 f"kept) or choose another name")
         if recipe.alignment is not None and (reference := self._reference(recipe)) is not None:
             check_alignment(recipe.name, recipe.alignment, read_image(reference))
-        self.workspace.save_recipe(recipe)
+        with self._saving:
+            if base_revision is not None:
+                self._check_base(recipe.name, base_revision)
+            before = self._head_number(recipe.name) if exists else None
+            revision = self.workspace.save_recipe(recipe, actor=actor, summary=summary)
+        if revision.number != before:
+            self.audit.record(actor, action or (AuditAction.RECIPE_SAVE if exists else AuditAction.RECIPE_CREATE),
+                              f"recipe {recipe.name}", recipe=recipe.name, before=_revision(before),
+                              after=_revision(revision.number), detail=revision.summary)
         self.events.changed(recipe.name)
         return self.state(recipe.name)
 
-    def delete(self, name: str) -> None:
-        """Remove a recipe file; its labels, images and model versions stay in the workspace.
+    def _head_number(self, name: str) -> int | None:
+        """The recipe's revision now; ``None`` for a file that is not a valid recipe (a save replaces it)."""
+        try:
+            return self.workspace.recipe_head(name).number
+        except RecipeError:
+            return None
+
+    def _check_base(self, name: str, base_revision: int) -> None:
+        """Refuse a change made on another revision than the stored one.
+
+        Raises:
+            ConflictError: the recipe is at another revision; the message names it, who saved it and the fix.
+        """
+        head = self.workspace.recipe_head(name)
+        if head.number != base_revision:
+            raise ConflictError(f"recipe '{name}' is at revision {head.number} (saved by {head.actor} at "
+                                f"{head.created_at:%Y-%m-%d %H:%M:%S} UTC: {head.summary}), and this change was made "
+                                f"on revision {base_revision}; load revision {head.number}, make the change again "
+                                f"and save it naming revision {head.number}")
+
+    def revisions(self, name: str) -> list[Revision]:
+        """Every revision of a recipe, oldest first.
+
+        Raises:
+            NotFoundError: no recipe of that name, stored now or before.
+        """
+        return self.workspace.recipe_revisions(name)
+
+    def revision(self, name: str, number: int) -> Revision:
+        """One revision of a recipe.
+
+        Raises:
+            NotFoundError: no such recipe or revision.
+        """
+        return self.workspace.recipe_revision(name, number)
+
+    def diff(self, name: str, a: int, b: int) -> str:
+        """The change from revision ``a`` to ``b`` of a recipe as a unified diff of the YAML.
+
+        Raises:
+            NotFoundError: no such recipe or revision.
+        """
+        return unified_diff(self.revision(name, a), self.revision(name, b))
+
+    def revert(self, name: str, number: int, *, actor: str = SYSTEM_ACTOR) -> RecipeState:
+        """Make revision ``number``'s content the recipe's next revision (a deleted recipe comes back).
+
+        Raises:
+            NotFoundError: no such recipe or revision.
+            RecipeError: the revision does not validate against this version's schema, or :meth:`add` refuses it.
+        """
+        old = self.revision(name, number).parsed()
+        return self._add(old, name in self.names(), None, actor, f"reverted to revision {number}",
+                         AuditAction.RECIPE_REVERT)
+
+    def import_archive(self, archive: Path | BinaryIO, name: str | None = None, *, max_bytes: int,
+                       actor: str = SYSTEM_ACTOR) -> ArchiveSummary:
+        """Add a recipe archive's recipe with its revisions, labels, masks and models (:func:`import_archive`).
+
+        Raises:
+            What :func:`~openinspect.store.archive.import_archive` raises.
+        """
+        summary = import_archive(self.workspace, archive, name, max_bytes=max_bytes, actor=actor)
+        self.events.changed(summary.recipe)
+        after = self.workspace.recipe_head(summary.recipe).number
+        self.audit.record(actor, AuditAction.RECIPE_IMPORT, f"recipe {summary.recipe}", recipe=summary.recipe,
+                          after=_revision(after), detail=str(summary))
+        return summary
+
+    def delete(self, name: str, *, actor: str = SYSTEM_ACTOR) -> None:
+        """Remove a recipe file; its revisions, labels, images and model versions stay in the workspace.
 
         Raises:
             NotFoundError: unknown recipe.
         """
-        self.workspace.recipe(name)
+        before = self._head_number(name)
         shutil.rmtree(self.workspace.recipe_path(name).parent)
         self.events.changed(name)
+        self.audit.record(actor, AuditAction.RECIPE_DELETE, f"recipe {name}", recipe=name, before=_revision(before),
+                          detail="its revisions, labels and model versions stay in the workspace")
 
-    def document(self, name: str) -> dict[str, Any]:
-        """The recipe as JSON with the YAML's field names (``pass``, ``class``), as the editor edits it.
+    def document(self, name: str) -> tuple[dict[str, Any], int]:
+        """The recipe as JSON with the YAML's field names (``pass``, ``class``), as the editor edits it; its revision.
 
         Raises:
             NotFoundError: unknown recipe.
         """
-        recipe = self.workspace.recipe(name)
+        head = self.workspace.recipe_head(name)
+        recipe = head.parsed()
         data = recipe.model_dump(mode="json", by_alias=True, exclude_none=True)
-        return {"name": recipe.name, "profile": recipe.profile.value, **data}
+        return {"name": recipe.name, "profile": recipe.profile.value, **data}, head.number
+
+
+def _revision(number: int | None) -> str | None:
+    return None if number is None else f"revision {number}"
 
 
 def check_alignment(recipe: str, alignment: Alignment, reference: np.ndarray) -> None:

@@ -19,7 +19,9 @@ from openinspect.errors import NotFoundError, RecipeError
 from openinspect.imaging import Rect, decode_image, image_suffix
 from openinspect.recipe import Alignment
 from openinspect.store import Workspace
+from openinspect.store.audit import AuditAction, AuditLog
 from openinspect.store.files import write_atomic
+from openinspect.store.revisions import SYSTEM_ACTOR
 
 TEMPLATE_STEM = "reference"
 """The template file's name in the recipe folder, without its suffix."""
@@ -41,11 +43,13 @@ class TemplateService:
     Args:
         workspace: the station's workspace.
         events: told of every template or alignment change (the template may be the alignment's reference).
+        audit: where every template change is recorded; by default the workspace database's trail.
     """
 
-    def __init__(self, workspace: Workspace, events: RecipeEvents | None = None) -> None:
+    def __init__(self, workspace: Workspace, events: RecipeEvents | None = None, audit: AuditLog | None = None) -> None:
         self.workspace = workspace
         self.events = events or RecipeEvents()
+        self.audit = audit or AuditLog(workspace.engine)
         self._lock = threading.Lock()
 
     def template(self, name: str) -> Path:
@@ -71,7 +75,8 @@ class TemplateService:
         pixels = decode_image(path.read_bytes(), path.name)
         return TemplateInfo(path.name, pixels.shape[1], pixels.shape[0])
 
-    def set_template(self, name: str, data: bytes, filename: str, alignment: Alignment | None = None) -> TemplateInfo:
+    def set_template(self, name: str, data: bytes, filename: str, alignment: Alignment | None = None, *,
+                     actor: str = SYSTEM_ACTOR) -> TemplateInfo:
         """Store the capture the ROIs are drawn on, replacing the earlier one.
 
         A recipe that aligns on its template keeps its alignment region, which then refers to the new capture:
@@ -84,13 +89,15 @@ class TemplateService:
             filename: what to call the capture in errors.
             alignment: align on this region of the new capture instead; its ``reference`` is set to the template's
                 file.
+            actor: who changes it: the recipe's next revision names them when its alignment changes.
 
         Raises:
             NotFoundError: unknown recipe.
             ImageError: the bytes do not decode as an image.
             RecipeError: the alignment region does not lie inside the new capture or is too flat to find on it.
         """
-        recipe = self.workspace.recipe(name)
+        head = self.workspace.recipe_head(name)
+        recipe = head.parsed()
         pixels = decode_image(data, filename)
         path = self._folder(name) / f"{TEMPLATE_STEM}{image_suffix(data) or '.png'}"
         if alignment is None and recipe.alignment and recipe.alignment.reference.startswith(f"{TEMPLATE_STEM}."):
@@ -103,13 +110,18 @@ class TemplateService:
                 if old != path:
                     old.unlink(missing_ok=True)
             stored = None if alignment is None else alignment.model_copy(update={"reference": path.name})
+            after = head
             if stored is not None and stored != recipe.alignment:
-                self.workspace.save_recipe(recipe.model_copy(update={"alignment": stored}))
+                after = self.workspace.save_recipe(recipe.model_copy(update={"alignment": stored}), actor=actor)
         self.events.changed(recipe.name)
+        self.audit.record(actor, AuditAction.TEMPLATE_SET, f"template of recipe {recipe.name}", recipe=recipe.name,
+                          before=f"revision {head.number}", after=f"revision {after.number}",
+                          detail=f"template capture {path.name}, {pixels.shape[1]}x{pixels.shape[0]} px"
+                                 + ("" if after is head else f"; {after.summary}"))
         return TemplateInfo(path.name, pixels.shape[1], pixels.shape[0])
 
     def set_alignment(self, name: str, data: bytes, filename: str, region: Rect,
-                      max_angle: float | None = None) -> Alignment:
+                      max_angle: float | None = None, *, actor: str = SYSTEM_ACTOR) -> Alignment:
         """Make a capture the recipe's template and align every capture on a region of it.
 
         Args:
@@ -118,6 +130,7 @@ class TemplateService:
             filename: what to call the capture in errors.
             region: the alignment template: a distinctive, rigid feature of the part on the capture.
             max_angle: the largest rotation searched, in degrees either way; default: the recipe's, else 15.
+            actor: who changes it.
 
         Returns:
             The recipe's alignment as stored (its ``min_score`` is kept).
@@ -138,7 +151,7 @@ class TemplateService:
         except ValidationError as err:
             problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors())
             raise RecipeError(f"recipe '{recipe.name}': invalid alignment: {problems}") from err
-        info = self.set_template(recipe.name, data, filename, alignment)
+        info = self.set_template(recipe.name, data, filename, alignment, actor=actor)
         return alignment.model_copy(update={"reference": info.reference})
 
     def _folder(self, name: str) -> Path:

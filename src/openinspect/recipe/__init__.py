@@ -1,5 +1,6 @@
 """Recipes: the schema, YAML load/save and validation."""
 
+from openinspect.recipe.changes import describe_change
 from openinspect.recipe.io import dump_recipe, load_recipe, parse_recipe
 from openinspect.recipe.schema import (
     NAME_HELP,
@@ -40,6 +41,7 @@ __all__ = [
     "SegmenterType",
     "Template",
     "TrainingMode",
+    "describe_change",
     "dump_recipe",
     "load_recipe",
     "parse_recipe",

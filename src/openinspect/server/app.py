@@ -25,7 +25,7 @@ from openinspect.server.docs import OPENAPI_URL, PAGES, install_docs
 from openinspect.server.errors import install_error_handlers
 from openinspect.server.gate import TokenGate
 from openinspect.server.limits import BodyCap, BodyLimit
-from openinspect.server.routes import labels, recipes, results, session, station, templates, training
+from openinspect.server.routes import audit, labels, recipes, results, session, station, templates, training
 from openinspect.server.security import load_tokens
 from openinspect.server.web_ui import install_web_ui
 from openinspect.server.ws import WebSocketHub
@@ -34,6 +34,7 @@ from openinspect.station.service import Station
 from openinspect.station.sinks import ResultSink
 from openinspect.station.sources import CaptureSource, IntervalTrigger, TriggerSource, open_source
 from openinspect.store import Workspace
+from openinspect.store.audit import AuditLog
 from openinspect.store.db import create_results_engine
 from openinspect.store.results import ResultStore, Retention
 from openinspect.training.jobs import TrainingJob, TrainingService, TrainingState
@@ -92,7 +93,7 @@ def create_app(settings: Settings, *, source: CaptureSource | None = None,
     app.state.services = services
     install_error_handlers(app)
     api = APIRouter(prefix=API_PREFIX)
-    for module in (station, session, recipes, templates, labels, training, results):
+    for module in (station, session, recipes, templates, labels, training, results, audit):
         api.include_router(module.router)
     app.include_router(api)
     install_web_ui(app)
@@ -109,11 +110,12 @@ def _services(settings: Settings, source: CaptureSource | None, sinks: Sequence[
     engine = create_results_engine(settings.database_url) if settings.database_url else workspace.engine
     store = ResultStore(engine, settings.home / "results",
                         Retention(settings.keep_pass_every, int(settings.archive_budget_mb * 2**20)))
+    trail = AuditLog(engine)  # beside the results: one trail for the station and the CLI
     if source is None and settings.capture:
         source = open_source(settings.capture, settings.capture_width, settings.capture_height,
                              settings.capture_exposure)
     station_ = Station(workspace, store, source=source, queue_limit=settings.queue_limit, threads=settings.threads,
-                       max_pixels=settings.max_pixels)
+                       max_pixels=settings.max_pixels, audit=trail)
     hub = WebSocketHub()
     for sink in (hub, *sinks):
         station_.add_sink(sink)
@@ -127,10 +129,11 @@ def _services(settings: Settings, source: CaptureSource | None, sinks: Sequence[
 
     _activate(station_, settings.recipe)
     captures = CaptureService(workspace)
-    return Services(settings, station_, events, RecipeService(workspace, events), TemplateService(workspace, events),
-                    captures, LabelService(workspace, captures, CropPredictor(workspace, settings.threads)),
-                    CorrectionService(workspace, captures), TrainingService(workspace, on_training), store,
-                    load_tokens(settings), hub)
+    return Services(settings, station_, events, RecipeService(workspace, events, trail),
+                    TemplateService(workspace, events, trail), captures,
+                    LabelService(workspace, captures, CropPredictor(workspace, settings.threads), audit=trail),
+                    CorrectionService(workspace, captures, trail), TrainingService(workspace, on_training, audit=trail),
+                    store, trail, load_tokens(settings), hub)
 
 
 def _activate(station_: Station, wanted: str | None) -> None:

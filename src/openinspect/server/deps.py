@@ -1,4 +1,4 @@
-"""What routes receive through ``Annotated`` dependencies: the station's services and the caller's role."""
+"""What routes receive through ``Annotated`` dependencies: the station's services and the caller (name and role)."""
 
 from __future__ import annotations
 
@@ -21,8 +21,9 @@ from openinspect.imaging import SUPPORTED_TYPES, image_suffix
 from openinspect.server.errors import ApiError, ErrorType
 from openinspect.server.security import TokenSet
 from openinspect.server.ws import WebSocketHub
-from openinspect.settings import Role, Settings
+from openinspect.settings import Role, Settings, TokenOwner
 from openinspect.station.service import Station
+from openinspect.store.audit import AuditLog
 from openinspect.store.results import ResultStore
 from openinspect.training.jobs import TrainingService
 
@@ -42,6 +43,8 @@ class Services:
     corrections: CorrectionService
     training: TrainingService
     results: ResultStore
+    audit: AuditLog
+    """Every change's record, beside the results."""
     tokens: TokenSet
     hub: WebSocketHub
 
@@ -93,13 +96,17 @@ async def _results(services: ServicesDep) -> ResultStore:
     return services.results
 
 
-async def _operator(request: Request, services: ServicesDep) -> Role:
-    return services.tokens.role(request.headers.get("authorization"))
+async def _audit(services: ServicesDep) -> AuditLog:
+    return services.audit
 
 
-async def _engineer(role: Annotated[Role, Depends(_operator)]) -> Role:
-    TokenSet.check(role, Role.ENGINEER)
-    return role
+async def _operator(request: Request, services: ServicesDep) -> TokenOwner:
+    return services.tokens.owner(request.headers.get("authorization"))
+
+
+async def _engineer(caller: Annotated[TokenOwner, Depends(_operator)]) -> TokenOwner:
+    TokenSet.check(caller.role, Role.ENGINEER)
+    return caller
 
 
 StationDep = Annotated[Station, Depends(_station)]
@@ -110,9 +117,10 @@ LabelsDep = Annotated[LabelService, Depends(_labels)]
 CorrectionsDep = Annotated[CorrectionService, Depends(_corrections)]
 TrainingDep = Annotated[TrainingService, Depends(_training)]
 ResultsDep = Annotated[ResultStore, Depends(_results)]
-Operator = Annotated[Role, Depends(_operator)]
-"""The caller has a token of any role (operator: trigger and view)."""
-Engineer = Annotated[Role, Depends(_engineer)]
+AuditDep = Annotated[AuditLog, Depends(_audit)]
+Operator = Annotated[TokenOwner, Depends(_operator)]
+"""The caller has a token of any role (operator: trigger and view); its name is the actor of what it changes."""
+Engineer = Annotated[TokenOwner, Depends(_engineer)]
 """The caller's token has the engineer role."""
 
 

@@ -45,7 +45,7 @@ class TokenGate:
             page = scope["path"] in self.pages
             query = QueryParams(scope["query_string"]).get("token") if page else None
             try:
-                self.tokens.role(Headers(scope=scope).get("authorization"), query)
+                self.tokens.owner(Headers(scope=scope).get("authorization"), query)
             except ApiError as err:
                 hint = "; in a browser, add ?token=<token> to the address" if page else ""
                 response = error_response(err.status, err.type, err.message + hint)

@@ -14,7 +14,8 @@ from openinspect.recipe import TrainingMode
 from openinspect.settings import Role
 from openinspect.station.service import StationStats, Timings
 from openinspect.station.sources import TriggerSource
-from openinspect.store import ModelVersion, StoredImage
+from openinspect.store import ModelVersion, Revision, StoredImage
+from openinspect.store.audit import AuditAction
 from openinspect.store.records import Outcome
 from openinspect.training.jobs import TrainingJob, TrainingState
 from openinspect.training.review import ValidationReview
@@ -69,6 +70,7 @@ class InspectionPublic(_Public):
     reason: str | None = Field(default=None, description="`alignment` when the part was not found; no model ran")
     alignment: dict[str, Any] | None = Field(default=None, description="where the part was found (recipes with "
                                              "alignment): found, score, dx, dy, angle")
+    recipe_revision: int | None = Field(default=None, description="the recipe revision that judged the capture")
 
 
 class ResultPagePublic(_Public):
@@ -78,6 +80,29 @@ class ResultPagePublic(_Public):
     limit: int
     offset: int
     items: list[InspectionPublic]
+
+
+class AuditRecordPublic(_Public):
+    """One change in the audit trail."""
+
+    id: int
+    time: datetime
+    actor: str = Field(description="the token's holder, `cli:<user>`, or `openinspect`")
+    action: AuditAction
+    recipe: str | None = None
+    object: str = Field(description="what was changed, in words")
+    before: str | None = Field(default=None, description="the state before: `revision 3`, `v2`, a recipe name")
+    after: str | None = None
+    detail: str = Field(description="what changed (a recipe save: `threshold only: ...` when only a threshold did)")
+
+
+class AuditPagePublic(_Public):
+    """Audit records matching a query, newest first."""
+
+    total: int
+    limit: int
+    offset: int
+    items: list[AuditRecordPublic]
 
 
 class TimingsPublic(_Public):
@@ -164,6 +189,43 @@ class RecipePublic(_Public):
     types: list[TypeStatePublic]
     warnings: list[str]
     yaml: str
+    revision: int = Field(description="the recipe's revision now; send it as `If-Match` when you replace the recipe")
+
+
+class RevisionPublic(_Public):
+    """One saved state of a recipe (``GET /recipes/{name}/revisions``)."""
+
+    revision: int
+    created_at: datetime
+    actor: str = Field(description="who saved it: a token's name, `cli:<user>`, `openinspect` or `file` (changed on "
+                                   "disk)")
+    summary: str = Field(description="what changed from the revision before")
+
+    @classmethod
+    def of(cls, revision: Revision) -> RevisionPublic:
+        """The revision's public form, without its YAML."""
+        return cls(revision=revision.number, created_at=revision.created_at, actor=revision.actor,
+                   summary=revision.summary)
+
+
+class RevisionDetailPublic(RevisionPublic):
+    """One saved state of a recipe with its YAML."""
+
+    yaml: str
+
+
+class RecipeDiffPublic(_Public):
+    """The change between two revisions of a recipe."""
+
+    a: int
+    b: int
+    diff: str = Field(description="a unified diff of the YAML; empty when the two are the same")
+
+
+class RevertCreate(_Public):
+    """Which revision's content becomes the recipe's next revision."""
+
+    revision: int = Field(ge=1)
 
 
 class RecipeValidationPublic(_Public):
@@ -333,6 +395,7 @@ class HealthPublic(_Public):
 class SessionPublic(BaseModel):
     """The caller's token, as the station sees it."""
 
+    name: str = Field(description="the token's holder, as OPENINSPECT_TOKENS names them")
     role: Role
 
 

@@ -1,9 +1,10 @@
-"""Bearer tokens and roles: ``operator`` triggers and views, ``engineer`` does everything.
+"""Bearer tokens, their holders' names and roles: ``operator`` triggers and views, ``engineer`` does everything.
 
-Tokens come from ``OPENINSPECT_TOKENS`` (JSON ``{token: role}``). A station bound to a loopback
-address with no tokens configured makes one engineer token at first start, keeps it in
-``<home>/station-token`` (mode 0600) and uses it on every later start (a file others may read is made
-0600, with a warning); a station reachable from the network refuses to start without configured tokens.
+Tokens come from ``OPENINSPECT_TOKENS`` (JSON ``{token: {"name": ..., "role": ...}}``, or ``{token: role}`` for a
+token named after its role); the name is who the audit trail and recipe revisions say made a change. A station
+bound to a loopback address with no tokens configured makes one engineer token at first start, keeps it in
+``<home>/station-token`` (mode 0600) and uses it on every later start (a file others may read is made 0600, with a
+warning); a station reachable from the network refuses to start without configured tokens.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from openinspect.errors import OpenInspectError
 from openinspect.server.errors import ApiError, ErrorType
-from openinspect.settings import Role, Settings
+from openinspect.settings import Role, Settings, TokenOwner
 from openinspect.store.files import write_atomic
 
 log = logging.getLogger(__name__)
@@ -31,11 +32,11 @@ _RANK = {Role.OPERATOR: 0, Role.ENGINEER: 1}
 class TokenSet:
     """The tokens a station accepts; ``generated`` is the token made at start, if one was."""
 
-    roles: dict[str, Role]
+    owners: dict[str, TokenOwner]
     generated: str | None = None
 
-    def role(self, authorization: str | None, query_token: str | None = None) -> Role:
-        """The role of a request's ``Authorization: Bearer`` header (or WebSocket ``token`` query parameter).
+    def owner(self, authorization: str | None, query_token: str | None = None) -> TokenOwner:
+        """Who holds a request's ``Authorization: Bearer`` token (or WebSocket ``token`` query parameter).
 
         Raises:
             ApiError: 401 without a known token.
@@ -45,9 +46,9 @@ class TokenSet:
             scheme, _, value = authorization.partition(" ")
             token = value.strip() if scheme.lower() == "bearer" else None
         if token:
-            for known, role in self.roles.items():
+            for known, owner in self.owners.items():
                 if secrets.compare_digest(known.encode(), token.encode()):
-                    return role
+                    return owner
         raise ApiError(401, ErrorType.UNAUTHORIZED, "send a station token: `Authorization: Bearer <token>` "
                                                     "(see OPENINSPECT_TOKENS, or <home>/station-token)")
 
@@ -72,7 +73,8 @@ def load_tokens(settings: Settings) -> TokenSet:
         return TokenSet(dict(settings.tokens))
     if not _loopback(settings.host):
         raise OpenInspectError(f"the station binds {settings.host}, reachable from the network: set "
-                               f"OPENINSPECT_TOKENS, e.g. '{{\"<long random token>\": \"engineer\"}}'")
+                               f"OPENINSPECT_TOKENS, e.g. '{{\"<long random token>\": {{\"name\": \"alice\", \"role\": "
+                               f"\"engineer\"}}}}'")
     path = settings.home / TOKEN_FILE
     token = _read(path)
     if token is not None:
@@ -81,7 +83,7 @@ def load_tokens(settings: Settings) -> TokenSet:
         token = secrets.token_urlsafe(24)
         write_atomic(path, token.encode())
         path.chmod(0o600)
-    return TokenSet({token: Role.ENGINEER}, generated=token)
+    return TokenSet({token: TokenOwner(name=Role.ENGINEER.value, role=Role.ENGINEER)}, generated=token)
 
 
 def _keep_private(path: Path) -> None:

@@ -28,31 +28,36 @@ class Inspector:
         runners: the model of each inspection type, by type name.
         cropper: cuts the ROI crops (aligned when the recipe aligns); default: the recipe's ROIs as drawn.
         max_pixels: the largest capture decoded (``Settings.max_pixels``); a larger one is an error result.
+        revision: the recipe revision loaded, which the station stamps on every result (``recipe_revision``).
 
     """
 
     def __init__(self, recipe: Recipe, runners: dict[str, Runner], cropper: RoiCropper | None = None,
-                 max_pixels: int = MAX_PIXELS) -> None:
+                 max_pixels: int = MAX_PIXELS, revision: int | None = None) -> None:
         self.recipe = recipe
         self.runners = runners
         self.cropper = cropper or RoiCropper(recipe)
         self.max_pixels = max_pixels
+        self.revision = revision
 
     @classmethod
     def load(cls, workspace: Workspace, recipe_name: str, threads: int | None = None,
              max_pixels: int = MAX_PIXELS) -> Inspector:
-        """Load a recipe and the latest model version of each type (``max_pixels``: see :class:`Inspector`).
+        """Load a recipe's current revision and the latest model version of each type.
+
+        ``max_pixels``: see :class:`Inspector`.
 
         Raises:
             NotFoundError: unknown recipe, or its alignment reference is missing.
             ModelNotFoundError: a type has no trained model, or its model no longer fits the recipe.
 
         """
-        recipe = workspace.recipe(recipe_name)
+        head = workspace.recipe_head(recipe_name)
+        recipe = head.parsed()
         runners = {}
         for spec in recipe.types:
             runners[spec.name] = make_runner(recipe, spec, fitting_model(workspace, recipe, spec), threads)
-        return cls(recipe, runners, RoiCropper.load(workspace, recipe), max_pixels)
+        return cls(recipe, runners, RoiCropper.load(workspace, recipe), max_pixels, head.number)
 
     def inspect_file(self, path: Path) -> InspectionResult:
         """Read and judge one capture file; an unreadable file yields a result with ``error`` set."""

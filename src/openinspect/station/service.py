@@ -35,6 +35,7 @@ from openinspect.station.pipeline import Inspector
 from openinspect.station.sinks import ResultSink, StationStatus
 from openinspect.station.sources import Capture, CaptureSource, TriggerSource
 from openinspect.store import Workspace
+from openinspect.store.audit import AuditAction, AuditLog
 from openinspect.store.records import Outcome, ResultRecord
 from openinspect.store.results import ResultStore
 
@@ -146,12 +147,15 @@ class Station:
         queue_limit: triggers that may wait behind the running inspection before triggers are answered busy.
         threads: CPU threads per model session (``None``: ONNX Runtime's default).
         max_pixels: the largest capture decoded (``Settings.max_pixels``); a larger one is stored as an error.
+        audit: where active-recipe changes are recorded; by default the trail beside ``store``'s results.
     """
 
     def __init__(self, workspace: Workspace, store: ResultStore, *, source: CaptureSource | None = None,
-                 queue_limit: int = 8, threads: int | None = None, max_pixels: int = MAX_PIXELS) -> None:
+                 queue_limit: int = 8, threads: int | None = None, max_pixels: int = MAX_PIXELS,
+                 audit: AuditLog | None = None) -> None:
         self.workspace = workspace
         self.store = store
+        self.audit = audit or AuditLog(store.engine)
         self.source = source
         self.queue_limit = queue_limit
         self.threads = threads
@@ -185,15 +189,22 @@ class Station:
         """The recipe triggers use when they name none."""
         return self._active
 
-    def select_recipe(self, name: str) -> None:
+    def select_recipe(self, name: str, *, actor: str | None = None) -> None:
         """Make ``name`` the active recipe, loading its models now.
+
+        Args:
+            name: the recipe.
+            actor: who changes it: the change goes to the audit trail (``None``: the station's own choice at start).
 
         Raises:
             NotFoundError: unknown recipe.
             ModelNotFoundError: a type of the recipe has no trained model that fits it.
         """
-        self.inspector(name)
-        self._active = name
+        inspector = self.inspector(name)
+        before, self._active = self._active, name
+        if actor is not None and before != name:
+            self.audit.record(actor, AuditAction.ACTIVE_RECIPE, "active recipe", recipe=name, before=before, after=name,
+                              detail=f"judges with revision {inspector.revision}")
 
     def inspector(self, name: str) -> Inspector:
         """The cached inspector of a recipe, loaded on first use (see :meth:`Inspector.load`)."""
@@ -292,7 +303,7 @@ class Station:
                 result = inspector.inspect_image(capture.pixels, capture.name)
             else:
                 result = inspector.inspect_bytes(capture.data or b"", capture.name)
-            body = result.to_json()
+            body = {**result.to_json(), "recipe_revision": inspector.revision}
         except OpenInspectError as err:
             body = {"image": capture.name if capture else "", "error": str(err)}
         return capture, self._record(job, body)

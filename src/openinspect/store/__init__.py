@@ -2,6 +2,8 @@
 
 from openinspect.store.files import write_json
 from openinspect.store.meta import META_FILE, ModelMeta
+from openinspect.store.revisions import Revision, unified_diff
 from openinspect.store.workspace import Label, ModelVersion, StoredImage, Workspace, content_id
 
-__all__ = ["META_FILE", "Label", "ModelMeta", "ModelVersion", "StoredImage", "Workspace", "content_id", "write_json"]
+__all__ = ["META_FILE", "Label", "ModelMeta", "ModelVersion", "Revision", "StoredImage", "Workspace", "content_id",
+           "unified_diff", "write_json"]

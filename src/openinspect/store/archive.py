@@ -9,6 +9,9 @@ Layout of an archive (format 1)::
     masks/<type>/<sha256>.png     segmenter class maps, named by the image they label
     models/<type>/v<N>/<file>     every model version folder (model.onnx, meta.json)
 
+The manifest's ``revisions`` carry the recipe's history (each revision's YAML, time, actor and summary); an
+archive written before them has none, which a reader of format 1 takes as an empty history.
+
 :func:`import_archive` is all-or-nothing. It checks the whole archive before it changes anything
 (member paths, sizes against a cap, checksums, the manifest, the recipe YAML, the name) and unpacks
 it into a staging folder inside the workspace; image and mask files are written next (named by
@@ -20,6 +23,8 @@ Model versions keep their order and are numbered after the versions the target w
 the same recipe and type: under a new name they keep their numbers (v1, v2...). A deleted recipe
 leaves its labels and versions behind; importing under its name keeps them, replaces labels of the
 same ROIs and numbers the imported versions after the old ones, so the imported model is the latest.
+Recipe revisions go the same way: numbered after the target workspace's revisions of that name, renamed with
+the recipe, and the imported recipe is the newest revision.
 """
 
 from __future__ import annotations
@@ -44,10 +49,11 @@ from PIL import Image, UnidentifiedImageError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from openinspect import __version__
-from openinspect.errors import ArchiveError, ConflictError, DatasetError
+from openinspect.errors import ArchiveError, ConflictError, DatasetError, RecipeError
 from openinspect.recipe import Recipe, SegmenterType, TrainingMode, dump_recipe, parse_recipe
 from openinspect.store.files import atomic_writer
 from openinspect.store.meta import META_FILE, ModelMeta
+from openinspect.store.revisions import SYSTEM_ACTOR, Revision
 from openinspect.store.space import storage_errors
 from openinspect.store.workspace import StoredImage, Workspace, content_id
 
@@ -119,6 +125,14 @@ class _Model(_Entry):
     folder: str
 
 
+class _Revision(_Entry):
+    revision: int = Field(ge=1)
+    yaml: str = Field(max_length=MAX_DOCUMENT_BYTES)
+    created_at: datetime
+    actor: str
+    summary: str
+
+
 class _Manifest(_Entry):
     format: int
     recipe: str
@@ -129,6 +143,7 @@ class _Manifest(_Entry):
     masks: list[_Mask]
     models: list[_Model]
     files: list[_File]
+    revisions: list[_Revision] = []
 
 
 # -- export ----------------------------------------------------------------------------------------
@@ -149,7 +164,8 @@ def export_archive(workspace: Workspace, recipe_name: str, path: Path) -> Archiv
     with atomic_writer(path) as handle, zipfile.ZipFile(handle, "w", zipfile.ZIP_DEFLATED) as archive:
         files = [_write_member(archive, name, source, recipe.name) for name, source in members]
         manifest = {"format": FORMAT, "recipe": recipe.name, "created_at": datetime.now(UTC).isoformat(),
-                    "openinspect_version": __version__, **sections, "files": files}
+                    "openinspect_version": __version__, **sections, "files": files,
+                    "revisions": [_revision_entry(r) for r in workspace.recipe_revisions(recipe.name)]}
         archive.writestr(MANIFEST, json.dumps(manifest, indent=1))
     return ArchiveSummary(recipe.name, *(len(sections[key]) for key in ("images", "labels", "masks", "models")))
 
@@ -183,6 +199,11 @@ def _contents(workspace: Workspace, recipe: Recipe) -> tuple[dict[str, list[dict
                                    "original_name": image.original_name})
         members.append((f"images/{sha}{suffix}", image.path))
     return sections, members
+
+
+def _revision_entry(revision: Revision) -> dict[str, Any]:
+    return {"revision": revision.number, "yaml": revision.yaml, "created_at": revision.created_at.isoformat(),
+            "actor": revision.actor, "summary": revision.summary}
 
 
 def _plain_files(folder: Path) -> list[Path]:
@@ -222,7 +243,7 @@ def _write_member(archive: zipfile.ZipFile, name: str, source: Path, recipe: str
 
 
 def import_archive(workspace: Workspace, archive: Path | BinaryIO, name: str | None = None, *,
-                   max_bytes: int) -> ArchiveSummary:
+                   max_bytes: int, actor: str = SYSTEM_ACTOR) -> ArchiveSummary:
     """Add the recipe of an archive written by :func:`export_archive`, with its images, labels, masks and models.
 
     Args:
@@ -231,6 +252,7 @@ def import_archive(workspace: Workspace, archive: Path | BinaryIO, name: str | N
         name: store the recipe under this name instead of the archive's (model ``meta.json`` follows).
         max_bytes: the largest archive accepted, compressed and unpacked (zip bombs): the station's
             ``Settings.max_archive_bytes``.
+        actor: who imports it: the imported recipe's revision names them when it differs from the archive's last.
 
     Returns:
         What was imported.
@@ -257,7 +279,7 @@ def import_archive(workspace: Workspace, archive: Path | BinaryIO, name: str | N
               tempfile.TemporaryDirectory(dir=workspace.home, prefix=".import-") as staging):
             _unpack(zipped, manifest, Path(staging), source)
             _check_model_meta(manifest, Path(staging), source)
-            return _commit(workspace, manifest, recipe, Path(staging))
+            return _commit(workspace, manifest, recipe, Path(staging), _history(manifest, recipe, source, actor))
 
 
 @contextmanager
@@ -463,7 +485,26 @@ def _read_document(zipped: zipfile.ZipFile, info: zipfile.ZipInfo, source: str) 
     return b"".join(_chunks(zipped, info, source))
 
 
-def _commit(workspace: Workspace, manifest: _Manifest, recipe: Recipe, staging: Path) -> ArchiveSummary:
+def _history(manifest: _Manifest, recipe: Recipe, source: str, actor: str) -> list[Revision]:
+    """The archive's revisions under the recipe's (new) name, ending with the imported recipe."""
+    history = [Revision(recipe.name, r.revision, _renamed(r.yaml, recipe.name), r.created_at, r.actor, r.summary)
+               for r in sorted(manifest.revisions, key=lambda r: r.revision)]
+    text = dump_recipe(recipe)
+    if not history or history[-1].yaml != text:
+        history.append(Revision(recipe.name, 0, text, datetime.now(UTC), actor, f"imported from {source}"))
+    return history
+
+
+def _renamed(text: str, name: str) -> str:
+    """A revision's YAML named ``name``; one this version cannot read is kept as it is."""
+    try:
+        return dump_recipe(parse_recipe(text).model_copy(update={"name": name}))
+    except RecipeError:
+        return text
+
+
+def _commit(workspace: Workspace, manifest: _Manifest, recipe: Recipe, staging: Path,
+            history: list[Revision]) -> ArchiveSummary:
     """Write images and masks (unreferenced), then record everything in one transaction and publish the recipe.
 
     On failure the rows roll back, and the files and folders written here go again.
@@ -485,6 +526,7 @@ def _commit(workspace: Workspace, manifest: _Manifest, recipe: Recipe, staging: 
                 workspace.record_mask(recipe.name, mask.type, stored[mask.image], path)
             for model in sorted(manifest.models, key=lambda m: (m.type, m.version)):
                 made.append(_add_model(workspace, recipe.name, model, staging / model.folder))
+            workspace.record_revisions(recipe.name, history)  # before the file, as every recipe save
             final = workspace.recipe_path(recipe.name).parent
             _publish(staging / "recipe", final, recipe)
             made.append(final)

@@ -67,6 +67,17 @@ model_versions = Table(
     Column("metrics", JSON, nullable=False),
 )
 
+recipe_revisions = Table(
+    "recipe_revisions",
+    metadata,
+    Column("recipe", String, primary_key=True),
+    Column("revision", Integer, primary_key=True, doc="1, 2, 3... per recipe name"),
+    Column("yaml", String, nullable=False, doc="the recipe file's text at this revision"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("actor", String, nullable=False, doc="who saved it: a token's name, cli:<user>, or openinspect"),
+    Column("summary", String, nullable=False, doc="what changed, in a line"),
+)
+
 
 results_metadata = MetaData()
 """The station's results: kept apart from the workspace tables so they can live on another server."""
@@ -94,6 +105,20 @@ result_rois = Table(
     Column("class_name", String, nullable=True, doc="classifier ROIs only"),
     Column("passes", Boolean, nullable=False),
     Index("ix_result_rois_roi_class", "roi", "class_name"),
+)
+
+audit = Table(
+    "audit",
+    results_metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True, doc="in the order the changes were made"),
+    Column("time", DateTime(), nullable=False, index=True, doc="naive UTC"),
+    Column("actor", String, nullable=False, index=True),
+    Column("action", String, nullable=False),
+    Column("recipe", String, nullable=True, index=True),
+    Column("object", String, nullable=False, doc="what was changed, in words"),
+    Column("before", String, nullable=True),
+    Column("after", String, nullable=True),
+    Column("detail", String, nullable=False),
 )
 
 

@@ -70,7 +70,7 @@ class ResultPage:
     items: list[ResultRecord]
 
 
-CSV_COLUMNS = ("id", "time", "recipe", "image", "outcome", "cycle_ms", "rois", "error")
+CSV_COLUMNS = ("id", "time", "recipe", "image", "outcome", "cycle_ms", "rois", "error", "recipe_revision")
 
 
 class ResultStore:
@@ -251,7 +251,8 @@ def _csv_row(row: Any) -> tuple[Any, ...]:
     record = row["record"]
     rois = ";".join(f"{r['roi']}={r.get('class') or ('pass' if r['pass'] else 'fail')}" for r in record.get("rois", []))
     return (row["id"], record["time"], row["recipe"] or "", row["image"], row["outcome"],
-            "" if row["cycle_ms"] is None else row["cycle_ms"], rois, record.get("error") or record.get("skipped", ""))
+            "" if row["cycle_ms"] is None else row["cycle_ms"], rois, record.get("error") or record.get("skipped", ""),
+            record.get("recipe_revision") or "")
 
 
 def _csv_line(values: tuple[Any, ...]) -> str:

@@ -26,10 +26,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from openinspect.errors import ModelNotFoundError, NotFoundError, OpenInspectError, RecipeError
 from openinspect.imaging import decode_image
-from openinspect.recipe import NAME_HELP, Recipe, dump_recipe, load_recipe, valid_name
-from openinspect.store import db
+from openinspect.recipe import NAME_HELP, Recipe, describe_change, dump_recipe, parse_recipe, valid_name
+from openinspect.store import db, revisions
 from openinspect.store.files import encode_png, staged_directory, write_atomic
 from openinspect.store.meta import ModelMeta
+from openinspect.store.revisions import FILE_ACTOR, SYSTEM_ACTOR, Revision
 from openinspect.store.space import storage_errors
 
 
@@ -84,6 +85,7 @@ class Workspace:
             home.mkdir(parents=True, exist_ok=True)
             self.engine = engine or db.create_db_engine(f"sqlite:///{home / 'openinspect.db'}")
         self._open = threading.local()
+        self._revising = threading.RLock()
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -122,16 +124,89 @@ class Workspace:
             raise NotFoundError(f"no recipe named {name!r}: recipe names {NAME_HELP}")
         return self.home / "recipes" / name / "recipe.yaml"
 
-    def save_recipe(self, recipe: Recipe) -> Path:
-        """Store a validated recipe, replacing an earlier one of the same name.
+    def save_recipe(self, recipe: Recipe, *, actor: str = SYSTEM_ACTOR, summary: str | None = None) -> Revision:
+        """Store a validated recipe as its next revision, replacing an earlier one of the same name.
+
+        The revision's row is written before the file, so a crash between the two leaves a file that
+        :meth:`recipe_head` records again. Saving what the file holds already makes no revision.
+
+        Args:
+            recipe: the recipe.
+            actor: who saves it (a token's name, ``cli:<user>``).
+            summary: what changed; by default worked out from the stored recipe (:func:`describe_change`).
+
+        Returns:
+            The recipe's revision now.
 
         Raises:
             RecipeError: its ``plc_number`` is another stored recipe's (:meth:`check_plc_number`).
         """
         self.check_plc_number(recipe)
         path = self.recipe_path(recipe.name)
-        write_atomic(path, dump_recipe(recipe).encode("utf-8"))
-        return path
+        text = dump_recipe(recipe)
+        with self._revising:
+            try:
+                head = self.recipe_head(recipe.name) if path.is_file() else None
+            except RecipeError:  # an invalid file is replaced, never kept as a revision
+                head = None
+            if head is not None and head.yaml == text:
+                return head
+            with self._tx() as conn:
+                revision = revisions.append(conn, recipe.name, text, actor, summary or _change(head, path, recipe))
+            write_atomic(path, text.encode("utf-8"))
+        return revision
+
+    def recipe_head(self, name: str) -> Revision:
+        """The revision the recipe file holds now; a file that matches no latest revision is recorded as one first.
+
+        Raises:
+            NotFoundError: no such recipe.
+            RecipeError: the file is not a valid recipe (nothing is recorded).
+        """
+        path, text = self._recipe_text(name)
+        with self._revising, self._tx() as conn:
+            latest = revisions.latest(conn, name)
+            if latest is not None and latest.yaml == text:
+                return latest
+            found = parse_recipe(text, str(path))
+            note = ("recorded from the file on disk" if latest is None else
+                    f"the file on disk differs from revision {latest.number} (edited by hand, or a save interrupted "
+                    f"before its file was written): {_change(latest, path, found)}")
+            return revisions.append(conn, name, text, FILE_ACTOR, note)
+
+    def recipe_revisions(self, name: str) -> list[Revision]:
+        """Every revision of a recipe, oldest first (a deleted recipe keeps its history).
+
+        Raises:
+            NotFoundError: no recipe of that name, stored now or before.
+            RecipeError: the recipe file is not a valid recipe.
+        """
+        if self.recipe_path(name).is_file():
+            self.recipe_head(name)
+        with self._tx() as conn:
+            found = revisions.history(conn, name)
+        if not found:
+            self.recipe(name)  # raises the not-found error with the known recipes
+        return found
+
+    def recipe_revision(self, name: str, number: int) -> Revision:
+        """Revision ``number`` of a recipe.
+
+        Raises:
+            NotFoundError: no such recipe or revision; the message gives the recipe's revisions.
+        """
+        found = self.recipe_revisions(name)
+        for revision in found:
+            if revision.number == number:
+                return revision
+        raise NotFoundError(f"recipe '{name}' has no revision {number}; its revisions are 1 to {found[-1].number} "
+                            f"(`openinspect recipe history {name}`)")
+
+    def record_revisions(self, name: str, history: list[Revision]) -> None:
+        """Append revisions brought from elsewhere (an archive) after the recipe's own, in their order and text."""
+        with self._revising, self._tx() as conn:
+            for revision in history:
+                revisions.append(conn, name, revision.yaml, revision.actor, revision.summary, revision.created_at)
 
     def plc_holders(self, names: list[str] | None = None) -> dict[int, list[str]]:
         """The stored recipes (of ``names``; default: all) that carry each PLC number; unreadable ones carry none."""
@@ -169,14 +244,27 @@ class Workspace:
 
         Raises:
             NotFoundError: no such recipe; the message lists the known ones.
+            RecipeError: the file is not a valid recipe.
+        """
+        path, text = self._recipe_text(name)
+        return parse_recipe(text, str(path))
 
+    def _recipe_text(self, name: str) -> tuple[Path, str]:
+        """The recipe file and its text.
+
+        Raises:
+            NotFoundError: no such recipe; the message lists the known ones.
+            RecipeError: the file cannot be read.
         """
         path = self.recipe_path(name)
-        if not path.is_file():
+        try:
+            return path, path.read_text(encoding="utf-8")
+        except FileNotFoundError:
             known = ", ".join(self.recipe_names()) or "none yet"
             raise NotFoundError(f"no recipe named '{name}'; known recipes: {known}. "
-                                f"Add one with `openinspect recipe add FILE.yaml`")
-        return load_recipe(path)
+                                f"Add one with `openinspect recipe add FILE.yaml`") from None
+        except OSError as err:
+            raise RecipeError(f"cannot read recipe file {path}: {err.strerror}") from err
 
     def recipe_names(self) -> list[str]:
         """Names of all stored recipes, sorted."""
@@ -373,6 +461,16 @@ class Workspace:
     def _version(self, row: Any) -> ModelVersion:
         return ModelVersion(row["recipe"], row["type"], row["version"], row["mode"], self.home / row["path"],
                             row["created_at"], row["metrics"])
+
+
+def _change(before: Revision | None, path: Path, recipe: Recipe) -> str:
+    """What changed from ``before`` (``None``: no valid recipe stored at ``path``) to ``recipe``, in a line."""
+    if before is None:
+        return "replaced an invalid recipe file" if path.is_file() else "created"
+    try:
+        return describe_change(before.parsed(), recipe)
+    except RecipeError:  # a revision an older schema wrote
+        return f"changed from revision {before.number}"
 
 
 def content_id(data: bytes) -> str:

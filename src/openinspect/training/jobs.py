@@ -22,6 +22,8 @@ from openinspect.errors import NotFoundError, OpenInspectError, StationBusyError
 from openinspect.models.progress import Fold, LossCurve, Step
 from openinspect.recipe import TrainingMode
 from openinspect.store import ModelVersion, Workspace
+from openinspect.store.audit import AuditAction, AuditLog
+from openinspect.store.revisions import SYSTEM_ACTOR
 from openinspect.training.review import ValidationReview, validation_review
 from openinspect.training.service import train_type
 
@@ -86,11 +88,13 @@ class TrainingService:
         workspace: where labels are read and model versions published.
         on_change: called with every snapshot of the job (progress, end); from the training thread.
         train: trains and publishes a type as :func:`openinspect.training.train_type` does (the default).
+        audit: where every start and stop is recorded; by default the workspace database's trail.
     """
 
     def __init__(self, workspace: Workspace, on_change: Callable[[TrainingJob], None],
-                 train: Callable[..., ModelVersion] | None = None) -> None:
+                 train: Callable[..., ModelVersion] | None = None, audit: AuditLog | None = None) -> None:
         self.workspace = workspace
+        self.audit = audit or AuditLog(workspace.engine)
         self._on_change = on_change
         self._train = train
         self._job: TrainingJob | None = None
@@ -110,8 +114,9 @@ class TrainingService:
             raise NotFoundError("no training job since the station started; start one with POST /api/v1/training")
         return self._job
 
-    def start(self, recipe: str, type_name: str, mode: TrainingMode | None = None, seed: int = 0) -> TrainingJob:
-        """Start training a type in the background.
+    def start(self, recipe: str, type_name: str, mode: TrainingMode | None = None, seed: int = 0, *,
+              actor: str = SYSTEM_ACTOR) -> TrainingJob:
+        """Start training a type in the background; ``actor``: who, for the audit trail.
 
         Raises:
             StationBusyError: a job is running (one at a time: training uses every core).
@@ -130,7 +135,16 @@ class TrainingService:
             self._thread = threading.Thread(target=self._run, args=(self._job, seed), name="openinspect-train",
                                             daemon=True)
             self._thread.start()
+        self._record(actor, AuditAction.TRAINING_START, self._job)
         return self._job
+
+    def _record(self, actor: str, action: AuditAction, job: TrainingJob) -> None:
+        try:
+            latest: str | None = f"v{self.workspace.latest_model(job.recipe, job.type).version}"
+        except NotFoundError:
+            latest = None
+        self.audit.record(actor, action, f"type {job.type}", recipe=job.recipe, before=latest,
+                          detail=f"mode: {job.mode.value if job.mode else 'as the recipe says'}")
 
     def validation(self, recipe: str, type_name: str) -> ValidationReview:
         """The latest model of a type: its validation, its validation crops and its fail classes' threshold trade-offs.
@@ -144,8 +158,8 @@ class TrainingService:
         """
         return validation_review(self.workspace, self.workspace.recipe(recipe), type_name)
 
-    def stop(self) -> TrainingJob:
-        """Ask the running job to stop at its next progress step.
+    def stop(self, *, actor: str = SYSTEM_ACTOR) -> TrainingJob:
+        """Ask the running job to stop at its next progress step; ``actor``: who, for the audit trail.
 
         Raises:
             NotFoundError: no job is running.
@@ -155,7 +169,9 @@ class TrainingService:
                 raise NotFoundError("no training job is running")
             self._cancel.set()
             self._update(state=TrainingState.STOPPING, message="stopping at the next step")
-            return self._job
+            job = self._job
+        self._record(actor, AuditAction.TRAINING_STOP, job)
+        return job
 
     def close(self, timeout: float = 60.0) -> None:
         """Stop a running job and wait up to ``timeout`` s for it to reach its next progress step."""

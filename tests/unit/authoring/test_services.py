@@ -66,8 +66,8 @@ def bench(workspace: Workspace) -> Authoring:
 
 
 def test_document_uses_the_yaml_field_names(bench: Authoring) -> None:
-    doc = bench.recipes.document("plate")
-    assert doc["name"] == "plate" and doc["profile"] == "multi-model"
+    doc, revision = bench.recipes.document("plate")
+    assert doc["name"] == "plate" and doc["profile"] == "multi-model" and revision == 1
     assert doc["types"][0]["classes"][0] == {"name": "good", "pass": True}
     assert doc["rois"][2] == {"name": "seam", "type": "seam"}
 

@@ -49,7 +49,9 @@ def test_trigger_returns_inspect_json_with_id_and_time(api):
     response = _trigger(api, part_png(True, 1), name="../../etc/bad.png")
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"id", "time", "recipe", "trigger", "outcome", "image", "pass", "rois", "timing_ms"}
+    assert set(body) == {"id", "time", "recipe", "recipe_revision", "trigger", "outcome", "image", "pass", "rois",
+                         "timing_ms"}
+    assert body["recipe_revision"] == 1  # the revision that judged it
     assert body["pass"] is False and body["outcome"] == "fail" and body["recipe"] == "plate" and body["trigger"] == "upload"
     assert body["image"] == "bad.png"  # a name only, never a path
     assert body["rois"][0] == {"roi": "left", "type": "surface", "class": "scratch",

@@ -30,17 +30,20 @@ def _as(token):
 
 
 def test_session_tells_the_role_of_the_token(api):
-    assert api.get("/api/v1/session").json() == {"role": "engineer"}
-    assert api.get("/api/v1/session", headers=_as(OPERATOR)).json() == {"role": "operator"}
+    assert api.get("/api/v1/session").json() == {"name": "engineer", "role": "engineer"}, "named after its role"
+    assert api.get("/api/v1/session", headers=_as(OPERATOR)).json() == {"name": "operator", "role": "operator"}
     assert api.get("/api/v1/session", headers=_as("nope")).json()["error"]["type"] == "unauthorized"
 
 
 def test_document_round_trips_through_put(api):
-    doc = api.get("/api/v1/recipes/plate/document").json()
+    response = api.get("/api/v1/recipes/plate/document")
+    doc = response.json()
     assert doc["types"][0]["classes"][1] == {"name": "scratch", "pass": False}
+    assert response.headers["ETag"] == '"1"', "its revision, to send back as If-Match"
     doc["rois"][0]["w"] = 60
-    assert api.put("/api/v1/recipes/plate", json=doc).status_code == 200
+    assert api.put("/api/v1/recipes/plate", json=doc, headers={"If-Match": '"1"'}).status_code == 200
     assert api.get("/api/v1/recipes/plate/document").json()["rois"][0]["w"] == 60
+    assert api.put("/api/v1/recipes/plate", json=doc, headers={"If-Match": '"1"'}).status_code == 409
 
 
 def test_template_upload_needs_the_engineer_role(api):

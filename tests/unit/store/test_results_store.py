@@ -19,7 +19,7 @@ def record(minute, verdict=True, recipe="plate", left="good", **extra):
                                        "pass": left == "good"},
                                       {"roi": "right", "type": "surface", "class": "good", "confidence": 0.9,
                                        "pass": True}],
-            "timing_ms": {"total": 5.0 + minute}}
+            "timing_ms": {"total": 5.0 + minute}, "recipe_revision": 3}
     if "error" in extra or "skipped" in extra:
         body = {}
     return ResultRecord(str(uuid.uuid4()), T0 + timedelta(minutes=minute), recipe, "upload",
@@ -58,9 +58,10 @@ def check_filters_and_paging(store):
     assert store.query(ResultFilter(roi="left")).total == 4
     assert store.get(ids[1]) == records[1]
     lines = list(csv.reader(io.StringIO("".join(store.export_csv(ResultFilter(), batch=4)))))
-    assert lines[0] == ["id", "time", "recipe", "image", "outcome", "cycle_ms", "rois", "error"]
+    assert lines[0] == ["id", "time", "recipe", "image", "outcome", "cycle_ms", "rois", "error", "recipe_revision"]
     assert [line[0] for line in lines[1:]] == ids
     assert lines[2][4:7] == ["fail", "6.0", "left=scratch;right=good"]
+    assert lines[2][8] == "3" and lines[4][8] == ""  # the revision that judged it; none for an unjudged capture
     assert lines[4][4] == "error" and lines[4][7] == "corrupt" and lines[5][7] == "busy"
 
 

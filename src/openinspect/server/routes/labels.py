@@ -49,9 +49,9 @@ def samples(name: str, type_name: str, labels: LabelsDep, _role: Operator,
 
 @router.put("/recipes/{name}/types/{type_name}/samples/{image}/labels")
 def set_labels(name: str, type_name: str, image: str, body: LabelsUpdate, labels: LabelsDep,
-               _role: Engineer) -> LabelsPublic:
+               caller: Engineer) -> LabelsPublic:
     """Label ROIs of a classifier type on a library image; other ROIs keep their labels."""
-    return LabelsPublic(image=image, labels=labels.set_labels(name, type_name, image, body.labels))
+    return LabelsPublic(image=image, labels=labels.set_labels(name, type_name, image, body.labels, actor=caller.name))
 
 
 @router.get("/recipes/{name}/types/{type_name}/samples/{image}/mask", response_class=Response,
@@ -65,12 +65,12 @@ def mask(name: str, type_name: str, image: str, labels: LabelsDep, _role: Operat
 @router.put("/recipes/{name}/types/{type_name}/samples/{image}/mask",
             openapi_extra={"requestBody": {"required": True, "content": {"image/png": {}}}})
 async def set_mask(name: str, type_name: str, image: str, request: Request, labels: LabelsDep,
-                   services: ServicesDep, _role: Engineer) -> MaskPublic:
+                   services: ServicesDep, caller: Engineer) -> MaskPublic:
     """Store a painted mask: a PNG of the image's size, pixel-class colours on black (all black: no defect)."""
     data = await request.body()
     if len(data) > services.upload_limit:
         raise too_large("mask", services.upload_limit, UPLOAD_SETTING)
-    return MaskPublic(image=image, labelled_px=labels.set_mask(name, type_name, image, data))
+    return MaskPublic(image=image, labelled_px=labels.set_mask(name, type_name, image, data, actor=caller.name))
 
 
 @router.get("/images/{image}", response_class=FileResponse)

@@ -1,4 +1,4 @@
-"""Recipes (create, read, replace, delete, validate, document, archive export and import), labels, evaluation."""
+"""Recipes (create, read, replace, delete, validate, revisions, archive export and import), labels, evaluation."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
+from fastapi import APIRouter, File, Form, Header, Query, Request, Response, UploadFile
 from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
@@ -30,11 +30,15 @@ from openinspect.server.schemas import (
     EvaluationPublic,
     LabelPublic,
     ModelPublic,
+    RecipeDiffPublic,
     RecipePublic,
     RecipeValidationPublic,
+    RevertCreate,
+    RevisionDetailPublic,
+    RevisionPublic,
     TypeStatePublic,
 )
-from openinspect.store.archive import export_archive, import_archive
+from openinspect.store.archive import export_archive
 from openinspect.training.evaluate import evaluate_uploads
 
 router = APIRouter(prefix="/recipes", tags=["recipes"], responses=ERROR_RESPONSES)
@@ -49,7 +53,7 @@ def _public(state: RecipeState) -> RecipePublic:
     types = [TypeStatePublic(name=t.name, kind=t.kind, labels=t.labels, model=ModelPublic.of(t.model))
              for t in state.types]
     return RecipePublic(name=state.recipe.name, profile=state.recipe.profile.value, rois=len(state.recipe.rois),
-                        types=types, warnings=state.warnings, yaml=state.yaml)
+                        types=types, warnings=state.warnings, yaml=state.yaml, revision=state.revision)
 
 
 async def _text(request: Request) -> str:
@@ -67,9 +71,9 @@ def list_recipes(recipes: RecipesDep, _role: Operator) -> list[RecipePublic]:
 
 @router.post("", status_code=201, openapi_extra=_BODY, responses={
     409: {"model": ErrorPublic, "description": "a recipe of that name exists: replace it with PUT /recipes/{name}"}})
-async def create(request: Request, recipes: RecipesDep, _role: Engineer) -> RecipePublic:
+async def create(request: Request, recipes: RecipesDep, caller: Engineer) -> RecipePublic:
     """Validate and store a new recipe (YAML or JSON body); 422 names each invalid field, 409 a taken name."""
-    return _public(await run_in_threadpool(recipes.save, await _text(request), replace=False))
+    return _public(await run_in_threadpool(recipes.save, await _text(request), replace=False, actor=caller.name))
 
 
 @router.post("/validate", openapi_extra=_BODY)
@@ -84,7 +88,7 @@ async def validate(request: Request, recipes: RecipesDep, _role: Operator) -> Re
 
 @router.post("/import", status_code=201, responses={
     409: {"model": ErrorPublic, "description": "a recipe of that name exists: import it under ?name=NEW"}})
-async def import_recipe(recipes: RecipesDep, services: ServicesDep, _role: Engineer,
+async def import_recipe(recipes: RecipesDep, services: ServicesDep, caller: Engineer,
                         archive: Annotated[UploadFile, File(description="a recipe archive (zip) from "
                                                                         "GET /recipes/{name}/archive")],
                         name: Annotated[str | None, Query(description="store the recipe under this name instead "
@@ -95,9 +99,8 @@ async def import_recipe(recipes: RecipesDep, services: ServicesDep, _role: Engin
     ``OPENINSPECT_MAX_ARCHIVE_MB`` (archives carry model versions: this route is not bound by the upload limit).
     """
     limit = services.settings.max_archive_bytes
-    summary = await run_in_threadpool(import_archive, recipes.workspace, archive_upload(archive, limit), name,
-                                      max_bytes=limit)
-    recipes.events.changed(summary.recipe)
+    summary = await run_in_threadpool(recipes.import_archive, archive_upload(archive, limit), name, max_bytes=limit,
+                                      actor=caller.name)
     return _public(recipes.state(summary.recipe))
 
 
@@ -107,10 +110,58 @@ def read(name: str, recipes: RecipesDep, _role: Operator) -> RecipePublic:
     return _public(recipes.state(name))
 
 
-@router.put("/{name}", openapi_extra=_BODY)
-async def replace(name: str, request: Request, recipes: RecipesDep, _role: Engineer) -> RecipePublic:
-    """Replace a recipe; its labels and models are kept (a model whose classes no longer fit must be retrained)."""
-    return _public(await run_in_threadpool(recipes.save, await _text(request), replace=True, name=name))
+@router.put("/{name}", openapi_extra=_BODY, responses={
+    409: {"model": ErrorPublic, "description": "the recipe is no longer at the `If-Match` revision: someone saved "
+                                               "a newer one (the message names it and who saved it)"}})
+async def replace(name: str, request: Request, recipes: RecipesDep, caller: Engineer,
+                  if_match: Annotated[str | None, Header(description="the revision the change was made on (the "
+                                                                     "`revision` the recipe was read with); a newer "
+                                                                     "stored revision answers 409")] = None,
+                  ) -> RecipePublic:
+    """Replace a recipe as its next revision; its labels and models are kept.
+
+    A model whose classes no longer fit must be retrained. Without ``If-Match`` the save replaces whatever revision
+    is stored.
+    """
+    return _public(await run_in_threadpool(recipes.save, await _text(request), replace=True, name=name,
+                                           base_revision=_revision(if_match), actor=caller.name))
+
+
+def _revision(if_match: str | None) -> int | None:
+    """The revision an ``If-Match`` header names: ``3``, or as an entity tag ``"3"``."""
+    if if_match is None:
+        return None
+    value = if_match.strip().removeprefix("W/").strip('"')
+    if not value.isdigit():
+        raise RecipeError(f"If-Match must be the revision number the change was made on, e.g. If-Match: 3; "
+                          f"got {if_match!r}")
+    return int(value)
+
+
+@router.get("/{name}/revisions")
+def revisions(name: str, recipes: RecipesDep, _role: Operator) -> list[RevisionPublic]:
+    """Every revision of the recipe, newest first (a deleted recipe keeps its history)."""
+    return [RevisionPublic.of(r) for r in reversed(recipes.revisions(name))]
+
+
+@router.get("/{name}/revisions/{revision}")
+def revision(name: str, revision: int, recipes: RecipesDep, _role: Operator) -> RevisionDetailPublic:
+    """One revision of the recipe with its YAML."""
+    found = recipes.revision(name, revision)
+    return RevisionDetailPublic(**RevisionPublic.of(found).model_dump(), yaml=found.yaml)
+
+
+@router.get("/{name}/diff")
+def diff(name: str, recipes: RecipesDep, _role: Operator, a: Annotated[int, Query(description="from revision")],
+         b: Annotated[int, Query(description="to revision")]) -> RecipeDiffPublic:
+    """The change from revision ``a`` to ``b`` as a unified diff of the recipe's YAML."""
+    return RecipeDiffPublic(a=a, b=b, diff=recipes.diff(name, a, b))
+
+
+@router.post("/{name}/revert")
+def revert(name: str, body: RevertCreate, recipes: RecipesDep, caller: Engineer) -> RecipePublic:
+    """Make a revision's content the recipe's next revision (a deleted recipe comes back)."""
+    return _public(recipes.revert(name, body.revision, actor=caller.name))
 
 
 @router.get("/{name}/archive", response_class=FileResponse, responses={
@@ -129,20 +180,25 @@ def export_recipe(name: str, recipes: RecipesDep, _role: Engineer) -> FileRespon
 
 
 @router.delete("/{name}", status_code=204)
-def delete(name: str, recipes: RecipesDep, _role: Engineer) -> Response:
-    """Remove a recipe; its labelled images and model versions stay in the workspace."""
-    recipes.delete(name)
+def delete(name: str, recipes: RecipesDep, caller: Engineer) -> Response:
+    """Remove a recipe; its revisions, labelled images and model versions stay in the workspace."""
+    recipes.delete(name, actor=caller.name)
     return Response(status_code=204)
 
 
 @router.get("/{name}/document")
-def document(name: str, recipes: RecipesDep, _role: Operator) -> dict[str, Any]:
-    """The recipe as a JSON document with the YAML's field names; PUT it to /recipes/{name} to change it."""
-    return recipes.document(name)
+def document(name: str, recipes: RecipesDep, _role: Operator, response: Response) -> dict[str, Any]:
+    """The recipe as a JSON document with the YAML's field names; PUT it to /recipes/{name} to change it.
+
+    The ``ETag`` header is its revision: send it back as ``If-Match`` so a newer save is not overwritten.
+    """
+    doc, revision = recipes.document(name)
+    response.headers["ETag"] = f'"{revision}"'
+    return doc
 
 
 @router.post("/{name}/labels", status_code=201)
-async def label(name: str, labels: LabelsDep, services: ServicesDep, _role: Engineer,
+async def label(name: str, labels: LabelsDep, services: ServicesDep, caller: Engineer,
                 image: Annotated[UploadFile, File(description="a capture")],
                 type: Annotated[str, Form(description="a classifier type of the recipe")],
                 class_name: Annotated[str | None, Form(alias="class", description="labels every ROI of the type")
@@ -152,7 +208,7 @@ async def label(name: str, labels: LabelsDep, services: ServicesDep, _role: Engi
     """Add a capture to the image library and label ROIs of a type in it (``class`` or ``rois``)."""
     data = await read_image_upload(image, services.upload_limit)
     report = await run_in_threadpool(labels.label, name, type, data, image.filename or "upload",
-                                     _labels(class_name, rois))
+                                     _labels(class_name, rois), actor=caller.name)
     return LabelPublic(image=report.image, added=report.added, labels=report.labels)
 
 

@@ -67,7 +67,7 @@ def capture(result_id: str, station: StationDep, _role: Operator) -> Response:
              responses={410: {"model": ErrorPublic, "description": "the record's capture is neither archived nor among "
                                                                    "the latest the station holds"}})
 def add_to_training(result_id: str, body: ResultLabelsCreate, results: ResultsDep, station: StationDep,
-                    corrections: CorrectionsDep, _role: Engineer) -> TrainingAdditionPublic:
+                    corrections: CorrectionsDep, caller: Engineer) -> TrainingAdditionPublic:
     """Add the record's capture to its recipe's captures (once by content) with corrected labels.
 
     The capture is found as ``GET /results/{id}/image`` finds it: archived, or one of the latest the station holds
@@ -86,4 +86,5 @@ def add_to_training(result_id: str, body: ResultLabelsCreate, results: ResultsDe
     recipe = record.recipe
     name = f"{Path(record.body.get('image') or '').stem or 'result'}{suffix}"
     return TrainingAdditionPublic.of(recipe, corrections.add_to_training(recipe, data, name,
-                                                                         [c.correction() for c in body.labels]))
+                                                                         [c.correction() for c in body.labels],
+                                                                         actor=caller.name))

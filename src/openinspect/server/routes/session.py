@@ -1,4 +1,4 @@
-"""Who the caller is: the role of its token, so a client shows only what that role may do."""
+"""Who the caller is: the name and role of its token, so a client shows only what that role may do."""
 
 from __future__ import annotations
 
@@ -12,6 +12,6 @@ router = APIRouter(tags=["station"], responses=ERROR_RESPONSES)
 
 
 @router.get("/session")
-async def session(role: Operator) -> SessionPublic:
-    """The role of the caller's token (401 without a known token)."""
-    return SessionPublic(role=role)
+async def session(caller: Operator) -> SessionPublic:
+    """The name and role of the caller's token (401 without a known token)."""
+    return SessionPublic(name=caller.name, role=caller.role)

@@ -70,9 +70,9 @@ def active_recipe(station: StationDep, _role: Operator) -> ActiveRecipePublic:
 
 
 @router.put("/active-recipe", tags=["station"])
-def select_recipe(body: ActiveRecipeUpdate, station: StationDep, _role: Engineer) -> ActiveRecipePublic:
+def select_recipe(body: ActiveRecipeUpdate, station: StationDep, caller: Engineer) -> ActiveRecipePublic:
     """Make a recipe active; its models are loaded now (409 ``model_not_found`` when a type is untrained)."""
-    station.select_recipe(body.name)
+    station.select_recipe(body.name, actor=caller.name)
     return ActiveRecipePublic(name=station.active_recipe)
 
 
@@ -83,7 +83,7 @@ async def live(socket: WebSocket, services: ServicesDep, token: str | None = Non
     Authenticate with ``Authorization: Bearer`` or, from a browser, ``?token=``.
     """
     try:
-        services.tokens.role(socket.headers.get("authorization"), token)
+        services.tokens.owner(socket.headers.get("authorization"), token)
     except ApiError as err:  # unauthorized: close with the reason a browser can show
         await socket.close(code=1008, reason=err.message[:120])
         return

@@ -28,7 +28,7 @@ def template_info(name: str, templates: TemplatesDep, _role: Operator) -> Templa
 
 @router.put("/recipes/{name}/template")
 async def set_template(name: str, templates: TemplatesDep, services: ServicesDep,
-                       _role: Engineer, image: Annotated[UploadFile, File(description="a capture of the part")],
+                       caller: Engineer, image: Annotated[UploadFile, File(description="a capture of the part")],
                        ) -> TemplatePublic:
     """Upload the capture the ROIs are drawn on (kept as ``reference.<ext>`` in the recipe's folder).
 
@@ -36,5 +36,5 @@ async def set_template(name: str, templates: TemplatesDep, services: ServicesDep
     when the region does not lie inside it or is too flat to find there (nothing is changed then).
     """
     data = await read_image_upload(image, services.upload_limit)
-    info = templates.set_template(name, data, image.filename or "template")
+    info = templates.set_template(name, data, image.filename or "template", actor=caller.name)
     return TemplatePublic.of(info)

@@ -12,12 +12,12 @@ router = APIRouter(tags=["training"], responses=ERROR_RESPONSES)
 
 
 @router.post("/training", status_code=202)
-def start(body: TrainingCreate, training: TrainingDep, _role: Engineer) -> TrainingPublic:
+def start(body: TrainingCreate, training: TrainingDep, caller: Engineer) -> TrainingPublic:
     """Train a new model version of a type in the background (one job at a time; 503 while one runs).
 
     Progress is pushed on the WebSocket; the station uses the new version from its next trigger.
     """
-    return TrainingPublic.of(training.start(body.recipe, body.type, body.mode, body.seed))
+    return TrainingPublic.of(training.start(body.recipe, body.type, body.mode, body.seed, actor=caller.name))
 
 
 @router.get("/training")
@@ -27,9 +27,9 @@ def current(training: TrainingDep, _role: Operator) -> TrainingPublic:
 
 
 @router.delete("/training")
-def stop(training: TrainingDep, _role: Engineer) -> TrainingPublic:
+def stop(training: TrainingDep, caller: Engineer) -> TrainingPublic:
     """Stop the running job at its next progress step; no model version is published."""
-    return TrainingPublic.of(training.stop())
+    return TrainingPublic.of(training.stop(actor=caller.name))
 
 
 @router.get("/recipes/{name}/types/{type_name}/models/latest/validation")

@@ -51,12 +51,14 @@ export function adoptTokenFromUrl() {
  * Call the API.
  * @param {string} method HTTP method.
  * @param {string} path path under /api/v1, e.g. `/recipes`.
- * @param {{json?: any, body?: BodyInit, type?: string, raw?: boolean, query?: Record<string, any>}} [opts]
- *   `json`: a JSON body; `body` + `type`: a raw body (YAML, FormData); `raw`: return the Response.
+ * @param {{json?: any, body?: BodyInit, type?: string, raw?: boolean, query?: Record<string, any>,
+ *   headers?: Record<string, string>}} [opts]
+ *   `json`: a JSON body; `body` + `type`: a raw body (YAML, FormData); `raw`: return the Response; `headers`: more
+ *   request headers.
  * @returns {Promise<any>} the parsed JSON (null for 204), or the Response when `raw`.
  */
 export async function request(method, path, opts = {}) {
-  const headers = {};
+  const headers = { ...opts.headers };
   const token = getToken();
   if (token) headers.Authorization = `Bearer ${token}`;
   let body = opts.body;

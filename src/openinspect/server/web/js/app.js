@@ -19,6 +19,7 @@ const PAGES = {
   label: () => import('./pages/label.js'),
   train: () => import('./pages/train.js'),
   history: () => import('./pages/history.js'),
+  audit: () => import('./pages/audit.js'),
 };
 
 /** What the sign-in view says after the station refused the stored token. */

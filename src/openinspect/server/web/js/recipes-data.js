@@ -26,22 +26,40 @@ export async function chooseRecipe(view, wanted) {
   return { recipes, name: wanted && recipes.some((r) => r.name === wanted) ? wanted : recipes[0].name };
 }
 
+/** The revision each document loaded by `loadDocument` was, to send back when it is saved. */
+const loadedRevision = new WeakMap();
+
 /**
  * A recipe's full document (types, ROIs...) as JSON with the YAML field names (`pass`, `class`).
  * @param {string} name
  * @returns {Promise<any>}
  */
-export function loadDocument(name) {
-  return api.get(`/recipes/${encodeURIComponent(name)}/document`);
+export async function loadDocument(name) {
+  const response = await api.request('GET', `/recipes/${encodeURIComponent(name)}/document`, { raw: true });
+  const doc = await response.json();
+  loadedRevision.set(doc, Number((response.headers.get('ETag') || '').replaceAll('"', '')) || undefined);
+  return doc;
+}
+
+/**
+ * The recipe revision a document from `loadDocument` was.
+ * @param {any} doc
+ * @returns {number|undefined}
+ */
+export function documentRevision(doc) {
+  return loadedRevision.get(doc);
 }
 
 /**
  * Store a recipe document, replacing the stored one of its name.
  * @param {any} doc
+ * @param {number} [revision] the revision the change was made on (default: the one `doc` was loaded as); the
+ *   station refuses the save (409) when someone saved a newer one meanwhile.
  * @returns {Promise<any>} the API's recipe state.
  */
-export function saveDocument(doc) {
-  return api.request('PUT', `/recipes/${encodeURIComponent(doc.name)}`, { json: doc });
+export function saveDocument(doc, revision = loadedRevision.get(doc)) {
+  const headers = revision ? { 'If-Match': String(revision) } : undefined;
+  return api.request('PUT', `/recipes/${encodeURIComponent(doc.name)}`, { json: doc, headers });
 }
 
 /**

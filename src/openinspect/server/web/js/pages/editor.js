@@ -11,7 +11,8 @@ import { roiPanel } from '../components/editor-rois.js';
 import { editorState } from '../components/editor-state.js';
 import { templateSource } from '../components/editor-template.js';
 import { typeColour, typesPanel } from '../components/editor-types.js';
-import { freeName, loadDocument, saveDocument } from '../recipes-data.js';
+import { documentRevision, freeName, loadDocument, saveDocument } from '../recipes-data.js';
+import { historyPanel } from '../recipe-history.js';
 import { RoiCanvas } from '../roi-canvas.js';
 import { confirmDialog, h, render, reportError, setLeaveGuard, toast } from '../ui.js';
 
@@ -34,6 +35,8 @@ export async function mount(view, params) {
   }
   const state = editorState(doc);
   let dirty = false;
+  let revision = documentRevision(doc);
+  const history = historyPanel(name, () => { dirty = false; window.location.reload(); });
 
   const saveButton = h('button.primary', { type: 'button', disabled: true, 'data-testid': 'save', onclick: () => save() }, 'Save');
   const status = h('span.muted.small', { 'aria-live': 'polite' });
@@ -88,7 +91,8 @@ export async function mount(view, params) {
       h('aside.stack', null,
         h('div.card.stack', null, h('h2', null, 'ROIs'), rois.element),
         alignment.element,
-        types.element))));
+        types.element,
+        history.element))));
 
   /** Repaint what shows the document and the editor's state. */
   function repaint() {
@@ -128,7 +132,9 @@ export async function mount(view, params) {
     const clean = structuredClone(doc);
     for (const type of clean.types) if (type.kind === 'segmenter' && !type.rules.length) delete type.rules;
     try {
-      const saved = await saveDocument(clean);
+      const saved = await saveDocument(clean, revision);
+      revision = saved.revision;
+      history.refresh();
       dirty = false;
       state.templateReplaced = false;
       alignment.paint();
