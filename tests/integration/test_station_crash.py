@@ -67,7 +67,7 @@ def test_kill_mid_stream_keeps_every_answered_result(tmp_path):
         thread.join(10)
     workspace = Workspace(home)
     store = ResultStore(workspace.engine, home / "results", Retention())
-    stored = {r["id"] for r in store.query(ResultFilter(), limit=1000).items}
+    stored = {r.id for r in store.query(ResultFilter(), limit=1000).items}
     assert len(answered) >= 20 and set(answered) <= stored
     for result_id in answered:
         image = decode_image(store.capture_path(result_id).read_bytes(), result_id)  # whole, not half-written
