@@ -16,6 +16,7 @@ from openinspect.authoring import (
     CorrectionService,
     CropPredictor,
     LabelService,
+    ModelService,
     RecipeEvents,
     RecipeService,
     TemplateService,
@@ -24,7 +25,7 @@ from openinspect.errors import OpenInspectError
 from openinspect.integrations import modbus_server, output_sinks
 from openinspect.server.deps import ARCHIVE_SETTING, UPLOAD_SETTING, Services, too_large
 from openinspect.server.errors import error_response, install_error_handlers
-from openinspect.server.routes import labels, recipes, results, session, station, templates, training
+from openinspect.server.routes import labels, models, recipes, results, session, station, templates, training
 from openinspect.server.security import load_tokens
 from openinspect.server.web_ui import install_web_ui
 from openinspect.server.ws import WebSocketHub
@@ -90,7 +91,7 @@ def create_app(settings: Settings, *, source: CaptureSource | None = None,
     app.state.services = services
     install_error_handlers(app)
     api = APIRouter(prefix=API_PREFIX)
-    for module in (station, session, recipes, templates, labels, training, results):
+    for module in (station, session, recipes, templates, labels, training, models, results):
         api.include_router(module.router)
     app.include_router(api)
     install_web_ui(app)
@@ -123,8 +124,8 @@ def _services(settings: Settings, source: CaptureSource | None, sinks: Sequence[
     captures = CaptureService(workspace)
     return Services(settings, station_, events, RecipeService(workspace, events), TemplateService(workspace, events),
                     captures, LabelService(workspace, captures, CropPredictor(workspace, settings.threads)),
-                    CorrectionService(workspace, captures), TrainingService(workspace, on_training), store,
-                    load_tokens(settings), hub)
+                    CorrectionService(workspace, captures), TrainingService(workspace, on_training),
+                    ModelService(workspace, events), store, load_tokens(settings), hub)
 
 
 def _activate(station_: Station, wanted: str | None) -> None:

@@ -12,6 +12,7 @@ from openinspect.authoring import (
     CaptureService,
     CorrectionService,
     LabelService,
+    ModelService,
     RecipeEvents,
     RecipeService,
     TemplateService,
@@ -40,6 +41,7 @@ class Services:
     labels: LabelService
     corrections: CorrectionService
     training: TrainingService
+    models: ModelService
     results: ResultStore
     tokens: TokenSet
     hub: WebSocketHub
@@ -88,6 +90,10 @@ async def _training(services: ServicesDep) -> TrainingService:
     return services.training
 
 
+async def _models(services: ServicesDep) -> ModelService:
+    return services.models
+
+
 async def _results(services: ServicesDep) -> ResultStore:
     return services.results
 
@@ -108,6 +114,7 @@ CapturesDep = Annotated[CaptureService, Depends(_captures)]
 LabelsDep = Annotated[LabelService, Depends(_labels)]
 CorrectionsDep = Annotated[CorrectionService, Depends(_corrections)]
 TrainingDep = Annotated[TrainingService, Depends(_training)]
+ModelsDep = Annotated[ModelService, Depends(_models)]
 ResultsDep = Annotated[ResultStore, Depends(_results)]
 Operator = Annotated[Role, Depends(_operator)]
 """The caller has a token of any role (operator: trigger and view)."""

@@ -4,4 +4,5 @@ from openinspect.store.files import write_json
 from openinspect.store.meta import META_FILE, ModelMeta
 from openinspect.store.workspace import Deployment, Label, ModelVersion, StoredImage, Workspace, content_id
 
-__all__ = ["META_FILE", "Deployment", "Label", "ModelMeta", "ModelVersion", "StoredImage", "Workspace", "content_id", "write_json"]
+__all__ = ["META_FILE", "Deployment", "Label", "ModelMeta", "ModelVersion", "StoredImage", "Workspace", "content_id",
+           "write_json"]

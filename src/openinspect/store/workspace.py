@@ -436,7 +436,7 @@ class Workspace:
                                      f"{type_name} --version N`") from err
 
     def deploy_model(self, recipe: str, type_name: str, version: int) -> Deployment:
-        """Make ``version`` the one the station runs, in one transaction; deploying the version in force changes nothing.
+        """Make ``version`` the one the station runs (one transaction); deploying the one in force changes nothing.
 
         The caller checks that the version fits the recipe (the model service does).
 

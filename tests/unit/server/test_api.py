@@ -5,6 +5,7 @@ its real services: SQLite results store, image library, inspectors, WebSocket hu
 """
 
 import csv
+import hashlib
 import io
 import json
 import time
@@ -48,7 +49,9 @@ def test_trigger_returns_inspect_json_with_id_and_time(api):
     response = _trigger(api, part_png(True, 1), name="../../etc/bad.png")
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"id", "time", "recipe", "trigger", "outcome", "image", "pass", "rois", "timing_ms"}
+    assert set(body) == {"id", "time", "recipe", "trigger", "outcome", "image", "pass", "rois", "models", "timing_ms"}
+    onnx = Workspace(api.app.state.services.settings.home).deployed_model("plate", "surface").onnx_path
+    assert body["models"] == {"surface": {"version": 1, "sha256": hashlib.sha256(onnx.read_bytes()).hexdigest()}}
     assert body["pass"] is False and body["outcome"] == "fail" and body["recipe"] == "plate" and body["trigger"] == "upload"
     assert body["image"] == "bad.png"  # a name only, never a path
     assert body["rois"][0] == {"roi": "left", "type": "surface", "class": "scratch",
