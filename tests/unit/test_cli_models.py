@@ -5,18 +5,7 @@ import json
 import pytest
 from tests.unit.station.kit import dark_pixel_classifier, install_plate, part_png
 
-from openinspect.cli import main
 from openinspect.store import ModelMeta, Workspace
-
-
-@pytest.fixture
-def cli(capsys):
-    def run(home, *args):
-        code = main(["--home", str(home), *map(str, args)])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
 
 
 @pytest.fixture
