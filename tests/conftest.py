@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import struct
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,19 @@ DATASET = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "magneti
 @pytest.fixture
 def workspace(tmp_path: Path) -> Workspace:
     return Workspace(tmp_path / "home")
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str, str]]:
+    """``cli(home, *args)`` runs ``openinspect --home HOME ARGS...`` in-process: its exit code, stdout and stderr."""
+    from openinspect.cli import main
+
+    def run(home: Path, *args: object) -> tuple[int, str, str]:
+        code = main(["--home", str(home), *map(str, args)])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
 
 
 def png_bytes(pixels: np.ndarray) -> bytes:

@@ -19,12 +19,13 @@ from openinspect.errors import ImageError, NotFoundError, OpenInspectError, Reci
 from openinspect.imaging import IMAGE_SUFFIXES, Rect
 from openinspect.recipe import InspectionType, ModelKind, Recipe, SegmenterType, TrainingMode, dump_recipe, load_recipe
 from openinspect.settings import Settings, get_settings
-from openinspect.store import Workspace, unified_diff
+from openinspect.store import Deployment, Workspace, unified_diff
 from openinspect.store.archive import export_archive
 from openinspect.store.audit import AuditFilter, AuditLog
 from openinspect.store.db import create_results_engine
 
 if TYPE_CHECKING:
+    from openinspect.authoring import ModelService
     from openinspect.models.progress import Fold, Step
     from openinspect.server.deps import Services
     from openinspect.station import InspectionResult, RoiResult
@@ -109,7 +110,26 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--mode", choices=[m.value for m in TrainingMode], help="default: the type's mode")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--time-budget", type=float, metavar="SECONDS", help="segmenter: stop training after this long")
+    train.add_argument("--deploy", action="store_true", help="deploy the new version at once (else it is a candidate "
+                                                             "until `model deploy`; a type's first version deploys "
+                                                             "itself)")
     train.set_defaults(run=_train)
+
+    model = commands.add_parser("model", help="list a recipe's model versions, deploy one, roll back").add_subparsers(
+        required=True, metavar="ACTION")
+    listing = model.add_parser("list", help="model versions, newest first: deployed, candidates, validation figures")
+    listing.add_argument("recipe")
+    listing.add_argument("--type", dest="type_name", help="one inspection type (default: all)")
+    listing.set_defaults(run=_model_list)
+    deploy = model.add_parser("deploy", help="make a version the one the station runs")
+    deploy.add_argument("recipe")
+    deploy.add_argument("--type", required=True, dest="type_name")
+    deploy.add_argument("--version", required=True, type=int, metavar="N")
+    deploy.set_defaults(run=_model_deploy)
+    rollback = model.add_parser("rollback", help="deploy again the version in force before the current deployment")
+    rollback.add_argument("recipe")
+    rollback.add_argument("--type", required=True, dest="type_name")
+    rollback.set_defaults(run=_model_rollback)
 
     inspect = commands.add_parser("inspect", help="judge captures (files or folders)")
     inspect.add_argument("recipe")
@@ -119,11 +139,15 @@ def _parser() -> argparse.ArgumentParser:
                          help="write <capture stem>.png with pixel classes painted and ROIs outlined green/red")
     inspect.add_argument("--masks", type=Path, metavar="DIR",
                          help="write the predicted class map of each capture as <capture stem>.png")
+    inspect.add_argument("--model-version", type=int, metavar="N",
+                         help="judge with this model version instead of the deployed one (try a candidate)")
+    inspect.add_argument("--type", dest="type_name", help="the type --model-version is of (needed with several types)")
     inspect.set_defaults(run=_inspect)
 
-    evaluate = commands.add_parser("eval", help="evaluate the latest model on labelled captures it has not seen")
+    evaluate = commands.add_parser("eval", help="evaluate the deployed model on labelled captures it has not seen")
     evaluate.add_argument("recipe")
     evaluate.add_argument("--type", required=True, dest="type_name")
+    evaluate.add_argument("--model-version", type=int, metavar="N", help="evaluate this version (default: deployed)")
     _labelled_data_arguments(evaluate)
     evaluate.add_argument("--json", action="store_true")
     evaluate.set_defaults(run=_eval)
@@ -237,12 +261,54 @@ def _recipe_show(workspace: Workspace, args: argparse.Namespace) -> None:
 
 def _model_state(workspace: Workspace, recipe: str, type_name: str) -> str:
     try:
-        model = workspace.latest_model(recipe, type_name)
+        model = workspace.deployed_model(recipe, type_name)
     except NotFoundError:
         return "not trained"
-    accuracy = model.metrics.get("balanced_accuracy")
-    figure = f", validation balanced accuracy {accuracy:.1%}" if accuracy is not None else ""
-    return f"v{model.version} {model.mode}{figure}"
+    newer = workspace.latest_model(recipe, type_name).version - model.version
+    candidates = f", {newer} newer candidate(s): `openinspect model list {recipe}`" if newer > 0 else ""
+    return f"v{model.version} {model.mode}{_figure(model.metrics)}{candidates}"
+
+
+def _figure(metrics: dict[str, Any]) -> str:
+    accuracy = metrics.get("balanced_accuracy")
+    return f", validation balanced accuracy {accuracy:.1%}" if accuracy is not None else ""
+
+
+def _models(workspace: Workspace) -> ModelService:
+    """The API's model service; no station listens in this process."""
+    from openinspect.authoring import ModelService, RecipeEvents  # the runtime: not at start-up
+
+    return ModelService(workspace, RecipeEvents())
+
+
+def _model_list(workspace: Workspace, args: argparse.Namespace) -> None:
+    recipe = workspace.recipe(args.recipe)
+    names = [recipe.inspection_type(args.type_name).name] if args.type_name else [t.name for t in recipe.types]
+    models = _models(workspace)
+    for name in names:
+        entries = models.versions(recipe.name, name)
+        if not entries:
+            print(f"{name}\tnot trained")
+        for entry in entries:
+            model = entry.model
+            problem = f"; cannot be deployed: {entry.problem}" if entry.problem else ""
+            print(f"{name}\tv{model.version}\t{entry.state.value}\t{model.mode}\t"
+                  f"{model.created_at:%Y-%m-%d %H:%M}{_figure(model.metrics)}{problem}")
+
+
+def _model_deploy(workspace: Workspace, args: argparse.Namespace) -> None:
+    done = _models(workspace).deploy(args.recipe, args.type_name, args.version)
+    print(f"deployed {done.recipe}/{done.type} v{done.version}" + _before(done))
+
+
+def _model_rollback(workspace: Workspace, args: argparse.Namespace) -> None:
+    done = _models(workspace).rollback(args.recipe, args.type_name)
+    print(f"rolled back {done.recipe}/{done.type} to v{done.version}" + _before(done))
+
+
+def _before(deployment: Deployment) -> str:
+    back = "" if deployment.previous is None else f"; `model rollback` goes back to v{deployment.previous}"
+    return f" (a running station loads it when the recipe next changes or it restarts){back}"
 
 
 def _recipe_export(workspace: Workspace, args: argparse.Namespace) -> None:
@@ -314,10 +380,13 @@ def _train(workspace: Workspace, args: argparse.Namespace) -> None:
             bar.set_postfix_str(" · ".join(part for part in parts if part), refresh=False)
 
         model = train_type(workspace, recipe, args.type_name, mode=mode, seed=args.seed, progress=progress,
-                           time_budget_s=args.time_budget)
+                           time_budget_s=args.time_budget, deploy=args.deploy)
     meta = model.meta()
+    deployed = workspace.deployed_version(recipe.name, args.type_name) == model.version
+    state = "deployed" if deployed else f"a candidate: deploy with `openinspect model deploy {recipe.name} --type " \
+                                        f"{args.type_name} --version {model.version}`"
     print(f"trained {recipe.name}/{args.type_name} v{model.version} ({model.mode}) in {meta.train_seconds} s "
-          f"on {meta.train_crops} crops, input {meta.input_size[1]}x{meta.input_size[0]}")
+          f"on {meta.train_crops} crops, input {meta.input_size[1]}x{meta.input_size[0]}; {state}")
     validation = meta.validation
     if validation["method"] == "none":
         print(f"validation: not possible: {validation['reason']}")
@@ -338,7 +407,7 @@ def _inspect(workspace: Workspace, args: argparse.Namespace) -> int:
     from openinspect.station import Inspector
 
     settings = get_settings()
-    inspector = Inspector.load(workspace, args.recipe, settings.threads, settings.max_pixels)
+    inspector = Inspector.load(workspace, args.recipe, settings.threads, settings.max_pixels, _tried(workspace, args))
     failed_to_judge = False
     for path in _captures(args.paths):
         result = inspector.inspect_file(path)
@@ -347,6 +416,21 @@ def _inspect(workspace: Workspace, args: argparse.Namespace) -> int:
         if result.error is None and (args.overlay or args.masks):
             _write_pictures(path, result, inspector.recipe, args.overlay, args.masks)
     return 1 if failed_to_judge else 0
+
+
+def _tried(workspace: Workspace, args: argparse.Namespace) -> dict[str, int]:
+    """The model version ``inspect --model-version N [--type T]`` runs instead of the deployed one, by type."""
+    if args.model_version is None:
+        if args.type_name is not None:
+            raise RecipeError("--type names the type of --model-version: give --model-version N too")
+        return {}
+    if args.type_name is not None:
+        return {args.type_name: args.model_version}
+    types = [t.name for t in workspace.recipe(args.recipe).types]
+    if len(types) > 1:
+        raise RecipeError(f"recipe '{args.recipe}' has types {', '.join(types)}: name the one --model-version is of "
+                          f"with --type")
+    return {types[0]: args.model_version}
 
 
 def _write_pictures(path: Path, result: InspectionResult, recipe: Recipe, overlays: Path | None,
@@ -391,7 +475,8 @@ def _eval(workspace: Workspace, args: argparse.Namespace) -> None:
     from openinspect.station import Inspector
     from openinspect.training.evaluate import evaluate_folders, evaluate_masks
 
-    inspector = Inspector.load(workspace, args.recipe, get_settings().threads)
+    versions = {} if args.model_version is None else {args.type_name: args.model_version}
+    inspector = Inspector.load(workspace, args.recipe, get_settings().threads, versions=versions)
     spec = inspector.recipe.inspection_type(args.type_name)
     folders = _labelled_data(spec, args)
     if isinstance(spec, SegmenterType):

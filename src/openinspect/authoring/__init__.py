@@ -7,6 +7,7 @@ training package.
 
 from openinspect.authoring.captures import CaptureService
 from openinspect.authoring.corrections import Correction, CorrectionService, TrainingAddition
+from openinspect.authoring.deployments import ModelEntry, ModelService, ModelState
 from openinspect.authoring.events import RecipeEvents
 from openinspect.authoring.labels import LabelReport, LabelService, Sample, check_roi_labels
 from openinspect.authoring.placements import Placement, RoiPlacer
@@ -22,6 +23,9 @@ __all__ = [
     "CropPredictor",
     "LabelReport",
     "LabelService",
+    "ModelEntry",
+    "ModelService",
+    "ModelState",
     "Placement",
     "Prediction",
     "RecipeEvents",

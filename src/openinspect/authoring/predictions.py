@@ -1,4 +1,4 @@
-"""The latest model's class for a classifier type's ROI crops, so a person can review labels against it.
+"""The deployed model's class for a classifier type's ROI crops, so a person can review labels against it.
 
 The labelling page shows each crop's predicted class and can list the crops whose label the model
 contradicts. Predictions run on the station's runtime path (:class:`ClassifierRunner` over
@@ -48,7 +48,7 @@ class Prediction:
 
 
 class CropPredictor:
-    """Classifies the ROI crops of library images with an inspection type's latest model.
+    """Classifies the ROI crops of library images with an inspection type's deployed model.
 
     Args:
         workspace: where the models and images are.
@@ -68,7 +68,7 @@ class CropPredictor:
 
     def predict(self, recipe: Recipe, spec: ClassifierType,
                 images: list[StoredImage]) -> dict[str, dict[str, Prediction]]:
-        """The latest model's class and confidence for every ROI of the type on each image.
+        """The deployed model's class and confidence for every ROI of the type on each image.
 
         An image whose ROIs do not fit, where alignment does not find the part, or that no longer decodes,
         gets no predictions (it is logged).

@@ -96,7 +96,7 @@ def _train(workspace: Workspace, recipe_name: str, type_name: str, out: Callable
 
     recipe = workspace.recipe(recipe_name)
     out(f"[{recipe_name}] training '{type_name}' in Fast mode on {TRAIN_CAPTURES} generated captures ...")
-    model = train_type(workspace, recipe, type_name, mode=TrainingMode.FAST)
+    model = train_type(workspace, recipe, type_name, mode=TrainingMode.FAST, deploy=True)
     accuracy = model.metrics.get("balanced_accuracy")
     figure = f"; validation balanced accuracy {accuracy:.0%}" if accuracy is not None else ""
     out(f"[{recipe_name}] model v{model.version} trained in {model.meta().train_seconds} s{figure}")

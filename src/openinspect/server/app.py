@@ -14,6 +14,7 @@ from openinspect.authoring import (
     CorrectionService,
     CropPredictor,
     LabelService,
+    ModelService,
     RecipeEvents,
     RecipeService,
     TemplateService,
@@ -25,7 +26,7 @@ from openinspect.server.docs import OPENAPI_URL, PAGES, install_docs
 from openinspect.server.errors import install_error_handlers
 from openinspect.server.gate import TokenGate
 from openinspect.server.limits import BodyCap, BodyLimit
-from openinspect.server.routes import audit, labels, recipes, results, session, station, templates, training
+from openinspect.server.routes import audit, labels, models, recipes, results, session, station, templates, training
 from openinspect.server.security import load_tokens
 from openinspect.server.web_ui import install_web_ui
 from openinspect.server.ws import WebSocketHub
@@ -93,7 +94,7 @@ def create_app(settings: Settings, *, source: CaptureSource | None = None,
     app.state.services = services
     install_error_handlers(app)
     api = APIRouter(prefix=API_PREFIX)
-    for module in (station, session, recipes, templates, labels, training, results, audit):
+    for module in (station, session, recipes, templates, labels, training, models, results, audit):
         api.include_router(module.router)
     app.include_router(api)
     install_web_ui(app)
@@ -133,7 +134,7 @@ def _services(settings: Settings, source: CaptureSource | None, sinks: Sequence[
                     TemplateService(workspace, events, trail), captures,
                     LabelService(workspace, captures, CropPredictor(workspace, settings.threads), audit=trail),
                     CorrectionService(workspace, captures, trail), TrainingService(workspace, on_training, audit=trail),
-                    store, trail, load_tokens(settings), hub)
+                    ModelService(workspace, events), store, trail, load_tokens(settings), hub)
 
 
 def _activate(station_: Station, wanted: str | None) -> None:

@@ -13,6 +13,7 @@ from openinspect.authoring import (
     CaptureService,
     CorrectionService,
     LabelService,
+    ModelService,
     RecipeEvents,
     RecipeService,
     TemplateService,
@@ -42,6 +43,7 @@ class Services:
     labels: LabelService
     corrections: CorrectionService
     training: TrainingService
+    models: ModelService
     results: ResultStore
     audit: AuditLog
     """Every change's record, beside the results."""
@@ -92,6 +94,10 @@ async def _training(services: ServicesDep) -> TrainingService:
     return services.training
 
 
+async def _models(services: ServicesDep) -> ModelService:
+    return services.models
+
+
 async def _results(services: ServicesDep) -> ResultStore:
     return services.results
 
@@ -116,6 +122,7 @@ CapturesDep = Annotated[CaptureService, Depends(_captures)]
 LabelsDep = Annotated[LabelService, Depends(_labels)]
 CorrectionsDep = Annotated[CorrectionService, Depends(_corrections)]
 TrainingDep = Annotated[TrainingService, Depends(_training)]
+ModelsDep = Annotated[ModelService, Depends(_models)]
 ResultsDep = Annotated[ResultStore, Depends(_results)]
 AuditDep = Annotated[AuditLog, Depends(_audit)]
 Operator = Annotated[TokenOwner, Depends(_operator)]

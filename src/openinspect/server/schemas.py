@@ -7,14 +7,14 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from openinspect.authoring import Correction, Prediction, Sample, TemplateInfo, TrainingAddition
+from openinspect.authoring import Correction, ModelEntry, ModelState, Prediction, Sample, TemplateInfo, TrainingAddition
 from openinspect.dataset import RoiPlace
 from openinspect.models.progress import LOSS_POINTS
 from openinspect.recipe import TrainingMode
 from openinspect.settings import Role
 from openinspect.station.service import StationStats, Timings
 from openinspect.station.sources import TriggerSource
-from openinspect.store import ModelVersion, Revision, StoredImage
+from openinspect.store import Deployment, ModelVersion, Revision, StoredImage
 from openinspect.store.audit import AuditAction
 from openinspect.store.records import Outcome
 from openinspect.training.jobs import TrainingJob, TrainingState
@@ -48,6 +48,13 @@ class RoiPublic(_Public):
     failed_rules: list[str] | None = None
 
 
+class ModelRefPublic(_Public):
+    """The model version that judged an inspection type's ROIs."""
+
+    version: int
+    sha256: str = Field(description="of the version's model.onnx")
+
+
 class InspectionPublic(_Public):
     """A trigger's stored record.
 
@@ -71,6 +78,9 @@ class InspectionPublic(_Public):
     alignment: dict[str, Any] | None = Field(default=None, description="where the part was found (recipes with "
                                              "alignment): found, score, dx, dy, angle")
     recipe_revision: int | None = Field(default=None, description="the recipe revision that judged the capture")
+    models: dict[str, ModelRefPublic] | None = Field(
+        default=None, description="per inspection type, the model version in force and its file hash: what judged "
+                                  "the capture (absent when it was not judged)")
 
 
 class ResultPagePublic(_Public):
@@ -169,6 +179,58 @@ class ModelPublic(_Public):
     def of(cls, model: ModelVersion | None) -> ModelPublic | None:
         """``None`` stays ``None``."""
         return None if model is None else cls.model_validate(model)
+
+
+class ModelVersionPublic(ModelPublic):
+    """A model version of a type and where it stands."""
+
+    state: ModelState = Field(description="deployed (the station runs it), candidate (never deployed) or retired "
+                                          "(deployed once)")
+    problem: str | None = Field(description="why it cannot be deployed: trained for other classes than the recipe "
+                                            "lists now; null: it can")
+
+    @classmethod
+    def of_entry(cls, entry: ModelEntry) -> ModelVersionPublic:
+        """From the model service's entry."""
+        return cls(**ModelPublic.model_validate(entry.model).model_dump(), state=entry.state, problem=entry.problem)
+
+
+class ModelListPublic(_Public):
+    """A type's model versions, newest first, and the one deployed."""
+
+    recipe: str
+    type: str
+    deployed: int | None = Field(description="the version the station runs; null: not trained")
+    versions: list[ModelVersionPublic]
+
+    @classmethod
+    def of(cls, recipe: str, type_name: str, entries: list[ModelEntry]) -> ModelListPublic:
+        """From the model service's entries."""
+        deployed = next((e.model.version for e in entries if e.state is ModelState.DEPLOYED), None)
+        return cls(recipe=recipe, type=type_name, deployed=deployed,
+                   versions=[ModelVersionPublic.of_entry(e) for e in entries])
+
+
+class DeploymentUpdate(BaseModel):
+    """Which model version to deploy."""
+
+    version: int = Field(ge=1)
+
+
+class DeploymentPublic(_Public):
+    """A type's deployment now: the station runs ``version`` from its next trigger."""
+
+    recipe: str
+    type: str
+    version: int
+    previous: int | None = Field(description="the version a rollback goes back to; null: none")
+    action: str = Field(description="deploy or rollback")
+    deployed_at: datetime
+
+    @classmethod
+    def of(cls, deployment: Deployment) -> DeploymentPublic:
+        """From a deployment."""
+        return cls.model_validate(deployment)
 
 
 class TypeStatePublic(_Public):
@@ -273,6 +335,8 @@ class TrainingCreate(BaseModel):
     type: str
     mode: TrainingMode | None = Field(default=None, description="default: the type's mode")
     seed: int = 0
+    deploy: bool = Field(default=False, description="deploy the new version at once; else it is a candidate until "
+                                                    "deployed (a type's first version deploys itself)")
 
 
 class TrainingPublic(_Public):
@@ -304,6 +368,8 @@ class TrainingPublic(_Public):
     finished: float | None
     version: int | None
     error: str | None
+    deploy: bool = Field(description="the job deploys the version it publishes")
+    deployed: bool = Field(description="the published version is the one the station runs now")
 
     @classmethod
     def of(cls, job: TrainingJob) -> TrainingPublic:
@@ -414,7 +480,7 @@ class ImagePublic(BaseModel):
 
 
 class PredictionPublic(BaseModel):
-    """The latest model's class for one ROI crop."""
+    """The deployed model's class for one ROI crop."""
 
     model_config = ConfigDict(populate_by_name=True)
 
@@ -453,7 +519,7 @@ class SamplePublic(ImagePublic):
     labels: dict[str, str] = Field(description="class per ROI (classifier types)")
     masked: bool = Field(description="a mask is stored (segmenter types)")
     predictions: dict[str, PredictionPublic] | None = Field(
-        default=None, description="with predict=true: the latest model's class per ROI (empty for a capture the "
+        default=None, description="with predict=true: the deployed model's class per ROI (empty for a capture the "
                                   "ROIs do not fit or where alignment does not find the part)")
     rois: dict[str, RoiPlacePublic] = Field(
         description="where each ROI of the type is cut on this capture: as drawn, or moved and turned with the part "

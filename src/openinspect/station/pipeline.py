@@ -7,6 +7,7 @@ and never torch. Every stage reports its time.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -15,13 +16,13 @@ from openinspect.dataset import RoiCropper
 from openinspect.errors import ModelNotFoundError, OpenInspectError, PartNotFoundError
 from openinspect.imaging import MAX_PIXELS, Pose, decode_image
 from openinspect.recipe import InspectionType, Recipe
-from openinspect.station.results import InspectionResult, RoiResult
+from openinspect.station.results import InspectionResult, ModelRef, RoiResult
 from openinspect.station.runners import Runner, make_runner
 from openinspect.store import ModelVersion, Workspace
 
 
 class Inspector:
-    """Judges captures for one recipe with the latest model of each of its inspection types.
+    """Judges captures for one recipe with the deployed model of each of its inspection types.
 
     Args:
         recipe: the recipe.
@@ -29,35 +30,49 @@ class Inspector:
         cropper: cuts the ROI crops (aligned when the recipe aligns); default: the recipe's ROIs as drawn.
         max_pixels: the largest capture decoded (``Settings.max_pixels``); a larger one is an error result.
         revision: the recipe revision loaded, which the station stamps on every result (``recipe_revision``).
+        models: which model version each runner runs, as every result names it.
 
     """
 
     def __init__(self, recipe: Recipe, runners: dict[str, Runner], cropper: RoiCropper | None = None,
-                 max_pixels: int = MAX_PIXELS, revision: int | None = None) -> None:
+                 max_pixels: int = MAX_PIXELS, revision: int | None = None,
+                 models: dict[str, ModelRef] | None = None) -> None:
         self.recipe = recipe
         self.runners = runners
         self.cropper = cropper or RoiCropper(recipe)
         self.max_pixels = max_pixels
         self.revision = revision
+        self.models = models or {}
 
     @classmethod
     def load(cls, workspace: Workspace, recipe_name: str, threads: int | None = None,
-             max_pixels: int = MAX_PIXELS) -> Inspector:
-        """Load a recipe's current revision and the latest model version of each type.
+             max_pixels: int = MAX_PIXELS, versions: Mapping[str, int] | None = None) -> Inspector:
+        """Load a recipe's current revision and the deployed model version of each type.
 
-        ``max_pixels``: see :class:`Inspector`.
+        Args:
+            workspace: recipes and models.
+            recipe_name: the recipe.
+            threads: CPU threads per model session (``None``: ONNX Runtime's default).
+            max_pixels: see :class:`Inspector`.
+            versions: run these model versions instead of the deployed ones, by type name (to try a candidate).
 
         Raises:
-            NotFoundError: unknown recipe, or its alignment reference is missing.
-            ModelNotFoundError: a type has no trained model, or its model no longer fits the recipe.
+            NotFoundError: unknown recipe or model version, or the recipe's alignment reference is missing.
+            RecipeError: ``versions`` names a type the recipe does not have.
+            ModelNotFoundError: a type has no trained model, or the model to run does not fit the recipe.
 
         """
         head = workspace.recipe_head(recipe_name)
         recipe = head.parsed()
-        runners = {}
+        chosen = dict(versions or {})
+        for name in chosen:
+            recipe.inspection_type(name)
+        runners, models = {}, {}
         for spec in recipe.types:
-            runners[spec.name] = make_runner(recipe, spec, fitting_model(workspace, recipe, spec), threads)
-        return cls(recipe, runners, RoiCropper.load(workspace, recipe), max_pixels, head.number)
+            version = fitting_model(workspace, recipe, spec, chosen.get(spec.name))
+            runners[spec.name] = make_runner(recipe, spec, version, threads)
+            models[spec.name] = ModelRef.of(version)
+        return cls(recipe, runners, RoiCropper.load(workspace, recipe), max_pixels, head.number, models)
 
     def inspect_file(self, path: Path) -> InspectionResult:
         """Read and judge one capture file; an unreadable file yields a result with ``error`` set."""
@@ -98,13 +113,13 @@ class Inspector:
         except PartNotFoundError as err:
             timing["align"] = (time.perf_counter() - begin) * 1000
             timing["total"] = (time.perf_counter() - started) * 1000
-            return InspectionResult(name, [], timing, reason="alignment", pose=err.pose)
+            return InspectionResult(name, [], timing, reason="alignment", pose=err.pose, models=self.models)
         except OpenInspectError as err:
             return InspectionResult(name, error=str(err))
         order = {roi.name: i for i, roi in enumerate(self.recipe.rois)}
         results.sort(key=lambda r: order[r.roi])
         timing["total"] = (time.perf_counter() - started) * 1000
-        return InspectionResult(name, results, timing, pose=pose)
+        return InspectionResult(name, results, timing, pose=pose, models=self.models)
 
     def judge_type(self, image: np.ndarray, type_name: str, name: str, pose: Pose | None,
                    timing: dict[str, float] | None = None) -> list[RoiResult]:
@@ -133,17 +148,29 @@ class Inspector:
         return results
 
 
-def fitting_model(workspace: Workspace, recipe: Recipe, spec: InspectionType) -> ModelVersion:
-    """The latest model version of ``spec``, provided it was trained for the classes the recipe lists now.
+def fitting_model(workspace: Workspace, recipe: Recipe, spec: InspectionType,
+                  version: int | None = None) -> ModelVersion:
+    """The deployed model version of ``spec`` (or ``version``), provided it was trained for the recipe's classes now.
 
     Raises:
+        NotFoundError: no such ``version``.
         ModelNotFoundError: no model, or one trained for other classes.
     """
-    version = workspace.latest_model(recipe.name, spec.name)
-    trained_for = version.meta().classes
-    if trained_for != spec.class_names():
-        raise ModelNotFoundError(
-            f"model v{version.version} of type '{spec.name}' was trained for classes {trained_for}, "
-            f"the recipe now lists {spec.class_names()}; retrain with "
-            f"`openinspect train {recipe.name} --type {spec.name}`")
-    return version
+    if version is None:
+        model = workspace.deployed_model(recipe.name, spec.name)
+    else:
+        model = workspace.model_version(recipe.name, spec.name, version)
+    problem = misfit(recipe, spec, model)
+    if problem is not None:
+        raise ModelNotFoundError(problem)
+    return model
+
+
+def misfit(recipe: Recipe, spec: InspectionType, model: ModelVersion) -> str | None:
+    """Why ``model`` cannot judge ``spec`` (it was trained for other classes than the recipe lists now), or ``None``."""
+    trained_for = model.meta().classes
+    if trained_for == spec.class_names():
+        return None
+    return (f"model v{model.version} of type '{spec.name}' was trained for classes {trained_for}, the recipe now "
+            f"lists {spec.class_names()}; deploy a version trained for them (`openinspect model list {recipe.name} "
+            f"--type {spec.name}`) or train one with `openinspect train {recipe.name} --type {spec.name} --deploy`")

@@ -9,6 +9,24 @@ import numpy as np
 
 from openinspect.imaging import Pose, Rect
 from openinspect.station.measure import Blob
+from openinspect.store import ModelVersion, content_id
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """Which model version judged an inspection type's ROIs, and the SHA-256 of its ``model.onnx``."""
+
+    version: int
+    sha256: str
+
+    @classmethod
+    def of(cls, model: ModelVersion) -> ModelRef:
+        """Hash a model version's file (once, when an inspector loads it)."""
+        return cls(model.version, content_id(model.onnx_path.read_bytes()))
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"version": 3, "sha256": "..."}``."""
+        return {"version": self.version, "sha256": self.sha256}
 
 
 @dataclass(frozen=True)
@@ -69,6 +87,11 @@ class InspectionResult:
     """Why the capture failed before any model ran: ``alignment`` when the part was not found."""
     pose: Pose | None = None
     """Where the part was found, for recipes with alignment."""
+    models: dict[str, ModelRef] = field(default_factory=dict)
+    """The model version in force per inspection type, for every capture the station got to judge.
+
+    A later ``recipe_revision`` (the recipe's numbered state) belongs beside it: together they say what judged.
+    """
 
     @property
     def passes(self) -> bool:
@@ -79,7 +102,7 @@ class InspectionResult:
         """One JSON object per capture, as ``openinspect inspect --json`` prints it.
 
         ``reason`` and ``alignment`` appear only when set, so results of recipes without alignment
-        keep their shape.
+        keep their shape; ``models`` names the model version and file hash per inspection type.
         """
         if self.error is not None:
             return {"image": self.image, "error": self.error}
@@ -89,5 +112,6 @@ class InspectionResult:
         line["rois"] = [r.to_json() for r in self.rois]
         if self.pose is not None:
             line["alignment"] = self.pose.to_json()
+        line["models"] = {name: ref.to_json() for name, ref in self.models.items()}
         line["timing_ms"] = {k: round(v, 2) for k, v in self.timing_ms.items()}
         return line

@@ -123,6 +123,8 @@ class _Model(_Entry):
     mode: TrainingMode
     created_at: datetime
     folder: str
+    deployed: bool = False
+    """The version the station ran; archives written before deployments deploy their newest."""
 
 
 class _Revision(_Entry):
@@ -185,10 +187,12 @@ def _contents(workspace: Workspace, recipe: Recipe) -> tuple[dict[str, list[dict
             member = f"masks/{spec.name}/{image.sha256}.png"
             sections["masks"].append({"type": spec.name, "image": image.sha256, "file": member})
             members.append((member, mask_path))
+        deployed = workspace.deployed_version(recipe.name, spec.name)
         for version in (v for v in workspace.model_versions(recipe.name, spec.name) if v.onnx_path.is_file()):
             folder = f"models/{spec.name}/v{version.version}"
             sections["models"].append({"type": spec.name, "version": version.version, "mode": version.mode,
-                                       "created_at": version.created_at.isoformat(), "folder": folder})
+                                       "created_at": version.created_at.isoformat(), "folder": folder,
+                                       "deployed": version.version == deployed})
             members += [(f"{folder}/{p.name}", p) for p in _plain_files(version.path)]
     reference = _reference_image(workspace, recipe)
     if reference is not None:
@@ -524,8 +528,10 @@ def _commit(workspace: Workspace, manifest: _Manifest, recipe: Recipe, staging: 
                 workspace.set_label(recipe.name, label.type, stored[label.image], label.roi, label.class_name)
             for mask, path in masks:
                 workspace.record_mask(recipe.name, mask.type, stored[mask.image], path)
+            deployed = _deployed(manifest.models)
             for model in sorted(manifest.models, key=lambda m: (m.type, m.version)):
-                made.append(_add_model(workspace, recipe.name, model, staging / model.folder))
+                made.append(_add_model(workspace, recipe.name, model, staging / model.folder,
+                                       deploy=deployed[model.type] == model.version))
             workspace.record_revisions(recipe.name, history)  # before the file, as every recipe save
             final = workspace.recipe_path(recipe.name).parent
             _publish(staging / "recipe", final, recipe)
@@ -574,9 +580,18 @@ def _class_map(path: Path, image: StoredImage, recipe: Recipe, type_name: str) -
     return data
 
 
-def _add_model(workspace: Workspace, recipe: str, model: _Model, unpacked: Path) -> Path:
+def _deployed(models: list[_Model]) -> dict[str, int]:
+    """The archived version to deploy per type: the one marked deployed, else (older archives) the newest."""
+    chosen: dict[str, int] = {}
+    for model in sorted(models, key=lambda m: (m.deployed, m.version)):
+        chosen[model.type] = model.version
+    return chosen
+
+
+def _add_model(workspace: Workspace, recipe: str, model: _Model, unpacked: Path, *, deploy: bool) -> Path:
     """Add an unpacked model version folder under the next version number; returns the published folder."""
-    with workspace.new_model_version(recipe, model.type, model.mode.value, created_at=model.created_at) as folder:
+    with workspace.new_model_version(recipe, model.type, model.mode.value, created_at=model.created_at,
+                                     deploy=deploy) as folder:
         for path in _plain_files(unpacked):
             path.replace(folder / path.name)
         meta = ModelMeta.read(folder)

@@ -79,6 +79,21 @@ recipe_revisions = Table(
 )
 
 
+deployments = Table(
+    "deployments",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True, doc="the newest row of a type is in force"),
+    Column("recipe", String, nullable=False),
+    Column("type", String, nullable=False),
+    Column("version", Integer, nullable=False, doc="the model version the station runs"),
+    Column("previous", Integer, nullable=True, doc="the version a rollback goes back to; null: none"),
+    Column("back_to", Integer, nullable=True, doc="the row a rollback restores (its version is `previous`)"),
+    Column("action", String(8), nullable=False, doc="deploy | rollback"),
+    Column("deployed_at", DateTime(timezone=True), nullable=False),
+    Index("ix_deployments_recipe_type", "recipe", "type", "id"),
+)
+
+
 results_metadata = MetaData()
 """The station's results: kept apart from the workspace tables so they can live on another server."""
 
@@ -119,6 +134,16 @@ audit = Table(
     Column("before", String, nullable=True),
     Column("after", String, nullable=True),
     Column("detail", String, nullable=False),
+)
+
+
+result_models = Table(
+    "result_models",
+    results_metadata,
+    Column("result_id", String(36), ForeignKey("results.id", ondelete="CASCADE"), primary_key=True),
+    Column("type", String, primary_key=True),
+    Column("version", Integer, nullable=False, index=True, doc="the model version that judged the type's ROIs"),
+    Column("sha256", String(64), nullable=False, doc="of its model.onnx"),
 )
 
 

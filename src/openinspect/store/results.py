@@ -60,6 +60,8 @@ class ResultFilter:
     """Records with a result for this ROI."""
     class_name: str | None = None
     """Records with a ROI judged as this class (with ``roi``: that ROI)."""
+    model_version: int | None = None
+    """Records judged by this version of any inspection type's model."""
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,7 @@ class ResultPage:
     items: list[ResultRecord]
 
 
-CSV_COLUMNS = ("id", "time", "recipe", "image", "outcome", "cycle_ms", "rois", "error", "recipe_revision")
+CSV_COLUMNS = ("id", "time", "recipe", "image", "outcome", "cycle_ms", "rois", "error", "recipe_revision", "models")
 
 
 class ResultStore:
@@ -129,10 +131,13 @@ class ResultStore:
                    "archive_path": path, "archive_bytes": size, "record": record.to_json()}
             rois = [{"result_id": record.id, "roi": r["roi"], "type": r["type"], "class_name": r.get("class"),
                      "passes": r["pass"]} for r in record.body.get("rois", [])]
+            models = [{"result_id": record.id, "type": name, "version": ref["version"], "sha256": ref["sha256"]}
+                      for name, ref in record.body.get("models", {}).items()]
             with self.engine.begin() as conn:
                 conn.execute(insert(db.results).values(row))
-                if rois:
-                    conn.execute(insert(db.result_rois), rois)
+                for table, rows in ((db.result_rois, rois), (db.result_models, models)):
+                    if rows:
+                        conn.execute(insert(table), rows)
 
     def _archive(self, record: ResultRecord, outcome: Outcome,
                  capture: EncodedCapture | None) -> tuple[str | None, int]:
@@ -210,7 +215,8 @@ class ResultStore:
     def export_csv(self, where: ResultFilter, batch: int = 500) -> Iterator[str]:
         """CSV lines of the records matching ``where``, oldest first, with a header line.
 
-        ``rois`` holds ``roi=class|pass|fail`` pairs separated by ``;``.
+        ``rois`` holds ``roi=class|pass|fail`` pairs separated by ``;``, ``models`` ``type=vN`` pairs (the model
+        version that judged each inspection type).
         """
         yield _csv_line(CSV_COLUMNS)
         offset = 0
@@ -244,15 +250,19 @@ def _condition(where: ResultFilter) -> ColumnElement[bool]:
         if where.class_name is not None:
             inner.append(rois.c.class_name == where.class_name)
         parts.append(exists().where(*inner))
+    if where.model_version is not None:
+        models = db.result_models
+        parts.append(exists().where(models.c.result_id == table.c.id, models.c.version == where.model_version))
     return and_(True, *parts)
 
 
 def _csv_row(row: Any) -> tuple[Any, ...]:
     record = row["record"]
     rois = ";".join(f"{r['roi']}={r.get('class') or ('pass' if r['pass'] else 'fail')}" for r in record.get("rois", []))
+    models = ";".join(f"{name}=v{ref['version']}" for name, ref in record.get("models", {}).items())
     return (row["id"], record["time"], row["recipe"] or "", row["image"], row["outcome"],
             "" if row["cycle_ms"] is None else row["cycle_ms"], rois, record.get("error") or record.get("skipped", ""),
-            record.get("recipe_revision") or "")
+            record.get("recipe_revision") or "", models)
 
 
 def _csv_line(values: tuple[Any, ...]) -> str:

@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, Engine, func, insert, select
+from sqlalchemy import Connection, Engine, Select, func, insert, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from openinspect.errors import ModelNotFoundError, NotFoundError, OpenInspectError, RecipeError
+from openinspect.errors import ConflictError, ModelNotFoundError, NotFoundError, OpenInspectError, RecipeError
 from openinspect.imaging import decode_image
 from openinspect.recipe import NAME_HELP, Recipe, describe_change, dump_recipe, parse_recipe, valid_name
 from openinspect.store import db, revisions
@@ -74,6 +74,20 @@ class ModelVersion:
     def meta(self) -> ModelMeta:
         """The model's ``meta.json``: classes, input size, mode, validation, metrics."""
         return ModelMeta.read(self.path)
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """A type's deployed model version: the one the station runs, from ``deployed_at`` on."""
+
+    recipe: str
+    type: str
+    version: int
+    previous: int | None
+    """The version a rollback goes back to; ``None``: none."""
+    action: str
+    """``deploy`` or ``rollback``."""
+    deployed_at: datetime
 
 
 class Workspace:
@@ -408,12 +422,14 @@ class Workspace:
 
     @contextmanager
     def new_model_version(self, recipe: str, type_name: str, mode: str,
-                          created_at: datetime | None = None) -> Iterator[Path]:
+                          created_at: datetime | None = None, *, deploy: bool = False) -> Iterator[Path]:
         """Stage a model version folder; on success it is published and recorded, else removed.
 
         The block writes ``model.onnx`` and ``meta.json`` (:meth:`ModelMeta.write`) into the yielded folder; its
         ``metrics`` are copied into the database record. The version is numbered after the type's
         newest one; ``created_at`` (default: now) is when it was made, kept when a model is copied.
+        It stays a candidate unless ``deploy`` is set or it is the type's first version, which is deployed in the
+        same transaction as its record.
         """
         with self._tx() as conn:
             latest = conn.execute(select(func.max(db.model_versions.c.version)).where(
@@ -427,9 +443,12 @@ class Workspace:
             yield staging
         metrics = ModelMeta.read(final).metrics
         with self._tx() as conn:
+            in_force = self._in_force(conn, recipe, type_name)
             conn.execute(insert(db.model_versions).values(
                 recipe=recipe, type=type_name, version=version, mode=mode, path=str(relative),
                 created_at=created_at or datetime.now(UTC), metrics=metrics))
+            if deploy or in_force is None:
+                self._record_deployment(conn, recipe, type_name, version, in_force)
 
     def latest_model(self, recipe: str, type_name: str) -> ModelVersion:
         """The newest model version of an inspection type.
@@ -458,6 +477,129 @@ class Workspace:
             rows = conn.execute(query).mappings().all()
         return [self._version(row) for row in rows]
 
+    def model_version(self, recipe: str, type_name: str, version: int) -> ModelVersion:
+        """One model version of an inspection type.
+
+        Raises:
+            NotFoundError: no such version, or its ``model.onnx`` is gone; the message lists the type's versions.
+        """
+        query = select(db.model_versions).where(db.model_versions.c.recipe == recipe,
+                                                db.model_versions.c.type == type_name,
+                                                db.model_versions.c.version == version)
+        with self._tx() as conn:
+            row = conn.execute(query).mappings().first()
+        if row is None or not (self.home / row["path"] / "model.onnx").is_file():
+            known = ", ".join(f"v{v.version}" for v in self.model_versions(recipe, type_name)) or "none yet"
+            raise NotFoundError(f"type '{type_name}' of recipe '{recipe}' has no model v{version}; its versions: "
+                                f"{known} (`openinspect model list {recipe} --type {type_name}`)")
+        return self._version(row)
+
+    def deployments(self, recipe: str, type_name: str) -> list[Deployment]:
+        """A type's deployment history, newest (the one in force) first."""
+        with self._tx() as conn:
+            rows = conn.execute(self._history(recipe, type_name)).mappings().all()
+        return [_deployment(row) for row in rows]
+
+    def deployed_version(self, recipe: str, type_name: str) -> int | None:
+        """The version the station runs; ``None`` before the type's first model.
+
+        A type trained before deployments were recorded runs its newest version until one is deployed.
+        """
+        with self._tx() as conn:
+            row = conn.execute(self._history(recipe, type_name).limit(1)).mappings().first()
+            return row["version"] if row is not None else self._newest_version(conn, recipe, type_name)
+
+    def deployed_model(self, recipe: str, type_name: str) -> ModelVersion:
+        """The model version the station runs (:meth:`deployed_version`).
+
+        Raises:
+            ModelNotFoundError: the type has never been trained, or its deployed version's files are gone.
+        """
+        version = self.deployed_version(recipe, type_name)
+        if version is None:
+            return self.latest_model(recipe, type_name)  # raises: untrained
+        try:
+            return self.model_version(recipe, type_name, version)
+        except NotFoundError as err:
+            raise ModelNotFoundError(f"the deployed model of type '{type_name}' of recipe '{recipe}' is missing: "
+                                     f"{err}; deploy another with `openinspect model deploy {recipe} --type "
+                                     f"{type_name} --version N`") from err
+
+    def deploy_model(self, recipe: str, type_name: str, version: int) -> Deployment:
+        """Make ``version`` the one the station runs (one transaction); deploying the one in force changes nothing.
+
+        The caller checks that the version fits the recipe (the model service does).
+
+        Raises:
+            NotFoundError: no such version.
+        """
+        with self._tx() as conn:
+            self.model_version(recipe, type_name, version)
+            in_force = self._in_force(conn, recipe, type_name)
+            if in_force is not None and in_force["version"] == version:
+                return _deployment(in_force)
+            return self._record_deployment(conn, recipe, type_name, version, in_force)
+
+    def rollback_target(self, recipe: str, type_name: str) -> ModelVersion:
+        """The version :meth:`roll_back_model` would deploy again.
+
+        Raises:
+            ConflictError: no deployment before the one in force.
+            NotFoundError: that version's files are gone.
+        """
+        with self._tx() as conn:
+            return self.model_version(recipe, type_name, self._restored(conn, recipe, type_name)["version"])
+
+    def roll_back_model(self, recipe: str, type_name: str) -> Deployment:
+        """Deploy again the version that was in force before the current deployment, in one transaction.
+
+        Rolling back again goes one deployment further back.
+
+        Raises:
+            ConflictError: no deployment before the one in force.
+        """
+        with self._tx() as conn:
+            restored = self._restored(conn, recipe, type_name)
+            row = {**restored, "action": "rollback", "deployed_at": datetime.now(UTC)}
+            conn.execute(insert(db.deployments).values({k: v for k, v in row.items() if k != "id"}))
+        return _deployment(row)
+
+    def _restored(self, conn: Connection, recipe: str, type_name: str) -> Any:
+        """The deployment row a rollback restores."""
+        in_force = self._in_force(conn, recipe, type_name)
+        if in_force is None or in_force["back_to"] is None:
+            current = "has no deployed model" if in_force is None else f"has had only v{in_force['version']} deployed"
+            raise ConflictError(f"nothing to roll back to: type '{type_name}' of recipe '{recipe}' {current}; "
+                                f"deploy a version with `openinspect model deploy {recipe} --type {type_name} "
+                                f"--version N`")
+        return conn.execute(select(db.deployments).where(db.deployments.c.id == in_force["back_to"])).mappings().one()
+
+    def _history(self, recipe: str, type_name: str) -> Select[Any]:
+        return (select(db.deployments).where(db.deployments.c.recipe == recipe, db.deployments.c.type == type_name)
+                .order_by(db.deployments.c.id.desc()))
+
+    def _in_force(self, conn: Connection, recipe: str, type_name: str) -> Any:
+        """The deployment row in force; a type trained before deployments were recorded gets one for its newest."""
+        row = conn.execute(self._history(recipe, type_name).limit(1)).mappings().first()
+        if row is None and (newest := self._newest_version(conn, recipe, type_name)) is not None:
+            self._record_deployment(conn, recipe, type_name, newest, None)
+            row = conn.execute(self._history(recipe, type_name).limit(1)).mappings().first()
+        return row
+
+    @staticmethod
+    def _newest_version(conn: Connection, recipe: str, type_name: str) -> int | None:
+        return conn.execute(select(func.max(db.model_versions.c.version)).where(
+            db.model_versions.c.recipe == recipe, db.model_versions.c.type == type_name)).scalar()
+
+    @staticmethod
+    def _record_deployment(conn: Connection, recipe: str, type_name: str, version: int, in_force: Any) -> Deployment:
+        row = {"recipe": recipe, "type": type_name, "version": version,
+               "previous": None if in_force is None else in_force["version"],
+               "back_to": None if in_force is None else in_force["id"], "action": "deploy",
+               "deployed_at": datetime.now(UTC)}
+        conn.execute(insert(db.deployments).values(row))
+        return _deployment(row)
+
     def _version(self, row: Any) -> ModelVersion:
         return ModelVersion(row["recipe"], row["type"], row["version"], row["mode"], self.home / row["path"],
                             row["created_at"], row["metrics"])
@@ -471,6 +613,10 @@ def _change(before: Revision | None, path: Path, recipe: Recipe) -> str:
         return describe_change(before.parsed(), recipe)
     except RecipeError:  # a revision an older schema wrote
         return f"changed from revision {before.number}"
+
+
+def _deployment(row: Any) -> Deployment:
+    return Deployment(row["recipe"], row["type"], row["version"], row["previous"], row["action"], row["deployed_at"])
 
 
 def content_id(data: bytes) -> str:

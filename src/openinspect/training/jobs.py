@@ -75,6 +75,10 @@ class TrainingJob:
     version: int | None = None
     """The model version it published, once done."""
     error: str | None = None
+    deploy: bool = False
+    """Deploy the version it publishes (a type's first version deploys itself anyway)."""
+    deployed: bool = False
+    """The published version is the one the station runs now."""
 
 
 class _CancelledError(Exception):
@@ -115,8 +119,10 @@ class TrainingService:
         return self._job
 
     def start(self, recipe: str, type_name: str, mode: TrainingMode | None = None, seed: int = 0, *,
-              actor: str = SYSTEM_ACTOR) -> TrainingJob:
-        """Start training a type in the background; ``actor``: who, for the audit trail.
+              deploy: bool = False, actor: str = SYSTEM_ACTOR) -> TrainingJob:
+        """Start training a type in the background.
+
+        With ``deploy`` the version it publishes is deployed at once; ``actor``: who, for the audit trail.
 
         Raises:
             StationBusyError: a job is running (one at a time: training uses every core).
@@ -131,7 +137,7 @@ class TrainingService:
             self._cancel.clear()
             self._fold, self._curve = Fold(None, 0), LossCurve()
             self._job = TrainingJob(recipe, type_name, mode, TrainingState.RUNNING, started=time.time(),
-                                    message="starting")
+                                    message="starting", deploy=deploy)
             self._thread = threading.Thread(target=self._run, args=(self._job, seed), name="openinspect-train",
                                             daemon=True)
             self._thread.start()
@@ -190,7 +196,8 @@ class TrainingService:
         train = self._train or train_type
         try:
             recipe = self.workspace.recipe(job.recipe)
-            model = train(self.workspace, recipe, job.type, mode=job.mode, seed=seed, progress=self._progress)
+            model = train(self.workspace, recipe, job.type, mode=job.mode, seed=seed, progress=self._progress,
+                          deploy=job.deploy)
         except _CancelledError:
             self._end(state=TrainingState.CANCELLED, message="stopped; no model version was published")
         except OpenInspectError as err:
@@ -199,8 +206,9 @@ class TrainingService:
             log.exception("training %s/%s failed", job.recipe, job.type)
             self._end(state=TrainingState.FAILED, message="failed", error=f"{type(err).__name__}: {err}")
         else:
-            self._end(state=TrainingState.DONE, progress=1.0, message=f"model v{model.version} published",
-                      version=model.version)
+            deployed = self.workspace.deployed_version(job.recipe, job.type) == model.version
+            self._end(state=TrainingState.DONE, progress=1.0, version=model.version, deployed=deployed,
+                      message=f"model v{model.version} published{' and deployed' if deployed else ' as a candidate'}")
 
     def _progress(self, fraction: float, message: str, *, step: Step | None = None, fold: Fold | None = None) -> None:
         if self._cancel.is_set():

@@ -214,8 +214,12 @@ def _fit(crop: np.ndarray, mask: np.ndarray, size: tuple[int, int],
 
 
 def train_type(workspace: Workspace, recipe: Recipe, type_name: str, *, mode: TrainingMode | None = None,
-               seed: int = 0, progress: Progress | None = None, time_budget_s: float | None = None) -> ModelVersion:
+               seed: int = 0, progress: Progress | None = None, time_budget_s: float | None = None,
+               deploy: bool = False) -> ModelVersion:
     """Train, validate, export and publish a new model version of one inspection type.
+
+    The version is a candidate the station does not run until it is deployed: at once with ``deploy``, and always
+    for the type's first version (:meth:`~openinspect.store.Workspace.new_model_version`).
 
     ``progress`` gets the fraction done and the stage, with the optimiser step and the
     :class:`~openinspect.models.progress.Fold` of each model the run trains (validation folds first, then the
@@ -229,7 +233,7 @@ def train_type(workspace: Workspace, recipe: Recipe, type_name: str, *, mode: Tr
                        time_budget_s=time_budget_s)
     if progress is not None:
         progress(1.0, "exporting")
-    return publish_type(workspace, trained)
+    return publish_type(workspace, trained, deploy=deploy)
 
 
 def fit_type(workspace: Workspace, recipe: Recipe, type_name: str, *, mode: TrainingMode | None = None,
@@ -257,10 +261,13 @@ def fit_type(workspace: Workspace, recipe: Recipe, type_name: str, *, mode: Trai
                        outcome.crops, started)
 
 
-def publish_type(workspace: Workspace, trained: TrainedType) -> ModelVersion:
-    """Export a trained model and publish it, its ``meta.json`` and ``validation.json`` as the type's next version."""
+def publish_type(workspace: Workspace, trained: TrainedType, *, deploy: bool = False) -> ModelVersion:
+    """Export a trained model and publish it, its ``meta.json`` and ``validation.json`` as the type's next version.
+
+    With ``deploy`` the version is deployed in the same transaction as its record.
+    """
     spec, data = trained.spec, trained.data
-    with workspace.new_model_version(trained.recipe, spec.name, trained.mode.value) as folder:
+    with workspace.new_model_version(trained.recipe, spec.name, trained.mode.value, deploy=deploy) as folder:
         trained.model.export_onnx(folder / "model.onnx")
         write_validation_crops(folder, trained.crops)
         ModelMeta(spec.class_names(), spec.kind.value, trained.recipe, spec.name, trained.mode.value,

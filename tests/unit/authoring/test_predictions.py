@@ -63,7 +63,7 @@ def test_repeated_predictions_come_from_the_cache_until_a_new_model_version(
     assert predictor.predict(recipe, recipe.types[0], images) == first
     assert sum(calls) == 80                                        # nothing ran again
 
-    with workspace.new_model_version("plate", "surface", "fast") as folder:
+    with workspace.new_model_version("plate", "surface", "fast", deploy=True) as folder:  # in force now
         dark_pixel_classifier(folder / "model.onnx")
         ModelMeta(["good", "scratch"], metrics={}).write(folder)
     assert predictor.predict(recipe, recipe.types[0], images[:3]) == {i.sha256: first[i.sha256] for i in images[:3]}

@@ -5,6 +5,7 @@ its real services: SQLite results store, image library, inspectors, WebSocket hu
 """
 
 import csv
+import hashlib
 import io
 import json
 import re
@@ -50,8 +51,10 @@ def test_trigger_returns_inspect_json_with_id_and_time(api):
     assert response.status_code == 200
     body = response.json()
     assert set(body) == {"id", "time", "recipe", "recipe_revision", "trigger", "outcome", "image", "pass", "rois",
-                         "timing_ms"}
+                         "models", "timing_ms"}
     assert body["recipe_revision"] == 1  # the revision that judged it
+    onnx = Workspace(api.app.state.services.settings.home).deployed_model("plate", "surface").onnx_path
+    assert body["models"] == {"surface": {"version": 1, "sha256": hashlib.sha256(onnx.read_bytes()).hexdigest()}}
     assert body["pass"] is False and body["outcome"] == "fail" and body["recipe"] == "plate" and body["trigger"] == "upload"
     assert body["image"] == "bad.png"  # a name only, never a path
     assert body["rois"][0] == {"roi": "left", "type": "surface", "class": "scratch",

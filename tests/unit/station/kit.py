@@ -33,8 +33,8 @@ rois:
 """
 
 
-def dark_pixel_classifier(path, size=(96, 64)):
-    """ONNX graph: ``(N, h, w, 3)`` uint8 -> ``(N, 2)`` probs [good, scratch], scratch when min < 70."""
+def dark_pixel_classifier(path, size=(96, 64), limit=70.0):
+    """ONNX graph: ``(N, h, w, 3)`` uint8 -> ``(N, 2)`` probs [good, scratch], scratch when min < ``limit``."""
     height, width = size
     nodes = [
         helper.make_node("Cast", ["image"], ["f"], to=TensorProto.FLOAT),
@@ -51,7 +51,7 @@ def dark_pixel_classifier(path, size=(96, 64)):
         nodes, "dark", [helper.make_tensor_value_info("image", TensorProto.UINT8, ["N", height, width, 3])],
         [helper.make_tensor_value_info("probs", TensorProto.FLOAT, ["N", 2])],
         [helper.make_tensor("axes", TensorProto.INT64, [3], [1, 2, 3]),
-         helper.make_tensor("limit", TensorProto.FLOAT, [], [70.0]),
+         helper.make_tensor("limit", TensorProto.FLOAT, [], [limit]),
          helper.make_tensor("scale", TensorProto.FLOAT, [], [5.0]),
          helper.make_tensor("one", TensorProto.FLOAT, [], [1.0]),
          helper.make_tensor("last", TensorProto.INT64, [1], [1])])

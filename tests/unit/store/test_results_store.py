@@ -14,11 +14,12 @@ from openinspect.store.results import ResultFilter, ResultStore, Retention
 T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 
 
-def record(minute, verdict=True, recipe="plate", left="good", **extra):
+def record(minute, verdict=True, recipe="plate", left="good", version=1, **extra):
     body = {"pass": verdict, "rois": [{"roi": "left", "type": "surface", "class": left, "confidence": 0.9,
                                        "pass": left == "good"},
                                       {"roi": "right", "type": "surface", "class": "good", "confidence": 0.9,
                                        "pass": True}],
+            "models": {"surface": {"version": version, "sha256": f"{version}" * 64}},
             "timing_ms": {"total": 5.0 + minute}, "recipe_revision": 3}
     if "error" in extra or "skipped" in extra:
         body = {}
@@ -32,7 +33,7 @@ def capture(size):
 
 def fill(store):
     records = [record(0), record(1, False, left="scratch"), record(2, recipe="other"), record(3, error="corrupt"),
-               record(4, skipped="busy"), record(5)]
+               record(4, skipped="busy"), record(5, version=2)]
     for r in records:
         store.add(r)
     return records
@@ -56,13 +57,17 @@ def check_filters_and_paging(store):
     assert [r.id for r in store.query(ResultFilter(class_name="scratch")).items] == [ids[1]]
     assert store.query(ResultFilter(roi="right", class_name="scratch")).total == 0
     assert store.query(ResultFilter(roi="left")).total == 4
+    assert [r.id for r in store.query(ResultFilter(model_version=2)).items] == [ids[5]]
+    assert store.query(ResultFilter(model_version=1)).total == 3 and store.query(ResultFilter(model_version=3)).total == 0
     assert store.get(ids[1]) == records[1]
     lines = list(csv.reader(io.StringIO("".join(store.export_csv(ResultFilter(), batch=4)))))
-    assert lines[0] == ["id", "time", "recipe", "image", "outcome", "cycle_ms", "rois", "error", "recipe_revision"]
+    assert lines[0] == ["id", "time", "recipe", "image", "outcome", "cycle_ms", "rois", "error", "recipe_revision",
+                        "models"]
     assert [line[0] for line in lines[1:]] == ids
     assert lines[2][4:7] == ["fail", "6.0", "left=scratch;right=good"]
     assert lines[2][8] == "3" and lines[4][8] == ""  # the revision that judged it; none for an unjudged capture
     assert lines[4][4] == "error" and lines[4][7] == "corrupt" and lines[5][7] == "busy"
+    assert [line[9] for line in lines[1:]] == ["surface=v1"] * 3 + ["", "", "surface=v2"]
 
 
 @pytest.fixture

@@ -7,10 +7,10 @@ job is tested without torch.
 from datetime import UTC, datetime
 
 import pytest
-from tests.unit.station.kit import install_plate
+from tests.unit.station.kit import dark_pixel_classifier, install_plate
 
 from openinspect.models.progress import LOSS_POINTS, Fold, Progress, Step
-from openinspect.store import ModelVersion, Workspace
+from openinspect.store import ModelMeta, ModelVersion, Workspace
 from openinspect.training.jobs import TrainingJob, TrainingService, TrainingState
 
 
@@ -61,3 +61,24 @@ def test_every_snapshot_keeps_the_curve_within_its_bound(tmp_path, steps) -> Non
     snapshots = _run(tmp_path, _scripted(*reports))
     assert max(len(job.loss_curve) for job in snapshots) <= LOSS_POINTS
     assert snapshots[-1].loss_curve[-1] == (steps, round(1 / steps, 4)) and snapshots[-1].epochs == steps * 2
+
+
+def _publishing(workspace: Workspace, recipe, type_name: str, *, deploy: bool, **_options) -> ModelVersion:
+    """A trainer that publishes a copy of the installed model as the next version, deployed when asked."""
+    with workspace.new_model_version(recipe.name, type_name, "fast", deploy=deploy) as folder:
+        dark_pixel_classifier(folder / "model.onnx")
+        ModelMeta(["good", "scratch"]).write(folder)
+    return workspace.latest_model(recipe.name, type_name)
+
+
+@pytest.mark.parametrize(("deploy", "deployed", "message"), [(False, 1, "model v2 published as a candidate"),
+                                                             (True, 2, "model v2 published and deployed")])
+def test_a_job_deploys_its_version_only_when_asked(tmp_path, deploy, deployed, message) -> None:
+    workspace = Workspace(tmp_path / "home")
+    install_plate(workspace)
+    service = TrainingService(workspace, lambda _job: None, train=_publishing)
+    service.start("plate", "surface", deploy=deploy)
+    done = service.wait(30)
+    assert (done.state, done.version, done.deployed, done.message) == (TrainingState.DONE, 2, deploy, message)
+    assert workspace.deployed_version("plate", "surface") == deployed
+    workspace.engine.dispose()

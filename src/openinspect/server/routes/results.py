@@ -26,8 +26,10 @@ def _filter(since: Annotated[datetime | None, Query(description="at or after (IS
             verdict: Annotated[Outcome | None, Query(description="pass, fail, error (not judged) or skipped")] = None,
             roi: Annotated[str | None, Query(description="records with a result for this ROI")] = None,
             class_name: Annotated[str | None, Query(alias="class", description="a ROI judged as this class")] = None,
+            model_version: Annotated[int | None, Query(ge=1, description="judged by this model version of any "
+                                                                         "inspection type")] = None,
             ) -> ResultFilter:
-    return ResultFilter(since, until, recipe, verdict, roi, class_name)
+    return ResultFilter(since, until, recipe, verdict, roi, class_name, model_version)
 
 
 Filter = Annotated[ResultFilter, Depends(_filter)]
@@ -45,7 +47,7 @@ def query(results: ResultsDep, where: Filter, _role: Operator,
 
 @router.get(".csv", response_class=StreamingResponse, responses={200: {"content": {"text/csv": {}}}})
 def export_csv(results: ResultsDep, where: Filter, _role: Operator) -> StreamingResponse:
-    """The matching records as CSV, oldest first: id, time, recipe, image, outcome, cycle_ms, rois, error."""
+    """The matching records as CSV, oldest first: id, time, recipe, image, outcome, cycle_ms, rois, error, models."""
     return StreamingResponse(results.export_csv(where), media_type="text/csv",
                              headers={"Content-Disposition": 'attachment; filename="results.csv"'})
 

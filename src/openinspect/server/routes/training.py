@@ -15,9 +15,12 @@ router = APIRouter(tags=["training"], responses=ERROR_RESPONSES)
 def start(body: TrainingCreate, training: TrainingDep, caller: Engineer) -> TrainingPublic:
     """Train a new model version of a type in the background (one job at a time; 503 while one runs).
 
-    Progress is pushed on the WebSocket; the station uses the new version from its next trigger.
+    Progress is pushed on the WebSocket. The new version is a candidate until deployed
+    (PUT /recipes/{name}/types/{type}/models/deployed), or at once with ``"deploy": true``; a type's first version
+    deploys itself. The station runs a deployed version from its next trigger.
     """
-    return TrainingPublic.of(training.start(body.recipe, body.type, body.mode, body.seed, actor=caller.name))
+    return TrainingPublic.of(training.start(body.recipe, body.type, body.mode, body.seed, deploy=body.deploy,
+                                            actor=caller.name))
 
 
 @router.get("/training")

@@ -1,7 +1,7 @@
 /**
  * Training: start Fast or Accurate per inspection type, follow it live (WebSocket: stage, epoch, step, loss curve
  * of the model training now, ETA), read the metrics and the validation review (method, crops got wrong,
- * fail-class thresholds: pages/train-review.js).
+ * fail-class thresholds: pages/train-review.js), deploy a model version or roll back (pages/train-models.js).
  * Operators follow training and read the review; what changes the recipe or its data is engineer-only.
  * @module pages/train
  */
@@ -11,6 +11,7 @@ import { bars, confusionMatrix, lineChart } from '../charts.js';
 import * as events from '../events.js';
 import { chooseRecipe, loadDocument } from '../recipes-data.js';
 import { duration, h, percent, render, reportError, toast } from '../ui.js';
+import { modelVersions } from './train-models.js';
 import { validationReview } from './train-review.js';
 
 /**
@@ -60,7 +61,8 @@ export async function mount(view, params) {
       h('div.page-head', null, h('h2', null, state.name), h('span.badge', null, state.kind)),
       h('p.muted', null, `Labels: ${labelled || 'none yet'}`),
       h('div.actions', null, state.kind === 'classifier' ? start('fast') : null, start('accurate')),
-      state.model ? metricsView(state, spec) : h('p.muted', null, 'Not trained yet.'));
+      state.model ? metricsView(state, spec) : h('p.muted', null, 'Not trained yet.'),
+      state.model ? modelVersions(name, state.name) : null);
   }
 
   /** @param {any} state @param {any} spec */
