@@ -85,7 +85,7 @@ def test_results_name_the_recipe_revision_that_judged_them(api):
     assert judged["recipe_revision"] == 2, "the station reloads the saved revision"
     assert api.get(f"/api/v1/results/{judged['id']}").json()["recipe_revision"] == 2
     lines = api.get("/api/v1/results.csv").text.splitlines()
-    assert lines[0].endswith(",recipe_revision") and lines[-1].endswith(",2")
+    assert lines[0].endswith(",recipe_revision,models") and lines[-1].endswith(",2,surface=v1")
 
 
 def test_an_archive_carries_the_history_and_an_import_under_a_new_name_keeps_it(api):
