@@ -30,6 +30,8 @@ class AuditAction(StrEnum):
     """Labels or masks added or changed; ``detail`` counts them."""
     TRAINING_START = "training.start"
     TRAINING_STOP = "training.stop"
+    BACKTEST_START = "backtest.start"
+    """A candidate model version re-judging archived captures; ``before``/``after``: deployed and candidate."""
     ACTIVE_RECIPE = "station.active_recipe"
 
 

@@ -62,6 +62,8 @@ class ResultFilter:
     """Records with a ROI judged as this class (with ``roi``: that ROI)."""
     model_version: int | None = None
     """Records judged by this version of any inspection type's model."""
+    archived: bool = False
+    """Only records whose capture is archived (kept by retention)."""
 
 
 @dataclass(frozen=True)
@@ -253,6 +255,8 @@ def _condition(where: ResultFilter) -> ColumnElement[bool]:
     if where.model_version is not None:
         models = db.result_models
         parts.append(exists().where(models.c.result_id == table.c.id, models.c.version == where.model_version))
+    if where.archived:
+        parts.append(table.c.archive_path.is_not(None))
     return and_(True, *parts)
 
 
