@@ -26,7 +26,18 @@ from openinspect.server.docs import OPENAPI_URL, PAGES, install_docs
 from openinspect.server.errors import install_error_handlers
 from openinspect.server.gate import TokenGate
 from openinspect.server.limits import BodyCap, BodyLimit
-from openinspect.server.routes import audit, labels, models, recipes, results, session, station, templates, training
+from openinspect.server.routes import (
+    audit,
+    backtests,
+    labels,
+    models,
+    recipes,
+    results,
+    session,
+    station,
+    templates,
+    training,
+)
 from openinspect.server.security import load_tokens
 from openinspect.server.web_ui import install_web_ui
 from openinspect.server.ws import WebSocketHub
@@ -38,6 +49,7 @@ from openinspect.store import Workspace
 from openinspect.store.audit import AuditLog
 from openinspect.store.db import create_results_engine
 from openinspect.store.results import ResultStore, Retention
+from openinspect.training.backtest_jobs import BacktestService
 from openinspect.training.jobs import TrainingJob, TrainingService, TrainingState
 
 log = logging.getLogger(__name__)
@@ -83,6 +95,7 @@ def create_app(settings: Settings, *, source: CaptureSource | None = None,
             if plc is not None:
                 plc.close()
             services.training.close()
+            services.backtests.close()
             services.station.close()
             services.results.engine.dispose()
             services.station.workspace.engine.dispose()
@@ -94,7 +107,7 @@ def create_app(settings: Settings, *, source: CaptureSource | None = None,
     app.state.services = services
     install_error_handlers(app)
     api = APIRouter(prefix=API_PREFIX)
-    for module in (station, session, recipes, templates, labels, training, models, results, audit):
+    for module in (station, session, recipes, templates, labels, training, models, backtests, results, audit):
         api.include_router(module.router)
     app.include_router(api)
     install_web_ui(app)
@@ -134,6 +147,7 @@ def _services(settings: Settings, source: CaptureSource | None, sinks: Sequence[
                     TemplateService(workspace, events, trail), captures,
                     LabelService(workspace, captures, CropPredictor(workspace, settings.threads), audit=trail),
                     CorrectionService(workspace, captures, trail), TrainingService(workspace, on_training, audit=trail),
+                    BacktestService(workspace, store, hub.backtest, trail, settings.max_pixels),
                     ModelService(workspace, events), store, trail, load_tokens(settings), hub)
 
 

@@ -26,6 +26,7 @@ from openinspect.settings import Role, Settings, TokenOwner
 from openinspect.station.service import Station
 from openinspect.store.audit import AuditLog
 from openinspect.store.results import ResultStore
+from openinspect.training.backtest_jobs import BacktestService
 from openinspect.training.jobs import TrainingService
 
 
@@ -43,6 +44,7 @@ class Services:
     labels: LabelService
     corrections: CorrectionService
     training: TrainingService
+    backtests: BacktestService
     models: ModelService
     results: ResultStore
     audit: AuditLog
@@ -94,6 +96,10 @@ async def _training(services: ServicesDep) -> TrainingService:
     return services.training
 
 
+async def _backtests(services: ServicesDep) -> BacktestService:
+    return services.backtests
+
+
 async def _models(services: ServicesDep) -> ModelService:
     return services.models
 
@@ -123,6 +129,7 @@ LabelsDep = Annotated[LabelService, Depends(_labels)]
 CorrectionsDep = Annotated[CorrectionService, Depends(_corrections)]
 TrainingDep = Annotated[TrainingService, Depends(_training)]
 ModelsDep = Annotated[ModelService, Depends(_models)]
+BacktestsDep = Annotated[BacktestService, Depends(_backtests)]
 ResultsDep = Annotated[ResultStore, Depends(_results)]
 AuditDep = Annotated[AuditLog, Depends(_audit)]
 Operator = Annotated[TokenOwner, Depends(_operator)]

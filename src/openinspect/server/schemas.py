@@ -17,6 +17,8 @@ from openinspect.station.sources import TriggerSource
 from openinspect.store import Deployment, ModelVersion, Revision, StoredImage
 from openinspect.store.audit import AuditAction
 from openinspect.store.records import Outcome
+from openinspect.training.backtest import Source
+from openinspect.training.backtest_jobs import BacktestJob, BacktestState
 from openinspect.training.jobs import TrainingJob, TrainingState
 from openinspect.training.review import ValidationReview
 from openinspect.training.validation import ValidationCrop
@@ -373,6 +375,77 @@ class TrainingPublic(_Public):
 
     @classmethod
     def of(cls, job: TrainingJob) -> TrainingPublic:
+        """Build from a job snapshot."""
+        return cls.model_validate(job)
+
+
+class BacktestCreate(BaseModel):
+    """Which candidate version to backtest, and on which archived captures (the type's labelled images always)."""
+
+    candidate: int = Field(ge=1, description="the model version to try beside the deployed one")
+    since: datetime | None = Field(default=None, description="archived captures at or after this time; null: all")
+    limit: int | None = Field(default=None, ge=1, description="at most this many archived captures, the newest")
+
+
+class VerdictChangePublic(_Public):
+    """A capture whose verdict the candidate changes."""
+
+    capture: str = Field(description="the result id (GET /api/v1/results/{id}), or the labelled image's hash")
+    source: Source
+    reasons: list[str] = Field(description="why the failing side fails: fail classes, or failed rules")
+
+
+class ReasonCountPublic(_Public):
+    """Changed verdicts that one fail class or failed rule accounts for."""
+
+    reason: str
+    pass_to_fail: int
+    fail_to_pass: int
+
+
+class AgreementPublic(_Public):
+    """The fraction of labelled ROIs whose class matches the human label; null when none was judged."""
+
+    rois: int
+    deployed: float | None
+    candidate: float | None
+
+
+class BacktestReportPublic(_Public):
+    """What deploying the candidate would have changed on the captures the station has seen."""
+
+    recipe: str
+    type: str
+    deployed: int
+    candidate: int
+    captures: int = Field(description="archived captures judged by both versions")
+    images: int = Field(description="labelled images judged by both versions")
+    pass_to_fail: list[VerdictChangePublic]
+    fail_to_pass: list[VerdictChangePublic]
+    reasons: list[ReasonCountPublic]
+    agreement: AgreementPublic
+    skipped: list[str] = Field(description="captures neither version could judge, with why")
+
+
+class BacktestPublic(_Public):
+    """A backtest job; also pushed on the WebSocket as ``{"event": "backtest", "data": ...}``."""
+
+    recipe: str
+    type: str
+    candidate: int
+    deployed: int
+    since: str | None
+    limit: int | None
+    state: BacktestState
+    progress: float = Field(description="fraction of the captures judged, 0 to 1")
+    message: str
+    started: float = Field(description="Unix time")
+    finished: float | None
+    report: BacktestReportPublic | None = Field(description="once done")
+    error: str | None
+
+    @classmethod
+    def of(cls, job: BacktestJob) -> BacktestPublic:
         """Build from a job snapshot."""
         return cls.model_validate(job)
 

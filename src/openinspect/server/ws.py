@@ -1,4 +1,4 @@
-"""The live feed: every stored result and every training update, pushed to WebSocket clients.
+"""The live feed: every stored result and every training and backtest update, pushed to WebSocket clients.
 
 :class:`WebSocketHub` is a :class:`~openinspect.station.sinks.ResultSink`: the station's dispatcher
 thread hands it results, and it passes them to the event loop without waiting. Each client has a
@@ -15,6 +15,7 @@ from typing import Any
 
 from fastapi import WebSocket, WebSocketDisconnect
 
+from openinspect.training.backtest_jobs import BacktestJob
 from openinspect.training.jobs import TrainingJob
 
 CLIENT_QUEUE = 256
@@ -26,6 +27,7 @@ class Event(StrEnum):
 
     RESULT = "result"
     TRAINING = "training"
+    BACKTEST = "backtest"
 
 
 class WebSocketHub:
@@ -42,6 +44,10 @@ class WebSocketHub:
     def training(self, job: TrainingJob) -> None:
         """Send a training job's snapshot to every client (from any thread; never blocks)."""
         self._broadcast({"event": Event.TRAINING.value, "data": asdict(job)})
+
+    def backtest(self, job: BacktestJob) -> None:
+        """Send a backtest job's snapshot to every client (from any thread; never blocks)."""
+        self._broadcast({"event": Event.BACKTEST.value, "data": asdict(job)})
 
     def close(self) -> None:
         """Nothing to release: clients end with the server."""
