@@ -23,12 +23,16 @@ from openinspect.store import Deployment, Workspace, unified_diff
 from openinspect.store.archive import export_archive
 from openinspect.store.audit import AuditFilter, AuditLog
 from openinspect.store.db import create_results_engine
+from openinspect.store.results import ResultStore, Retention
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from openinspect.authoring import ModelService
     from openinspect.models.progress import Fold, Step
     from openinspect.server.deps import Services
     from openinspect.station import InspectionResult, RoiResult
+    from openinspect.training.backtest import BacktestReport
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -131,6 +135,17 @@ def _parser() -> argparse.ArgumentParser:
     rollback.add_argument("--type", required=True, dest="type_name")
     rollback.set_defaults(run=_model_rollback)
 
+    backtest = commands.add_parser("backtest", help="re-judge archived captures and labelled images with a candidate "
+                                                    "model version and the deployed one: which verdicts would change")
+    backtest.add_argument("recipe")
+    backtest.add_argument("--type", required=True, dest="type_name")
+    backtest.add_argument("--candidate", required=True, type=int, metavar="N")
+    backtest.add_argument("--since", type=datetime.fromisoformat, metavar="ISO",
+                          help="archived captures at or after this time (default: all)")
+    backtest.add_argument("--limit", type=int, metavar="K", help="at most K archived captures, the newest")
+    backtest.add_argument("--json", action="store_true", help="the report as one JSON object")
+    backtest.set_defaults(run=_backtest)
+
     inspect = commands.add_parser("inspect", help="judge captures (files or folders)")
     inspect.add_argument("recipe")
     inspect.add_argument("paths", nargs="+", type=Path, metavar="IMAGE_OR_DIR")
@@ -208,8 +223,12 @@ def _actor() -> str:
 
 def _trail(workspace: Workspace) -> AuditLog:
     """The station's audit trail: beside its results (``OPENINSPECT_DATABASE_URL``, else the workspace database)."""
+    return AuditLog(_results_engine(workspace))
+
+
+def _results_engine(workspace: Workspace) -> Engine:
     url = get_settings().database_url
-    return AuditLog(create_results_engine(url) if url else workspace.engine)
+    return create_results_engine(url) if url else workspace.engine
 
 
 def _audit(workspace: Workspace, args: argparse.Namespace) -> None:
@@ -304,6 +323,36 @@ def _model_deploy(workspace: Workspace, args: argparse.Namespace) -> None:
 def _model_rollback(workspace: Workspace, args: argparse.Namespace) -> None:
     done = _models(workspace).rollback(args.recipe, args.type_name)
     print(f"rolled back {done.recipe}/{done.type} to v{done.version}" + _before(done))
+
+
+def _backtest(workspace: Workspace, args: argparse.Namespace) -> int:
+    from openinspect.training.backtest import Backtest  # the runtime: not at start-up
+    from openinspect.training.backtest_jobs import BacktestService, BacktestState
+
+    results = ResultStore(_results_engine(workspace), workspace.home / "results", Retention())
+    service = BacktestService(workspace, results, lambda job: None, _trail(workspace), get_settings().max_pixels)
+    service.start(Backtest(args.recipe, args.type_name, args.candidate, args.since, args.limit), actor=_actor())
+    service.wait()
+    job = service.latest(args.recipe, args.type_name)
+    if job.state is not BacktestState.DONE or job.report is None:
+        print(f"error: backtest failed: {job.error}", file=sys.stderr)
+        return 1
+    print(json.dumps(dataclasses.asdict(job.report)) if args.json else "\n".join(_backtest_lines(job.report)))
+    return 0
+
+
+def _backtest_lines(report: BacktestReport) -> Iterator[str]:
+    yield (f"backtest {report.recipe}/{report.type}: candidate v{report.candidate} against deployed "
+           f"v{report.deployed} on {report.captures} archived capture(s) and {report.images} labelled image(s)")
+    for title, changes in (("pass -> fail", report.pass_to_fail), ("fail -> pass", report.fail_to_pass)):
+        yield f"{title}: {len(changes)}"
+        yield from (f"  {c.source.value} {c.capture} ({', '.join(c.reasons)})" for c in changes)
+    yield from (f"  {r.reason}: {r.pass_to_fail} pass -> fail, {r.fail_to_pass} fail -> pass" for r in report.reasons)
+    agreement = report.agreement
+    if agreement.rois:
+        yield (f"agreement with labels on {agreement.rois} ROI(s): deployed {agreement.deployed:.1%}, "
+               f"candidate {agreement.candidate:.1%}")
+    yield from (f"skipped: {reason}" for reason in report.skipped)
 
 
 def _before(deployment: Deployment) -> str:
