@@ -22,16 +22,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the test kit's model and parts
-from tests.unit.station.kit import RECIPE, dark_pixel_classifier, install_plate, part_png  # noqa: E402
+from tests.unit.station.kit import RECIPE, dark_pixel_classifier, install_plate, part_png
 
-from openinspect.station import Inspector  # noqa: E402
-from openinspect.station.service import Station  # noqa: E402
-from openinspect.station.sources import Capture, TriggerSource  # noqa: E402
-from openinspect.store import ModelMeta, Workspace  # noqa: E402
-from openinspect.store.records import ResultRecord  # noqa: E402
-from openinspect.store.results import ResultFilter, ResultStore, Retention  # noqa: E402
-from openinspect.training.backtest import Backtest, Contenders, run_backtest  # noqa: E402
-from openinspect.training.backtest_jobs import BacktestService  # noqa: E402
+from openinspect.station import Inspector
+from openinspect.station.service import Station
+from openinspect.station.sources import Capture, TriggerSource
+from openinspect.store import ModelMeta, Workspace
+from openinspect.store.records import ResultRecord
+from openinspect.store.results import ResultFilter, ResultStore, Retention
+from openinspect.training.backtest import Backtest, Contenders, run_backtest
+from openinspect.training.backtest_jobs import BacktestService
 
 ONE_ROI = RECIPE.replace("  - {name: right, type: surface, x: 64, y: 0, w: 64, h: 96}\n", "")
 PARTS = 64
