@@ -32,6 +32,7 @@ def _judged(cli, home, capture, *args):
     code, out, err = cli(home, "inspect", "plate", capture, "--json", *args)
     assert code == 0, err
     line = json.loads(out)
+    assert line["recipe_revision"] == Workspace(home).recipe_head("plate").number  # with the model: what judged it
     return line["models"]["surface"]["version"], line["pass"]
 
 

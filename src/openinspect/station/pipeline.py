@@ -113,13 +113,14 @@ class Inspector:
         except PartNotFoundError as err:
             timing["align"] = (time.perf_counter() - begin) * 1000
             timing["total"] = (time.perf_counter() - started) * 1000
-            return InspectionResult(name, [], timing, reason="alignment", pose=err.pose, models=self.models)
+            return InspectionResult(name, [], timing, reason="alignment", pose=err.pose, models=self.models,
+                                    recipe_revision=self.revision)
         except OpenInspectError as err:
             return InspectionResult(name, error=str(err))
         order = {roi.name: i for i, roi in enumerate(self.recipe.rois)}
         results.sort(key=lambda r: order[r.roi])
         timing["total"] = (time.perf_counter() - started) * 1000
-        return InspectionResult(name, results, timing, pose=pose, models=self.models)
+        return InspectionResult(name, results, timing, pose=pose, models=self.models, recipe_revision=self.revision)
 
     def judge_type(self, image: np.ndarray, type_name: str, name: str, pose: Pose | None,
                    timing: dict[str, float] | None = None) -> list[RoiResult]:

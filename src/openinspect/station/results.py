@@ -88,10 +88,9 @@ class InspectionResult:
     pose: Pose | None = None
     """Where the part was found, for recipes with alignment."""
     models: dict[str, ModelRef] = field(default_factory=dict)
-    """The model version in force per inspection type, for every capture the station got to judge.
-
-    A later ``recipe_revision`` (the recipe's numbered state) belongs beside it: together they say what judged.
-    """
+    """The model version in force per inspection type, for every capture the station got to judge."""
+    recipe_revision: int | None = None
+    """The recipe revision that judged the capture: with ``models``, what judged it."""
 
     @property
     def passes(self) -> bool:
@@ -102,7 +101,8 @@ class InspectionResult:
         """One JSON object per capture, as ``openinspect inspect --json`` prints it.
 
         ``reason`` and ``alignment`` appear only when set, so results of recipes without alignment
-        keep their shape; ``models`` names the model version and file hash per inspection type.
+        keep their shape; ``recipe_revision`` and ``models`` (the model version and file hash per inspection
+        type) say what judged the capture.
         """
         if self.error is not None:
             return {"image": self.image, "error": self.error}
@@ -112,6 +112,8 @@ class InspectionResult:
         line["rois"] = [r.to_json() for r in self.rois]
         if self.pose is not None:
             line["alignment"] = self.pose.to_json()
+        if self.recipe_revision is not None:
+            line["recipe_revision"] = self.recipe_revision
         line["models"] = {name: ref.to_json() for name, ref in self.models.items()}
         line["timing_ms"] = {k: round(v, 2) for k, v in self.timing_ms.items()}
         return line

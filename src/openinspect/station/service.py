@@ -303,7 +303,7 @@ class Station:
                 result = inspector.inspect_image(capture.pixels, capture.name)
             else:
                 result = inspector.inspect_bytes(capture.data or b"", capture.name)
-            body = {**result.to_json(), "recipe_revision": inspector.revision}
+            body = result.to_json()
         except OpenInspectError as err:
             body = {"image": capture.name if capture else "", "error": str(err)}
         return capture, self._record(job, body)
