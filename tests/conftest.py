@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from openinspect.cli import main
 from openinspect.store import Workspace
 
 DATASET = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "magnetic-tile"
@@ -17,6 +19,17 @@ DATASET = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "magneti
 @pytest.fixture
 def workspace(tmp_path: Path) -> Workspace:
     return Workspace(tmp_path / "home")
+
+
+def run_cli(home: Path, *args: object) -> tuple[int, str, str]:
+    """Run ``openinspect --home HOME ARGS...`` in this process; returns its exit code, stdout and stderr.
+
+    It captures the output itself rather than through ``capsys``, so session fixtures can run it too.
+    """
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["--home", str(home), *map(str, args)])
+    return code, out.getvalue(), err.getvalue()
 
 
 def png_bytes(pixels: np.ndarray) -> bytes:
