@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import struct
 import zlib
@@ -12,6 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from openinspect.cli import main
 from openinspect.store import Workspace
 
 DATASET = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "magnetic-tile"
@@ -22,17 +24,21 @@ def workspace(tmp_path: Path) -> Workspace:
     return Workspace(tmp_path / "home")
 
 
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str, str]]:
-    """``cli(home, *args)`` runs ``openinspect --home HOME ARGS...`` in-process: its exit code, stdout and stderr."""
-    from openinspect.cli import main
+def run_cli(home: Path, *args: object) -> tuple[int, str, str]:
+    """Run ``openinspect --home HOME ARGS...`` in this process; returns its exit code, stdout and stderr.
 
-    def run(home: Path, *args: object) -> tuple[int, str, str]:
+    It captures the output itself rather than through ``capsys``, so session fixtures can run it too.
+    """
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = main(["--home", str(home), *map(str, args)])
-        out, err = capsys.readouterr()
-        return code, out, err
+    return code, out.getvalue(), err.getvalue()
 
-    return run
+
+@pytest.fixture
+def cli() -> Callable[..., tuple[int, str, str]]:
+    """``cli(home, *args)``: :func:`run_cli` for a test."""
+    return run_cli
 
 
 def png_bytes(pixels: np.ndarray) -> bytes:

@@ -16,17 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from tests.peers import require_program
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
 TOKEN = "e2e-engineer-token"
 OPERATOR_TOKEN = "e2e-operator-token"
 CENTRE = 134.0
 """Mean grey level where the hand-built classifiers switch class: the demo captures fall on both sides."""
 
-if not CHROMIUM.exists():
-    pytest.skip("browser tests need Chromium: install the Debian package `chromium` (apt-get install chromium)",
-                allow_module_level=True)
 playwright_sync = pytest.importorskip("playwright.sync_api", reason="browser tests need `pip install playwright`")
 
 
@@ -136,9 +133,10 @@ def station(demo_home: Path, tmp_path: Path) -> Iterator[Station]:
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
     """Debian's Chromium, headless; never a downloaded browser."""
+    executable = require_program("chromium", "chromium")
     with playwright_sync.sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True,
+            executable_path=str(executable), headless=True,
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                   "--disable-sync", "--no-first-run"])
         yield chromium

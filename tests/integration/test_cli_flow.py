@@ -1,13 +1,13 @@
 """The five steps of the quickstart through the real command line: recipe, import, train, inspect, eval."""
 
+import functools
 import json
+import shutil
 
 import numpy as np
 import pytest
-from tests.conftest import part_capture, write_png
+from tests.conftest import part_capture, run_cli, write_png
 from tests.unit.station.kit import RECIPE  # the same plate recipe the station tests use
-
-from openinspect.cli import main
 
 pytestmark = pytest.mark.slow
 
@@ -20,25 +20,31 @@ def _dataset(root, seeds):
 
 
 @pytest.fixture
-def cli(tmp_path, capsys):
-    home = tmp_path / "home"
+def cli(tmp_path):
+    """``cli(*args)`` runs the command line on this test's own workspace; returns (exit code, stdout, stderr)."""
+    return functools.partial(run_cli, tmp_path / "home")
 
-    def run(*args):
-        code = main(["--home", str(home), *map(str, args)])
-        out, err = capsys.readouterr()
-        return code, out, err
 
-    return run
+@pytest.fixture(scope="session")
+def plate_trained(tmp_path_factory):
+    """A workspace with the plate recipe, 5 good and 5 scratched parts and a trained Fast model, and the `train`
+    command's output: built once, since training is what takes the time; tests get copies through ``trained``."""
+    folder = tmp_path_factory.mktemp("plate")
+    home, recipe = folder / "home", folder / "plate.yaml"
+    recipe.write_text(RECIPE)
+    assert run_cli(home, "recipe", "add", recipe)[0] == 0
+    assert run_cli(home, "label", "import", "plate", "--type", "surface",
+                   "--folders", _dataset(folder / "train", range(5)))[0] == 0
+    code, out, err = run_cli(home, "train", "plate", "--type", "surface", "--seed", "1")
+    assert code == 0, err
+    return home, out
 
 
 @pytest.fixture
-def trained(tmp_path, cli):
-    recipe = tmp_path / "plate.yaml"
-    recipe.write_text(RECIPE)
-    assert cli("recipe", "add", recipe)[0] == 0
-    assert cli("label", "import", "plate", "--type", "surface", "--folders", _dataset(tmp_path / "train", range(5)))[0] == 0
-    code, out, err = cli("train", "plate", "--type", "surface", "--seed", "1")
-    assert code == 0, err
+def trained(tmp_path, plate_trained):
+    """This test's own copy of the trained workspace, where ``cli`` works; returns the `train` command's output."""
+    home, out = plate_trained
+    shutil.copytree(home, tmp_path / "home")
     return out
 
 

@@ -6,7 +6,6 @@ import getpass
 import json
 import logging
 import queue
-import shutil
 import socket
 import subprocess
 import threading
@@ -18,6 +17,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
+from tests.peers import require_program
 
 from openinspect.integrations import MqttSink
 
@@ -76,10 +76,8 @@ class Broker:
 
 @pytest.fixture
 def mosquitto() -> str:
-    exe = shutil.which("mosquitto") or shutil.which("mosquitto", path="/usr/sbin")
-    if exe is None:
-        pytest.skip("needs the mosquitto MQTT broker: apt-get install mosquitto (Debian package `mosquitto`)")
-    return exe
+    """The mosquitto broker's executable (Debian installs it in /usr/sbin, off a normal user's PATH)."""
+    return str(require_program("mosquitto", "mosquitto", also_in=[Path("/usr/sbin")]))
 
 
 @pytest.fixture

@@ -1,14 +1,13 @@
 """A segmenter end to end through the command line: masks in, measurements, rules, overlays and masks out."""
 
 import json
+import shutil
 
 import cv2
 import numpy as np
 import pytest
 from PIL import Image
-from tests.conftest import write_png
-
-from openinspect.cli import main
+from tests.conftest import run_cli, write_png
 
 pytestmark = pytest.mark.slow
 
@@ -41,30 +40,44 @@ def _capture(seed, scratches):
     return np.repeat(gray[:, :, None], 3, axis=2), mask
 
 
-@pytest.fixture
-def trained(tmp_path, capsys):
-    home = tmp_path / "home"
+def _cli(home):
+    """``cli(*args)`` on the workspace ``home``: fails the test on a usage error; returns (exit code, stdout)."""
 
     def cli(*args):
-        code = main(["--home", str(home), *map(str, args)])
-        out, err = capsys.readouterr()
+        code, out, err = run_cli(home, *args)
         assert code in (0, 1), err
         return code, out
 
-    (tmp_path / "seam.yaml").write_text(RECIPE)
-    cli("recipe", "add", tmp_path / "seam.yaml")
+    return cli
+
+
+@pytest.fixture(scope="session")
+def seam_trained(tmp_path_factory):
+    """A workspace with the seam recipe, 11 captures with their masks and a trained segmenter: built once, since
+    training is what takes the time; tests get copies through ``trained``."""
+    folder = tmp_path_factory.mktemp("seam")
+    cli = _cli(folder / "home")
+    (folder / "seam.yaml").write_text(RECIPE)
+    cli("recipe", "add", folder / "seam.yaml")
     for i in range(8):
         image, mask = _capture(i, [20] if i % 2 else [20, 130])
-        write_png(tmp_path / "train" / f"c{i}.png", image)
-        write_png(tmp_path / "train" / "masks" / f"c{i}.png", mask)
+        write_png(folder / "train" / f"c{i}.png", image)
+        write_png(folder / "train" / "masks" / f"c{i}.png", mask)
     for i in range(3):
-        write_png(tmp_path / "train" / f"clean{i}.png", _capture(50 + i, [])[0])
-    _, out = cli("label", "import", "seam", "--type", "surface", "--images", tmp_path / "train",
-                 "--masks", tmp_path / "train" / "masks", "--missing-mask-is-background")
+        write_png(folder / "train" / f"clean{i}.png", _capture(50 + i, [])[0])
+    _, out = cli("label", "import", "seam", "--type", "surface", "--images", folder / "train",
+                 "--masks", folder / "train" / "masks", "--missing-mask-is-background")
     assert "imported new captures: 11 (8 of all imported with labelled pixels)" in out
     _, out = cli("train", "seam", "--type", "surface")  # steps, not a time budget: same model under any load
     assert "validation (hold-out)" in out and "scratch: IoU" in out
-    return cli
+    return folder / "home"
+
+
+@pytest.fixture
+def trained(tmp_path, seam_trained):
+    """``cli(*args)`` on this test's own copy of the trained workspace."""
+    shutil.copytree(seam_trained, tmp_path / "home")
+    return _cli(tmp_path / "home")
 
 
 def test_inspect_reports_measurements_blobs_rules_and_writes_pictures(tmp_path, trained):

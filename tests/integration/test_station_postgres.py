@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
+from tests.peers import require_program
 from tests.unit.station.kit import install_plate, part_png
 from tests.unit.store.test_results_store import check_filters_and_paging
 
@@ -25,10 +26,9 @@ from openinspect.store.results import ResultStore, Retention
 
 
 def _server_bin():
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
-    if not found:
-        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) not found: install the Debian package `postgresql`")
-    return Path(found[-1]).parent
+    """The folder of the server binaries (initdb, pg_ctl): Debian keeps them off PATH, one folder per major version."""
+    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
+    return require_program("initdb", "postgresql", also_in=versions).resolve().parent
 
 
 def _free_port():
