@@ -107,7 +107,7 @@ def test_chunked_archive_over_its_limit_names_the_archive_setting(tmp_path):
 
 
 def test_health_answers_at_once_while_a_heavy_recipe_body_is_parsed(tmp_path):
-    heavy = RECIPE + "notes: [" + ", ".join(["1"] * 60_000) + "]\n"  # seconds of YAML parsing
+    heavy = RECIPE + "notes: [" + ", ".join(["1"] * 250_000) + "]\n"  # seconds of YAML parsing
     with serve(tmp_path / "home") as address, httpx.Client(
             base_url=f"http://{address}/api/v1", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=120) as api:
         answers = []

@@ -104,7 +104,7 @@ def test_published_version_keeps_validation_crops_beside_its_meta(workspace, tra
 
     assert sorted(p.name for p in version.path.iterdir()) == ["meta.json", "model.onnx", VALIDATION_FILE]
     assert read_validation_crops(version.path) == trained.crops
-    assert version.meta()["validation"] == {"method": "leave-one-out", "reason": ""}
+    assert version.meta().validation == {"method": "leave-one-out", "reason": ""}
     entry = json.loads((version.path / VALIDATION_FILE).read_text())["crops"][0]
     assert set(entry) == {"image", "roi", "rect", "true_class", "predicted_class", "probabilities"}
 

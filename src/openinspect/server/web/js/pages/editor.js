@@ -36,7 +36,7 @@ export async function mount(view, params) {
   const state = editorState(doc);
   let dirty = false;
   let revision = documentRevision(doc);
-  const history = historyPanel(name, () => { dirty = false; window.location.reload(); });
+  const history = historyPanel(doc.name, () => { dirty = false; window.location.reload(); });
 
   const saveButton = h('button.primary', { type: 'button', disabled: true, 'data-testid': 'save', onclick: () => save() }, 'Save');
   const status = h('span.muted.small', { 'aria-live': 'polite' });
