@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from openinspect.dataset import import_class_folders, import_masks
 from openinspect.errors import ImageError, NotFoundError, OpenInspectError, RecipeError, StorageError
-from openinspect.imaging import IMAGE_SUFFIXES, Rect
+from openinspect.imaging import IMAGE_SUFFIXES, SUPPORTED_TYPES, Rect
 from openinspect.recipe import InspectionType, ModelKind, Recipe, SegmenterType, TrainingMode, dump_recipe, load_recipe
 from openinspect.settings import Settings, get_settings
 from openinspect.store import Deployment, Workspace, unified_diff
@@ -496,11 +496,17 @@ def _write_pictures(path: Path, result: InspectionResult, recipe: Recipe, overla
 
 
 def _captures(paths: list[Path]) -> Iterator[Path]:
+    """The files named, and in folders the files of a supported type; the others found there are said on stderr."""
     for path in paths:
-        if path.is_dir():
-            yield from sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
-        else:
+        if not path.is_dir():
             yield path
+            continue
+        files = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
+        others = [p for p in files if p.suffix.lower() not in IMAGE_SUFFIXES]
+        if others:
+            print(f"note: {path}: {len(others)} file(s) not judged, not a {SUPPORTED_TYPES} capture by name: "
+                  f"{', '.join(p.name for p in others[:5])}{' ...' if len(others) > 5 else ''}", file=sys.stderr)
+        yield from (p for p in files if p.suffix.lower() in IMAGE_SUFFIXES)
 
 
 def _human(result: InspectionResult) -> str:

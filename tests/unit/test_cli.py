@@ -165,3 +165,17 @@ def test_audit_lists_the_cli_changes_with_the_os_user_as_actor(cli, home, tmp_pa
     records = [json.loads(line) for line in out.splitlines()]
     assert code == 0 and records[0]["detail"] == "threshold only: surface/scratch none -> 0.7"
     assert cli(home, "audit", "--actor", "nobody")[1] == ""
+
+
+def test_inspect_refuses_a_gif_as_the_api_does_and_says_which_files_a_folder_run_leaves_out(cli, home, tmp_path):
+    from PIL import Image
+
+    folder = tmp_path / "captures"
+    folder.mkdir()
+    (folder / "a.png").write_bytes(part_png(False))
+    Image.new("RGB", (128, 96)).save(folder / "b.gif")
+    code, out, err = cli(home, "inspect", "plate", folder / "b.gif")
+    assert code == 1 and "is not an image the station takes (PNG, JPEG, BMP, TIFF or WebP" in out
+    code, out, err = cli(home, "inspect", "plate", folder)
+    assert code == 0 and out.startswith("PASS") and len(out.splitlines()) == 1
+    assert "1 file(s) not judged, not a PNG, JPEG, BMP, TIFF or WebP capture by name: b.gif" in err
