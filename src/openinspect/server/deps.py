@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated, BinaryIO
+from typing import Annotated, Any, BinaryIO
 
 from fastapi import Depends, Request
 from starlette.datastructures import UploadFile  # the base of FastAPI's: parameters and parsed forms alike
@@ -68,48 +69,13 @@ async def _services(connection: HTTPConnection) -> Services:
 ServicesDep = Annotated[Services, Depends(_services)]
 
 
-async def _station(services: ServicesDep) -> Station:
-    return services.station
+def _part(name: str) -> Callable[[Services], Awaitable[Any]]:
+    """A dependency that gives one of the station's services by its field name in :class:`Services`."""
 
+    async def part(services: ServicesDep) -> Any:
+        return getattr(services, name)
 
-async def _recipes(services: ServicesDep) -> RecipeService:
-    return services.recipes
-
-
-async def _templates(services: ServicesDep) -> TemplateService:
-    return services.templates
-
-
-async def _captures(services: ServicesDep) -> CaptureService:
-    return services.captures
-
-
-async def _labels(services: ServicesDep) -> LabelService:
-    return services.labels
-
-
-async def _corrections(services: ServicesDep) -> CorrectionService:
-    return services.corrections
-
-
-async def _training(services: ServicesDep) -> TrainingService:
-    return services.training
-
-
-async def _backtests(services: ServicesDep) -> BacktestService:
-    return services.backtests
-
-
-async def _models(services: ServicesDep) -> ModelService:
-    return services.models
-
-
-async def _results(services: ServicesDep) -> ResultStore:
-    return services.results
-
-
-async def _audit(services: ServicesDep) -> AuditLog:
-    return services.audit
+    return part
 
 
 async def _operator(request: Request, services: ServicesDep) -> TokenOwner:
@@ -121,17 +87,17 @@ async def _engineer(caller: Annotated[TokenOwner, Depends(_operator)]) -> TokenO
     return caller
 
 
-StationDep = Annotated[Station, Depends(_station)]
-RecipesDep = Annotated[RecipeService, Depends(_recipes)]
-TemplatesDep = Annotated[TemplateService, Depends(_templates)]
-CapturesDep = Annotated[CaptureService, Depends(_captures)]
-LabelsDep = Annotated[LabelService, Depends(_labels)]
-CorrectionsDep = Annotated[CorrectionService, Depends(_corrections)]
-TrainingDep = Annotated[TrainingService, Depends(_training)]
-ModelsDep = Annotated[ModelService, Depends(_models)]
-BacktestsDep = Annotated[BacktestService, Depends(_backtests)]
-ResultsDep = Annotated[ResultStore, Depends(_results)]
-AuditDep = Annotated[AuditLog, Depends(_audit)]
+StationDep = Annotated[Station, Depends(_part("station"))]
+RecipesDep = Annotated[RecipeService, Depends(_part("recipes"))]
+TemplatesDep = Annotated[TemplateService, Depends(_part("templates"))]
+CapturesDep = Annotated[CaptureService, Depends(_part("captures"))]
+LabelsDep = Annotated[LabelService, Depends(_part("labels"))]
+CorrectionsDep = Annotated[CorrectionService, Depends(_part("corrections"))]
+TrainingDep = Annotated[TrainingService, Depends(_part("training"))]
+ModelsDep = Annotated[ModelService, Depends(_part("models"))]
+BacktestsDep = Annotated[BacktestService, Depends(_part("backtests"))]
+ResultsDep = Annotated[ResultStore, Depends(_part("results"))]
+AuditDep = Annotated[AuditLog, Depends(_part("audit"))]
 Operator = Annotated[TokenOwner, Depends(_operator)]
 """The caller has a token of any role (operator: trigger and view); its name is the actor of what it changes."""
 Engineer = Annotated[TokenOwner, Depends(_engineer)]

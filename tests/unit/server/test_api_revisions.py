@@ -4,37 +4,16 @@ results name the revision that judged them."""
 import io
 
 import pytest
-from fastapi.testclient import TestClient
-from tests.unit.station.kit import RECIPE, install_plate, part_png
-
-from openinspect.server import create_app
-from openinspect.settings import Settings
-from openinspect.store import Workspace
-
-ALICE, BOB, OPERATOR = "alice-token-0123456789", "bob-token-0123456789", "op-token-0123456789"
-TOKENS = {ALICE: {"name": "alice", "role": "engineer"}, BOB: {"name": "bob", "role": "engineer"},
-          OPERATOR: "operator"}
-
+from tests.unit.server.named import ALICE, BOB, OPERATOR, as_, named_station, threshold
+from tests.unit.station.kit import part_png
 
 @pytest.fixture
 def api(tmp_path):
-    home = tmp_path / "home"
-    install_plate(Workspace(home))
-    with TestClient(create_app(Settings(home=home, tokens=TOKENS))) as client:
-        client.headers["Authorization"] = f"Bearer {ALICE}"
-        yield client
-
-
-def _as(token):
-    return {"Authorization": f"Bearer {token}"}
-
-
-def _threshold(value):
-    return RECIPE.replace("{name: scratch, pass: false}", f"{{name: scratch, pass: false, threshold: {value}}}")
+    yield from named_station(tmp_path / "home")
 
 
 def _put(api, text, revision=None, token=ALICE):
-    headers = {**_as(token), "Content-Type": "application/yaml"}
+    headers = {**as_(token), "Content-Type": "application/yaml"}
     if revision is not None:
         headers["If-Match"] = str(revision)
     return api.put("/api/v1/recipes/plate", content=text, headers=headers)
@@ -42,30 +21,30 @@ def _put(api, text, revision=None, token=ALICE):
 
 def test_a_save_on_a_stale_revision_is_refused_naming_the_newer_one_and_who_saved_it(api):
     assert api.get("/api/v1/recipes/plate").json()["revision"] == 1
-    saved = _put(api, _threshold(0.6), revision=1, token=BOB)
+    saved = _put(api, threshold(0.6), revision=1, token=BOB)
     assert saved.status_code == 200 and saved.json()["revision"] == 2
-    stale = _put(api, _threshold(0.9), revision=1)
+    stale = _put(api, threshold(0.9), revision=1)
     assert stale.status_code == 409
     error = stale.json()["error"]
     assert error["type"] == "conflict"
     assert "at revision 2 (saved by bob" in error["message"] and "made on revision 1" in error["message"]
     assert api.get("/api/v1/recipes/plate").json()["revision"] == 2, "nothing was overwritten"
-    assert _put(api, _threshold(0.9), revision='"2"').json()["revision"] == 3
-    assert _put(api, _threshold(0.5)).json()["revision"] == 4, "without If-Match the save replaces what is stored"
-    bad = _put(api, _threshold(0.4), revision="latest")
+    assert _put(api, threshold(0.9), revision='"2"').json()["revision"] == 3
+    assert _put(api, threshold(0.5)).json()["revision"] == 4, "without If-Match the save replaces what is stored"
+    bad = _put(api, threshold(0.4), revision="latest")
     assert bad.status_code == 422 and "If-Match must be the revision number" in bad.json()["error"]["message"]
 
 
 def test_history_revision_diff_and_revert(api):
-    _put(api, _threshold(0.6), token=BOB)
-    history = api.get("/api/v1/recipes/plate/revisions", headers=_as(OPERATOR)).json()
+    _put(api, threshold(0.6), token=BOB)
+    history = api.get("/api/v1/recipes/plate/revisions", headers=as_(OPERATOR)).json()
     assert [(r["revision"], r["actor"]) for r in history] == [(2, "bob"), (1, "openinspect")]
     assert history[0]["summary"] == "threshold only: surface/scratch none -> 0.6"
     one = api.get("/api/v1/recipes/plate/revisions/2").json()
     assert "threshold: 0.6" in one["yaml"] and one["actor"] == "bob"
     diff = api.get("/api/v1/recipes/plate/diff", params={"a": 1, "b": 2}).json()
     assert diff["a"] == 1 and "+    threshold: 0.6\n" in diff["diff"]
-    assert api.post("/api/v1/recipes/plate/revert", json={"revision": 1}, headers=_as(OPERATOR)).status_code == 403
+    assert api.post("/api/v1/recipes/plate/revert", json={"revision": 1}, headers=as_(OPERATOR)).status_code == 403
     reverted = api.post("/api/v1/recipes/plate/revert", json={"revision": 1})
     assert reverted.status_code == 200 and reverted.json()["revision"] == 3
     assert "threshold" not in reverted.json()["yaml"]
@@ -80,7 +59,7 @@ def test_results_name_the_recipe_revision_that_judged_them(api):
         return api.post("/api/v1/trigger", files={"image": ("cap.png", part_png(False, 1), "image/png")}).json()
 
     assert trigger()["recipe_revision"] == 1
-    _put(api, _threshold(0.6))
+    _put(api, threshold(0.6))
     judged = trigger()
     assert judged["recipe_revision"] == 2, "the station reloads the saved revision"
     assert api.get(f"/api/v1/results/{judged['id']}").json()["recipe_revision"] == 2
@@ -89,7 +68,7 @@ def test_results_name_the_recipe_revision_that_judged_them(api):
 
 
 def test_an_archive_carries_the_history_and_an_import_under_a_new_name_keeps_it(api):
-    _put(api, _threshold(0.6), token=BOB)
+    _put(api, threshold(0.6), token=BOB)
     archive = api.get("/api/v1/recipes/plate/archive").content
     imported = api.post("/api/v1/recipes/import", params={"name": "copy"},
                         files={"archive": ("plate.zip", io.BytesIO(archive), "application/zip")})
