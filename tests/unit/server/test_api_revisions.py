@@ -7,6 +7,7 @@ import pytest
 from tests.unit.server.named import ALICE, BOB, OPERATOR, as_, named_station, threshold
 from tests.unit.station.kit import part_png
 
+
 @pytest.fixture
 def api(tmp_path):
     yield from named_station(tmp_path / "home")
