@@ -405,7 +405,7 @@ def _check_files(manifest: _Manifest, source: str) -> None:
         if not re.fullmatch(expected, path):
             raise ArchiveError(f"{source}: the manifest places {path!r} where an archive has {expected!r}")
     needed = [i.file for i in manifest.images] + [m.file for m in manifest.masks] + \
-             [f"{m.folder}/{leaf}" for m in manifest.models for leaf in ("model.onnx", "meta.json")]
+             [f"{m.folder}/{leaf}" for m in manifest.models for leaf in ("model.onnx", META_FILE)]
     missing = sorted(set(needed) - set(listed))
     if missing:
         raise ArchiveError(f"{source}: {missing[0]} is named in the manifest but not listed among its files")
