@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import httpx
 from playwright.sync_api import Page, expect
 from tests.e2e.conftest import brightness_classifier
@@ -53,3 +55,15 @@ def test_an_operator_sees_which_version_is_deployed_but_may_not_deploy(page: Pag
     expect(versions.get_by_test_id("model-v1").get_by_test_id("deployed")).to_be_visible()
     expect(versions.get_by_test_id("model-v2").get_by_test_id("deploy")).to_be_hidden()
     expect(versions.get_by_test_id("rollback")).to_be_hidden()
+
+
+def test_backtest_a_candidate_from_the_training_page_and_see_what_it_would_change(page: Page, station) -> None:
+    _add_candidate(station)
+    for _ in range(3):
+        _judged_by(station)  # archived captures to re-judge, besides the labelled images
+    page.goto(station.signed_in("/#/train/bracket-nuts"))
+    versions = page.locator("[data-type='nut']").get_by_test_id("model-versions")
+    versions.get_by_test_id("model-v2").get_by_test_id("backtest").click()
+    line = versions.get_by_test_id("backtest-line")
+    expect(line).to_contain_text("Backtest of v2 against deployed v1", timeout=60_000)
+    expect(line).to_have_text(re.compile(r"would have changed \d+ of \d+ verdicts \(\d+ pass→fail, \d+ fail→pass\)"))

@@ -49,6 +49,7 @@ from openinspect.store import Workspace
 from openinspect.store.audit import AuditLog
 from openinspect.store.db import create_results_engine
 from openinspect.store.results import ResultStore, Retention
+from openinspect.training.backtest import Pacing
 from openinspect.training.backtest_jobs import BacktestService
 from openinspect.training.jobs import TrainingJob, TrainingService, TrainingState
 
@@ -147,8 +148,13 @@ def _services(settings: Settings, source: CaptureSource | None, sinks: Sequence[
                     TemplateService(workspace, events, trail), captures,
                     LabelService(workspace, captures, CropPredictor(workspace, settings.threads), audit=trail),
                     CorrectionService(workspace, captures, trail), TrainingService(workspace, on_training, audit=trail),
-                    BacktestService(workspace, store, hub.backtest, trail, settings.max_pixels),
+                    BacktestService(workspace, store, hub.backtest, trail, settings.max_pixels, _pacing(station_)),
                     ModelService(workspace, events), store, trail, load_tokens(settings), hub)
+
+
+def _pacing(station_: Station) -> Pacing:
+    """A backtest waits while the station judges a trigger and rests as long as it judged (bench/README.md)."""
+    return Pacing(rest=1.0, busy=lambda: station_.status().busy)
 
 
 def _activate(station_: Station, wanted: str | None) -> None:

@@ -204,6 +204,17 @@ class ResultStore:
                                 f"failing capture, a sample of passing ones, within a disk budget)")
         return self.archive / row.archive_path
 
+    def archived(self, where: ResultFilter, limit: int | None = None) -> list[tuple[str, Path]]:
+        """The id and archived capture of each record matching ``where`` that has one, newest first, in one query.
+
+        ``limit``: at most this many (``None``: all).
+        """
+        condition = _condition(where) & db.results.c.archive_path.is_not(None)
+        query = (select(db.results.c.id, db.results.c.archive_path).where(condition)
+                 .order_by(db.results.c.time.desc(), db.results.c.id).limit(limit))
+        with self.engine.begin() as conn:
+            return [(row.id, self.archive / row.archive_path) for row in conn.execute(query)]
+
     def query(self, where: ResultFilter, limit: int = 50, offset: int = 0) -> ResultPage:
         """Records matching ``where``, newest first, ``limit`` from ``offset``."""
         condition = _condition(where)

@@ -6,8 +6,9 @@ by two :class:`~openinspect.station.Inspector` s loaded with ``versions=``. The 
 verdict would change (pass to fail, fail to pass, per fail class or failed rule), names each one (result id, or
 the labelled image's content hash), and how often each version agrees with the human labels.
 
-This is batch work beside the station and never imported by it: one ONNX Runtime thread per model, and a pause
-between captures, so a running station keeps its cycle time.
+This is batch work beside the station and never imported by it: one ONNX Runtime thread per model, each capture
+decoded, aligned and (where both versions take the same input) cropped once, and a :class:`Pacing` between
+captures, so a running station keeps its cycle time.
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from pathlib import Path
 
 from openinspect.errors import NotFoundError, OpenInspectError
 from openinspect.imaging import MAX_PIXELS, decode_image
 from openinspect.station import ClassifierRoiResult, Inspector, RoiResult, SegmenterRoiResult
+from openinspect.station.runners import Runner
 from openinspect.store import Workspace
 from openinspect.store.results import ResultFilter, ResultStore
 
@@ -127,17 +130,47 @@ class Contenders:
     def judge(self, data: bytes, name: str) -> tuple[list[RoiResult], list[RoiResult]]:
         """Every ROI's result for an encoded capture, with the deployed version and with the candidate.
 
-        The capture is decoded and aligned once, the other types judged once.
+        The capture is decoded and aligned once, the other types judged once, and the type's crops cut and
+        prepared once when both versions take the same input.
 
         Raises:
             OpenInspectError: the capture cannot be judged (unreadable, too large, part not found, ROI outside).
         """
-        image = decode_image(data, name, self.deployed.max_pixels)
-        pose = self.deployed.cropper.locate(image, name)
-        others = [result for spec in self.deployed.runners if spec != self.type
-                  for result in self.deployed.judge_type(image, spec, name, pose)]
-        return (others + self.deployed.judge_type(image, self.type, name, pose),
-                others + self.candidate.judge_type(image, self.type, name, pose))
+        inspector = self.deployed
+        image = decode_image(data, name, inspector.max_pixels)
+        pose = inspector.cropper.locate(image, name)
+        others = [result for spec in inspector.runners if spec != self.type
+                  for result in inspector.judge_type(image, spec, name, pose)]
+        deployed, candidate = inspector.runners[self.type], self.candidate.runners[self.type]
+        if not _same_input(deployed, candidate):
+            return (others + inspector.judge_type(image, self.type, name, pose),
+                    others + self.candidate.judge_type(image, self.type, name, pose))
+        rois = inspector.recipe.rois_of(self.type)
+        prepared = deployed.prepare(inspector.cropper.crops(image, rois, name, pose))
+        names, rects = [roi.name for roi in rois], [inspector.cropper.rect(r, image, pose) for r in rois]
+        return others + deployed.judge(prepared, names, rects), others + candidate.judge(prepared, names, rects)
+
+
+def _same_input(deployed: Runner, candidate: Runner) -> bool:
+    """Whether one prepared batch fits both runners: same kind (tiling is the type's) and model input size."""
+    return type(deployed) is type(candidate) and deployed.model.input_size == candidate.model.input_size
+
+
+@dataclass(frozen=True)
+class Pacing:
+    """How the backtest thread gives way to a station's triggers between captures."""
+
+    rest: float = 0.0
+    """Sleep this many times the last capture's judging time after it (0: only yield the interpreter)."""
+    busy: Callable[[], bool] | None = None
+    """While this says the station is judging a trigger, wait (polling every :attr:`poll` s) before the next."""
+    poll: float = 0.0005
+
+    def pause(self, judged_s: float) -> None:
+        """Give way after a capture that took ``judged_s`` seconds to judge."""
+        time.sleep(self.rest * judged_s)  # sleep(0) still yields the interpreter
+        while self.busy is not None and self.busy():
+            time.sleep(self.poll)
 
 
 @dataclass(frozen=True)
@@ -186,36 +219,36 @@ class _Tally:
 
 
 def run_backtest(contenders: Contenders, workspace: Workspace, results: ResultStore, request: Backtest,
-                 progress: Progress | None = None) -> BacktestReport:
+                 progress: Progress | None = None, pacing: Pacing = Pacing()) -> BacktestReport:
     """Judge the request's archived captures and the type's labelled images with both versions.
 
-    Captures that cannot be judged are listed in the report's ``skipped``, not fatal. The thread pauses
-    between captures so that a station's trigger worker gets the CPU first.
+    Captures that cannot be judged are listed in the report's ``skipped``, not fatal. Between captures the
+    thread gives way as ``pacing`` says, so that a station's trigger worker gets the CPU first.
     """
     items = list(_archived(results, request)) + list(_labelled(workspace, request))
     tally = _Tally()
     for done, item in enumerate(items, 1):
+        began = time.perf_counter()
         try:
             tally.add(item, *contenders.judge(item.read(), item.key))
         except (OpenInspectError, OSError) as err:
             tally.skipped.append(f"{item.source.value} {item.key}: {err}")
         if progress is not None:
             progress(done / len(items), f"judged {done} of {len(items)} captures")
-        time.sleep(0)  # yield the interpreter between captures
+        pacing.pause(time.perf_counter() - began)
     return tally.report(contenders)
 
 
 def _archived(results: ResultStore, request: Backtest) -> Iterator[_Item]:
     where = ResultFilter(since=request.since, recipe=request.recipe, archived=True)
-    limit = request.limit if request.limit is not None else results.query(where, limit=0).total
-    for record in results.query(where, limit=limit).items:
-        yield _Item(record.id, Source.RESULT, _reader(results, record.id), {})
+    for result_id, path in results.archived(where, request.limit):
+        yield _Item(result_id, Source.RESULT, _reader(result_id, path), {})
 
 
-def _reader(results: ResultStore, result_id: str) -> Callable[[], bytes]:
+def _reader(result_id: str, path: Path) -> Callable[[], bytes]:
     def read() -> bytes:
         try:
-            return results.capture_path(result_id).read_bytes()
+            return path.read_bytes()
         except FileNotFoundError as err:
             raise NotFoundError(f"the capture of result '{result_id}' was evicted during the backtest") from err
     return read

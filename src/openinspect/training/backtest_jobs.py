@@ -1,8 +1,9 @@
 """Backtests as a station job: one at a time, in a background thread at a lower OS priority, with progress.
 
 The job's thread lowers its own scheduling priority (Linux schedules threads alone, so the station's trigger
-worker keeps its priority) and its models run on one ONNX Runtime thread each: a backtest of thousands of
-captures runs beside a live station without delaying its triggers.
+worker keeps its priority), its models run on one ONNX Runtime thread each, and it gives way between captures as
+its :class:`~openinspect.training.backtest.Pacing` says (the server's waits while the station judges a trigger):
+a backtest of thousands of captures runs beside a live station with little delay to its triggers.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from openinspect.store import Workspace
 from openinspect.store.audit import AuditAction, AuditLog
 from openinspect.store.results import ResultStore
 from openinspect.store.revisions import SYSTEM_ACTOR
-from openinspect.training.backtest import Backtest, BacktestReport, Contenders, run_backtest
+from openinspect.training.backtest import Backtest, BacktestReport, Contenders, Pacing, run_backtest
 
 log = logging.getLogger(__name__)
 
@@ -75,14 +76,16 @@ class BacktestService:
         on_change: called with every snapshot of the job (progress, end); from the backtest thread.
         audit: where every start is recorded; by default the workspace database's trail.
         max_pixels: the largest capture decoded, as the station's ``Settings.max_pixels``.
+        pacing: how the job gives way to the station between captures; by default it only yields.
     """
 
     def __init__(self, workspace: Workspace, results: ResultStore, on_change: Callable[[BacktestJob], None],
-                 audit: AuditLog | None = None, max_pixels: int = MAX_PIXELS) -> None:
+                 audit: AuditLog | None = None, max_pixels: int = MAX_PIXELS, pacing: Pacing | None = None) -> None:
         self.workspace = workspace
         self.results = results
         self.audit = audit or AuditLog(workspace.engine)
         self.max_pixels = max_pixels
+        self.pacing = pacing or Pacing()
         self._on_change = on_change
         self._jobs: dict[tuple[str, str], BacktestJob] = {}
         self._running: tuple[str, str] | None = None
@@ -146,7 +149,8 @@ class BacktestService:
         changes: dict[str, object]
         try:
             report = run_backtest(contenders, self.workspace, self.results, request,
-                                  lambda done, message: self._update(key, progress=round(done, 3), message=message))
+                                  lambda done, message: self._update(key, progress=round(done, 3), message=message),
+                                  self.pacing)
         except _CancelledError:
             changes = {"state": BacktestState.CANCELLED, "message": "stopped: the station closed"}
         except Exception as err:  # a bug must end the job visibly, not kill a silent thread

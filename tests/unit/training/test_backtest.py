@@ -1,6 +1,7 @@
 """Backtests: a candidate model version re-judges archived captures and labelled images beside the deployed one."""
 
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -9,7 +10,7 @@ from tests.unit.training.backtest_kit import DEFECTIVE, START, install_backtest_
 from openinspect.errors import ModelNotFoundError, StationBusyError
 from openinspect.store import Workspace
 from openinspect.store.audit import AuditAction, AuditFilter
-from openinspect.training.backtest import Backtest, Contenders, ReasonCount, Source, run_backtest
+from openinspect.training.backtest import Backtest, Contenders, Pacing, ReasonCount, Source, run_backtest
 from openinspect.training.backtest_jobs import BacktestService, BacktestState
 
 
@@ -76,3 +77,12 @@ def test_the_job_reports_progress_records_its_start_and_runs_one_at_a_time(works
     assert [round(s.progress, 1) for s in seen if s.state is BacktestState.RUNNING] == [0.2, 0.4, 0.6, 0.8, 1.0]
     audit = service.audit.query(AuditFilter(recipe="plate")).items[0]
     assert (audit.actor, audit.action, audit.before, audit.after) == ("alice", AuditAction.BACKTEST_START, "v1", "v2")
+
+
+def test_pacing_waits_while_the_station_is_busy_then_rests_its_share():
+    answers = iter([True, True, False])
+    asked = []
+    pacing = Pacing(rest=0.5, busy=lambda: asked.append(1) or next(answers), poll=0.001)
+    began = time.perf_counter()
+    pacing.pause(0.02)
+    assert len(asked) == 3 and time.perf_counter() - began >= 0.01 + 0.002
