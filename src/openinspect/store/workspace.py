@@ -102,14 +102,17 @@ class Workspace:
         self._revising = threading.RLock()
 
     @contextmanager
-    def transaction(self) -> Iterator[None]:
+    def transaction(self) -> Iterator[Connection]:
         """Make the block's database writes (on this thread) one transaction: all are committed at its end, or none.
+
+        It yields the transaction's connection, for writes of the same database outside the workspace (the audit
+        trail's record of the change).
 
         Files written in the block are not rolled back; what the workspace writes before its rows
         (content-addressed images and masks, model folders) is not referenced without them.
         """
-        with self._tx():
-            yield
+        with self._tx() as conn:
+            yield conn
 
     @contextmanager
     def _tx(self) -> Iterator[Connection]:
