@@ -563,23 +563,26 @@ def _demo(workspace: Workspace, _args: argparse.Namespace) -> None:
 
 
 def _banner(settings: Settings, services: Services) -> list[str]:
-    """What ``serve`` prints: the addresses, a sign-in link with the generated engineer token, the station's state.
+    """What ``serve`` prints: the addresses, a sign-in link with a just-made engineer token, the station's state.
 
     The link carries the token in the address's fragment (``#token=``), which browsers never send to a
-    server; the web UI keeps it and removes it from the address bar.
+    server; the web UI keeps it and removes it from the address bar. A generated token is shown only at the
+    start that makes it: the workspace keeps nothing but its hash.
     """
     from openinspect.server import API_PREFIX
-    from openinspect.server.security import TOKEN_FILE
 
     base = f"http://{settings.host}:{settings.port}"
-    token = services.tokens.generated
+    tokens = services.tokens
     lines = [f"OpenInspect station: {base}  (API {base}{API_PREFIX}, docs {base}/docs?token=<token>)"]
-    if token is not None:
-        lines.append(f"sign in as engineer: {base}/#token={quote(token, safe='')}")
+    if tokens.generated is not None:
+        lines.append(f"sign in as engineer: {base}/#token={quote(tokens.generated, safe='')}")
     lines.append(f"active recipe: {services.station.active_recipe or 'none (PUT /api/v1/active-recipe)'}; "
                  f"capture source: {settings.capture or 'uploads only'}")
-    if token is not None:
-        lines.append(f"engineer token (kept in {settings.home / TOKEN_FILE}): {token}")
+    if tokens.generated is not None:
+        lines.append(f"engineer token (shown only now; {tokens.token_file} keeps its hash alone): {tokens.generated}")
+    elif tokens.token_file is not None:
+        lines.append(f"engineer token: made at first start and not stored (only its hash is); lost it? delete "
+                     f"{tokens.token_file} and restart to make a new one")
     lines.append(f"try: curl -H 'Authorization: Bearer <token>' -X POST {base}{API_PREFIX}/trigger")
     return lines
 
