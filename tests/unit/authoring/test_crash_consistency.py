@@ -1,4 +1,4 @@
-"""A deploy or a recipe revert killed at any moment leaves the old state or the new one, and its records with it.
+"""A deploy or a recipe revert killed at any moment leaves the old state or the new one, each change with its record.
 
 Each test runs the real command line in a child process and SIGKILLs it after a random delay, again and again,
 checking the workspace after every run. The delays are spread over the end of a complete run (measured first):
@@ -100,27 +100,35 @@ def test_a_killed_deploy_leaves_the_old_or_the_new_version_in_force_and_each_cha
 
 
 def _revisions(home: Path) -> tuple[str, int, list[str | None]]:
-    """The recipe file's text, the revision the workspace says it is, and the revert records' ``after``."""
+    """The recipe file's text, the revision the workspace says it is, and the revert records' ``after``.
+
+    Every revision a revert made has its record (both are one transaction).
+    """
     workspace = Workspace(home)
     text = workspace.recipe_path("plate").read_text(encoding="utf-8")
     head = workspace.recipe_head("plate")
     assert head.yaml == text  # the file is its latest revision (an interrupted save is recorded as one)
     audited = _audit(workspace, AuditAction.RECIPE_REVERT)
+    reverts = [f"revision {r.number}" for r in workspace.recipe_revisions("plate") if r.summary.startswith("reverted")]
     workspace.engine.dispose()
+    assert audited == reverts
     return text, head.number, audited
 
 
-def test_a_killed_revert_leaves_the_file_as_its_latest_revision(home, tmp_path):
+def test_a_killed_revert_leaves_the_file_as_its_latest_revision_and_each_revert_audited(home, tmp_path):
     changed = tmp_path / "plate.yaml"
     changed.write_text(RECIPE.replace("{name: scratch, pass: false}", "{name: scratch, pass: false, threshold: 0.7}"))
     assert _run(home, ["recipe", "add", str(changed), "--replace"])
     contents = [parse_recipe(RECIPE), parse_recipe(changed.read_text())]
     delays = _delays(home, ["recipe", "revert", "plate", "1"])
+    outcomes = []
     for delay in delays:
         text, number, before = _revisions(home)
         target = "2" if parse_recipe(text) == parse_recipe(RECIPE) else "1"
         completed = _run(home, ["recipe", "revert", "plate", target], delay)
+        outcomes.append(completed)
         text, after_number, audited = _revisions(home)
         assert parse_recipe(text) in contents
         if completed:
             assert after_number > number and audited[len(before):] == [f"revision {after_number}"]
+    assert False in outcomes
