@@ -21,7 +21,7 @@ from openinspect.recipe import InspectionType, ModelKind, Recipe, SegmenterType,
 from openinspect.settings import Settings, get_settings
 from openinspect.store import Deployment, Workspace, unified_diff
 from openinspect.store.archive import export_archive
-from openinspect.store.audit import AuditFilter, AuditLog
+from openinspect.store.audit import AuditAction, AuditFilter, AuditLog
 from openinspect.store.db import create_results_engine
 from openinspect.store.results import ResultStore, Retention
 
@@ -297,7 +297,7 @@ def _models(workspace: Workspace) -> ModelService:
     """The API's model service; no station listens in this process."""
     from openinspect.authoring import ModelService, RecipeEvents  # the runtime: not at start-up
 
-    return ModelService(workspace, RecipeEvents())
+    return ModelService(workspace, RecipeEvents(), _trail(workspace))
 
 
 def _model_list(workspace: Workspace, args: argparse.Namespace) -> None:
@@ -316,12 +316,12 @@ def _model_list(workspace: Workspace, args: argparse.Namespace) -> None:
 
 
 def _model_deploy(workspace: Workspace, args: argparse.Namespace) -> None:
-    done = _models(workspace).deploy(args.recipe, args.type_name, args.version)
+    done = _models(workspace).deploy(args.recipe, args.type_name, args.version, actor=_actor())
     print(f"deployed {done.recipe}/{done.type} v{done.version}" + _before(done))
 
 
 def _model_rollback(workspace: Workspace, args: argparse.Namespace) -> None:
-    done = _models(workspace).rollback(args.recipe, args.type_name)
+    done = _models(workspace).rollback(args.recipe, args.type_name, actor=_actor())
     print(f"rolled back {done.recipe}/{done.type} to v{done.version}" + _before(done))
 
 
@@ -405,21 +405,28 @@ def _label_import(workspace: Workspace, args: argparse.Namespace) -> None:
     folders = _labelled_data(spec, args)
     if isinstance(spec, SegmenterType):
         masks = import_masks(workspace, recipe, spec, *folders, missing_is_background=args.missing_mask_is_background)
-        print(f"imported new captures: {masks.added} ({masks.with_defects} of all imported with labelled pixels); "
-              f"already in the library: {masks.already_present}")
-        return
-    report = import_class_folders(workspace, recipe, spec.name, *folders)
-    added = ", ".join(f"{name} {n}" for name, n in report.added.items())
-    print(f"imported new captures: {added}; already in the library: {report.already_present}")
+        summary = (f"imported new captures: {masks.added} ({masks.with_defects} of all imported with labelled "
+                   f"pixels); already in the library: {masks.already_present}")
+    else:
+        report = import_class_folders(workspace, recipe, spec.name, *folders)
+        added = ", ".join(f"{name} {n}" for name, n in report.added.items())
+        summary = f"imported new captures: {added}; already in the library: {report.already_present}"
+    _trail(workspace).record(_actor(), AuditAction.LABELS_SET, f"type {spec.name}", recipe=recipe.name,
+                             detail=f"label import: {summary}")
+    print(summary)
 
 
 def _train(workspace: Workspace, args: argparse.Namespace) -> None:
     from tqdm import tqdm
 
     from openinspect.training import train_type
+    from openinspect.training.jobs import record_deployed, record_training
 
     recipe = workspace.recipe(args.recipe)
+    recipe.inspection_type(args.type_name)
     mode = TrainingMode(args.mode) if args.mode else None
+    trail = _trail(workspace)
+    record_training(trail, workspace, _actor(), AuditAction.TRAINING_START, recipe.name, args.type_name, mode)
     with tqdm(total=100, unit="%", disable=not sys.stderr.isatty(), file=sys.stderr,
               bar_format="{l_bar}{bar}| {elapsed}<{remaining} {postfix}") as bar:
         def progress(fraction: float, message: str, *, step: Step | None = None, fold: Fold | None = None) -> None:
@@ -430,8 +437,8 @@ def _train(workspace: Workspace, args: argparse.Namespace) -> None:
 
         model = train_type(workspace, recipe, args.type_name, mode=mode, seed=args.seed, progress=progress,
                            time_budget_s=args.time_budget, deploy=args.deploy)
+    deployed = record_deployed(trail, workspace, _actor(), model)
     meta = model.meta()
-    deployed = workspace.deployed_version(recipe.name, args.type_name) == model.version
     state = "deployed" if deployed else f"a candidate: deploy with `openinspect model deploy {recipe.name} --type " \
                                         f"{args.type_name} --version {model.version}`"
     print(f"trained {recipe.name}/{args.type_name} v{model.version} ({model.mode}) in {meta.train_seconds} s "
@@ -556,23 +563,26 @@ def _demo(workspace: Workspace, _args: argparse.Namespace) -> None:
 
 
 def _banner(settings: Settings, services: Services) -> list[str]:
-    """What ``serve`` prints: the addresses, a sign-in link with the generated engineer token, the station's state.
+    """What ``serve`` prints: the addresses, a sign-in link with a just-made engineer token, the station's state.
 
     The link carries the token in the address's fragment (``#token=``), which browsers never send to a
-    server; the web UI keeps it and removes it from the address bar.
+    server; the web UI keeps it and removes it from the address bar. A generated token is shown only at the
+    start that makes it: the workspace keeps nothing but its hash.
     """
     from openinspect.server import API_PREFIX
-    from openinspect.server.security import TOKEN_FILE
 
     base = f"http://{settings.host}:{settings.port}"
-    token = services.tokens.generated
+    tokens = services.tokens
     lines = [f"OpenInspect station: {base}  (API {base}{API_PREFIX}, docs {base}/docs?token=<token>)"]
-    if token is not None:
-        lines.append(f"sign in as engineer: {base}/#token={quote(token, safe='')}")
+    if tokens.generated is not None:
+        lines.append(f"sign in as engineer: {base}/#token={quote(tokens.generated, safe='')}")
     lines.append(f"active recipe: {services.station.active_recipe or 'none (PUT /api/v1/active-recipe)'}; "
                  f"capture source: {settings.capture or 'uploads only'}")
-    if token is not None:
-        lines.append(f"engineer token (kept in {settings.home / TOKEN_FILE}): {token}")
+    if tokens.generated is not None:
+        lines.append(f"engineer token (shown only now; {tokens.token_file} keeps its hash alone): {tokens.generated}")
+    elif tokens.token_file is not None:
+        lines.append(f"engineer token: made at first start and not stored (only its hash is); lost it? delete "
+                     f"{tokens.token_file} and restart to make a new one")
     lines.append(f"try: curl -H 'Authorization: Bearer <token>' -X POST {base}{API_PREFIX}/trigger")
     return lines
 

@@ -57,7 +57,7 @@ class Settings(BaseSettings):
     tokens: dict[str, TokenOwner] = Field(default_factory=dict)
     """Bearer tokens with their holder's name and role, as JSON: ``{"<token>": {"name": "alice", "role":
     "engineer"}}``; ``{"<token>": "operator"}`` names the holder after the role. None on a loopback address: the
-    station makes an engineer token at start and keeps it in ``<home>/station-token``."""
+    station makes an engineer token at first start, prints it once and keeps its hash in ``<home>/station-token``."""
     database_url: str | None = None
     """Results store URL (SQLAlchemy), e.g. ``postgresql+psycopg://user@host/db``; by default the workspace's
     SQLite file."""

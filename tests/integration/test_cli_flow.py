@@ -1,6 +1,7 @@
 """The five steps of the quickstart through the real command line: recipe, import, train, inspect, eval."""
 
 import functools
+import getpass
 import json
 import shutil
 
@@ -52,6 +53,21 @@ def test_train_reports_leave_one_out_validation(trained):
     assert "trained plate/surface v1 (fast)" in trained
     assert "validation (leave-one-out)" in trained or "validation (k-fold)" in trained
     assert "balanced accuracy" in trained
+
+
+def test_label_import_and_training_are_audited_with_the_first_version_deployed(cli, trained):
+    code, out, _ = cli("audit", "--json")
+    records = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and {r["actor"] for r in records} == {f"cli:{getpass.getuser()}"}
+    assert [(r["action"], r["before"], r["after"], r["detail"]) for r in records[1:]] == [
+        ("labels.set", None, None, "label import: imported new captures: good 5, scratch 5; already in the library: 0"),
+        ("training.start", None, None, "mode: as the recipe says"),
+        ("model.deploy", None, "v1", "deployed by its training (the type's first version)")]
+    code, _, err = cli("train", "plate", "--type", "surface", "--mode", "fast", "--deploy")
+    assert code == 0, err
+    code, out, _ = cli("audit", "--json")
+    assert [(r["action"], r["before"], r["after"], r["detail"]) for r in map(json.loads, out.splitlines()[-2:])] == [
+        ("training.start", "v1", None, "mode: fast"), ("model.deploy", "v1", "v2", "deployed by its training")]
 
 
 def test_inspect_json_one_line_per_capture_with_verdicts_and_timings(tmp_path, cli, trained):

@@ -167,6 +167,18 @@ def test_audit_lists_the_cli_changes_with_the_os_user_as_actor(cli, home, tmp_pa
     assert cli(home, "audit", "--actor", "nobody")[1] == ""
 
 
+def test_label_import_is_one_audit_record_with_the_count(cli, home, tmp_path):
+    for name, defect in (("good", False), ("scratch", True)):
+        (tmp_path / "data" / name).mkdir(parents=True)
+        (tmp_path / "data" / name / f"{name}.png").write_bytes(part_png(defect, 7))
+    assert cli(home, "label", "import", "plate", "--type", "surface", "--folders", tmp_path / "data")[0] == 0
+    code, out, _ = cli(home, "audit", "--json")
+    records = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and [(r["actor"], r["action"], r["object"], r["recipe"]) for r in records] == [
+        (f"cli:{getpass.getuser()}", "labels.set", "type surface", "plate")]
+    assert records[0]["detail"] == "label import: imported new captures: good 1, scratch 1; already in the library: 0"
+
+
 def test_inspect_refuses_a_gif_as_the_api_does_and_says_which_files_a_folder_run_leaves_out(cli, home, tmp_path):
     from PIL import Image
 

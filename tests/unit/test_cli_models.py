@@ -1,11 +1,13 @@
 """The command line's model verbs: `model list`, `model deploy`, `model rollback`, and `inspect --model-version`."""
 
+import getpass
 import json
 
 import pytest
 from tests.unit.station.kit import dark_pixel_classifier, install_plate, part_png
 
 from openinspect.store import ModelMeta, Workspace
+from openinspect.store.audit import AuditFilter, AuditLog
 
 
 @pytest.fixture
@@ -67,6 +69,23 @@ def test_deploy_then_roll_back_changes_what_inspect_uses(cli, home, capture):
     assert _judged(cli, home, capture) == (1, True)
     code, _, err = cli(home, "model", "rollback", "plate", "--type", "surface")
     assert code == 2 and "nothing to roll back to" in err
+
+
+def _trail(home) -> list[tuple[str, str, str, str | None, str | None, str | None]]:
+    workspace = Workspace(home)
+    records = AuditLog(workspace.engine).query(AuditFilter()).items
+    workspace.engine.dispose()
+    return [(r.actor, r.action.value, r.object, r.recipe, r.before, r.after) for r in reversed(records)]
+
+
+def test_deploys_and_rollbacks_are_audited_with_the_os_user_and_the_versions(cli, home):
+    user = f"cli:{getpass.getuser()}"
+    assert cli(home, "model", "deploy", "plate", "--type", "surface", "--version", 2)[0] == 0
+    assert cli(home, "model", "deploy", "plate", "--type", "surface", "--version", 2)[0] == 0  # in force: no change
+    assert cli(home, "model", "deploy", "plate", "--type", "surface", "--version", 3)[0] == 2  # refused
+    assert cli(home, "model", "rollback", "plate", "--type", "surface")[0] == 0
+    assert _trail(home) == [(user, "model.deploy", "type surface", "plate", "v1", "v2"),
+                            (user, "model.rollback", "type surface", "plate", "v2", "v1")]
 
 
 def test_a_misfit_deploy_is_refused_with_the_reason_and_changes_nothing(cli, home, capture):

@@ -96,7 +96,19 @@ def test_serve_prints_a_sign_in_link_carrying_the_generated_engineer_token(home:
         token = app.state.services.tokens.generated
         lines = _banner(settings, app.state.services)
     assert token and f"sign in as engineer: http://127.0.0.1:8899/#token={token}" in lines
+    assert f"engineer token (shown only now; {home / 'station-token'} keeps its hash alone): {token}" in lines
     assert lines[0].startswith("OpenInspect station: http://127.0.0.1:8899 ")
+
+
+def test_a_later_serve_says_the_token_was_shown_at_first_start_and_prints_it_no_more(home: Path) -> None:
+    settings = Settings(home=home, port=8899)
+    token = create_app(settings).state.services.tokens.generated
+    app = create_app(settings)
+    with TestClient(app):
+        lines = _banner(settings, app.state.services)
+    assert token and not any(token in line or "sign in" in line for line in lines)
+    assert (f"engineer token: made at first start and not stored (only its hash is); lost it? delete "
+            f"{home / 'station-token'} and restart to make a new one") in lines
 
 
 def test_serve_prints_no_link_for_configured_tokens(home: Path) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import numpy as np
+from sqlalchemy import Connection
 
 from openinspect.authoring.events import RecipeEvents
 from openinspect.dataset import RoiCropper
@@ -196,11 +197,13 @@ class RecipeService:
             if base_revision is not None:
                 self._check_base(recipe.name, base_revision)
             before = self._head_number(recipe.name) if exists else None
-            revision = self.workspace.save_recipe(recipe, actor=actor, summary=summary)
-        if revision.number != before:
-            self.audit.record(actor, action or (AuditAction.RECIPE_SAVE if exists else AuditAction.RECIPE_CREATE),
-                              f"recipe {recipe.name}", recipe=recipe.name, before=_revision(before),
-                              after=_revision(revision.number), detail=revision.summary)
+
+            def record(conn: Connection, revision: Revision) -> None:  # in the revision's transaction
+                self.audit.record(actor, action or (AuditAction.RECIPE_SAVE if exists else AuditAction.RECIPE_CREATE),
+                                  f"recipe {recipe.name}", recipe=recipe.name, before=_revision(before),
+                                  after=_revision(revision.number), detail=revision.summary, within=conn)
+
+            self.workspace.save_recipe(recipe, actor=actor, summary=summary, recorded=record)
         self.events.changed(recipe.name)
         return self.state(recipe.name)
 

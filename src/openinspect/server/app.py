@@ -149,7 +149,7 @@ def _services(settings: Settings, source: CaptureSource | None, sinks: Sequence[
                     LabelService(workspace, captures, CropPredictor(workspace, settings.threads), audit=trail),
                     CorrectionService(workspace, captures, trail), TrainingService(workspace, on_training, audit=trail),
                     BacktestService(workspace, store, hub.backtest, trail, settings.max_pixels, _pacing(station_)),
-                    ModelService(workspace, events), store, trail, load_tokens(settings), hub)
+                    ModelService(workspace, events, trail), store, trail, load_tokens(settings), hub)
 
 
 def _pacing(station_: Station) -> Pacing:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, Engine, RowMapping, and_, func, insert, select
+from sqlalchemy import ColumnElement, Connection, Engine, RowMapping, and_, func, insert, select
 
 from openinspect.store import db
 
@@ -30,6 +30,10 @@ class AuditAction(StrEnum):
     """Labels or masks added or changed; ``detail`` counts them."""
     TRAINING_START = "training.start"
     TRAINING_STOP = "training.stop"
+    MODEL_DEPLOY = "model.deploy"
+    """A model version deployed (by hand, or by a training run); ``before``/``after``: the versions in force."""
+    MODEL_ROLLBACK = "model.rollback"
+    """The version in force before the current deployment deployed again; ``before``/``after`` as for a deploy."""
     BACKTEST_START = "backtest.start"
     """A candidate model version re-judging archived captures; ``before``/``after``: deployed and candidate."""
     ACTIVE_RECIPE = "station.active_recipe"
@@ -83,12 +87,21 @@ class AuditLog:
         self.engine = engine
 
     def record(self, actor: str, action: AuditAction, target: str, *, recipe: str | None = None,
-               before: str | None = None, after: str | None = None, detail: str = "") -> None:
-        """Append one record, timed now; ``target`` is its ``object``: what was changed, in words."""
+               before: str | None = None, after: str | None = None, detail: str = "",
+               within: Connection | None = None) -> None:
+        """Append one record, timed now; ``target`` is its ``object``: what was changed, in words.
+
+        ``within``: the open transaction of the change; on this trail's database the record is written in it, so
+        the change and its record are committed together or not at all. On another database (a separate results
+        database) the record is committed at once, before the change's own commit.
+        """
+        row = {"time": datetime.now(UTC).replace(tzinfo=None), "actor": actor, "action": action.value,
+               "recipe": recipe, "object": target, "before": before, "after": after, "detail": detail}
+        if within is not None and within.engine is self.engine:
+            within.execute(insert(db.audit).values(row))
+            return
         with self.engine.begin() as conn:
-            conn.execute(insert(db.audit).values(time=datetime.now(UTC).replace(tzinfo=None), actor=actor,
-                                                 action=action.value, recipe=recipe, object=target, before=before,
-                                                 after=after, detail=detail))
+            conn.execute(insert(db.audit).values(row))
 
     def query(self, where: AuditFilter, limit: int = 100, offset: int = 0) -> AuditPage:
         """Records matching ``where``, newest first, ``limit`` from ``offset``."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -102,14 +102,17 @@ class Workspace:
         self._revising = threading.RLock()
 
     @contextmanager
-    def transaction(self) -> Iterator[None]:
+    def transaction(self) -> Iterator[Connection]:
         """Make the block's database writes (on this thread) one transaction: all are committed at its end, or none.
+
+        It yields the transaction's connection, for writes of the same database outside the workspace (the audit
+        trail's record of the change).
 
         Files written in the block are not rolled back; what the workspace writes before its rows
         (content-addressed images and masks, model folders) is not referenced without them.
         """
-        with self._tx():
-            yield
+        with self._tx() as conn:
+            yield conn
 
     @contextmanager
     def _tx(self) -> Iterator[Connection]:
@@ -138,7 +141,8 @@ class Workspace:
             raise NotFoundError(f"no recipe named {name!r}: recipe names {NAME_HELP}")
         return self.home / "recipes" / name / "recipe.yaml"
 
-    def save_recipe(self, recipe: Recipe, *, actor: str = SYSTEM_ACTOR, summary: str | None = None) -> Revision:
+    def save_recipe(self, recipe: Recipe, *, actor: str = SYSTEM_ACTOR, summary: str | None = None,
+                    recorded: Callable[[Connection, Revision], None] | None = None) -> Revision:
         """Store a validated recipe as its next revision, replacing an earlier one of the same name.
 
         The revision's row is written before the file, so a crash between the two leaves a file that
@@ -148,6 +152,8 @@ class Workspace:
             recipe: the recipe.
             actor: who saves it (a token's name, ``cli:<user>``).
             summary: what changed; by default worked out from the stored recipe (:func:`describe_change`).
+            recorded: called with the open transaction and the new revision before it is committed (not when
+                nothing changed): what it writes there (the audit record) is committed with the revision.
 
         Returns:
             The recipe's revision now.
@@ -167,6 +173,8 @@ class Workspace:
                 return head
             with self._tx() as conn:
                 revision = revisions.append(conn, recipe.name, text, actor, summary or _change(head, path, recipe))
+                if recorded is not None:
+                    recorded(conn, revision)
             write_atomic(path, text.encode("utf-8"))
         return revision
 

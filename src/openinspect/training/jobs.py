@@ -138,19 +138,14 @@ class TrainingService:
             self._fold, self._curve = Fold(None, 0), LossCurve()
             self._job = TrainingJob(recipe, type_name, mode, TrainingState.RUNNING, started=time.time(),
                                     message="starting", deploy=deploy)
-            self._thread = threading.Thread(target=self._run, args=(self._job, seed), name="openinspect-train",
+            self._thread = threading.Thread(target=self._run, args=(self._job, seed, actor), name="openinspect-train",
                                             daemon=True)
             self._thread.start()
         self._record(actor, AuditAction.TRAINING_START, self._job)
         return self._job
 
     def _record(self, actor: str, action: AuditAction, job: TrainingJob) -> None:
-        try:
-            latest: str | None = f"v{self.workspace.latest_model(job.recipe, job.type).version}"
-        except NotFoundError:
-            latest = None
-        self.audit.record(actor, action, f"type {job.type}", recipe=job.recipe, before=latest,
-                          detail=f"mode: {job.mode.value if job.mode else 'as the recipe says'}")
+        record_training(self.audit, self.workspace, actor, action, job.recipe, job.type, job.mode)
 
     def validation(self, recipe: str, type_name: str) -> ValidationReview:
         """The latest model of a type: its validation, its validation crops and its fail classes' threshold trade-offs.
@@ -192,7 +187,7 @@ class TrainingService:
             self._thread.join(timeout)
         return self.current()
 
-    def _run(self, job: TrainingJob, seed: int) -> None:
+    def _run(self, job: TrainingJob, seed: int, actor: str) -> None:
         train = self._train or train_type
         try:
             recipe = self.workspace.recipe(job.recipe)
@@ -206,7 +201,7 @@ class TrainingService:
             log.exception("training %s/%s failed", job.recipe, job.type)
             self._end(state=TrainingState.FAILED, message="failed", error=f"{type(err).__name__}: {err}")
         else:
-            deployed = self.workspace.deployed_version(job.recipe, job.type) == model.version
+            deployed = record_deployed(self.audit, self.workspace, actor, model)
             self._end(state=TrainingState.DONE, progress=1.0, version=model.version, deployed=deployed,
                       message=f"model v{model.version} published{' and deployed' if deployed else ' as a candidate'}")
 
@@ -234,3 +229,30 @@ class TrainingService:
         assert self._job is not None
         self._job = replace(self._job, **changes)  # type: ignore[arg-type]  # keyword fields of TrainingJob
         self._on_change(self._job)
+
+
+def record_training(audit: AuditLog, workspace: Workspace, actor: str, action: AuditAction, recipe: str,
+                    type_name: str, mode: TrainingMode | None) -> None:
+    """Record a training start or stop of a type, with its newest version as ``before`` and the mode as detail."""
+    try:
+        latest: str | None = f"v{workspace.latest_model(recipe, type_name).version}"
+    except NotFoundError:
+        latest = None
+    audit.record(actor, action, f"type {type_name}", recipe=recipe, before=latest,
+                 detail=f"mode: {mode.value if mode else 'as the recipe says'}")
+
+
+def record_deployed(audit: AuditLog, workspace: Workspace, actor: str, model: ModelVersion) -> bool:
+    """Record the deploy of a version training just published, if it is in force now; whether it is.
+
+    It is when the training was asked to deploy it, or when it is its type's first version. The record is written
+    after the publishing transaction: a crash between the two leaves the deployment without its record.
+    """
+    history = workspace.deployments(model.recipe, model.type)
+    if not history or history[0].version != model.version:
+        return False
+    previous = history[0].previous
+    audit.record(actor, AuditAction.MODEL_DEPLOY, f"type {model.type}", recipe=model.recipe,
+                 before=None if previous is None else f"v{previous}", after=f"v{model.version}",
+                 detail="deployed by its training" + (" (the type's first version)" if previous is None else ""))
+    return True

@@ -98,13 +98,17 @@ def test_token_roles(api, tmp_path):
     assert api.post("/api/v1/training", json={"recipe": "plate", "type": "surface"}, headers=operator).status_code == 403
 
 
-def test_generated_token_on_loopback_is_kept_in_the_workspace(tmp_path):
+def test_generated_token_on_loopback_works_on_later_starts_from_its_hash_in_the_workspace(tmp_path):
     home = tmp_path / "home"
     first = create_app(Settings(home=home)).state.services.tokens
-    again = create_app(Settings(home=home)).state.services.tokens
-    assert first.generated and first.generated == again.generated
-    assert (home / "station-token").read_text() == first.generated
+    again = create_app(Settings(home=home))
+    assert first.generated and again.state.services.tokens.generated is None
+    kept = (home / "station-token").read_text()
+    assert kept == f"sha256:{hashlib.sha256(first.generated.encode()).hexdigest()}"
     assert (home / "station-token").stat().st_mode & 0o777 == 0o600
+    with TestClient(again) as client:
+        assert client.get("/api/v1/status", headers=_as(first.generated)).status_code == 200
+        assert client.get("/api/v1/status", headers=_as(kept)).status_code == 401
     with pytest.raises(Exception, match="OPENINSPECT_TOKENS"):
         create_app(Settings(home=home, host="0.0.0.0"))
 

@@ -3,9 +3,10 @@ read only."""
 
 import pytest
 from tests.unit.server.named import BOB, OPERATOR, as_, named_station, threshold
-from tests.unit.station.kit import RECIPE, part_png
+from tests.unit.station.kit import RECIPE, dark_pixel_classifier, part_png
 
 from openinspect.settings import Settings
+from openinspect.store import ModelMeta, Workspace
 
 
 @pytest.fixture
@@ -52,3 +53,22 @@ def test_tokens_take_a_name_and_a_role_or_a_role_alone():
     settings = Settings(tokens={"a": {"name": "alice", "role": "engineer"}, "b": "operator"})
     assert {t: (o.name, o.role.value) for t, o in settings.tokens.items()} == {"a": ("alice", "engineer"),
                                                                                  "b": ("operator", "operator")}
+
+
+def test_deploys_and_rollbacks_are_recorded_with_the_token_name_and_the_versions(api, tmp_path):
+    workspace = Workspace(tmp_path / "home")
+    for classes in (["good", "scratch"], ["good", "dent"]):
+        with workspace.new_model_version("plate", "surface", "accurate") as folder:
+            dark_pixel_classifier(folder / "model.onnx", limit=256.0)
+            ModelMeta(classes).write(folder)
+    workspace.engine.dispose()
+    models = "/api/v1/recipes/plate/types/surface/models/deployed"
+    assert api.put(models, json={"version": 2}, headers=as_(BOB)).status_code == 200
+    assert api.put(models, json={"version": 2}).status_code == 200  # in force already: no change, no record
+    assert api.put(models, json={"version": 3}).status_code == 409  # trained for other classes: refused
+    assert api.post(f"{models}/rollback").status_code == 200
+
+    items = api.get("/api/v1/audit").json()["items"]
+    assert [(r["actor"], r["action"], r["object"], r["recipe"], r["before"], r["after"]) for r in items] == [
+        ("alice", "model.rollback", "type surface", "plate", "v2", "v1"),
+        ("bob", "model.deploy", "type surface", "plate", "v1", "v2")]

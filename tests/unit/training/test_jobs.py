@@ -11,6 +11,7 @@ from tests.unit.station.kit import dark_pixel_classifier, install_plate
 
 from openinspect.models.progress import LOSS_POINTS, Fold, Progress, Step
 from openinspect.store import ModelMeta, ModelVersion, Workspace
+from openinspect.store.audit import AuditFilter, AuditLog
 from openinspect.training.jobs import TrainingJob, TrainingService, TrainingState
 
 
@@ -77,8 +78,13 @@ def test_a_job_deploys_its_version_only_when_asked(tmp_path, deploy, deployed, m
     workspace = Workspace(tmp_path / "home")
     install_plate(workspace)
     service = TrainingService(workspace, lambda _job: None, train=_publishing)
-    service.start("plate", "surface", deploy=deploy)
+    service.start("plate", "surface", deploy=deploy, actor="alice")
     done = service.wait(30)
     assert (done.state, done.version, done.deployed, done.message) == (TrainingState.DONE, 2, deploy, message)
     assert workspace.deployed_version("plate", "surface") == deployed
+    records = [(r.actor, r.action.value, r.before, r.after, r.detail)
+               for r in reversed(AuditLog(workspace.engine).query(AuditFilter()).items)]
+    start = ("alice", "training.start", "v1", None, "mode: as the recipe says")
+    assert records == ([start, ("alice", "model.deploy", "v1", "v2", "deployed by its training")] if deploy
+                       else [start])
     workspace.engine.dispose()

@@ -20,15 +20,15 @@ def versions(name: str, type_name: str, models: ModelsDep, _role: Operator) -> M
 
 
 @router.put("/deployed")
-def deploy(name: str, type_name: str, body: DeploymentUpdate, models: ModelsDep, _role: Engineer) -> DeploymentPublic:
+def deploy(name: str, type_name: str, body: DeploymentUpdate, models: ModelsDep, caller: Engineer) -> DeploymentPublic:
     """Deploy a version: the station runs it from its next trigger.
 
     409 when it was trained for other classes than the recipe lists (nothing changes), 404 for an unknown version.
     """
-    return DeploymentPublic.of(models.deploy(name, type_name, body.version))
+    return DeploymentPublic.of(models.deploy(name, type_name, body.version, actor=caller.name))
 
 
 @router.post("/deployed/rollback")
-def rollback(name: str, type_name: str, models: ModelsDep, _role: Engineer) -> DeploymentPublic:
+def rollback(name: str, type_name: str, models: ModelsDep, caller: Engineer) -> DeploymentPublic:
     """Deploy again the version in force before the current deployment; again goes one further back (409: none)."""
-    return DeploymentPublic.of(models.rollback(name, type_name))
+    return DeploymentPublic.of(models.rollback(name, type_name, actor=caller.name))

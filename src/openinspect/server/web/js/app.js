@@ -100,9 +100,9 @@ function showSignIn(message) {
   const problem = h('p.notice.error', { hidden: !message, role: 'alert' }, message || '');
   const form = h('form', null,
     h('h1', null, 'Sign in to this station'),
-    h('p.muted', null, 'Enter the station token. On the station PC it is printed by ',
-      h('code', null, 'openinspect serve'), ' and kept in ', h('code', null, 'openinspect-home/station-token'),
-      '; your administrator gives operator tokens.'),
+    h('p.muted', null, 'Enter the station token. On the station PC ', h('code', null, 'openinspect serve'),
+      ' prints it, with a sign-in link, at its first start only (lost it? delete ',
+      h('code', null, 'openinspect-home/station-token'), ' and restart); your administrator gives operator tokens.'),
     field('Station token', input), problem,
     h('button.primary.big', { type: 'submit' }, 'Sign in'));
   form.addEventListener('submit', async (event) => {
