@@ -36,6 +36,7 @@ class FakeStation:
     def __init__(self, delay: float = 0.2) -> None:
         self.delay = delay
         self.recipe: str | None = None
+        self.selected_by: str | None = None
         self.triggered: list[str | None] = []
         self.script: list[dict[str, Any] | Exception] = []
         self.results = 0
@@ -53,10 +54,10 @@ class FakeStation:
         return {"id": f"r{self.results}", "time": "2026-11-25T23:00:00+00:00", "recipe": self.recipe,
                 "trigger": "modbus", **body}
 
-    def select_recipe(self, name: str) -> None:
+    def select_recipe(self, name: str, *, actor: str | None = None) -> None:
         if name == "tiles":
             raise NotFoundError("recipe 'tiles' has no trained model")
-        self.recipe = name
+        self.recipe, self.selected_by = name, actor
 
     def status(self) -> StationStatus:
         return StationStatus(ready=self.recipe is not None, busy=self.running.is_set(), recipe=self.recipe,
@@ -121,7 +122,7 @@ def test_plc_selects_recipe_triggers_and_reads_verdicts(station: FakeStation, pl
     assert not flags(client)["READY"]
 
     assert not client.write_register(HoldingRegister.RECIPE, 20).isError()
-    assert station.recipe == "shaft"
+    assert station.recipe == "shaft" and station.selected_by == "plc:modbus"
     assert client.read_holding_registers(HoldingRegister.RECIPE, count=1).registers == [20]
     assert flags(client) == {"READY": True, "BUSY": False, "PASS": False, "FAIL": False}
 
@@ -220,6 +221,7 @@ def test_a_recipe_stored_while_the_station_runs_is_selected_by_its_plc_number(wo
 
     from openinspect.authoring import RecipeService
     from openinspect.station.service import Station
+    from openinspect.store.audit import AuditFilter
     from openinspect.store.results import ResultStore, Retention
 
     install_plate(workspace, f"{PLATE}plc_number: 7\n")
@@ -241,6 +243,9 @@ def test_a_recipe_stored_while_the_station_runs_is_selected_by_its_plc_number(wo
         assert station.active_recipe == "a-new-plate"
         assert not client.write_register(HoldingRegister.RECIPE, 7).isError()
         assert station.active_recipe == "plate"
+        changes = [(r.actor, r.before, r.after) for r in station.audit.query(AuditFilter()).items]
+        assert changes[:3] == [("plc:modbus", "a-new-plate", "plate"), ("plc:modbus", "plate", "a-new-plate"),
+                               ("plc:modbus", None, "plate")], "every selection by the PLC is in the audit trail"
     finally:
         client.close()
         server.close()

@@ -117,6 +117,8 @@ class ReasonCode(IntEnum):
     SKIPPED = 4
 
 
+PLC_ACTOR = "plc:modbus"
+"""Who the audit trail says selected a recipe by its PLC number."""
 _VERDICT = {Outcome.PASS: VerdictCode.PASS, Outcome.FAIL: VerdictCode.FAIL, Outcome.ERROR: VerdictCode.FAIL}
 """The verdict register after a result (a skipped trigger leaves it as it was)."""
 _REASON = {Outcome.PASS: ReasonCode.NONE, Outcome.FAIL: ReasonCode.ROI, Outcome.ERROR: ReasonCode.ERROR,
@@ -308,7 +310,7 @@ class ModbusServer:
                         ", ".join(f"{n} {recipes[n]}" for n in sorted(recipes)) or "none (set plc_number in recipes)")
             return ExcCodes.ILLEGAL_VALUE
         try:
-            self.control.select_recipe(name)
+            self.control.select_recipe(name, actor=PLC_ACTOR)
         except OpenInspectError as err:
             log.warning("modbus: cannot select recipe '%s': %s", name, err)
             return ExcCodes.DEVICE_FAILURE

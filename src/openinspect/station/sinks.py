@@ -66,8 +66,8 @@ class StationControl(Protocol):
             NotFoundError: unknown recipe.
         """
 
-    def select_recipe(self, name: str) -> None:
-        """Make ``name`` the active recipe.
+    def select_recipe(self, name: str, *, actor: str | None = None) -> None:
+        """Make ``name`` the active recipe; ``actor``: who, for the audit trail (``None``: the station itself).
 
         Raises:
             NotFoundError: unknown recipe.
