@@ -62,13 +62,18 @@ def history(conn: Connection, recipe: str) -> list[Revision]:
 
 def append(conn: Connection, recipe: str, text: str, actor: str, summary: str,
            created_at: datetime | None = None) -> Revision:
-    """Add the next revision of ``recipe``."""
-    number = conn.execute(select(func.coalesce(func.max(db.recipe_revisions.c.revision), 0))
-                          .where(db.recipe_revisions.c.recipe == recipe)).scalar_one() + 1
-    revision = Revision(recipe, number, text, created_at or datetime.now(UTC), actor, summary)
-    conn.execute(insert(db.recipe_revisions).values(recipe=recipe, revision=number, yaml=text, actor=actor,
-                                                    created_at=revision.created_at, summary=summary))
-    return revision
+    """Add the next revision of ``recipe``.
+
+    The number is taken in the insert itself, so two processes saving the same recipe at once (each with its own
+    workspace) get consecutive numbers instead of one failing on the other's.
+    """
+    table = db.recipe_revisions
+    following = select(func.coalesce(func.max(table.c.revision), 0) + 1).where(table.c.recipe == recipe)
+    created = created_at or datetime.now(UTC)
+    number = conn.execute(insert(table).values(recipe=recipe, revision=following.scalar_subquery(), yaml=text,
+                                               actor=actor, created_at=created, summary=summary)
+                          .returning(table.c.revision)).scalar_one()
+    return Revision(recipe, number, text, created, actor, summary)
 
 
 def unified_diff(a: Revision, b: Revision) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from tests.unit.station.kit import RECIPE
 
@@ -73,3 +75,30 @@ def test_unified_diff_shows_the_changed_lines(workspace: Workspace) -> None:
     assert diff.startswith("--- plate revision 1\n+++ plate revision 2\n")
     assert "   - name: scratch\n     pass: false\n+    threshold: 0.7\n rois:\n" in diff
     assert unified_diff(a, a) == ""
+
+
+def test_saves_from_several_processes_at_once_get_consecutive_revisions_and_lose_none(workspace: Workspace) -> None:
+    """Each thread has its own workspace and engine on the same folder, as the CLI beside a running station has."""
+    workspace.save_recipe(PLATE, actor="first")
+    errors: list[Exception] = []
+
+    def save(k: int) -> None:
+        mine = Workspace(workspace.home)
+        for i in range(15):
+            try:
+                mine.save_recipe(parse_recipe(_threshold(round(0.5 + (k * 15 + i) / 1000, 3))), actor=f"writer-{k}")
+            except Exception as err:  # the test's point: no save may fail for another's
+                errors.append(err)
+        mine.engine.dispose()
+
+    writers = [threading.Thread(target=save, args=(k,)) for k in range(3)]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join()
+    assert errors == []
+    history = workspace.recipe_revisions("plate")
+    assert [r.number for r in history] == list(range(1, len(history) + 1))
+    saved = {r.yaml for r in history if r.actor.startswith("writer-")}
+    assert len(saved) == 45, "every save is a revision of its own"
+    assert workspace.recipe_head("plate").yaml == workspace.recipe_path("plate").read_text(encoding="utf-8")
