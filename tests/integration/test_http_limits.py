@@ -123,4 +123,7 @@ def test_health_answers_at_once_while_a_heavy_recipe_body_is_parsed(tmp_path):
         heavy_s = time.monotonic() - started
     assert answers[0].status_code == 200 and answers[0].json()["valid"] is False
     assert heavy_s > 2 and len(latencies) > 10, heavy_s  # heavy enough that a blocked loop would show
-    assert max(latencies) < 1.0, (sorted(latencies)[-5:], heavy_s)  # a blocked loop: about heavy_s
+    # A blocked loop answers once the parse is done: about heavy_s. Off the loop, /health answers at once, but for
+    # libyaml's C composer, which holds the GIL while it builds the nodes of the whole body (up to ~1 s here).
+    assert sorted(latencies)[len(latencies) // 2] < 0.25 and max(latencies) < heavy_s / 3, (sorted(latencies)[-5:],
+                                                                                              heavy_s)
