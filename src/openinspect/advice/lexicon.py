@@ -1,0 +1,113 @@
+"""The words the assistant listens for: each concept of the framework with the phrasings that name it.
+
+Written by us, not learned: a synonym lexicon of regular expressions (whole words, case-insensitive). Each
+:class:`Concept` says which inspection kind it speaks for and how it is put to the user in a reason.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    """The inspection kinds the assistant recommends (the recipe's ``kind`` of an inspection type)."""
+
+    CLASSIFIER = "classifier"
+    SEGMENTER = "segmenter"
+    ANOMALY = "anomaly"
+
+
+@dataclass(frozen=True)
+class Concept:
+    """One idea of the framework, the phrasings that express it and what it means for the choice."""
+
+    name: str
+    kind: Kind | None
+    """The kind it argues for; ``None`` for words that only say the text is about an inspection."""
+    patterns: tuple[str, ...]
+    reason: str
+    """The reason in the user's terms; ``{said}`` is replaced by the words they used."""
+
+    def regex(self) -> re.Pattern[str]:
+        """One compiled, case-insensitive, whole-word pattern of all phrasings."""
+        return re.compile(r"(?<![\w-])(?:" + "|".join(self.patterns) + r")(?![\w-])", re.IGNORECASE)
+
+
+PRESENCE = Concept("presence", Kind.CLASSIFIER, (
+    r"present", r"presence", r"missing", r"absent", r"(?:is|are)\s+(?:\w+\s+)?there", r"there\s+or\s+not",
+    r"installed", r"fitted", r"forgotten", r"in\s+place", r"mounted", r"attached", r"stuck\s+on",
+    r"(?:is|are)\s+on", r"got\s+printed", r"at\s+all", r"left\s+out", r"put\s+in",
+), "You ask whether something is there ('{said}'): presence or absence at a known place is a go/no-go "
+   "decision, which a classifier answers from a few labelled crops.")
+STATE = Concept("state", Kind.CLASSIFIER, (
+    r"seated", r"seating", r"loose", r"tight(?:ened)?", r"latched", r"unlatched", r"closed", r"open", r"ajar",
+    r"fully\s+\w+", r"pressed\s+in", r"all\s+the\s+way(?:\s+home)?", r"(?:up|down)\s+position", r"position",
+    r"orientation", r"oriented", r"upside\s+down", r"way\s+round", r"polarity", r"bent", r"straight",
+    r"crimp(?:ed|ing)?", r"broken", r"engaged", r"locked", r"lights?\s+up", r"(?:is|are)\s+down",
+), "You ask about the state of a part at a fixed place ('{said}'): a category per ROI, which a classifier "
+   "decides quickly and is fast to label.")
+CATEGORY = Concept("category", Kind.CLASSIFIER, (
+    r"types?", r"variants?", r"versions?", r"colou?rs?", r"correct(?:ly)?", r"right", r"wrong",
+    r"match(?:es|ing)?", r"sort", r"identify", r"which", r"go\s*/\s*no[\s-]*go", r"go[\s-]+no[\s-]+go",
+    r"pass\s*/\s*fail", r"good\s+(?:versus|vs\.?|or)\s+bad", r"ok\s*/\s*nok", r"ratings?", r"brass", r"material",
+    r"tell\s+whether",
+), "You ask for a category or a go/no-go answer ('{said}'): one class per ROI is a classifier's job.")
+MEASURE = Concept("measure", Kind.SEGMENTER, (
+    r"measure(?:s|d|ment)?", r"sizes?", r"how\s+(?:big|large|long|wide|much)", r"area", r"length", r"width",
+    r"extent", r"percent(?:age)?", r"\d+(?:\.\d+)?\s*(?:%|mm2?|mm²|µm|microns?)", r"mm2?", r"diameter",
+    r"report\s+its", r"outline", r"map", r"overflow", r"tolerance",
+), "You need a size, area or length ('{said}'): a segmenter paints the defect's pixels, so the station "
+   "measures it and a rule sets the limit.")
+COUNT = Concept("count", Kind.SEGMENTER, (
+    r"count(?:s|ing)?", r"how\s+many", r"number\s+of",
+), "You need a count ('{said}'): a segmenter finds each item as a blob and a rule checks the count.")
+LOCATE = Concept("locate", Kind.SEGMENTER, (
+    r"where", r"locations?", r"locate", r"exact\s+position", r"exactly",
+), "You need to know where ('{said}'): a segmenter gives the defect's position and shape, a classifier only "
+   "says yes or no for the whole ROI.")
+ANYWHERE = Concept("anywhere", Kind.SEGMENTER, (
+    r"anywhere", r"everywhere", r"whole", r"entire", r"all\s+over", r"across", r"over\s+the", r"along\s+the",
+), "The defects can be anywhere on a large area ('{said}'): a segmenter searches every pixel of one ROI "
+   "instead of needing a ROI per spot.")
+SMALL_ON_LARGE = Concept("small-on-large", Kind.SEGMENTER, (
+    r"(?:small|tiny|fine|little)\b.*\b(?:large|big|wide|long)",
+), "Small defects on a large area ('{said}'): a segmenter with tiling keeps full resolution over the area.")
+FAST = Concept("fast", Kind.SEGMENTER, (
+    r"fastest", r"cycle\s+time", r"high\s+speed",
+), "You need the fastest cycle ('{said}'): a segmenter is the fastest type per ROI, as one ROI can cover "
+   "many parts.")
+DEFECTS = Concept("defect", Kind.SEGMENTER, (
+    r"scratch(?:es|ed)?", r"dents?", r"dented", r"chips", r"chipped", r"chipping", r"chip\s+(?:on|in|at|along)",
+    r"cracks?", r"cracked", r"stains?", r"spills?", r"spilled", r"splatter", r"spatter", r"burrs?", r"pits?",
+    r"pitting", r"porosity", r"pinholes?", r"blowholes?", r"holes?", r"dust", r"specks?", r"fib(?:re|er)s?",
+    r"hairs?", r"bubbles?", r"rust", r"corrosion", r"contamination", r"contaminants?", r"tears?", r"torn",
+    r"wear", r"solder\s+bridges?", r"bridging", r"excess\s+solder", r"voids?", r"breaks", r"fray(?:ing)?",
+    r"smears?", r"discolou?ration", r"inclusions?", r"paint\s+defects?", r"coating", r"blisters?",
+), "Surface defects ('{said}'): a segmenter marks each kind in its own colour wherever it shows up.")
+NO_EXAMPLES = Concept("no-examples", Kind.ANOMALY, (
+    r"no\s+(?:\w+\s+)?(?:bad|defect|defective|reject|ng|faulty|nok)\s+(?:parts?|samples?|examples?|images?|ones?)",
+    r"no\s+defect\s+examples", r"only\s+(?:have\s+)?good", r"good\s+ones\s+only", r"only\s+good",
+    r"(?:almost|hardly|rarely|seldom)\s+(?:ever\s+)?(?:see|get|have)", r"never\s+see", r"rare(?:ly)?",
+    r"very\s+few", r"few\s+defect", r"(?:once|one|two|a\s+few)\s+a\s+(?:year|month)", r"never\s+seen",
+    r"novel", r"unknown", r"not\s+known", r"unpredictable", r"(?:don't|do\s+not|can't|cannot)\s+know\s+what",
+    r"unforeseen",
+), "You have no or very few defect examples ('{said}'): an anomaly type learns the good part only and "
+   "flags what differs, so no defect has to be collected or labelled.")
+UNUSUAL = Concept("unusual", Kind.ANOMALY, (
+    r"unusual", r"abnormal(?:ity|ities)?", r"anomal(?:y|ies|ous)", r"irregular(?:ity|ities)?", r"deviations?",
+    r"deviates?", r"out\s+of\s+the\s+ordinary", r"outliers?", r"golden\s+(?:sample|part)", r"looks?\s+different",
+    r"different\s+from", r"something\s+(?:is\s+)?off", r"anything\s+(?:odd|strange|wrong|else)",
+    r"(?:a|the)\s+normal", r"whatever",
+), "You want anything that differs from a good part ('{said}'): an anomaly type judges against the good "
+   "part, so defects need not be known in advance.")
+INSPECTION = Concept("inspection", None, (
+    r"inspect(?:ion|ed|s)?", r"check(?:s|ed|ing)?", r"verify", r"detect", r"find", r"flag", r"look\s+for",
+    r"make\s+sure", r"ensure", r"confirm", r"reject", r"quality", r"defects?", r"faults?", r"flaws?",
+    r"problems?", r"parts?", r"ok", r"okay", r"good", r"bad", r"spot", r"catch",
+), "")
+
+CONCEPTS: tuple[Concept, ...] = (PRESENCE, STATE, CATEGORY, MEASURE, COUNT, LOCATE, ANYWHERE, SMALL_ON_LARGE,
+                                 FAST, DEFECTS, NO_EXAMPLES, UNUSUAL, INSPECTION)
+"""Every concept the rules look for, in the order reasons are given."""
