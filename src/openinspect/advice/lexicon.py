@@ -53,7 +53,7 @@ STATE = Concept("state", Kind.CLASSIFIER, (
 ), "You ask about the state of a part at a fixed place ('{said}'): a category per ROI, which a classifier "
    "decides quickly and is fast to label.")
 CATEGORY = Concept("category", Kind.CLASSIFIER, (
-    r"types?", r"variants?", r"versions?", r"colou?rs?", r"correct(?:ly)?", r"right", r"wrong",
+    r"types?", r"variants?", r"versions?", r"colou?rs?", r"correct(?:ly)?", r"right", r"(?<!go\s)(?<!goes\s)(?<!went\s)wrong",
     r"match(?:es|ing)?", r"sort", r"identify", r"which", r"go\s*/\s*no[\s-]*go", r"go[\s-]+no[\s-]+go",
     r"pass\s*/\s*fail", r"good\s+(?:versus|vs\.?|or)\s+bad", r"ok\s*/\s*nok", r"ratings?", r"brass", r"material",
     r"tell\s+whether",
@@ -62,14 +62,15 @@ MEASURE = Concept("measure", Kind.SEGMENTER, (
     r"measure(?:s|d|ment)?", r"sizes?", r"how\s+(?:big|large|long|wide|much)", r"area", r"length", r"width",
     r"extent", r"percent(?:age)?", r"\d+(?:\.\d+)?\s*(?:%|mm2?|mm²|µm|microns?)", r"mm2?", r"diameter",
     r"report\s+its", r"outline", r"map", r"overflow", r"tolerance", r"how\s+far", r"thickness",
-    r"dimensions?", r"coverage",
+    r"dimensions?", r"coverage", r"estimate", r"fraction", r"proportion", r"how\s+far",
 ), "You need a size, area or length ('{said}'): a segmenter paints the defect's pixels, so the station "
    "measures it and a rule sets the limit.")
 COUNT = Concept("count", Kind.SEGMENTER, (
     r"count(?:s|ing)?", r"how\s+many", r"number\s+of", r"tall(?:y|ies)", r"enumerate", r"quantity",
 ), "You need a count ('{said}'): a segmenter finds each item as a blob and a rule checks the count.")
 LOCATE = Concept("locate", Kind.SEGMENTER, (
-    r"where", r"locations?", r"locate", r"exact\s+position", r"exactly",
+    r"where", r"locations?", r"locate", r"exact\s+position", r"exactly", r"mark\s+(?:every|each|all)",
+    r"avoid\s+it", r"show\s+where",
 ), "You need to know where ('{said}'): a segmenter gives the defect's position and shape, a classifier only "
    "says yes or no for the whole ROI.")
 ANYWHERE = Concept("anywhere", Kind.SEGMENTER, (
@@ -94,6 +95,7 @@ DEFECTS = Concept("defect", Kind.SEGMENTER, (
     r"residue", r"flash", r"sink\s+marks?", r"warp(?:ed|ing)?", r"burn(?:s|t|\s+marks?)?", r"short\s+shots?",
     r"particles?", r"debris", r"lint", r"grease", r"oil", r"splash(?:es)?", r"drips?", r"streaks?", r"lumps?",
     r"gouges?", r"nicks?", r"cuts", r"craters?", r"delamination", r"peeling", r"flaking", r"mould", r"mold",
+    r"blemish(?:es)?", r"oxidi[sz](?:ed|ation)", r"oxidation", r"tarnish(?:ed)?", r"scale", r"roll\s+marks?",
 ), "Surface defects ('{said}'): a segmenter marks each kind in its own colour wherever it shows up.")
 NO_EXAMPLES = Concept("no-examples", Kind.ANOMALY, (
     r"no\s+(?:\w+\s+)?(?:bad|defect|defective|reject|ng|faulty|nok)\s+(?:parts?|samples?|examples?|images?|ones?)",
@@ -102,7 +104,8 @@ NO_EXAMPLES = Concept("no-examples", Kind.ANOMALY, (
     r"very\s+few", r"few\s+defect", r"(?:once|one|two|a\s+few)\s+a\s+(?:year|month)", r"never\s+seen",
     r"novel", r"unknown", r"not\s+known", r"unpredictable", r"(?:don't|do\s+not|can't|cannot)\s+know\s+what",
     r"unforeseen", r"(?:not|never)\s+(?:yet\s+)?(?:collected|seen|had|got)\s+(?:any\s+)?(?:rejects?|defects?|bad)",
-    r"no\s+rejects?(?:\s+yet)?", r"new\s+product", r"first\s+batch", r"(?:haven't|have\s+not)\s+seen",
+    r"no\s+rejects?(?:\s+yet)?", r"new\s+product", r"first\s+batch", r"(?:cannot|can't)\s+predict",
+    r"all\s+we\s+have\s+(?:are|is)\s+(?:\w+\s+){0,3}good", r"learn\s+(?:\w+\s+){0,2}good", r"extremely\s+rare", r"(?:haven't|have\s+not)\s+seen",
 ), "You have no or very few defect examples ('{said}'): an anomaly type learns the good part only and "
    "flags what differs, so no defect has to be collected or labelled.")
 UNUSUAL = Concept("unusual", Kind.ANOMALY, (

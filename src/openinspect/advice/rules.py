@@ -32,7 +32,7 @@ from openinspect.advice.lexicon import (
 
 _SPLIT = re.compile(r"\s*(?:;|\?|!|\.\s|,?\s+and\s+(?:also\s+)?(?=(?:check|verify|make|confirm|find|detect|measure|"
                     r"count|flag|catch|look|are|is|ensure|the|also|spot|locate|report|tell|inspect|there|no|make|alert|how)\b)|,?\s+plus\s+|"
-                    r",?\s+also\s+|,?\s+as\s+well\s+as\s+)\s*", re.IGNORECASE)
+                    r",?\s+also\s+|,?\s+then\s+|,?\s+as\s+well\s+as\s+)\s*", re.IGNORECASE)
 _REGEX = {concept.name: concept.regex() for concept in CONCEPTS}
 _SEGMENTER_NEEDS = (MEASURE, COUNT, LOCATE, ANYWHERE, SMALL_ON_LARGE, FAST)
 _CLASSIFIER_NEEDS = (PRESENCE, STATE, CATEGORY)
