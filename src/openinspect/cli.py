@@ -39,7 +39,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit code."""
     args = _parser().parse_args(argv)
     try:
-        return int(args.run(Workspace(args.home or get_settings().home), args) or 0)
+        workspace = None if args.run is _advise else Workspace(args.home or get_settings().home)
+        return int(args.run(workspace, args) or 0)
     except StorageError as err:  # the command was right, the disk was not: 1, as for a capture not judged
         print(f"error: {err}", file=sys.stderr)
         return 1
@@ -184,6 +185,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--demo", action="store_true",
                        help="set up the demo recipes (Fast training when untrained) and replay their captures")
     serve.set_defaults(run=_serve)
+
+    _advise_parser(commands)
     return parser
 
 
@@ -617,3 +620,55 @@ def _serve(workspace: Workspace, args: argparse.Namespace) -> None:
     # SIGTERM: connections get 5 s to finish, then the station's own bounded close (Station.close) runs
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", ws="websockets-sansio",
                 timeout_graceful_shutdown=5)
+
+
+def _advise_parser(commands: argparse._SubParsersAction) -> None:
+    advise = commands.add_parser("advise", help="which inspection type, ROI size and how many images, from a "
+                                                "described application (offline)")
+    advise.add_argument("description", help='e.g. "check that both screws are present on the bracket"')
+    advise.add_argument("--image", type=Path, help="a capture, for its size (the ROI must lie inside it)")
+    advise.add_argument("--roi", type=_numbers, help="X,Y,W,H on the capture, or the ROI's size W,H")
+    size = advise.add_mutually_exclusive_group()
+    size.add_argument("--defect-size", type=float, metavar="PX", help="the smallest defect to catch, in px")
+    size.add_argument("--defect-size-mm", type=float, metavar="MM", help="the same in mm (needs --mm-per-px)")
+    advise.add_argument("--mm-per-px", type=float, metavar="F", help="the pixel size on the part, in mm")
+    advise.add_argument("--json", action="store_true", help="the advice as one JSON object")
+    advise.set_defaults(run=_advise)
+
+
+def _numbers(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected whole numbers X,Y,W,H (or W,H), got {text!r}") from None
+
+
+def _advise(_workspace: None, args: argparse.Namespace) -> None:
+    """No workspace: advice reads nothing and writes nothing."""
+    from openinspect.advice import Sizes, advise  # only when advice is asked for
+    from openinspect.imaging import read_image
+
+    image = read_image(args.image).shape[1::-1] if args.image else None
+    sizes = Sizes(image=image, roi=args.roi, defect_px=args.defect_size, defect_mm=args.defect_size_mm,
+                  mm_per_px=args.mm_per_px)
+    advice = advise(args.description, sizes).to_json()
+    print(json.dumps(advice, indent=2) if args.json else "\n".join(_advice_lines(advice)))
+
+
+def _advice_lines(advice: dict[str, Any]) -> list[str]:
+    lines = [f"recommendation: {advice['recommendation']} (profile {advice['profile']}, "
+             f"confidence {advice['confidence']:.2f})", "why:", *(f"  - {r}" for r in advice["reasons"])]
+    lines.append("starting types:")
+    for spec in advice["types"]:
+        labels = spec.get("classes") or spec.get("pixel_classes") or []
+        rules = ", ".join(f"{r['class']} {r['measure']} {r['op']} {r['value']:g}" for r in spec.get("rules", []))
+        lines.append(f"  - {spec['name']} ({spec['kind']}): {', '.join(c['name'] for c in labels) or 'good parts only'}"
+                     + (f"; rule: {rules}" if rules else ""))
+        lines.append(f"    label: {advice['images_to_label'][spec['name']]['what']}")
+    if advice["ask"]:
+        lines += ["questions that would decide it:", *(f"  - {q}" for q in advice["ask"])]
+    resolution = advice["resolution"]
+    if resolution:
+        lines.append(f"resolution: ROI {resolution['roi'][0]}x{resolution['roi'][1]} px, downscale "
+                     f"{resolution['downscale']:g}x, smallest visible defect {resolution['smallest_visible_px']:g} px")
+    return lines

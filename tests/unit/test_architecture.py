@@ -26,11 +26,14 @@ ALLOWED: dict[str, set[str]] = {
     "training": {"station", "dataset", "models", "store", "recipe", "imaging"},
     "integrations": {"station", "store"},
     "demo": {"training", "station", "store", "recipe"},
-    "server": {"authoring", "training", "integrations", "station", "dataset", "models", "store", "recipe", "imaging"},
-    "cli": {"server", "demo", "authoring", "training", "station", "dataset", "store", "recipe", "imaging"},
+    "advice": {"recipe", "imaging"},
+    "server": {"authoring", "training", "integrations", "station", "dataset", "models", "store", "recipe", "imaging",
+               "advice"},
+    "cli": {"server", "demo", "authoring", "training", "station", "dataset", "store", "recipe", "imaging", "advice"},
 }
 LAZY = {"cli.py": "start-up without ONNX Runtime or torch", "training/service.py": "torch only when training",
-        "demo/run.py": "training only when the demo trains"}
+        "demo/run.py": "training only when the demo trains",
+        "server/routes/advice.py": "the application assistant only when advice is asked for, never at start-up"}
 """Files that may import inside functions, and why."""
 
 

@@ -134,7 +134,8 @@ def _advice(parts: list[Clause], found: dict[str, list[str]], resolution: Resolu
     reasons.extend(note for draft in drafts for note in draft.notes)
     if resolution is not None:
         reasons.extend(resolution.recommendations)
-    return Advice(recommendation=drafts[0].kind, profile=Profile.MULTI_MODEL if len(drafts) > 1 else Profile.SINGLE_MODEL,
+    profile = Profile.MULTI_MODEL if len(drafts) > 1 else Profile.SINGLE_MODEL
+    return Advice(recommendation=drafts[0].kind, profile=profile,
                   types=[d.spec for d in drafts], reasons=reasons, confidence=round(confidence, 2), ask=ask,
                   images_to_label={d.spec["name"]: d.images for d in drafts}, resolution=resolution,
                   concepts=found)

@@ -53,7 +53,8 @@ STATE = Concept("state", Kind.CLASSIFIER, (
 ), "You ask about the state of a part at a fixed place ('{said}'): a category per ROI, which a classifier "
    "decides quickly and is fast to label.")
 CATEGORY = Concept("category", Kind.CLASSIFIER, (
-    r"types?", r"variants?", r"versions?", r"colou?rs?", r"correct(?:ly)?", r"right", r"(?<!go\s)(?<!goes\s)(?<!went\s)wrong",
+    r"types?", r"variants?", r"versions?", r"colou?rs?", r"correct(?:ly)?", r"right",
+    r"(?<!go\s)(?<!goes\s)(?<!went\s)wrong",
     r"match(?:es|ing)?", r"sort", r"identify", r"which", r"go\s*/\s*no[\s-]*go", r"go[\s-]+no[\s-]+go",
     r"pass\s*/\s*fail", r"good\s+(?:versus|vs\.?|or)\s+bad", r"ok\s*/\s*nok", r"ratings?", r"brass", r"material",
     r"tell\s+whether",
@@ -105,7 +106,8 @@ NO_EXAMPLES = Concept("no-examples", Kind.ANOMALY, (
     r"novel", r"unknown", r"not\s+known", r"unpredictable", r"(?:don't|do\s+not|can't|cannot)\s+know\s+what",
     r"unforeseen", r"(?:not|never)\s+(?:yet\s+)?(?:collected|seen|had|got)\s+(?:any\s+)?(?:rejects?|defects?|bad)",
     r"no\s+rejects?(?:\s+yet)?", r"new\s+product", r"first\s+batch", r"(?:cannot|can't)\s+predict",
-    r"all\s+we\s+have\s+(?:are|is)\s+(?:\w+\s+){0,3}good", r"learn\s+(?:\w+\s+){0,2}good", r"extremely\s+rare", r"(?:haven't|have\s+not)\s+seen",
+    r"all\s+we\s+have\s+(?:are|is)\s+(?:\w+\s+){0,3}good", r"learn\s+(?:\w+\s+){0,2}good", r"extremely\s+rare",
+    r"(?:haven't|have\s+not)\s+seen",
 ), "You have no or very few defect examples ('{said}'): an anomaly type learns the good part only and "
    "flags what differs, so no defect has to be collected or labelled.")
 UNUSUAL = Concept("unusual", Kind.ANOMALY, (

@@ -66,7 +66,7 @@ def _classifier(clauses: list[Clause]) -> TypeDraft:
             names.append("variant")
     fails = list(dict.fromkeys(fails)) or ["bad"]
     name = names[0] if len(set(names)) == 1 else "check"
-    classes = [{"name": "good", "pass": True}, *({"name": fail, "pass": False} for fail in fails)]
+    classes: list[dict[str, Any]] = [{"name": "good", "pass": True}, *({"name": f, "pass": False} for f in fails)]
     images = {"images": 5 * len(classes), "per_class": "3-5",
               "what": f"3-5 ROI crops of each class ({', '.join(c['name'] for c in classes)}) to start; labelling a "
                       "crop is one click, and Fast training takes seconds. Add more where it errs."}
@@ -88,7 +88,8 @@ def _segmenter(clauses: list[Clause], resolution: Resolution | None) -> TypeDraf
     return TypeDraft(Kind.SEGMENTER, spec, images, notes)
 
 
-def _rules(clauses: list[Clause], names: list[str], counted: list[str | None]) -> tuple[list[dict[str, Any]], list[str]]:
+def _rules(clauses: list[Clause], names: list[str],
+           counted: list[str | None]) -> tuple[list[dict[str, Any]], list[str]]:
     rules: list[dict[str, Any]] = []
     notes: list[str] = []
     for clause in clauses:

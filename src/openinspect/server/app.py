@@ -27,6 +27,7 @@ from openinspect.server.errors import install_error_handlers
 from openinspect.server.gate import TokenGate
 from openinspect.server.limits import BodyCap, BodyLimit
 from openinspect.server.routes import (
+    advice,
     audit,
     backtests,
     labels,
@@ -110,6 +111,7 @@ def create_app(settings: Settings, *, source: CaptureSource | None = None,
     api = APIRouter(prefix=API_PREFIX)
     for module in (station, session, recipes, templates, labels, training, models, backtests, results, audit):
         api.include_router(module.router)
+    api.include_router(advice.router)
     app.include_router(api)
     install_web_ui(app)
     install_docs(app)

@@ -686,3 +686,30 @@ class TrainingAdditionPublic(BaseModel):
         """From the correction service's report."""
         return cls(recipe=recipe, image=addition.image.sha256, added=addition.added, labels=addition.labels,
                    marked_good=addition.marked_good, to_paint=addition.to_paint)
+
+
+class AdviceCreate(BaseModel):
+    """A described application to advise on, with the sizes for the resolution check (all optional)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    description: str = Field(max_length=2000, description='e.g. "check that both screws are present on the bracket"')
+    image_width: int | None = Field(default=None, gt=0, description="the capture's width in px (with image_height)")
+    image_height: int | None = Field(default=None, gt=0, description="the capture's height in px")
+    roi: list[int] | None = Field(default=None, description="[x, y, w, h] on the capture, or its size [w, h]")
+    defect_size_px: float | None = Field(default=None, description="the smallest defect to catch, in capture px")
+    defect_size_mm: float | None = Field(default=None, description="the same in mm (needs mm_per_px)")
+    mm_per_px: float | None = Field(default=None, description="the pixel size on the part")
+
+
+class AdvicePublic(BaseModel):
+    """The assistant's advice: the recommended type(s), a starting recipe's types, the reasons and the questions."""
+
+    recommendation: Literal["classifier", "segmenter", "anomaly"]
+    profile: Literal["single-model", "multi-model"]
+    types: list[dict[str, Any]] = Field(description="a starting recipe's inspection types, as the recipe holds them")
+    reasons: list[str]
+    confidence: float = Field(ge=0, le=1)
+    ask: list[str] = Field(description="questions whose answers would decide or refine the advice")
+    images_to_label: dict[str, dict[str, Any]] = Field(description="per type: how many images to label to start")
+    resolution: dict[str, Any] | None = Field(description="the downscale check, when a ROI or capture size was given")
