@@ -25,8 +25,9 @@ _STATE_FAILS = ((r"loose|tight", "loose"), (r"latch", "unlatched"), (r"open|clos
                 (r"engaged|locked", "not-locked"), (r"light", "not-lit"))
 _NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
             "ten": 10, "twelve": 12}
-_COUNTED = re.compile(r"\b(?:count(?:s|ing)?|how\s+many|number\s+of)\s+(?:(?:the|all|any|number|of)\s+)*([a-z]+)",
-                      re.IGNORECASE)
+_IE_NOUNS = {"cookie", "tie", "die", "pie", "movie", "rookie", "calorie", "hoodie", "zombie"}
+_COUNTED = re.compile(r"\b(?:count(?:s|ing)?|how\s+many|number\s+of|tall(?:y|ies))\s+(.*)", re.IGNORECASE)
+_NOT_COUNTED = {"the", "all", "any", "number", "of", "each", "every", "visible", "total", *_NUMBERS}
 
 
 @dataclass
@@ -131,9 +132,14 @@ def _needs_tiling(resolution: Resolution | None) -> bool:
 
 
 def _counted(text: str) -> str | None:
-    """The pixel class name of what a clause counts ("count the pills" -> ``pill``)."""
+    """The pixel class name of what a clause counts.
+
+    >>> _counted("count the 12 pills in the tray"), _counted("how many cookies are there"), _counted("find dents")
+    ('pill', 'cookie', None)
+    """
     match = _COUNTED.search(text)
-    return _name(match.group(1)) if match else None
+    words = re.findall(r"[a-z0-9]+", match.group(1).lower()) if match else []
+    return next((_name(w) for w in words if w not in _NOT_COUNTED and not w.isdigit()), None)
 
 
 def _number(text: str) -> int | None:
@@ -165,6 +171,8 @@ def singular(word: str) -> str:
     >>> singular("scratches"), singular("bodies"), singular("pills"), singular("dust")
     ('scratch', 'body', 'pill', 'dust')
     """
+    if word.endswith("ies") and word[:-1] in _IE_NOUNS:
+        return word[:-1]
     for plural, single in (("ches", "ch"), ("shes", "sh"), ("ies", "y"), ("s", "")):
         if word.endswith(plural) and not word.endswith("ss"):
             return word[: -len(plural)] + single
