@@ -671,4 +671,5 @@ def _advice_lines(advice: dict[str, Any]) -> list[str]:
     if resolution:
         lines.append(f"resolution: ROI {resolution['roi'][0]}x{resolution['roi'][1]} px, downscale "
                      f"{resolution['downscale']:g}x, smallest visible defect {resolution['smallest_visible_px']:g} px")
+        lines += [f"  - {r}" for r in resolution["recommendations"]]
     return lines

@@ -132,8 +132,6 @@ def _advice(parts: list[Clause], found: dict[str, list[str]], resolution: Resolu
     confidence = min(_confidence(c) for c in parts)
     ask = _questions(parts, found, resolution)
     reasons.extend(note for draft in drafts for note in draft.notes)
-    if resolution is not None:
-        reasons.extend(resolution.recommendations)
     profile = Profile.MULTI_MODEL if len(drafts) > 1 else Profile.SINGLE_MODEL
     return Advice(recommendation=drafts[0].kind, profile=profile,
                   types=[d.spec for d in drafts], reasons=reasons, confidence=round(confidence, 2), ask=ask,

@@ -5,6 +5,7 @@
  * @module pages/recipes
  */
 
+import { adviceSection, recipeFromAdvice } from '../advice.js';
 import * as api from '../api.js';
 import { loadDocument, nameProblem, starterRecipe } from '../recipes-data.js';
 import * as station from '../station.js';
@@ -143,13 +144,15 @@ async function createRecipe(reload) {
     h('option', { value: 'classifier' }, 'Classifier – each region gets a class (good, loose, missing…)'),
     h('option', { value: 'segmenter' }, 'Segmenter – paint defects pixel by pixel (scratch, glue…)'));
   const values = await formDialog({
-    title: 'New recipe', ok: 'Create',
-    body: [field('Name', name, 'Letters, digits, "-", "_" or "."'), field('Station profile', profile),
+    title: 'New recipe', ok: 'Create', wide: true,
+    body: [field('Name', name, 'Letters, digits, "-", "_" or "."'), adviceSection(), field('Station profile', profile),
       field('First inspection type', kind, 'You can add more types in the editor (multi model).')],
     validate: (form) => nameProblem(String(new FormData(form).get('name')).trim()),
   });
   if (!values) return;
-  const doc = starterRecipe(String(values.name).trim(), values.profile, values.kind);
+  const doc = values.advice
+    ? recipeFromAdvice(String(values.name).trim(), JSON.parse(String(values.advice)))
+    : starterRecipe(String(values.name).trim(), values.profile, values.kind);
   try {
     await api.request('POST', '/recipes', { json: doc });
     toast(`Recipe ${doc.name} created`, 'ok');
