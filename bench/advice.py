@@ -3,7 +3,8 @@
     python bench/advice.py [--part dev|held-out|fresh|fresh2|all] [--show-misses]
 
 A case is right when the recommended kinds are the expected ones (two kinds: a multi-model recipe), a vague one
-also answers with confidence < 0.5 and questions, and an `error` case is refused with a message. The held-out third
+also answers with confidence < 0.5 and questions, and an `error` case is refused with a message. Beside it, the
+framework's own fallback ("unsure -> start with a classifier") as a baseline. The held-out third
 was chosen by seed before any rule existed; misses there are listed only with --show-misses, which a rule writer
 does not pass. The `fresh` cases were written after the rules were frozen and are reported on their own.
 """
@@ -49,6 +50,11 @@ def judge(case: dict) -> tuple[bool, str]:
     return True, answer
 
 
+def baseline(case: dict) -> bool:
+    """The framework's fallback as a baseline: "unsure -> start with a classifier", for every description."""
+    return case["expect"] == ["classifier"]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--part", choices=("dev", "held-out", "fresh", "fresh2", "all"), default="dev")
@@ -64,7 +70,10 @@ def main() -> None:
         results = [(case, *judge(case)) for case in parts[name]]
         per_case_ms = 1000 * (time.perf_counter() - start) / len(results)
         right = sum(ok for _, ok, _ in results)
-        print(f"{name}: {right}/{len(results)} = {right / len(results):.1%} right ({per_case_ms:.2f} ms a case)")
+        base = sum(baseline(case) for case in parts[name])
+        print(f"{name}: {right}/{len(results)} = {right / len(results):.1%} right ({per_case_ms:.2f} ms a case); "
+              f"baseline 'always classifier' {base}/{len(results)} = {base / len(results):.1%}; "
+              f"ratio {right / max(base, 1):.2f}")
         if name == "dev" or args.show_misses:
             for case, ok, answer in results:
                 if not ok:

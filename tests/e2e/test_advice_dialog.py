@@ -38,6 +38,8 @@ def test_describe_the_inspection_then_create_the_advised_recipe(page: Page, stat
     assert [(t["name"], t["kind"]) for t in saved["types"]] == [("presence", "classifier"), ("defects", "segmenter")]
     assert saved["types"][1]["tiling"] is True and saved["types"][1]["rules"][0]["measure"] == "count"
     assert [r["type"] for r in saved["rois"]] == ["presence", "defects"]
+    expect(page.get_by_test_id("save")).to_be_visible()  # the editor, where the user draws the ROIs next
+    expect(page.locator("main")).to_contain_text("presence")
     screenshot(page, "editor")
 
 

@@ -1,8 +1,11 @@
 """`openinspect advise`: the advice on the command line, as text or JSON, without touching a workspace."""
 
 import json
+import re
+import shlex
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 from tests.conftest import write_png
@@ -52,3 +55,14 @@ def test_advice_is_not_loaded_by_the_cli_start():
     script = "import sys\nfrom openinspect.cli import _parser; _parser()\nprint('openinspect.advice' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_the_readme_example_prints_what_the_readme_shows(capsys):
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## The application assistant\n", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```\n(.*?)```", section, re.DOTALL)
+    command, shown = blocks[0].strip(), blocks[1]
+    argv = shlex.split(command)
+    assert argv[0] == "openinspect"
+    code, out, _ = _run(capsys, *argv[2:])
+    assert code == 0 and out == shown
