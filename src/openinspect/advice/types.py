@@ -71,8 +71,10 @@ def _classifier(clauses: list[Clause]) -> TypeDraft:
     images = {"images": 5 * len(classes), "per_class": "3-5",
               "what": f"3-5 ROI crops of each class ({', '.join(c['name'] for c in classes)}) to start; labelling a "
                       "crop is one click, and Fast training takes seconds. Add more where it errs."}
+    note = (f"Starting rule of '{name}': the ROI fails when {' or '.join(fails)} wins; later, a threshold on a fail "
+            "class trades false rejects against escapes.")
     return TypeDraft(Kind.CLASSIFIER, {"name": name, "kind": "classifier", "mode": "fast", "classes": classes},
-                     images)
+                     images, [note])
 
 
 def _segmenter(clauses: list[Clause], resolution: Resolution | None) -> TypeDraft:
