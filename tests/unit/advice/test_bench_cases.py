@@ -5,7 +5,6 @@ failing run does not show a rule writer which held-out case to fix.
 """
 
 import pytest
-
 from bench.advice import SEED, judge, load_cases
 
 CASES = load_cases()
