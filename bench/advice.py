@@ -1,6 +1,6 @@
 """The application assistant against described applications with known answers (bench/advice_cases.yaml).
 
-    python bench/advice.py [--part dev|held-out|fresh|fresh2|all] [--show-misses]
+    python bench/advice.py [--part dev|held-out|fresh|fresh2|fresh3|all] [--show-misses]
 
 A case is right when the recommended kinds are the expected ones (two kinds: a multi-model recipe), a vague one
 also answers with confidence < 0.5 and questions, and an `error` case is refused with a message. Beside it, the
@@ -22,12 +22,14 @@ from openinspect.advice import AdviceError, advise
 
 CASES = Path(__file__).with_name("advice_cases.yaml")
 SEED = 14
+FRESH = ("fresh", "fresh2", "fresh3")
+"""Batches written after the rules were frozen, each run once before any change for it."""
 
 
 def load_cases() -> list[dict]:
     """The cases, after checking that the held-out flags are the seed's choice (nobody moved a case)."""
     cases = yaml.safe_load(CASES.read_text(encoding="utf-8"))
-    ids = [c["id"] for c in cases if not c.get("fresh") and not c.get("fresh2")]
+    ids = [c["id"] for c in cases if not any(c.get(p) for p in FRESH)]
     chosen = set(random.Random(SEED).sample(ids, len(ids) // 3))
     moved = [c["id"] for c in cases if c["held_out"] != (c["id"] in chosen)]
     if moved:
@@ -57,14 +59,13 @@ def baseline(case: dict) -> bool:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--part", choices=("dev", "held-out", "fresh", "fresh2", "all"), default="dev")
+    parser.add_argument("--part", choices=("dev", "held-out", *FRESH, "all"), default="dev")
     parser.add_argument("--show-misses", action="store_true", help="also list the held-out misses")
     args = parser.parse_args()
     cases = load_cases()
-    parts = {"dev": [c for c in cases if not c["held_out"] and not c.get("fresh") and not c.get("fresh2")],
-             "held-out": [c for c in cases if c["held_out"]], "fresh": [c for c in cases if c.get("fresh")],
-             "fresh2": [c for c in cases if c.get("fresh2")]}
-    names = ["dev", "held-out", "fresh", "fresh2"] if args.part == "all" else [args.part]
+    parts = {"dev": [c for c in cases if not c["held_out"] and not any(c.get(p) for p in FRESH)],
+             "held-out": [c for c in cases if c["held_out"]], **{p: [c for c in cases if c.get(p)] for p in FRESH}}
+    names = ["dev", "held-out", *FRESH] if args.part == "all" else [args.part]
     for name in names:
         start = time.perf_counter()
         results = [(case, *judge(case)) for case in parts[name]]
