@@ -49,7 +49,8 @@ STATE = Concept("state", Kind.CLASSIFIER, (
     r"crimp(?:ed|ing)?", r"broken", r"engaged", r"locked", r"lights?\s+up", r"(?:is|are)\s+down", r"flush",
     r"sticking\s+out", r"protrud(?:e|es|ing)", r"proud", r"recessed", r"clipped(?:\s+in)?", r"snapped(?:\s+in)?",
     r"push(?:ed)?\s+(?:\w+\s+){0,3}(?:in|into|home)", r"inserted", r"on\s+pins?", r"aligned", r"tilted", r"skewed",
-    r"twisted", r"reversed", r"swapped", r"mixed\s+up",
+    r"twisted", r"reversed", r"swapped", r"mixed\s+up", r"folded(?:\s+\w+)?", r"screwed\s+(?:on|in|down|tight)",
+    r"fastened", r"secured", r"tucked(?:\s+in)?", r"routed", r"(?:has|have)\s+(?:the\s+)?(?:\w+\s+){1,3}been\s+\w+",
 ), "You ask about the state of a part at a fixed place ('{said}'): a category per ROI, which a classifier "
    "decides quickly and is fast to label.")
 CATEGORY = Concept("category", Kind.CLASSIFIER, (
@@ -70,8 +71,10 @@ COUNT = Concept("count", Kind.SEGMENTER, (
     r"count(?:s|ing)?", r"how\s+many", r"number\s+of", r"tall(?:y|ies)", r"enumerate", r"quantity",
 ), "You need a count ('{said}'): a segmenter finds each item as a blob and a rule checks the count.")
 LOCATE = Concept("locate", Kind.SEGMENTER, (
-    r"where", r"locations?", r"locate", r"exact\s+position", r"exactly", r"mark\s+(?:every|each|all)",
-    r"avoid\s+it", r"show\s+where",
+    # "where" as a question ("find where", "where are"), not as a relative ("reject cans where the print...")
+    r"(?:find|show|know|tell|mark|see|report|say|indicate|identify|determine|locate)\s+(?:\w+\s+){0,3}where",
+    r"^where", r"where\s+(?:is|are|exactly)", r"locations?", r"locate", r"exact\s+position", r"exactly",
+    r"mark\s+(?:every|each|all)", r"avoid\s+it",
 ), "You need to know where ('{said}'): a segmenter gives the defect's position and shape, a classifier only "
    "says yes or no for the whole ROI.")
 ANYWHERE = Concept("anywhere", Kind.SEGMENTER, (
@@ -96,10 +99,11 @@ DEFECTS = Concept("defect", Kind.SEGMENTER, (
     r"residue", r"flash", r"sink\s+marks?", r"warp(?:ed|ing)?", r"burn(?:s|t|\s+marks?)?", r"short\s+shots?",
     r"particles?", r"debris", r"lint", r"grease", r"oil", r"splash(?:es)?", r"drips?", r"streaks?", r"lumps?",
     r"gouges?", r"nicks?", r"cuts", r"craters?", r"delamination", r"peeling", r"flaking", r"mould", r"mold",
-    r"blemish(?:es)?", r"oxidi[sz](?:ed|ation)", r"oxidation", r"tarnish(?:ed)?", r"scale", r"roll\s+marks?",
+    r"blemish(?:es)?", r"damaged?", r"leak(?:s|age)?", r"smeared", r"oxidi[sz](?:ed|ation)", r"oxidation",
+    r"tarnish(?:ed)?", r"scale", r"roll\s+marks?",
 ), "Surface defects ('{said}'): a segmenter marks each kind in its own colour wherever it shows up.")
 NO_EXAMPLES = Concept("no-examples", Kind.ANOMALY, (
-    r"no\s+(?:\w+\s+)?(?:bad|defect|defective|reject|ng|faulty|nok)\s+(?:parts?|samples?|examples?|images?|ones?)",
+    r"(?:no|zero)\s+(?:\w+\s+)?(?:bad|defect|defective|reject|ng|faulty|nok)\s+(?:parts?|samples?|examples?|images?|ones?|pictures?|photos?)",
     r"no\s+defect\s+examples", r"only\s+(?:have\s+)?good", r"good\s+ones\s+only", r"only\s+good",
     r"(?:almost|hardly|rarely|seldom)\s+(?:ever\s+)?(?:see|get|have)", r"never\s+see", r"rare(?:ly)?",
     r"very\s+few", r"few\s+defect", r"(?:once|one|two|a\s+few)\s+a\s+(?:year|month)", r"never\s+seen",
