@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from openinspect.advice.errors import AdviceError
@@ -66,7 +66,6 @@ class Advice:
     ask: list[str]
     images_to_label: dict[str, dict[str, Any]]
     resolution: Resolution | None = None
-    concepts: dict[str, list[str]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """The advice as plain JSON types."""
@@ -135,8 +134,7 @@ def _advice(parts: list[Clause], found: dict[str, list[str]], resolution: Resolu
     profile = Profile.MULTI_MODEL if len(drafts) > 1 else Profile.SINGLE_MODEL
     return Advice(recommendation=drafts[0].kind, profile=profile,
                   types=[d.spec for d in drafts], reasons=reasons, confidence=round(confidence, 2), ask=ask,
-                  images_to_label={d.spec["name"]: d.images for d in drafts}, resolution=resolution,
-                  concepts=found)
+                  images_to_label={d.spec["name"]: d.images for d in drafts}, resolution=resolution)
 
 
 def _vague(found: dict[str, list[str]], resolution: Resolution | None) -> Advice:
@@ -144,7 +142,7 @@ def _vague(found: dict[str, list[str]], resolution: Resolution | None) -> Advice
     reasons = ["The description does not say what decides pass or fail, so start with a classifier: it is the "
                "quickest to label (3-5 images per class) and shows soon whether the look of the part is enough."]
     return Advice(Kind.CLASSIFIER, Profile.SINGLE_MODEL, [draft.spec], reasons, VAGUE_CONFIDENCE, list(VAGUE_ASK),
-                  {draft.spec["name"]: draft.images}, resolution, found)
+                  {draft.spec["name"]: draft.images}, resolution)
 
 
 def _reasons(parts: list[Clause], found: dict[str, list[str]]) -> list[str]:

@@ -12,7 +12,11 @@ from enum import StrEnum
 
 
 class Kind(StrEnum):
-    """The inspection kinds the assistant recommends (the recipe's ``kind`` of an inspection type)."""
+    """The inspection kinds the assistant recommends (the recipe's ``kind`` of an inspection type).
+
+    Its own enum, not ``recipe.ModelKind``: the assistant recommends the anomaly kind whether or not this
+    station's recipe schema has it yet.
+    """
 
     CLASSIFIER = "classifier"
     SEGMENTER = "segmenter"

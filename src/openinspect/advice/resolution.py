@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from openinspect.advice.errors import AdviceError
@@ -126,7 +126,7 @@ def check_resolution(size: tuple[int, int], defect_px: float | None = None,
         split = (math.ceil(w / side), math.ceil(h / side))
         fields |= {"max_roi_side": side, "split": split,
                    "recommendations": _fixes((w, h), defect_px, after, side, split, tiles)}
-    return Resolution(**{**base.__dict__, **fields})
+    return replace(base, **fields)
 
 
 def _fixes(size: tuple[int, int], defect: float, after: float, side: int, split: tuple[int, int],

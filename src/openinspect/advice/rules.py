@@ -18,10 +18,8 @@ from openinspect.advice.lexicon import (
     COUNT,
     DEFECTS,
     FAST,
-    INSPECTION,
     LOCATE,
     MEASURE,
-    NO_EXAMPLES,
     PRESENCE,
     SMALL_ON_LARGE,
     STATE,
@@ -100,10 +98,9 @@ def _decide(clause: Clause) -> None:
 
 
 def mentions_inspection(found: dict[str, list[str]]) -> bool:
-    """Whether the words found show the text describes an inspection at all."""
-    return any(found.get(c.name) for c in CONCEPTS if c is not INSPECTION) or bool(found.get(INSPECTION.name))
+    """Whether the words found show the text describes an inspection at all: any concept, or an inspection word.
 
-
-def no_examples(found: dict[str, list[str]]) -> bool:
-    """Whether the description says defect examples are missing or rare."""
-    return bool(found.get(NO_EXAMPLES.name))
+    >>> mentions_inspection(find_concepts("hello")), mentions_inspection(find_concepts("inspect the part"))
+    (False, True)
+    """
+    return bool(found)
