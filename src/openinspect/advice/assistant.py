@@ -110,11 +110,13 @@ def _clean(description: str) -> str:
 
 
 def _without_examples(parts: list[Clause], text: str) -> list[Clause]:
-    """No defect examples: surface clauses become anomaly ones; with nothing else asked, anomaly alone."""
+    """No defect examples: defect-finding clauses become anomaly ones; with nothing else asked, anomaly alone.
+
+    Counting clauses stay with the segmenter: the things counted (pills, screws) are examples enough.
+    """
     for clause in parts:
-        if clause.kind is Kind.SEGMENTER:
-            clause.kind, clause.against = Kind.ANOMALY, clause.evidence
-            clause.evidence = [NO_EXAMPLES]
+        if clause.kind is Kind.SEGMENTER and not clause.has(COUNT):
+            clause.kind, clause.evidence, clause.against = Kind.ANOMALY, [NO_EXAMPLES], []
         elif clause.kind is Kind.ANOMALY:
             clause.evidence = [*clause.evidence, NO_EXAMPLES]
     if not parts:

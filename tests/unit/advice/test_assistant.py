@@ -131,3 +131,9 @@ def test_the_resolution_check_sets_tiling_and_the_smallest_blob():
     assert spec["tiling"] is True and spec["min_blob_px"] == 8
     spec = advise("find scratches anywhere on the sheet", Sizes(roi=(400, 300), defect_px=4)).types[0]
     assert spec["tiling"] is False
+
+
+def test_without_defect_examples_a_count_stays_with_the_segmenter_and_a_clear_anomaly_is_confident():
+    advice = advise("find scratches anywhere on the panel; we have no defect examples")
+    assert advice.recommendation is Kind.ANOMALY and advice.confidence >= 0.6
+    assert advise("count the pills in the tray, we have no defect examples").recommendation is Kind.SEGMENTER
