@@ -28,6 +28,8 @@ class Event(StrEnum):
     RESULT = "result"
     TRAINING = "training"
     BACKTEST = "backtest"
+    STATION = "station"
+    """The timer of timed triggering started or stopped, or its interval changed: ``data`` is its state."""
 
 
 class WebSocketHub:
@@ -48,6 +50,10 @@ class WebSocketHub:
     def backtest(self, job: BacktestJob) -> None:
         """Send a backtest job's snapshot to every client (from any thread; never blocks)."""
         self._broadcast({"event": Event.BACKTEST.value, "data": asdict(job)})
+
+    def station(self, timer: dict[str, Any]) -> None:
+        """Send the timer's state (``mode``, ``interval_s``, ``running``) to every client (from any thread)."""
+        self._broadcast({"event": Event.STATION.value, "data": {"timer": timer}})
 
     def close(self) -> None:
         """Nothing to release: clients end with the server."""
