@@ -252,6 +252,7 @@ class SetupService:
             StorageError: the workspace database cannot be written (nothing changed).
         """
         with self._lock:
+            self._check_locked(change)
             stored = self._keep_locked(change.with_password_of(self._stored))
             new = effective(stored, self.settings)
             changes = stored.changes(self._stored)
@@ -288,15 +289,21 @@ class SetupService:
             self.on_timer(self.timer_state())
         return self.view()
 
-    def _keep_locked(self, change: StationSetup) -> StationSetup:
-        """``change`` with the stored value in every field the environment sets, which must not be changed."""
+    def _check_locked(self, change: StationSetup) -> None:
+        """Refuse a field the environment sets, given with another value than the one in force.
+
+        A field left out of the update is not given; a password is given when it is not null.
+        """
         for path, variable in self._locked.items():
-            given, in_force = field_value(change, path), field_value(self._setup, path)
-            if path == "mqtt.password":
-                given = change.mqtt.password if change.mqtt.password != self._stored.mqtt.password else None
-                in_force = None
-            if given != in_force:
+            section, name = path.split(".")
+            if section not in change.model_fields_set or name not in getattr(change, section).model_fields_set:
+                continue
+            value = field_value(change, path)
+            if value != field_value(self._setup, path) and not (path == "mqtt.password" and value is None):
                 raise ConflictError(f"{path} is set by {variable}; change the environment to change it")
+
+    def _keep_locked(self, change: StationSetup) -> StationSetup:
+        """``change`` with the stored value in every field the environment sets (the stored one stays stored)."""
         sections: dict[str, dict[str, object]] = {}
         for path in self._locked:
             section, name = path.split(".")
