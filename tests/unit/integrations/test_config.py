@@ -108,6 +108,9 @@ class SlowStation:
     def add_sink(self, sink: object) -> None:
         pass
 
+    def replace_sink(self, old: object, new: object) -> None:
+        pass
+
     def stats(self) -> StationStats:
         status = StationStatus(True, False, "plate", 20, Outcome.PASS)
         return StationStats(status, dict.fromkeys(Outcome, 5), 1.0, 0, Timings(20, 470.0, 480.0), Timings())
