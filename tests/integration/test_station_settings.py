@@ -106,6 +106,19 @@ def test_saved_mqtt_output_takes_the_next_result_without_a_restart(client: TestC
     assert not any("s3cret-pw" in line for line in trail)
 
 
+def test_results_held_for_an_unreachable_broker_go_to_the_new_one(client: TestClient, broker: Broker) -> None:
+    assert save(client, mqtt={"host": "127.0.0.1", "port": free_port(), "topic": "line1/results"}).status_code == 200
+    held = [upload(client)["id"], upload(client, defect=True)["id"]]  # nobody listens: the output holds them
+    subscriber = Subscriber(broker.port, "sub-handover", topic="line1/results")
+    try:
+        assert save(client, mqtt={"port": broker.port}).status_code == 200
+        after = upload(client)["id"]
+        delivered = [json.loads(m.payload)["id"] for m in subscriber.take(3)]
+    finally:
+        subscriber.close()
+    assert delivered == [*held, after]
+
+
 def test_settings_are_kept_in_the_workspace_and_used_at_the_next_start(tmp_path: Path, captures: Path) -> None:
     home = tmp_path / "home"
     with station(home) as client:
@@ -179,7 +192,8 @@ def test_saved_modbus_server_answers_a_plc_and_a_taken_port_is_refused(client: T
     plc = ModbusTcpClient("127.0.0.1", port=port, timeout=3)
     try:
         assert plc.connect()
-        assert plc.read_input_registers(0, count=len(InputRegister)).registers[InputRegister.RESULT_COUNTER] == 1
+        wait_until(lambda: plc.read_input_registers(0, count=len(InputRegister)).registers[
+            InputRegister.RESULT_COUNTER] == 1, what="the result in the registers")  # the dispatcher hands it over
     finally:
         plc.close()
     report = client.post("/station/settings/modbus/test", json={"port": port, "host": "127.0.0.1"}).json()
