@@ -14,11 +14,21 @@ from __future__ import annotations
 import ipaddress
 import re
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 
 from openinspect.settings import Settings
 
@@ -49,6 +59,20 @@ class TriggerMode(StrEnum):
     """Only those: the API, the Trigger button, a PLC over Modbus."""
     TIMED = "timed"
     """Also a timer every ``interval_s`` seconds, from the capture source (Start/Stop on the Live page)."""
+
+
+def _blank_is_none(value: Any) -> Any:
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+def _host_or_none(value: str | None, what: str) -> str | None:
+    return None if value is None else check_host(value.strip(), what)
+
+
+OptionalText = Annotated[str | None, BeforeValidator(_blank_is_none)]
+"""A text field where blank means none."""
+BrokerHost = Annotated[OptionalText, AfterValidator(partial(_host_or_none, what="MQTT broker"))]
+BindHost = Annotated[OptionalText, AfterValidator(partial(_host_or_none, what="Modbus bind address"))]
 
 
 class _Section(BaseModel):
@@ -107,24 +131,14 @@ class TriggerSetup(_Section):
 class MqttSetup(_Section):
     """The MQTT output: every result as one JSON message on a topic; no host: off."""
 
-    host: str | None = None
+    host: BrokerHost = None
     port: int = Field(default=1883, ge=1, le=65535)
     topic: str = Field(default="openinspect/results", min_length=1, max_length=1024)
     qos: int = Field(default=1, ge=0, le=2)
     retain: bool = False
-    username: str | None = None
+    username: OptionalText = None
     password: SecretStr | None = Field(default=None, description="null in an update: keep the stored password; "
                                                                  "empty: none")
-
-    @field_validator("host", "username", mode="before")
-    @classmethod
-    def _blank_is_none(cls, value: Any) -> Any:
-        return None if isinstance(value, str) and not value.strip() else value
-
-    @field_validator("host")
-    @classmethod
-    def _host(cls, value: str | None) -> str | None:
-        return None if value is None else check_host(value.strip(), "MQTT broker")
 
     @field_validator("topic")
     @classmethod
@@ -158,17 +172,7 @@ class ModbusSetup(_Section):
     """The Modbus TCP server for PLCs; no port: off."""
 
     port: int | None = Field(default=None, ge=1, le=65535, description="502 is the standard (needs privileges)")
-    host: str | None = Field(default=None, description="the address to bind; none: the HTTP server's")
-
-    @field_validator("host", mode="before")
-    @classmethod
-    def _blank_is_none(cls, value: Any) -> Any:
-        return None if isinstance(value, str) and not value.strip() else value
-
-    @field_validator("host")
-    @classmethod
-    def _host(cls, value: str | None) -> str | None:
-        return None if value is None else check_host(value.strip(), "Modbus bind address")
+    host: BindHost = Field(default=None, description="the address to bind; none: the HTTP server's")
 
 
 def check_host(value: str, what: str) -> str:

@@ -399,8 +399,13 @@ class SetupService:
     # -- checks ----------------------------------------------------------------------------------
 
     def check_capture(self, setup: CaptureSetup) -> CheckReport:
-        """Take one capture from ``setup``'s source (the running one when it is that) and show it, or say why not."""
-        running = self.station.source if setup == self._setup.capture else None
+        """Take one capture from ``setup``'s source and show it, or say why not.
+
+        A camera or stream in use is asked for a frame where it runs (a device opens once); a folder is opened anew,
+        so the check does not move the station's replay on.
+        """
+        in_use = setup == self._setup.capture and setup.kind in (SourceKind.CAMERA, SourceKind.STREAM)
+        running = self.station.source if in_use else None
         try:
             source = running or open_capture(setup)
             if source is None:
