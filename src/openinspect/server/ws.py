@@ -1,4 +1,4 @@
-"""The live feed: every stored result and every training and backtest update, pushed to WebSocket clients.
+"""The live feed: every stored result, training and backtest update and timer state, pushed to WebSocket clients.
 
 :class:`WebSocketHub` is a :class:`~openinspect.station.sinks.ResultSink`: the station's dispatcher
 thread hands it results, and it passes them to the event loop without waiting. Each client has a
