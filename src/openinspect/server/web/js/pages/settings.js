@@ -218,7 +218,7 @@ export async function mount(view) {
         report.image ? h('img.check-image', { src: report.image, alt: 'The capture the source gave' }) : null);
     } catch (err) {
       result.className = 'check-result fail';
-      render(result, h('strong', null, 'Failed'), ' ', err.message);
+      render(result, h('strong', null, 'Failed'), ' ', err.message.replace(/\bbody\./g, ''));
     } finally {
       button.disabled = false;
       button.textContent = label;
@@ -232,9 +232,11 @@ export async function mount(view) {
       paint(await api.put('/station/settings', settingsDocument()));
       toast('Station settings saved and applied', 'ok');
     } catch (err) {
-      problem.textContent = err.message;
+      if (err.status === 401) return reportError(err);
+      // the API names a field by its place in the request body: "body.mqtt.port: ..." reads "mqtt.port: ..."
+      problem.textContent = `Not saved, nothing changed: ${err.message.replace(/\bbody\./g, '')}`;
       problem.hidden = false;
-      reportError(err);
+      toast(problem.textContent, 'error');
     } finally {
       saveButton.disabled = false;
     }
