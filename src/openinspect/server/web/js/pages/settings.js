@@ -37,7 +37,7 @@ const SECTIONS = [
       + 'started and stopped on the Live page.',
     fields: [
       { name: 'mode', label: 'Trigger mode', type: 'select', options: [['manual', 'Manual (API, Trigger button, PLC)'],
-        ['timed', 'Timed: every interval, from the capture source']] },
+        ['timed', 'Timed: every interval']] },
       { name: 'interval_s', label: 'Interval (s)', type: 'number', step: '0.05', show: (d) => d.mode === 'timed' },
     ],
   },
