@@ -130,6 +130,28 @@ def test_settings_are_kept_in_the_workspace_and_used_at_the_next_start(tmp_path:
         assert taken.status_code == 200 and taken.json()["image"] == "part-0.png"
 
 
+def test_stored_settings_that_no_longer_open_are_reported_and_the_station_starts(tmp_path: Path,
+                                                                                 captures: Path) -> None:
+    home = tmp_path / "home"
+    port = free_port()
+    with station(home) as client:
+        saved = save(client, capture={"kind": "folder", "folder": str(captures)}, modbus={"port": port})
+        assert saved.status_code == 200, saved.text
+    for image in captures.iterdir():
+        image.unlink()
+    captures.rmdir()
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", port))
+        holder.listen()
+        with station(home) as client:
+            problems = client.get("/station/settings").json()["problems"]
+            assert upload(client)["outcome"] in ("pass", "fail")  # the station judges all the same
+    assert problems["capture"].startswith(f"the stored capture source did not open at start: capture folder "
+                                          f"{captures} does not exist")
+    assert problems["modbus"].startswith(f"the Modbus server did not start: Modbus server cannot listen on "
+                                         f"127.0.0.1:{port}")
+
+
 def test_mqtt_test_publishes_a_test_message_or_says_why_it_cannot(client: TestClient, broker: Broker,
                                                                   mosquitto: str, tmp_path: Path) -> None:
     subscriber = Subscriber(broker.port, "sub-test", topic="line1/results")

@@ -82,14 +82,15 @@ class TimerState:
 
 @dataclass(frozen=True)
 class SetupView:
-    """The set-up in force, which fields the environment sets, the timer, and why the source is missing if it is."""
+    """The set-up in force, which fields the environment sets, the timer, and what did not start."""
 
     setup: StationSetup
     locked: dict[str, str]
     """``section.field`` -> the environment variable that sets it (read-only in the UI and API)."""
     timer: TimerState
-    source_problem: str | None
-    """Why the stored capture source could not be opened at start, if it could not."""
+    problems: dict[str, str]
+    """Section (``capture``, ``modbus``) -> why its stored setting did not start with the station; saving the section
+    anew tries again."""
 
 
 @dataclass(frozen=True)
@@ -135,7 +136,7 @@ class SetupService:
 
     Raises:
         OpenInspectError: a capture source the environment names does not open (a stored one that does not is
-            reported in :attr:`SetupView.source_problem` and the station starts without it).
+            reported in :attr:`SetupView.problems` and the station starts without it).
     """
 
     def __init__(self, station: Station, settings: Settings, store: SetupStore, audit: AuditLog,
@@ -147,7 +148,7 @@ class SetupService:
         self._stored = _stored(store)
         self._locked = locked_fields(settings)
         self._setup = effective(self._stored, settings)
-        self._source_problem: str | None = None
+        self._problems: dict[str, str] = {}
         if source is None:
             source = self._open_at_start()
         station.replace_source(source)
@@ -166,7 +167,7 @@ class SetupService:
         except OpenInspectError as err:
             if "capture.kind" in self._locked:
                 raise
-            self._source_problem = str(err)
+            self._problems["capture"] = f"the stored capture source did not open at start: {err}"
             log.error("the stored capture source is not used: %s", err)
             return None
 
@@ -175,11 +176,21 @@ class SetupService:
     def start(self) -> None:
         """Open the Modbus server and, in timed mode, start the timer.
 
+        A stored Modbus port that cannot be opened is reported in :attr:`SetupView.problems` and the station runs
+        without the server.
+
         Raises:
-            OSError: the Modbus port cannot be opened.
+            OSError: the Modbus port the environment sets cannot be opened.
         """
         if self._modbus is not None:
-            self._modbus.start()
+            try:
+                self._modbus.start()
+            except OSError as err:
+                if "modbus.port" in self._locked:
+                    raise
+                self._install_modbus(self._modbus, None)
+                self._problems["modbus"] = f"the Modbus server did not start: {err}; choose another port and save"
+                log.error("the stored Modbus settings are not used: %s", err)
         if self._setup.trigger.mode is TriggerMode.TIMED and self.station.source is not None:
             self._start_timer()
 
@@ -192,7 +203,7 @@ class SetupService:
 
     def view(self) -> SetupView:
         """The set-up in force, with what the environment sets."""
-        return SetupView(self._setup, dict(self._locked), self.timer_state(), self._source_problem)
+        return SetupView(self._setup, dict(self._locked), self.timer_state(), dict(self._problems))
 
     def timer_state(self) -> TimerState:
         """Timed triggering now."""
@@ -278,7 +289,10 @@ class SetupService:
                     restore_modbus()
                 raise
             old, self._stored, self._setup = self._setup, stored, new
-            self._source_problem = None if source_changed else self._source_problem
+            if source_changed:
+                self._problems.pop("capture", None)
+            if new.modbus != old.modbus:
+                self._problems.pop("modbus", None)
             if source_changed:
                 previous = self.station.replace_source(source)
                 if previous is not None:

@@ -174,7 +174,7 @@ class StationSettingsPublic(_Public):
     modbus: ModbusSetup
     locked: dict[str, str] = Field(description="`section.field` -> the environment variable that sets it: read-only")
     timer: TimerPublic
-    source_problem: str | None = Field(description="why the stored capture source could not be opened at start")
+    problems: dict[str, str] = Field(description="section -> why its stored setting did not start with the station")
 
     @classmethod
     def of(cls, view: SetupView) -> StationSettingsPublic:
@@ -183,7 +183,7 @@ class StationSettingsPublic(_Public):
         mqtt = MqttPublic(**setup.mqtt.model_dump(exclude={"password"}), password_set=setup.mqtt.password is not None)
         return cls(capture=setup.capture, trigger=setup.trigger, mqtt=mqtt, webhooks=setup.webhooks,
                    modbus=setup.modbus, locked=view.locked, timer=TimerPublic.model_validate(view.timer),
-                   source_problem=view.source_problem)
+                   problems=view.problems)
 
 
 class StationSettingsUpdate(StationSetup):

@@ -133,9 +133,8 @@ export async function mount(view) {
       });
       extra.push(clear);
     }
-    if (section.key === 'capture' && settings.source_problem) {
-      extra.push(h('p.notice.error', null, `The stored source did not open at start: ${settings.source_problem}`));
-    }
+    const trouble = settings.problems[section.key];
+    if (trouble) extra.push(h('p.notice.error', { 'data-testid': `problem-${section.key}` }, trouble));
     const testButton = section.test
       ? h('button', { type: 'button', 'data-testid': `test-${section.key}-button` }, section.test) : null;
     if (testButton) testButton.addEventListener('click', () => runTest(section.key, testButton, result));
