@@ -48,6 +48,9 @@ def test_set_test_and_save_outputs_then_start_and_stop_the_timer(page: Page, bro
         hooks.get_by_label("URLs, one a line").fill("http://127.0.0.1:9/hook")
         hooks.get_by_role("button", name="Send a test POST").click()
         expect(hooks.get_by_test_id("test-webhooks")).to_contain_text("Failed http://127.0.0.1:9/hook: URLError")
+        page.get_by_role("link", name="Live").click()  # unsaved changes: asked first
+        page.get_by_role("button", name="Cancel").click()
+        expect(page).to_have_url(re.compile("#/settings$"))
         hooks.get_by_label("URLs, one a line").fill("")
         trigger = page.locator("[data-section='trigger']")
         trigger.get_by_label("Trigger mode").select_option("timed")

@@ -6,7 +6,7 @@
  */
 
 import * as api from '../api.js';
-import { field, h, render, reportError, toast } from '../ui.js';
+import { confirmDialog, field, h, render, reportError, setLeaveGuard, toast } from '../ui.js';
 
 const CAMERA_KINDS = ['camera', 'stream'];
 
@@ -99,7 +99,12 @@ export async function mount(view) {
     clearPassword = false;
     render(body, SECTIONS.map((section) => sectionCard(section, settings)));
     refreshVisibility();
+    shown = JSON.stringify(settingsDocument());
   }
+
+  /** What the form said when the station's settings were last shown: a different form has unsaved changes. */
+  let shown = '';
+  const dirty = () => JSON.stringify(settingsDocument()) !== shown;
 
   /** @param {any} section @param {any} settings */
   function sectionCard(section, settings) {
@@ -242,4 +247,9 @@ export async function mount(view) {
   }
 
   paint(await api.get('/station/settings'));
+  const beforeUnload = (event) => { if (dirty()) event.preventDefault(); };
+  window.addEventListener('beforeunload', beforeUnload);
+  setLeaveGuard(async () => !dirty() || confirmDialog('Leave without saving?',
+    'Your changes to the station settings are not saved; leaving drops them.', 'Leave without saving'));
+  return () => window.removeEventListener('beforeunload', beforeUnload);
 }
