@@ -11,6 +11,7 @@ The tree is short:
   - ``NotFoundError``: a named recipe, image or model version does not exist.
   - ``ConflictError``: a name is taken already (a new or imported recipe under the name of a stored one).
   - ``ArchiveError``: a recipe archive cannot be read or is not one OpenInspect wrote (names the member).
+  - ``SettingsError``: a station setting is invalid or cannot be applied (names the field and the fix).
   - ``StationBusyError``: the station cannot take the request now (trigger queue full, training running).
   - ``StorageError``: the workspace cannot be written (carries the free space left).
     - ``StorageFullError``: its disk is full.
@@ -64,6 +65,10 @@ class ConflictError(OpenInspectError):
 
 class ArchiveError(OpenInspectError):
     """A recipe archive is unreadable, unsafe, too large or not one OpenInspect wrote; the message names the member."""
+
+
+class SettingsError(OpenInspectError):
+    """A station setting is invalid or cannot be applied; the message names the field and the fix."""
 
 
 class StationBusyError(OpenInspectError):

@@ -98,6 +98,26 @@ class Outbox:
                         self.name, left)
         return left
 
+    def drain(self) -> list[bytes]:
+        """Close the outbox and take out everything it holds, oldest first (to hand to a successor)."""
+        with self._ready:
+            self._closed = True
+            items = list(self._items)
+            self._items.clear()
+            self._ready.notify_all()
+        return items
+
+    def put_front(self, items: list[bytes]) -> None:
+        """Put results held by a predecessor ahead of what is queued, within the limit (the oldest go first)."""
+        with self._ready:
+            keep = self._limit - len(self._items)
+            dropped = max(0, len(items) - keep)
+            if dropped:
+                self.overflow += dropped
+                log.warning("%s: %d handed-over result(s) dropped, the outbox is full", self.name, dropped)
+            self._items.extendleft(reversed(items[dropped:]))
+            self._ready.notify()
+
     @property
     def finished(self) -> bool:
         """Closed and empty: nothing more will come out."""

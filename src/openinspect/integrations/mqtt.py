@@ -75,16 +75,22 @@ class MqttSink:
         """Queue a result for publishing; returns at once."""
         self._outbox.put(json.dumps(result, separators=(",", ":")).encode("utf-8"))
 
-    def close(self, timeout: float = 2.0) -> None:
+    def close(self, timeout: float = 2.0, successor: MqttSink | None = None) -> None:
         """Send what is queued for up to ``timeout`` s while connected, then disconnect.
 
-        What is still queued then is counted and logged as not delivered (:meth:`Outbox.abandon`).
+        What is still queued then goes to ``successor`` (the sink that replaces this one when the station's MQTT
+        settings change), ahead of what it holds; without one it is counted and logged as not delivered
+        (:meth:`Outbox.abandon`).
         """
         self._outbox.close()
         self._worker.join(timeout)
         self._stopping.set()
         self._worker.join(1.0)  # it notices ``_stopping`` within 0.2 s
-        self._outbox.abandon()
+        if successor is None:
+            self._outbox.abandon()
+        elif left := self._outbox.drain():
+            successor._outbox.put_front(left)
+            log.info("mqtt: %d result(s) not yet delivered handed to the new MQTT output", len(left))
         self._client.disconnect()
         self._client.loop_stop()
         # Break the client <-> sink cycle, so the client is freed (and paho closes its wake-up socket pair

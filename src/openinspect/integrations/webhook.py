@@ -9,6 +9,7 @@ endpoint rejects the payload, retrying cannot help), the result is given up, cou
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import threading
@@ -41,7 +42,20 @@ class WebhookSink:
 
     def __init__(self, urls: Sequence[str], *, timeout: float = 5.0, attempts: int = 5, backoff: float = 0.5,
                  backoff_max: float = 30.0, limit: int = 1000) -> None:
-        self.workers = [_Worker(url, timeout, attempts, backoff, backoff_max, limit) for url in urls]
+        self._options = (timeout, attempts, backoff, backoff_max, limit)
+        self.workers = [_Worker(url, *self._options) for url in urls]
+
+    def with_urls(self, urls: Sequence[str]) -> tuple[WebhookSink, WebhookSink]:
+        """A sink for ``urls`` that keeps this one's worker, and so its queued results, for every URL it keeps.
+
+        Returns:
+            The new sink, and a sink of the workers of the URLs dropped, for the caller to close.
+        """
+        kept = {worker.url: worker for worker in self.workers}
+        new, dropped = copy.copy(self), copy.copy(self)
+        new.workers = [kept.pop(url) if url in kept else _Worker(url, *self._options) for url in urls]
+        dropped.workers = list(kept.values())
+        return new, dropped
 
     def publish(self, result: dict[str, Any]) -> None:
         """Queue a result for every URL; returns at once."""
@@ -113,14 +127,22 @@ class _Worker:
 
     def _post(self, payload: bytes) -> tuple[str | None, bool]:
         """One POST; returns ``(error, worth retrying)``, ``(None, False)`` on success."""
-        request = urllib.request.Request(self.url, data=payload, method="POST", headers={
-            "Content-Type": "application/json", "User-Agent": f"openinspect/{__version__}"})
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                response.read()
-        except urllib.error.HTTPError as err:
-            err.close()
-            return f"HTTP {err.code} {err.reason}", err.code >= 500 or err.code in _RETRY_STATUS
-        except (urllib.error.URLError, TimeoutError, OSError) as err:
-            return f"{type(err).__name__}: {getattr(err, 'reason', err)}", True
-        return None, False
+        status, error = post_json(self.url, payload, self.timeout)
+        if error is None:
+            return None, False
+        return error, status is None or status >= 500 or status in _RETRY_STATUS
+
+
+def post_json(url: str, payload: bytes, timeout: float) -> tuple[int | None, str | None]:
+    """POST ``payload`` as JSON once; returns the HTTP status (``None``: no answer) and the error (``None``: 2xx)."""
+    request = urllib.request.Request(url, data=payload, method="POST", headers={
+        "Content-Type": "application/json", "User-Agent": f"openinspect/{__version__}"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            response.read()
+            return response.status, None
+    except urllib.error.HTTPError as err:
+        err.close()
+        return err.code, f"HTTP {err.code} {err.reason}"
+    except (urllib.error.URLError, TimeoutError, OSError) as err:
+        return None, f"{type(err).__name__}: {getattr(err, 'reason', err)}"

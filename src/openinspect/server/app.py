@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import asdict
 
 from fastapi import APIRouter, FastAPI
 
@@ -20,7 +21,7 @@ from openinspect.authoring import (
     TemplateService,
 )
 from openinspect.errors import OpenInspectError
-from openinspect.integrations import modbus_server, output_sinks
+from openinspect.integrations.setup import SetupService
 from openinspect.server.deps import ARCHIVE_SETTING, UPLOAD_SETTING, Services
 from openinspect.server.docs import OPENAPI_URL, PAGES, install_docs
 from openinspect.server.errors import install_error_handlers
@@ -35,6 +36,7 @@ from openinspect.server.routes import (
     recipes,
     results,
     session,
+    setup,
     station,
     templates,
     training,
@@ -45,11 +47,12 @@ from openinspect.server.ws import WebSocketHub
 from openinspect.settings import Settings
 from openinspect.station.service import Station
 from openinspect.station.sinks import ResultSink
-from openinspect.station.sources import CaptureSource, IntervalTrigger, TriggerSource, open_source
+from openinspect.station.sources import CaptureSource
 from openinspect.store import Workspace
 from openinspect.store.audit import AuditLog
 from openinspect.store.db import create_results_engine
 from openinspect.store.results import ResultStore, Retention
+from openinspect.store.setup import SetupStore
 from openinspect.training.backtest import Pacing
 from openinspect.training.backtest_jobs import BacktestService
 from openinspect.training.jobs import TrainingJob, TrainingService, TrainingState
@@ -64,9 +67,10 @@ def create_app(settings: Settings, *, source: CaptureSource | None = None,
 
     Args:
         settings: the station's settings (tokens, results database, queue, retention, capture source).
-        source: the capture source; by default the one ``settings.capture`` names, if any.
-        sinks: outputs that receive every stored result besides the WebSocket feed and the outputs the settings
-            name (MQTT, webhooks); a Modbus TCP server starts with the app when ``settings.modbus_port`` is set.
+        source: the capture source until the Station settings change it; by default the one the station's set-up
+            names (:class:`~openinspect.integrations.setup.SetupService`: stored settings, the environment winning).
+        sinks: outputs that receive every stored result besides the WebSocket feed and the outputs the set-up
+            names (MQTT, webhooks); a Modbus TCP server starts with the app when the set-up gives it a port.
 
     ``app.state.services`` holds the running services; ``services.station`` is the
     :class:`~openinspect.station.sinks.StationControl` for integrations such as Modbus TCP.
@@ -75,27 +79,15 @@ def create_app(settings: Settings, *, source: CaptureSource | None = None,
         OpenInspectError: no tokens for a non-loopback address, an unknown ``settings.recipe``, or a camera
             that does not open.
     """
-    services = _services(settings, source, [*sinks, *output_sinks(settings)])
-    plc = modbus_server(settings, services.station, services.recipes.plc_numbers)
-    if plc is not None:  # the PLC sees every result, not only the triggers it sent itself
-        services.station.add_sink(plc)
-    timer = (IntervalTrigger(lambda: services.station.submit(source=TriggerSource.TIMER), settings.trigger_interval_s,
-                             lambda err: log.warning("timer trigger: %s", err))
-             if settings.trigger_interval_s else None)
+    services = _services(settings, source, sinks)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        if plc is not None:
-            plc.start()
-        if timer is not None:
-            timer.start()
+        services.setup.start()
         try:
             yield
         finally:
-            if timer is not None:
-                timer.stop()
-            if plc is not None:
-                plc.close()
+            services.setup.close()
             services.training.close()
             services.backtests.close()
             services.station.close()
@@ -109,7 +101,7 @@ def create_app(settings: Settings, *, source: CaptureSource | None = None,
     app.state.services = services
     install_error_handlers(app)
     api = APIRouter(prefix=API_PREFIX)
-    for module in (station, session, recipes, templates, labels, training, models, backtests, results, audit):
+    for module in (station, setup, session, recipes, templates, labels, training, models, backtests, results, audit):
         api.include_router(module.router)
     api.include_router(advice.router)
     app.include_router(api)
@@ -128,15 +120,15 @@ def _services(settings: Settings, source: CaptureSource | None, sinks: Sequence[
     store = ResultStore(engine, settings.home / "results",
                         Retention(settings.keep_pass_every, int(settings.archive_budget_mb * 2**20)))
     trail = AuditLog(engine)  # beside the results: one trail for the station and the CLI
-    if source is None and settings.capture:
-        source = open_source(settings.capture, settings.capture_width, settings.capture_height,
-                             settings.capture_exposure)
-    station_ = Station(workspace, store, source=source, queue_limit=settings.queue_limit, threads=settings.threads,
+    station_ = Station(workspace, store, queue_limit=settings.queue_limit, threads=settings.threads,
                        max_pixels=settings.max_pixels, audit=trail)
     hub = WebSocketHub()
     for sink in (hub, *sinks):
         station_.add_sink(sink)
     events = RecipeEvents()
+    recipes = RecipeService(workspace, events, trail)
+    setup = SetupService(station_, settings, SetupStore(workspace.engine, settings.home), trail, recipes.plc_numbers,
+                         lambda state: hub.station(asdict(state)), source)
     events.subscribe(station_.reload)  # a changed recipe, template or model: the next trigger loads it anew
 
     def on_training(job: TrainingJob) -> None:
@@ -146,7 +138,7 @@ def _services(settings: Settings, source: CaptureSource | None, sinks: Sequence[
 
     _activate(station_, settings.recipe)
     captures = CaptureService(workspace)
-    return Services(settings, station_, events, RecipeService(workspace, events, trail),
+    return Services(settings, station_, setup, events, recipes,
                     TemplateService(workspace, events, trail), captures,
                     LabelService(workspace, captures, CropPredictor(workspace, settings.threads), audit=trail),
                     CorrectionService(workspace, captures, trail), TrainingService(workspace, on_training, audit=trail),

@@ -20,6 +20,7 @@ from openinspect.authoring import (
     TemplateService,
 )
 from openinspect.imaging import SUPPORTED_TYPES, image_suffix
+from openinspect.integrations.setup import SetupService
 from openinspect.server.errors import ApiError, ErrorType
 from openinspect.server.security import TokenSet
 from openinspect.server.ws import WebSocketHub
@@ -37,6 +38,8 @@ class Services:
 
     settings: Settings
     station: Station
+    setup: SetupService
+    """The station's capture source, timer and outputs (the Station settings page)."""
     events: RecipeEvents
     """Every authoring service tells it of recipe changes; the station listens and reloads."""
     recipes: RecipeService
@@ -88,6 +91,7 @@ async def _engineer(caller: Annotated[TokenOwner, Depends(_operator)]) -> TokenO
 
 
 StationDep = Annotated[Station, Depends(_part("station"))]
+SetupDep = Annotated[SetupService, Depends(_part("setup"))]
 RecipesDep = Annotated[RecipeService, Depends(_part("recipes"))]
 TemplatesDep = Annotated[TemplateService, Depends(_part("templates"))]
 CapturesDep = Annotated[CaptureService, Depends(_part("captures"))]

@@ -25,6 +25,7 @@ from openinspect.errors import (
     NotFoundError,
     OpenInspectError,
     RecipeError,
+    SettingsError,
     StationBusyError,
     StorageFullError,
     StorageUnavailableError,
@@ -42,6 +43,7 @@ class ErrorType(StrEnum):
     INVALID_IMAGE = "invalid_image"
     INVALID_DATASET = "invalid_dataset"
     INVALID_ARCHIVE = "invalid_archive"
+    INVALID_SETTINGS = "invalid_settings"
     CONFLICT = "conflict"
     INVALID_REQUEST = "invalid_request"
     BUSY = "busy"
@@ -85,6 +87,7 @@ _DOMAIN: tuple[tuple[type[OpenInspectError], int, ErrorType], ...] = (
     (ImageError, 422, ErrorType.INVALID_IMAGE),
     (DatasetError, 422, ErrorType.INVALID_DATASET),
     (ArchiveError, 422, ErrorType.INVALID_ARCHIVE),
+    (SettingsError, 422, ErrorType.INVALID_SETTINGS),
     (ConflictError, 409, ErrorType.CONFLICT),
     (StationBusyError, 503, ErrorType.BUSY),
     (StorageFullError, 507, ErrorType.STORAGE_FULL),

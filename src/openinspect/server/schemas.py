@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from base64 import b64encode
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -9,6 +10,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from openinspect.authoring import Correction, ModelEntry, ModelState, Prediction, Sample, TemplateInfo, TrainingAddition
 from openinspect.dataset import RoiPlace
+from openinspect.integrations.config import (
+    CaptureSetup,
+    ModbusSetup,
+    StationSetup,
+    TriggerMode,
+    TriggerSetup,
+    WebhookSetup,
+)
+from openinspect.integrations.setup import CheckReport, SetupView, TimerState
 from openinspect.models.progress import LOSS_POINTS
 from openinspect.recipe import TrainingMode
 from openinspect.settings import Role
@@ -128,6 +138,76 @@ class TimingsPublic(_Public):
     max: float | None
 
 
+class TimerPublic(_Public):
+    """Timed triggering: the trigger mode, the interval and whether the timer runs now."""
+
+    mode: TriggerMode
+    interval_s: float
+    running: bool
+
+
+class TimerUpdate(BaseModel):
+    """Start (``true``) or stop (``false``) timed triggering."""
+
+    running: bool
+
+
+class MqttPublic(_Public):
+    """The MQTT output as shown: never the password, only whether one is set."""
+
+    host: str | None
+    port: int
+    topic: str
+    qos: int
+    retain: bool
+    username: str | None
+    password_set: bool
+
+
+class StationSettingsPublic(_Public):
+    """The station's set-up in force (stored, the environment winning), what the environment sets, the timer."""
+
+    capture: CaptureSetup
+    trigger: TriggerSetup
+    mqtt: MqttPublic
+    webhooks: WebhookSetup
+    modbus: ModbusSetup
+    locked: dict[str, str] = Field(description="`section.field` -> the environment variable that sets it: read-only")
+    timer: TimerPublic
+    problems: dict[str, str] = Field(description="section -> why its stored setting did not start with the station")
+
+    @classmethod
+    def of(cls, view: SetupView) -> StationSettingsPublic:
+        """Build from the set-up service's view."""
+        setup = view.setup
+        mqtt = MqttPublic(**setup.mqtt.model_dump(exclude={"password"}), password_set=setup.mqtt.password is not None)
+        return cls(capture=setup.capture, trigger=setup.trigger, mqtt=mqtt, webhooks=setup.webhooks,
+                   modbus=setup.modbus, locked=view.locked, timer=TimerPublic.model_validate(view.timer),
+                   problems=view.problems)
+
+
+class StationSettingsUpdate(StationSetup):
+    """The whole set-up to apply.
+
+    ``mqtt.password`` null keeps the stored password, ``""`` removes it; fields the environment sets must be sent as
+    they are.
+    """
+
+
+class CheckPublic(_Public):
+    """What a Test found: ``ok``, the message, and for a capture source the frame taken (a JPEG data URL)."""
+
+    ok: bool
+    message: str
+    image: str | None = None
+
+    @classmethod
+    def of(cls, report: CheckReport) -> CheckPublic:
+        """Build from a check's report."""
+        image = None if report.preview is None else "data:image/jpeg;base64," + b64encode(report.preview).decode()
+        return cls(ok=report.ok, message=report.message, image=image)
+
+
 class StatusPublic(_Public):
     """The station now: readiness, load, counters since start, pass rate and cycle times."""
 
@@ -142,9 +222,10 @@ class StatusPublic(_Public):
     cycle_ms: TimingsPublic = Field(description="decode to verdict")
     latency_ms: TimingsPublic = Field(description="trigger to stored record")
     archive_mb: float
+    timer: TimerPublic = Field(description="timed triggering: mode, interval and whether it runs")
 
     @classmethod
-    def of(cls, stats: StationStats, archived_bytes: int) -> StatusPublic:
+    def of(cls, stats: StationStats, archived_bytes: int, timer: TimerState) -> StatusPublic:
         """Build from the station's statistics."""
         status = stats.status
 
@@ -154,7 +235,7 @@ class StatusPublic(_Public):
         return cls(ready=status.ready, busy=status.busy, recipe=status.recipe, waiting=stats.waiting,
                    results=status.results, last_verdict=status.last_verdict, counts=stats.counts,
                    pass_rate=stats.pass_rate, cycle_ms=timings(stats.cycle_ms), latency_ms=timings(stats.latency_ms),
-                   archive_mb=round(archived_bytes / 2**20, 3))
+                   archive_mb=round(archived_bytes / 2**20, 3), timer=TimerPublic.model_validate(timer))
 
 
 class ActiveRecipeUpdate(BaseModel):

@@ -1,4 +1,4 @@
-"""The live feed: every stored result and every training and backtest update, pushed to WebSocket clients.
+"""The live feed: every stored result, training and backtest update and timer state, pushed to WebSocket clients.
 
 :class:`WebSocketHub` is a :class:`~openinspect.station.sinks.ResultSink`: the station's dispatcher
 thread hands it results, and it passes them to the event loop without waiting. Each client has a
@@ -28,6 +28,8 @@ class Event(StrEnum):
     RESULT = "result"
     TRAINING = "training"
     BACKTEST = "backtest"
+    STATION = "station"
+    """The timer of timed triggering started or stopped, or its interval changed: ``data`` is its state."""
 
 
 class WebSocketHub:
@@ -48,6 +50,10 @@ class WebSocketHub:
     def backtest(self, job: BacktestJob) -> None:
         """Send a backtest job's snapshot to every client (from any thread; never blocks)."""
         self._broadcast({"event": Event.BACKTEST.value, "data": asdict(job)})
+
+    def station(self, timer: dict[str, Any]) -> None:
+        """Send the timer's state (``mode``, ``interval_s``, ``running``) to every client (from any thread)."""
+        self._broadcast({"event": Event.STATION.value, "data": {"timer": timer}})
 
     def close(self) -> None:
         """Nothing to release: clients end with the server."""

@@ -182,7 +182,23 @@ class Station:
 
     def add_sink(self, sink: ResultSink) -> None:
         """Publish every stored record to ``sink`` from now on."""
-        self._sinks.append(sink)
+        self.replace_sink(None, sink)
+
+    def replace_sink(self, old: ResultSink | None, new: ResultSink | None) -> None:
+        """Publish to ``new`` instead of ``old`` from the next record on (either may be ``None``: add or remove).
+
+        Each record goes to the sinks of one moment: a record being handed out now still reaches ``old``, so
+        whoever closes ``old`` after this call has it in ``old``'s queue. The caller closes ``old``.
+        """
+        with self._lock:
+            sinks = [sink for sink in self._sinks if sink is not old]
+            self._sinks = [*sinks, new] if new is not None else sinks
+
+    def replace_source(self, source: CaptureSource | None) -> CaptureSource | None:
+        """Take the next image-less trigger's capture from ``source``; returns the previous source (to close)."""
+        with self._lock:
+            old, self.source = self.source, source
+        return old
 
     @property
     def active_recipe(self) -> str | None:
@@ -310,8 +326,8 @@ class Station:
 
     def _take_capture(self) -> Capture:
         if self.source is None:
-            raise NotFoundError("no capture source: send an image with the trigger, or set OPENINSPECT_CAPTURE to "
-                                "a folder, a camera index or a stream URL")
+            raise NotFoundError("no capture source: send an image with the trigger, or set one on the Station "
+                                "settings page (a folder, a camera index or a stream URL)")
         return self.source.capture()
 
     @staticmethod
@@ -337,7 +353,7 @@ class Station:
     def _dispatch(self) -> None:
         while (record := self._outbox.get()) is not None:
             message = record.to_json()
-            for sink in list(self._sinks):
+            for sink in self._sinks:  # replaced whole, never changed in place: a snapshot as it stands
                 try:
                     sink.publish(message)
                 except Exception:  # one broken output must not silence the others

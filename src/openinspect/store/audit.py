@@ -37,6 +37,11 @@ class AuditAction(StrEnum):
     BACKTEST_START = "backtest.start"
     """A candidate model version re-judging archived captures; ``before``/``after``: deployed and candidate."""
     ACTIVE_RECIPE = "station.active_recipe"
+    STATION_SETTINGS = "station.settings"
+    """The station's capture source, trigger or outputs changed; ``detail`` lists the fields (never a password)."""
+    TIMER_START = "station.timer_start"
+    """Timed triggering started from the Live page or the API."""
+    TIMER_STOP = "station.timer_stop"
 
 
 @dataclass(frozen=True)

@@ -93,6 +93,15 @@ deployments = Table(
     Index("ix_deployments_recipe_type", "recipe", "type", "id"),
 )
 
+station_setup = Table(
+    "station_setup",
+    metadata,
+    Column("id", Integer, primary_key=True, doc="one row, id 1: the station's set-up in force"),
+    Column("document", JSON, nullable=False, doc="capture source, trigger and outputs (integrations/config.py)"),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("actor", String, nullable=False, doc="who saved it last"),
+)
+
 
 results_metadata = MetaData()
 """The station's results: kept apart from the workspace tables so they can live on another server."""

@@ -44,3 +44,16 @@ def test_modbus_binds_the_http_host_unless_told_otherwise():
     assert modbus_server(Settings(host="10.0.0.5", modbus_port=1502), control=None, recipes=dict).host == "10.0.0.5"
     chosen = Settings(host="127.0.0.1", modbus_port=1502, modbus_host="0.0.0.0")
     assert modbus_server(chosen, control=None, recipes=dict).host == "0.0.0.0"
+
+
+def test_webhook_urls_that_stay_keep_their_worker_and_queue():
+    sink = WebhookSink(["http://127.0.0.1:1/a", "http://127.0.0.1:1/b"], backoff=60)
+    kept = {w.url: w for w in sink.workers}
+    new, dropped = sink.with_urls(["http://127.0.0.1:1/b", "http://127.0.0.1:1/c"])
+    try:
+        assert new.workers[0] is kept["http://127.0.0.1:1/b"]
+        assert [w.url for w in new.workers] == ["http://127.0.0.1:1/b", "http://127.0.0.1:1/c"]
+        assert [w.url for w in dropped.workers] == ["http://127.0.0.1:1/a"]
+    finally:
+        new.close(timeout=0.1)
+        dropped.close(timeout=0.1)

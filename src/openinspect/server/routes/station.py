@@ -60,7 +60,7 @@ async def trigger(request: Request, station: StationDep, services: ServicesDep, 
 @router.get("/status", tags=["station"])
 def status(services: ServicesDep, _role: Operator) -> StatusPublic:
     """Ready/busy, counters and pass rate since start, cycle-time and latency statistics."""
-    return StatusPublic.of(services.station.stats(), services.results.archived_bytes)
+    return StatusPublic.of(services.station.stats(), services.results.archived_bytes, services.setup.timer_state())
 
 
 @router.get("/active-recipe", tags=["station"])

@@ -20,6 +20,7 @@ const PAGES = {
   train: () => import('./pages/train.js'),
   history: () => import('./pages/history.js'),
   audit: () => import('./pages/audit.js'),
+  settings: () => import('./pages/settings.js'),
 };
 
 /** What the sign-in view says after the station refused the stored token. */

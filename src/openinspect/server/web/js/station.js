@@ -52,7 +52,8 @@ let following = [];
 /** Start polling and follow the live feed. */
 export function start() {
   stop();
-  following = [events.on('result', () => refresh()), events.on('connection', () => paintTopbar())];
+  following = [events.on('result', () => refresh()), events.on('station', () => refresh()),
+    events.on('connection', () => paintTopbar())];
   timer = setInterval(refresh, 5000);
   return refresh();
 }

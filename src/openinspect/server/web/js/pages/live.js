@@ -9,6 +9,7 @@ import { drawCapture } from '../capture-view.js';
 import * as events from '../events.js';
 import { loadDocument } from '../recipes-data.js';
 import * as station from '../station.js';
+import { timerControl } from '../timer-control.js';
 import { h, millis, outcomeOf, percent, pickFiles, render, reportError, when } from '../ui.js';
 
 const STAGES = ['decode', 'align', 'crop', 'models', 'rules'];
@@ -37,6 +38,7 @@ export async function mount(view) {
   const timing = h('div.timing');
   const rois = h('div.roi-list', { 'data-testid': 'roi-results' });
   const recipeNote = h('p.muted.small');
+  const timer = timerControl();
 
   render(view, h('section.page', null,
     h('div.page-head', null,
@@ -49,7 +51,7 @@ export async function mount(view) {
           h('div.card', null, h('h3', null, 'Cycle time per stage'), timing))),
       h('aside.side', null,
         verdict,
-        h('div.card.stack', null, triggerButton, fileButton),
+        h('div.card.stack', null, triggerButton, fileButton, timer.element),
         h('div.card', null, h('h3', null, 'ROIs'), rois)))));
 
   async function documentOf(name) {
@@ -185,6 +187,7 @@ export async function mount(view) {
   return () => {
     stopResults();
     stopStatus();
+    timer.stop();
     document.removeEventListener('keydown', onKey);
   };
 }
