@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from openinspect.authoring import ModelService
+    from openinspect.integrations.setup import SetupService
     from openinspect.models.progress import Fold, Step
     from openinspect.server.deps import Services
     from openinspect.station import InspectionResult, RoiResult
@@ -580,7 +581,7 @@ def _banner(settings: Settings, services: Services) -> list[str]:
     if tokens.generated is not None:
         lines.append(f"sign in as engineer: {base}/#token={quote(tokens.generated, safe='')}")
     lines.append(f"active recipe: {services.station.active_recipe or 'none (PUT /api/v1/active-recipe)'}; "
-                 f"capture source: {settings.capture or 'uploads only'}")
+                 f"capture source: {services.setup.view().setup.capture.spec or 'uploads only'} (Station page to change)")
     if tokens.generated is not None:
         lines.append(f"engineer token (shown only now; {tokens.token_file} keeps its hash alone): {tokens.generated}")
     elif tokens.token_file is not None:
@@ -604,10 +605,11 @@ def _serve(workspace: Workspace, args: argparse.Namespace) -> None:
 
         demos = ensure_demo(workspace, train=1)
         update["recipe"] = update.get("recipe") or demos[0]
-        update["capture"] = settings.capture or str(replay_folder(workspace, update["recipe"]))
     settings = settings.model_copy(update=update)
     app = create_app(settings)
     services = app.state.services
+    if demos:
+        _replay_demo(services.setup, replay_folder(workspace, settings.recipe or demos[0]))
     for name in demos[1:]:
         for spec in workspace.recipe(name).types:
             if _model_state(workspace, name, spec.name) == "not trained":
@@ -620,6 +622,19 @@ def _serve(workspace: Workspace, args: argparse.Namespace) -> None:
     # SIGTERM: connections get 5 s to finish, then the station's own bounded close (Station.close) runs
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", ws="websockets-sansio",
                 timeout_graceful_shutdown=5)
+
+
+def _replay_demo(setup: SetupService, folder: Path) -> None:
+    """Make the demo's replay folder the capture source, as a stored setting the Station page can change.
+
+    Only where no source is set yet, by the environment or on the Station page, so a user's choice stays.
+    """
+    from openinspect.integrations.config import CaptureSetup, SourceKind
+
+    current = setup.view().setup
+    if current.capture.kind is SourceKind.NONE:
+        capture = CaptureSetup(kind=SourceKind.FOLDER, folder=str(folder))
+        setup.update(current.model_copy(update={"capture": capture}), actor="demo")
 
 
 def _advise_parser(commands: argparse._SubParsersAction) -> None:
