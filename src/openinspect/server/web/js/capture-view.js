@@ -345,3 +345,28 @@ export class ZoomView {
 function isTyping(target) {
   return target instanceof HTMLInputElement || target instanceof HTMLTextAreaElement || target instanceof HTMLSelectElement;
 }
+
+/**
+ * What a class means for the part, as its inspection type says: the one rule behind every class colour.
+ * @param {{classes?: {name: string, pass: boolean}[]}|null|undefined} spec the inspection type (classifier).
+ * @param {string} name a class name.
+ * @returns {'pass'|'fail'|'unknown'} `unknown`: the type does not list the class.
+ */
+export function classMeaning(spec, name) {
+  const cls = (spec?.classes || []).find((c) => c.name === name);
+  if (!cls) return 'unknown';
+  return cls.pass ? 'pass' : 'fail';
+}
+
+/**
+ * A class name as a badge in its meaning's colour, the same on every page: green for a pass class, red for a
+ * fail class (whatever the verdict of the ROI it was found on), grey for a class the type does not list.
+ * @param {any} spec the inspection type.
+ * @param {string} name the class.
+ * @param {string} [text] what the badge says (default: the class name).
+ * @returns {HTMLElement}
+ */
+export function classBadge(spec, name, text) {
+  const meaning = classMeaning(spec, name);
+  return h(`span.badge.cls.${meaning}`, { 'data-class': name, 'data-meaning': meaning }, text ?? name);
+}
