@@ -196,16 +196,16 @@ export class ZoomView {
     this.hovered = false;
     const what = options.label || 'the capture';
     const button = (text, name, testid, onclick) => h('button.ghost.small', {
-      type: 'button', 'aria-label': `${name} ${what}`, title: name, 'data-testid': testid, onclick,
+      type: 'button', 'aria-label': name, title: name, 'data-testid': testid, onclick,
     }, text);
     this.level = h('span.zoom-level', { 'data-testid': 'zoom-level' }, '100 %');
     this.element = h(`div.zoom-view${this.editable ? '.editable' : ''}`, { 'data-zoom': '1' },
       content,
       h('div.zoom-tools', { role: 'group', 'aria-label': `Zoom ${what}` },
-        button('−', 'Zoom out of', 'zoom-out', () => this.step(1 / BUTTON_STEP)),
+        button('−', `Zoom out of ${what}`, 'zoom-out', () => this.step(1 / BUTTON_STEP)),
         this.level,
-        button('+', 'Zoom into', 'zoom-in', () => this.step(BUTTON_STEP)),
-        button('Fit', 'Show all of', 'zoom-reset', () => this.reset())));
+        button('+', `Zoom into ${what}`, 'zoom-in', () => this.step(BUTTON_STEP)),
+        button('Fit', `Fit ${what} in view (or double-click)`, 'zoom-reset', () => this.reset())));
     content.style.transformOrigin = '0 0';
     this.listen();
   }
