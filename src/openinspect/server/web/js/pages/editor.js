@@ -57,6 +57,8 @@ export async function mount(view, params) {
     h('span', null, 'Upload a picture of a good part, then drag on it to draw the regions to inspect.'),
     h('button.primary', { type: 'button', onclick: () => template.upload() }, 'Upload template image…'));
   const zoom = new ZoomView(canvas, { editable: true, label: 'the template capture' });
+  zoom.element.hidden = true;  // until the capture is loaded (or found missing)
+  placeholder.hidden = true;
   const board = new RoiCanvas(canvas, {
     rois: doc.rois,
     get selected() { return state.selected; },

@@ -276,6 +276,7 @@ export async function mount(view) {
   const [latest] = await Promise.all([
     api.get('/results', { limit: RECENT }).catch((err) => (reportError(err), { items: [] })), loadRecipes()]);
   for (const record of [...latest.items].reverse()) addRecent(record);
+  paintRecent();
   const stopStatus = station.watch(paintStatus);
   await setMode('latest');
   return () => {

@@ -68,8 +68,8 @@ export async function mount(view, params) {
       h('p.muted', { 'data-testid': 'label-counts' }, 'Labels: ', counts.length || state.kind === 'segmenter' ? labelled : 'none yet'),
       h('div.actions', null, state.kind === 'classifier' ? start('fast') : null, start('accurate')),
       state.model ? h('div.train-card-body', null,
-        metricsView(state, spec, review, retraining),
-        h('div.stack', null, review.details, modelVersions(name, state.name)))
+        h('div.stack', null, metricsView(state, spec, review, retraining), modelVersions(name, state.name)),
+        review.details)
         : h('p.muted', null, retraining ? 'Training its first model…' : 'Not trained yet.'));
   }
 
