@@ -15,7 +15,7 @@ import shutil
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -43,8 +43,8 @@ class StoredImage:
     width: int
     height: int
     original_name: str
-    added_at: datetime | None = None
-    """When it entered the library (``None`` until it is recorded)."""
+    added_at: datetime | None = field(default=None, compare=False)
+    """When it entered the library (``None`` until it is recorded); not part of what makes two images the same."""
 
 
 @dataclass(frozen=True)
