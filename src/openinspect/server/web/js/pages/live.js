@@ -278,7 +278,7 @@ export async function mount(view) {
   for (const record of [...latest.items].reverse()) addRecent(record);
   paintRecent();
   const stopStatus = station.watch(paintStatus);
-  await setMode('latest');
+  await setMode(mode);  // the person may have chosen "Latest failure" while the page loaded
   return () => {
     stopResults();
     stopStatus();
