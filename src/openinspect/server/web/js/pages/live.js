@@ -268,7 +268,8 @@ export async function mount(view) {
   latestButton.addEventListener('click', () => setMode('latest'));
   failButton.addEventListener('click', () => setMode('failure'));
   const onKey = (event) => {
-    if (event.key === 't' && !event.ctrlKey && !event.metaKey && !(event.target instanceof HTMLInputElement)) trigger(null);
+    const typing = event.target instanceof HTMLInputElement || event.target instanceof HTMLSelectElement;
+    if (event.key === 't' && !event.ctrlKey && !event.metaKey && !typing) trigger(null);
   };
   document.addEventListener('keydown', onKey);
 
