@@ -293,7 +293,7 @@ export class ZoomView {
     this.pointers.delete(e.pointerId);
     if (this.element.hasPointerCapture(e.pointerId)) this.element.releasePointerCapture(e.pointerId);
     if (!this.gesture) return;
-    e.stopPropagation();
+    // the release still reaches the content: a drag it began before a second finger made it a pinch ends there
     this.gesture = this.pointers.size ? this.centre() : null;
     if (!this.gesture) this.element.classList.remove('panning');
   }

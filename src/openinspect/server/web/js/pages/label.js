@@ -15,7 +15,7 @@ import * as api from '../api.js';
 import { classBadge, roiRect, ZoomView } from '../capture-view.js';
 import { drawCrop, libraryImage } from '../images.js';
 import { chooseRecipe, loadDocument } from '../recipes-data.js';
-import { h, pickFiles, render, reportError, toast } from '../ui.js';
+import { h, pickFiles, render, reportError, shortWhen, toast } from '../ui.js';
 
 /**
  * @param {HTMLElement} view
@@ -86,7 +86,7 @@ async function classifierLabelling(body, doc, type, model, focus) {
   /** @type {{title: string, text: string}|null} why the model's classes are not shown, or null when they are. */
   let noModel = model ? null
     : { title: trainFirst, text: 'This type has no trained model yet. Train one, and each crop shows the class it predicts.' };
-  /** @type {{image: string, name: string, width: number, height: number, roi: any, label: string|null,
+  /** @type {{image: string, name: string, added: string|null, width: number, height: number, roi: any, label: string|null,
    *          place: {x: number, y: number, w: number, h: number, angle: number}|null,
    *          alignment: {found: boolean, score: number}|null,
    *          prediction: {class: string, confidence: number}|null}[]} */
@@ -124,7 +124,8 @@ async function classifierLabelling(body, doc, type, model, focus) {
 
   async function reload() {
     const samples = await loadSamples();
-    tiles = samples.flatMap((s) => rois.map((roi) => ({ image: s.image, name: s.name, width: s.width, height: s.height, roi,
+    tiles = samples.flatMap((s) => rois.map((roi) => ({
+      image: s.image, name: s.name, added: s.added ?? null, width: s.width, height: s.height, roi,
       place: s.rois?.[roi.name] ?? null, alignment: s.alignment ?? null,
       label: s.labels[roi.name] || null, prediction: s.predictions?.[roi.name] || null })));
     paint();
@@ -351,7 +352,7 @@ function cropPreview(type) {
     if (drawn === tile) return;
     drawn = tile;
     zoom.reset();
-    title.textContent = `${tile.roi.name} of ${tile.name}`;
+    title.textContent = `${tile.roi.name} of ${tile.name}${tile.added ? ` (${shortWhen(tile.added)})` : ''}`;
     render(label, tile.label ? classBadge(type, tile.label) : h('span.muted.small', null, 'unlabelled'));
     const rect = tile.place ?? roiRect(tile.roi, tile.width, tile.height);
     libraryImage(tile.image).then((img) => { if (drawn === tile) drawCrop(canvas, img, rect, PREVIEW_SIDE); })

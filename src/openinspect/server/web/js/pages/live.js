@@ -182,9 +182,9 @@ export async function mount(view) {
       await api.put('/active-recipe', { name });
       toast(`Recipe ${name} active`, 'ok');
     } catch (err) {
-      reportError(err);
+      reportError(err);  // e.g. a type without a model: the station keeps its recipe, and the switch shows it
     }
-    station.refresh();
+    recipeSwitch.value = (await station.refresh())?.recipe ?? '';
   }
 
   async function loadRecipes() {
