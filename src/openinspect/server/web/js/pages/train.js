@@ -56,7 +56,7 @@ export async function mount(view, params) {
     const running = isRunning(job);
     const counts = Object.entries(state.labels);
     const labelled = state.kind === 'segmenter' ? `${state.labels.masks ?? 0} painted captures`
-      : counts.map(([c, n]) => classBadge(spec, c, `${c} ${n}`));
+      : counts.flatMap(([c, n], i) => [i ? ' ' : null, classBadge(spec, c, `${c} ${n}`)]);
     const start = (mode) => h(`button.engineer-only${mode === 'accurate' ? '' : '.primary'}`, {
       type: 'button', disabled: running, 'data-testid': `train-${mode}`,
       onclick: () => startTraining(state.name, mode),
