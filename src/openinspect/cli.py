@@ -29,7 +29,6 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from openinspect.authoring import ModelService
-    from openinspect.integrations.setup import SetupService
     from openinspect.models.progress import Fold, Step
     from openinspect.server.deps import Services
     from openinspect.station import InspectionResult, RoiResult
@@ -580,8 +579,9 @@ def _banner(settings: Settings, services: Services) -> list[str]:
     lines = [f"OpenInspect station: {base}  (API {base}{API_PREFIX}, docs {base}/docs?token=<token>)"]
     if tokens.generated is not None:
         lines.append(f"sign in as engineer: {base}/#token={quote(tokens.generated, safe='')}")
+    source = services.setup.view().setup.capture.spec or "uploads only"
     lines.append(f"active recipe: {services.station.active_recipe or 'none (PUT /api/v1/active-recipe)'}; "
-                 f"capture source: {services.setup.view().setup.capture.spec or 'uploads only'} (Station page to change)")
+                 f"capture source: {source} (Station page to change)")
     if tokens.generated is not None:
         lines.append(f"engineer token (shown only now; {tokens.token_file} keeps its hash alone): {tokens.generated}")
     elif tokens.token_file is not None:
@@ -609,7 +609,7 @@ def _serve(workspace: Workspace, args: argparse.Namespace) -> None:
     app = create_app(settings)
     services = app.state.services
     if demos:
-        _replay_demo(services.setup, replay_folder(workspace, settings.recipe or demos[0]))
+        services.setup.default_folder(replay_folder(workspace, settings.recipe or demos[0]), actor="demo")
     for name in demos[1:]:
         for spec in workspace.recipe(name).types:
             if _model_state(workspace, name, spec.name) == "not trained":
@@ -622,19 +622,6 @@ def _serve(workspace: Workspace, args: argparse.Namespace) -> None:
     # SIGTERM: connections get 5 s to finish, then the station's own bounded close (Station.close) runs
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", ws="websockets-sansio",
                 timeout_graceful_shutdown=5)
-
-
-def _replay_demo(setup: SetupService, folder: Path) -> None:
-    """Make the demo's replay folder the capture source, as a stored setting the Station page can change.
-
-    Only where no source is set yet, by the environment or on the Station page, so a user's choice stays.
-    """
-    from openinspect.integrations.config import CaptureSetup, SourceKind
-
-    current = setup.view().setup
-    if current.capture.kind is SourceKind.NONE:
-        capture = CaptureSetup(kind=SourceKind.FOLDER, folder=str(folder))
-        setup.update(current.model_copy(update={"capture": capture}), actor="demo")
 
 
 def _advise_parser(commands: argparse._SubParsersAction) -> None:

@@ -12,7 +12,7 @@ from tests.unit.imaging.scenes import TEMPLATE, scene
 from tests.unit.station.kit import RECIPE
 
 from openinspect.authoring import TemplateService
-from openinspect.cli import _banner, _replay_demo, main
+from openinspect.cli import _banner, main
 from openinspect.dataset import RoiCropper
 from openinspect.server import create_app
 from openinspect.settings import Settings
@@ -126,7 +126,7 @@ def test_the_demo_replay_folder_is_a_stored_source_the_station_page_can_change(h
     app = create_app(settings)
     with TestClient(app):
         setup = app.state.services.setup
-        _replay_demo(setup, replay)
+        setup.default_folder(replay, actor="demo")
         view = setup.view()
         lines = _banner(settings, app.state.services)
         # the user's own choice stays: a later demo start leaves it
@@ -134,7 +134,7 @@ def test_the_demo_replay_folder_is_a_stored_source_the_station_page_can_change(h
         write_png(chosen / "capture-000.png", scene())
         setup.update(view.setup.model_copy(update={"capture": view.setup.capture.model_copy(
             update={"folder": str(chosen)})}), actor="engineer")
-        _replay_demo(setup, replay)
+        setup.default_folder(replay, actor="demo")
         kept = setup.view().setup.capture.folder
     assert view.setup.capture.folder == str(replay) and not view.locked  # not posing as the environment
     assert any(f"capture source: {replay} " in line for line in lines)

@@ -247,6 +247,17 @@ class SetupService:
 
     # -- changing --------------------------------------------------------------------------------
 
+    def default_folder(self, folder: Path, actor: str) -> None:
+        """Make ``folder`` the capture source where none is set yet (by the environment or a saved setting).
+
+        A stored, audited setting like one saved on the Station page, so the user can change it there; a source
+        already chosen stays. ``serve --demo`` replays its captures this way.
+        """
+        current = self.view().setup
+        if current.capture.kind is SourceKind.NONE:
+            capture = CaptureSetup(kind=SourceKind.FOLDER, folder=str(folder))
+            self.update(current.model_copy(update={"capture": capture}), actor)
+
     def update(self, change: StationSetup, actor: str) -> SetupView:
         """Check, apply and store a new set-up; the running station uses it at once.
 
