@@ -10,7 +10,7 @@ import * as api from '../api.js';
 import { bars, confusionMatrix, lineChart } from '../charts.js';
 import * as events from '../events.js';
 import { chooseRecipe, loadDocument } from '../recipes-data.js';
-import { duration, h, percent, render, reportError, toast } from '../ui.js';
+import { duration, h, modeText, percent, render, reportError, toast } from '../ui.js';
 import { modelVersions } from './train-models.js';
 import { validationReview } from './train-review.js';
 
@@ -68,7 +68,7 @@ export async function mount(view, params) {
   /** @param {any} state @param {any} spec */
   function metricsView(state, spec) {
     const m = state.model.metrics || {};
-    const head = h('p', null, h('strong', null, `Model v${state.model.version}`), ` · ${state.model.mode} · `,
+    const head = h('p', null, h('strong', null, `Model v${state.model.version}`), ` · ${modeText(state.model.mode)} · `,
       new Date(state.model.created_at.endsWith('Z') || state.model.created_at.includes('+') ? state.model.created_at : `${state.model.created_at}Z`).toLocaleString());
     const review = validationReview(name, state, spec);
     if (state.kind === 'segmenter') {
@@ -113,7 +113,8 @@ export async function mount(view, params) {
     jobBox.hidden = false;
     const running = ['running', 'stopping'].includes(job.state);
     const elapsed = (job.finished ?? Date.now() / 1000) - job.started;
-    const eta = running && job.progress > 0.03 ? elapsed * (1 - job.progress) / job.progress : null;
+    // the server's estimate at its snapshot, counted down since (its stages are weighted so progress tracks time)
+    const eta = running && job.remaining_s !== null ? job.remaining_s - (Date.now() / 1000 - job.updated) : null;
     const word = { running: 'Training', stopping: 'Stopping', done: 'Done', failed: 'Failed', cancelled: 'Stopped' }[job.state];
     render(jobBox,
       h('div.page-head', null,
@@ -123,8 +124,8 @@ export async function mount(view, params) {
         h('div', { style: `width: ${Math.round(job.progress * 100)}%; ${job.state === 'failed' ? 'background: var(--fail)' : job.state === 'done' ? 'background: var(--pass-bright)' : ''}` })),
       h('p', { 'data-testid': 'training-status' },
         h('strong', null, `${Math.round(job.progress * 100)} %`),
-        running && job.folds ? ` · ${modelName(job)}` : '', ` · ${job.message || ''} · ${duration(elapsed)} elapsed`,
-        eta !== null ? ` · about ${duration(eta)} left` : ''),
+        ` · ${job.stage || job.message || ''} · ${duration(elapsed)} elapsed`,
+        eta === null ? '' : eta > 1 ? ` · about ${duration(eta)} left` : ' · finishing'),
       job.step !== null ? h('p', { 'data-testid': 'training-step' },
         h('strong', null, `epoch ${decimal(job.epoch)} of ${decimal(job.epochs)}`),
         ` · step ${job.step} of ${job.steps} · loss ${job.loss.toFixed(3)}`) : null,
