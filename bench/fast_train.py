@@ -87,13 +87,14 @@ def after(ws: Workspace, seed: int) -> tuple[tuple[float, float], dict[str, np.n
     clock = Clock()
 
     def record(fraction: float, status: str, *, step: Step | None = None, fold: Fold | None = None) -> None:
-        events.append({"t": round(time.perf_counter() - clock.wall, 3), "cpu": round(time.process_time() - clock.cpu, 3),
-                       "fraction": round(fraction, 4),
-                       "status": status, "fold": None if fold is None else [fold.index, fold.folds]})
+        wall, cpu = clock.read()
+        events.append({"t": round(wall, 3), "cpu": round(cpu, 3), "fraction": round(fraction, 4), "status": status,
+                       "fold": None if fold is None else [fold.index, fold.folds]})
 
     model = train_type(ws, ws.recipe("tiles"), "tile", mode=TrainingMode.FAST, seed=seed, progress=record)
     seconds = clock.read()
-    events.append({"t": round(seconds[0], 3), "cpu": round(seconds[1], 3), "fraction": 1.0, "status": "published", "fold": None})
+    events.append({"t": round(seconds[0], 3), "cpu": round(seconds[1], 3), "fraction": 1.0, "status": "published",
+                   "fold": None})
     crops = json.loads((model.onnx_path.parent / "validation.json").read_text())["crops"]
     names = model.meta().classes
     return seconds, {c["image"]: np.array([c["probabilities"][n] for n in names]) for c in crops}, events
@@ -128,7 +129,8 @@ def main() -> None:
     print(f"{'before (features per model)':28}{old_wall:9.1f}{old_cpu:9.1f}")
     print(f"{'after (features once)':28}{new_wall:9.1f}{new_cpu:9.1f}")
     print(f"{'after / before':28}{new_wall / old_wall:9.2f}{new_cpu / old_cpu:9.2f}")
-    print(f"validation crops: {len(old_probs)}; same predicted class: {same}; largest probability difference {diff:.1e}")
+    print(f"validation crops: {len(old_probs)}; same predicted class: {same}; "
+          f"largest probability difference {diff:.1e}")
 
 
 if __name__ == "__main__":

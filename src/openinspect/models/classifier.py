@@ -92,8 +92,8 @@ class FoldTrainer:
         """Fast: compute the backbone features every later model shares. Accurate: nothing to share."""
         if self.mode == "fast" and self._shared is None:
             progress(0.0, "extracting features")
-            self._shared = FastFeatures.of(self.images, hflip=self.augment.hflip, vflip=self.augment.vflip)
-            progress(1.0, "extracting features")
+            self._shared = FastFeatures.of(self.images, hflip=self.augment.hflip, vflip=self.augment.vflip,
+                                           progress=progress)
 
     def fit(self, indices: np.ndarray, progress: Progress = no_progress) -> TrainedClassifier:
         """Train a model on the crops ``indices`` (ascending); every class must be among them."""
@@ -110,7 +110,7 @@ class FoldTrainer:
         return TrainedClassifier(net, (int(self.images.shape[1]), int(self.images.shape[2])))
 
     def predict_proba(self, model: TrainedClassifier, indices: np.ndarray) -> np.ndarray:
-        """``(len(indices), C)`` float32 class probabilities of the crops ``indices`` (Fast: from the shared features)."""
+        """``(len(indices), C)`` float32 probabilities of the crops ``indices`` (Fast: from the shared features)."""
         if self._shared is not None and isinstance(model.net, FastNet):
             return self._shared.predict(model.net, indices)
         return model.predict_proba(self.images[indices])

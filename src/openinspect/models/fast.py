@@ -9,6 +9,7 @@ is one torch module that exports to ONNX as is.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,7 +19,7 @@ from sklearn.linear_model import LogisticRegression
 from torch import nn
 
 from openinspect.models.backbone import EfficientNetLite0, load_pretrained, normalize
-from openinspect.models.progress import Progress
+from openinspect.models.progress import Progress, no_progress
 
 BANK_SIZE = 1024
 """Patches kept per class by the greedy coreset: bounds the matmul at inference."""
@@ -83,9 +84,17 @@ class FastNet(nn.Module):
 
 
 @torch.inference_mode()
-def extract(features: PatchFeatures, images: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
-    """Run :class:`PatchFeatures` over ``(N, H, W, 3)`` uint8 RGB images in small batches."""
-    parts = [features(torch.from_numpy(images[i : i + _BATCH])) for i in range(0, len(images), _BATCH)]
+def extract(features: PatchFeatures, images: np.ndarray,
+            done: Callable[[int], None] | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Run :class:`PatchFeatures` over ``(N, H, W, 3)`` uint8 RGB images in small batches.
+
+    ``done`` is told how many images each batch described, as it ends.
+    """
+    parts = []
+    for i in range(0, len(images), _BATCH):
+        parts.append(features(torch.from_numpy(images[i : i + _BATCH])))
+        if done is not None:
+            done(len(images[i : i + _BATCH]))
     return torch.cat([g for g, _ in parts]), torch.cat([p for _, p in parts])
 
 
@@ -107,10 +116,21 @@ class FastFeatures:
     """``N``, the crops (without their mirrored views)."""
 
     @classmethod
-    def of(cls, images: np.ndarray, *, hflip: bool = False, vflip: bool = False) -> FastFeatures:
-        """Describe ``(N, H, W, 3)`` uint8 RGB crops and their mirror images for each flip that keeps the class."""
+    def of(cls, images: np.ndarray, *, hflip: bool = False, vflip: bool = False,
+           progress: Progress = no_progress) -> FastFeatures:
+        """Describe ``(N, H, W, 3)`` uint8 RGB crops and their mirror images for each flip that keeps the class.
+
+        ``progress`` gets the fraction of crops and views described after every batch.
+        """
         features = PatchFeatures(load_pretrained())
-        views = [extract(features, view) for view in flipped_views(images, hflip, vflip)]
+        flipped = flipped_views(images, hflip, vflip)
+        total, described = len(images) * len(flipped), [0]
+
+        def done(count: int) -> None:
+            described[0] += count
+            progress(described[0] / total, "extracting features")
+
+        views = [extract(features, view, done) for view in flipped]
         return cls(features, torch.cat([g for g, _ in views]), torch.cat([p for _, p in views]), len(images))
 
     def rows(self, indices: np.ndarray) -> torch.Tensor:

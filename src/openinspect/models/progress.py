@@ -9,8 +9,8 @@ can redraw it on every step. Torch-free: the station imports it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 LOSS_POINTS = 200

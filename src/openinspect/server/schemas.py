@@ -359,8 +359,8 @@ class TrainingPublic(_Public):
     state: TrainingState
     progress: float = Field(description="fraction done of the whole run, 0 to 1")
     message: str = Field(description="the stage in words, e.g. `extracting features`, `fine-tuning`, `exporting`")
-    stage: str = Field(description="what to show a person: the model training now, when the run trains several, and "
-                                   "its stage, e.g. `fold 2 of 5 · memory bank 1 of 2`; the end state's message once over")
+    stage: str = Field(description="what to show a person: the model training now, when the run trains several, "
+                                   "and its stage, e.g. `fold 2 of 5 · memory bank 1 of 2`; once over, the end message")
     remaining_s: float | None = Field(description="estimated seconds left at `updated` (time spent x the fraction "
                                                   "left / the fraction done); null early on and once over")
     updated: float = Field(description="Unix time of this snapshot")

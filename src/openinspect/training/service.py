@@ -49,11 +49,11 @@ TORCH_IMPORT_S = 3.0
 """Loading torch and the trainer, the first time a process trains."""
 FAST_FEATURE_S = 0.7
 """Fast: backbone features, per crop view and megapixel of model input."""
-FAST_FIT_S = 0.045
+FAST_FIT_S = 0.05
 """Fast: memory banks and head, per training crop view and megapixel."""
 FAST_BANK_S = 0.2
 """Fast: the coreset of one class's memory bank."""
-FAST_EXPORT_S = 2.0
+FAST_EXPORT_S = 1.5
 """Fast: the ONNX export."""
 ACCURATE_STEP_S = 0.05
 """Accurate: one optimiser step, per crop of the batch and megapixel."""
