@@ -96,8 +96,8 @@ function card(recipe, active, reload) {
  * @param {boolean} trained every type has a model.
  */
 function readiness(recipe, trained) {
-  if (recipe.ready) return h('p.badge.pass', { 'data-testid': 'readiness' }, '✓ Ready for production');
-  return h('p.badge.warn', { 'data-testid': 'readiness' },
+  if (recipe.ready) return h('p.badge.readiness.pass', { 'data-testid': 'readiness' }, '✓ Ready for production');
+  return h('p.badge.readiness.warn', { 'data-testid': 'readiness' },
     trained ? `Not ready for production: ${recipe.readiness}` : 'Needs training');
 }
 
