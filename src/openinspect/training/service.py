@@ -43,8 +43,9 @@ TILE_TRAIN_OVERLAP = 128
 TILE_TRAIN_PATCH = 256
 """Side of the squares a tiled segmenter trains on, cut from its tiles over their defects."""
 
-# Expected seconds of each training stage on the 2-core reference CPU, measured (bench/fast_train.py): they
-# weight the stages of a run's progress, so its fraction done tracks its time and the time left can be estimated.
+# Expected seconds of each training stage, about as long as on a quiet 2-core CPU; what counts is their ratios,
+# set from recorded runs (`bench/fast_train.py --record`, CPU and wall shares of each stage). They weight the stages
+# of a run's progress, so its fraction done tracks its time and the time left can be estimated from it.
 TORCH_IMPORT_S = 3.0
 """Loading torch and the trainer, the first time a process trains."""
 FAST_FEATURE_S = 0.7
@@ -55,12 +56,13 @@ FAST_BANK_S = 0.2
 """Fast: the coreset of one class's memory bank."""
 FAST_EXPORT_S = 1.5
 """Fast: the ONNX export."""
-ACCURATE_STEP_S = 0.05
-"""Accurate: one optimiser step, per crop of the batch and megapixel."""
+ACCURATE_STEP_S = 1.4
+"""Accurate: one optimiser step, per crop of the batch and megapixel (bench/README.md: 120 steps of 16 crops at
+384 px in 398 s)."""
 ACCURATE_EXPORT_S = 15.0
-"""Accurate and segmenter: the ONNX export (torch.export)."""
+"""Accurate and segmenter: the ONNX export through ``torch.export`` (14-19 s of CPU for a Lite0 graph)."""
 SEGMENTER_TRAIN_S = 120.0
-"""Segmenter training without a time budget."""
+"""Segmenter training without a time budget (not measured per run: its loop plans its own steps)."""
 
 
 class _Trained(Protocol):
@@ -351,7 +353,7 @@ def classifier_costs(mode: TrainingMode, input_size: tuple[int, int], views: int
 
     >>> shared, fits, export = classifier_costs(TrainingMode.FAST, (320, 320), 3, 2, [32, 40])
     >>> round(shared, 1), [round(f, 1) for f in fits], export
-    (4.6, [0.9, 1.2], 2.0)
+    (8.6, [0.9, 1.0], 1.5)
     """
     megapixels = input_size[0] * input_size[1] / 1e6
     if mode is TrainingMode.FAST:
