@@ -131,21 +131,10 @@ def train_classifier(
 ) -> TrainedClassifier:
     """Train a Fast or Accurate classifier on all the labelled crops (one model; :class:`FoldTrainer` for several).
 
-    Args:
-        images: ``(N, H, W, 3)`` uint8 RGB in ``[0, 255]``, already resized to the model input size.
-        labels: ``(N,)`` int64 class indices in ``[0, num_classes)``; every class needs an image.
-        num_classes: number of classes, at least 2.
-        mode: ``"fast"`` (frozen features, seconds) or ``"accurate"`` (fine-tuning, minutes).
-        seed: makes training repeatable.
-        hflip: horizontal flips preserve the class (Accurate augments with them, Fast adds mirrored copies).
-        vflip: vertical flips preserve the class.
-        rotate90: quarter turns preserve the class (used only on square inputs).
-        progress: called with the fraction done in ``[0, 1]`` and a short stage; Accurate adds each optimiser
-            :class:`~openinspect.models.progress.Step` (Fast fits no loss: stages only).
-        device: torch device for Accurate fine-tuning (``"cuda"`` on a GPU); the result is always on the CPU.
-
-    Returns:
-        The trained classifier.
+    ``images``, ``labels``, ``num_classes``, ``mode``, ``seed`` and ``device`` are as for :class:`FoldTrainer`;
+    ``hflip``, ``vflip`` and ``rotate90`` say which flips and quarter turns keep the class. ``progress`` is called
+    with the fraction done in ``[0, 1]`` and a short stage; Accurate adds each optimiser
+    :class:`~openinspect.models.progress.Step` (Fast fits no loss: stages only).
 
     Raises:
         ValueError: bad mode, image array or labels.

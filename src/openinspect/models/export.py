@@ -29,9 +29,6 @@ def export_onnx(net: nn.Module, input_size: tuple[int, int], path: Path, output_
             is what keeps training in seconds: 2.5 s of CPU instead of 14-19 s for the same graph (outputs equal
             within 2e-6; bench/README.md, "Fast training time"). torch deprecates it; tests check its output.
     """
-    if traced:
-        _export_traced(net, input_size, path, output_name)
-        return
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
     dummy = torch.zeros((2, *input_size, 3), dtype=torch.uint8)
@@ -40,40 +37,18 @@ def export_onnx(net: nn.Module, input_size: tuple[int, int], path: Path, output_
     _REGISTRY_LOG.setLevel(logging.ERROR)
     try:
         with warnings.catch_warnings():
-            # torch's exporter trips over its own deprecations; they say nothing about our graph.
+            # torch's exporters trip over their own deprecations (the tracer is one); they say nothing of our graph.
             warnings.simplefilter("ignore", FutureWarning)
             warnings.simplefilter("ignore", DeprecationWarning)
-            torch.onnx.export(
-                net,
-                (dummy,),
-                str(tmp),
-                input_names=[INPUT_NAME],
-                output_names=[output_name],
-                dynamic_shapes=({0: torch.export.Dim("batch", min=1, max=1024)},),
-                opset_version=OPSET,
-                dynamo=True,
-                external_data=False,
-                optimize=True,
-                verbose=False,
-            )
+            if traced:
+                torch.onnx.export(net, (dummy,), str(tmp), input_names=[INPUT_NAME], output_names=[output_name],
+                                  dynamic_axes={INPUT_NAME: {0: "batch"}, output_name: {0: "batch"}},
+                                  opset_version=OPSET, dynamo=False)
+            else:
+                torch.onnx.export(net, (dummy,), str(tmp), input_names=[INPUT_NAME], output_names=[output_name],
+                                  dynamic_shapes=({0: torch.export.Dim("batch", min=1, max=1024)},),
+                                  opset_version=OPSET, dynamo=True, external_data=False, optimize=True, verbose=False)
         tmp.replace(path)
     finally:
         _REGISTRY_LOG.setLevel(level)
-        tmp.unlink(missing_ok=True)
-
-
-def _export_traced(net: nn.Module, input_size: tuple[int, int], path: Path, output_name: str) -> None:
-    """:func:`export_onnx` through the TorchScript tracer (a plain feed-forward graph traces exactly)."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    net.eval()
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)  # the tracer's own deprecation notice
-            torch.onnx.export(net, (torch.zeros((2, *input_size, 3), dtype=torch.uint8),), str(tmp),
-                              input_names=[INPUT_NAME], output_names=[output_name],
-                              dynamic_axes={INPUT_NAME: {0: "batch"}, output_name: {0: "batch"}},
-                              opset_version=OPSET, dynamo=False)
-        tmp.replace(path)
-    finally:
         tmp.unlink(missing_ok=True)
