@@ -263,10 +263,14 @@ def _recipe_revert(workspace: Workspace, args: argparse.Namespace) -> None:
 
 
 def _recipe_list(workspace: Workspace, _args: argparse.Namespace) -> None:
+    from openinspect.authoring.readiness import recipe_readiness  # the runtime: not at start-up
+
     for name in workspace.recipe_names():
         recipe = workspace.recipe(name)
         types = ", ".join(f"{t.name} ({t.kind.value}, {_model_state(workspace, name, t.name)})" for t in recipe.types)
-        print(f"{name}\t{recipe.profile.value}\t{len(recipe.rois)} ROI(s)\t{types}")
+        ready = recipe_readiness(workspace, recipe)
+        print(f"{name}\t{recipe.profile.value}\t{len(recipe.rois)} ROI(s)\t{types}\t"
+              f"{ready.label if ready.ready else 'not ready for production: ' + ready.label}")
 
 
 def _recipe_show(workspace: Workspace, args: argparse.Namespace) -> None:
@@ -289,6 +293,13 @@ def _model_state(workspace: Workspace, recipe: str, type_name: str) -> str:
     newer = workspace.latest_model(recipe, type_name).version - model.version
     candidates = f", {newer} newer candidate(s): `openinspect model list {recipe}`" if newer > 0 else ""
     return f"v{model.version} {model.mode}{_figure(model.metrics)}{candidates}"
+
+
+def _mode(mode: str) -> str:
+    """A model's training mode as people see it: Fast ones say they are for trying a set-up."""
+    from openinspect.authoring.readiness import FAST_NOTE  # the runtime: not at start-up
+
+    return f"{mode}, {FAST_NOTE}" if mode == TrainingMode.FAST.value else mode
 
 
 def _figure(metrics: dict[str, Any]) -> str:
@@ -314,7 +325,7 @@ def _model_list(workspace: Workspace, args: argparse.Namespace) -> None:
         for entry in entries:
             model = entry.model
             problem = f"; cannot be deployed: {entry.problem}" if entry.problem else ""
-            print(f"{name}\tv{model.version}\t{entry.state.value}\t{model.mode}\t"
+            print(f"{name}\tv{model.version}\t{entry.state.value}\t{_mode(model.mode)}\t"
                   f"{model.created_at:%Y-%m-%d %H:%M}{_figure(model.metrics)}{problem}")
 
 
@@ -444,7 +455,7 @@ def _train(workspace: Workspace, args: argparse.Namespace) -> None:
     meta = model.meta()
     state = "deployed" if deployed else f"a candidate: deploy with `openinspect model deploy {recipe.name} --type " \
                                         f"{args.type_name} --version {model.version}`"
-    print(f"trained {recipe.name}/{args.type_name} v{model.version} ({model.mode}) in {meta.train_seconds} s "
+    print(f"trained {recipe.name}/{args.type_name} v{model.version} ({_mode(model.mode)}) in {meta.train_seconds} s "
           f"on {meta.train_crops} crops, input {meta.input_size[1]}x{meta.input_size[0]}; {state}")
     validation = meta.validation
     if validation["method"] == "none":

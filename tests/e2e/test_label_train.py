@@ -28,11 +28,11 @@ def test_label_new_captures_by_key_and_in_bulk(page: Page, station, tmp_path: Pa
         write_png(files[-1], capture.image)
     page.goto(station.signed_in("/#/label/bracket-nuts/nut"))
     grid = page.get_by_test_id("crop-grid")
-    expect(grid.get_by_role("option")).to_have_count(20)
+    expect(grid.get_by_role("option")).to_have_count(24)             # the demo's 12 captures x 2 nuts
     with page.expect_file_chooser() as chooser:
         page.get_by_role("button", name="Add captures…").click()
     chooser.value.set_files([str(f) for f in files])
-    expect(grid.get_by_role("option")).to_have_count(24)
+    expect(grid.get_by_role("option")).to_have_count(28)
 
     page.get_by_label("Show").select_option("")
     crops = grid.get_by_role("option")
@@ -41,7 +41,7 @@ def test_label_new_captures_by_key_and_in_bulk(page: Page, station, tmp_path: Pa
     unlabelled = grid.locator(".crop.unlabelled")
     unlabelled.first.click()
     page.keyboard.press("2")                                   # loose; the selection moves to the next crop
-    expect(grid.locator(".crop[data-label='loose']")).to_have_count(11)
+    expect(grid.locator(".crop[data-label='loose']")).to_have_count(13)   # the demo's 12 loose nuts and this one
     page.keyboard.press("1")
     expect(unlabelled).to_have_count(2)
     unlabelled.first.click()

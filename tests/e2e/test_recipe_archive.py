@@ -29,6 +29,6 @@ def test_export_archive_and_import_it_under_a_new_name(page: Page, station, tmp_
     imported = page.locator("[data-recipe='bracket-nuts-2']")
     expect(imported).to_be_visible()
     expect(imported).to_contain_text("model v1")
-    expect(imported).to_contain_text("Ready")
+    expect(imported.get_by_test_id("readiness")).to_contain_text("Not ready for production: Fast model: train Accurate")
     expect(page.get_by_role("status").last).to_contain_text("Recipe bracket-nuts-2 imported")
     assert (station.home / "recipes" / "bracket-nuts-2" / "recipe.yaml").is_file()

@@ -38,7 +38,7 @@ def _station_classes(station, samples: list[dict]) -> dict[str, str]:
 def test_model_disagrees_shows_exactly_the_crops_the_model_contradicts(page: Page, station, screenshot) -> None:
     samples = httpx.get(f"{station.url}{SAMPLES}", headers=_headers(station)).json()
     judged = _station_classes(station, samples)
-    assert len(judged) == 20
+    assert len(judged) == 24                                   # the demo's 12 captures x 2 nuts
     wrong = sorted(judged)[3]                                  # one crop deliberately mislabelled, all others agree
     for sample in samples:
         labels = {roi: judged[f"{sample['image']}/{roi}"] for roi in sample["labels"]}
@@ -49,8 +49,8 @@ def test_model_disagrees_shows_exactly_the_crops_the_model_contradicts(page: Pag
 
     page.goto(station.signed_in("/#/label/bracket-nuts/nut"))
     grid = page.get_by_test_id("crop-grid")
-    expect(grid.get_by_role("option")).to_have_count(20)
-    expect(grid.get_by_test_id("prediction")).to_have_count(20)
+    expect(grid.get_by_role("option")).to_have_count(24)
+    expect(grid.get_by_test_id("prediction")).to_have_count(24)
     for key, class_name in judged.items():                     # every crop shows the station's class
         expect(grid.locator(f".crop[data-key='{key}']")).to_have_attribute("data-prediction", class_name)
     expect(page.get_by_test_id("label-summary")).to_contain_text("model disagrees 1")
@@ -105,7 +105,7 @@ def test_history_adds_a_capture_with_its_correct_class_to_the_training_set(page:
 
     item.get_by_role("link", name="Open on the Label page →").click()
     grid = page.get_by_test_id("crop-grid")
-    expect(grid.get_by_role("option")).to_have_count(22)
+    expect(grid.get_by_role("option")).to_have_count(26)
     left = grid.locator(f".crop[data-key='{sha}/nut-left']")
     expect(left).to_have_attribute("data-label", corrected)
     expect(left).to_have_attribute("aria-selected", "true")

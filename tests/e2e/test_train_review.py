@@ -41,7 +41,7 @@ def test_train_fast_then_review_validation_set_threshold_and_relabel(page: Page,
     expect(page.get_by_test_id("training-job")).to_contain_text("Done", timeout=600_000)
     expect(card).to_contain_text("Model v2")
     expect(card.get_by_test_id("validation-method")).to_have_text(
-        re.compile(r"Validated by stratified k-fold on 20 crops"))
+        re.compile(r"Validated by stratified k-fold on 24 crops"))  # 12 demo captures x 2 nuts
 
     review = _api(station, "GET", VALIDATION).json()
     (tradeoff,) = review["tradeoffs"]

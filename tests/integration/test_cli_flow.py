@@ -50,7 +50,7 @@ def trained(tmp_path, plate_trained):
 
 
 def test_train_reports_leave_one_out_validation(trained):
-    assert "trained plate/surface v1 (fast)" in trained
+    assert "trained plate/surface v1 (fast, for trying a set-up, not for production)" in trained
     assert "validation (leave-one-out)" in trained or "validation (k-fold)" in trained
     assert "balanced accuracy" in trained
 

@@ -43,11 +43,14 @@ def test_model_list_shows_the_deployed_version_candidates_and_what_cannot_be_dep
     rows = [line.split("\t") for line in out.splitlines()]
     assert code == 0 and [row[:4] for row in rows] == [["surface", "v3", "candidate", "accurate"],
                                                        ["surface", "v2", "candidate", "accurate"],
-                                                       ["surface", "v1", "deployed", "fast"]]
+                                                       ["surface", "v1", "deployed",
+                                                        "fast, for trying a set-up, not for production"]]
     assert rows[1][4].endswith("validation balanced accuracy 50.0%")
     assert "cannot be deployed: model v3 of type 'surface' was trained for classes ['good', 'dent']" in rows[0][4]
     _, listed, _ = cli(home, "recipe", "list")
     assert "surface (classifier, v1 fast, 2 newer candidate(s)" in listed
+    assert listed.rstrip().endswith("not ready for production: Fast model: train Accurate; no validation figure: label at "
+                                    "least 10 crops per class and retrain")
 
 
 def test_inspect_tries_a_candidate_without_deploying_it(cli, home, capture):

@@ -19,6 +19,7 @@ import numpy as np
 from sqlalchemy import Connection
 
 from openinspect.authoring.events import RecipeEvents
+from openinspect.authoring.readiness import Readiness, recipe_readiness
 from openinspect.dataset import RoiCropper
 from openinspect.errors import ConflictError, NotFoundError, RecipeError
 from openinspect.imaging import Aligner, read_image
@@ -51,6 +52,8 @@ class RecipeState:
     warnings: list[str]
     revision: int
     """The recipe's revision now: what a change must name as the one it edited."""
+    readiness: Readiness
+    """Whether every type's deployed model is fit for production, else what is missing."""
 
     @property
     def yaml(self) -> str:
@@ -117,7 +120,7 @@ class RecipeService:
                             f"capture (the editor, or `openinspect recipe template`); until then the station cannot "
                             f"judge captures of '{recipe.name}'")
         return RecipeState(recipe, [self._type_state(recipe, spec.name) for spec in recipe.types], warnings,
-                           head.number)
+                           head.number, recipe_readiness(self.workspace, recipe))
 
     def _reference(self, recipe: Recipe) -> Path | None:
         """The aligning recipe's reference capture, or ``None`` while it is not there."""

@@ -74,7 +74,8 @@ def render(rng: np.random.Generator, label: str) -> np.ndarray:
     """
     image = base().copy()
     if label != "out" or rng.random() < 0.6:
-        gap = {"seated": rng.uniform(0, 1.5), "partial": rng.uniform(8, 32)}.get(label, rng.uniform(95, 170))
+        # partial: 14-36 px, a few mm proud of the face as a short press leaves it; less reads as seated
+        gap = {"seated": rng.uniform(0, 1.5), "partial": rng.uniform(14, 36)}.get(label, rng.uniform(95, 170))
         _shaft(image, round(FACE_X - gap))
     layer, mask = housing()
     np.copyto(image, layer, where=mask[..., None])

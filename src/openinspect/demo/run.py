@@ -19,11 +19,12 @@ from openinspect.station import ClassifierRoiResult, Inspector
 from openinspect.store import Workspace
 from openinspect.store.files import write_png
 
-SCENES: list[tuple[Callable[[], DemoScene], Callable[[int, int], list[DemoCapture]]]] = [
-    (bracket_scene, bracket_captures),
-    (shaft_scene, shaft_captures),
+SCENES: list[tuple[Callable[[], DemoScene], Callable[[int, int], list[DemoCapture]], int]] = [
+    (bracket_scene, bracket_captures, 12),
+    (shaft_scene, shaft_captures, 24),
 ]
-TRAIN_CAPTURES = 10
+"""Each demo recipe: its scene, its captures and how many it trains on (8 per class and ROI: enough for its
+validation folds to hold every class)."""
 TEST_CAPTURES = 8
 
 
@@ -35,7 +36,7 @@ def run_demo(workspace: Workspace, out: Callable[[str], None] = print) -> dict[s
 
     """
     scores = {}
-    for name, (_, make_captures) in zip(ensure_demo(workspace, out), SCENES, strict=True):
+    for name, (_, make_captures, _train_count) in zip(ensure_demo(workspace, out), SCENES, strict=True):
         test = make_captures(TEST_CAPTURES, 2)
         scores[name] = _inspect(workspace, name, test, replay_folder(workspace, name), out)
     out(
@@ -60,7 +61,7 @@ def ensure_demo(workspace: Workspace, out: Callable[[str], None] = print, train:
 
     """
     names = []
-    for index, (make_scene, make_captures) in enumerate(SCENES):
+    for index, (make_scene, make_captures, train_count) in enumerate(SCENES):
         scene = make_scene()
         recipe = parse_recipe(scene.recipe_yaml, f"demo recipe {scene.type_name}")
         workspace.save_recipe(recipe)
@@ -69,9 +70,9 @@ def ensure_demo(workspace: Workspace, out: Callable[[str], None] = print, train:
             out(f"[{recipe.name}] using the trained model in {workspace.home}")
         except ModelNotFoundError:
             folder = workspace.home / "demo" / recipe.name / "train"
-            _label(workspace, recipe.name, scene.type_name, make_captures(TRAIN_CAPTURES, 1), folder)
+            _label(workspace, recipe.name, scene.type_name, make_captures(train_count, 1), folder)
             if train is None or index < train:
-                _train(workspace, recipe.name, scene.type_name, out)
+                _train(workspace, recipe.name, scene.type_name, train_count, out)
         for number, capture in enumerate(make_captures(TEST_CAPTURES, 2)):
             _save(capture, replay_folder(workspace, recipe.name) / f"capture-{number:03d}.png")
         names.append(recipe.name)
@@ -91,11 +92,11 @@ def _label(workspace: Workspace, recipe: str, type_name: str, captures: list[Dem
             workspace.set_label(recipe, type_name, stored, roi, class_name)
 
 
-def _train(workspace: Workspace, recipe_name: str, type_name: str, out: Callable[[str], None]) -> None:
+def _train(workspace: Workspace, recipe_name: str, type_name: str, captures: int, out: Callable[[str], None]) -> None:
     from openinspect.training import train_type
 
     recipe = workspace.recipe(recipe_name)
-    out(f"[{recipe_name}] training '{type_name}' in Fast mode on {TRAIN_CAPTURES} generated captures ...")
+    out(f"[{recipe_name}] training '{type_name}' in Fast mode on {captures} generated captures ...")
     model = train_type(workspace, recipe, type_name, mode=TrainingMode.FAST, deploy=True)
     accuracy = model.metrics.get("balanced_accuracy")
     figure = f"; validation balanced accuracy {accuracy:.0%}" if accuracy is not None else ""

@@ -14,11 +14,13 @@ from torch import nn
 
 from openinspect.models.accurate import Augment, train_accurate
 from openinspect.models.export import export_onnx
-from openinspect.models.fast import train_fast
+from openinspect.models.fast import FastFeatures, FastNet, fit_fast
 from openinspect.models.progress import Progress, no_progress
 
 MODES = ("fast", "accurate")
 _PREDICT_BATCH = 16
+FEATURE_SHARE = 0.6
+"""Share of a one-model Fast training its backbone features take (the rest: memory banks and head)."""
 
 
 class TrainedClassifier:
@@ -49,7 +51,69 @@ class TrainedClassifier:
 
     def export_onnx(self, path: Path) -> None:
         """Write one self-contained ONNX file (input ``image`` uint8 NHWC, output ``probs``), atomically."""
-        export_onnx(self.net, self.input_size, path)
+        export_onnx(self.net, self.input_size, path, traced=isinstance(self.net, FastNet))
+
+
+class FoldTrainer:
+    """Trains a run's models, each on a subset of one set of labelled crops: its validation folds and its final model.
+
+    Fast computes the backbone features of every crop and mirrored view once (:meth:`prepare`), so each model costs
+    only its memory banks and head, and its validation crops are judged from the same features; Accurate fine-tunes
+    the backbone per model.
+
+    Args:
+        images: ``(N, H, W, 3)`` uint8 RGB in ``[0, 255]``, already resized to the model input size.
+        labels: ``(N,)`` int64 class indices in ``[0, num_classes)``; every class needs an image.
+        num_classes: number of classes, at least 2.
+        mode: ``"fast"`` (frozen features, seconds) or ``"accurate"`` (fine-tuning, minutes).
+        seed: makes training repeatable.
+        augment: which flips and quarter turns keep the class (Accurate augments with them, Fast adds mirrored
+            copies; quarter turns only on square inputs).
+        device: torch device for Accurate fine-tuning (``"cuda"`` on a GPU); the result is always on the CPU.
+
+    Raises:
+        ValueError: bad mode, image array or labels.
+    """
+
+    def __init__(self, images: np.ndarray, labels: np.ndarray, num_classes: int, mode: str, *, seed: int = 0,
+                 augment: Augment | None = None, device: str = "cpu") -> None:
+        _check_images(images, images.shape[1:3])
+        _check_labels(labels, len(images), num_classes, mode)
+        self.images, self.labels, self.num_classes, self.mode = images, labels, num_classes, mode
+        self.seed, self.augment, self.device = seed, augment or Augment(), device
+        self._shared: FastFeatures | None = None
+
+    @property
+    def views(self) -> int:
+        """Copies of each crop a Fast model learns from: the crop and one mirror image per allowed flip."""
+        return 1 + int(self.augment.hflip) + int(self.augment.vflip)
+
+    def prepare(self, progress: Progress = no_progress) -> None:
+        """Fast: compute the backbone features every later model shares. Accurate: nothing to share."""
+        if self.mode == "fast" and self._shared is None:
+            progress(0.0, "extracting features")
+            self._shared = FastFeatures.of(self.images, hflip=self.augment.hflip, vflip=self.augment.vflip,
+                                           progress=progress)
+
+    def fit(self, indices: np.ndarray, progress: Progress = no_progress) -> TrainedClassifier:
+        """Train a model on the crops ``indices`` (ascending); every class must be among them."""
+        _check_labels(self.labels[indices], len(indices), self.num_classes, self.mode)
+        torch.manual_seed(self.seed)
+        net: nn.Module
+        if self.mode == "fast":
+            self.prepare()
+            assert self._shared is not None
+            net = fit_fast(self._shared, indices, self.labels[indices], self.num_classes, self.seed, progress)
+        else:
+            net = train_accurate(self.images[indices], self.labels[indices], self.num_classes, self.seed,
+                                 self.augment, progress, device=self.device)
+        return TrainedClassifier(net, (int(self.images.shape[1]), int(self.images.shape[2])))
+
+    def predict_proba(self, model: TrainedClassifier, indices: np.ndarray) -> np.ndarray:
+        """``(len(indices), C)`` float32 probabilities of the crops ``indices`` (Fast: from the shared features)."""
+        if self._shared is not None and isinstance(model.net, FastNet):
+            return self._shared.predict(model.net, indices)
+        return model.predict_proba(self.images[indices])
 
 
 def train_classifier(
@@ -65,38 +129,25 @@ def train_classifier(
     progress: Progress | None = None,
     device: str = "cpu",
 ) -> TrainedClassifier:
-    """Train a Fast or Accurate classifier on labelled crops.
+    """Train a Fast or Accurate classifier on all the labelled crops (one model; :class:`FoldTrainer` for several).
 
-    Args:
-        images: ``(N, H, W, 3)`` uint8 RGB in ``[0, 255]``, already resized to the model input size.
-        labels: ``(N,)`` int64 class indices in ``[0, num_classes)``; every class needs an image.
-        num_classes: number of classes, at least 2.
-        mode: ``"fast"`` (frozen features, seconds) or ``"accurate"`` (fine-tuning, minutes).
-        seed: makes training repeatable.
-        hflip: horizontal flips preserve the class (Accurate augments with them, Fast adds mirrored copies).
-        vflip: vertical flips preserve the class.
-        rotate90: quarter turns preserve the class (used only on square inputs).
-        progress: called with the fraction done in ``[0, 1]`` and a short stage; Accurate adds each optimiser
-            :class:`~openinspect.models.progress.Step` (Fast fits no loss: stages only).
-        device: torch device for Accurate fine-tuning (``"cuda"`` on a GPU); the result is always on the CPU.
-
-    Returns:
-        The trained classifier.
+    ``images``, ``labels``, ``num_classes``, ``mode``, ``seed`` and ``device`` are as for :class:`FoldTrainer`;
+    ``hflip``, ``vflip`` and ``rotate90`` say which flips and quarter turns keep the class. ``progress`` is called
+    with the fraction done in ``[0, 1]`` and a short stage; Accurate adds each optimiser
+    :class:`~openinspect.models.progress.Step` (Fast fits no loss: stages only).
 
     Raises:
         ValueError: bad mode, image array or labels.
     """
-    _check_images(images, images.shape[1:3])
-    _check_labels(labels, len(images), num_classes, mode)
+    trainer = FoldTrainer(images, labels, num_classes, mode, seed=seed, augment=Augment(hflip, vflip, rotate90),
+                          device=device)
     report = progress or no_progress
-    torch.manual_seed(seed)
-    net: nn.Module
-    if mode == "fast":
-        net = train_fast(images, labels, num_classes, seed, report, hflip=hflip, vflip=vflip)
-    else:
-        net = train_accurate(images, labels, num_classes, seed, Augment(hflip, vflip, rotate90), report, device=device)
-    report(1.0, "done")
-    return TrainedClassifier(net, (int(images.shape[1]), int(images.shape[2])))
+    share = FEATURE_SHARE if mode == "fast" else 0.0
+    trainer.prepare(lambda fraction, status, **_: report(share * fraction, status))
+    model = trainer.fit(np.arange(len(images)),
+                        lambda fraction, status, **kw: report(share + (1 - share) * fraction, status, **kw))
+    report(1.0, "trained")
+    return model
 
 
 def _check_images(images: np.ndarray, size: tuple[int, int]) -> None:

@@ -9,6 +9,9 @@ is one torch module that exports to ONNX as is.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 import torch.nn.functional as F  # noqa: N812
@@ -16,7 +19,7 @@ from sklearn.linear_model import LogisticRegression
 from torch import nn
 
 from openinspect.models.backbone import EfficientNetLite0, load_pretrained, normalize
-from openinspect.models.progress import Progress
+from openinspect.models.progress import Progress, no_progress
 
 BANK_SIZE = 1024
 """Patches kept per class by the greedy coreset: bounds the matmul at inference."""
@@ -72,16 +75,75 @@ class FastNet(nn.Module):
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """``(N, H, W, 3)`` uint8 RGB -> ``(N, C)`` float32 probabilities."""
-        glob, patches = self.features(images)
+        return self.head(*self.features(images))
+
+    def head(self, glob: torch.Tensor, patches: torch.Tensor) -> torch.Tensor:
+        """Probabilities from :class:`PatchFeatures` outputs ``(N, G), (N, P, D)`` -> ``(N, C)``."""
         scores = [patch_scores(knn_distances(patches, bank)) for bank in self.banks]
         return self.linear(torch.cat([glob, *scores], 1)).softmax(1)
 
 
 @torch.inference_mode()
-def extract(features: PatchFeatures, images: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
-    """Run :class:`PatchFeatures` over ``(N, H, W, 3)`` uint8 RGB images in small batches."""
-    parts = [features(torch.from_numpy(images[i : i + _BATCH])) for i in range(0, len(images), _BATCH)]
+def extract(features: PatchFeatures, images: np.ndarray,
+            done: Callable[[int], None] | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Run :class:`PatchFeatures` over ``(N, H, W, 3)`` uint8 RGB images in small batches.
+
+    ``done`` is told how many images each batch described, as it ends.
+    """
+    parts = []
+    for i in range(0, len(images), _BATCH):
+        parts.append(features(torch.from_numpy(images[i : i + _BATCH])))
+        if done is not None:
+            done(len(images[i : i + _BATCH]))
     return torch.cat([g for g, _ in parts]), torch.cat([p for _, p in parts])
+
+
+@dataclass(frozen=True)
+class FastFeatures:
+    """The backbone's view of a set of crops and of their mirrored copies, computed once.
+
+    Every model a training run fits on a subset of the crops (its validation folds and its final model)
+    takes its rows from here: the backbone, by far the dearest part of Fast training, runs once per crop
+    and view instead of once per crop, view and model.
+    """
+
+    features: PatchFeatures
+    glob: torch.Tensor
+    """``(V * N, G)`` global features, view-major: the crops, then each mirrored view in turn."""
+    patches: torch.Tensor
+    """``(V * N, P, D)`` patch embeddings, in the same order."""
+    count: int
+    """``N``, the crops (without their mirrored views)."""
+
+    @classmethod
+    def of(cls, images: np.ndarray, *, hflip: bool = False, vflip: bool = False,
+           progress: Progress = no_progress) -> FastFeatures:
+        """Describe ``(N, H, W, 3)`` uint8 RGB crops and their mirror images for each flip that keeps the class.
+
+        ``progress`` gets the fraction of crops and views described after every batch.
+        """
+        features = PatchFeatures(load_pretrained())
+        flipped = flipped_views(images, hflip, vflip)
+        total, described = len(images) * len(flipped), [0]
+
+        def done(count: int) -> None:
+            described[0] += count
+            progress(described[0] / total, "extracting features")
+
+        views = [extract(features, view, done) for view in flipped]
+        return cls(features, torch.cat([g for g, _ in views]), torch.cat([p for _, p in views]), len(images))
+
+    def rows(self, indices: np.ndarray) -> torch.Tensor:
+        """Rows of ``indices`` (into the crops) in every view, view-major, as a training set is laid out."""
+        views = len(self.glob) // self.count
+        return torch.cat([torch.from_numpy(indices) + v * self.count for v in range(views)])
+
+    @torch.inference_mode()
+    def predict(self, net: FastNet, indices: np.ndarray) -> np.ndarray:
+        """``(len(indices), C)`` float32 probabilities of the crops (not their mirrored views) through ``net``."""
+        parts = [net.head(self.glob[indices[i : i + _BATCH]], self.patches[indices[i : i + _BATCH]])
+                 for i in range(0, len(indices), _BATCH)]
+        return torch.cat(parts).numpy().astype(np.float32)
 
 
 def coreset(points: torch.Tensor, size: int, seed: int) -> torch.Tensor:
@@ -151,49 +213,40 @@ def flipped_views(images: np.ndarray, hflip: bool, vflip: bool) -> list[np.ndarr
     return views
 
 
-def train_fast(
-    images: np.ndarray,
-    labels: np.ndarray,
-    num_classes: int,
-    seed: int,
-    progress: Progress,
-    *,
-    hflip: bool = False,
-    vflip: bool = False,
-) -> FastNet:
-    """Fit the Fast classifier.
+def fit_fast(shared: FastFeatures, indices: np.ndarray, labels: np.ndarray, num_classes: int, seed: int,
+             progress: Progress) -> FastNet:
+    """Fit the Fast classifier's memory banks and head on the crops ``indices`` of ``shared``.
 
     Each allowed flip adds a mirrored copy of every training image, to the head's training set and to the
     memory banks (on magnetic-tile, k=20, tuning seeds: balanced accuracy 0.775 -> 0.789; k=100 unchanged);
     a copy never counts as a neighbour of its own image in the leave-one-image-out scores.
 
     Args:
-        images: ``(N, H, W, 3)`` uint8 RGB, at the model input size.
-        labels: ``(N,)`` int64 class indices in ``[0, num_classes)``; every class present.
+        shared: the backbone features of every crop and view (:meth:`FastFeatures.of`).
+        indices: ``(n,)`` the training crops, ascending.
+        labels: ``(n,)`` int64 their class indices in ``[0, num_classes)``; every class present.
         num_classes: number of classes.
         seed: makes the coreset choice repeatable.
-        progress: called with the fraction done and the stage (features, memory banks); no loss to report.
-        hflip: horizontal mirror images keep the class.
-        vflip: vertical mirror images keep the class.
+        progress: called with the fraction done and the stage (memory banks, head).
 
     Returns:
         The trained network, in eval mode.
     """
-    features = PatchFeatures(load_pretrained())
-    progress(0.05, "extracting features")
-    views = [extract(features, view) for view in flipped_views(images, hflip, vflip)]
-    glob, patches = torch.cat([g for g, _ in views]), torch.cat([p for _, p in views])
-    owners = torch.arange(len(images)).repeat(len(views))
-    labels = np.tile(labels, len(views))
+    rows = shared.rows(indices)
+    glob, patches = shared.glob[rows], shared.patches[rows]
+    views = len(rows) // len(indices)
+    owners = torch.arange(len(indices)).repeat(views)
+    labels = np.tile(labels, views)
     banks, scores = [], []
     for c in range(num_classes):
-        progress(0.6 + 0.3 * c / num_classes, f"memory bank {c + 1}/{num_classes}")
+        progress(c / (num_classes + 1), f"memory bank {c + 1} of {num_classes}")
         members = torch.from_numpy(np.flatnonzero(labels == c))
         flat = patches[members].flatten(0, 1)
         keep = coreset(flat, BANK_SIZE, seed + c)
         banks.append(flat[keep])
         bank_owner = owners[members].repeat_interleave(patches.shape[1])[keep]
         scores.append(loo_scores(patches, owners, flat[keep], bank_owner))
+    progress(num_classes / (num_classes + 1), "fitting the head")
     x = torch.cat([glob, *scores], 1).numpy().astype(np.float64)
     linear = _fit_head(x, labels, glob.shape[1], seed)
-    return FastNet(features, banks, linear).eval()
+    return FastNet(shared.features, banks, linear).eval()

@@ -9,6 +9,7 @@ can redraw it on every step. Torch-free: the station imports it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -64,6 +65,41 @@ class Progress(Protocol):
 
 def no_progress(fraction: float, status: str, *, step: Step | None = None, fold: Fold | None = None) -> None:
     """A :class:`Progress` that ignores every report."""
+
+
+class Stages:
+    """A run's stages, each weighted by its expected cost, so the run's fraction done tracks its time spent.
+
+    A stage's own reports (fraction of that stage) map onto the run's fraction between ``start`` and ``end``;
+    with weights in proportion to each stage's time, ``elapsed * (1 - p) / p`` estimates the time left. A stage
+    may name the :class:`Fold` whose model it trains, which then goes with each of its reports.
+
+    >>> seen = []
+    >>> stages = Stages(lambda f, s, **kw: seen.append((round(f, 3), s)), [1.0, 3.0])
+    >>> stages.stage(0)(1.0, "features"); stages.stage(1)(0.5, "fold")
+    >>> seen
+    [(0.25, 'features'), (0.625, 'fold')]
+    """
+
+    def __init__(self, report: Progress, weights: Sequence[float], start: float = 0.0, end: float = 1.0) -> None:
+        if not weights or min(weights) < 0 or sum(weights) <= 0:
+            raise ValueError(f"stage weights must be non-negative with a positive sum, got {list(weights)}")
+        total = sum(weights)
+        self._report = report
+        self._bounds = [start + (end - start) * sum(weights[:i]) / total for i in range(len(weights) + 1)]
+
+    def stage(self, index: int, which: Fold | None = None) -> Progress:
+        """The progress callback of stage ``index`` (training the model ``which``): its fraction becomes the run's."""
+        low, high = self._bounds[index], self._bounds[index + 1]
+
+        def forward(fraction: float, status: str, /, *, step: Step | None = None, fold: Fold | None = None) -> None:
+            self._report(low + (high - low) * min(max(fraction, 0.0), 1.0), status, step=step, fold=fold or which)
+
+        return forward
+
+    def done(self, index: int) -> float:
+        """The run's fraction when stage ``index`` ends."""
+        return self._bounds[index + 1]
 
 
 class LossCurve:

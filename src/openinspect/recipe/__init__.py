@@ -3,6 +3,7 @@
 from openinspect.recipe.changes import describe_change
 from openinspect.recipe.io import dump_recipe, load_recipe, parse_recipe
 from openinspect.recipe.schema import (
+    DEFAULT_MIN_VALIDATION,
     NAME_HELP,
     Alignment,
     Augment,
@@ -24,6 +25,7 @@ from openinspect.recipe.schema import (
 )
 
 __all__ = [
+    "DEFAULT_MIN_VALIDATION",
     "NAME_HELP",
     "Alignment",
     "Augment",

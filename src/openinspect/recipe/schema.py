@@ -261,6 +261,10 @@ class Alignment(_Strict):
     """The largest rotation searched, in degrees either way; smaller is faster."""
 
 
+DEFAULT_MIN_VALIDATION = 0.9
+"""The validation figure a deployed model needs for production when a recipe sets no ``min_validation``."""
+
+
 class Recipe(_Strict):
     """Everything needed to judge a capture."""
 
@@ -272,6 +276,9 @@ class Recipe(_Strict):
     alignment: Alignment | None = None
     plc_number: int | None = Field(default=None, ge=1, le=65534)
     """The number a PLC selects this recipe by (Modbus holding register 0); unique among a station's recipes."""
+    min_validation: float | None = Field(default=None, gt=0.0, le=1.0)
+    """The validation figure (balanced accuracy, or IoU for segmenters) every type's deployed model must reach for
+    the recipe to count as ready for production; unset: :data:`DEFAULT_MIN_VALIDATION`."""
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Self:
@@ -286,6 +293,11 @@ class Recipe(_Strict):
             raise ValueError(f"profile single-model runs one inspection type, this recipe has {len(self.types)} "
                              f"({', '.join(t.name for t in self.types)}); use profile: multi-model or split it")
         return self
+
+    @property
+    def required_validation(self) -> float:
+        """``min_validation``, or :data:`DEFAULT_MIN_VALIDATION` when the recipe leaves it unset."""
+        return DEFAULT_MIN_VALIDATION if self.min_validation is None else self.min_validation
 
     def inspection_type(self, name: str) -> InspectionType:
         """The inspection type called ``name``.

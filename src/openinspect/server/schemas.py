@@ -352,6 +352,10 @@ class RecipePublic(_Public):
     warnings: list[str]
     yaml: str
     revision: int = Field(description="the recipe's revision now; send it as `If-Match` when you replace the recipe")
+    ready: bool = Field(description="ready for production: every type's deployed model is Accurate (or a segmenter or "
+                                    "anomaly model), meets the recipe's `min_validation` on enough validation crops")
+    readiness: str = Field(description="`Ready for production`, or what is missing, e.g. `Fast model: train Accurate; "
+                                       "validation 0.72 < 0.90; only 6 validation crops of class 'partial'`")
 
 
 class RevisionPublic(_Public):
@@ -453,6 +457,11 @@ class TrainingPublic(_Public):
     state: TrainingState
     progress: float = Field(description="fraction done of the whole run, 0 to 1")
     message: str = Field(description="the stage in words, e.g. `extracting features`, `fine-tuning`, `exporting`")
+    stage: str = Field(description="what to show a person: the model training now, when the run trains several, "
+                                   "and its stage, e.g. `fold 2 of 5 · memory bank 1 of 2`; once over, the end message")
+    remaining_s: float | None = Field(description="estimated seconds left at `updated` (time spent x the fraction "
+                                                  "left / the fraction done); null early on and once over")
+    updated: float = Field(description="Unix time of this snapshot")
     fold: int | None = Field(description="the validation fold whose model is training, from 1; null: the final model")
     folds: int = Field(description="validation folds the run trains a model for before the final one; 0: one model")
     step: int | None = Field(description="optimiser steps done by the model training now; null before its first "

@@ -53,6 +53,14 @@ class TrainingJob:
     """Fraction done, 0 to 1."""
     message: str = ""
     """The stage, in words."""
+    stage: str = ""
+    """What a person reads: the model training now (when the run trains several) and its stage
+    (``fold 2 of 5 · memory bank 1 of 2``); never says ``done`` before the job is."""
+    remaining_s: float | None = None
+    """Estimated seconds left at ``updated``, from the time spent and the fraction done (the run's stages are
+    weighted by their cost, so the fraction tracks time); ``None`` while too little is done to tell, or at the end."""
+    updated: float = 0.0
+    """Unix time of this snapshot."""
     fold: int | None = None
     """The validation fold whose model is training, from 1; ``None``: the final model."""
     folds: int = 0
@@ -93,11 +101,14 @@ class TrainingService:
         on_change: called with every snapshot of the job (progress, end); from the training thread.
         train: trains and publishes a type as :func:`openinspect.training.train_type` does (the default).
         audit: where every start and stop is recorded; by default the workspace database's trail.
+        clock: the Unix time now (tests replay a recorded run with their own).
     """
 
     def __init__(self, workspace: Workspace, on_change: Callable[[TrainingJob], None],
-                 train: Callable[..., ModelVersion] | None = None, audit: AuditLog | None = None) -> None:
+                 train: Callable[..., ModelVersion] | None = None, audit: AuditLog | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
         self.workspace = workspace
+        self._clock = clock
         self.audit = audit or AuditLog(workspace.engine)
         self._on_change = on_change
         self._train = train
@@ -136,8 +147,9 @@ class TrainingService:
                                        f"stop it (DELETE /api/v1/training)")
             self._cancel.clear()
             self._fold, self._curve = Fold(None, 0), LossCurve()
-            self._job = TrainingJob(recipe, type_name, mode, TrainingState.RUNNING, started=time.time(),
-                                    message="starting", deploy=deploy)
+            now = self._clock()
+            self._job = TrainingJob(recipe, type_name, mode, TrainingState.RUNNING, started=now, updated=now,
+                                    message="starting", stage="starting", deploy=deploy)
             self._thread = threading.Thread(target=self._run, args=(self._job, seed, actor), name="openinspect-train",
                                             daemon=True)
             self._thread.start()
@@ -209,7 +221,12 @@ class TrainingService:
         if self._cancel.is_set():
             raise _CancelledError
         with self._lock:
-            changes: dict[str, object] = {"progress": round(min(max(fraction, 0.0), 1.0), 3), "message": message}
+            assert self._job is not None
+            done = max(self._job.progress, round(min(max(fraction, 0.0), 1.0), 3))  # never goes back
+            now = self._clock()
+            changes: dict[str, object] = {"progress": done, "message": message, "updated": now,
+                                          "remaining_s": remaining_seconds(now - self._job.started, done),
+                                          "stage": stage_text(fold or self._fold, message)}
             if fold is not None and fold != self._fold:  # the next model: its own steps and curve
                 self._fold, self._curve = fold, LossCurve()
                 changes.update(fold=fold.index, folds=fold.folds, step=None, steps=None, epoch=None, epochs=None,
@@ -223,12 +240,39 @@ class TrainingService:
 
     def _end(self, **changes: object) -> None:
         with self._lock:
-            self._update(finished=time.time(), **changes)
+            now = self._clock()
+            self._update(finished=now, updated=now, remaining_s=None, stage=str(changes.get("message", "")), **changes)
 
     def _update(self, **changes: object) -> None:
         assert self._job is not None
         self._job = replace(self._job, **changes)  # type: ignore[arg-type]  # keyword fields of TrainingJob
         self._on_change(self._job)
+
+
+ESTIMATE_FROM = 0.05
+"""Fraction done before a time-left estimate is given: below it, start-up noise dominates."""
+
+
+def remaining_seconds(elapsed: float, fraction: float) -> float | None:
+    """Seconds left if the rest goes at the pace so far: ``elapsed * (1 - fraction) / fraction``.
+
+    >>> remaining_seconds(10.0, 0.25)
+    30.0
+    >>> remaining_seconds(1.0, 0.01) is None
+    True
+    """
+    if fraction < ESTIMATE_FROM or fraction >= 1.0:
+        return None
+    return round(elapsed * (1 - fraction) / fraction, 1)
+
+
+def stage_text(fold: Fold, message: str) -> str:
+    """The stage as a person reads it: which model trains (when the run trains several), then what it does.
+
+    >>> stage_text(Fold(2, 5), "memory bank 1 of 2"), stage_text(Fold(None, 0), "fine-tuning")
+    ('fold 2 of 5 · memory bank 1 of 2', 'fine-tuning')
+    """
+    return f"{fold.label()} · {message}" if fold.folds else message
 
 
 def record_training(audit: AuditLog, workspace: Workspace, actor: str, action: AuditAction, recipe: str,

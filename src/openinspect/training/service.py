@@ -6,6 +6,7 @@ Torch is imported here only when training actually starts, so importing this mod
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,7 +21,7 @@ from openinspect.dataset import RoiCropper, model_batch
 from openinspect.errors import DatasetError, PartNotFoundError, RecipeError
 from openinspect.imaging import MAX_MODEL_SIDE, model_input_size, read_image
 from openinspect.imaging.tiles import cut_tiles
-from openinspect.models.progress import Fold, Progress, Step, no_progress
+from openinspect.models.progress import Fold, Progress, Stages, Step, no_progress
 from openinspect.recipe import ClassifierType, InspectionType, Recipe, SegmenterType, TrainingMode
 from openinspect.store import Label, ModelMeta, ModelVersion, StoredImage, Workspace
 from openinspect.training.metrics import classification_metrics, segmentation_metrics
@@ -41,6 +42,27 @@ TILE_TRAIN_OVERLAP = 128
 """Overlap of the full-resolution tiles a tiled segmenter trains on."""
 TILE_TRAIN_PATCH = 256
 """Side of the squares a tiled segmenter trains on, cut from its tiles over their defects."""
+
+# Expected seconds of each training stage, about as long as on a quiet 2-core CPU; what counts is their ratios,
+# set from recorded runs (`bench/fast_train.py --record`, CPU and wall shares of each stage). They weight the stages
+# of a run's progress, so its fraction done tracks its time and the time left can be estimated from it.
+TORCH_IMPORT_S = 3.0
+"""Loading torch and the trainer, the first time a process trains."""
+FAST_FEATURE_S = 0.7
+"""Fast: backbone features, per crop view and megapixel of model input."""
+FAST_FIT_S = 0.05
+"""Fast: memory banks and head, per training crop view and megapixel."""
+FAST_BANK_S = 0.2
+"""Fast: the coreset of one class's memory bank."""
+FAST_EXPORT_S = 1.5
+"""Fast: the ONNX export."""
+ACCURATE_STEP_S = 1.4
+"""Accurate: one optimiser step, per crop of the batch and megapixel (bench/README.md: 120 steps of 16 crops at
+384 px in 398 s)."""
+ACCURATE_EXPORT_S = 15.0
+"""Accurate and segmenter: the ONNX export through ``torch.export`` (14-19 s of CPU for a Lite0 graph)."""
+SEGMENTER_TRAIN_S = 120.0
+"""Segmenter training without a time budget (not measured per run: its loop plans its own steps)."""
 
 
 class _Trained(Protocol):
@@ -68,6 +90,7 @@ class _Outcome:
     metrics: dict[str, Any]
     validation: dict[str, str]
     crops: list[ValidationCrop] = field(default_factory=list)
+    exporting: Progress = no_progress
 
 
 @dataclass(frozen=True)
@@ -87,6 +110,8 @@ class TrainedType:
     """What the model, trained without them, said about the validation crops."""
     started: float
     """``time.perf_counter()`` when training started; the published ``train_seconds`` run to the end of export."""
+    exporting: Progress = no_progress
+    """The export's share of the run's progress (:func:`publish_type` reports its start)."""
 
 
 def input_size_for(recipe: Recipe, spec: InspectionType, captures: list[StoredImage],
@@ -231,8 +256,6 @@ def train_type(workspace: Workspace, recipe: Recipe, type_name: str, *, mode: Tr
     """
     trained = fit_type(workspace, recipe, type_name, mode=mode, seed=seed, progress=progress,
                        time_budget_s=time_budget_s)
-    if progress is not None:
-        progress(1.0, "exporting")
     return publish_type(workspace, trained, deploy=deploy)
 
 
@@ -247,18 +270,19 @@ def fit_type(workspace: Workspace, recipe: Recipe, type_name: str, *, mode: Trai
     spec = recipe.inspection_type(type_name)
     report = progress or no_progress
     started = time.perf_counter()
+    report(0.0, "reading the labelled captures")
     if isinstance(spec, SegmenterType):
         if mode not in (None, TrainingMode.ACCURATE):
             raise RecipeError(f"segmenter type '{spec.name}' has one training mode, accurate; drop --mode {mode}")
         mode = TrainingMode.ACCURATE
         data = segmentation_set(workspace, recipe, spec)
-        outcome = _train_segmenter(spec, data, seed, report, time_budget_s)
+        outcome = _train_segmenter(spec, data, seed, report, time_budget_s, time.perf_counter() - started)
     else:
         mode = mode or spec.mode
         data = classification_set(workspace, recipe, spec, mode)
-        outcome = _train_classifier(spec, data, mode, seed, report)
+        outcome = _train_classifier(spec, data, mode, seed, report, time.perf_counter() - started)
     return TrainedType(recipe.name, spec, mode, seed, data, outcome.model, outcome.metrics, outcome.validation,
-                       outcome.crops, started)
+                       outcome.crops, started, outcome.exporting)
 
 
 def publish_type(workspace: Workspace, trained: TrainedType, *, deploy: bool = False) -> ModelVersion:
@@ -267,6 +291,7 @@ def publish_type(workspace: Workspace, trained: TrainedType, *, deploy: bool = F
     With ``deploy`` the version is deployed in the same transaction as its record.
     """
     spec, data = trained.spec, trained.data
+    trained.exporting(0.0, "exporting to ONNX")
     with workspace.new_model_version(trained.recipe, spec.name, trained.mode.value, deploy=deploy) as folder:
         trained.model.export_onnx(folder / "model.onnx")
         write_validation_crops(folder, trained.crops)
@@ -277,44 +302,85 @@ def publish_type(workspace: Workspace, trained: TrainedType, *, deploy: bool = F
     return workspace.latest_model(trained.recipe, spec.name)
 
 
-def _train_classifier(spec: ClassifierType, data: TrainingSet, mode: TrainingMode, seed: int,
-                      report: Progress) -> _Outcome:
-    from openinspect.models.classifier import train_classifier  # torch: training only
+def _train_classifier(spec: ClassifierType, data: TrainingSet, mode: TrainingMode, seed: int, report: Progress,
+                      gathered_s: float) -> _Outcome:
+    """Validate (every fold's model judges the crops it did not learn from), then train the model to publish.
+
+    Fast computes the backbone features of every crop once and every model shares them (:class:`FoldTrainer`).
+    Progress runs through :class:`Stages` weighted by :func:`classifier_costs`, so it tracks time.
+    """
+    loading = 0.0 if "torch" in sys.modules else TORCH_IMPORT_S
+    from openinspect.models.accurate import Augment  # torch: training only
+    from openinspect.models.classifier import FoldTrainer
 
     plan = plan_validation(data.targets, spec.class_names(), mode, seed)
     folds = 0 if plan.method == "hold-out" else len(plan.folds)  # a hold-out's one model is the final model
-
-    def fit(indices: np.ndarray, index: int) -> Any:
-        which = Fold(index + 1 if index < folds else None, folds)
-
-        def forward(fraction: float, status: str, *, step: Step | None = None, fold: Fold | None = None) -> None:
-            report((index + fraction) / (folds + 1), status, step=step, fold=fold or which)
-
-        return train_classifier(
-            data.images[indices], data.targets[indices], len(spec.classes), mode.value, seed=seed,
-            hflip=spec.augment.hflip, vflip=spec.augment.vflip, rotate90=spec.augment.rotate90, progress=forward)
-
-    validation = {"method": plan.method, "reason": plan.reason}
-    truth: list[int] = []
-    predicted: list[int] = []
+    fits = [train for train, _ in plan.folds] + ([] if plan.method == "hold-out" else [np.arange(len(data.targets))])
+    trainer = FoldTrainer(data.images, data.targets, len(spec.classes), mode.value, seed=seed,
+                          augment=Augment(spec.augment.hflip, spec.augment.vflip, spec.augment.rotate90))
+    shared, per_fit, export = classifier_costs(mode, data.input_size, trainer.views, len(spec.classes),
+                                               [len(indices) for indices in fits])
+    stages = Stages(report, [gathered_s, loading, shared, *per_fit, export])
+    stages.stage(1)(1.0, "loading the trainer")
+    if mode is TrainingMode.FAST:
+        trainer.prepare(_named(stages.stage(2), f"extracting features once, for {len(fits)} model(s)"))
     crops: list[ValidationCrop] = []
     model = None
-    for index, (train_idx, val_idx) in enumerate(plan.folds):
-        model = fit(train_idx, index)
-        probabilities = model.predict_proba(data.images[val_idx])
-        truth += data.targets[val_idx].tolist()
-        predicted += [spec.decide(row) for row in probabilities]
-        crops += [classified_crop(data.sources[i], spec, int(data.targets[i]), row)
-                  for i, row in zip(val_idx, probabilities, strict=True)]
-    metrics = classification_metrics(np.array(truth), np.array(predicted), spec.class_names()) if truth else {}
-    if plan.method != "hold-out" or model is None:  # folds only measure; the shipped model learns from all
-        model = fit(np.arange(len(data.targets)), folds)
-    return _Outcome(model, metrics, validation, crops)
+    for index, indices in enumerate(fits):
+        model = trainer.fit(indices, stages.stage(3 + index, Fold(index + 1 if index < folds else None, folds)))
+        if index < len(plan.folds):
+            val_idx = plan.folds[index][1]
+            crops += [classified_crop(data.sources[i], spec, int(data.targets[i]), row)
+                      for i, row in zip(val_idx, trainer.predict_proba(model, val_idx), strict=True)]
+    truth = [spec.class_names().index(c.true_class or "") for c in crops]
+    predicted = [spec.class_names().index(c.predicted_class or "") for c in crops]
+    metrics = classification_metrics(np.array(truth), np.array(predicted), spec.class_names()) if crops else {}
+    assert model is not None  # every plan trains at least the final model
+    return _Outcome(model, metrics, {"method": plan.method, "reason": plan.reason}, crops,
+                    stages.stage(3 + len(fits), Fold(None, folds)))
+
+
+def classifier_costs(mode: TrainingMode, input_size: tuple[int, int], views: int, classes: int,
+                     fits: list[int]) -> tuple[float, list[float], float]:
+    """Expected seconds of a classifier run's stages: shared features, each model it trains, the export.
+
+    Args:
+        mode: Fast or Accurate.
+        input_size: the model input ``(h, w)``.
+        views: copies of each crop a Fast model learns from (the crop and its mirrored views).
+        classes: number of classes.
+        fits: training crops of each model the run trains, in order.
+
+    >>> shared, fits, export = classifier_costs(TrainingMode.FAST, (320, 320), 3, 2, [32, 40])
+    >>> round(shared, 1), [round(f, 1) for f in fits], export
+    (8.6, [0.9, 1.0], 1.5)
+    """
+    megapixels = input_size[0] * input_size[1] / 1e6
+    if mode is TrainingMode.FAST:
+        crops = max(fits)  # the final model learns from every crop, whose features are shared
+        per_fit = [FAST_FIT_S * n * views * megapixels + FAST_BANK_S * classes for n in fits]
+        return FAST_FEATURE_S * crops * views * megapixels, per_fit, FAST_EXPORT_S
+    from openinspect.models.accurate import BATCH, Schedule  # torch: training only
+
+    steps = [Schedule().steps(n) for n in fits]
+    return 0.0, [ACCURATE_STEP_S * BATCH * megapixels * s for s in steps], ACCURATE_EXPORT_S
+
+
+def _named(progress: Progress, status: str) -> Progress:
+    """``progress`` with every report's stage replaced by ``status``."""
+    def forward(fraction: float, _status: str, /, *, step: Step | None = None, fold: Fold | None = None) -> None:
+        progress(fraction, status, step=step, fold=fold)
+
+    return forward
 
 
 def _train_segmenter(spec: SegmenterType, data: TrainingSet, seed: int, report: Progress,
-                     time_budget_s: float | None) -> _Outcome:
+                     time_budget_s: float | None, gathered_s: float) -> _Outcome:
+    loading = 0.0 if "torch" in sys.modules else TORCH_IMPORT_S
     from openinspect.models.segmenter import train_segmenter  # torch: training only
+
+    stages = Stages(report, [gathered_s, loading, time_budget_s or SEGMENTER_TRAIN_S, ACCURATE_EXPORT_S])
+    stages.stage(1)(1.0, "loading the trainer")
 
     rng = np.random.default_rng(seed)
     count = len(data.images)
@@ -322,16 +388,17 @@ def _train_segmenter(spec: SegmenterType, data: TrainingSet, seed: int, report: 
     kept = np.setdiff1d(np.arange(count), held)
     model = train_segmenter(data.images[kept], data.targets[kept], len(spec.pixel_classes), seed=seed,
                             hflip=spec.augment.hflip, vflip=spec.augment.vflip, rotate90=spec.augment.rotate90,
-                            progress=report, time_budget_s=time_budget_s,
+                            progress=stages.stage(2), time_budget_s=time_budget_s,
                             patch=_tile_patch(data.input_size) if spec.tiling else None)
     if not len(held):
         return _Outcome(model, {}, {"method": "none", "reason": f"{count} crop(s): at least 5 are needed to hold "
-                                    f"out a fifth; the model was trained on all: check it with `openinspect eval`"})
+                                    f"out a fifth; the model was trained on all: check it with `openinspect eval`"},
+                        exporting=stages.stage(3))
     predicted = list(model.predict_masks(data.images[held]))
     metrics = segmentation_metrics(list(data.targets[held]), predicted, spec.class_names(), spec.min_blob_px)
     crops = [segmented_crop(data.sources[i], spec, data.targets[i], mask)
              for i, mask in zip(held, predicted, strict=True)]
-    return _Outcome(model, metrics, {"method": "hold-out", "reason": ""}, crops)
+    return _Outcome(model, metrics, {"method": "hold-out", "reason": ""}, crops, stages.stage(3))
 
 
 def _tile_patch(size: tuple[int, int]) -> int:

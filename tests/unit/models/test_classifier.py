@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from openinspect.models.accurate import Augment, Schedule, augment, train_accurate
-from openinspect.models.classifier import TrainedClassifier, train_classifier
+from openinspect.models.classifier import FoldTrainer, TrainedClassifier, train_classifier
 from openinspect.models.progress import Step, no_progress
 from openinspect.models.runtime import OnnxModel
 
@@ -96,3 +96,13 @@ def test_fast_learns_from_mirrored_copies_when_flips_keep_the_class(tiles) -> No
     mirrored = np.ascontiguousarray(images[:, :, ::-1])
     np.testing.assert_array_equal(both.predict_proba(mirrored).argmax(1), labels)
     np.testing.assert_allclose(both.predict_proba(mirrored), both.predict_proba(images), atol=0.1)
+
+
+def test_shared_features_give_every_fold_the_predictions_of_a_model_trained_alone(tiles) -> None:
+    images, labels = tiles
+    trainer = FoldTrainer(images, labels, 2, "fast", augment=Augment(hflip=True))
+    trainer.prepare()
+    for held in range(len(images)):  # leave-one-out, as Fast validates a set this small
+        train, val = np.delete(np.arange(len(images)), held), np.array([held])
+        alone = train_classifier(images[train], labels[train], 2, "fast", hflip=True).predict_proba(images[val])
+        np.testing.assert_allclose(trainer.predict_proba(trainer.fit(train), val), alone, atol=1e-5)

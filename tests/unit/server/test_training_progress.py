@@ -10,7 +10,8 @@ from openinspect.settings import Settings
 from openinspect.store import Workspace
 
 ENGINEER = "eng-token-0123456789"
-PROGRESS_FIELDS = ("fold", "folds", "step", "steps", "epoch", "epochs", "loss", "loss_curve")
+PROGRESS_FIELDS = ("fold", "folds", "step", "steps", "epoch", "epochs", "loss", "loss_curve", "stage", "remaining_s",
+                   "updated")
 TINY = RECIPE.replace("    mode: fast\n", "    mode: fast\n    input_size: 32\n")
 """The kit's recipe with 32 px model inputs: an Accurate step takes a fraction of a second."""
 

@@ -53,7 +53,8 @@ def _public(state: RecipeState) -> RecipePublic:
     types = [TypeStatePublic(name=t.name, kind=t.kind, labels=t.labels, model=ModelPublic.of(t.model))
              for t in state.types]
     return RecipePublic(name=state.recipe.name, profile=state.recipe.profile.value, rois=len(state.recipe.rois),
-                        types=types, warnings=state.warnings, yaml=state.yaml, revision=state.revision)
+                        types=types, warnings=state.warnings, yaml=state.yaml, revision=state.revision,
+                        ready=state.readiness.ready, readiness=state.readiness.label)
 
 
 async def _text(request: Request) -> str:

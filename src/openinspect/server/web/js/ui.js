@@ -224,3 +224,12 @@ export function setLeaveGuard(guard) {
 export async function mayLeave() {
   return leaveGuard ? leaveGuard() : true;
 }
+
+/**
+ * A model's training mode as every page shows it: a Fast model says it is for trying a set-up.
+ * @param {string} mode `fast` or `accurate` (segmenters: `accurate`).
+ * @returns {string}
+ */
+export function modeText(mode) {
+  return mode === 'fast' ? 'Fast (for trying a set-up, not for production)' : mode;
+}

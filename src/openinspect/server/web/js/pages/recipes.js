@@ -10,7 +10,7 @@ import * as api from '../api.js';
 import { loadDocument, nameProblem, starterRecipe } from '../recipes-data.js';
 import * as station from '../station.js';
 import {
-  confirmDialog, download, field, formDialog, h, percent, pickFiles, render, reportError, toast,
+  confirmDialog, download, field, formDialog, h, modeText, percent, pickFiles, render, reportError, toast,
 } from '../ui.js';
 
 /**
@@ -74,8 +74,8 @@ function card(recipe, active, reload) {
     h('header', null,
       h('div', null, h('h2', null, recipe.name),
         h('p.muted.small', null, `${recipe.profile} · ${recipe.rois} ROI${recipe.rois === 1 ? '' : 's'}`)),
-      active ? h('span.badge.pass', null, '● Active') : (trained ? h('span.badge.accent', null, 'Ready')
-        : h('span.badge.warn', null, 'Needs training'))),
+      active ? h('span.badge.pass', null, '● Active') : null),
+    readiness(recipe, trained),
     h('div.types', null, recipe.types.map((type) => typeLine(type))),
     recipe.warnings.length ? h('p.notice.small', null, `${recipe.warnings.length} ROI(s) larger than 512 px: `
       + 'the model sees them downscaled. Open the editor for details.') : null,
@@ -89,6 +89,17 @@ function card(recipe, active, reload) {
         onclick: () => exportArchive(recipe.name) }, 'Export'),
       h('button.small', { type: 'button', onclick: () => exportYaml(recipe) }, 'Export YAML'),
       h('button.small.danger.engineer-only', { type: 'button', onclick: () => remove(recipe.name, reload) }, 'Delete')));
+}
+
+/**
+ * Whether the recipe is fit for production, as the server judges it, or what it still needs.
+ * @param {any} recipe the API's recipe state.
+ * @param {boolean} trained every type has a model.
+ */
+function readiness(recipe, trained) {
+  if (recipe.ready) return h('p.badge.readiness.pass', { 'data-testid': 'readiness' }, '✓ Ready for production');
+  return h('p.badge.readiness.warn', { 'data-testid': 'readiness' },
+    trained ? `Not ready for production: ${recipe.readiness}` : 'Needs training');
 }
 
 /**
@@ -127,7 +138,7 @@ function typeLine(type) {
   const labelled = type.kind === 'segmenter' ? `${type.labels.masks ?? 0} painted`
     : `${Object.values(type.labels).reduce((a, b) => a + b, 0)} labelled`;
   const accuracy = type.model?.metrics?.balanced_accuracy;
-  const model = type.model ? `model v${type.model.version}${accuracy != null ? ` · ${percent(accuracy)}` : ''}`
+  const model = type.model ? `model v${type.model.version} ${modeText(type.model.mode)}${accuracy != null ? ` · ${percent(accuracy)}` : ''}`
     : 'not trained';
   return h('div.type-line', null,
     h('span', null, h('strong', null, type.name), ' ', h('span.muted', null, type.kind)),

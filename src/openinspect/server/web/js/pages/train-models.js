@@ -7,7 +7,7 @@
  */
 
 import * as api from '../api.js';
-import { h, percent, render, shortWhen, reportError, toast } from '../ui.js';
+import { h, modeText, percent, render, shortWhen, reportError, toast } from '../ui.js';
 
 /**
  * @param {string} recipe the recipe's name.
@@ -44,7 +44,7 @@ export function modelVersions(recipe, typeName) {
       onclick: () => backtest.start(v.version),
     }, 'Backtest');
     return h('li.actions', { 'data-testid': `model-v${v.version}` },
-      h('strong', null, `v${v.version}`), ` ${v.mode} · ${shortWhen(v.created_at)}`,
+      h('strong', null, `v${v.version}`), ` ${modeText(v.mode)} · ${shortWhen(v.created_at)}`,
       figure === undefined ? null : ` · ${percent(figure)}`,
       v.state === 'candidate' ? h('span.badge.accent', null, 'candidate') : null, action, trial);
   }

@@ -13,7 +13,7 @@ import { bars, confusionMatrix, lineChart } from '../charts.js';
 import * as events from '../events.js';
 import { classBadge } from '../capture-view.js';
 import { chooseRecipe, loadDocument } from '../recipes-data.js';
-import { duration, h, percent, render, reportError, toast } from '../ui.js';
+import { duration, h, modeText, percent, render, reportError, toast } from '../ui.js';
 import { modelVersions } from './train-models.js';
 import { validationReview } from './train-review.js';
 
@@ -80,7 +80,7 @@ export async function mount(view, params) {
    */
   function metricsView(state, spec, review, previous) {
     const m = state.model.metrics || {};
-    const head = h('p', null, h('strong', null, `Model v${state.model.version}`), ` · ${state.model.mode} · `,
+    const head = h('p', null, h('strong', null, `Model v${state.model.version}`), ` · ${modeText(state.model.mode)} · `,
       new Date(state.model.created_at.endsWith('Z') || state.model.created_at.includes('+') ? state.model.created_at : `${state.model.created_at}Z`).toLocaleString(),
       previous ? [' ', h('span.badge.previous', { 'data-testid': 'previous-model' }, 'previous model')] : null);
     const box = (...children) => h(`div.stack${previous ? '.previous-model' : ''}`, {
@@ -124,7 +124,8 @@ export async function mount(view, params) {
     jobBox.hidden = false;
     const running = isRunning(job);
     const elapsed = (job.finished ?? Date.now() / 1000) - job.started;
-    const eta = running && job.progress > 0.03 ? elapsed * (1 - job.progress) / job.progress : null;
+    // the server's estimate at its snapshot, counted down since (its stages are weighted so progress tracks time)
+    const eta = running && job.remaining_s !== null ? job.remaining_s - (Date.now() / 1000 - job.updated) : null;
     const word = { running: 'Training', stopping: 'Stopping', done: 'Done', failed: 'Failed', cancelled: 'Stopped' }[job.state];
     render(jobBox,
       h('div.page-head', null,
@@ -134,8 +135,8 @@ export async function mount(view, params) {
         h('div', { style: `width: ${Math.round(job.progress * 100)}%; ${job.state === 'failed' ? 'background: var(--fail)' : job.state === 'done' ? 'background: var(--pass-bright)' : ''}` })),
       h('p', { 'data-testid': 'training-status' },
         h('strong', null, `${Math.round(job.progress * 100)} %`),
-        running && job.folds ? ` · ${modelName(job)}` : '', ` · ${job.message || ''} · ${duration(elapsed)} elapsed`,
-        eta !== null ? ` · about ${duration(eta)} left` : ''),
+        ` · ${job.stage || job.message || ''} · ${duration(elapsed)} elapsed`,
+        eta === null ? '' : eta > 1 ? ` · about ${duration(eta)} left` : ' · finishing'),
       job.step !== null ? h('p', { 'data-testid': 'training-step' },
         h('strong', null, `epoch ${decimal(job.epoch)} of ${decimal(job.epochs)}`),
         ` · step ${job.step} of ${job.steps} · loss ${job.loss.toFixed(3)}`) : null,
