@@ -305,7 +305,7 @@ def fit_type(workspace: Workspace, recipe: Recipe, type_name: str, *, mode: Trai
         if mode not in (None, TrainingMode.ACCURATE):
             raise RecipeError(f"{spec.kind.value} type '{spec.name}' has one training mode, accurate; "
                               f"drop --mode {mode}")
-        mode = TrainingMode.ACCURATE
+    mode = mode or spec.mode
     if isinstance(spec, SegmenterType):
         data = segmentation_set(workspace, recipe, spec)
         outcome = _train_segmenter(spec, data, seed, report, time_budget_s)
@@ -313,7 +313,6 @@ def fit_type(workspace: Workspace, recipe: Recipe, type_name: str, *, mode: Trai
         data = anomaly_set(workspace, recipe, spec)
         outcome = _train_anomaly(spec, data, seed, report)
     else:
-        mode = mode or spec.mode
         data = classification_set(workspace, recipe, spec, mode)
         outcome = _train_classifier(spec, data, mode, seed, report)
     return TrainedType(recipe.name, spec, mode, seed, data, outcome.model, outcome.metrics, outcome.validation,
