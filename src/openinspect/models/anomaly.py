@@ -52,7 +52,8 @@ class AnomalyFeatures(nn.Module):
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """``(N, H, W, 3)`` uint8 RGB, sides multiples of 32 -> ``(N, 152, H/8, W/8)`` float32."""
         _, _, s8, s16 = pyramid(self.backbone, normalize(images), levels=4)
-        s16 = F.interpolate(s16, size=s8.shape[2:], mode="bilinear", align_corners=False)
+        # align_corners: s16's patch k and s8's patch 2k are centred on the same pixel (symmetric padding)
+        s16 = F.interpolate(s16, size=s8.shape[2:], mode="bilinear", align_corners=True)
         local = [F.normalize(F.avg_pool2d(m, 3, 1, 1, count_include_pad=False), dim=1) for m in (s8, s16)]
         return F.normalize(torch.cat(local, 1), dim=1)
 

@@ -31,7 +31,14 @@ def heat_map(distances: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     ((32, 32), True)
     """
     height, width = size
-    upsampled = cv2.resize(np.asarray(distances, np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
+    rows, cols = distances.shape
+    # Patch (i, j) sees the crop around pixel (i - 1/2, j - 1/2) * stride (measured: the input gradient of a
+    # stride-8 patch is centred 4 px up and left of 8 * (i, j)), not the middle of its cell as a plain resize
+    # assumes: that put defects 7 px down and right of where they are.
+    sx, sy = width / cols, height / rows
+    scale = np.float32([[sx, 0, -sx / 2], [0, sy, -sy / 2]])
+    upsampled = cv2.warpAffine(np.asarray(distances, np.float32), scale, (width, height), flags=cv2.INTER_LINEAR,
+                               borderMode=cv2.BORDER_REPLICATE)
     return cv2.GaussianBlur(upsampled, (0, 0), SIGMA_PX)
 
 
