@@ -36,7 +36,7 @@ def heat_map(distances: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     # stride-8 patch is centred 4 px up and left of 8 * (i, j)), not the middle of its cell as a plain resize
     # assumes: that put defects 7 px down and right of where they are.
     sx, sy = width / cols, height / rows
-    scale = np.float32([[sx, 0, -sx / 2], [0, sy, -sy / 2]])
+    scale = np.array([[sx, 0, -sx / 2], [0, sy, -sy / 2]], np.float32)
     upsampled = cv2.warpAffine(np.asarray(distances, np.float32), scale, (width, height), flags=cv2.INTER_LINEAR,
                                borderMode=cv2.BORDER_REPLICATE)
     return cv2.GaussianBlur(upsampled, (0, 0), SIGMA_PX)
