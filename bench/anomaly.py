@@ -28,6 +28,7 @@ import torch
 from PIL import Image
 from sklearn.metrics import balanced_accuracy_score, roc_auc_score
 
+from classifier import median_ms  # bench/classifier.py: the same timing in every benchmark
 from openinspect.imaging import read_image, resize_to
 from openinspect.models.accurate import Augment, Schedule, train_accurate
 from openinspect.models.anomaly import train_anomaly
@@ -136,16 +137,6 @@ def accurate_run(images, kinds, seed, workdir, k=20, size=384) -> dict:
             "balanced_accuracy": balanced_accuracy_score(labels[test], probs.argmax(1)), "train_s": train_s,
             "detect": (probs.argmax(1)[labels[test] == 1] == 1).mean(),
             "false_reject": (probs.argmax(1)[labels[test] == 0] == 1).mean()}
-
-
-def median_ms(fn, repeats: int) -> float:
-    fn()
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - start) * 1e3)
-    return statistics.median(samples)
 
 
 def latency(raw, kinds, workdir, repeats) -> None:
