@@ -20,6 +20,8 @@ from openinspect.server import create_app
 from openinspect.settings import Settings
 from openinspect.store import ModelMeta, Workspace
 
+pytestmark = pytest.mark.slow
+
 TOKEN = "eng-token-0123456789"
 RECIPE = """
 name: tile
