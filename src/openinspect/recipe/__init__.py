@@ -3,9 +3,12 @@
 from openinspect.recipe.changes import describe_change
 from openinspect.recipe.io import dump_recipe, load_recipe, parse_recipe
 from openinspect.recipe.schema import (
+    ANOMALOUS,
     DEFAULT_MIN_VALIDATION,
+    GOOD,
     NAME_HELP,
     Alignment,
+    AnomalyType,
     Augment,
     Calibration,
     ClassifierType,
@@ -21,13 +24,17 @@ from openinspect.recipe.schema import (
     SegmenterType,
     Template,
     TrainingMode,
+    region_model_input,
     valid_name,
 )
 
 __all__ = [
+    "ANOMALOUS",
     "DEFAULT_MIN_VALIDATION",
+    "GOOD",
     "NAME_HELP",
     "Alignment",
+    "AnomalyType",
     "Augment",
     "Calibration",
     "ClassSpec",
@@ -47,5 +54,6 @@ __all__ = [
     "dump_recipe",
     "load_recipe",
     "parse_recipe",
+    "region_model_input",
     "valid_name",
 ]
