@@ -145,8 +145,9 @@ def browser() -> Iterator[object]:
 
 @pytest.fixture
 def page(browser: playwright_sync.Browser, request: pytest.FixtureRequest) -> Iterator[playwright_sync.Page]:
-    """A fresh 1280x800 browser page; console errors fail the test, and a screenshot is saved at the end."""
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True)
+    """A fresh 1440x900 browser page (a common floor PC screen); console errors fail the test, and a screenshot is
+    saved at the end."""
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, accept_downloads=True)
     page = context.new_page()
     page.set_default_timeout(15_000)
     errors: list[str] = []

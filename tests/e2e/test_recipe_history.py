@@ -48,7 +48,7 @@ def test_a_save_on_a_stale_revision_is_refused_and_says_who_saved_since(page: Pa
     renamed = copy.deepcopy(RECIPE)
     renamed["rois"][0]["name"] = "all"
     assert _put(station, renamed, **{"If-Match": "1"}).status_code == 200  # someone else saves revision 2
-    page.get_by_placeholder("thr.").fill("0.8")  # this page still edits revision 1
-    page.get_by_placeholder("thr.").press("Tab")
+    page.get_by_label("Fail threshold of defect").fill("0.8")  # this page still edits revision 1
+    page.get_by_label("Fail threshold of defect").press("Tab")
     page.get_by_test_id("save").click()
     expect(page.get_by_test_id("problems")).to_contain_text("revision 2")

@@ -66,7 +66,8 @@ def test_train_fast_then_review_validation_set_threshold_and_relabel(page: Page,
 
     wrong = card.get_by_test_id("wrong-crop")
     expect(wrong.first).to_be_visible()
-    mislabelled = card.locator(f"[data-testid='wrong-crop'][title^='{roi} of {image[:10]}']")
+    name = next(s["name"] for s in _api(station, "GET", SAMPLES).json() if s["image"] == image)
+    mislabelled = card.locator(f"[data-testid='wrong-crop'][title^='{roi} of {name} (']")
     expect(mislabelled).to_contain_text("model: good")
     mislabelled.click()
     card.get_by_test_id("relabel-chips").get_by_role("button", name="good").click()

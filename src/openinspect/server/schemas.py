@@ -13,6 +13,7 @@ from openinspect.models.progress import LOSS_POINTS
 from openinspect.recipe import TrainingMode
 from openinspect.settings import Role
 from openinspect.station.service import StationStats, Timings
+from openinspect.station.shift import Shift
 from openinspect.station.sources import TriggerSource
 from openinspect.store import Deployment, ModelVersion, Revision, StoredImage
 from openinspect.store.audit import AuditAction
@@ -155,6 +156,22 @@ class StatusPublic(_Public):
                    results=status.results, last_verdict=status.last_verdict, counts=stats.counts,
                    pass_rate=stats.pass_rate, cycle_ms=timings(stats.cycle_ms), latency_ms=timings(stats.latency_ms),
                    archive_mb=round(archived_bytes / 2**20, 3))
+
+
+class ShiftPublic(_Public):
+    """The shift counters every client shows: triggers since the last reset (or since the station started)."""
+
+    started: datetime = Field(description="when the shift began")
+    started_by: str | None = Field(description="who reset the counters; null: not reset since the station started")
+    total: int = Field(description="every trigger of the shift, judged or not")
+    counts: dict[Outcome, int]
+    pass_rate: float | None = Field(description="passing share of the judged captures; null before the first")
+
+    @classmethod
+    def of(cls, shift: Shift) -> ShiftPublic:
+        """Build from the station's shift."""
+        return cls(started=shift.started, started_by=shift.started_by, total=shift.total, counts=shift.counts,
+                   pass_rate=shift.pass_rate)
 
 
 class ActiveRecipeUpdate(BaseModel):
@@ -545,11 +562,13 @@ class ImagePublic(BaseModel):
     name: str = Field(description="the file's original name")
     width: int
     height: int
+    added: datetime | None = Field(default=None, description="when the image entered the library")
 
     @classmethod
     def of(cls, stored: StoredImage) -> ImagePublic:
         """From a stored image."""
-        return cls(image=stored.sha256, name=stored.original_name, width=stored.width, height=stored.height)
+        return cls(image=stored.sha256, name=stored.original_name, width=stored.width, height=stored.height,
+                   added=stored.added_at)
 
 
 class PredictionPublic(BaseModel):

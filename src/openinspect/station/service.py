@@ -32,6 +32,7 @@ import numpy as np
 from openinspect.errors import NotFoundError, OpenInspectError, StationBusyError, StorageError
 from openinspect.imaging import MAX_PIXELS
 from openinspect.station.pipeline import Inspector
+from openinspect.station.shift import ShiftCounter
 from openinspect.station.sinks import ResultSink, StationStatus
 from openinspect.station.sources import Capture, CaptureSource, TriggerSource
 from openinspect.store import Workspace
@@ -162,6 +163,8 @@ class Station:
         self.max_pixels = max_pixels
         self.recent = RecentCaptures()
         """The captures of the latest results, archived or not."""
+        self.shift = ShiftCounter(store, self.audit, started=datetime.now(UTC))
+        """The shift's counters, shared by every client."""
         self._sinks: list[ResultSink] = []
         self._inspectors: dict[str, Inspector] = {}
         self._active: str | None = None

@@ -37,6 +37,8 @@ class AuditAction(StrEnum):
     BACKTEST_START = "backtest.start"
     """A candidate model version re-judging archived captures; ``before``/``after``: deployed and candidate."""
     ACTIVE_RECIPE = "station.active_recipe"
+    SHIFT_RESET = "station.shift_reset"
+    """The shift counters started again from zero; ``before``: the totals of the shift that ended."""
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,13 @@ class AuditLog:
             rows = conn.execute(select(db.audit).where(condition).order_by(db.audit.c.id.desc())
                                 .limit(limit).offset(offset)).mappings().all()
         return AuditPage(total, [_record(row) for row in rows])
+
+    def latest(self, action: AuditAction) -> AuditRecord | None:
+        """The newest record of one action, or ``None`` when there is none."""
+        with self.engine.begin() as conn:
+            row = conn.execute(select(db.audit).where(db.audit.c.action == action.value)
+                               .order_by(db.audit.c.id.desc()).limit(1)).mappings().first()
+        return None if row is None else _record(row)
 
 
 def _condition(where: AuditFilter) -> ColumnElement[bool]:

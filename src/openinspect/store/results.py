@@ -225,6 +225,16 @@ class ResultStore:
                                    .limit(limit).offset(offset)).scalars().all()
         return ResultPage(total, [ResultRecord.from_json(r) for r in records])
 
+    def counts(self, since: datetime) -> dict[Outcome, int]:
+        """How many records of each outcome were stored at or after ``since``."""
+        query = (select(db.results.c.outcome, func.count()).where(db.results.c.time >= _utc(since))
+                 .group_by(db.results.c.outcome))
+        counted = dict.fromkeys(Outcome, 0)
+        with self.engine.begin() as conn:
+            for outcome, n in conn.execute(query):
+                counted[Outcome(outcome)] = int(n)
+        return counted
+
     def export_csv(self, where: ResultFilter, batch: int = 500) -> Iterator[str]:
         """CSV lines of the records matching ``where``, oldest first, with a header line.
 

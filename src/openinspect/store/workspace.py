@@ -15,7 +15,7 @@ import shutil
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -43,6 +43,8 @@ class StoredImage:
     width: int
     height: int
     original_name: str
+    added_at: datetime | None = field(default=None, compare=False)
+    """When it entered the library (``None`` until it is recorded); not part of what makes two images the same."""
 
 
 @dataclass(frozen=True)
@@ -349,7 +351,7 @@ class Workspace:
 
     def _stored(self, row: Any) -> StoredImage:
         return StoredImage(row["sha256"], self.home / row["path"], row["width"], row["height"],
-                           row["original_name"])
+                           row["original_name"], row["added_at"])
 
     def discard_unrecorded(self, paths: list[Path]) -> None:
         """Remove files written by :meth:`write_image` or :meth:`write_mask` that no row refers to (a failed import).

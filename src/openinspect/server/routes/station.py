@@ -17,6 +17,7 @@ from openinspect.server.schemas import (
     ActiveRecipeUpdate,
     HealthPublic,
     InspectionPublic,
+    ShiftPublic,
     StatusPublic,
 )
 from openinspect.server.uploads import sent_body, sole_file
@@ -61,6 +62,18 @@ async def trigger(request: Request, station: StationDep, services: ServicesDep, 
 def status(services: ServicesDep, _role: Operator) -> StatusPublic:
     """Ready/busy, counters and pass rate since start, cycle-time and latency statistics."""
     return StatusPublic.of(services.station.stats(), services.results.archived_bytes)
+
+
+@router.get("/shift", tags=["station"])
+def shift(station: StationDep, _role: Operator) -> ShiftPublic:
+    """The shift counters: triggers, outcomes and pass rate since the last reset, the same for every client."""
+    return ShiftPublic.of(station.shift.current())
+
+
+@router.post("/shift/reset", tags=["station"])
+def reset_shift(station: StationDep, caller: Operator) -> ShiftPublic:
+    """Start a new shift from zero (any role: operators run the shifts); the reset goes to the audit trail."""
+    return ShiftPublic.of(station.shift.reset(caller.name))
 
 
 @router.get("/active-recipe", tags=["station"])

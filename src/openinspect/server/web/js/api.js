@@ -35,16 +35,18 @@ export function setToken(token) {
  * Take the token of a sign-in link from the page address, keep it and remove it from the address bar (and so
  * from the history). `openinspect serve` prints links with `#token=…`: a fragment never reaches the server or its
  * logs. `?token=…` works too; a route may follow it (`/?token=…#/label`).
+ * @returns {boolean} the address carried a token (now the stored one).
  */
 export function adoptTokenFromUrl() {
   const url = new URL(window.location.href);
   const fragment = url.hash.startsWith('#token=') ? decodeURIComponent(url.hash.slice('#token='.length)) : '';
   const token = fragment || url.searchParams.get('token');
-  if (!token) return;
+  if (!token) return false;
   setToken(token);
   url.searchParams.delete('token');
   if (fragment) url.hash = '';
   window.history.replaceState(null, '', url.pathname + url.search + url.hash);
+  return true;
 }
 
 /**

@@ -172,8 +172,26 @@ async function enter() {
   show();
 }
 
+/**
+ * A sign-in link pasted into this open tab: only the address's fragment changed, so the page did not load again.
+ * Its token replaces the stored one (the address no longer shows it) and the station is asked whether it knows it.
+ */
+async function adoptLink() {
+  try {
+    await api.get('/status');
+  } catch (err) {
+    if (err.status === 401) signOut('The sign-in link\'s token was not accepted: sign in again.');
+    else reportError(err);
+    return;
+  }
+  document.getElementById('sign-out').hidden = false;
+  events.restart();
+  enter();
+}
+
 let signedIn = false;
 window.addEventListener('hashchange', () => {
-  if (signedIn) show();
+  if (api.adoptTokenFromUrl()) adoptLink();
+  else if (signedIn) show();
 });
 boot();

@@ -1,10 +1,23 @@
 /**
- * Draw a capture with its ROI boxes: green for a passing ROI, red for a failing one, grey when not judged.
+ * Showing a capture: its ROI boxes (green for a passing ROI, red for a failing one, grey when not judged), the
+ * zoom and pan every capture view shares ({@link ZoomView}), and the one meaning of pass and fail colours.
  * @module capture-view
  */
 
-const PASS = '#2ea043';
-const FAIL = '#f85149';
+import { h } from './ui.js';
+
+/**
+ * A colour of the stylesheet's design tokens, so the canvas and the badges say pass and fail in the same colours.
+ * @param {string} name a CSS custom property, `--pass-bright`.
+ * @param {string} fallback when the stylesheet is not loaded.
+ * @returns {string}
+ */
+function token(name, fallback) {
+  return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback;
+}
+
+const PASS = token('--pass-bright', '#2ea043');
+const FAIL = token('--fail-bright', '#f85149');
 const NEUTRAL = '#8b949e';
 
 /**
@@ -127,4 +140,233 @@ function pixelColours(recipe) {
     for (const pc of type.pixel_classes || []) colours.set(pc.name, pc.color);
   }
   return colours;
+}
+
+/** Zoom steps of the wheel and the buttons, and the most a view zooms in. */
+const WHEEL_RATE = 0.0015;
+const BUTTON_STEP = 1.5;
+const MAX_ZOOM = 24;
+
+/**
+ * The zoom factor a wheel turn asks for (trackpad pinches arrive as wheel events with `ctrlKey`).
+ * @param {WheelEvent} e
+ * @returns {number} above 1 zooms in.
+ */
+export function wheelFactor(e) {
+  return Math.exp(-e.deltaY * (e.deltaMode === 1 ? 40 : 1) * WHEEL_RATE);
+}
+
+/**
+ * The offset that keeps the content point under `at` in place when the scale changes.
+ * @param {number} at the pointer, in the frame the offset is in.
+ * @param {number} offset the content's offset now.
+ * @param {number} scale the scale now.
+ * @param {number} next the new scale.
+ * @returns {number} the new offset.
+ */
+export function anchoredOffset(at, offset, scale, next) {
+  return at - ((at - offset) / scale) * next;
+}
+
+/**
+ * Zoom and pan over one element (a capture's canvas), the same on every page: the wheel or a pinch zooms about the
+ * pointer, a drag pans, a double-click or "Fit" shows it whole again. The element keeps its place in the layout
+ * and is scaled by a CSS transform, so code that maps pointer positions through `getBoundingClientRect()`
+ * (drawing ROIs) keeps working at every zoom.
+ *
+ * In an `editable` view a plain drag belongs to the page (drawing): panning is a middle-button drag, a drag with
+ * Space held, or two fingers.
+ */
+export class ZoomView {
+  /**
+   * @param {HTMLElement} content the element shown (a canvas); it is moved into this view's box.
+   * @param {{editable?: boolean, label?: string}} [options] `label`: what the view shows, for its buttons' names.
+   */
+  constructor(content, options = {}) {
+    this.content = content;
+    this.editable = Boolean(options.editable);
+    this.scale = 1;
+    this.x = 0;
+    this.y = 0;
+    /** @type {Map<number, {x: number, y: number}>} pointers down on the view, by id. */
+    this.pointers = new Map();
+    /** @type {null|{x: number, y: number, distance?: number}} the pan or pinch in progress. */
+    this.gesture = null;
+    this.spaceHeld = false;
+    this.hovered = false;
+    const what = options.label || 'the capture';
+    const button = (text, name, testid, onclick) => h('button.ghost.small', {
+      type: 'button', 'aria-label': name, title: name, 'data-testid': testid, onclick,
+    }, text);
+    this.level = h('span.zoom-level', { 'data-testid': 'zoom-level' }, '100 %');
+    this.element = h(`div.zoom-view${this.editable ? '.editable' : ''}`, { 'data-zoom': '1' },
+      content,
+      h('div.zoom-tools', { role: 'group', 'aria-label': `Zoom ${what}` },
+        button('−', `Zoom out of ${what}`, 'zoom-out', () => this.step(1 / BUTTON_STEP)),
+        this.level,
+        button('+', `Zoom into ${what}`, 'zoom-in', () => this.step(BUTTON_STEP)),
+        button('Fit', `Fit ${what} in view (or double-click)`, 'zoom-reset', () => this.reset())));
+    content.style.transformOrigin = '0 0';
+    this.listen();
+  }
+
+  listen() {
+    const { element } = this;
+    element.addEventListener('wheel', (e) => {
+      e.preventDefault();
+      this.zoomAt(this.scale * wheelFactor(e), e.clientX, e.clientY);
+    }, { passive: false });
+    element.addEventListener('dblclick', (e) => {
+      if (!(e.target instanceof HTMLButtonElement)) this.reset();
+    });
+    // capture phase: a pan is taken before the content (the ROI editor) sees the press
+    element.addEventListener('pointerdown', (e) => this.press(e), { capture: true });
+    element.addEventListener('pointermove', (e) => this.move(e), { capture: true });
+    const end = (e) => this.release(e);
+    element.addEventListener('pointerup', end, { capture: true });
+    element.addEventListener('pointercancel', end, { capture: true });
+    element.addEventListener('pointerenter', () => { this.hovered = true; });
+    element.addEventListener('pointerleave', () => { this.hovered = false; });
+    element.addEventListener('contextmenu', (e) => { if (this.editable) e.preventDefault(); });
+    if (this.editable) {
+      // Space-drag pans where a plain drag draws; Space is then no page scroll
+      this.onKey = (e) => {
+        if (e.key !== ' ' || !this.hovered || isTyping(e.target)) return;
+        e.preventDefault();
+        this.spaceHeld = e.type === 'keydown';
+        element.classList.toggle('panning', this.spaceHeld);
+      };
+      document.addEventListener('keydown', this.onKey);
+      document.addEventListener('keyup', this.onKey);
+    }
+  }
+
+  /** Stop listening to the document (the page is left). */
+  destroy() {
+    if (!this.onKey) return;
+    document.removeEventListener('keydown', this.onKey);
+    document.removeEventListener('keyup', this.onKey);
+  }
+
+  /** @param {PointerEvent} e */
+  press(e) {
+    if (e.target instanceof HTMLButtonElement) return;
+    this.pointers.set(e.pointerId, { x: e.clientX, y: e.clientY });
+    const touches = this.pointers.size;
+    const pan = !this.editable ? e.button === 0 : e.button === 1 || this.spaceHeld || touches >= 2;
+    if (!pan && touches < 2) return;
+    e.preventDefault();
+    e.stopPropagation();
+    this.element.setPointerCapture(e.pointerId);
+    this.gesture = this.centre();
+    this.element.classList.add('panning');
+  }
+
+  /** @returns {{x: number, y: number, distance: number}} the pointers' centre and spread (0 for one pointer). */
+  centre() {
+    const points = [...this.pointers.values()];
+    const x = points.reduce((sum, p) => sum + p.x, 0) / points.length;
+    const y = points.reduce((sum, p) => sum + p.y, 0) / points.length;
+    const distance = points.length < 2 ? 0 : Math.hypot(points[0].x - points[1].x, points[0].y - points[1].y);
+    return { x, y, distance };
+  }
+
+  /** @param {PointerEvent} e */
+  move(e) {
+    if (!this.pointers.has(e.pointerId)) return;
+    this.pointers.set(e.pointerId, { x: e.clientX, y: e.clientY });
+    if (!this.gesture) return;
+    e.stopPropagation();
+    const now = this.centre();
+    this.x += now.x - this.gesture.x;
+    this.y += now.y - this.gesture.y;
+    if (now.distance && this.gesture.distance) {
+      this.zoomAt(this.scale * (now.distance / this.gesture.distance), now.x, now.y);
+    } else {
+      this.apply();
+    }
+    this.gesture = now;
+  }
+
+  /** @param {PointerEvent} e */
+  release(e) {
+    this.pointers.delete(e.pointerId);
+    if (this.element.hasPointerCapture(e.pointerId)) this.element.releasePointerCapture(e.pointerId);
+    if (!this.gesture) return;
+    // the release still reaches the content: a drag it began before a second finger made it a pinch ends there
+    this.gesture = this.pointers.size ? this.centre() : null;
+    if (!this.gesture) this.element.classList.remove('panning');
+  }
+
+  /** @param {number} factor zoom by this much about the view's centre. */
+  step(factor) {
+    const box = this.element.getBoundingClientRect();
+    this.zoomAt(this.scale * factor, box.left + box.width / 2, box.top + box.height / 2);
+  }
+
+  /**
+   * Zoom to `scale`, keeping the content point under the client position where it is.
+   * @param {number} scale 1: the whole content fits; up to 24.
+   * @param {number} clientX @param {number} clientY
+   */
+  zoomAt(scale, clientX, clientY) {
+    const next = Math.min(Math.max(scale, 1), MAX_ZOOM);
+    const box = this.content.getBoundingClientRect();
+    const left = box.left - this.x;  // where the content sits untransformed
+    const top = box.top - this.y;
+    this.x = anchoredOffset(clientX - left, this.x, this.scale, next);
+    this.y = anchoredOffset(clientY - top, this.y, this.scale, next);
+    this.scale = next;
+    this.apply();
+  }
+
+  /** Show the whole content again. */
+  reset() {
+    this.scale = 1;
+    this.x = 0;
+    this.y = 0;
+    this.apply();
+  }
+
+  /** Keep the zoomed content over its own box (no empty margin), then move it there. */
+  apply() {
+    const width = this.content.offsetWidth;
+    const height = this.content.offsetHeight;
+    this.x = Math.min(0, Math.max(this.x, width * (1 - this.scale)));
+    this.y = Math.min(0, Math.max(this.y, height * (1 - this.scale)));
+    this.content.style.transform = this.scale === 1 ? '' : `translate(${this.x}px, ${this.y}px) scale(${this.scale})`;
+    this.content.classList.toggle('zoomed-in', this.scale >= 3);
+    this.element.dataset.zoom = String(Math.round(this.scale * 100) / 100);
+    this.level.textContent = `${Math.round(this.scale * 100)} %`;
+  }
+}
+
+/** @param {EventTarget|null} target @returns {boolean} the key goes to a text field. */
+function isTyping(target) {
+  return target instanceof HTMLInputElement || target instanceof HTMLTextAreaElement || target instanceof HTMLSelectElement;
+}
+
+/**
+ * What a class means for the part, as its inspection type says: the one rule behind every class colour.
+ * @param {{classes?: {name: string, pass: boolean}[]}|null|undefined} spec the inspection type (classifier).
+ * @param {string} name a class name.
+ * @returns {'pass'|'fail'|'unknown'} `unknown`: the type does not list the class.
+ */
+export function classMeaning(spec, name) {
+  const cls = (spec?.classes || []).find((c) => c.name === name);
+  if (!cls) return 'unknown';
+  return cls.pass ? 'pass' : 'fail';
+}
+
+/**
+ * A class name as a badge in its meaning's colour, the same on every page: green for a pass class, red for a
+ * fail class (whatever the verdict of the ROI it was found on), grey for a class the type does not list.
+ * @param {any} spec the inspection type.
+ * @param {string} name the class.
+ * @param {string} [text] what the badge says (default: the class name).
+ * @returns {HTMLElement}
+ */
+export function classBadge(spec, name, text) {
+  const meaning = classMeaning(spec, name);
+  return h(`span.badge.cls.${meaning}`, { 'data-class': name, 'data-meaning': meaning }, text ?? name);
 }

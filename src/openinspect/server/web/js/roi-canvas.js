@@ -102,6 +102,7 @@ export class RoiCanvas {
 
   /** @param {PointerEvent} e */
   down(e) {
+    if (e.button !== 0) return;  // other buttons pan the view
     this.canvas.focus();
     this.canvas.setPointerCapture(e.pointerId);
     const p = this.point(e);

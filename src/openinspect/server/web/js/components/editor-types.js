@@ -95,9 +95,11 @@ function classifierBody(type, changed) {
     h('input', { type: 'text', value: c.name, 'aria-label': 'Class name', onchange: (e) => { c.name = e.target.value.trim(); changed(); } }),
     h('button.small', { type: 'button', class: c.pass ? 'badge pass' : 'badge fail', 'aria-label': `${c.name} means ${c.pass ? 'pass' : 'fail'}`,
       title: 'Click to switch pass/fail', onclick: () => { c.pass = !c.pass; if (c.pass) delete c.threshold; paint(); changed(); } }, c.pass ? 'pass' : 'fail'),
-    c.pass ? h('span') : h('input', { type: 'number', min: 0.05, max: 1, step: 0.05, value: c.threshold ?? '', placeholder: 'thr.',
-      title: 'Optional: this fail class wins only at this confidence or more', style: 'width: 72px',
-      onchange: (e) => { const v = parseFloat(e.target.value); if (Number.isNaN(v)) delete c.threshold; else c.threshold = v; changed(); } }),
+    c.pass ? h('span') : h('label.threshold-field', { title: 'Optional: this fail class wins only at this confidence or more' },
+      h('span', null, 'Threshold'),
+      h('input', { type: 'number', min: 0.05, max: 1, step: 0.05, value: c.threshold ?? '', placeholder: 'off',
+        'aria-label': `Fail threshold of ${c.name}`,
+        onchange: (e) => { const v = parseFloat(e.target.value); if (Number.isNaN(v)) delete c.threshold; else c.threshold = v; changed(); } })),
     h('button.ghost.small', { type: 'button', 'aria-label': `Delete class ${c.name}`, onclick: () => {
       if (type.classes.length <= 2) return toast('A classifier needs at least two classes.', 'error');
       type.classes.splice(i, 1); paint(); return changed();

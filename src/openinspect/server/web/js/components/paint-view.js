@@ -1,10 +1,11 @@
 /**
- * The painting canvas: the capture with its mask overlay and ROI outlines, zoomed (wheel) and panned (Space- or
- * right-drag), the brush outline at the pointer; a left-drag paints through the model's stroke callbacks.
+ * The painting canvas: the capture with its mask overlay and ROI outlines, zoomed (wheel, in the steps every capture
+ * view takes: capture-view.js) and panned (Space- or right-drag), the brush outline at the pointer; a left-drag
+ * paints through the model's stroke callbacks.
  * @module components/paint-view
  */
 
-import { roiRect } from '../capture-view.js';
+import { anchoredOffset, roiRect, wheelFactor } from '../capture-view.js';
 
 /**
  * @typedef {object} PaintModel
@@ -157,12 +158,11 @@ export class PaintView {
   /** @param {WheelEvent} e zooms about the pointer. */
   zoom(e) {
     e.preventDefault();
-    const p = this.toImage(e);
-    const factor = Math.exp(-e.deltaY * 0.0015);
-    this.scale = Math.min(Math.max(this.scale * factor, 0.05), 40);
+    const next = Math.min(Math.max(this.scale * wheelFactor(e), 0.05), 40);
     const box = this.stage.getBoundingClientRect();
-    this.x = e.clientX - box.left - p.x * this.scale;
-    this.y = e.clientY - box.top - p.y * this.scale;
+    this.x = anchoredOffset(e.clientX - box.left, this.x, this.scale, next);
+    this.y = anchoredOffset(e.clientY - box.top, this.y, this.scale, next);
+    this.scale = next;
     this.draw();
   }
 }

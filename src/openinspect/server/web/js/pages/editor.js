@@ -14,9 +14,10 @@ import { typeColour, typesPanel } from '../components/editor-types.js';
 import { documentRevision, freeName, loadDocument, saveDocument } from '../recipes-data.js';
 import { historyPanel } from '../recipe-history.js';
 import { RoiCanvas } from '../roi-canvas.js';
+import { ZoomView } from '../capture-view.js';
 import { confirmDialog, h, render, reportError, setLeaveGuard, toast } from '../ui.js';
 
-const ROI_HINT = 'Drag to draw · drag a box to move · handles resize · Delete removes · arrows nudge';
+const ROI_HINT = 'Drag to draw · drag a box to move · handles resize · Delete removes · arrows nudge · wheel zooms · Space-drag pans';
 const ALIGN_HINT = 'Alignment region: drag to draw it · drag it to move · handles resize · Delete removes · Esc: back to ROIs';
 
 /**
@@ -34,9 +35,11 @@ export async function mount(view, params) {
     return undefined;
   }
   const state = editorState(doc);
-  let dirty = false;
+  /** The document as last saved (or loaded): "unsaved" means different from it, not merely touched. */
+  let saved = JSON.stringify(doc);
+  const dirty = () => JSON.stringify(doc) !== saved;
   let revision = documentRevision(doc);
-  const history = historyPanel(doc.name, () => { dirty = false; window.location.reload(); });
+  const history = historyPanel(doc.name, () => { saved = JSON.stringify(doc); window.location.reload(); });
 
   const saveButton = h('button.primary', { type: 'button', disabled: true, 'data-testid': 'save', onclick: () => save() }, 'Save');
   const status = h('span.muted.small', { 'aria-live': 'polite' });
@@ -53,6 +56,9 @@ export async function mount(view, params) {
     h('strong', null, 'No template capture yet'),
     h('span', null, 'Upload a picture of a good part, then drag on it to draw the regions to inspect.'),
     h('button.primary', { type: 'button', onclick: () => template.upload() }, 'Upload template image…'));
+  const zoom = new ZoomView(canvas, { editable: true, label: 'the template capture' });
+  zoom.element.hidden = true;  // until the capture is loaded (or found missing)
+  placeholder.hidden = true;
   const board = new RoiCanvas(canvas, {
     rois: doc.rois,
     get selected() { return state.selected; },
@@ -87,7 +93,7 @@ export async function mount(view, params) {
           h('button', { type: 'button', onclick: () => template.latest(), title: 'The newest capture the station kept' },
             'Use the latest station capture'),
           hint),
-        h('div.canvas-wrap', null, placeholder, canvas)),
+        h('div.canvas-wrap', null, placeholder, zoom.element)),
       h('aside.stack', null,
         h('div.card.stack', null, h('h2', null, 'ROIs'), rois.element),
         alignment.element,
@@ -105,9 +111,9 @@ export async function mount(view, params) {
   }
 
   function changed() {
-    dirty = true;
-    saveButton.disabled = false;
-    status.textContent = 'Unsaved changes';
+    const unsaved = dirty();
+    saveButton.disabled = !unsaved;
+    status.textContent = unsaved ? 'Unsaved changes' : '';
     repaint();
   }
 
@@ -122,7 +128,8 @@ export async function mount(view, params) {
   /** @param {HTMLImageElement|null} image the capture to draw on, or null for the "upload" placeholder. */
   function showImage(image) {
     placeholder.hidden = Boolean(image);
-    canvas.hidden = !image;
+    zoom.element.hidden = !image;
+    zoom.reset();
     board.setImage(image);
     alignment.paint();
   }
@@ -132,14 +139,14 @@ export async function mount(view, params) {
     const clean = structuredClone(doc);
     for (const type of clean.types) if (type.kind === 'segmenter' && !type.rules.length) delete type.rules;
     try {
-      const saved = await saveDocument(clean, revision);
-      revision = saved.revision;
+      const stored = await saveDocument(clean, revision);
+      revision = stored.revision;
       history.refresh();
-      dirty = false;
+      saved = JSON.stringify(doc);
       state.templateReplaced = false;
       alignment.paint();
       saveButton.disabled = true;
-      status.textContent = saved.types.some((t) => t.model) ? 'Saved · retrain if you changed classes or ROIs' : 'Saved';
+      status.textContent = stored.types.some((t) => t.model) ? 'Saved · retrain if you changed classes or ROIs' : 'Saved';
       toast(`Recipe ${doc.name} saved`, 'ok');
     } catch (err) {
       problems.textContent = err.message;
@@ -150,14 +157,14 @@ export async function mount(view, params) {
   const onKey = (e) => {
     if ((e.ctrlKey || e.metaKey) && e.key === 's') {
       e.preventDefault();
-      if (dirty) save();
+      if (dirty()) save();
     } else if (e.key === 'Escape' && state.aligning && !document.querySelector('dialog[open]')) {
       setAligning(false);
     }
   };
   document.addEventListener('keydown', onKey);
-  const beforeUnload = (e) => { if (dirty) e.preventDefault(); };
-  setLeaveGuard(async () => !dirty || confirmDialog('Leave without saving?',
+  const beforeUnload = (e) => { if (dirty()) e.preventDefault(); };
+  setLeaveGuard(async () => !dirty() || confirmDialog('Leave without saving?',
     `Your changes to ${doc.name} are not saved; leaving drops them.`, 'Leave without saving'));
   window.addEventListener('beforeunload', beforeUnload);
   rois.paint();
@@ -166,5 +173,6 @@ export async function mount(view, params) {
   return () => {
     document.removeEventListener('keydown', onKey);
     window.removeEventListener('beforeunload', beforeUnload);
+    zoom.destroy();
   };
 }

@@ -1,19 +1,23 @@
 /**
- * History: stored results, filtered and paged, the capture on click, CSV export of the filtered records.
+ * History: stored results, filtered and paged, the capture on click (zoom and pan), CSV export of the filtered
+ * records. `#/history/<result id>` opens that result (the Live page's recent results link here).
  * An engineer can add a wrongly judged capture to the training set from its detail, with the correct class.
  * @module pages/history
  */
 
 import * as api from '../api.js';
-import { drawCapture } from '../capture-view.js';
+import { classBadge, drawCapture, ZoomView } from '../capture-view.js';
 import * as events from '../events.js';
 import { loadDocument } from '../recipes-data.js';
 import { download, field, h, millis, outcomeOf, render, reportError, shortWhen, when } from '../ui.js';
 
 const PAGE = 25;
 
-/** @param {HTMLElement} view */
-export async function mount(view) {
+/**
+ * @param {HTMLElement} view
+ * @param {string[]} params `[result id]`, optional: the result to open.
+ */
+export async function mount(view, params) {
   const recipes = await api.get('/recipes');
   const recipe = h('select', { name: 'recipe' }, h('option', { value: '' }, 'All recipes'),
     recipes.map((r) => h('option', { value: r.name }, r.name)));
@@ -96,23 +100,29 @@ export async function mount(view) {
     openId = record.id;
     layout.classList.remove('closed');
     detail.hidden = false;
-    const canvas = /** @type {HTMLCanvasElement} */ (h('canvas'));
+    const canvas = /** @type {HTMLCanvasElement} */ (h('canvas', { 'aria-label': `Capture of ${when(record.time)}` }));
+    const zoom = new ZoomView(canvas, { label: 'the capture' });
     const items = new Map((record.rois || []).map((r) => [r.roi, h(`div.roi-item.${r.pass ? 'pass' : 'fail'}`, { 'data-roi': r.roi },
-      h('strong', null, r.roi), h('span', null, r.class ? `${r.class} ${Math.round((r.confidence ?? 0) * 100)} %`
-        : (r.failed_rules || []).join(', ') || (r.pass ? 'OK' : 'defect')))]));
+      h('strong', null, r.roi), r.class ? h('span', { 'data-class-of': r.roi }, r.class, ` ${Math.round((r.confidence ?? 0) * 100)} %`)
+        : h('span', null, (r.failed_rules || []).join(', ') || (r.pass ? 'OK' : 'defect')))]));
     render(detail,
       h('div.page-head', null, h('h2', null, when(record.time)),
         h('button.ghost.small', { type: 'button', 'aria-label': 'Close', onclick: () => { detail.hidden = true; layout.classList.add('closed'); openId = null; } }, '✕')),
       h('p.muted.small', null, `${record.recipe} · ${record.image} · ${record.trigger}`),
-      canvas,
+      zoom.element,
       record.error ? h('p.notice.error', null, record.error) : null,
       h('div.roi-list', null, [...items.values()]));
     const [doc, image] = await Promise.all([
       api.whenMissing(loadDocument(record.recipe), { rois: [], types: [] }),
       api.whenMissing(api.loadImage(`/results/${record.id}/image`), null)]);
     if (openId !== record.id) return;
+    for (const r of record.rois || []) {
+      const spec = doc.types.find((t) => t.name === r.type);
+      const place = items.get(r.roi)?.querySelector(`[data-class-of="${CSS.escape(r.roi)}"]`);
+      if (place) render(place, classBadge(spec, r.class), ` ${Math.round((r.confidence ?? 0) * 100)} %`);
+    }
     if (!image) {
-      canvas.replaceWith(h('p.notice.info', null, 'The station did not keep this capture (retention keeps failures and '
+      zoom.element.replaceWith(h('p.notice.info', null, 'The station did not keep this capture (retention keeps failures and '
         + 'a sample of passes), so it cannot be added to the training set.'));
       return;
     }
@@ -120,6 +130,16 @@ export async function mount(view) {
     for (const r of record.rois || []) {
       const spec = doc.types.find((t) => t.name === r.type);
       if (spec) items.get(r.roi)?.append(trainingControls(record, r, spec));
+    }
+  }
+
+  /** @param {string} id a result's id, as a link names it. */
+  async function openById(id) {
+    try {
+      await open(await api.get(`/results/${encodeURIComponent(id)}`));
+      for (const tr of tbody.querySelectorAll('tr[data-id]')) tr.classList.toggle('selected', tr.dataset.id === id);
+    } catch (err) {
+      reportError(err);
     }
   }
 
@@ -144,6 +164,7 @@ export async function mount(view) {
     pending = window.setTimeout(load, 400);
   });
   await load();
+  if (params[0]) await openById(params[0]);
   return () => {
     stop();
     clearTimeout(pending);

@@ -1,6 +1,8 @@
 /**
  * Labelling: pick a recipe and an inspection type, add captures, then label.
  * Classifier types: a grid of ROI crops; click (Shift: range, Ctrl: add) and press 1-9 or click a class chip.
+ * Space shows the selected crop large (zoom and pan there), and so does resting the pointer on a crop. A filter
+ * that hides a selected crop drops it from the selection, so a key never labels a crop nobody sees.
  * Each crop is drawn where the samples say the station cuts it (moved and turned with the part when the recipe
  * aligns); a capture where alignment does not find the part is marked, as training skips it.
  * With a trained model each crop shows the model's class, and "Model disagrees" lists the crops it contradicts.
@@ -10,10 +12,10 @@
  */
 
 import * as api from '../api.js';
-import { roiRect } from '../capture-view.js';
+import { classBadge, roiRect, ZoomView } from '../capture-view.js';
 import { drawCrop, libraryImage } from '../images.js';
 import { chooseRecipe, loadDocument } from '../recipes-data.js';
-import { h, pickFiles, render, reportError, toast } from '../ui.js';
+import { h, pickFiles, render, reportError, shortWhen, toast } from '../ui.js';
 
 /**
  * @param {HTMLElement} view
@@ -84,7 +86,7 @@ async function classifierLabelling(body, doc, type, model, focus) {
   /** @type {{title: string, text: string}|null} why the model's classes are not shown, or null when they are. */
   let noModel = model ? null
     : { title: trainFirst, text: 'This type has no trained model yet. Train one, and each crop shows the class it predicts.' };
-  /** @type {{image: string, width: number, height: number, roi: any, label: string|null,
+  /** @type {{image: string, name: string, added: string|null, width: number, height: number, roi: any, label: string|null,
    *          place: {x: number, y: number, w: number, h: number, angle: number}|null,
    *          alignment: {found: boolean, score: number}|null,
    *          prediction: {class: string, confidence: number}|null}[]} */
@@ -106,6 +108,7 @@ async function classifierLabelling(body, doc, type, model, focus) {
     h('option', { value: DISAGREES }, model ? `Model disagrees (v${model.version})` : 'Model disagrees'));
   const summary = h('span.muted.small', { 'data-testid': 'label-summary' });
   const selectAll = h('button.small', { type: 'button', onclick: () => { for (const t of visible()) selected.add(key(t)); paint(); } }, 'Select all shown');
+  const preview = cropPreview(type);
   const grid = h('div.crop-grid', { role: 'listbox', 'aria-multiselectable': 'true', 'aria-label': 'ROI crops', 'data-testid': 'crop-grid' });
   render(body, h('div.card.label-toolbar', null, chips, h('span.grow'), filterSelect, selectAll, summary), grid);
 
@@ -121,7 +124,8 @@ async function classifierLabelling(body, doc, type, model, focus) {
 
   async function reload() {
     const samples = await loadSamples();
-    tiles = samples.flatMap((s) => rois.map((roi) => ({ image: s.image, width: s.width, height: s.height, roi,
+    tiles = samples.flatMap((s) => rois.map((roi) => ({
+      image: s.image, name: s.name, added: s.added ?? null, width: s.width, height: s.height, roi,
       place: s.rois?.[roi.name] ?? null, alignment: s.alignment ?? null,
       label: s.labels[roi.name] || null, prediction: s.predictions?.[roi.name] || null })));
     paint();
@@ -141,6 +145,7 @@ async function classifierLabelling(body, doc, type, model, focus) {
 
   function paint() {
     const shown = visible();
+    dropHidden(shown);
     const counts = Object.fromEntries(classes.map((c) => [c.name, 0]));
     let unlabelled = 0;
     for (const t of tiles) {
@@ -164,7 +169,6 @@ async function classifierLabelling(body, doc, type, model, focus) {
         const rect = tile.place ?? roiRect(tile.roi, tile.width, tile.height);
         libraryImage(tile.image).then((img) => drawCrop(target, img, rect)).catch(reportError);
       }
-      const cls = classes.find((c) => c.name === tile.label);
       const predicted = tile.prediction ? `model: ${tile.prediction.class} ${Math.round(tile.prediction.confidence * 100)} %` : '';
       const missing = tile.alignment?.found === false;
       const note = missing ? `part not found (alignment score ${tile.alignment.score.toFixed(2)}): training and the station skip this capture`
@@ -172,10 +176,11 @@ async function classifierLabelling(body, doc, type, model, focus) {
       return h(`button.crop${tile.label ? '' : '.unlabelled'}${missing ? '.part-missing' : ''}`, {
         type: 'button', role: 'option', 'aria-selected': String(selected.has(key(tile))),
         'data-key': key(tile), 'data-label': tile.label || '', 'data-prediction': tile.prediction?.class || '',
-        title: `${tile.roi.name} of ${tile.image.slice(0, 10)}…${note ? ` · ${note}` : ''}`,
+        title: `${tile.roi.name} of ${tile.name}${note ? ` · ${note}` : ''} (Space: show it large)`,
         onclick: (e) => click(e, index),
+        onpointerenter: () => preview.peek(tile), onpointerleave: () => preview.unpeek(tile),
       }, canvas, h('span.cap', null, h('span.roi', null, tile.roi.name),
-        tile.label ? h(`span.badge.${cls?.pass ? 'pass' : 'fail'}.cls`, null, tile.label) : h('span.cls', null, 'unlabelled')),
+        tile.label ? classBadge(type, tile.label) : h('span.cls', null, 'unlabelled')),
       missing ? h('span.pred.missing', { 'data-testid': 'part-missing' }, 'Part not found') : null,
       predicted ? h(`span.pred${disagrees(tile) ? '.disagree' : ''}`, { 'data-testid': 'prediction' }, predicted) : null);
     }));
@@ -214,26 +219,46 @@ async function classifierLabelling(body, doc, type, model, focus) {
     paint();
   }
 
+  /**
+   * Forget the selected crops the filter hides: a key must never label a crop nobody sees.
+   * @param {any[]} shown the crops on screen.
+   */
+  function dropHidden(shown) {
+    const onScreen = new Set(shown.map(key));
+    for (const k of [...selected]) if (!onScreen.has(k)) selected.delete(k);
+    if (!selected.size) anchor = -1;
+    else if (anchor >= shown.length || (anchor >= 0 && !selected.has(key(shown[anchor])))) {
+      anchor = shown.findIndex((t) => selected.has(key(t)));
+    }
+    if (preview.pinned && !onScreen.has(key(preview.pinned))) preview.close();
+  }
+
   /** Label every selected crop with a class, then move on to the next crop. @param {string} className */
   async function apply(className) {
-    if (!selected.size) {
+    const chosen = visible().filter((t) => selected.has(key(t)));
+    if (!chosen.length) {
       toast('Select one or more crops first (click; Shift-click for a range).', 'error');
       return;
     }
-    const chosen = tiles.filter((t) => selected.has(key(t)));
     const byImage = new Map();
     for (const t of chosen) {
       if (!byImage.has(t.image)) byImage.set(t.image, {});
       byImage.get(t.image)[t.roi.name] = className;
     }
     const before = chosen.map((t) => t.label);
+    const was = visible();
+    const last = Math.max(...chosen.map((t) => was.indexOf(t)));
     for (const t of chosen) t.label = className;
-    const shown = visible();
-    const last = Math.max(...chosen.map((t) => shown.indexOf(t)));
-    if (chosen.length === 1 && filter === 'all' && last + 1 < shown.length) {
-      selected.clear();
-      selected.add(key(shown[last + 1]));
-      anchor = last + 1;
+    if (chosen.length === 1) {
+      // on to the next crop still shown (under a filter the labelled one may have left the view)
+      const shown = visible();
+      const next = was.slice(last + 1).find((t) => shown.includes(t));
+      if (next) {
+        selected.clear();
+        selected.add(key(next));
+        anchor = shown.indexOf(next);
+        if (preview.pinned) preview.pin(next);
+      }
     }
     paint();
     try {
@@ -263,7 +288,17 @@ async function classifierLabelling(body, doc, type, model, focus) {
     if (n >= 1 && n <= Math.min(9, classes.length)) {
       e.preventDefault();
       apply(classes[n - 1].name);
+    } else if (e.key === ' ') {
+      e.preventDefault();
+      const shown = visible();
+      const current = anchor >= 0 ? shown[anchor] : shown.find((t) => selected.has(key(t)));
+      if (preview.pinned) preview.close();
+      else if (current) preview.pin(current);
     } else if (e.key === 'Escape') {
+      if (preview.pinned) {
+        preview.close();
+        return;
+      }
       selected.clear();
       paint();
     } else if (e.key === 'ArrowRight' || e.key === 'ArrowLeft') {
@@ -273,6 +308,7 @@ async function classifierLabelling(body, doc, type, model, focus) {
       selected.clear();
       selected.add(key(shown[next]));
       anchor = next;
+      if (preview.pinned) preview.pin(shown[next]);
       paint();
       grid.children[next]?.scrollIntoView({ block: 'nearest' });
     }
@@ -280,5 +316,79 @@ async function classifierLabelling(body, doc, type, model, focus) {
   document.addEventListener('keydown', onKey);
   await reload();
   if (focus) selectImage(focus);
-  return { reload, cleanup: () => document.removeEventListener('keydown', onKey) };
+  return { reload, cleanup: () => {
+    document.removeEventListener('keydown', onKey);
+    preview.close();
+    preview.element.remove();
+  } };
+}
+
+const PREVIEW_SIDE = 560;
+/** How long the pointer rests on a crop before it is shown large. */
+const PEEK_MS = 400;
+
+/**
+ * A crop shown large beside the grid: pinned (Space; zoom and pan there) until Space or Escape again, or a peek
+ * while the pointer rests on a crop.
+ * @param {any} type the classifier type (what its classes mean).
+ */
+function cropPreview(type) {
+  const canvas = /** @type {HTMLCanvasElement} */ (h('canvas', { width: PREVIEW_SIDE, height: PREVIEW_SIDE }));
+  const zoom = new ZoomView(canvas, { label: 'the crop' });
+  const title = h('strong');
+  const label = h('span');
+  const element = h('aside.crop-preview', { hidden: true, 'data-testid': 'crop-preview', 'aria-live': 'polite' },
+    h('header', null, title, label), zoom.element,
+    h('span.muted.small', null, 'Space or Esc closes · wheel zooms · drag pans'));
+  document.body.append(element);
+  let timer = 0;
+  /** @type {any} the tile drawn now. */
+  let drawn = null;
+
+  /** @param {any} tile @param {boolean} pinned */
+  function show(tile, pinned) {
+    element.hidden = false;
+    element.classList.toggle('peek', !pinned);
+    if (drawn === tile) return;
+    drawn = tile;
+    zoom.reset();
+    title.textContent = `${tile.roi.name} of ${tile.name}${tile.added ? ` (${shortWhen(tile.added)})` : ''}`;
+    render(label, tile.label ? classBadge(type, tile.label) : h('span.muted.small', null, 'unlabelled'));
+    const rect = tile.place ?? roiRect(tile.roi, tile.width, tile.height);
+    libraryImage(tile.image).then((img) => { if (drawn === tile) drawCrop(canvas, img, rect, PREVIEW_SIDE); })
+      .catch(reportError);
+  }
+
+  const preview = {
+    element,
+    /** @type {any} the pinned tile, or null. */
+    pinned: null,
+    /** @param {any} tile show it large until closed. */
+    pin(tile) {
+      clearTimeout(timer);
+      preview.pinned = tile;
+      drawn = null;  // its label may have changed
+      show(tile, true);
+    },
+    close() {
+      clearTimeout(timer);
+      preview.pinned = null;
+      drawn = null;
+      element.hidden = true;
+    },
+    /** @param {any} tile the pointer rests on it: shown large after a moment (unless one is pinned). */
+    peek(tile) {
+      clearTimeout(timer);
+      if (!preview.pinned) timer = window.setTimeout(() => show(tile, false), PEEK_MS);
+    },
+    /** @param {any} tile the pointer left it. */
+    unpeek(tile) {
+      clearTimeout(timer);
+      if (!preview.pinned && drawn === tile) {
+        drawn = null;
+        element.hidden = true;
+      }
+    },
+  };
+  return preview;
 }

@@ -1,17 +1,22 @@
 /**
- * Live: the latest capture with its ROIs, the verdict, counters, cycle times and a manual trigger.
+ * Live: the latest capture with its ROIs (zoom and pan), the verdict, a strip of the recent results, the shift
+ * counters with their reset, cycle times, a manual trigger and, for engineers, the active recipe.
  * "Latest failure" holds the last failing capture on screen while the counters keep running.
+ * The shift counters are the station's, so every browser shows the same figures and a reset reaches them all.
  * @module pages/live
  */
 
 import * as api from '../api.js';
-import { drawCapture } from '../capture-view.js';
+import { classBadge, drawCapture, ZoomView } from '../capture-view.js';
 import * as events from '../events.js';
 import { loadDocument } from '../recipes-data.js';
 import * as station from '../station.js';
-import { h, millis, outcomeOf, percent, pickFiles, render, reportError, when } from '../ui.js';
+import { confirmDialog, h, millis, outcomeOf, percent, pickFiles, render, reportError, shortWhen, toast, when } from '../ui.js';
 
 const STAGES = ['decode', 'align', 'crop', 'models', 'rules'];
+/** Results the recent strip shows. */
+const RECENT = 20;
+const WORDS = { pass: 'PASS', fail: 'FAIL', error: 'NOT JUDGED', skipped: 'SKIPPED' };
 
 /** @param {HTMLElement} view */
 export async function mount(view) {
@@ -23,10 +28,19 @@ export async function mount(view) {
   const documents = new Map();
 
   const canvas = /** @type {HTMLCanvasElement} */ (h('canvas', { 'aria-label': 'Latest capture' }));
+  const zoom = new ZoomView(canvas, { label: 'the capture' });
   const placeholder = h('div.placeholder', null, 'No capture yet. Press Trigger to inspect a part.');
   const holdFlag = h('span.badge.fail.hold-flag', { hidden: true }, 'Holding the latest failure');
-  const stage = h('div.live-stage', null, placeholder, canvas, holdFlag);
-  canvas.hidden = true;
+  const stage = h('div.live-stage', null, placeholder, zoom.element, holdFlag);
+  zoom.element.hidden = true;
+  const strip = h('div.recent-strip', { 'data-testid': 'recent-results', role: 'list', 'aria-label': 'Recent results' });
+  /** @type {any[]} the strip's results, newest first. */
+  let recent = [];
+  const shiftNote = h('p.muted.small', { 'data-testid': 'shift-start' });
+  const resetButton = h('button.small', { type: 'button', 'data-testid': 'shift-reset', onclick: () => resetShift() },
+    'Reset');
+  const recipeSwitch = h('select', { 'aria-label': 'Active recipe', 'data-testid': 'recipe-switch',
+    onchange: () => switchRecipe(recipeSwitch.value) });
   const verdict = h('div.verdict', { 'data-testid': 'verdict', 'aria-live': 'assertive' },
     h('div.word', null, '—'), h('div.meta', null, 'Waiting for the first capture'));
   const triggerButton = h('button.primary.trigger-btn', { type: 'button', 'data-testid': 'trigger' }, 'Trigger');
@@ -41,11 +55,16 @@ export async function mount(view) {
   render(view, h('section.page', null,
     h('div.page-head', null,
       h('div', null, h('h1', null, 'Live'), recipeNote),
-      h('div.seg-toggle', { role: 'group', 'aria-label': 'What to show' }, latestButton, failButton)),
+      h('div.actions.live-controls', null,
+        h('label.inline-field.engineer-only', null, 'Recipe', recipeSwitch),
+        // the timed trigger's start/stop goes here
+        h('div.live-trigger-slot', { 'data-slot': 'timed-trigger' }),
+        h('div.seg-toggle', { role: 'group', 'aria-label': 'What to show' }, latestButton, failButton))),
     h('div.live', null,
-      h('div.live-main', null, stage,
+      h('div.live-main', null, stage, strip,
         h('div.live-figures', null,
-          h('div.card', null, h('h3', null, 'Since start'), counters),
+          h('div.card', { 'data-testid': 'shift' },
+            h('div.page-head', null, h('h3', null, 'This shift'), resetButton), counters, shiftNote),
           h('div.card', null, h('h3', null, 'Cycle time per stage'), timing))),
       h('aside.side', null,
         verdict,
@@ -60,8 +79,9 @@ export async function mount(view) {
   /** @param {any} record a stored result. */
   async function show(record) {
     shown = record;
+    paintRecent();
     const outcome = outcomeOf(record);
-    const word = { pass: 'PASS', fail: 'FAIL', error: 'NOT JUDGED', skipped: 'SKIPPED' }[outcome];
+    const word = WORDS[outcome];
     verdict.className = `verdict ${outcome === 'skipped' ? 'error' : outcome}`;
     render(verdict,
       h('div.word', null, word),
@@ -69,23 +89,26 @@ export async function mount(view) {
       record.error ? h('div.reason', null, record.error) : null,
       record.skipped ? h('div.reason', null, 'The station was busy; this trigger was not inspected.') : null,
       h('div.meta', null, `${record.recipe} · ${when(record.time)}${record.timing_ms ? ` · ${millis(record.timing_ms.total)}` : ''}`));
-    paintRois(record);
     paintTiming(record);
     const doc = await documentOf(record.recipe);
+    if (shown !== record) return;
+    paintRois(record, doc);
     // the station holds its latest captures in memory: archived or not, a recent result has its picture
     const image = record.skipped ? null : await api.whenMissing(api.loadImage(`/results/${record.id}/image`), null);
     if (shown !== record) return;
     const boxes = Boolean(image) || Boolean(record.rois);
-    canvas.hidden = !boxes;
+    zoom.element.hidden = !boxes;
+    const size = [canvas.width, canvas.height].join('x');
     if (boxes) drawCapture(canvas, image, doc, record.rois || [], sizeOf(doc), record.alignment);
+    if (size !== [canvas.width, canvas.height].join('x')) zoom.reset();  // the same region stays zoomed otherwise
     placeholder.hidden = Boolean(image);
     placeholder.textContent = record.rois
       ? 'The station no longer holds this capture (it keeps the latest ones, failures and a sample of passes).'
       : 'No picture for this trigger.';
   }
 
-  /** @param {any} record */
-  function paintRois(record) {
+  /** @param {any} record @param {any} doc its recipe document (what each class means). */
+  function paintRois(record, doc) {
     const list = record.rois || [];
     if (!list.length) {
       render(rois, h('p.muted.small', null, 'No ROI results for this capture.'));
@@ -94,7 +117,7 @@ export async function mount(view) {
     render(rois, list.map((r) => h(`div.roi-item.${r.pass ? 'pass' : 'fail'}`, { 'data-roi': r.roi },
       h('span', null, h('strong', null, r.roi), ' ', h('span.muted.small', null, r.type)),
       r.class != null
-        ? h('span', null, h(`span.badge.${r.pass ? 'pass' : 'fail'}`, null, r.class), ' ',
+        ? h('span', null, classBadge(doc.types.find((t) => t.name === r.type), r.class), ' ',
           h('span.mono', { 'data-testid': 'confidence' }, percent(r.confidence)))
         : h(`span.badge.${r.pass ? 'pass' : 'fail'}`, null, r.pass ? 'OK' : (r.failed_rules || []).join(', ') || 'defect'))));
   }
@@ -115,14 +138,83 @@ export async function mount(view) {
   }
 
   /** @param {any} status */
-  function paintCounters(status) {
+  function paintStatus(status) {
     if (!status) return;
-    const c = status.counts;
-    render(counters,
-      counter('Pass', c.pass, 'pass'), counter('Fail', c.fail, 'fail'),
-      counter('Pass rate', percent(status.pass_rate), ''), counter('Not judged', c.error + c.skipped, ''));
     recipeNote.textContent = status.recipe ? `Recipe ${status.recipe}` : 'No active recipe: activate one on the Recipes page.';
+    if (document.activeElement !== recipeSwitch) recipeSwitch.value = status.recipe ?? '';
     triggerButton.disabled = !status.recipe && !busy;
+    loadShift();
+  }
+
+  let shiftAsked = 0;
+  /** Ask the station for the shift counters (another browser may have reset them). */
+  async function loadShift() {
+    const mine = ++shiftAsked;
+    const shift = await api.get('/shift').catch((err) => (reportError(err), null));
+    if (shift && mine === shiftAsked) paintShift(shift);
+  }
+
+  /** @param {any} shift the station's shift counters. */
+  function paintShift(shift) {
+    const c = shift.counts;
+    render(counters,
+      counter('Total', shift.total, '', 'total'), counter('Pass', c.pass, 'pass', 'pass'),
+      counter('Fail', c.fail, 'fail', 'fail'), counter('Pass rate', percent(shift.pass_rate), '', 'pass-rate'));
+    const notJudged = c.error + c.skipped;
+    shiftNote.textContent = `Since ${shortWhen(shift.started)}${shift.started_by ? `, reset by ${shift.started_by}`
+      : ' (the station started)'}${notJudged ? ` · ${notJudged} not judged` : ''}`;
+  }
+
+  async function resetShift() {
+    if (!(await confirmDialog('Start a new shift?', 'The shift counters start again from zero on every screen. '
+      + 'The results stay in History, and the audit trail keeps this shift\'s totals.', 'Reset counters'))) return;
+    try {
+      paintShift(await api.post('/shift/reset'));
+      toast('Shift counters reset', 'ok');
+    } catch (err) {
+      reportError(err);
+    }
+  }
+
+  /** @param {string} name the recipe the station should judge with. */
+  async function switchRecipe(name) {
+    try {
+      await api.put('/active-recipe', { name });
+      toast(`Recipe ${name} active`, 'ok');
+    } catch (err) {
+      reportError(err);  // e.g. a type without a model: the station keeps its recipe, and the switch shows it
+    }
+    recipeSwitch.value = (await station.refresh())?.recipe ?? '';
+  }
+
+  async function loadRecipes() {
+    const list = await api.get('/recipes').catch((err) => (reportError(err), []));
+    const active = station.current()?.recipe ?? '';
+    render(recipeSwitch, active ? null : h('option', { value: '' }, 'No active recipe'),
+      list.map((r) => h('option', { value: r.name, selected: r.name === active }, r.name)));
+  }
+
+  /** @param {any} record a new result, at the head of the recent strip. */
+  function addRecent(record) {
+    if (recent.some((r) => r.id === record.id)) return;
+    recent = [record, ...recent].slice(0, RECENT);
+    paintRecent();
+  }
+
+  function paintRecent() {
+    if (!recent.length) {
+      render(strip, h('span.muted.small', null, 'The latest results will line up here.'));
+      return;
+    }
+    render(strip, recent.map((record) => {
+      const outcome = outcomeOf(record);
+      const failing = (record.rois || []).filter((r) => !r.pass).map((r) => r.roi).join(', ');
+      return h(`a.recent-tile.${outcome}`, {
+        role: 'listitem', href: `#/history/${encodeURIComponent(record.id)}`, 'data-id': record.id,
+        'aria-current': shown && shown.id === record.id ? 'true' : null,
+        title: `${WORDS[outcome]} · ${record.recipe} · ${when(record.time)}${failing ? ` · ${failing}` : ''}: open in History`,
+      }, h('strong', null, WORDS[outcome]), h('span', null, shortWhen(record.time).split(' ').pop()));
+    }));
   }
 
   let busy = false;
@@ -152,6 +244,7 @@ export async function mount(view) {
 
   /** @param {any} record a result from the trigger's answer or the live feed. */
   function consider(record) {
+    addRecent(record);
     if (shown && shown.id === record.id) return;
     if (mode === 'failure' && outcomeOf(record) !== 'fail') return;
     show(record);
@@ -175,13 +268,18 @@ export async function mount(view) {
   latestButton.addEventListener('click', () => setMode('latest'));
   failButton.addEventListener('click', () => setMode('failure'));
   const onKey = (event) => {
-    if (event.key === 't' && !event.ctrlKey && !event.metaKey && !(event.target instanceof HTMLInputElement)) trigger(null);
+    const typing = event.target instanceof HTMLInputElement || event.target instanceof HTMLSelectElement;
+    if (event.key === 't' && !event.ctrlKey && !event.metaKey && !typing) trigger(null);
   };
   document.addEventListener('keydown', onKey);
 
   const stopResults = events.on('result', consider);
-  const stopStatus = station.watch(paintCounters);
-  await setMode('latest');
+  const [latest] = await Promise.all([
+    api.get('/results', { limit: RECENT }).catch((err) => (reportError(err), { items: [] })), loadRecipes()]);
+  for (const record of [...latest.items].reverse()) addRecent(record);
+  paintRecent();
+  const stopStatus = station.watch(paintStatus);
+  await setMode(mode);  // the person may have chosen "Latest failure" while the page loaded
   return () => {
     stopResults();
     stopStatus();
@@ -189,9 +287,10 @@ export async function mount(view) {
   };
 }
 
-/** @param {string} label @param {any} value @param {string} kind */
-function counter(label, value, kind) {
-  return h(`div.counter${kind ? `.${kind}` : ''}`, null, h('div.n', null, String(value)), h('div.k', null, label));
+/** @param {string} label @param {any} value @param {string} kind @param {string} name its test id's end. */
+function counter(label, value, kind, name) {
+  return h(`div.counter${kind ? `.${kind}` : ''}`, { 'data-testid': `shift-${name}` },
+    h('div.n', null, String(value)), h('div.k', null, label));
 }
 
 /** @param {any} doc a recipe document @returns {{width: number, height: number}} a canvas that holds its ROIs. */

@@ -9,10 +9,11 @@
  */
 
 import * as api from '../api.js';
+import { classBadge } from '../capture-view.js';
 import { tradeoff as tradeoffChart } from '../charts.js';
 import { drawCrop, libraryImage } from '../images.js';
 import { loadDocument, saveDocument } from '../recipes-data.js';
-import { h, percent, render, reportError, toast } from '../ui.js';
+import { h, percent, render, reportError, shortWhen, toast } from '../ui.js';
 
 const METHODS = { 'leave-one-out': 'leave-one-out', 'k-fold': 'stratified k-fold', 'hold-out': 'a 20 % hold-out' };
 
@@ -106,13 +107,17 @@ function thresholdPanel(recipe, review, tradeoff, spec, refresh) {
 }
 
 /**
- * The validation crops the model got wrong, as thumbnails; clicking one offers its relabelling.
+ * The validation crops the model got wrong, as thumbnails; clicking one offers its relabelling, in view, naming the
+ * capture by its file name and when it was added.
  * @param {string} recipe @param {any} review @param {any} spec
  */
 function wrongCrops(recipe, review, spec) {
   if (!review.recorded || review.method === 'none') return null;
   const wrong = review.crops.filter((c) => !c.correct);
   const panel = h('div', { 'data-testid': 'relabel', hidden: true });
+  /** @type {Promise<Map<string, any>>} the type's captures by content hash: their file names and times. */
+  const captures = wrong.length ? api.get(`/recipes/${encodeURIComponent(recipe)}/types/${encodeURIComponent(review.type)}/samples`)
+    .then((list) => new Map(list.map((s) => [s.image, s]))).catch((err) => (reportError(err), new Map())) : null;
   const title = h('h3', null, `Got wrong in validation: ${wrong.length} of ${review.crops.length}`);
   if (!wrong.length) return h('div.stack', null, title, h('p.muted', null, 'The model got every validation crop right.'));
   /** @type {HTMLElement|null} */
@@ -122,20 +127,33 @@ function wrongCrops(recipe, review, spec) {
     const [x, y, w, hgt] = crop.rect;
     libraryImage(crop.image).then((img) => drawCrop(canvas, img, { x, y, w, h: hgt }, 120)).catch(reportError);
     const tile = h('button.crop', { type: 'button', 'aria-pressed': 'false', 'data-testid': 'wrong-crop',
-      title: `${crop.roi} of ${crop.image.slice(0, 10)}…` }, canvas, ...caption(crop));
-    tile.addEventListener('click', () => {
+      title: crop.roi }, canvas, ...caption(crop, spec));
+    captures.then((known) => { tile.title = `${crop.roi} of ${captureName(known.get(crop.image), crop.image)}`; });
+    tile.addEventListener('click', async () => {
       chosen?.setAttribute('aria-pressed', 'false');
       chosen = tile;
       tile.setAttribute('aria-pressed', 'true');
-      relabel(panel, recipe, review, spec, crop, () => render(tile, canvas, ...caption(crop)));
+      const name = captureName((await captures).get(crop.image), crop.image);
+      relabel(panel, recipe, review, spec, crop, name, () => render(tile, canvas, ...caption(crop, spec)));
+      panel.scrollIntoView({ block: 'nearest' });
     });
     return tile;
   });
   return h('div.stack', null, title, h('div.crop-grid.wrong-grid', null, tiles), panel);
 }
 
-/** @param {any} crop @returns {HTMLElement[]} the thumbnail's caption lines. */
-function caption(crop) {
+/**
+ * @param {any|undefined} sample the capture as the samples list gives it (name, added), if known.
+ * @param {string} hash its content hash.
+ * @returns {string} `part-07.png (2 Dec 01:05:07)`; the hash's start only when the capture is not listed.
+ */
+function captureName(sample, hash) {
+  if (!sample) return `capture ${hash.slice(0, 10)}…`;
+  return sample.added ? `${sample.name} (${shortWhen(sample.added)})` : sample.name;
+}
+
+/** @param {any} crop @param {any} spec the type (what its classes mean). @returns {HTMLElement[]} the caption lines. */
+function caption(crop, spec) {
   if (crop.true_class === null) {
     const what = crop.defect ? 'defect missed' : 'false alarm';
     return [h('span.cap', null, h('span.roi', null, crop.roi), h('span.badge.fail', null, what)),
@@ -143,16 +161,17 @@ function caption(crop) {
   }
   const relabelled = crop.label !== crop.true_class;
   return [h('span.cap', null, h('span.roi', null, crop.roi),
-    h(`span.badge.${relabelled ? 'accent' : 'warn'}`, null, relabelled ? `now ${crop.label ?? 'unlabelled'}` : crop.true_class)),
+    relabelled ? classBadge(spec, crop.label, `now ${crop.label ?? 'unlabelled'}`) : classBadge(spec, crop.true_class)),
   h('span.pred.disagree', null, `model: ${crop.predicted_class} ${percent(crop.confidence)}`)];
 }
 
 /**
  * Relabel one crop right here (classifiers), or open its capture on the Labelling page.
  * @param {HTMLElement} panel @param {string} recipe @param {any} review @param {any} spec @param {any} crop
+ * @param {string} name the capture's file name and time.
  * @param {() => void} changed repaints the crop's thumbnail.
  */
-function relabel(panel, recipe, review, spec, crop, changed) {
+function relabel(panel, recipe, review, spec, crop, name, changed) {
   const link = h('a.button.engineer-only', { href: `#/label/${encodeURIComponent(recipe)}/${encodeURIComponent(review.type)}/${crop.image}` },
     'Open in Labelling');
   const truth = crop.true_class === null ? 'Paint its mask again on the Labelling page.'
@@ -163,7 +182,7 @@ function relabel(panel, recipe, review, spec, crop, changed) {
       onclick: () => setLabel(c.name),
     }, c.name)));
   panel.hidden = false;
-  render(panel, h('div.card.stack', null, h('strong', null, `${crop.roi} of capture ${crop.image.slice(0, 10)}…`),
+  render(panel, h('div.card.stack', null, h('strong', { 'data-testid': 'relabel-title' }, `${crop.roi} of ${name}`),
     h('span.muted', null, truth), chips, h('div.actions', null, link)));
 
   /** @param {string} className */
@@ -174,7 +193,7 @@ function relabel(panel, recipe, review, spec, crop, changed) {
       crop.label = className;
       toast(`${crop.roi} relabelled ${className}; train again to learn from it`, 'ok');
       changed();
-      relabel(panel, recipe, review, spec, crop, changed);
+      relabel(panel, recipe, review, spec, crop, name, changed);
     } catch (err) {
       reportError(err);
     }

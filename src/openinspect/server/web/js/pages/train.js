@@ -3,12 +3,15 @@
  * of the model training now, ETA), read the metrics and the validation review (method, crops got wrong,
  * fail-class thresholds: pages/train-review.js), deploy a model version or roll back (pages/train-models.js).
  * Operators follow training and read the review; what changes the recipe or its data is engineer-only.
+ * Types sit side by side, each card in two columns (figures; review and versions) where the screen is wide. While a
+ * type retrains, the figures shown are its previous model's, and say so.
  * @module pages/train
  */
 
 import * as api from '../api.js';
 import { bars, confusionMatrix, lineChart } from '../charts.js';
 import * as events from '../events.js';
+import { classBadge } from '../capture-view.js';
 import { chooseRecipe, loadDocument } from '../recipes-data.js';
 import { duration, h, percent, render, reportError, toast } from '../ui.js';
 import { modelVersions } from './train-models.js';
@@ -50,48 +53,56 @@ export async function mount(view, params) {
 
   /** @param {any} state the type's state (labels, model). @param {any} spec the type in the document. */
   function typeCard(state, spec) {
-    const running = job && ['running', 'stopping'].includes(job.state);
+    const running = isRunning(job);
+    const counts = Object.entries(state.labels);
     const labelled = state.kind === 'segmenter' ? `${state.labels.masks ?? 0} painted captures`
-      : Object.entries(state.labels).map(([c, n]) => `${c} ${n}`).join(' · ');
+      : counts.map(([c, n]) => classBadge(spec, c, `${c} ${n}`));
     const start = (mode) => h(`button.engineer-only${mode === 'accurate' ? '' : '.primary'}`, {
       type: 'button', disabled: running, 'data-testid': `train-${mode}`,
       onclick: () => startTraining(state.name, mode),
     }, mode === 'fast' ? 'Train Fast' : 'Train Accurate');
+    const retraining = running && job.recipe === name && job.type === state.name;
+    const review = state.model ? validationReview(name, state, spec) : null;
     return h('article.card.stack', { 'data-type': state.name },
       h('div.page-head', null, h('h2', null, state.name), h('span.badge', null, state.kind)),
-      h('p.muted', null, `Labels: ${labelled || 'none yet'}`),
+      h('p.muted', { 'data-testid': 'label-counts' }, 'Labels: ', counts.length || state.kind === 'segmenter' ? labelled : 'none yet'),
       h('div.actions', null, state.kind === 'classifier' ? start('fast') : null, start('accurate')),
-      state.model ? metricsView(state, spec) : h('p.muted', null, 'Not trained yet.'),
-      state.model ? modelVersions(name, state.name) : null);
+      state.model ? h('div.train-card-body', null,
+        h('div.stack', null, metricsView(state, spec, review, retraining), modelVersions(name, state.name)),
+        review.details)
+        : h('p.muted', null, retraining ? 'Training its first model…' : 'Not trained yet.'));
   }
 
-  /** @param {any} state @param {any} spec */
-  function metricsView(state, spec) {
+  /**
+   * A model's figures. @param {any} state @param {any} spec
+   * @param {{method: HTMLElement}} review its validation review (how it was validated).
+   * @param {boolean} previous the type is retraining: these are the previous model's figures.
+   */
+  function metricsView(state, spec, review, previous) {
     const m = state.model.metrics || {};
     const head = h('p', null, h('strong', null, `Model v${state.model.version}`), ` · ${state.model.mode} · `,
-      new Date(state.model.created_at.endsWith('Z') || state.model.created_at.includes('+') ? state.model.created_at : `${state.model.created_at}Z`).toLocaleString());
-    const review = validationReview(name, state, spec);
+      new Date(state.model.created_at.endsWith('Z') || state.model.created_at.includes('+') ? state.model.created_at : `${state.model.created_at}Z`).toLocaleString(),
+      previous ? [' ', h('span.badge.previous', { 'data-testid': 'previous-model' }, 'previous model')] : null);
+    const box = (...children) => h(`div.stack${previous ? '.previous-model' : ''}`, {
+      'data-testid': 'metrics', title: previous ? 'The model before the training running now' : null,
+    }, head, review.method, ...children);
     if (state.kind === 'segmenter') {
       const perClass = m.per_class || {};
       const colours = Object.fromEntries((spec?.pixel_classes || []).map((c) => [c.name, c.color]));
-      return h('div.stack', { 'data-testid': 'metrics' }, head, review.method,
+      return box(
         h('div.metrics', null, metric('Detection', percent(m.detection_rate)), metric('False alarms', percent(m.false_alarm_rate)),
           metric('Crops', m.n ?? '–')),
         h('h3', null, 'IoU per pixel class'),
-        bars(Object.entries(perClass).map(([label, v]) => ({ label, value: v.iou, colour: colours[label] })), 'IoU per pixel class'),
-        review.details);
+        bars(Object.entries(perClass).map(([label, v]) => ({ label, value: v.iou, colour: colours[label] })), 'IoU per pixel class'));
     }
-    if (m.accuracy === undefined && m.balanced_accuracy === undefined) {
-      return h('div.stack', { 'data-testid': 'metrics' }, head, review.method, review.details);
-    }
+    if (m.accuracy === undefined && m.balanced_accuracy === undefined) return box();
     const classes = spec ? spec.classes.map((c) => c.name) : Object.keys(m.per_class || {});
-    return h('div.stack', { 'data-testid': 'metrics' }, head, review.method,
+    return box(
       h('div.metrics', null, metric('Balanced accuracy', percent(m.balanced_accuracy)), metric('Accuracy', percent(m.accuracy)),
         metric('Validated crops', m.n ?? '–')),
       m.confusion ? h('div', null, h('h3', null, 'Confusion matrix'), confusionMatrix(classes, m.confusion)) : null,
       m.per_class ? h('div', null, h('h3', null, 'Recall per class'),
-        bars(classes.map((c) => ({ label: c, value: m.per_class[c]?.recall ?? null })), 'Recall per class')) : null,
-      review.details);
+        bars(classes.map((c) => ({ label: c, value: m.per_class[c]?.recall ?? null })), 'Recall per class')) : null);
   }
 
   /** @param {string} typeName @param {'fast'|'accurate'} mode */
@@ -111,7 +122,7 @@ export async function mount(view, params) {
       return;
     }
     jobBox.hidden = false;
-    const running = ['running', 'stopping'].includes(job.state);
+    const running = isRunning(job);
     const elapsed = (job.finished ?? Date.now() / 1000) - job.started;
     const eta = running && job.progress > 0.03 ? elapsed * (1 - job.progress) / job.progress : null;
     const word = { running: 'Training', stopping: 'Stopping', done: 'Done', failed: 'Failed', cancelled: 'Stopped' }[job.state];
@@ -145,25 +156,24 @@ export async function mount(view, params) {
 
   job = await api.whenMissing(api.get('/training'), null);  // 404: no job since the station started
   const stopEvents = events.on('training', (data) => {
-    const ended = job && ['running', 'stopping'].includes(job.state) && !['running', 'stopping'].includes(data.state);
+    const ended = isRunning(job) && !isRunning(data);
+    const began = isRunning(data) && !isRunning(job);  // perhaps from another browser: the figures become "previous"
     job = data;
     paintJob();
-    if (ended && data.recipe === name) {
-      if (data.state === 'done') toast(`Training done: ${data.message}`, 'ok');
-      reload();
-    }
+    if (ended && data.recipe === name && data.state === 'done') toast(`Training done: ${data.message}`, 'ok');
+    if ((ended || began) && data.recipe === name) reload();
   });
   paintJob();
   let beat = 0;
   tick = window.setInterval(async () => {
-    if (!job || !['running', 'stopping'].includes(job.state)) return;
+    if (!isRunning(job)) return;
     paintJob();
     if (++beat % 3) return;
     const polled = await api.get('/training').catch(quietOffline);  // a missed live message must not stall the page
     if (polled && polled.state !== job.state) {
       job = polled;
       paintJob();
-      if (!['running', 'stopping'].includes(polled.state)) reload();
+      if (!isRunning(polled)) reload();
     }
   }, 1000);
   await reload();
@@ -171,6 +181,11 @@ export async function mount(view, params) {
     stopEvents();
     clearInterval(tick);
   };
+}
+
+/** @param {any|null} job a training job, or none. @returns {boolean} it is running (or stopping). */
+function isRunning(job) {
+  return Boolean(job) && ['running', 'stopping'].includes(job.state);
 }
 
 /** @param {any} job a training job. @returns {string} which of its models trains: `fold 2 of 5` or `final model`. */
