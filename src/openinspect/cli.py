@@ -191,7 +191,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _labelled_data_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--folders", type=Path, help="classifier: DIR/<class name>/<captures>")
+    parser.add_argument("--folders", type=Path, help="classifier: DIR/<class name>/<captures>; anomaly: DIR/good/ "
+                                                     "(and DIR/anomalous/ to validate)")
     parser.add_argument("--images", type=Path, help="segmenter: folder of captures")
     parser.add_argument("--masks", type=Path, help="segmenter: folder of same-stem PNG masks (may be --images)")
 
@@ -203,7 +204,8 @@ def _labelled_data(spec: InspectionType, args: argparse.Namespace) -> tuple[Path
             raise RecipeError(f"'{spec.name}' is a segmenter: give --images DIR --masks DIR")
         return args.images, args.masks
     if args.folders is None or args.images is not None or args.masks is not None:
-        raise RecipeError(f"'{spec.name}' is a classifier: give --folders DIR (one sub-folder per class)")
+        raise RecipeError(f"'{spec.name}' is a {spec.kind.value}: give --folders DIR (one sub-folder per class"
+                          f"{': good, and optionally anomalous' if spec.kind == ModelKind.ANOMALY else ''})")
     return (args.folders,)
 
 
@@ -455,10 +457,12 @@ def _train(workspace: Workspace, args: argparse.Namespace) -> None:
 
 
 def _format(metrics: dict[str, Any], class_names: list[str], kind: str) -> str:
-    from openinspect.training import format_metrics, format_segmentation_metrics
+    from openinspect.training import format_anomaly_metrics, format_metrics, format_segmentation_metrics
 
     if kind == ModelKind.SEGMENTER:
         return format_segmentation_metrics(metrics)
+    if kind == ModelKind.ANOMALY:
+        return format_anomaly_metrics(metrics, class_names)
     return format_metrics(metrics, class_names)
 
 
@@ -527,10 +531,12 @@ def _human(result: InspectionResult) -> str:
 
 
 def _human_roi(roi: RoiResult) -> str:
-    from openinspect.station import ClassifierRoiResult, SegmenterRoiResult
+    from openinspect.station import AnomalyRoiResult, ClassifierRoiResult, SegmenterRoiResult
 
     if isinstance(roi, ClassifierRoiResult):
         return f"{roi.roi}: {roi.class_name} {roi.confidence:.0%}"
+    if isinstance(roi, AnomalyRoiResult):
+        return f"{roi.roi}: score {roi.score:.3f} (threshold {roi.threshold:.3f}) {'pass' if roi.passes else 'fail'}"
     if isinstance(roi, SegmenterRoiResult) and roi.failed_rules:
         return f"{roi.roi}: fails {', '.join(roi.failed_rules)}"
     return f"{roi.roi}: pass"
@@ -538,7 +544,7 @@ def _human_roi(roi: RoiResult) -> str:
 
 def _eval(workspace: Workspace, args: argparse.Namespace) -> None:
     from openinspect.station import Inspector
-    from openinspect.training.evaluate import evaluate_folders, evaluate_masks
+    from openinspect.training.evaluate import evaluate_anomaly, evaluate_folders, evaluate_masks
 
     versions = {} if args.model_version is None else {args.type_name: args.model_version}
     inspector = Inspector.load(workspace, args.recipe, get_settings().threads, versions=versions)
@@ -546,6 +552,8 @@ def _eval(workspace: Workspace, args: argparse.Namespace) -> None:
     folders = _labelled_data(spec, args)
     if isinstance(spec, SegmenterType):
         metrics = evaluate_masks(inspector, spec.name, *folders)
+    elif spec.kind == ModelKind.ANOMALY:
+        metrics = evaluate_anomaly(inspector, spec.name, *folders)
     else:
         metrics = evaluate_folders(inspector, spec.name, *folders)
     if args.json:

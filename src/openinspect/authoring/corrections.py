@@ -15,7 +15,7 @@ from openinspect.authoring.captures import CaptureService
 from openinspect.authoring.labels import check_fit, check_roi_labels
 from openinspect.errors import RecipeError
 from openinspect.imaging import upload_name
-from openinspect.recipe import ClassifierType, Recipe, Roi, SegmenterType
+from openinspect.recipe import AnomalyType, ClassifierType, Recipe, Roi, SegmenterType
 from openinspect.store import StoredImage, Workspace
 from openinspect.store.audit import AuditAction, AuditLog
 from openinspect.store.revisions import SYSTEM_ACTOR
@@ -124,7 +124,7 @@ def _plan(recipe: Recipe, corrections: list[Correction]) -> _Plan:
             raise RecipeError(f"ROI '{roi.name}' is named twice; give each ROI once")
         plan.rois.append(roi)
         spec = recipe.inspection_type(roi.type)
-        if isinstance(spec, ClassifierType):
+        if isinstance(spec, ClassifierType | AnomalyType):
             _plan_class(spec, roi, item, plan)
         else:
             _plan_mask(spec, roi, item, plan)
@@ -132,9 +132,9 @@ def _plan(recipe: Recipe, corrections: list[Correction]) -> _Plan:
     return plan
 
 
-def _plan_class(spec: ClassifierType, roi: Roi, item: Correction, plan: _Plan) -> None:
+def _plan_class(spec: ClassifierType | AnomalyType, roi: Roi, item: Correction, plan: _Plan) -> None:
     if item.class_name is None or item.background:
-        raise RecipeError(f"ROI '{roi.name}' is judged by classifier '{spec.name}': give its correct class "
+        raise RecipeError(f"ROI '{roi.name}' is judged by {spec.kind.value} '{spec.name}': give its correct class "
                           f"({', '.join(spec.class_names())}); a background mask is for segmenter ROIs")
     check_roi_labels(spec, {roi.name: roi}, {roi.name: item.class_name})
     plan.labels.setdefault(spec.name, {})[roi.name] = item.class_name

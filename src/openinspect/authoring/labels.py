@@ -18,7 +18,7 @@ from openinspect.dataset import roi_crops
 from openinspect.dataset.masks import decode_mask
 from openinspect.errors import ImageError, NotFoundError, RecipeError
 from openinspect.imaging import decode_image, upload_name
-from openinspect.recipe import ClassifierType, Recipe, Roi, SegmenterType
+from openinspect.recipe import AnomalyType, ClassifierType, Recipe, Roi, SegmenterType
 from openinspect.store import StoredImage, Workspace
 from openinspect.store.audit import AuditAction, AuditLog
 from openinspect.store.files import encode_png
@@ -126,10 +126,10 @@ class LabelService:
         recipe = self.workspace.recipe(name)
         spec = recipe.inspection_type(type_name)
         if predict and not isinstance(spec, ClassifierType):
-            raise RecipeError(f"'{spec.name}' is a segmenter: predictions are shown for classifier types only")
+            raise RecipeError(f"'{spec.name}' is a {spec.kind.value}: predictions are shown for classifier types only")
         labels: dict[str, dict[str, str]] = {}
         images: dict[str, StoredImage] = {}
-        if isinstance(spec, ClassifierType):
+        if isinstance(spec, ClassifierType | AnomalyType):
             for label in self.workspace.labels(name, type_name):
                 images[label.image.sha256] = label.image
                 labels.setdefault(label.image.sha256, {})[label.roi] = label.class_name
@@ -214,17 +214,18 @@ def _segmenter(recipe: Recipe, type_name: str) -> SegmenterType:
     return spec
 
 
-def _classifier(recipe: Recipe, type_name: str) -> ClassifierType:
+def _classifier(recipe: Recipe, type_name: str) -> ClassifierType | AnomalyType:
+    """A type labelled with a class per ROI crop: a classifier, or an anomaly type (``good`` / ``anomalous``)."""
     spec = recipe.inspection_type(type_name)
-    if not isinstance(spec, ClassifierType):
+    if not isinstance(spec, ClassifierType | AnomalyType):
         raise RecipeError(f"'{spec.name}' is a segmenter: paint a mask of its captures instead of choosing a class "
                           f"(the Label page, or `openinspect label import {recipe.name} --type {spec.name} --images "
                           f"DIR --masks DIR`)")
     return spec
 
 
-def check_roi_labels(spec: ClassifierType, rois: dict[str, Roi], labels: dict[str, str]) -> None:
-    """Check ``{ROI name: class name}`` labels against a classifier type.
+def check_roi_labels(spec: ClassifierType | AnomalyType, rois: dict[str, Roi], labels: dict[str, str]) -> None:
+    """Check ``{ROI name: class name}`` labels against a classifier or anomaly type.
 
     Raises:
         RecipeError: no labels, a ROI that is not the type's, or a class the type does not have.

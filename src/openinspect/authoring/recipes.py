@@ -22,7 +22,7 @@ from openinspect.authoring.events import RecipeEvents
 from openinspect.dataset import RoiCropper
 from openinspect.errors import ConflictError, NotFoundError, RecipeError
 from openinspect.imaging import Aligner, read_image
-from openinspect.recipe import Alignment, ClassifierType, Recipe, dump_recipe, parse_recipe
+from openinspect.recipe import Alignment, AnomalyType, ClassifierType, Recipe, dump_recipe, parse_recipe
 from openinspect.store import ModelVersion, Revision, Workspace, unified_diff
 from openinspect.store.archive import ArchiveSummary, import_archive
 from openinspect.store.audit import AuditAction, AuditLog
@@ -128,7 +128,7 @@ class RecipeService:
 
     def _type_state(self, recipe: Recipe, type_name: str) -> TypeState:
         spec = recipe.inspection_type(type_name)
-        if isinstance(spec, ClassifierType):
+        if isinstance(spec, ClassifierType | AnomalyType):
             classes = [label.class_name for label in self.workspace.labels(recipe.name, spec.name)]
             counts = {c: classes.count(c) for c in spec.class_names()}
         else:

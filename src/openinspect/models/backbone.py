@@ -161,19 +161,20 @@ PYRAMID_CHANNELS = (16, 24, 40, 112, 320)
 """Channels of the maps :func:`pyramid` returns, finest first."""
 
 
-def pyramid(model: EfficientNetLite0, x: torch.Tensor) -> list[torch.Tensor]:
+def pyramid(model: EfficientNetLite0, x: torch.Tensor, levels: int = len(PYRAMID_BLOCKS)) -> list[torch.Tensor]:
     """Compute the encoder's maps at strides 2, 4, 8, 16 and 32 (the 1280-wide head is not run).
 
     Args:
         model: the backbone.
         x: ``(N, 3, H, W)`` float RGB normalised by :func:`normalize`; ``H`` and ``W`` multiples of 32.
+        levels: how many maps, finest first (the blocks past the last one asked for are not run).
 
     Returns:
-        Five maps, finest first: ``(N, PYRAMID_CHANNELS[i], H / 2 ** (i + 1), W / 2 ** (i + 1))``.
+        ``levels`` maps, finest first: ``(N, PYRAMID_CHANNELS[i], H / 2 ** (i + 1), W / 2 ** (i + 1))``.
     """
     x = model.act(model._bn0(model._conv_stem(x)))
     maps = []
-    for i, block in enumerate(model._blocks[: PYRAMID_BLOCKS[-1] + 1]):
+    for i, block in enumerate(model._blocks[: PYRAMID_BLOCKS[levels - 1] + 1]):
         x = block(x)
         if i in PYRAMID_BLOCKS:
             maps.append(x)

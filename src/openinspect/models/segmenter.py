@@ -142,7 +142,7 @@ class TrainedSegmenter:
         Returns:
             ``(N, H, W)`` uint8: 0 = background, k = the k-th pixel class.
         """
-        _check_images(images, self.input_size)
+        check_crops(images, self.input_size)
         starts = range(0, len(images), _PREDICT_BATCH)
         return torch.cat([self.net(torch.from_numpy(images[i : i + _PREDICT_BATCH])) for i in starts]).numpy()
 
@@ -190,7 +190,7 @@ def train_segmenter(
     Raises:
         ValueError: bad image or mask arrays, ``num_pixel_classes < 1``, or a bad ``patch``.
     """
-    _check_images(images, images.shape[1:3])
+    check_crops(images, images.shape[1:3])
     if patch is not None and (patch % 32 or not 32 <= patch <= min(images.shape[1:3])):
         raise ValueError(f"patch must be a multiple of 32 within the crops' {images.shape[1:3]}, got {patch}")
     _check_masks(masks, images.shape[:3], num_pixel_classes)
@@ -326,7 +326,8 @@ def _layout(net: nn.Module, memory_format: torch.memory_format) -> None:
     net.to(memory_format=memory_format)  # type: ignore[call-overload]  # torch accepts it; its stubs do not
 
 
-def _check_images(images: np.ndarray, size: tuple[int, ...]) -> None:
+def check_crops(images: np.ndarray, size: tuple[int, ...]) -> None:
+    """Raise ``ValueError`` unless ``images`` is a non-empty ``(N, *size, 3)`` uint8 batch, sides multiples of 32."""
     if images.dtype != np.uint8 or images.ndim != 4 or images.shape[3] != 3 or images.shape[1:3] != tuple(size):
         raise ValueError(f"expected (N, {size[0]}, {size[1]}, 3) uint8 RGB, got {images.shape} {images.dtype}")
     if not len(images) or size[0] % 32 or size[1] % 32:

@@ -3,8 +3,11 @@
 from openinspect.recipe.changes import describe_change
 from openinspect.recipe.io import dump_recipe, load_recipe, parse_recipe
 from openinspect.recipe.schema import (
+    ANOMALOUS,
+    GOOD,
     NAME_HELP,
     Alignment,
+    AnomalyType,
     Augment,
     Calibration,
     ClassifierType,
@@ -20,12 +23,16 @@ from openinspect.recipe.schema import (
     SegmenterType,
     Template,
     TrainingMode,
+    region_model_input,
     valid_name,
 )
 
 __all__ = [
+    "ANOMALOUS",
+    "GOOD",
     "NAME_HELP",
     "Alignment",
+    "AnomalyType",
     "Augment",
     "Calibration",
     "ClassSpec",
@@ -45,5 +52,6 @@ __all__ = [
     "dump_recipe",
     "load_recipe",
     "parse_recipe",
+    "region_model_input",
     "valid_name",
 ]

@@ -16,7 +16,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from openinspect.errors import RecipeError
-from openinspect.recipe.schema import ClassifierType, ModelKind, Recipe, SegmenterType
+from openinspect.recipe.schema import AnomalyType, ClassifierType, ModelKind, Recipe, SegmenterType
 
 MAX_PROBLEMS = 20
 """Problems an invalid recipe's message lists; the rest are counted."""
@@ -139,7 +139,7 @@ def _describe(error: Any, data: dict[str, Any]) -> str:
 
 
 _TAGGED: dict[str, type[BaseModel]] = {ModelKind.CLASSIFIER.value: ClassifierType,
-                                       ModelKind.SEGMENTER.value: SegmenterType}
+                                       ModelKind.SEGMENTER.value: SegmenterType, ModelKind.ANOMALY.value: AnomalyType}
 """Inspection type models by their ``kind``: pydantic puts the tag into error locations."""
 
 

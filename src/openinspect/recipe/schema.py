@@ -11,7 +11,7 @@ from typing import Annotated, Literal, Self
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from openinspect.errors import RecipeError
-from openinspect.imaging import MAX_MODEL_SIDE, Rect, cap_size
+from openinspect.imaging import MAX_MODEL_SIDE, Rect, cap_size, model_input_size
 
 NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}"
 """What every name in a recipe (the recipe's own, its types', ROIs' and classes') must match, whole."""
@@ -26,14 +26,15 @@ class Profile(StrEnum):
 
 
 class ModelKind(StrEnum):
-    """What an inspection type's model outputs: a class per crop, or a pixel class per pixel."""
+    """What an inspection type's model outputs: a class per crop, a pixel class per pixel, or an anomaly map."""
 
     CLASSIFIER = "classifier"
     SEGMENTER = "segmenter"
+    ANOMALY = "anomaly"
 
 
 class Measure(StrEnum):
-    """What a segmenter rule measures per pixel class, in the ROI's original pixels."""
+    """What a segmenter or anomaly rule measures per pixel class, in the ROI's original pixels."""
 
     AREA = "area"
     COUNT = "count"
@@ -199,7 +200,66 @@ class SegmenterType(_TypeBase):
         return [c.name for c in self.pixel_classes]
 
 
-InspectionType = Annotated[ClassifierType | SegmenterType, Field(discriminator="kind")]
+GOOD = "good"
+"""An anomaly type's pass class: what its model learns."""
+ANOMALOUS = "anomalous"
+"""An anomaly type's fail class, and the name of its one pixel class (the anomalous region) in rules and blobs."""
+
+
+class AnomalyType(_TypeBase):
+    """An anomaly inspection type: learns good crops only; a score per ROI and the anomalous region, then rules.
+
+    Its classes are implicit: ``good`` (pass), the only class it trains on, and ``anomalous`` (fail), which
+    validates only. Rules measure the anomalous region as segmenter rules measure a pixel class
+    (``class: anomalous``).
+    """
+
+    kind: Literal[ModelKind.ANOMALY]
+    mode: Literal[TrainingMode.ACCURATE] = TrainingMode.ACCURATE
+    false_reject_rate: float = Field(default=0.01, gt=0.0, lt=0.5)
+    """The threshold is set so that at most this share of good crops is rejected."""
+    min_blob_px: int = Field(default=20, ge=1)
+    """Anomalous regions smaller than this many pixels are ignored."""
+    rules: list[Rule] = Field(default_factory=list)
+    """All must hold for the ROI to pass; with none, any anomalous region of ``min_blob_px`` fails the ROI."""
+    tiling: bool = False
+    """Cover ROIs larger than 512 px with overlapping full-resolution tiles instead of downscaling."""
+
+    @model_validator(mode="after")
+    def _rules_name_the_region(self) -> Self:
+        for rule in self.rules:
+            if rule.class_name != ANOMALOUS:
+                raise ValueError(f"rule '{rule}' of anomaly type '{self.name}' names '{rule.class_name}'; anomaly "
+                                 f"rules measure the anomalous region: write class: {ANOMALOUS}")
+        if self.augment != Augment():
+            raise ValueError(f"anomaly type '{self.name}' learns good crops as they are: remove augment")
+        return self
+
+    def class_names(self) -> list[str]:
+        """``["good", "anomalous"]``: the implicit classes, pass first."""
+        return [GOOD, ANOMALOUS]
+
+    def region_names(self) -> list[str]:
+        """``["anomalous"]``: the one pixel class of the region mask (value 1)."""
+        return [ANOMALOUS]
+
+
+def region_model_input(spec: SegmenterType | AnomalyType, width: int, height: int) -> tuple[int, int]:
+    """The model input ``(h, w)`` of a segmenter or anomaly type for ROIs of ``width`` x ``height`` px.
+
+    The ROI's own size up to 512 px a side (or the type's ``input_size``), sides multiples of 32; with
+    ``tiling``, the full-resolution tiles of at most 512 px that cover it.
+
+    >>> spec = AnomalyType(name="a", kind="anomaly", tiling=True)
+    >>> region_model_input(spec, 1000, 300), region_model_input(spec.model_copy(update={"tiling": False}), 1000, 300)
+    ((288, 512), (160, 512))
+    """
+    if spec.tiling:
+        return min(height, MAX_MODEL_SIDE) // 32 * 32 or 32, min(width, MAX_MODEL_SIDE) // 32 * 32 or 32
+    return model_input_size(width, height, spec.input_size or min(MAX_MODEL_SIDE, max(width, height)))
+
+
+InspectionType = Annotated[ClassifierType | SegmenterType | AnomalyType, Field(discriminator="kind")]
 
 
 class Calibration(_Strict):

@@ -30,7 +30,7 @@ class _Public(BaseModel):
 
 
 class BlobPublic(_Public):
-    """One blob a segmenter found; ``bbox`` is ``[x, y, w, h]`` in capture pixels."""
+    """One blob a segmenter or anomaly type found; ``bbox`` is ``[x, y, w, h]`` in capture pixels."""
 
     class_name: str = Field(alias="class")
     area: float
@@ -39,12 +39,17 @@ class BlobPublic(_Public):
 
 
 class RoiPublic(_Public):
-    """One ROI's judgement: classifiers give ``class`` and ``confidence``, segmenters measurements."""
+    """One ROI's judgement: classifiers give ``class`` and ``confidence``, segmenters measurements.
+
+    Anomaly types give ``score`` and ``threshold`` besides a segmenter's fields (pixel class ``anomalous``).
+    """
 
     roi: str
     type: str
     class_name: str | None = Field(default=None, alias="class")
     confidence: float | None = None
+    score: float | None = Field(default=None, description="anomaly types: higher is more anomalous")
+    threshold: float | None = Field(default=None, description="anomaly types: the score from which a crop fails")
     passes: bool = Field(alias="pass")
     measurements: dict[str, dict[str, float | int | None]] | None = None
     blobs: list[BlobPublic] | None = None

@@ -1,4 +1,4 @@
-"""Measure a segmenter's mask: blobs per pixel class, their areas and lengths, and the recipe's rules."""
+"""Measure a segmenter's mask or an anomaly region: blobs per pixel class, their areas and lengths, the rules."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 
 from openinspect.imaging import Rect
-from openinspect.recipe import Measure, SegmenterType
+from openinspect.recipe import AnomalyType, Measure, SegmenterType
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ def measure(blobs: list[Blob], class_names: list[str], mm_per_px: float | None =
     return result
 
 
-def failed_rules(spec: SegmenterType, measurements: dict[str, dict[str, Any]]) -> list[str]:
+def failed_rules(spec: SegmenterType | AnomalyType, measurements: dict[str, dict[str, Any]]) -> list[str]:
     """The rules that do not hold, as written (``"glue area < 100"``).
 
     With no rules, the ROI fails when any pixel class has a blob (of at least ``min_blob_px``).

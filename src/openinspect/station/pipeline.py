@@ -15,7 +15,7 @@ import numpy as np
 from openinspect.dataset import RoiCropper
 from openinspect.errors import ModelNotFoundError, OpenInspectError, PartNotFoundError
 from openinspect.imaging import MAX_PIXELS, Pose, decode_image
-from openinspect.recipe import InspectionType, Recipe
+from openinspect.recipe import AnomalyType, InspectionType, Recipe, region_model_input
 from openinspect.station.results import InspectionResult, ModelRef, RoiResult
 from openinspect.station.runners import Runner, make_runner
 from openinspect.store import ModelVersion, Workspace
@@ -168,10 +168,26 @@ def fitting_model(workspace: Workspace, recipe: Recipe, spec: InspectionType,
 
 
 def misfit(recipe: Recipe, spec: InspectionType, model: ModelVersion) -> str | None:
-    """Why ``model`` cannot judge ``spec`` (it was trained for other classes than the recipe lists now), or ``None``."""
-    trained_for = model.meta().classes
-    if trained_for == spec.class_names():
+    """Why ``model`` cannot judge ``spec``, or ``None``.
+
+    It was trained for other classes than the recipe lists now, or (anomaly types, whose good bank is only valid at
+    the scale it learned) for another ROI size or tiling setting.
+    """
+    meta = model.meta()
+    fix = (f"deploy a version trained for it (`openinspect model list {recipe.name} --type {spec.name}`) or train one "
+           f"with `openinspect train {recipe.name} --type {spec.name} --deploy`")
+    if meta.classes != spec.class_names():
+        return (f"model v{model.version} of type '{spec.name}' was trained for classes {meta.classes}, the recipe now "
+                f"lists {spec.class_names()}; {fix.replace('for it', 'for them')}")
+    if not isinstance(spec, AnomalyType):
         return None
-    return (f"model v{model.version} of type '{spec.name}' was trained for classes {trained_for}, the recipe now "
-            f"lists {spec.class_names()}; deploy a version trained for them (`openinspect model list {recipe.name} "
-            f"--type {spec.name}`) or train one with `openinspect train {recipe.name} --type {spec.name} --deploy`")
+    if meta.tiling != spec.tiling:
+        return (f"model v{model.version} of anomaly type '{spec.name}' was trained with tiling: "
+                f"{str(meta.tiling).lower()}, the recipe now says tiling: {str(spec.tiling).lower()}; {fix}")
+    for roi in recipe.rois_of(spec.name):
+        if roi.w is not None and roi.h is not None and region_model_input(spec, roi.w, roi.h) != meta.input_size:
+            trained = f"{meta.input_size[1]}x{meta.input_size[0]}"
+            return (f"model v{model.version} of anomaly type '{spec.name}' was trained for {trained} px crops, ROI "
+                    f"'{roi.name}' is now {roi.w}x{roi.h} px (model input "
+                    f"{'x'.join(map(str, region_model_input(spec, roi.w, roi.h)[::-1]))}); {fix}")
+    return None

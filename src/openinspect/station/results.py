@@ -76,6 +76,25 @@ class SegmenterRoiResult(RoiResult):
 
 
 @dataclass(frozen=True)
+class AnomalyRoiResult(SegmenterRoiResult):
+    """An anomaly model's judgement of one ROI: its score against the threshold, and the region as a segmenter's.
+
+    ``mask`` is the anomalous region (1 = anomalous), measured and ruled like a segmenter's one pixel class.
+    """
+
+    score: float
+    """The hottest point of the heat map; higher is more anomalous."""
+    threshold: float
+    heat: np.ndarray = field(repr=False)
+    """``(rect.h, rect.w)`` float32 heat map in the ROI's original pixels."""
+
+    def to_json(self) -> dict[str, Any]:
+        """The ROI's entry: a segmenter's, with ``score`` and ``threshold`` beside ``pass``."""
+        return {"roi": self.roi, "type": self.type, "score": round(self.score, 4),
+                "threshold": round(self.threshold, 4)} | super().to_json()
+
+
+@dataclass(frozen=True)
 class InspectionResult:
     """The verdict on one capture, or why it could not be judged."""
 

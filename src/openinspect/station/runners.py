@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -10,14 +11,15 @@ import numpy as np
 from openinspect.dataset import model_batch
 from openinspect.imaging import Rect
 from openinspect.imaging.tiles import cut_tiles, stitch
+from openinspect.models.heatmap import anomalous_region, anomaly_score, heat_map
 from openinspect.models.runtime import OnnxModel
-from openinspect.recipe import ClassifierType, Recipe, SegmenterType
+from openinspect.recipe import AnomalyType, ClassifierType, InspectionType, Recipe, SegmenterType
 from openinspect.station.measure import failed_rules, find_blobs, measure
-from openinspect.station.results import ClassifierRoiResult, RoiResult, SegmenterRoiResult
+from openinspect.station.results import AnomalyRoiResult, ClassifierRoiResult, RoiResult, SegmenterRoiResult
 from openinspect.store import ModelVersion
 
 TILE_OVERLAP = 64
-"""Overlap between neighbouring tiles of a tiled segmenter ROI, in px."""
+"""Overlap between neighbouring tiles of a tiled segmenter or anomaly ROI, in px."""
 
 
 @dataclass(frozen=True)
@@ -67,40 +69,88 @@ class SegmenterRunner:
 
     def prepare(self, crops: list[np.ndarray]) -> Prepared:
         """Downscale each crop to the model input, or with ``tiling`` cut it into full-resolution tiles."""
-        sizes = [c.shape[:2] for c in crops]
-        if not self.spec.tiling:
-            return Prepared(model_batch(crops, self.model.input_size), sizes)
-        pieces, origins = zip(*(cut_tiles(c, self.model.input_size, TILE_OVERLAP) for c in crops), strict=True)
-        return Prepared(np.stack([t for tiles in pieces for t in tiles]), sizes, list(origins))
+        return prepare_regions(crops, self.model.input_size, self.spec.tiling)
 
     def judge(self, prepared: Prepared, names: list[str], rects: list[Rect]) -> list[RoiResult]:
         """Segment a prepared batch in one model call and judge each ROI by the type's rules."""
         outputs = self.model.predict(prepared.batch)
         results: list[RoiResult] = []
         for index, (name, rect) in enumerate(zip(names, rects, strict=True)):
-            mask = self._roi_mask(outputs, prepared, index)
+            mask = roi_map(outputs, prepared, index, _nearest)
             blobs = find_blobs(mask, self.spec.class_names(), self.spec.min_blob_px)
             values = measure(blobs, self.spec.class_names(), self.mm_per_px)
             failed = failed_rules(self.spec, values)
             results.append(SegmenterRoiResult(name, self.spec.name, not failed, rect, mask, values, blobs, failed))
         return results
 
-    def _roi_mask(self, outputs: np.ndarray, prepared: Prepared, index: int) -> np.ndarray:
-        height, width = prepared.crop_sizes[index]
-        if prepared.tiles is None:
-            return cv2.resize(outputs[index], (width, height), interpolation=cv2.INTER_NEAREST)
-        start = sum(len(t) for t in prepared.tiles[:index])
-        origins = prepared.tiles[index]
-        return stitch(list(outputs[start : start + len(origins)]), origins, (height, width))
 
 
-Runner = ClassifierRunner | SegmenterRunner
+@dataclass(frozen=True)
+class AnomalyRunner:
+    """An anomaly type's model: a heat map per ROI, its score against the threshold, the region, then the rules."""
+
+    spec: AnomalyType
+    model: OnnxModel
+    version: ModelVersion
+    threshold: float
+    """The score from which a crop is anomalous, as training set it (``meta.json``)."""
+    mm_per_px: float | None = None
+
+    def prepare(self, crops: list[np.ndarray]) -> Prepared:
+        """Downscale each crop to the model input, or with ``tiling`` cut it into full-resolution tiles."""
+        return prepare_regions(crops, self.model.input_size, self.spec.tiling)
+
+    def judge(self, prepared: Prepared, names: list[str], rects: list[Rect]) -> list[RoiResult]:
+        """Score a prepared batch in one model call; the region at or above the threshold is measured and ruled."""
+        outputs = self.model.predict(prepared.batch)
+        if prepared.tiles is not None:  # each tile's heat map at the tile's size, stitched below
+            outputs = np.stack([heat_map(d, self.model.input_size) for d in outputs])
+        results: list[RoiResult] = []
+        regions = self.spec.region_names()
+        for index, (name, rect) in enumerate(zip(names, rects, strict=True)):
+            heat = roi_map(outputs, prepared, index, heat_map)
+            mask = anomalous_region(heat, self.threshold)
+            blobs = find_blobs(mask, regions, self.spec.min_blob_px)
+            values = measure(blobs, regions, self.mm_per_px)
+            failed = failed_rules(self.spec, values)
+            results.append(AnomalyRoiResult(name, self.spec.name, not failed, rect, mask, values, blobs, failed,
+                                            anomaly_score(heat), self.threshold, heat))
+        return results
 
 
-def make_runner(recipe: Recipe, spec: ClassifierType | SegmenterType, version: ModelVersion,
-                threads: int | None) -> Runner:
+def prepare_regions(crops: list[np.ndarray], size: tuple[int, int], tiling: bool) -> Prepared:
+    """Crops as one batch at ``size``: downscaled, or with ``tiling`` cut into full-resolution tiles of ``size``."""
+    sizes = [c.shape[:2] for c in crops]
+    if not tiling:
+        return Prepared(model_batch(crops, size), sizes)
+    pieces, origins = zip(*(cut_tiles(c, size, TILE_OVERLAP) for c in crops), strict=True)
+    return Prepared(np.stack([t for tiles in pieces for t in tiles]), sizes, list(origins))
+
+
+def roi_map(outputs: np.ndarray, prepared: Prepared, index: int,
+            resize: Callable[[np.ndarray, tuple[int, int]], np.ndarray]) -> np.ndarray:
+    """The ``index``-th ROI's map at its crop size: its output resized, or its tiles' outputs stitched."""
+    height, width = prepared.crop_sizes[index]
+    if prepared.tiles is None:
+        return resize(outputs[index], (height, width))
+    start = sum(len(t) for t in prepared.tiles[:index])
+    origins = prepared.tiles[index]
+    return stitch(list(outputs[start : start + len(origins)]), origins, (height, width))
+
+
+def _nearest(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    return cv2.resize(mask, (size[1], size[0]), interpolation=cv2.INTER_NEAREST)
+
+
+Runner = ClassifierRunner | SegmenterRunner | AnomalyRunner
+
+
+def make_runner(recipe: Recipe, spec: InspectionType, version: ModelVersion, threads: int | None) -> Runner:
     """The runner for an inspection type's model version."""
     model = OnnxModel(version.onnx_path, threads)
+    mm_per_px = recipe.calibration.mm_per_px if recipe.calibration else None
     if isinstance(spec, SegmenterType):
-        return SegmenterRunner(spec, model, version, recipe.calibration.mm_per_px if recipe.calibration else None)
+        return SegmenterRunner(spec, model, version, mm_per_px)
+    if isinstance(spec, AnomalyType):
+        return AnomalyRunner(spec, model, version, float(version.meta().threshold or 0.0), mm_per_px)
     return ClassifierRunner(spec, model, version)

@@ -24,7 +24,7 @@ class ModelMeta:
     classes: list[str]
     """The classes (classifiers) or pixel classes (segmenters) in output order."""
     kind: str = "classifier"
-    """``classifier`` or ``segmenter``."""
+    """``classifier``, ``segmenter`` or ``anomaly``."""
     recipe: str = ""
     type: str = ""
     mode: str = ""
@@ -43,6 +43,10 @@ class ModelMeta:
     """``method`` and ``reason`` (see :class:`~openinspect.training.validation.ValidationPlan`); empty: not recorded."""
     metrics: dict[str, Any] = field(default_factory=dict)
     """The validation figures."""
+    threshold: float | None = None
+    """Anomaly types: the score from which a crop is anomalous, set at training."""
+    tiling: bool = False
+    """Segmenter and anomaly types: trained on full-resolution tiles of a larger ROI."""
     format: int = 1
 
     def write(self, folder: Path) -> None:

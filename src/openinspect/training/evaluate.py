@@ -14,10 +14,10 @@ from openinspect.dataset import class_folders, decode_mask
 from openinspect.dataset.masks import mask_pairs
 from openinspect.errors import DatasetError, OpenInspectError, PartNotFoundError, RecipeError
 from openinspect.imaging import Pose, image_suffix, read_image
-from openinspect.recipe import ClassifierType, SegmenterType
-from openinspect.station import ClassifierRoiResult, Inspector, RoiResult, SegmenterRoiResult
+from openinspect.recipe import AnomalyType, ClassifierType, SegmenterType
+from openinspect.station import AnomalyRoiResult, ClassifierRoiResult, Inspector, RoiResult, SegmenterRoiResult
 from openinspect.station.runners import Runner
-from openinspect.training.metrics import classification_metrics, segmentation_metrics
+from openinspect.training.metrics import anomaly_metrics, classification_metrics, segmentation_metrics
 
 
 def evaluate_folders(inspector: Inspector, type_name: str, root: Path) -> dict[str, Any]:
@@ -40,6 +40,30 @@ def evaluate_folders(inspector: Inspector, type_name: str, root: Path) -> dict[s
         predicted += [names.index(r.class_name) for r in judged.results if isinstance(r, ClassifierRoiResult)]
     metrics = classification_metrics(np.array(truth, dtype=np.int64), np.array(predicted, dtype=np.int64), names)
     return {**metrics, "model_version": _runner(inspector, spec.name).version.version, **problems.report()}
+
+
+def evaluate_anomaly(inspector: Inspector, type_name: str, root: Path) -> dict[str, Any]:
+    """Run an anomaly type's model over ``root/good/*`` and ``root/anomalous/*`` captures, every ROI of the type.
+
+    Returns:
+        The metrics of :func:`anomaly_metrics` (the station's pass/fail per ROI, scores, AUROC where both classes
+        are present) plus ``model_version``, ``skipped`` and ``alignment_failed``.
+    """
+    spec = _typed(inspector, type_name, AnomalyType, "--folders DIR (good/ and anomalous/)")
+    names = spec.class_names()
+    truth: list[int] = []
+    judged_rois: list[AnomalyRoiResult] = []
+    problems = _Problems()
+    pairs = ((path, names.index(cls)) for cls, paths in class_folders(root, names).items() for path in paths)
+    for judged in _judged(inspector, spec.name, pairs, problems):
+        truth += [judged.extra] * len(judged.results)
+        judged_rois += [r for r in judged.results if isinstance(r, AnomalyRoiResult)]
+    runner = _runner(inspector, spec.name)
+    scores = np.array([r.score for r in judged_rois])
+    failed = np.array([not r.passes for r in judged_rois], dtype=np.int64)
+    threshold = judged_rois[0].threshold if judged_rois else float(runner.version.meta().threshold or 0.0)
+    metrics = anomaly_metrics(np.array(truth, dtype=np.int64), scores, threshold, names, failed)
+    return {**metrics, "model_version": runner.version.version, **problems.report()}
 
 
 def evaluate_masks(inspector: Inspector, type_name: str, images: Path, masks: Path) -> dict[str, Any]:

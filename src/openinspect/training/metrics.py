@@ -115,3 +115,51 @@ def format_segmentation_metrics(metrics: dict[str, Any]) -> str:
     lines += [f"  {name}: IoU {_pct(v['iou'])}   pixel F1 {_pct(v['f1'])}   mean per-image IoU "
               f"{_pct(v['mean_image_iou'])}" for name, v in metrics["per_class"].items()]
     return "\n".join(lines)
+
+
+def auroc(negatives: np.ndarray, positives: np.ndarray) -> float | None:
+    """Area under the ROC curve: the chance a positive scores above a negative (ties count half).
+
+    >>> auroc(np.array([0.1, 0.2]), np.array([0.15, 0.3]))
+    0.75
+    """
+    if not len(negatives) or not len(positives):
+        return None
+    above = (positives[:, None] > negatives[None, :]).sum() + 0.5 * (positives[:, None] == negatives[None, :]).sum()
+    return float(above / (len(positives) * len(negatives)))
+
+
+def anomaly_metrics(truth: np.ndarray, scores: np.ndarray, threshold: float, class_names: list[str],
+                    predicted: np.ndarray | None = None) -> dict[str, Any]:
+    """An anomaly type's validation or evaluation: good and anomalous crops' scores against the threshold.
+
+    Args:
+        truth: ``(N,)`` int, 0 = good, 1 = anomalous.
+        scores: ``(N,)`` float anomaly scores (good crops scored by a model that did not learn them).
+        threshold: the model's threshold.
+        class_names: ``["good", "anomalous"]``.
+        predicted: ``(N,)`` int, 1 where the crop failed (the station's decision: region blobs and rules);
+            by default, a score at or above the threshold.
+
+    Returns:
+        :func:`classification_metrics` plus ``threshold``, ``scores`` (``good`` and ``anomalous`` lists, for the
+        trade-off a person may choose), ``false_reject_rate`` (good crops at or above the threshold),
+        ``detection_rate`` and ``auroc`` (``None`` without anomalous crops).
+    """
+    good, bad = scores[truth == 0], scores[truth == 1]
+    if predicted is None:
+        predicted = (scores >= threshold).astype(np.int64)
+    return classification_metrics(truth, predicted, class_names) | {
+        "threshold": float(threshold),
+        "scores": {"good": [round(float(v), 5) for v in good], "anomalous": [round(float(v), 5) for v in bad]},
+        "false_reject_rate": float(predicted[truth == 0].mean()) if len(good) else None,
+        "detection_rate": float(predicted[truth == 1].mean()) if len(bad) else None,
+        "auroc": auroc(good, bad),
+    }
+
+
+def format_anomaly_metrics(metrics: dict[str, Any], class_names: list[str]) -> str:
+    """Render an anomaly type's metrics: threshold, false rejects, detection, AUROC, then the confusion."""
+    auc = "n/a (no anomalous crops)" if metrics["auroc"] is None else f"{metrics['auroc']:.3f}"
+    return (f"threshold: {metrics['threshold']:.4f}   false rejects: {_pct(metrics['false_reject_rate'])}   "
+            f"detection: {_pct(metrics['detection_rate'])}   AUROC: {auc}\n" + format_metrics(metrics, class_names))

@@ -18,12 +18,22 @@ from PIL import Image
 
 from openinspect.dataset import RoiCropper, model_batch
 from openinspect.errors import DatasetError, PartNotFoundError, RecipeError
-from openinspect.imaging import MAX_MODEL_SIDE, model_input_size, read_image
+from openinspect.imaging import model_input_size, read_image
 from openinspect.imaging.tiles import cut_tiles
+from openinspect.models.heatmap import anomaly_score
 from openinspect.models.progress import Fold, Progress, Step, no_progress
-from openinspect.recipe import ClassifierType, InspectionType, Recipe, SegmenterType, TrainingMode
+from openinspect.recipe import (
+    GOOD,
+    AnomalyType,
+    ClassifierType,
+    InspectionType,
+    Recipe,
+    SegmenterType,
+    TrainingMode,
+    region_model_input,
+)
 from openinspect.store import Label, ModelMeta, ModelVersion, StoredImage, Workspace
-from openinspect.training.metrics import classification_metrics, segmentation_metrics
+from openinspect.training.metrics import anomaly_metrics, classification_metrics, segmentation_metrics
 from openinspect.training.validation import (
     CropSource,
     ValidationCrop,
@@ -38,7 +48,7 @@ DEFAULT_CLASSIFIER_SIDE = {TrainingMode.FAST: 320, TrainingMode.ACCURATE: 384}
 """Default longest input side of a classifier per mode: detail for small defects at a CPU-friendly cost
 (bench/README.md: Fast scored the same from 320 to 512 px; Accurate best at 384)."""
 TILE_TRAIN_OVERLAP = 128
-"""Overlap of the full-resolution tiles a tiled segmenter trains on."""
+"""Overlap of the full-resolution tiles a tiled segmenter or anomaly type trains on."""
 TILE_TRAIN_PATCH = 256
 """Side of the squares a tiled segmenter trains on, cut from its tiles over their defects."""
 
@@ -82,7 +92,8 @@ class TrainedType:
     model: _Trained
     metrics: dict[str, Any]
     validation: dict[str, str]
-    """``method`` and ``reason`` (see :class:`~openinspect.training.validation.ValidationPlan`)."""
+    """``method`` and ``reason`` (see :class:`~openinspect.training.validation.ValidationPlan`; anomaly types:
+    ``leave-one-out``)."""
     crops: list[ValidationCrop]
     """What the model, trained without them, said about the validation crops."""
     started: float
@@ -94,16 +105,16 @@ def input_size_for(recipe: Recipe, spec: InspectionType, captures: list[StoredIm
     """The model input ``(h, w)``: the type's ROI aspect (median over labelled captures), longest side capped.
 
     Classifiers default to at most 320 px (Fast) or 384 px (Accurate; ``mode`` or else the type's own);
-    segmenters to the ROI's size up to 512 px, and tiled segmenters always train and run on
-    full-resolution tiles of at most 512 px. A type's ``input_size`` overrides the default.
+    segmenter and anomaly types as :func:`~openinspect.recipe.region_model_input` says (the ROI's size up to 512 px,
+    or its full-resolution tiles). A type's ``input_size`` overrides the default.
     """
     rects = [roi.rect(c.width, c.height) for c in captures for roi in recipe.rois_of(spec.name)]
     width = round(float(np.median([r.w for r in rects])))
     height = round(float(np.median([r.h for r in rects])))
-    if isinstance(spec, SegmenterType) and spec.tiling:
-        return min(height, MAX_MODEL_SIDE) // 32 * 32 or 32, min(width, MAX_MODEL_SIDE) // 32 * 32 or 32
-    default = MAX_MODEL_SIDE if isinstance(spec, SegmenterType) else DEFAULT_CLASSIFIER_SIDE[mode or spec.mode]
-    return model_input_size(width, height, spec.input_size or min(default, max(width, height)))
+    if isinstance(spec, SegmenterType | AnomalyType):
+        return region_model_input(spec, width, height)
+    return model_input_size(width, height, spec.input_size or min(DEFAULT_CLASSIFIER_SIDE[mode or spec.mode],
+                                                                  max(width, height)))
 
 
 def classification_set(workspace: Workspace, recipe: Recipe, spec: ClassifierType,
@@ -126,6 +137,48 @@ def classification_set(workspace: Workspace, recipe: Recipe, spec: ClassifierTyp
             f"cannot train '{spec.name}' of recipe '{recipe.name}': class(es) {', '.join(empty)} have no labelled "
             f"images (counts: {', '.join(f'{k} {v}' for k, v in counts.items())}); label at least 3 per class, "
             f"e.g. with `openinspect label import {recipe.name} --type {spec.name} --folders DIR`")
+    data = _labelled_crops(workspace, recipe, spec, labels, mode)
+    lost = [name for index, name in enumerate(names) if index not in data.targets]
+    if lost:
+        raise DatasetError(f"cannot train '{spec.name}' of recipe '{recipe.name}': alignment found the part in no "
+                           f"capture of class(es) {', '.join(lost)}; {data.skipped[0]}")
+    return data
+
+
+def anomaly_set(workspace: Workspace, recipe: Recipe, spec: AnomalyType) -> TrainingSet:
+    """Gather every labelled crop of an anomaly type (``good`` to learn, ``anomalous`` to validate), aligned.
+
+    Raises:
+        DatasetError: fewer than 3 good crops (anomalous crops alone cannot train it).
+    """
+    from openinspect.models.anomaly import MIN_GOOD  # torch: training only
+
+    names = spec.class_names()
+    rois = {roi.name for roi in recipe.rois_of(spec.name)}
+    labels = [lb for lb in workspace.labels(recipe.name, spec.name) if lb.roi in rois and lb.class_name in names]
+    good = sum(lb.class_name == GOOD for lb in labels)
+    data = _labelled_crops(workspace, recipe, spec, labels) if good >= MIN_GOOD else None
+    kept = int((data.targets == 0).sum()) if data is not None else good
+    if kept < MIN_GOOD:
+        aligned = f" ({good - kept} left out: alignment did not find the part)" if kept < good else ""
+        raise DatasetError(
+            f"cannot train anomaly type '{spec.name}' of recipe '{recipe.name}': it learns from good crops only and "
+            f"has {kept} good crop(s){aligned}, at least {MIN_GOOD} are needed ({len(labels) - good} anomalous "
+            f"crop(s) only validate); label {MIN_GOOD - kept} more good crop(s), e.g. with `openinspect label "
+            f"import {recipe.name} --type {spec.name} --folders DIR` (a folder named good)")
+    assert data is not None
+    return data
+
+
+def _labelled_crops(workspace: Workspace, recipe: Recipe, spec: ClassifierType | AnomalyType, labels: list[Label],
+                    mode: TrainingMode | None = None) -> TrainingSet:
+    """The labelled crops (class index targets), aligned as the station cuts them; unaligned captures skipped.
+
+    A tiled anomaly type's crops are cut into full-resolution tiles, each with its crop's label and source.
+    """
+    names = spec.class_names()
+    tiled = isinstance(spec, AnomalyType) and spec.tiling
+    rois = {roi.name: roi for roi in recipe.rois_of(spec.name)}
     groups = _by_image(labels)
     size = input_size_for(recipe, spec, [group[0].image for group in groups.values()], mode)
     cropper = RoiCropper.load(workspace, recipe)
@@ -142,13 +195,14 @@ def classification_set(workspace: Workspace, recipe: Recipe, spec: ClassifierTyp
         except PartNotFoundError as err:
             skipped.append(_skip(err))
             continue
-        crops += list(model_batch(cropper.crops(capture, chosen, stored.original_name, pose), size))
-        targets += [names.index(lb.class_name) for lb in group]
-        sources += [CropSource(stored.sha256, roi.name, cropper.rect(roi, capture, pose)) for roi in chosen]
-    lost = [name for index, name in enumerate(names) if index not in targets]
-    if lost:
-        raise DatasetError(f"cannot train '{spec.name}' of recipe '{recipe.name}': alignment found the part in no "
-                           f"capture of class(es) {', '.join(lost)}; {skipped[0]}")
+        for label, roi, crop in zip(group, chosen, cropper.crops(capture, chosen, stored.original_name, pose),
+                                    strict=True):
+            pieces = cut_tiles(crop, size, TILE_TRAIN_OVERLAP)[0] if tiled else list(model_batch([crop], size))
+            crops += pieces
+            targets += [names.index(label.class_name)] * len(pieces)
+            sources += [CropSource(stored.sha256, roi.name, cropper.rect(roi, capture, pose))] * len(pieces)
+    if not crops:
+        return TrainingSet(np.zeros((0, *size, 3), np.uint8), np.zeros(0, np.int64), size, sources, skipped)
     return TrainingSet(np.stack(crops), np.array(targets, dtype=np.int64), size, sources, skipped)
 
 
@@ -247,14 +301,18 @@ def fit_type(workspace: Workspace, recipe: Recipe, type_name: str, *, mode: Trai
     spec = recipe.inspection_type(type_name)
     report = progress or no_progress
     started = time.perf_counter()
-    if isinstance(spec, SegmenterType):
+    if isinstance(spec, SegmenterType | AnomalyType):
         if mode not in (None, TrainingMode.ACCURATE):
-            raise RecipeError(f"segmenter type '{spec.name}' has one training mode, accurate; drop --mode {mode}")
-        mode = TrainingMode.ACCURATE
+            raise RecipeError(f"{spec.kind.value} type '{spec.name}' has one training mode, accurate; "
+                              f"drop --mode {mode}")
+    mode = mode or spec.mode
+    if isinstance(spec, SegmenterType):
         data = segmentation_set(workspace, recipe, spec)
         outcome = _train_segmenter(spec, data, seed, report, time_budget_s)
+    elif isinstance(spec, AnomalyType):
+        data = anomaly_set(workspace, recipe, spec)
+        outcome = _train_anomaly(spec, data, seed, report)
     else:
-        mode = mode or spec.mode
         data = classification_set(workspace, recipe, spec, mode)
         outcome = _train_classifier(spec, data, mode, seed, report)
     return TrainedType(recipe.name, spec, mode, seed, data, outcome.model, outcome.metrics, outcome.validation,
@@ -273,7 +331,8 @@ def publish_type(workspace: Workspace, trained: TrainedType, *, deploy: bool = F
         ModelMeta(spec.class_names(), spec.kind.value, trained.recipe, spec.name, trained.mode.value,
                   (int(data.input_size[0]), int(data.input_size[1])), trained.seed, datetime.now(UTC).isoformat(),
                   round(time.perf_counter() - trained.started, 2), len(data.images), list(data.skipped),
-                  trained.validation, trained.metrics).write(folder)
+                  trained.validation, trained.metrics, threshold=trained.metrics.get("threshold"),
+                  tiling=bool(getattr(spec, "tiling", False))).write(folder)
     return workspace.latest_model(trained.recipe, spec.name)
 
 
@@ -332,6 +391,27 @@ def _train_segmenter(spec: SegmenterType, data: TrainingSet, seed: int, report: 
     crops = [segmented_crop(data.sources[i], spec, data.targets[i], mask)
              for i, mask in zip(held, predicted, strict=True)]
     return _Outcome(model, metrics, {"method": "hold-out", "reason": ""}, crops)
+
+
+def _train_anomaly(spec: AnomalyType, data: TrainingSet, seed: int, report: Progress) -> _Outcome:
+    """Learn the good crops; they validate leave-one-out (the threshold's source), anomalous crops as they are."""
+    from openinspect.models.anomaly import train_anomaly  # torch: training only
+
+    good, anomalous = np.flatnonzero(data.targets == 0), np.flatnonzero(data.targets == 1)
+    model = train_anomaly(data.images[good], false_reject_rate=spec.false_reject_rate, seed=seed, progress=report)
+    scores = np.zeros(len(data.targets))
+    scores[good] = model.good_scores
+    if len(anomalous):
+        scores[anomalous] = [anomaly_score(heat) for heat in model.heat_maps(data.images[anomalous])]
+    metrics = anomaly_metrics(data.targets, scores, model.threshold, spec.class_names())
+    names = spec.class_names()
+    crops = [ValidationCrop(data.sources[i], names[data.targets[i]], names[int(scores[i] >= model.threshold)],
+                            score=float(scores[i])) for i in range(len(scores))]
+    reason = (f"threshold {model.threshold:.4f} from the {len(good)} good crops, each scored by a model without it "
+              f"(leave-one-out), at false_reject_rate {spec.false_reject_rate:g}")
+    reason += (f"; {len(anomalous)} anomalous crop(s) validate only" if len(anomalous) else
+               "; no anomalous crop: how many anomalies it misses is unknown until some are labelled")
+    return _Outcome(model, metrics, {"method": "leave-one-out", "reason": reason}, crops)
 
 
 def _tile_patch(size: tuple[int, int]) -> int:

@@ -93,7 +93,8 @@ class ValidationCrop:
     """What a model, trained without it, said about one validation crop.
 
     Classifiers fill ``true_class``, ``predicted_class`` (by the type's decision rule, thresholds
-    as at training) and ``probabilities``; segmenters ``defect``, ``detected`` and ``iou``.
+    as at training) and ``probabilities``; segmenters ``defect``, ``detected`` and ``iou``; anomaly types
+    ``true_class``, ``predicted_class`` (score against the threshold) and ``score``.
     """
 
     source: CropSource
@@ -107,6 +108,8 @@ class ValidationCrop:
     """The predicted mask has a blob of at least the type's ``min_blob_px``."""
     iou: float | None = None
     """Defect pixels predicted with the right pixel class over defect pixels in either mask; ``None``: both clean."""
+    score: float | None = None
+    """Anomaly types: the crop's anomaly score (good crops: scored leave-one-out), against the model's threshold."""
 
     @property
     def correct(self) -> bool:
@@ -120,6 +123,9 @@ class ValidationCrop:
         rect = self.source.rect
         entry: dict[str, Any] = {"image": self.source.image, "roi": self.source.roi,
                                  "rect": [rect.x, rect.y, rect.w, rect.h]}
+        if self.score is not None:
+            return entry | {"true_class": self.true_class, "predicted_class": self.predicted_class,
+                            "score": round(self.score, 5)}
         if self.true_class is not None:
             return entry | {"true_class": self.true_class, "predicted_class": self.predicted_class,
                             "probabilities": self.probabilities}
@@ -130,7 +136,7 @@ class ValidationCrop:
         """Read an entry :meth:`to_json` wrote."""
         source = CropSource(entry["image"], entry["roi"], Rect(*entry["rect"]))
         return cls(source, entry.get("true_class"), entry.get("predicted_class"), entry.get("probabilities"),
-                   entry.get("defect"), entry.get("detected"), entry.get("iou"))
+                   entry.get("defect"), entry.get("detected"), entry.get("iou"), entry.get("score"))
 
 
 def classified_crop(source: CropSource, spec: ClassifierType, truth: int, probabilities: np.ndarray) -> ValidationCrop:

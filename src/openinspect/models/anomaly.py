@@ -1,0 +1,164 @@
+"""Anomaly model: a memory bank of the good part's local features; training, torch prediction, ONNX export.
+
+PatchCore-style. The frozen ImageNet Lite0 encoder describes each crop at stride 8: its stride-8 and stride-16
+maps (the latter upsampled), each averaged over a 3x3 neighbourhood (local context) and L2-normalised. Training
+keeps a greedy coreset of the good crops' patch features as the memory bank; a patch's anomaly is its cosine
+distance to the nearest bank entry. The exported graph holds encoder and bank and returns the distance map;
+:mod:`openinspect.models.heatmap` (numpy) upsamples and smooths it, scores the crop and cuts the region.
+
+The threshold comes from the training crops themselves: each is scored leave-one-out (against the bank without
+its own patches), which is what an unseen good crop looks like, and :func:`~openinspect.models.heatmap.threshold_for`
+takes the ``false_reject_rate`` quantile. Choices measured on magnetic-tile are in bench/README.md (anomaly).
+Only training and export import this module (it imports torch).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F  # noqa: N812
+from torch import nn
+
+from openinspect.models.backbone import EfficientNetLite0, load_pretrained, normalize, pyramid
+from openinspect.models.export import export_onnx
+from openinspect.models.fast import coreset, knn_distances
+from openinspect.models.heatmap import anomaly_score, heat_map, threshold_for
+from openinspect.models.progress import Progress, no_progress
+from openinspect.models.segmenter import check_crops
+
+DISTANCE_OUTPUT = "distances"
+"""Name of the graph's one output: ``(N, h/8, w/8)`` float32 patch distances."""
+STRIDE = 8
+"""Patch grid of the heat map, in crop pixels."""
+BANK_RATIO = 0.1
+"""Share of the good crops' patches the coreset keeps, before :data:`BANK_MAX`."""
+BANK_MAX = 4096
+"""Most bank entries: bounds the nearest-neighbour matmul per crop at inference."""
+MIN_GOOD = 3
+"""Fewest good crops a model trains on: two to build the bank from and one to score, at every leave-one-out."""
+_BATCH = 4
+
+
+class AnomalyFeatures(nn.Module):
+    """Frozen encoder -> ``(N, D, h/8, w/8)`` L2-normalised, locally aggregated stride-8 and stride-16 features."""
+
+    def __init__(self, backbone: EfficientNetLite0) -> None:
+        super().__init__()
+        self.backbone = backbone.eval().requires_grad_(False)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        """``(N, H, W, 3)`` uint8 RGB, sides multiples of 32 -> ``(N, 152, H/8, W/8)`` float32."""
+        _, _, s8, s16 = pyramid(self.backbone, normalize(images), levels=4)
+        # align_corners: s16's patch k and s8's patch 2k are centred on the same pixel (symmetric padding)
+        s16 = F.interpolate(s16, size=s8.shape[2:], mode="bilinear", align_corners=True)
+        local = [F.normalize(F.avg_pool2d(m, 3, 1, 1, count_include_pad=False), dim=1) for m in (s8, s16)]
+        return F.normalize(torch.cat(local, 1), dim=1)
+
+
+class AnomalyNet(nn.Module):
+    """Images -> patch distances to the good bank: ``(N, H, W, 3)`` uint8 -> ``(N, H/8, W/8)`` float32."""
+
+    def __init__(self, features: AnomalyFeatures, bank: torch.Tensor) -> None:
+        super().__init__()
+        self.features = features
+        self.bank = nn.Parameter(bank, requires_grad=False)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        """Distance of every patch of every image to its nearest bank entry."""
+        maps = self.features(images)
+        n, _, h, w = maps.shape
+        return knn_distances(maps.flatten(2).transpose(1, 2), self.bank).reshape(n, h, w)
+
+
+@dataclass
+class TrainedAnomaly:
+    """A trained anomaly model with its threshold.
+
+    Attributes:
+        net: the graph that is exported.
+        input_size: the ``(height, width)`` it runs at.
+        threshold: the score from which a crop is anomalous.
+        good_scores: the training crops' leave-one-out scores the threshold was taken from.
+    """
+
+    net: AnomalyNet
+    input_size: tuple[int, int]
+    threshold: float
+    good_scores: np.ndarray = field(repr=False)
+
+    @torch.inference_mode()
+    def predict_distances(self, images: np.ndarray) -> np.ndarray:
+        """Patch distances through torch: ``(N, H, W, 3)`` uint8 RGB, ``(H, W) == input_size`` -> ``(N, H/8, W/8)``."""
+        check_crops(images, self.input_size)
+        starts = range(0, len(images), _BATCH)
+        return torch.cat([self.net(torch.from_numpy(images[i : i + _BATCH])) for i in starts]).numpy()
+
+    def heat_maps(self, images: np.ndarray) -> np.ndarray:
+        """``(N, H, W)`` float32 heat maps of crops at the input size (torch; the station uses the ONNX graph)."""
+        return np.stack([heat_map(d, self.input_size) for d in self.predict_distances(images)])
+
+    def export_onnx(self, path: Path) -> None:
+        """Write one self-contained ONNX file (input ``image`` uint8 NHWC, output ``distances``), atomically."""
+        export_onnx(self.net, self.input_size, path, output_name=DISTANCE_OUTPUT)
+
+
+def train_anomaly(images: np.ndarray, *, false_reject_rate: float = 0.01, seed: int = 0,
+                  progress: Progress | None = None, bank_ratio: float = BANK_RATIO,
+                  bank_max: int = BANK_MAX) -> TrainedAnomaly:
+    """Build the memory bank of good crops and set the threshold.
+
+    Args:
+        images: ``(N, H, W, 3)`` uint8 RGB good crops at the model input size, sides multiples of 32, ``N >= 3``.
+        false_reject_rate: share of good crops the threshold may reject, in ``(0, 1)``.
+        seed: makes the coreset repeatable.
+        progress: called with the fraction done and the stage.
+        bank_ratio: share of all patches the coreset keeps (before ``bank_max``).
+        bank_max: most bank entries.
+
+    Returns:
+        The model, running at ``(H, W)``, with its threshold.
+
+    Raises:
+        ValueError: bad images, fewer than :data:`MIN_GOOD`, or a rate outside ``(0, 1)``.
+    """
+    check_crops(images, images.shape[1:3])
+    if len(images) < MIN_GOOD:
+        raise ValueError(f"need at least {MIN_GOOD} good crops, got {len(images)}")
+    if not 0.0 < false_reject_rate < 1.0:
+        raise ValueError(f"false_reject_rate must lie in (0, 1), got {false_reject_rate}")
+    report = progress or no_progress
+    features = AnomalyFeatures(load_pretrained())
+    report(0.05, "extracting features")
+    patches = _extract(features, images)
+    n, p, _ = patches.shape
+    report(0.5, "memory bank")
+    flat = patches.flatten(0, 1)
+    keep = coreset(flat, max(1, min(bank_max, round(bank_ratio * n * p))), seed)
+    bank, owner = flat[keep].float(), keep // p
+    report(0.7, "scoring good crops")
+    size = (int(images.shape[1]), int(images.shape[2]))
+    scores = np.array([anomaly_score(heat_map(d, size)) for d in _leave_one_out(patches, bank, owner, size)])
+    report(1.0, "done")
+    return TrainedAnomaly(AnomalyNet(features, bank).eval(), size, threshold_for(scores, false_reject_rate), scores)
+
+
+@torch.inference_mode()
+def _extract(features: AnomalyFeatures, images: np.ndarray) -> torch.Tensor:
+    """``(N, P, D)`` float16 patch features (half precision: a few hundred 512 px crops fit in memory)."""
+    parts = [features(torch.from_numpy(images[i : i + _BATCH])) for i in range(0, len(images), _BATCH)]
+    return torch.cat([m.flatten(2).transpose(1, 2).half() for m in parts])
+
+
+@torch.inference_mode()
+def _leave_one_out(patches: torch.Tensor, bank: torch.Tensor, owner: torch.Tensor,
+                   size: tuple[int, int]) -> list[np.ndarray]:
+    """Each crop's ``(H/8, W/8)`` distance map against the bank without the entries taken from that crop."""
+    grid = (size[0] // STRIDE, size[1] // STRIDE)
+    maps = []
+    for i in range(len(patches)):
+        sims = (patches[i].float() @ bank.T).masked_fill(owner[None, :] == i, -2.0)
+        maps.append((1.0 - sims.amax(-1)).reshape(grid).numpy())
+    return maps

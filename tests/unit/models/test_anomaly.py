@@ -1,0 +1,70 @@
+"""The anomaly model on generated surfaces: a planted defect is found where it is, a good surface passes."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from openinspect.models.anomaly import MIN_GOOD, train_anomaly
+from openinspect.models.heatmap import anomalous_region, anomaly_score, threshold_for
+from openinspect.models.runtime import OnnxModel
+
+SIZE = (96, 128)
+
+
+def _surface(seed: int) -> np.ndarray:
+    """A brushed grey surface: vertical streaks plus grain, ``(96, 128, 3)`` uint8 RGB."""
+    rng = np.random.default_rng(seed)
+    streaks = np.repeat(rng.normal(0, 12, (1, SIZE[1])), SIZE[0], 0)
+    grain = cv2.GaussianBlur(rng.normal(0, 10, SIZE), (0, 0), 1.0)
+    gray = (150 + streaks + grain).clip(0, 255).astype(np.uint8)
+    return np.repeat(gray[:, :, None], 3, 2)
+
+
+def _with_defect(image: np.ndarray, centre: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """The surface with a dark pit of radius 6 at ``centre`` ``(x, y)``, and its 0/1 mask."""
+    mask = np.zeros(SIZE, np.uint8)
+    cv2.circle(mask, centre, 6, 1, -1)
+    out = image.copy()
+    out[mask > 0] = 40
+    return out, mask
+
+
+@pytest.fixture(scope="module")
+def model():
+    return train_anomaly(np.stack([_surface(i) for i in range(8)]), seed=0)
+
+
+def test_planted_defect_is_found_and_localised_and_good_surface_passes(model) -> None:
+    good = _surface(100)
+    bad, mask = _with_defect(_surface(101), (90, 30))
+    heats = model.heat_maps(np.stack([good, bad]))
+    good_score, bad_score = anomaly_score(heats[0]), anomaly_score(heats[1])
+    assert good_score < model.threshold <= bad_score
+    region = anomalous_region(heats[1], model.threshold)
+    peak_y, peak_x = np.unravel_index(heats[1].argmax(), SIZE)
+    assert abs(peak_x - 90) <= 4 and abs(peak_y - 30) <= 4
+    assert (region & mask).sum() >= 0.5 * mask.sum()  # the region covers the pit...
+    assert region.sum() <= 30 * mask.sum()  # ...and stays near it (the stride-16 features see 30 px around)
+    assert not anomalous_region(heats[0], model.threshold).any()
+
+
+def test_exported_graph_gives_the_torch_distances(model, tmp_path) -> None:
+    model.export_onnx(tmp_path / "model.onnx")
+    onnx = OnnxModel(tmp_path / "model.onnx")
+    crops = np.stack([_surface(200), _with_defect(_surface(201), (20, 60))[0]])
+    assert onnx.input_size == SIZE
+    np.testing.assert_allclose(onnx.predict(crops), model.predict_distances(crops), atol=1e-4)
+
+
+def test_threshold_rejects_about_the_asked_share_of_good_scores() -> None:
+    scores = np.random.default_rng(0).normal(0.3, 0.02, 2000)
+    threshold = threshold_for(scores, 0.05)
+    assert 0.03 <= (scores >= threshold).mean() <= 0.05
+    assert threshold_for(scores[:5], 0.01) > scores[:5].max()  # too few crops for a 1 % tail: the normal fit
+
+
+def test_training_refuses_too_few_good_crops() -> None:
+    with pytest.raises(ValueError, match=f"at least {MIN_GOOD} good crops, got 2"):
+        train_anomaly(np.stack([_surface(0), _surface(1)]))
