@@ -1,6 +1,6 @@
 /**
  * Metrics as pictures (SVG): a confusion matrix, horizontal bars (per-class IoU, precision/recall), a
- * threshold trade-off and a line chart (the training loss).
+ * threshold trade-off, a line chart (the training loss) and a histogram of anomaly scores.
  * @module charts
  */
 
@@ -160,5 +160,61 @@ export function lineChart(points, { title, xEnd = null, xLabel = '' }) {
   svg.append(s('path', { d, fill: 'none', stroke: '#1f6feb', 'stroke-width': 2, 'stroke-linejoin': 'round' }));
   const [lastX, lastY] = points[points.length - 1];
   svg.append(s('circle', { cx: x(lastX), cy: y(lastY), r: 3.5, fill: '#1f6feb' }));
+  return svg;
+}
+
+/**
+ * Anomaly scores of good and anomalous validation crops as two histograms over one score axis (from 0), with the
+ * model's threshold dashed and a chosen threshold marked.
+ * @param {{good: number[], anomalous: number[]}} scores
+ * @param {number} threshold the model's.
+ * @param {number} chosen the threshold the slider shows.
+ * @param {number} high where the score axis ends.
+ * @returns {SVGSVGElement}
+ */
+export function scoreHistogram(scores, threshold, chosen, high) {
+  const left = 34;
+  const top = 12;
+  const plotWidth = 420;
+  const plotHeight = 120;
+  const bins = 30;
+  const width = left + plotWidth + 12;
+  const height = top + plotHeight + 40;
+  const count = (values) => {
+    const out = new Array(bins).fill(0);
+    for (const v of values) out[Math.min(bins - 1, Math.max(0, Math.floor((v / high) * bins)))]++;
+    return out;
+  };
+  const good = count(scores.good);
+  const bad = count(scores.anomalous);
+  const most = Math.max(1, ...good, ...bad);
+  const x = (value) => left + (plotWidth * value) / high;
+  const barWidth = plotWidth / bins;
+  const svg = /** @type {SVGSVGElement} */ (s('svg', { viewBox: `0 0 ${width} ${height}`, width, height, class: 'chart',
+    role: 'img', 'aria-label': 'Anomaly scores of validation crops', 'data-testid': 'score-histogram',
+    'data-good': scores.good.length, 'data-anomalous': scores.anomalous.length }));
+  svg.append(s('rect', { x: left, y: top, width: plotWidth, height: plotHeight, fill: '#f6f8fa' }));
+  for (const [n, anchor] of [[0, plotHeight], [most, 0]]) {
+    svg.append(s('text', { x: left - 6, y: top + anchor + 4, 'text-anchor': 'end' }, String(n)));
+  }
+  for (const value of [0, high / 2, high]) {
+    svg.append(s('text', { x: x(value), y: top + plotHeight + 16, 'text-anchor': 'middle' }, value.toPrecision(2)));
+  }
+  const series = [[good, 'rgba(26, 127, 55, 0.65)', 'good crops', 'good'], [bad, 'rgba(207, 34, 46, 0.65)', 'anomalous crops', 'anomalous']];
+  series.forEach(([counts, colour, name, key], i) => {
+    counts.forEach((n, b) => {
+      if (!n) return;
+      const barHeight = (plotHeight * n) / most;
+      svg.append(s('rect', { x: left + b * barWidth + 1, y: top + plotHeight - barHeight, width: barWidth - 2, height: barHeight,
+        fill: colour, 'data-series': key }));
+    });
+    svg.append(s('rect', { x: left + i * 150, y: height - 12, width: 10, height: 10, rx: 2, fill: colour }));
+    svg.append(s('text', { x: left + i * 150 + 14, y: height - 3 }, name));
+  });
+  svg.append(s('line', { x1: x(threshold), x2: x(threshold), y1: top, y2: top + plotHeight, stroke: '#18202b',
+    'stroke-dasharray': '4 3', 'data-testid': 'histogram-threshold' }));
+  svg.append(s('text', { x: left + 300, y: height - 3 }, '- - model threshold'));
+  svg.append(s('line', { x1: x(chosen), x2: x(chosen), y1: top, y2: top + plotHeight, stroke: '#1f6feb',
+    'stroke-width': 2, 'data-testid': 'tradeoff-marker' }));
   return svg;
 }
