@@ -81,7 +81,7 @@ export function drawCapture(canvas, image, recipe, results, size, pose) {
 const AT_THRESHOLD = 128;
 
 /**
- * Paint an anomaly ROI's heat map over its rectangle (blue cool, red hot, transparent where cold) and outline the
+ * Paint an anomaly ROI's heat map over its rectangle (blue cool, red hot, clear where cold) and outline the
  * cells at or above the threshold in white.
  * @param {CanvasRenderingContext2D} ctx
  * @param {Heat} heat
@@ -96,7 +96,8 @@ function paintHeat(ctx, heat, scale) {
   for (let i = 0; i < rows * cols; i++) {
     const t = raw.charCodeAt(i) / 255;
     const band = (centre) => Math.round(255 * Math.min(1, Math.max(0, 1.5 - Math.abs(4 * t - centre))));
-    cells.data.set([band(3), band(2), band(1), Math.round(255 * (0.2 + 0.5 * t))], i * 4);
+    // cold (under 0.4 x threshold) stays clear so the part shows; at the threshold and above, 60 % cover
+    cells.data.set([band(3), band(2), band(1), Math.round(153 * Math.min(1, Math.max(0, (t - 0.2) / 0.3)))], i * 4);
   }
   const small = document.createElement('canvas');
   small.width = cols;
@@ -172,7 +173,7 @@ function roiText(roi, result) {
     return `${roi.name}: ${result.class} ${Math.round((result.confidence ?? 0) * 100)}%`;
   }
   if (result.score !== undefined && result.score !== null) {
-    return `${roi.name}: score ${result.score.toFixed(3)} / ${result.threshold?.toFixed(3)}`;
+    return `${roi.name}: ${result.score.toFixed(3)} ${result.score >= (result.threshold ?? 0) ? '≥' : '<'} ${result.threshold?.toFixed(3)}`;
   }
   return `${roi.name}: ${result.pass ? 'OK' : (result.failed_rules || []).join(', ') || 'defect'}`;
 }
