@@ -82,6 +82,27 @@ export function bars(rows, title) {
 }
 
 /**
+ * An empty chart of counts: the plot's background and its count axis from 0 to `most`, room below for a legend.
+ * @param {number} plotWidth @param {number} plotHeight the plot area.
+ * @param {number} most the count at the top.
+ * @param {Record<string, any>} attrs the svg's accessible name, test id and data.
+ * @returns {{svg: SVGSVGElement, left: number, top: number, height: number}} the chart and where its plot sits.
+ */
+function countPlot(plotWidth, plotHeight, most, attrs) {
+  const left = 34;
+  const top = 12;
+  const width = left + plotWidth + 12;
+  const height = top + plotHeight + 40;
+  const svg = /** @type {SVGSVGElement} */ (s('svg', { viewBox: `0 0 ${width} ${height}`, width, height, class: 'chart',
+    role: 'img', ...attrs }));
+  svg.append(s('rect', { x: left, y: top, width: plotWidth, height: plotHeight, fill: '#f6f8fa' }));
+  for (const [count, anchor] of [[0, plotHeight], [most, 0]]) {
+    svg.append(s('text', { x: left - 6, y: top + anchor + 4, 'text-anchor': 'end' }, String(count)));
+  }
+  return { svg, left, top, height };
+}
+
+/**
  * A fail-class threshold's trade-off: good crops rejected and defects missed at each threshold step, as step
  * lines over the threshold axis, with a marker at the chosen step and a tick at the saved one.
  * @param {{threshold: number|null, good_rejected: number, defects_missed: number}[]} points one per step;
@@ -91,21 +112,13 @@ export function bars(rows, title) {
  * @returns {SVGSVGElement}
  */
 export function tradeoff(points, chosen, saved) {
-  const left = 34;
-  const top = 12;
   const plotWidth = 300;
   const plotHeight = 110;
-  const width = left + plotWidth + 12;
-  const height = top + plotHeight + 40;
   const most = Math.max(1, ...points.map((p) => Math.max(p.good_rejected, p.defects_missed)));
+  const { svg, left, top, height } = countPlot(plotWidth, plotHeight, most,
+    { 'aria-label': 'Threshold trade-off', 'data-testid': 'tradeoff-chart' });
   const x = (step) => left + (plotWidth * step) / (points.length - 1);
   const y = (count) => top + plotHeight - (plotHeight * count) / most;
-  const svg = /** @type {SVGSVGElement} */ (s('svg', { viewBox: `0 0 ${width} ${height}`, width, height, class: 'chart',
-    role: 'img', 'aria-label': 'Threshold trade-off', 'data-testid': 'tradeoff-chart' }));
-  svg.append(s('rect', { x: left, y: top, width: plotWidth, height: plotHeight, fill: '#f6f8fa' }));
-  for (const [count, anchor] of [[0, plotHeight], [most, 0]]) {
-    svg.append(s('text', { x: left - 6, y: top + anchor + 4, 'text-anchor': 'end' }, String(count)));
-  }
   for (const step of [0, (points.length - 1) / 2, points.length - 1]) {
     const label = step === 0 ? 'off' : (step / (points.length - 1)).toFixed(1);
     svg.append(s('text', { x: x(step), y: top + plotHeight + 16, 'text-anchor': 'middle' }, label));
@@ -173,13 +186,9 @@ export function lineChart(points, { title, xEnd = null, xLabel = '' }) {
  * @returns {SVGSVGElement}
  */
 export function scoreHistogram(scores, threshold, chosen, high) {
-  const left = 34;
-  const top = 12;
   const plotWidth = 420;
   const plotHeight = 120;
   const bins = 30;
-  const width = left + plotWidth + 12;
-  const height = top + plotHeight + 40;
   const count = (values) => {
     const out = new Array(bins).fill(0);
     for (const v of values) out[Math.min(bins - 1, Math.max(0, Math.floor((v / high) * bins)))]++;
@@ -188,15 +197,10 @@ export function scoreHistogram(scores, threshold, chosen, high) {
   const good = count(scores.good);
   const bad = count(scores.anomalous);
   const most = Math.max(1, ...good, ...bad);
+  const { svg, left, top, height } = countPlot(plotWidth, plotHeight, most, { 'aria-label': 'Anomaly scores of validation crops',
+    'data-testid': 'score-histogram', 'data-good': scores.good.length, 'data-anomalous': scores.anomalous.length });
   const x = (value) => left + (plotWidth * value) / high;
   const barWidth = plotWidth / bins;
-  const svg = /** @type {SVGSVGElement} */ (s('svg', { viewBox: `0 0 ${width} ${height}`, width, height, class: 'chart',
-    role: 'img', 'aria-label': 'Anomaly scores of validation crops', 'data-testid': 'score-histogram',
-    'data-good': scores.good.length, 'data-anomalous': scores.anomalous.length }));
-  svg.append(s('rect', { x: left, y: top, width: plotWidth, height: plotHeight, fill: '#f6f8fa' }));
-  for (const [n, anchor] of [[0, plotHeight], [most, 0]]) {
-    svg.append(s('text', { x: left - 6, y: top + anchor + 4, 'text-anchor': 'end' }, String(n)));
-  }
   for (const value of [0, high / 2, high]) {
     svg.append(s('text', { x: x(value), y: top + plotHeight + 16, 'text-anchor': 'middle' }, value.toPrecision(2)));
   }
