@@ -203,6 +203,8 @@ def main() -> None:
             "bank", "fast_bank_auroc"]
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
+        if not args.no_latency:
+            latency(raw, kinds, workdir, args.repeats)
         for n in (int(s) for s in args.sizes.split(",")):
             rows = []
             for seed in seeds:
@@ -214,8 +216,6 @@ def main() -> None:
             acc = [accurate_run(raw, kinds, seed, workdir) for seed in seeds]
             print(f"Accurate k=20 ({len(seeds)} seeds): "
                   f"{summarise(acc, ['auroc', 'balanced_accuracy', 'detect', 'false_reject', 'train_s'])}", flush=True)
-        if not args.no_latency:
-            latency(raw, kinds, workdir, args.repeats)
 
 
 if __name__ == "__main__":

@@ -26,9 +26,9 @@ def heat_map(distances: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     Returns:
         ``(height, width)`` float32 heat map.
 
-    >>> d = np.zeros((4, 4), np.float32); d[1, 2] = 1.0
-    >>> h = heat_map(d, (32, 32)); h.shape, np.unravel_index(h.argmax(), h.shape)[1] > 16
-    ((32, 32), True)
+    >>> d = np.zeros((8, 8), np.float32); d[3, 5] = 1.0
+    >>> h = heat_map(d, (64, 64)); h.shape, [int(v) for v in np.unravel_index(h.argmax(), h.shape)]
+    ((64, 64), [20, 36])
     """
     height, width = size
     rows, cols = distances.shape

@@ -301,10 +301,8 @@ def fit_type(workspace: Workspace, recipe: Recipe, type_name: str, *, mode: Trai
     spec = recipe.inspection_type(type_name)
     report = progress or no_progress
     started = time.perf_counter()
-    if isinstance(spec, SegmenterType | AnomalyType):
-        if mode not in (None, TrainingMode.ACCURATE):
-            raise RecipeError(f"{spec.kind.value} type '{spec.name}' has one training mode, accurate; "
-                              f"drop --mode {mode}")
+    if isinstance(spec, SegmenterType | AnomalyType) and mode not in (None, TrainingMode.ACCURATE):
+        raise RecipeError(f"{spec.kind.value} type '{spec.name}' has one training mode, accurate; drop --mode {mode}")
     mode = mode or spec.mode
     if isinstance(spec, SegmenterType):
         data = segmentation_set(workspace, recipe, spec)
