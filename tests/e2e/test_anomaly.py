@@ -209,3 +209,48 @@ def _expect_heat(page: Page, canvas: str, hot: tuple[float, float, int], capture
     grey = np.asarray(Image.open(io.BytesIO(capture)).convert("RGB"))[int(y), int(x)].astype(int)
     assert abs(int(grey[0]) - int(grey[2])) < 8, grey
     assert abs(pixel[0] - pixel[2]) > 40 or abs(pixel[1] - pixel[2]) > 40, (pixel, grey)
+
+
+def test_training_page_says_the_threshold_came_from_good_crops_only(page: Page, station, screenshot) -> None:
+    from openinspect.imaging import Rect
+    from openinspect.store import ModelMeta, Workspace
+    from openinspect.training.validation import CropSource, ValidationCrop, write_validation_crops
+
+    good, _holes = _tiles()
+    recipe = {"name": RECIPE, "profile": "single-model", "rois": [{"name": "tile", "type": "surface"}],
+              "types": [{"name": "surface", "kind": "anomaly", "false_reject_rate": 0.02}]}
+    httpx.post(f"{station.url}/api/v1/recipes", json=recipe, headers=_auth(station)).raise_for_status()
+    images = _upload(station, good[:4])
+    for image in images:
+        httpx.put(f"{station.url}/api/v1/recipes/{RECIPE}/types/surface/samples/{image}/labels", headers=_auth(station),
+                  json={"labels": {"tile": "good"}}).raise_for_status()
+    scores = [0.21, 0.24, 0.26, 0.33]                            # one good crop over the threshold: rejected
+    metrics = {"threshold": 0.3, "scores": {"good": scores, "anomalous": []}, "false_reject_rate": 0.25,
+               "detection_rate": None, "auroc": None, "n": 4}
+    crops = [ValidationCrop(CropSource(image, "tile", Rect(0, 0, *SIZE)), "good",
+                            "anomalous" if score >= 0.3 else "good", score=score) for image, score in zip(images, scores,
+                                                                                                       strict=True)]
+    with Workspace(station.home).new_model_version(RECIPE, "surface", "accurate") as folder:
+        (folder / "model.onnx").write_bytes(b"only read by the station")
+        ModelMeta(["good", "anomalous"], "anomaly", RECIPE, "surface", "accurate", threshold=0.3, metrics=metrics,
+                  validation={"method": "leave-one-out", "reason": "threshold 0.3000 from the 4 good crops"}).write(folder)
+        write_validation_crops(folder, crops)
+
+    page.goto(station.signed_in(f"/#/train/{RECIPE}"))
+    card = page.locator("[data-type='surface']")
+    source = card.get_by_test_id("threshold-source")
+    expect(source).to_contain_text("came from held-out good crops only")
+    expect(source).to_contain_text("false_reject_rate 0.02")
+    expect(source).to_contain_text("how many anomalies it misses is unknown")
+    expect(card.get_by_test_id("score-histogram")).to_have_attribute("data-anomalous", "0")
+    expect(card.get_by_test_id("good-rejected")).to_have_text("1 of 4")
+    expect(card.get_by_test_id("defects-missed")).to_have_text("unknown")
+    wrong = card.get_by_test_id("wrong-crop")
+    expect(wrong).to_have_count(1)
+    expect(wrong).to_contain_text("model: anomalous (score 0.3300)")
+    wrong.click()
+    page.get_by_test_id("relabel-chips").get_by_role("button", name="anomalous").click()
+    expect(wrong).to_contain_text("now anomalous")
+    labels = httpx.get(f"{station.url}/api/v1/recipes/{RECIPE}/types/surface/samples", headers=_auth(station)).json()
+    assert sorted(s["labels"]["tile"] for s in labels) == ["anomalous", "good", "good", "good"]
+    screenshot(page, "good-only")
