@@ -163,12 +163,12 @@ function caption(crop, spec) {
   const relabelled = crop.label !== crop.true_class;
   return [h('span.cap', null, h('span.roi', null, crop.roi),
     relabelled ? classBadge(spec, crop.label, `now ${crop.label ?? 'unlabelled'}`) : classBadge(spec, crop.true_class)),
-  h('span.pred.disagree', null, `model: ${crop.predicted_class} ${said(crop)}`)];
+  h('span.pred.disagree', null, crop.score == null ? `model: ${crop.predicted_class} ${said(crop)}` : said(crop))];
 }
 
 /** @param {any} crop @returns {string} how sure the model was: a classifier's confidence, an anomaly score. */
 function said(crop) {
-  return crop.score == null ? percent(crop.confidence) : `(score ${crop.score.toFixed(4)})`;
+  return crop.score == null ? percent(crop.confidence) : `score ${crop.score.toFixed(3)}`;
 }
 
 /**
@@ -181,7 +181,7 @@ function relabel(panel, recipe, review, spec, crop, name, changed) {
   const link = h('a.button.engineer-only', { href: `#/label/${encodeURIComponent(recipe)}/${encodeURIComponent(review.type)}/${crop.image}` },
     'Open in Labelling');
   const truth = crop.true_class === null ? 'Paint its mask again on the Labelling page.'
-    : `Labelled ${crop.label ?? 'nothing'}; the model said ${crop.predicted_class} ${said(crop)}.`;
+    : `Labelled ${crop.label ?? 'nothing'}; the model said ${crop.predicted_class} (${said(crop)}).`;
   const chips = crop.true_class === null ? null : h('div.chips.engineer-only', { 'data-testid': 'relabel-chips' },
     typeClasses(spec).map((c) => h(`button.chip.${c.pass ? 'pass' : 'fail'}`, {
       type: 'button', 'aria-pressed': String(c.name === crop.label), 'data-class': c.name,
