@@ -48,6 +48,15 @@ class BlobPublic(_Public):
     bbox: list[int]
 
 
+class HeatPublic(_Public):
+    """An anomaly ROI's heat map, shrunk for a view (see :func:`openinspect.station.results.heat_preview`)."""
+
+    rect: list[int] = Field(description="[x, y, w, h]: where the ROI lay on the capture")
+    size: list[int] = Field(description="[rows, columns] of the shrunk map")
+    levels: str = Field(description="base64 of rows * columns bytes, row by row: 128 * the cell's hottest score / "
+                                    "threshold, capped at 255 (128 or more: at or above the threshold)")
+
+
 class RoiPublic(_Public):
     """One ROI's judgement: classifiers give ``class`` and ``confidence``, segmenters measurements.
 
@@ -60,6 +69,7 @@ class RoiPublic(_Public):
     confidence: float | None = None
     score: float | None = Field(default=None, description="anomaly types: higher is more anomalous")
     threshold: float | None = Field(default=None, description="anomaly types: the score from which a crop fails")
+    heat: HeatPublic | None = Field(default=None, description="anomaly types: the heat map, shrunk for a view")
     passes: bool = Field(alias="pass")
     measurements: dict[str, dict[str, float | int | None]] | None = None
     blobs: list[BlobPublic] | None = None
@@ -566,7 +576,8 @@ class ValidationCropPublic(_Public):
     """What a model, trained without it, said about one validation crop.
 
     Classifiers fill ``true_class``, ``predicted_class``, ``confidence``, ``probabilities`` and ``label``;
-    segmenters ``defect``, ``detected`` and ``iou``.
+    segmenters ``defect``, ``detected`` and ``iou``; anomaly types ``true_class``, ``predicted_class``, ``score``
+    and ``label``.
     """
 
     image: str = Field(description="the capture's content hash; GET /api/v1/images/{image} gives the file")
@@ -583,6 +594,8 @@ class ValidationCropPublic(_Public):
     detected: bool | None = Field(default=None, description="the predicted mask has a blob over min_blob_px")
     iou: float | None = Field(default=None, description="defect pixels of the right pixel class over defect "
                                                         "pixels in either mask; null when both are clean")
+    score: float | None = Field(default=None, description="anomaly types: the crop's score (good crops scored by a "
+                                                          "model that did not learn them)")
 
     @classmethod
     def of(cls, crop: ValidationCrop, labels: dict[tuple[str, str], str]) -> ValidationCropPublic:

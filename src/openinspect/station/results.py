@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,9 +90,45 @@ class AnomalyRoiResult(SegmenterRoiResult):
     """``(rect.h, rect.w)`` float32 heat map in the ROI's original pixels."""
 
     def to_json(self) -> dict[str, Any]:
-        """The ROI's entry: a segmenter's, with ``score`` and ``threshold`` beside ``pass``."""
+        """The ROI's entry: a segmenter's, with ``score`` and ``threshold`` beside ``pass`` and a small ``heat`` map."""
         return {"roi": self.roi, "type": self.type, "score": round(self.score, 4),
-                "threshold": round(self.threshold, 4)} | super().to_json()
+                "threshold": round(self.threshold, 4)} | super().to_json() | {
+            "heat": heat_preview(self.heat, self.threshold, self.rect)}
+
+
+HEAT_PREVIEW_SIDE = 48
+"""Longest side of the heat map a result carries (for live views and history; a few kB as base64)."""
+HEAT_LEVEL_AT_THRESHOLD = 128
+"""The preview's level of a cell whose hottest pixel is exactly at the threshold."""
+
+
+def heat_preview(heat: np.ndarray, threshold: float, rect: Rect) -> dict[str, Any]:
+    """A heat map shrunk to at most 48 px a side for a result line, hottest pixel per cell kept.
+
+    Args:
+        heat: ``(H, W)`` float32 heat map of the ROI in its original pixels.
+        threshold: the model's threshold.
+        rect: where the ROI lay on the capture.
+
+    Returns:
+        ``{"rect": [x, y, w, h], "size": [h, w], "levels": base64}``: ``levels`` is ``h * w`` uint8 bytes, row by
+        row, ``floor(128 * cell max / threshold)`` capped at 255: a cell is 128 or more exactly when some pixel in it
+        is at or above the threshold (part of the anomalous region before ``min_blob_px``).
+
+    >>> heat = np.zeros((96, 40), np.float32); heat[50, 3] = 0.5
+    >>> p = heat_preview(heat, 0.5, Rect(0, 0, 40, 96)); levels = base64.b64decode(p["levels"])
+    >>> p["size"], levels[25 * 20 + 1], max(levels), sum(v > 0 for v in levels)
+    ([48, 20], 128, 128, 1)
+    """
+    height, width = heat.shape
+    scale = min(1.0, HEAT_PREVIEW_SIDE / max(height, width))
+    rows = np.linspace(0, height, max(1, round(height * scale)), endpoint=False).astype(np.int64)
+    cols = np.linspace(0, width, max(1, round(width * scale)), endpoint=False).astype(np.int64)
+    cells = np.maximum.reduceat(np.maximum.reduceat(heat, rows, axis=0), cols, axis=1)
+    levels = np.floor(HEAT_LEVEL_AT_THRESHOLD * cells / threshold) if threshold > 0 else np.zeros_like(cells)
+    data = np.clip(levels, 0, 255).astype(np.uint8).tobytes()
+    return {"rect": [rect.x, rect.y, rect.w, rect.h], "size": [len(rows), len(cols)],
+            "levels": base64.b64encode(data).decode("ascii")}
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from openinspect.recipe import ClassifierType, Recipe
+from openinspect.recipe import AnomalyType, ClassifierType, Recipe
 from openinspect.store import Workspace
 from openinspect.training.validation import ValidationCrop, read_validation_crops
 
@@ -65,7 +65,8 @@ class ValidationReview:
     crops: list[ValidationCrop] | None
     """``None``: the version was trained before validation crops were recorded."""
     labels: dict[tuple[str, str], str]
-    """The class each validation crop carries now, by ``(image, roi)`` (classifiers; relabelled crops differ)."""
+    """The class each validation crop carries now, by ``(image, roi)`` (classifier and anomaly types; relabelled crops
+    differ)."""
     tradeoffs: list[ThresholdTradeoff]
     problem: str | None
     """Why there is no threshold trade-off for a classifier that has validation crops."""
@@ -127,8 +128,9 @@ def validation_review(workspace: Workspace, recipe: Recipe, type_name: str) -> V
     labels: dict[tuple[str, str], str] = {}
     tradeoffs: list[ThresholdTradeoff] = []
     problem = None
-    if isinstance(spec, ClassifierType) and crops:
+    if isinstance(spec, ClassifierType | AnomalyType) and crops:
         labels = {(lb.image.sha256, lb.roi): lb.class_name for lb in workspace.labels(recipe.name, spec.name)}
+    if isinstance(spec, ClassifierType) and crops:
         problem = _tradeoff_problem(spec, classes, version.version)
         if problem is None:
             truth = [classes.index(c.true_class or "") for c in crops]

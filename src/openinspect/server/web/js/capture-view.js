@@ -1,6 +1,6 @@
 /**
- * Showing a capture: its ROI boxes (green for a passing ROI, red for a failing one, grey when not judged), the
- * zoom and pan every capture view shares ({@link ZoomView}), and the one meaning of pass and fail colours.
+ * Showing a capture: its ROI boxes (green for a passing ROI, red for a failing one, grey when not judged), anomaly
+ * ROIs' heat maps with the anomalous region outlined, the zoom and pan every capture view shares ({@link ZoomView}), and the one meaning of pass and fail colours.
  * @module capture-view
  */
 
@@ -23,7 +23,10 @@ const NEUTRAL = '#8b949e';
 /**
  * @typedef {{name: string, type: string, x?: number, y?: number, w?: number, h?: number}} Roi
  * @typedef {{roi: string, type: string, pass: boolean, class?: string, confidence?: number,
- *            blobs?: {class: string, bbox: number[]}[], failed_rules?: string[]}} RoiResult
+ *            blobs?: {class: string, bbox: number[]}[], failed_rules?: string[], score?: number, threshold?: number,
+ *            heat?: Heat}} RoiResult
+ * @typedef {{rect: number[], size: number[], levels: string}} Heat an anomaly ROI's heat map, shrunk: `levels` is
+ *   base64 of rows * columns bytes, 128 * the cell's hottest score / threshold (128 or more: anomalous), capped at 255.
  */
 
 /**
@@ -53,6 +56,7 @@ export function drawCapture(canvas, image, recipe, results, size, pose) {
     const rect = roiRect(roi, width, height);
     const result = byName.get(roi.name);
     const colour = result ? (result.pass ? PASS : FAIL) : NEUTRAL;
+    if (result?.heat) paintHeat(ctx, result.heat, scale);
     for (const blob of result?.blobs ?? []) {
       ctx.strokeStyle = colours.get(blob.class) || FAIL;
       ctx.lineWidth = 2 * scale;
@@ -71,6 +75,65 @@ export function drawCapture(canvas, image, recipe, results, size, pose) {
     const [tx, ty] = corners[0];
     tag(ctx, { x: tx, y: ty }, roiText(roi, result), colour, scale);
   }
+}
+
+/** A heat map level at the threshold: cells at or above it are the anomalous region. */
+const AT_THRESHOLD = 128;
+
+/**
+ * Paint an anomaly ROI's heat map over its rectangle (blue cool, red hot, clear where cold) and outline the
+ * cells at or above the threshold in white.
+ * @param {CanvasRenderingContext2D} ctx
+ * @param {Heat} heat
+ * @param {number} scale line width per screen pixel.
+ */
+function paintHeat(ctx, heat, scale) {
+  const [rows, cols] = heat.size;
+  const [x, y, w, hgt] = heat.rect;
+  const raw = atob(heat.levels);
+  const level = (r, c) => (r < 0 || c < 0 || r >= rows || c >= cols ? 0 : raw.charCodeAt(r * cols + c));
+  const cells = new ImageData(cols, rows);
+  for (let i = 0; i < rows * cols; i++) {
+    const t = raw.charCodeAt(i) / 255;
+    const band = (centre) => Math.round(255 * Math.min(1, Math.max(0, 1.5 - Math.abs(4 * t - centre))));
+    // cold (under 0.4 x threshold) stays clear so the part shows; at the threshold and above, 60 % cover
+    cells.data.set([band(3), band(2), band(1), Math.round(153 * Math.min(1, Math.max(0, (t - 0.2) / 0.3)))], i * 4);
+  }
+  const small = document.createElement('canvas');
+  small.width = cols;
+  small.height = rows;
+  small.getContext('2d').putImageData(cells, 0, 0);
+  ctx.save();
+  ctx.imageSmoothingEnabled = true;
+  ctx.drawImage(small, x, y, w, hgt);
+  ctx.strokeStyle = '#ffffff';
+  ctx.lineWidth = 2 * scale;
+  ctx.beginPath();
+  const cw = w / cols;
+  const ch = hgt / rows;
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) {
+      if (level(r, c) < AT_THRESHOLD) continue;
+      const [left, top] = [x + c * cw, y + r * ch];
+      if (level(r - 1, c) < AT_THRESHOLD) { ctx.moveTo(left, top); ctx.lineTo(left + cw, top); }
+      if (level(r + 1, c) < AT_THRESHOLD) { ctx.moveTo(left, top + ch); ctx.lineTo(left + cw, top + ch); }
+      if (level(r, c - 1) < AT_THRESHOLD) { ctx.moveTo(left, top); ctx.lineTo(left, top + ch); }
+      if (level(r, c + 1) < AT_THRESHOLD) { ctx.moveTo(left + cw, top); ctx.lineTo(left + cw, top + ch); }
+    }
+  }
+  ctx.stroke();
+  ctx.restore();
+}
+
+/**
+ * An anomaly ROI's score against its threshold, as the ROI lists of Live and History show it.
+ * @param {RoiResult} result
+ * @returns {HTMLElement}
+ */
+export function scoreText(result) {
+  const over = (result.score ?? 0) >= (result.threshold ?? 0);
+  return h(`span.mono.${over ? 'fail-text' : 'pass-text'}`, { 'data-testid': 'anomaly-score' },
+    `score ${result.score?.toFixed(3)} ${over ? '≥' : '<'} threshold ${result.threshold?.toFixed(3)}`);
 }
 
 /**
@@ -108,6 +171,9 @@ function roiText(roi, result) {
   if (!result) return roi.name;
   if (result.class !== undefined && result.class !== null) {
     return `${roi.name}: ${result.class} ${Math.round((result.confidence ?? 0) * 100)}%`;
+  }
+  if (result.score !== undefined && result.score !== null) {
+    return `${roi.name}: ${result.score.toFixed(3)} ${result.score >= (result.threshold ?? 0) ? '≥' : '<'} ${result.threshold?.toFixed(3)}`;
   }
   return `${roi.name}: ${result.pass ? 'OK' : (result.failed_rules || []).join(', ') || 'defect'}`;
 }
@@ -346,14 +412,26 @@ function isTyping(target) {
   return target instanceof HTMLInputElement || target instanceof HTMLTextAreaElement || target instanceof HTMLSelectElement;
 }
 
+/** An anomaly type's implicit classes: good (pass; all its model learns) and anomalous (fail; they only validate). */
+const ANOMALY_CLASSES = [{ name: 'good', pass: true }, { name: 'anomalous', pass: false }];
+
+/**
+ * @param {any} spec an inspection type: a classifier, or an anomaly type.
+ * @returns {{name: string, pass: boolean}[]} its classes (an anomaly type's are implicit); none for a segmenter.
+ */
+export function typeClasses(spec) {
+  return spec?.kind === 'anomaly' ? ANOMALY_CLASSES : spec?.classes || [];
+}
+
 /**
  * What a class means for the part, as its inspection type says: the one rule behind every class colour.
- * @param {{classes?: {name: string, pass: boolean}[]}|null|undefined} spec the inspection type (classifier).
+ * @param {{kind?: string, classes?: {name: string, pass: boolean}[]}|null|undefined} spec the inspection type
+ *   (classifier, or anomaly with its implicit classes).
  * @param {string} name a class name.
  * @returns {'pass'|'fail'|'unknown'} `unknown`: the type does not list the class.
  */
 export function classMeaning(spec, name) {
-  const cls = (spec?.classes || []).find((c) => c.name === name);
+  const cls = typeClasses(spec).find((c) => c.name === name);
   if (!cls) return 'unknown';
   return cls.pass ? 'pass' : 'fail';
 }

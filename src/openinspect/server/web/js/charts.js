@@ -1,6 +1,6 @@
 /**
  * Metrics as pictures (SVG): a confusion matrix, horizontal bars (per-class IoU, precision/recall), a
- * threshold trade-off and a line chart (the training loss).
+ * threshold trade-off, a line chart (the training loss) and a histogram of anomaly scores.
  * @module charts
  */
 
@@ -82,6 +82,27 @@ export function bars(rows, title) {
 }
 
 /**
+ * An empty chart of counts: the plot's background and its count axis from 0 to `most`, room below for a legend.
+ * @param {number} plotWidth @param {number} plotHeight the plot area.
+ * @param {number} most the count at the top.
+ * @param {Record<string, any>} attrs the svg's accessible name, test id and data.
+ * @returns {{svg: SVGSVGElement, left: number, top: number, height: number}} the chart and where its plot sits.
+ */
+function countPlot(plotWidth, plotHeight, most, attrs) {
+  const left = 34;
+  const top = 12;
+  const width = left + plotWidth + 12;
+  const height = top + plotHeight + 40;
+  const svg = /** @type {SVGSVGElement} */ (s('svg', { viewBox: `0 0 ${width} ${height}`, width, height, class: 'chart',
+    role: 'img', ...attrs }));
+  svg.append(s('rect', { x: left, y: top, width: plotWidth, height: plotHeight, fill: '#f6f8fa' }));
+  for (const [count, anchor] of [[0, plotHeight], [most, 0]]) {
+    svg.append(s('text', { x: left - 6, y: top + anchor + 4, 'text-anchor': 'end' }, String(count)));
+  }
+  return { svg, left, top, height };
+}
+
+/**
  * A fail-class threshold's trade-off: good crops rejected and defects missed at each threshold step, as step
  * lines over the threshold axis, with a marker at the chosen step and a tick at the saved one.
  * @param {{threshold: number|null, good_rejected: number, defects_missed: number}[]} points one per step;
@@ -91,21 +112,13 @@ export function bars(rows, title) {
  * @returns {SVGSVGElement}
  */
 export function tradeoff(points, chosen, saved) {
-  const left = 34;
-  const top = 12;
   const plotWidth = 300;
   const plotHeight = 110;
-  const width = left + plotWidth + 12;
-  const height = top + plotHeight + 40;
   const most = Math.max(1, ...points.map((p) => Math.max(p.good_rejected, p.defects_missed)));
+  const { svg, left, top, height } = countPlot(plotWidth, plotHeight, most,
+    { 'aria-label': 'Threshold trade-off', 'data-testid': 'tradeoff-chart' });
   const x = (step) => left + (plotWidth * step) / (points.length - 1);
   const y = (count) => top + plotHeight - (plotHeight * count) / most;
-  const svg = /** @type {SVGSVGElement} */ (s('svg', { viewBox: `0 0 ${width} ${height}`, width, height, class: 'chart',
-    role: 'img', 'aria-label': 'Threshold trade-off', 'data-testid': 'tradeoff-chart' }));
-  svg.append(s('rect', { x: left, y: top, width: plotWidth, height: plotHeight, fill: '#f6f8fa' }));
-  for (const [count, anchor] of [[0, plotHeight], [most, 0]]) {
-    svg.append(s('text', { x: left - 6, y: top + anchor + 4, 'text-anchor': 'end' }, String(count)));
-  }
   for (const step of [0, (points.length - 1) / 2, points.length - 1]) {
     const label = step === 0 ? 'off' : (step / (points.length - 1)).toFixed(1);
     svg.append(s('text', { x: x(step), y: top + plotHeight + 16, 'text-anchor': 'middle' }, label));
@@ -160,5 +173,52 @@ export function lineChart(points, { title, xEnd = null, xLabel = '' }) {
   svg.append(s('path', { d, fill: 'none', stroke: '#1f6feb', 'stroke-width': 2, 'stroke-linejoin': 'round' }));
   const [lastX, lastY] = points[points.length - 1];
   svg.append(s('circle', { cx: x(lastX), cy: y(lastY), r: 3.5, fill: '#1f6feb' }));
+  return svg;
+}
+
+/**
+ * Anomaly scores of good and anomalous validation crops as two histograms over one score axis (from 0), with the
+ * model's threshold dashed and a chosen threshold marked.
+ * @param {{good: number[], anomalous: number[]}} scores
+ * @param {number} threshold the model's.
+ * @param {number} chosen the threshold the slider shows.
+ * @param {number} high where the score axis ends.
+ * @returns {SVGSVGElement}
+ */
+export function scoreHistogram(scores, threshold, chosen, high) {
+  const plotWidth = 420;
+  const plotHeight = 120;
+  const bins = 30;
+  const count = (values) => {
+    const out = new Array(bins).fill(0);
+    for (const v of values) out[Math.min(bins - 1, Math.max(0, Math.floor((v / high) * bins)))]++;
+    return out;
+  };
+  const good = count(scores.good);
+  const bad = count(scores.anomalous);
+  const most = Math.max(1, ...good, ...bad);
+  const { svg, left, top, height } = countPlot(plotWidth, plotHeight, most, { 'aria-label': 'Anomaly scores of validation crops',
+    'data-testid': 'score-histogram', 'data-good': scores.good.length, 'data-anomalous': scores.anomalous.length });
+  const x = (value) => left + (plotWidth * value) / high;
+  const barWidth = plotWidth / bins;
+  for (const value of [0, high / 2, high]) {
+    svg.append(s('text', { x: x(value), y: top + plotHeight + 16, 'text-anchor': 'middle' }, value.toPrecision(2)));
+  }
+  const series = [[good, 'rgba(26, 127, 55, 0.65)', 'good crops', 'good'], [bad, 'rgba(207, 34, 46, 0.65)', 'anomalous crops', 'anomalous']];
+  series.forEach(([counts, colour, name, key], i) => {
+    counts.forEach((n, b) => {
+      if (!n) return;
+      const barHeight = (plotHeight * n) / most;
+      svg.append(s('rect', { x: left + b * barWidth + 1, y: top + plotHeight - barHeight, width: barWidth - 2, height: barHeight,
+        fill: colour, 'data-series': key }));
+    });
+    svg.append(s('rect', { x: left + i * 150, y: height - 12, width: 10, height: 10, rx: 2, fill: colour }));
+    svg.append(s('text', { x: left + i * 150 + 14, y: height - 3 }, name));
+  });
+  svg.append(s('line', { x1: x(threshold), x2: x(threshold), y1: top, y2: top + plotHeight, stroke: '#18202b',
+    'stroke-dasharray': '4 3', 'data-testid': 'histogram-threshold' }));
+  svg.append(s('text', { x: left + 300, y: height - 3 }, '- - model threshold'));
+  svg.append(s('line', { x1: x(chosen), x2: x(chosen), y1: top, y2: top + plotHeight, stroke: '#1f6feb',
+    'stroke-width': 2, 'data-testid': 'tradeoff-marker' }));
   return svg;
 }

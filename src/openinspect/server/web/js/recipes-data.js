@@ -66,15 +66,27 @@ export function saveDocument(doc, revision = loadedRevision.get(doc)) {
  * A valid new recipe: one inspection type and one ROI covering the whole capture.
  * @param {string} name
  * @param {'single-model'|'multi-model'} profile
- * @param {'classifier'|'segmenter'} kind the first inspection type's kind.
+ * @param {'classifier'|'segmenter'|'anomaly'} kind the first inspection type's kind.
  * @returns {any} the recipe document.
  */
 export function starterRecipe(name, profile, kind) {
-  const type = kind === 'segmenter'
-    ? { name: 'surface', kind: 'segmenter', pixel_classes: [{ name: 'defect', color: PALETTE[0] }], min_blob_px: 20 }
-    : { name: 'part', kind: 'classifier', mode: 'accurate',
-        classes: [{ name: 'good', pass: true }, { name: 'defect', pass: false }] };
+  const types = {
+    segmenter: { name: 'surface', kind: 'segmenter', pixel_classes: [{ name: 'defect', color: PALETTE[0] }], min_blob_px: 20 },
+    anomaly: anomalyType('surface'),
+    classifier: { name: 'part', kind: 'classifier', mode: 'accurate',
+      classes: [{ name: 'good', pass: true }, { name: 'defect', pass: false }] },
+  };
+  const type = types[kind];
   return { name, profile, types: [type], rois: [{ name: 'whole', type: type.name }] };
+}
+
+/**
+ * A new anomaly type as the recipe stores it: the issue's defaults (1 % false rejects, 20 px blobs).
+ * @param {string} name
+ * @returns {any}
+ */
+export function anomalyType(name) {
+  return { name, kind: 'anomaly', false_reject_rate: 0.01, min_blob_px: 20, rules: [], tiling: false };
 }
 
 /** Recipe names the station accepts. */

@@ -18,16 +18,13 @@ const OPS = ['<', '<=', '>', '>=', '==', '!='];
 export function segmenterBody(type, changed) {
   type.rules = type.rules || [];
   const classes = h('div.class-rows');
-  const rules = h('div.class-rows');
+  const region = regionFields(type, () => type.pixel_classes.map((c) => c.name),
+    'No rules: any blob of any pixel class fails the ROI.', changed);
   const paint = () => {
     render(classes, type.pixel_classes.map((c, i) => pixelClassRow(type, c, i, paint, changed)));
-    render(rules, type.rules.length ? type.rules.map((rule, i) => ruleRow(type, rule, i, paint, changed))
-      : h('p.small.muted', null, 'No rules: any blob of any pixel class fails the ROI.'));
+    region.paint();
   };
   paint();
-  const minBlob = h('input', { type: 'number', min: 1, value: type.min_blob_px ?? 20, style: 'width: 90px',
-    onchange: (e) => { type.min_blob_px = Math.max(1, parseInt(e.target.value, 10) || 1); changed(); } });
-  const tiling = h('input', { type: 'checkbox', checked: Boolean(type.tiling), onchange: (e) => { type.tiling = e.target.checked; changed(); } });
   return h('div.stack', null,
     h('span.small.muted', null, 'Pixel classes (background is implicit):'), classes,
     h('button.small', { type: 'button', onclick: () => {
@@ -36,12 +33,34 @@ export function segmenterBody(type, changed) {
         color: PALETTE.find((c) => !used.has(c)) || '#00ffff' });
       paint(); changed();
     } }, '+ Pixel class'),
+    ...region.elements);
+}
+
+/**
+ * What segmenter and anomaly types share: rules on a region's measurements, the smallest blob that counts, tiling.
+ * @param {any} type a segmenter or anomaly type, changed in place (`rules`, `min_blob_px`, `tiling`).
+ * @param {() => string[]} classNames the pixel classes a rule may name.
+ * @param {string} noRules what having no rules means.
+ * @param {() => void} changed call after every edit.
+ * @returns {{elements: HTMLElement[], paint: () => void}} the fields, and a repaint of the rules.
+ */
+export function regionFields(type, classNames, noRules, changed) {
+  type.rules = type.rules || [];
+  const rules = h('div.class-rows');
+  const paint = () => render(rules, type.rules.length
+    ? type.rules.map((rule, i) => ruleRow(type, classNames(), rule, i, paint, changed))
+    : h('p.small.muted', null, noRules));
+  paint();
+  const minBlob = h('input', { type: 'number', min: 1, value: type.min_blob_px ?? 20, style: 'width: 90px',
+    onchange: (e) => { type.min_blob_px = Math.max(1, parseInt(e.target.value, 10) || 1); changed(); } });
+  const tiling = h('input', { type: 'checkbox', checked: Boolean(type.tiling), onchange: (e) => { type.tiling = e.target.checked; changed(); } });
+  return { paint, elements: [
     h('span.small.muted', null, 'Rules (all must hold for the ROI to pass):'), rules,
     h('button.small', { type: 'button', onclick: () => {
-      type.rules.push({ class: type.pixel_classes[0].name, measure: 'area', op: '<', value: 100 }); paint(); changed();
+      type.rules.push({ class: classNames()[0], measure: 'area', op: '<', value: 100 }); paint(); changed();
     } }, '+ Rule'),
     field('Ignore blobs smaller than (px)', minBlob),
-    h('label.row.small', null, tiling, 'Tile large ROIs at full resolution instead of downscaling'));
+    h('label.row.small', null, tiling, 'Tile large ROIs at full resolution instead of downscaling')] };
 }
 
 /**
@@ -66,13 +85,13 @@ function pixelClassRow(type, c, i, paint, changed) {
 
 /**
  * A rule: pixel class, measure, operator, value, delete.
- * @param {any} type @param {any} rule @param {number} i its index
+ * @param {any} type @param {string[]} classNames the pixel classes it may name @param {any} rule @param {number} i its index
  * @param {() => void} paint repaints the type's body @param {() => void} changed
  */
-function ruleRow(type, rule, i, paint, changed) {
+function ruleRow(type, classNames, rule, i, paint, changed) {
   return h('div.row', null,
     h('select', { 'aria-label': 'Rule pixel class', onchange: (e) => { rule.class = e.target.value; changed(); } },
-      type.pixel_classes.map((c) => h('option', { value: c.name, selected: c.name === rule.class }, c.name))),
+      classNames.map((name) => h('option', { value: name, selected: name === rule.class }, name))),
     h('select', { 'aria-label': 'Measure', onchange: (e) => { rule.measure = e.target.value; changed(); } },
       MEASURES.map((m) => h('option', { value: m, selected: m === rule.measure }, m))),
     h('select', { 'aria-label': 'Operator', onchange: (e) => { rule.op = e.target.value; changed(); } },

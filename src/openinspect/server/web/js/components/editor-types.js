@@ -1,11 +1,13 @@
 /**
  * The recipe editor's inspection types: add and delete types, rename them (their ROIs follow), and each type's
- * body: a classifier's classes and training mode, a segmenter's pixel classes, rules and blob size.
+ * body: a classifier's classes and training mode, a segmenter's pixel classes, rules and blob size, an anomaly type's
+ * false reject rate, rules and blob size.
  * @module components/editor-types
  */
 
-import { freeName, PALETTE } from '../recipes-data.js';
+import { anomalyType, freeName, PALETTE } from '../recipes-data.js';
 import { confirmDialog, field, formDialog, h, render, toast } from '../ui.js';
+import { anomalyBody } from './editor-anomaly.js';
 import { segmenterBody } from './editor-segmenter.js';
 
 const TYPE_COLOURS = ['#1f6feb', '#bf3989', '#1a7f37', '#bc4c00', '#8250df', '#0a7c86'];
@@ -30,7 +32,8 @@ export function typesPanel(doc, changed) {
     h('div.page-head', null, h('h2', null, 'Inspection types'),
       h('div.actions', null,
         h('button.small', { type: 'button', onclick: () => addType('classifier') }, '+ Classifier'),
-        h('button.small', { type: 'button', onclick: () => addType('segmenter') }, '+ Segmenter'))),
+        h('button.small', { type: 'button', onclick: () => addType('segmenter') }, '+ Segmenter'),
+        h('button.small', { type: 'button', onclick: () => addType('anomaly') }, '+ Anomaly'))),
     list);
 
   function paint() {
@@ -46,7 +49,8 @@ export function typesPanel(doc, changed) {
       type.name = next;
       changed();
     } });
-    const body = type.kind === 'classifier' ? classifierBody(type, changed) : segmenterBody(type, changed);
+    const bodies = { classifier: classifierBody, segmenter: segmenterBody, anomaly: anomalyBody };
+    const body = bodies[type.kind](type, changed);
     return h('div.type-item', { 'data-type': type.name },
       h('header', null, h('span.swatch', { style: `width:14px;height:14px;border-radius:4px;background:${typeColour(doc, type.name)}` }),
         nameInput, h('span.badge', null, type.kind), remove),
@@ -63,7 +67,7 @@ export function typesPanel(doc, changed) {
     return changed();
   }
 
-  /** @param {'classifier'|'segmenter'} kind */
+  /** @param {'classifier'|'segmenter'|'anomaly'} kind */
   async function addType(kind) {
     if (doc.profile === 'single-model' && doc.types.length >= 1) {
       toast('This recipe is single-model: one inspection type. Change the profile to multi-model to add more.', 'error');
@@ -73,9 +77,12 @@ export function typesPanel(doc, changed) {
     const values = await formDialog({ title: `New ${kind} type`, ok: 'Add', body: [field('Type name', input)] });
     if (!values) return;
     const typeName = String(values.name).trim();
-    doc.types.push(kind === 'classifier'
-      ? { name: typeName, kind, mode: 'accurate', classes: [{ name: 'good', pass: true }, { name: 'defect', pass: false }] }
-      : { name: typeName, kind, pixel_classes: [{ name: 'defect', color: PALETTE[0] }], min_blob_px: 20, rules: [] });
+    const fresh = {
+      classifier: () => ({ name: typeName, kind, mode: 'accurate', classes: [{ name: 'good', pass: true }, { name: 'defect', pass: false }] }),
+      segmenter: () => ({ name: typeName, kind, pixel_classes: [{ name: 'defect', color: PALETTE[0] }], min_blob_px: 20, rules: [] }),
+      anomaly: () => anomalyType(typeName),
+    };
+    doc.types.push(fresh[kind]());
     paint();
     changed();
   }

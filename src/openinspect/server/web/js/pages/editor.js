@@ -1,6 +1,6 @@
 /**
  * The recipe editor: template capture, ROIs and the alignment region drawn on it, inspection types (classifier
- * classes or segmenter pixel classes and rules). Changes are kept locally until Save, which replaces the stored
+ * classes, segmenter pixel classes and rules, or an anomaly type's false reject rate and rules). Changes are kept locally until Save, which replaces the stored
  * recipe; the station checks the alignment region then and the editor shows its message when it is refused.
  * The page holds the canvas, the toolbar and Save; its panels are in `components/editor-*.js`.
  * @module pages/editor
@@ -137,7 +137,7 @@ export async function mount(view, params) {
   async function save() {
     problems.hidden = true;
     const clean = structuredClone(doc);
-    for (const type of clean.types) if (type.kind === 'segmenter' && !type.rules.length) delete type.rules;
+    for (const type of clean.types) if (type.kind !== 'classifier' && type.rules && !type.rules.length) delete type.rules;
     try {
       const stored = await saveDocument(clean, revision);
       revision = stored.revision;

@@ -6,7 +6,7 @@
  */
 
 import * as api from '../api.js';
-import { classBadge, drawCapture, ZoomView } from '../capture-view.js';
+import { classBadge, drawCapture, scoreText, typeClasses, ZoomView } from '../capture-view.js';
 import * as events from '../events.js';
 import { loadDocument } from '../recipes-data.js';
 import { download, field, h, millis, outcomeOf, render, reportError, shortWhen, when } from '../ui.js';
@@ -104,7 +104,7 @@ export async function mount(view, params) {
     const zoom = new ZoomView(canvas, { label: 'the capture' });
     const items = new Map((record.rois || []).map((r) => [r.roi, h(`div.roi-item.${r.pass ? 'pass' : 'fail'}`, { 'data-roi': r.roi },
       h('strong', null, r.roi), r.class ? h('span', { 'data-class-of': r.roi }, r.class, ` ${Math.round((r.confidence ?? 0) * 100)} %`)
-        : h('span', null, (r.failed_rules || []).join(', ') || (r.pass ? 'OK' : 'defect')))]));
+        : r.score != null ? scoreText(r) : h('span', null, (r.failed_rules || []).join(', ') || (r.pass ? 'OK' : 'defect')))]));
     render(detail,
       h('div.page-head', null, h('h2', null, when(record.time)),
         h('button.ghost.small', { type: 'button', 'aria-label': 'Close', onclick: () => { detail.hidden = true; layout.classList.add('closed'); openId = null; } }, '✕')),
@@ -173,7 +173,8 @@ export async function mount(view, params) {
 
 /**
  * Controls under one ROI of a judged capture that add the capture to the recipe's training images:
- * classifier ROIs with the class picked, segmenter ROIs as good (an empty mask) or to paint on the Label page.
+ * classifier and anomaly ROIs with the class picked, segmenter ROIs as good (an empty mask) or to paint on the Label
+ * page.
  * @param {any} record the result.
  * @param {any} r the ROI's result.
  * @param {any} spec the ROI's inspection type in the recipe document.
@@ -203,9 +204,10 @@ function trainingControls(record, r, spec) {
     return el;
   };
   const roi = { roi: r.roi, type: r.type };
-  if (spec.kind === 'classifier') {
+  if (spec.kind !== 'segmenter') {
+    const judged = r.class ?? (r.pass ? 'good' : 'anomalous');
     const select = h('select', { 'aria-label': `Correct class of ${r.roi}` },
-      spec.classes.map((c) => h('option', { value: c.name, selected: c.name === r.class }, c.name)));
+      typeClasses(spec).map((c) => h('option', { value: c.name, selected: c.name === judged }, c.name)));
     return h('div.roi-train.engineer-only', null, select,
       button('Add to training set', () => send({ ...roi, class: select.value },
         (added) => `Added to the training set as ${added.labels[r.roi]}.`, 'Open on the Label page →')),

@@ -6,13 +6,15 @@
  * Each crop is drawn where the samples say the station cuts it (moved and turned with the part when the recipe
  * aligns); a capture where alignment does not find the part is marked, as training skips it.
  * With a trained model each crop shows the model's class, and "Model disagrees" lists the crops it contradicts.
+ * Anomaly types: the same grid with their two implicit classes, good (key 1; all a model needs) and anomalous (key 2;
+ * optional, they only check the model).
  * Segmenter types: a painting canvas (pages/paint.js).
  * Labels save as you go. A third route part (an image hash) selects that capture's crops, or opens it to paint.
  * @module pages/label
  */
 
 import * as api from '../api.js';
-import { classBadge, roiRect, ZoomView } from '../capture-view.js';
+import { classBadge, roiRect, typeClasses, ZoomView } from '../capture-view.js';
 import { drawCrop, libraryImage } from '../images.js';
 import { chooseRecipe, loadDocument } from '../recipes-data.js';
 import { h, pickFiles, render, reportError, shortWhen, toast } from '../ui.js';
@@ -40,16 +42,15 @@ export async function mount(view, params) {
   const body = h('div.stack');
   render(view, h('section.page', null,
     h('div.page-head', null,
-      h('div', null, h('h1', null, 'Labelling'), h('p.sub', null, type.kind === 'classifier'
-        ? 'Select crops, then press a number key or click a class. Labels save as you go.'
-        : 'Paint each defect in its pixel class colour, or mark the capture as good. Masks save as you go.')),
+      h('div', null, h('h1', null, 'Labelling'), h('p.sub', { 'data-testid': 'label-how' }, HOW[type.kind])),
       h('div.actions', null, recipeSelect, typeTabs, addButton, trainLink)),
     body));
 
   const state = recipes.find((r) => r.name === name)?.types.find((t) => t.name === type.name);
-  const page = type.kind === 'classifier'
-    ? await classifierLabelling(body, doc, type, state?.model ?? null, params[2])
-    : await (await import('./paint.js')).mount(body, doc, type, params[2]);
+  const page = type.kind === 'segmenter'
+    ? await (await import('./paint.js')).mount(body, doc, type, params[2])
+    : await classifierLabelling(body, doc, type.kind === 'anomaly' ? { ...type, classes: typeClasses(type) } : type,
+      type.kind === 'anomaly' ? null : state?.model ?? null, params[2]);
   addButton.addEventListener('click', async () => {
     const files = await pickFiles('image/*', true);
     if (!files.length) return;
@@ -65,6 +66,14 @@ export async function mount(view, params) {
   });
   return page.cleanup;
 }
+
+/** What the Label page asks for, per kind of inspection type. */
+const HOW = {
+  classifier: 'Select crops, then press a number key or click a class. Labels save as you go.',
+  segmenter: 'Paint each defect in its pixel class colour, or mark the capture as good. Masks save as you go.',
+  anomaly: 'Select crops and press 1 for good: the model learns good crops only (at least 3). Press 2 for any '
+    + 'anomalous crop you have: those only check the model and show its trade-off. Labels save as you go.',
+};
 
 /** The "Model disagrees" filter's value: never a class name (those cannot hold ':'). */
 const DISAGREES = 'model:disagrees';
@@ -86,6 +95,10 @@ async function classifierLabelling(body, doc, type, model, focus) {
   /** @type {{title: string, text: string}|null} why the model's classes are not shown, or null when they are. */
   let noModel = model ? null
     : { title: trainFirst, text: 'This type has no trained model yet. Train one, and each crop shows the class it predicts.' };
+  if (type.kind === 'anomaly') {
+    noModel = { title: 'Crops show no prediction for an anomaly type',
+      text: 'The Training page shows each validation crop\'s score against the threshold.' };
+  }
   /** @type {{image: string, name: string, added: string|null, width: number, height: number, roi: any, label: string|null,
    *          place: {x: number, y: number, w: number, h: number, angle: number}|null,
    *          alignment: {found: boolean, score: number}|null,

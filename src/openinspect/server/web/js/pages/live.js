@@ -7,7 +7,7 @@
  */
 
 import * as api from '../api.js';
-import { classBadge, drawCapture, ZoomView } from '../capture-view.js';
+import { classBadge, drawCapture, scoreText, ZoomView } from '../capture-view.js';
 import * as events from '../events.js';
 import { loadDocument } from '../recipes-data.js';
 import * as station from '../station.js';
@@ -119,7 +119,7 @@ export async function mount(view) {
       r.class != null
         ? h('span', null, classBadge(doc.types.find((t) => t.name === r.type), r.class), ' ',
           h('span.mono', { 'data-testid': 'confidence' }, percent(r.confidence)))
-        : h(`span.badge.${r.pass ? 'pass' : 'fail'}`, null, r.pass ? 'OK' : (r.failed_rules || []).join(', ') || 'defect'))));
+        : r.score != null ? scoreText(r) : h(`span.badge.${r.pass ? 'pass' : 'fail'}`, null, r.pass ? 'OK' : (r.failed_rules || []).join(', ') || 'defect'))));
   }
 
   /** @param {any} record */

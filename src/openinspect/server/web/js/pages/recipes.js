@@ -137,7 +137,7 @@ function preview(recipe) {
 function typeLine(type) {
   const labelled = type.kind === 'segmenter' ? `${type.labels.masks ?? 0} painted`
     : `${Object.values(type.labels).reduce((a, b) => a + b, 0)} labelled`;
-  const accuracy = type.model?.metrics?.balanced_accuracy;
+  const accuracy = type.kind === 'anomaly' ? null : type.model?.metrics?.balanced_accuracy;
   const model = type.model ? `model v${type.model.version} ${modeText(type.model.mode)}${accuracy != null ? ` · ${percent(accuracy)}` : ''}`
     : 'not trained';
   return h('div.type-line', null,
@@ -150,10 +150,11 @@ async function createRecipe(reload) {
   const name = h('input', { name: 'name', required: true, placeholder: 'e.g. bracket-nuts', autocomplete: 'off' });
   const profile = h('select', { name: 'profile' },
     h('option', { value: 'single-model' }, 'Single model – one inspection type'),
-    h('option', { value: 'multi-model' }, 'Multi model – classifier and segmenter types together'));
+    h('option', { value: 'multi-model' }, 'Multi model – classifier, segmenter and anomaly types together'));
   const kind = h('select', { name: 'kind' },
     h('option', { value: 'classifier' }, 'Classifier – each region gets a class (good, loose, missing…)'),
-    h('option', { value: 'segmenter' }, 'Segmenter – paint defects pixel by pixel (scratch, glue…)'));
+    h('option', { value: 'segmenter' }, 'Segmenter – paint defects pixel by pixel (scratch, glue…)'),
+    h('option', { value: 'anomaly' }, 'Anomaly – learn good parts only, outline whatever is new'));
   const values = await formDialog({
     title: 'New recipe', ok: 'Create', wide: true,
     body: [field('Name', name, 'Letters, digits, "-", "_" or "."'), adviceSection(), field('Station profile', profile),

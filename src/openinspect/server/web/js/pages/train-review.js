@@ -9,7 +9,7 @@
  */
 
 import * as api from '../api.js';
-import { classBadge } from '../capture-view.js';
+import { classBadge, typeClasses } from '../capture-view.js';
 import { tradeoff as tradeoffChart } from '../charts.js';
 import { drawCrop, libraryImage } from '../images.js';
 import { loadDocument, saveDocument } from '../recipes-data.js';
@@ -49,7 +49,8 @@ function methodText(review, validated) {
   if (review.method === null) return [h('span.muted', null, 'How this model was validated is not recorded.')];
   if (review.method === 'none') return [h('strong', null, 'Not validated'), review.reason ? `: ${review.reason}` : ''];
   const n = validated ?? review.crops.length;
-  return [h('strong', null, `Validated by ${METHODS[review.method] || review.method}`), ` on ${n} crop${n === 1 ? '' : 's'}`];
+  return [h('strong', null, `Validated by ${METHODS[review.method] || review.method}`), ` on ${n} crop${n === 1 ? '' : 's'}`,
+    review.kind === 'anomaly' && review.reason ? `: ${review.reason}` : ''];
 }
 
 /**
@@ -162,7 +163,12 @@ function caption(crop, spec) {
   const relabelled = crop.label !== crop.true_class;
   return [h('span.cap', null, h('span.roi', null, crop.roi),
     relabelled ? classBadge(spec, crop.label, `now ${crop.label ?? 'unlabelled'}`) : classBadge(spec, crop.true_class)),
-  h('span.pred.disagree', null, `model: ${crop.predicted_class} ${percent(crop.confidence)}`)];
+  h('span.pred.disagree', null, crop.score == null ? `model: ${crop.predicted_class} ${said(crop)}` : said(crop))];
+}
+
+/** @param {any} crop @returns {string} how sure the model was: a classifier's confidence, an anomaly score. */
+function said(crop) {
+  return crop.score == null ? percent(crop.confidence) : `score ${crop.score.toFixed(3)}`;
 }
 
 /**
@@ -175,9 +181,9 @@ function relabel(panel, recipe, review, spec, crop, name, changed) {
   const link = h('a.button.engineer-only', { href: `#/label/${encodeURIComponent(recipe)}/${encodeURIComponent(review.type)}/${crop.image}` },
     'Open in Labelling');
   const truth = crop.true_class === null ? 'Paint its mask again on the Labelling page.'
-    : `Labelled ${crop.label ?? 'nothing'}; the model said ${crop.predicted_class} (${percent(crop.confidence)}).`;
+    : `Labelled ${crop.label ?? 'nothing'}; the model said ${crop.predicted_class} (${said(crop)}).`;
   const chips = crop.true_class === null ? null : h('div.chips.engineer-only', { 'data-testid': 'relabel-chips' },
-    spec.classes.map((c) => h(`button.chip.${c.pass ? 'pass' : 'fail'}`, {
+    typeClasses(spec).map((c) => h(`button.chip.${c.pass ? 'pass' : 'fail'}`, {
       type: 'button', 'aria-pressed': String(c.name === crop.label), 'data-class': c.name,
       onclick: () => setLabel(c.name),
     }, c.name)));

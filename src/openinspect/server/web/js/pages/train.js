@@ -1,10 +1,11 @@
 /**
- * Training: start Fast or Accurate per inspection type, follow it live (WebSocket: stage, epoch, step, loss curve
+ * Training: start Fast or Accurate per inspection type (anomaly types: one Train), follow it live (WebSocket: stage, epoch, step, loss curve
  * of the model training now, ETA), read the metrics and the validation review (method, crops got wrong,
  * fail-class thresholds: pages/train-review.js), deploy a model version or roll back (pages/train-models.js).
  * Operators follow training and read the review; what changes the recipe or its data is engineer-only.
  * Types sit side by side, each card in two columns (figures; review and versions) where the screen is wide. While a
- * type retrains, the figures shown are its previous model's, and say so.
+ * type retrains, the figures shown are its previous model's, and say so. An anomaly model's figures (score histograms,
+ * threshold) are in pages/train-anomaly.js.
  * @module pages/train
  */
 
@@ -14,6 +15,7 @@ import * as events from '../events.js';
 import { classBadge } from '../capture-view.js';
 import { chooseRecipe, loadDocument } from '../recipes-data.js';
 import { duration, h, modeText, percent, render, reportError, toast } from '../ui.js';
+import { anomalyFigures } from './train-anomaly.js';
 import { modelVersions } from './train-models.js';
 import { validationReview } from './train-review.js';
 
@@ -60,7 +62,7 @@ export async function mount(view, params) {
     const start = (mode) => h(`button.engineer-only${mode === 'accurate' ? '' : '.primary'}`, {
       type: 'button', disabled: running, 'data-testid': `train-${mode}`,
       onclick: () => startTraining(state.name, mode),
-    }, mode === 'fast' ? 'Train Fast' : 'Train Accurate');
+    }, { fast: 'Train Fast', accurate: state.kind === 'anomaly' ? 'Train' : 'Train Accurate' }[mode]);
     const retraining = running && job.recipe === name && job.type === state.name;
     const review = state.model ? validationReview(name, state, spec) : null;
     return h('article.card.stack', { 'data-type': state.name },
@@ -95,6 +97,7 @@ export async function mount(view, params) {
         h('h3', null, 'IoU per pixel class'),
         bars(Object.entries(perClass).map(([label, v]) => ({ label, value: v.iou, colour: colours[label] })), 'IoU per pixel class'));
     }
+    if (state.kind === 'anomaly') return box(...anomalyFigures(m, spec, metric));
     if (m.accuracy === undefined && m.balanced_accuracy === undefined) return box();
     const classes = spec ? spec.classes.map((c) => c.name) : Object.keys(m.per_class || {});
     return box(
