@@ -79,6 +79,8 @@ class TrainingJob:
     """Deploy the version it publishes (a type's first version deploys itself anyway)."""
     deployed: bool = False
     """The published version is the one the station runs now."""
+    warnings: tuple[str, ...] = ()
+    """What in the training set will not generalise, once done (the version's ``meta.json`` keeps them too)."""
 
 
 class _CancelledError(Exception):
@@ -203,6 +205,7 @@ class TrainingService:
         else:
             deployed = record_deployed(self.audit, self.workspace, actor, model)
             self._end(state=TrainingState.DONE, progress=1.0, version=model.version, deployed=deployed,
+                      warnings=tuple(model.meta().warnings),
                       message=f"model v{model.version} published{' and deployed' if deployed else ' as a candidate'}")
 
     def _progress(self, fraction: float, message: str, *, step: Step | None = None, fold: Fold | None = None) -> None:

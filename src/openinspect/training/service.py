@@ -23,6 +23,7 @@ from openinspect.imaging.tiles import cut_tiles
 from openinspect.models.progress import Fold, Progress, Step, no_progress
 from openinspect.recipe import ClassifierType, InspectionType, Recipe, SegmenterType, TrainingMode
 from openinspect.store import Label, ModelMeta, ModelVersion, StoredImage, Workspace
+from openinspect.training.data_checks import data_warnings
 from openinspect.training.metrics import classification_metrics, segmentation_metrics
 from openinspect.training.validation import (
     CropSource,
@@ -87,6 +88,8 @@ class TrainedType:
     """What the model, trained without them, said about the validation crops."""
     started: float
     """``time.perf_counter()`` when training started; the published ``train_seconds`` run to the end of export."""
+    warnings: list[str] = field(default_factory=list)
+    """What in the training set will not generalise (:mod:`openinspect.training.data_checks`)."""
 
 
 def input_size_for(recipe: Recipe, spec: InspectionType, captures: list[StoredImage],
@@ -252,13 +255,15 @@ def fit_type(workspace: Workspace, recipe: Recipe, type_name: str, *, mode: Trai
             raise RecipeError(f"segmenter type '{spec.name}' has one training mode, accurate; drop --mode {mode}")
         mode = TrainingMode.ACCURATE
         data = segmentation_set(workspace, recipe, spec)
+        warnings = data_warnings(workspace, data.sources, data.images, None, [])
         outcome = _train_segmenter(spec, data, seed, report, time_budget_s)
     else:
         mode = mode or spec.mode
         data = classification_set(workspace, recipe, spec, mode)
+        warnings = data_warnings(workspace, data.sources, data.images, data.targets, spec.class_names())
         outcome = _train_classifier(spec, data, mode, seed, report)
     return TrainedType(recipe.name, spec, mode, seed, data, outcome.model, outcome.metrics, outcome.validation,
-                       outcome.crops, started)
+                       outcome.crops, started, warnings)
 
 
 def publish_type(workspace: Workspace, trained: TrainedType, *, deploy: bool = False) -> ModelVersion:
@@ -273,7 +278,8 @@ def publish_type(workspace: Workspace, trained: TrainedType, *, deploy: bool = F
         ModelMeta(spec.class_names(), spec.kind.value, trained.recipe, spec.name, trained.mode.value,
                   (int(data.input_size[0]), int(data.input_size[1])), trained.seed, datetime.now(UTC).isoformat(),
                   round(time.perf_counter() - trained.started, 2), len(data.images), list(data.skipped),
-                  trained.validation, trained.metrics).write(folder)
+                  trained.validation, trained.metrics, warnings=trained.warnings,
+                  images=sorted({source.image for source in data.sources})).write(folder)
     return workspace.latest_model(trained.recipe, spec.name)
 
 
