@@ -39,14 +39,14 @@ class ModelMeta:
     train_crops: int = 0
     skipped: list[str] = field(default_factory=list)
     """Labelled captures left out of training, and why."""
-    images: list[str] = field(default_factory=list)
-    """The content hashes (sha256) of the captures it trained and validated on, sorted; empty: not recorded."""
     validation: dict[str, Any] = field(default_factory=dict)
     """``method`` and ``reason`` (see :class:`~openinspect.training.validation.ValidationPlan`); empty: not recorded."""
     metrics: dict[str, Any] = field(default_factory=dict)
     """The validation figures."""
     warnings: list[str] = field(default_factory=list)
     """What in the training set will not generalise: near-duplicates, tiny classes, imbalance (with the fix)."""
+    images: list[str] = field(default_factory=list)
+    """The content hashes (sha256) of the captures it trained and validated on, sorted; empty: not recorded."""
     format: int = 1
 
     def write(self, folder: Path) -> None:
