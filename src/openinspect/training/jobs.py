@@ -205,7 +205,7 @@ class TrainingService:
         else:
             deployed = record_deployed(self.audit, self.workspace, actor, model)
             self._end(state=TrainingState.DONE, progress=1.0, version=model.version, deployed=deployed,
-                      warnings=tuple(model.meta().warnings),
+                      warnings=_data_warnings(model),
                       message=f"model v{model.version} published{' and deployed' if deployed else ' as a candidate'}")
 
     def _progress(self, fraction: float, message: str, *, step: Step | None = None, fold: Fold | None = None) -> None:
@@ -232,6 +232,14 @@ class TrainingService:
         assert self._job is not None
         self._job = replace(self._job, **changes)  # type: ignore[arg-type]  # keyword fields of TrainingJob
         self._on_change(self._job)
+
+
+def _data_warnings(model: ModelVersion) -> tuple[str, ...]:
+    """The version's training-data warnings; none when its ``meta.json`` cannot be read (a model not trained here)."""
+    try:
+        return tuple(model.meta().warnings)
+    except (OSError, ValueError):
+        return ()
 
 
 def record_training(audit: AuditLog, workspace: Workspace, actor: str, action: AuditAction, recipe: str,
