@@ -88,7 +88,7 @@ def test_inspect_prints_json_lines_and_eval_reports_both_models(quickstart):
     lines = [line for line in out.splitlines() if line.startswith("{")]
     assert len(lines) == 6 and all(json.loads(line)["rois"][0]["roi"] == "tile" for line in lines)
     assert "model v2 on tiles/test:" in out and "model v1 on tiles/test:" in out
-    # Fast's k-fold validation and the two evals; Accurate on 3 per class cannot hold a fifth out, and says so
+    # Fast's leave-one-out validation and the two evals; Accurate on 3 per class cannot hold a fifth out, and says so
     assert out.count("balanced accuracy:") == 3
     assert "validation: not possible: Accurate validation holds out 20 % per class" in out
     assert "Traceback" not in err and "were in model" not in err  # the test tiles were never trained on
