@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from openinspect.dataset import import_class_folders, import_masks
-from openinspect.errors import ImageError, NotFoundError, OpenInspectError, RecipeError, StorageError
+from openinspect.dataset.split import split_images
+from openinspect.errors import DatasetError, ImageError, NotFoundError, OpenInspectError, RecipeError, StorageError
 from openinspect.imaging import IMAGE_SUFFIXES, SUPPORTED_TYPES, Rect
 from openinspect.recipe import InspectionType, ModelKind, Recipe, SegmenterType, TrainingMode, dump_recipe, load_recipe
 from openinspect.settings import Settings, get_settings
@@ -97,6 +98,20 @@ def _parser() -> argparse.ArgumentParser:
     revert.add_argument("name")
     revert.add_argument("revision", type=int, metavar="REV")
     revert.set_defaults(run=_recipe_revert)
+
+    dataset = commands.add_parser("dataset", help="prepare labelled image folders").add_subparsers(
+        required=True, metavar="ACTION")
+    split = dataset.add_parser("split", help="copy images of each class at random (fixed seed) into OUT/train/<class>/ "
+                               "and OUT/test/<class>/, ready for `label import` and `eval`")
+    split.add_argument("out", type=Path, metavar="OUT", help="a new or empty folder")
+    split.add_argument("--class", required=True, nargs="+", action="append", dest="classes",
+                       metavar=("NAME", "IMAGE_OR_DIR"), help="a class and its images (files, or folders of them); "
+                       "repeat per class")
+    split.add_argument("--train-per-class", required=True, type=int, metavar="N")
+    split.add_argument("--test-per-class", type=int, metavar="N", help="at most N test images per class (default: "
+                       "all the others)")
+    split.add_argument("--seed", type=int, default=0, help="the same seed and files give the same split")
+    split.set_defaults(run=_dataset_split)
 
     label = commands.add_parser("label", help="import labelled captures").add_subparsers(
         required=True, metavar="ACTION")
@@ -415,6 +430,17 @@ def _recipe_template(workspace: Workspace, args: argparse.Namespace) -> None:
           f"(max angle {alignment.max_angle:g}°, min score {alignment.min_score:g}); draw its ROIs on this capture")
 
 
+def _dataset_split(_workspace: Workspace, args: argparse.Namespace) -> None:
+    sources: dict[str, list[Path]] = {}
+    for name, *paths in args.classes:
+        if not paths:
+            raise DatasetError(f"--class {name} names no images; give its files or folders after the name")
+        sources.setdefault(name, []).extend(map(Path, paths))
+    report = split_images(sources, args.out, args.train_per_class, seed=args.seed, test_per_class=args.test_per_class)
+    for part, counts in (("train", report.train), ("test", report.test)):
+        print(f"{args.out / part}: " + ", ".join(f"{name} {n}" for name, n in counts.items()))
+
+
 def _label_import(workspace: Workspace, args: argparse.Namespace) -> None:
     recipe = workspace.recipe(args.recipe)
     spec = recipe.inspection_type(args.type_name)
@@ -465,6 +491,8 @@ def _train(workspace: Workspace, args: argparse.Namespace) -> None:
     else:
         print(f"validation ({validation['method']}):")
         print(_format(model.metrics, meta.classes, meta.kind))
+    for warning in meta.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
 
 
 def _format(metrics: dict[str, Any], class_names: list[str], kind: str) -> str:
@@ -569,7 +597,13 @@ def _eval(workspace: Workspace, args: argparse.Namespace) -> None:
         metrics = evaluate_folders(inspector, spec.name, *folders)
     if args.json:
         print(json.dumps(metrics))
-        return
+    else:
+        _print_evaluation(metrics, spec, folders)
+    for warning in metrics["warnings"]:  # stderr, so `--json` stays one object on stdout
+        print(f"warning: {warning}", file=sys.stderr)
+
+
+def _print_evaluation(metrics: dict[str, Any], spec: InspectionType, folders: tuple[Path, ...]) -> None:
     print(f"model v{metrics['model_version']} on {', '.join(map(str, folders))}:")
     print(_format(metrics, spec.class_names(), spec.kind))
     for problem in metrics["skipped"]:

@@ -107,3 +107,20 @@ def test_an_operator_reads_the_review_but_may_not_train_save_a_threshold_or_rela
     expect(card.get_by_test_id("relabel")).to_contain_text("the model said loose")
     expect(card.get_by_test_id("relabel-chips")).to_be_hidden()
     expect(card.get_by_role("link", name="Open in Labelling")).to_be_hidden()
+
+
+def test_the_review_lists_the_warnings_about_the_training_data(page: Page, station, screenshot) -> None:
+    from openinspect.store import Workspace
+
+    warnings = ["1 pair(s) of near-duplicate training images (perceptual hash within 10 of 256 bits): a.png ~ "
+                "b.png (good, 3 bits). A copy teaches the model nothing new; remove one of each pair",
+                "class 'loose' has 2 labelled crop(s): fewer than 3 cannot show what varies within it"]
+    workspace = Workspace(station.home)
+    folder = workspace.latest_model("bracket-nuts", "nut").path
+    workspace.engine.dispose()
+    replace(ModelMeta.read(folder), warnings=warnings).write(folder)
+    page.goto(station.signed_in("/#/train/bracket-nuts"))
+    box = page.locator("[data-type='nut']").get_by_test_id("data-warnings")
+    expect(box).to_contain_text("The training data may not generalise")
+    expect(box.locator("li")).to_have_text(warnings)
+    screenshot(page, "data-warnings")

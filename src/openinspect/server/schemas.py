@@ -445,6 +445,9 @@ class EvaluationPublic(_Public):
     model_version: int
     skipped: list[str] = Field(description="captures not counted: unreadable, or not fitting the ROIs")
     alignment_failed: list[str] = Field(description="captures not counted: alignment did not find the part")
+    trained_on: list[str] = Field(default=[], description="captures counted that the model trained on (same "
+                                  "content): the figures are optimistic")
+    warnings: list[str] = Field(default=[], description="what makes the figures less than honest, in words")
 
 
 class TrainingCreate(BaseModel):
@@ -494,6 +497,8 @@ class TrainingPublic(_Public):
     error: str | None
     deploy: bool = Field(description="the job deploys the version it publishes")
     deployed: bool = Field(description="the published version is the one the station runs now")
+    warnings: list[str] = Field(default=[], description="once done: what in the training set will not generalise "
+                                "(near-duplicate images, classes under 3 crops, imbalance over 4:1), with the fix")
 
     @classmethod
     def of(cls, job: TrainingJob) -> TrainingPublic:
@@ -639,6 +644,8 @@ class ValidationPublic(_Public):
     crops: list[ValidationCropPublic]
     tradeoffs: list[ThresholdTradeoffPublic]
     problem: str | None = Field(description="why a classifier with validation crops has no threshold trade-off")
+    warnings: list[str] = Field(default=[], description="what in its training set will not generalise "
+                                "(near-duplicate images, classes under 3 crops, imbalance over 4:1), with the fix")
 
     @classmethod
     def of(cls, review: ValidationReview) -> ValidationPublic:
@@ -647,7 +654,8 @@ class ValidationPublic(_Public):
         tradeoffs = [ThresholdTradeoffPublic.model_validate(t) for t in review.tradeoffs]
         return cls(recipe=review.recipe, type=review.type, kind=review.kind, version=review.version,
                    mode=review.mode, method=review.method, reason=review.reason, classes=review.classes,
-                   recorded=review.crops is not None, crops=crops, tradeoffs=tradeoffs, problem=review.problem)
+                   recorded=review.crops is not None, crops=crops, tradeoffs=tradeoffs, problem=review.problem,
+                   warnings=review.warnings)
 
 
 class HealthPublic(_Public):

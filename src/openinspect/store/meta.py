@@ -47,6 +47,10 @@ class ModelMeta:
     """Anomaly types: the score from which a crop is anomalous, set at training."""
     tiling: bool = False
     """Segmenter and anomaly types: trained on full-resolution tiles of a larger ROI."""
+    warnings: list[str] = field(default_factory=list)
+    """What in the training set will not generalise: near-duplicates, tiny classes, imbalance (with the fix)."""
+    images: list[str] = field(default_factory=list)
+    """The content hashes (sha256) of the captures it trained and validated on, sorted; empty: not recorded."""
     format: int = 1
 
     def write(self, folder: Path) -> None:

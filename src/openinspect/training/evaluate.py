@@ -17,6 +17,7 @@ from openinspect.imaging import Pose, image_suffix, read_image
 from openinspect.recipe import AnomalyType, ClassifierType, SegmenterType
 from openinspect.station import AnomalyRoiResult, ClassifierRoiResult, Inspector, RoiResult, SegmenterRoiResult
 from openinspect.station.runners import Runner
+from openinspect.store import content_id
 from openinspect.training.metrics import anomaly_metrics, classification_metrics, segmentation_metrics
 
 
@@ -24,10 +25,12 @@ def evaluate_folders(inspector: Inspector, type_name: str, root: Path) -> dict[s
     """Run a classifier type's model over ``root/<class>/*`` captures, every ROI of the type.
 
     Unreadable captures and captures that do not fit the ROIs are listed in ``skipped``, captures
-    where alignment does not find the part in ``alignment_failed``; neither is fatal nor counted.
+    where alignment does not find the part in ``alignment_failed``; neither is fatal nor counted. Captures the
+    model trained on (same content) are counted, listed in ``trained_on`` and said in ``warnings``.
 
     Returns:
-        The metrics of :func:`classification_metrics` plus ``model_version``, ``skipped`` and ``alignment_failed``.
+        The metrics of :func:`classification_metrics` plus ``model_version``, ``skipped``, ``alignment_failed``,
+        ``trained_on`` and ``warnings``.
     """
     spec = _typed(inspector, type_name, ClassifierType, "--folders DIR (a folder per class)")
     names = spec.class_names()
@@ -72,7 +75,8 @@ def evaluate_masks(inspector: Inspector, type_name: str, images: Path, masks: Pa
     Masks are cut where alignment found the part in their capture, as the model's crops are.
 
     Returns:
-        The metrics of :func:`segmentation_metrics` plus ``model_version``, ``skipped`` and ``alignment_failed``.
+        The metrics of :func:`segmentation_metrics` plus ``model_version``, ``skipped``, ``alignment_failed``,
+        ``trained_on`` and ``warnings`` (as :func:`evaluate_folders`).
     """
     spec = _typed(inspector, type_name, SegmenterType, "--images DIR --masks DIR")
     truth: list[np.ndarray] = []
@@ -109,21 +113,44 @@ class _Judged:
 
 @dataclass
 class _Problems:
-    """Captures an evaluation could not count, and why."""
+    """Captures an evaluation could not count, and why; and those it counted that the model trained on."""
 
     skipped: list[str] = field(default_factory=list)
     """Unreadable, or not fitting the ROIs."""
     alignment_failed: list[str] = field(default_factory=list)
     """Alignment did not find the part."""
+    trained_on: list[str] = field(default_factory=list)
+    """Judged captures whose content the model trained on."""
+    judged: int = 0
+    version: int = 0
 
-    def report(self) -> dict[str, list[str]]:
-        """The lists as an evaluation's result carries them."""
-        return {"skipped": self.skipped, "alignment_failed": self.alignment_failed}
+    def report(self) -> dict[str, Any]:
+        """The lists as an evaluation's result carries them, with the warning the overlap calls for."""
+        return {"skipped": self.skipped, "alignment_failed": self.alignment_failed, "trained_on": self.trained_on,
+                "warnings": [trained_on_warning(self.trained_on, self.judged, self.version)] if self.trained_on else []}
+
+
+def trained_on_warning(names: list[str], judged: int, version: int, shown: int = 5) -> str:
+    """Say that some evaluated captures were training captures, naming up to ``shown`` of them.
+
+    >>> trained_on_warning(["a.png", "b.png"], 10, 3)
+    "2 of the 10 evaluated captures were in model v3's training set (same content): a.png, b.png; the figures \
+are optimistic: evaluate on captures the model has not seen"
+    """
+    listed = ", ".join(names[:shown]) + (f" and {len(names) - shown} more" if len(names) > shown else "")
+    return (f"{len(names)} of the {judged} evaluated captures were in model v{version}'s training set (same "
+            f"content): {listed}; the figures are optimistic: evaluate on captures the model has not seen")
 
 
 def _judged(inspector: Inspector, type_name: str, items: Iterable[tuple[Path, Any]],
             problems: _Problems) -> Iterator[_Judged]:
-    """Judge each capture's ROIs of one type as the station does: aligned first when the recipe aligns."""
+    """Judge each capture's ROIs of one type as the station does: aligned first when the recipe aligns.
+
+    Judged captures the model version trained on (by content) are listed in ``problems.trained_on``.
+    """
+    version = _runner(inspector, type_name).version
+    trained = set(version.meta().images)
+    problems.version = version.version
     for path, extra in items:
         try:
             image = read_image(path)
@@ -135,6 +162,9 @@ def _judged(inspector: Inspector, type_name: str, items: Iterable[tuple[Path, An
         except OpenInspectError as err:  # an unusable file is reported, the run goes on
             problems.skipped.append(str(err))
             continue
+        problems.judged += 1
+        if trained and content_id(path.read_bytes()) in trained:
+            problems.trained_on.append(str(path))
         yield _Judged(extra, (image.shape[1], image.shape[0]), pose, results)
 
 
@@ -175,6 +205,6 @@ def evaluate_uploads(inspector: Inspector, type_name: str, captures: list[tuple[
             path.parent.mkdir(exist_ok=True)
             path.write_bytes(data)
         metrics = evaluate_folders(inspector, type_name, Path(tmp))
-    for problems in ("skipped", "alignment_failed"):
+    for problems in ("skipped", "alignment_failed", "trained_on", "warnings"):
         metrics[problems] = [s.replace(tmp, "upload") for s in metrics[problems]]
     return metrics

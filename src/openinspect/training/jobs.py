@@ -87,6 +87,8 @@ class TrainingJob:
     """Deploy the version it publishes (a type's first version deploys itself anyway)."""
     deployed: bool = False
     """The published version is the one the station runs now."""
+    warnings: tuple[str, ...] = ()
+    """What in the training set will not generalise, once done (the version's ``meta.json`` keeps them too)."""
 
 
 class _CancelledError(Exception):
@@ -215,6 +217,7 @@ class TrainingService:
         else:
             deployed = record_deployed(self.audit, self.workspace, actor, model)
             self._end(state=TrainingState.DONE, progress=1.0, version=model.version, deployed=deployed,
+                      warnings=_data_warnings(model),
                       message=f"model v{model.version} published{' and deployed' if deployed else ' as a candidate'}")
 
     def _progress(self, fraction: float, message: str, *, step: Step | None = None, fold: Fold | None = None) -> None:
@@ -273,6 +276,14 @@ def stage_text(fold: Fold, message: str) -> str:
     ('fold 2 of 5 · memory bank 1 of 2', 'fine-tuning')
     """
     return f"{fold.label()} · {message}" if fold.folds else message
+
+
+def _data_warnings(model: ModelVersion) -> tuple[str, ...]:
+    """The version's training-data warnings; none when its ``meta.json`` cannot be read (a model not trained here)."""
+    try:
+        return tuple(model.meta().warnings)
+    except (OSError, ValueError):
+        return ()
 
 
 def record_training(audit: AuditLog, workspace: Workspace, actor: str, action: AuditAction, recipe: str,

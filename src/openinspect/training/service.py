@@ -34,6 +34,7 @@ from openinspect.recipe import (
     region_model_input,
 )
 from openinspect.store import Label, ModelMeta, ModelVersion, StoredImage, Workspace
+from openinspect.training.data_checks import data_warnings
 from openinspect.training.metrics import anomaly_metrics, classification_metrics, segmentation_metrics
 from openinspect.training.validation import (
     CropSource,
@@ -123,6 +124,8 @@ class TrainedType:
     """``time.perf_counter()`` when training started; the published ``train_seconds`` run to the end of export."""
     exporting: Progress = no_progress
     """The export's share of the run's progress (:func:`publish_type` reports its start)."""
+    warnings: list[str] = field(default_factory=list)
+    """What in the training set will not generalise (:mod:`openinspect.training.data_checks`)."""
 
 
 def input_size_for(recipe: Recipe, spec: InspectionType, captures: list[StoredImage],
@@ -330,15 +333,19 @@ def fit_type(workspace: Workspace, recipe: Recipe, type_name: str, *, mode: Trai
     mode = mode or spec.mode
     if isinstance(spec, SegmenterType):
         data = segmentation_set(workspace, recipe, spec)
+        warnings = data_warnings(workspace, data.sources, data.images, None, [])
         outcome = _train_segmenter(spec, data, seed, report, time_budget_s, time.perf_counter() - started)
     elif isinstance(spec, AnomalyType):
         data = anomaly_set(workspace, recipe, spec)
+        # near-duplicates only: the anomalous class is optional, so class counts and balance say nothing here
+        warnings = data_warnings(workspace, data.sources, data.images, None, [])
         outcome = _train_anomaly(spec, data, seed, report)
     else:
         data = classification_set(workspace, recipe, spec, mode)
+        warnings = data_warnings(workspace, data.sources, data.images, data.targets, spec.class_names())
         outcome = _train_classifier(spec, data, mode, seed, report, time.perf_counter() - started)
     return TrainedType(recipe.name, spec, mode, seed, data, outcome.model, outcome.metrics, outcome.validation,
-                       outcome.crops, started, outcome.exporting)
+                       outcome.crops, started, exporting=outcome.exporting, warnings=warnings)
 
 
 def publish_type(workspace: Workspace, trained: TrainedType, *, deploy: bool = False) -> ModelVersion:
@@ -355,7 +362,8 @@ def publish_type(workspace: Workspace, trained: TrainedType, *, deploy: bool = F
                   (int(data.input_size[0]), int(data.input_size[1])), trained.seed, datetime.now(UTC).isoformat(),
                   round(time.perf_counter() - trained.started, 2), len(data.images), list(data.skipped),
                   trained.validation, trained.metrics, threshold=trained.metrics.get("threshold"),
-                  tiling=bool(getattr(spec, "tiling", False))).write(folder)
+                  tiling=bool(getattr(spec, "tiling", False)), warnings=trained.warnings,
+                  images=sorted({source.image for source in data.sources})).write(folder)
     return workspace.latest_model(trained.recipe, spec.name)
 
 

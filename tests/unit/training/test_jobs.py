@@ -88,3 +88,17 @@ def test_a_job_deploys_its_version_only_when_asked(tmp_path, deploy, deployed, m
     assert records == ([start, ("alice", "model.deploy", "v1", "v2", "deployed by its training")] if deploy
                        else [start])
     workspace.engine.dispose()
+
+
+def test_a_done_job_carries_the_warnings_about_its_training_data(tmp_path) -> None:
+    warning = "class 'scratch' has 2 labelled crop(s): fewer than 3 cannot show what varies within it"
+
+    def train(workspace: Workspace, recipe, type_name: str, **_options) -> ModelVersion:
+        folder = workspace.home / "published"
+        folder.mkdir()
+        ModelMeta(["good", "scratch"], warnings=[warning]).write(folder)
+        return ModelVersion(recipe.name, type_name, 2, "fast", folder, datetime.now(UTC), {})
+
+    snapshots = _run(tmp_path, train)
+    assert snapshots[-1].state is TrainingState.DONE and snapshots[-1].warnings == (warning,)
+    assert all(s.warnings == () for s in snapshots[:-1])

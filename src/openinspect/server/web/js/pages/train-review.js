@@ -33,7 +33,7 @@ export function validationReview(recipe, state, spec) {
     try {
       const review = await api.get(path);
       render(method, ...methodText(review, state.model.metrics?.n));
-      render(details, review.problem ? h('p.notice.info', null, review.problem) : null,
+      render(details, dataWarnings(review.warnings), review.problem ? h('p.notice.info', null, review.problem) : null,
         review.tradeoffs.map((t) => thresholdPanel(recipe, review, t, spec, show)),
         wrongCrops(recipe, review, spec));
     } catch (err) {
@@ -42,6 +42,17 @@ export function validationReview(recipe, state, spec) {
   };
   show();
   return { method, details };
+}
+
+/**
+ * What in the training set will not generalise (near-duplicates, tiny classes, imbalance), each with its fix.
+ * @param {string[]|undefined} warnings @returns {HTMLElement|null}
+ */
+function dataWarnings(warnings) {
+  if (!warnings?.length) return null;
+  return h('div.notice', { 'data-testid': 'data-warnings', role: 'status' },
+    h('strong', null, 'The training data may not generalise'),
+    h('ul', null, warnings.map((w) => h('li', null, w))));
 }
 
 /** @param {any} review @param {number|undefined} validated the metrics' crop count. @returns {any[]} */
