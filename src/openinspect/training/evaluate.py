@@ -50,7 +50,8 @@ def evaluate_anomaly(inspector: Inspector, type_name: str, root: Path) -> dict[s
 
     Returns:
         The metrics of :func:`anomaly_metrics` (the station's pass/fail per ROI, scores, AUROC where both classes
-        are present) plus ``model_version``, ``skipped`` and ``alignment_failed``.
+        are present) plus ``model_version``, ``skipped``, ``alignment_failed``, ``trained_on`` and ``warnings`` (as
+        :func:`evaluate_folders`).
     """
     spec = _typed(inspector, type_name, AnomalyType, "--folders DIR (good/ and anomalous/)")
     names = spec.class_names()
