@@ -66,7 +66,7 @@ def trained(tmp_path_factory):
 
 def test_train_names_the_near_duplicate_the_small_class_and_the_imbalance(trained):
     _, _, out, err, good = trained
-    assert "trained tiles/tile v1 (fast)" in out
+    assert "trained tiles/tile v1 (fast, for trying a set-up, not for production)" in out
     warnings = [line for line in err.splitlines() if line.startswith("warning: ")]
     assert len(warnings) == 3, err
     assert "warning: 1 pair(s) of near-duplicate training images" in warnings[0]
