@@ -3,7 +3,15 @@
 from openinspect.store.files import write_json
 from openinspect.store.meta import META_FILE, ModelMeta
 from openinspect.store.revisions import Revision, unified_diff
-from openinspect.store.workspace import Deployment, Label, ModelVersion, StoredImage, Workspace, content_id
+from openinspect.store.workspace import (
+    Deployment,
+    Label,
+    ModelVersion,
+    StoredImage,
+    SyntheticOrigin,
+    Workspace,
+    content_id,
+)
 
-__all__ = ["META_FILE", "Deployment", "Label", "ModelMeta", "ModelVersion", "Revision", "StoredImage", "Workspace",
-           "content_id", "unified_diff", "write_json"]
+__all__ = ["META_FILE", "Deployment", "Label", "ModelMeta", "ModelVersion", "Revision", "StoredImage",
+           "SyntheticOrigin", "Workspace", "content_id", "unified_diff", "write_json"]

@@ -28,6 +28,8 @@ class AuditAction(StrEnum):
     """A new template capture (and alignment region)."""
     LABELS_SET = "labels.set"
     """Labels or masks added or changed; ``detail`` counts them."""
+    SYNTHETIC_ADD = "synthetic.add"
+    """Synthetic images from the Defect Creator added to a type's data set; ``detail``: how many, label, seeds."""
     TRAINING_START = "training.start"
     TRAINING_STOP = "training.stop"
     MODEL_DEPLOY = "model.deploy"

@@ -103,6 +103,26 @@ station_setup = Table(
 )
 
 
+synthetic = Table(
+    "synthetic",
+    metadata,
+    Column("sha256", String(64), primary_key=True, doc="the synthetic image in the library"),
+    Column("recipe", String, primary_key=True),
+    Column("type", String, nullable=False, doc="the inspection type it was made and labelled for"),
+    Column("rois", JSON, nullable=False, doc="the ROI names its defects were placed in"),
+    Column("host", String(64), nullable=False, doc="the library capture it was made from"),
+    Column("description", String, nullable=False, doc="the defect as the user described it"),
+    Column("seed", Integer, nullable=False, doc="the seed that makes the same image again"),
+    Column("spec", JSON, nullable=False, doc="the parsed defect specification"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+"""Images made by the Defect Creator: flagged so training never validates on them and the pages show them apart.
+
+A table added after the first release: :func:`create_db_engine` creates it on an existing database (``create_all``
+adds missing tables and leaves existing ones), so an older workspace opens unchanged, with no synthetic images.
+"""
+
+
 results_metadata = MetaData()
 """The station's results: kept apart from the workspace tables so they can live on another server."""
 

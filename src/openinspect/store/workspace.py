@@ -57,6 +57,22 @@ class Label:
 
 
 @dataclass(frozen=True)
+class SyntheticOrigin:
+    """How the Defect Creator made a synthetic image of a recipe."""
+
+    type: str
+    """The inspection type it was made and labelled for."""
+    rois: list[str]
+    """The ROIs its defects lie in."""
+    host: str
+    """The content hash of the capture it was made from."""
+    description: str
+    seed: int
+    spec: dict[str, Any]
+    """The parsed defect specification (the engine's ``DefectSpec.to_dict()``)."""
+
+
+@dataclass(frozen=True)
 class ModelVersion:
     """A trained, exported model of one inspection type."""
 
@@ -427,6 +443,25 @@ class Workspace:
         with self._tx() as conn:
             rows = conn.execute(query).mappings().all()
         return [(self._stored(row), self.home / row["mask_path"]) for row in rows]
+
+    # -- synthetic images ------------------------------------------------------------------------
+
+    def record_synthetic(self, recipe: str, image: StoredImage, origin: SyntheticOrigin) -> None:
+        """Flag a library image as synthetic for a recipe, with how it was made; flagging it again replaces that."""
+        row = {"sha256": image.sha256, "recipe": recipe, "type": origin.type, "rois": list(origin.rois),
+               "host": origin.host, "description": origin.description, "seed": origin.seed, "spec": origin.spec,
+               "created_at": datetime.now(UTC)}
+        statement = sqlite_insert(db.synthetic).values(row).on_conflict_do_update(
+            index_elements=["sha256", "recipe"], set_={k: v for k, v in row.items() if k not in ("sha256", "recipe")})
+        with self._tx() as conn:
+            conn.execute(statement)
+
+    def synthetic(self, recipe: str) -> dict[str, SyntheticOrigin]:
+        """The recipe's synthetic images: content hash -> how it was made."""
+        with self._tx() as conn:
+            rows = conn.execute(select(db.synthetic).where(db.synthetic.c.recipe == recipe)).mappings().all()
+        return {row["sha256"]: SyntheticOrigin(row["type"], list(row["rois"]), row["host"], row["description"],
+                                               row["seed"], dict(row["spec"])) for row in rows}
 
     # -- models ----------------------------------------------------------------------------------
 

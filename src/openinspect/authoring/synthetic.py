@@ -1,0 +1,350 @@
+"""Synthetic images from the Defect Creator: defects described in plain English, painted onto good captures.
+
+A batch is made from host captures (by default the recipe's captures labelled with a pass class for the type, or
+with a clean mask) inside the chosen ROIs, as they lie on each host (moved with the part when the recipe aligns).
+Previewing makes a batch in memory; adding makes it again from the same seed (the same images) and stores it
+all or nothing, labelled for the type (classifier: a fail class per ROI; segmenter: the defect's pixels as the
+pixel class; anomaly type: ``anomalous``) and flagged synthetic with its description, seed and parsed
+specification, so training learns from it but never validates on it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from openinspect.authoring.captures import CaptureService
+from openinspect.authoring.placements import RoiPlacer
+from openinspect.dataset import RoiPlace
+from openinspect.errors import ImageError, RecipeError
+from openinspect.imaging import decode_image, read_image
+from openinspect.recipe import ANOMALOUS, GOOD, AnomalyType, ClassifierType, InspectionType, Recipe, SegmenterType
+from openinspect.store import StoredImage, SyntheticOrigin, Workspace, content_id
+from openinspect.store.audit import AuditAction, AuditLog
+from openinspect.store.files import encode_png
+from openinspect.store.revisions import SYSTEM_ACTOR
+from openinspect.synth import DefectSpec, SynthError, parse_description, render
+
+MAX_COUNT = 200
+"""The most images one batch makes."""
+ROI_SEED_STRIDE = 100_003
+"""The k-th chosen ROI of an image is rendered with the image's seed plus ``k`` times this (independent defects)."""
+
+
+@dataclass(frozen=True)
+class SynthRequest:
+    """What to make: a description, where, on which captures, how many and from which seed.
+
+    ``rois`` empty: every ROI of the type. ``hosts`` empty: the recipe's good captures of the type
+    (:meth:`SyntheticService.default_hosts`). ``label`` ``None``: the type's only fail class or pixel class.
+    Image ``i`` of the batch is made from host ``i`` modulo the hosts, with seed ``seed + i``.
+    """
+
+    recipe: str
+    type: str
+    description: str
+    rois: tuple[str, ...] = ()
+    hosts: tuple[StoredImage, ...] = ()
+    count: int = 8
+    seed: int = 0
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class SynthSample:
+    """One synthetic image of a batch, not stored yet."""
+
+    index: int
+    host: StoredImage
+    seed: int
+    image: np.ndarray
+    """``(H, W, 3)`` uint8 RGB, the host's size."""
+    mask: np.ndarray
+    """``(H, W)`` bool: the pixels the defects changed."""
+
+
+@dataclass(frozen=True)
+class SynthBatch:
+    """A made batch: the specification understood, the label it gets, its ROIs and images."""
+
+    spec: DefectSpec
+    label: str
+    rois: list[str]
+    samples: list[SynthSample] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SynthReport:
+    """What adding a batch stored."""
+
+    label: str
+    images: list[str]
+    """Content hashes of the stored synthetic images, in batch order."""
+    seeds: list[int]
+
+
+class SyntheticService:
+    """Makes synthetic images of a recipe's types and adds them to its data set.
+
+    Args:
+        workspace: the station's workspace.
+        captures: the recipes' captures (added images join them).
+        placer: where ROIs lie on a host (aligned when the recipe aligns); by default one on ``workspace``.
+        audit: where every added batch is recorded; by default the workspace database's trail.
+    """
+
+    def __init__(self, workspace: Workspace, captures: CaptureService | None = None,
+                 placer: RoiPlacer | None = None, audit: AuditLog | None = None) -> None:
+        self.workspace = workspace
+        self.captures = captures or CaptureService(workspace)
+        self.placer = placer or RoiPlacer(workspace)
+        self.audit = audit or AuditLog(workspace.engine)
+
+    def parse(self, recipe: str, description: str) -> DefectSpec:
+        """The specification understood from a description, sizes in mm by the recipe's calibration.
+
+        Raises:
+            NotFoundError: unknown recipe.
+            SynthError: no defect kind, out-of-range count or size (the message names the problem).
+        """
+        calibration = self.workspace.recipe(recipe).calibration
+        return parse_description(description, mm_per_px=None if calibration is None else calibration.mm_per_px)
+
+    def default_hosts(self, recipe: str, type_name: str, rois: tuple[str, ...] = ()) -> list[StoredImage]:
+        """The recipe's real captures that are good for the type on every chosen ROI (default: all its ROIs).
+
+        Classifier and anomaly types: every chosen ROI labelled with a pass class; segmenter types: a mask
+        without any pixel class. Synthetic images are never hosts by default.
+        """
+        found = self.workspace.recipe(recipe)
+        spec = found.inspection_type(type_name)
+        chosen = set(self._rois(found, spec, rois))
+        synthetic = self.workspace.synthetic(recipe)
+        if isinstance(spec, SegmenterType):
+            return [image for image, path in self.workspace.masks(recipe, spec.name)
+                    if image.sha256 not in synthetic and not _mask_values(path).any()]
+        passing = {GOOD} if isinstance(spec, AnomalyType) else {c.name for c in spec.classes if c.passes}
+        good: dict[str, set[str]] = {}
+        images: dict[str, StoredImage] = {}
+        for label in self.workspace.labels(recipe, spec.name):
+            if label.class_name in passing and label.image.sha256 not in synthetic:
+                good.setdefault(label.image.sha256, set()).add(label.roi)
+                images[label.image.sha256] = label.image
+        return [images[sha] for sha, rois_ok in good.items() if chosen <= rois_ok]
+
+    def host(self, sha256: str) -> StoredImage:
+        """A library image as a host.
+
+        Raises:
+            NotFoundError: no such image.
+        """
+        return self.captures.image(sha256)
+
+    def make(self, request: SynthRequest) -> SynthBatch:
+        """Make a batch in memory (nothing is stored): the same request always makes the same images.
+
+        Raises:
+            NotFoundError: unknown recipe or host image.
+            RecipeError: unknown type, ROI or class, a pass class for a classifier, or no host.
+            SynthError: the description cannot be made (no defect kind, out of range, a ROI too small for it).
+            ImageError: a host does not decode or a ROI does not lie on it.
+        """
+        if not 1 <= request.count <= MAX_COUNT:
+            raise SynthError(f"count {request.count} is out of range: make 1 to {MAX_COUNT} images per batch")
+        recipe = self.workspace.recipe(request.recipe)
+        spec = recipe.inspection_type(request.type)
+        rois = self._rois(recipe, spec, request.rois)
+        label = fail_label(spec, request.label)
+        parsed = self.parse(recipe.name, request.description)
+        hosts = list(request.hosts) or self.default_hosts(recipe.name, spec.name, tuple(rois))
+        if not hosts:
+            raise RecipeError(f"no good capture of type '{spec.name}' to paint defects on: label captures with a "
+                              f"pass class{' (or a clean mask)' if isinstance(spec, SegmenterType) else ''} first, or "
+                              f"choose host images")
+        places = self.placer.place(recipe, recipe.rois_of(spec.name), hosts)
+        pixels: dict[str, np.ndarray] = {}
+        samples = []
+        for index in range(request.count):
+            host = hosts[index % len(hosts)]
+            if host.sha256 not in pixels:
+                pixels[host.sha256] = _read(host)
+            seed = request.seed + index
+            samples.append(self._sample(index, host, pixels[host.sha256], parsed, seed,
+                                        [_region(places[host.sha256].rois, roi, host) for roi in rois]))
+        return SynthBatch(parsed, label, rois, samples)
+
+    @staticmethod
+    def _sample(index: int, host: StoredImage, pixels: np.ndarray, spec: DefectSpec, seed: int,
+                regions: list[tuple[int, int, int, int]]) -> SynthSample:
+        image = pixels
+        mask = np.zeros(pixels.shape[:2], bool)
+        for k, region in enumerate(regions):
+            try:
+                made = render(image, spec, seed=seed + k * ROI_SEED_STRIDE, region=region)
+            except SynthError as err:
+                raise SynthError(f"host {host.original_name} ({host.sha256[:12]}), region {region}: {err}") from err
+            image = made.image
+            mask |= np.asarray(made.mask) > 0
+        return SynthSample(index, host, seed, image, mask)
+
+    def add(self, request: SynthRequest, *, pick: list[int] | None = None,
+            actor: str = SYSTEM_ACTOR) -> SynthReport:
+        """Make a batch and add it (or the images ``pick`` names, by batch index) to the data set, all or nothing.
+
+        Every image is made before anything is written; the rows (images, labels or masks, synthetic flags and the
+        audit record) are committed in one transaction, and files written for a failed batch are removed.
+
+        Raises:
+            The errors of :meth:`make`; SynthError: ``pick`` names an image the batch does not have.
+        """
+        batch = self.make(request)
+        chosen = batch.samples if pick is None else [self._picked(batch, i) for i in dict.fromkeys(pick)]
+        if not chosen:
+            raise SynthError("no image picked: pick at least one image of the batch, or accept all")
+        recipe = self.workspace.recipe(request.recipe)
+        spec = recipe.inspection_type(request.type)
+        written: list[Path] = []
+        stored: list[StoredImage] = []
+        try:
+            encoded = [(sample, encode_png(sample.image)) for sample in chosen]
+            for sample, png in encoded:
+                image = self.workspace.write_image(png, f"synthetic-{Path(sample.host.original_name).stem}-"
+                                                        f"{sample.seed}.png")
+                written.append(image.path)
+                stored.append(image)
+            masks = [self._mask(recipe, spec, batch, sample) for sample in chosen]
+            mask_paths = [None if m is None else self.workspace.write_mask(encode_png(m)) for m in masks]
+            written += [p for p in mask_paths if p is not None]
+            with self.workspace.transaction() as conn:
+                for sample, image, mask_path in zip(chosen, stored, mask_paths, strict=True):
+                    self._store(recipe, spec, batch, sample, image, mask_path, request)
+                self.audit.record(actor, AuditAction.SYNTHETIC_ADD, f"type {spec.name}", recipe=recipe.name,
+                                  detail=f"{len(stored)} synthetic image(s) labelled {batch.label} in ROI(s) "
+                                         f"{', '.join(batch.rois)}, seeds {chosen[0].seed}-{chosen[-1].seed}: "
+                                         f"{request.description!r}", within=conn)
+        except BaseException:
+            self.workspace.discard_unrecorded(written)
+            raise
+        self.captures.append(recipe.name, stored)
+        return SynthReport(batch.label, [image.sha256 for image in stored], [sample.seed for sample in chosen])
+
+    @staticmethod
+    def _picked(batch: SynthBatch, index: int) -> SynthSample:
+        if not 0 <= index < len(batch.samples):
+            raise SynthError(f"the batch has images 0 to {len(batch.samples) - 1}; image {index} is not one of them")
+        return batch.samples[index]
+
+    def _mask(self, recipe: Recipe, spec: InspectionType, batch: SynthBatch, sample: SynthSample) -> np.ndarray | None:
+        """The class map stored with a sample: segmenters' (the host's mask plus the defect), anomaly types'."""
+        if isinstance(spec, ClassifierType):
+            return None
+        if isinstance(spec, AnomalyType):
+            return sample.mask.astype(np.uint8)
+        held = dict((image.sha256, path) for image, path in self.workspace.masks(recipe.name, spec.name))
+        base = _mask_values(held[sample.host.sha256]).copy() if sample.host.sha256 in held \
+            else np.zeros(sample.mask.shape, np.uint8)
+        base[sample.mask] = spec.class_names().index(batch.label) + 1
+        return base
+
+    def _store(self, recipe: Recipe, spec: InspectionType, batch: SynthBatch, sample: SynthSample,
+               image: StoredImage, mask_path: Path | None, request: SynthRequest) -> None:
+        """The rows of one synthetic image, inside the batch's transaction."""
+        self.workspace.record_image(image)
+        if mask_path is not None:
+            self.workspace.record_mask(recipe.name, spec.name, image, mask_path)
+        if not isinstance(spec, SegmenterType):
+            host_labels = {lb.roi: lb.class_name for lb in self.workspace.labels(recipe.name, spec.name)
+                           if lb.image.sha256 == sample.host.sha256}
+            for roi in recipe.rois_of(spec.name):
+                class_name = batch.label if roi.name in batch.rois else host_labels.get(roi.name)
+                if class_name is not None:
+                    self.workspace.set_label(recipe.name, spec.name, image, roi.name, class_name)
+        self.workspace.record_synthetic(recipe.name, image, SyntheticOrigin(
+            spec.name, batch.rois, sample.host.sha256, request.description, sample.seed, batch.spec.to_dict()))
+
+    @staticmethod
+    def _rois(recipe: Recipe, spec: InspectionType, names: tuple[str, ...]) -> list[str]:
+        """The chosen ROI names of the type (all its ROIs when none is named)."""
+        known = [roi.name for roi in recipe.rois_of(spec.name)]
+        unknown = [name for name in names if name not in known]
+        if unknown:
+            raise RecipeError(f"ROI(s) {', '.join(unknown)} are not ROIs of type '{spec.name}' of recipe "
+                              f"'{recipe.name}'; its ROIs: {', '.join(known) or 'none'}")
+        if not known:
+            raise RecipeError(f"type '{spec.name}' of recipe '{recipe.name}' has no ROI: draw one first")
+        return list(dict.fromkeys(names)) or known
+
+    def external_host(self, path: Path) -> StoredImage:
+        """An image file outside the library as a host (named by its content, as the library would).
+
+        Raises:
+            ImageError: the file cannot be read or decoded.
+        """
+        try:
+            data = path.read_bytes()
+        except OSError as err:
+            raise ImageError(f"cannot read host image {path}: {err.strerror}") from err
+        pixels = decode_image(data, path.name)
+        return StoredImage(content_id(data), path, pixels.shape[1], pixels.shape[0], path.name)
+
+
+def fail_label(spec: InspectionType, given: str | None) -> str:
+    """The class (classifier, anomaly type) or pixel class (segmenter) synthetic defects are labelled with.
+
+    Raises:
+        RecipeError: an unknown class, a pass class, or none given where the type has several fail classes.
+    """
+    if isinstance(spec, SegmenterType):
+        names, what = spec.class_names(), "pixel class"
+    elif isinstance(spec, AnomalyType):
+        names, what = [ANOMALOUS], "class"
+    else:
+        names, what = [c.name for c in spec.classes if not c.passes], "fail class"
+        if given in {c.name for c in spec.classes if c.passes}:
+            raise RecipeError(f"'{given}' is a pass class of type '{spec.name}': synthetic defects are labelled with "
+                              f"a fail class ({', '.join(names)})")
+    if given is None:
+        if len(names) == 1:
+            return names[0]
+        raise RecipeError(f"type '{spec.name}' has several {what}es ({', '.join(names)}): choose one with --class")
+    if given not in names:
+        raise RecipeError(f"type '{spec.name}' has no {what} '{given}'; its {what}es: {', '.join(names)}")
+    return given
+
+
+def _region(places: dict[str, RoiPlace], roi: str, host: StoredImage) -> tuple[int, int, int, int]:
+    """The box ``(x0, y0, x1, y1)`` on a host inside a ROI as it lies there (the largest upright box in a turned one).
+
+    Raises:
+        ImageError: the part was not found on the host, or the ROI does not lie on it.
+    """
+    place = places.get(roi)
+    if place is None:
+        raise ImageError(f"host {host.original_name} ({host.sha256[:12]}): alignment does not find the part, so ROI "
+                         f"'{roi}' has no place on it; choose another host")
+    rect = place.rect
+    cos, sin = abs(math.cos(math.radians(place.angle))), abs(math.sin(math.radians(place.angle)))
+    shrink = min(1.0, rect.w / (rect.w * cos + rect.h * sin), rect.h / (rect.w * sin + rect.h * cos))
+    cx, cy = rect.x + rect.w / 2, rect.y + rect.h / 2
+    half_w, half_h = rect.w * shrink / 2, rect.h * shrink / 2
+    box = (max(0, math.ceil(cx - half_w)), max(0, math.ceil(cy - half_h)),
+           min(host.width, math.floor(cx + half_w)), min(host.height, math.floor(cy + half_h)))
+    if box[2] - box[0] < 1 or box[3] - box[1] < 1:
+        raise ImageError(f"ROI '{roi}' does not lie on host {host.original_name} ({host.width}x{host.height} px)")
+    return box
+
+
+def _read(host: StoredImage) -> np.ndarray:
+    try:
+        return read_image(host.path)
+    except OSError as err:
+        raise ImageError(f"cannot read host image {host.original_name}: {err.strerror}") from err
+
+
+def _mask_values(path: Path) -> np.ndarray:
+    """A stored class map as ``(H, W)`` uint8."""
+    return decode_image(path.read_bytes(), path.name)[:, :, 0]
+
