@@ -133,6 +133,9 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--deploy", action="store_true", help="deploy the new version at once (else it is a candidate "
                                                              "until `model deploy`; a type's first version deploys "
                                                              "itself)")
+    train.add_argument("--no-synthetic", dest="synthetic", action="store_false",
+                       help="leave the recipe's synthetic images (Defect Creator) out of this run; with them they "
+                            "are trained on and never validated on")
     train.set_defaults(run=_train)
 
     model = commands.add_parser("model", help="list a recipe's model versions, deploy one, roll back").add_subparsers(
@@ -478,13 +481,14 @@ def _train(workspace: Workspace, args: argparse.Namespace) -> None:
             bar.set_postfix_str(" · ".join(part for part in parts if part), refresh=False)
 
         model = train_type(workspace, recipe, args.type_name, mode=mode, seed=args.seed, progress=progress,
-                           time_budget_s=args.time_budget, deploy=args.deploy)
+                           time_budget_s=args.time_budget, deploy=args.deploy, synthetic=args.synthetic)
     deployed = record_deployed(trail, workspace, _actor(), model)
     meta = model.meta()
     state = "deployed" if deployed else f"a candidate: deploy with `openinspect model deploy {recipe.name} --type " \
                                         f"{args.type_name} --version {model.version}`"
     print(f"trained {recipe.name}/{args.type_name} v{model.version} ({_mode(model.mode)}) in {meta.train_seconds} s "
-          f"on {meta.train_crops} crops, input {meta.input_size[1]}x{meta.input_size[0]}; {state}")
+          f"on {meta.train_crops} crops{_synthetic_count(meta.synthetic_images)}, input {meta.input_size[1]}x"
+          f"{meta.input_size[0]}; {state}")
     validation = meta.validation
     if validation["method"] == "none":
         print(f"validation: not possible: {validation['reason']}")
@@ -493,6 +497,11 @@ def _train(workspace: Workspace, args: argparse.Namespace) -> None:
         print(_format(model.metrics, meta.classes, meta.kind))
     for warning in meta.warnings:
         print(f"warning: {warning}", file=sys.stderr)
+
+
+def _synthetic_count(images: int) -> str:
+    """How many synthetic images a run trained on, for its summary line (nothing when none)."""
+    return f" (of them from {images} synthetic image(s), never validated on)" if images else ""
 
 
 def _format(metrics: dict[str, Any], class_names: list[str], kind: str) -> str:

@@ -251,17 +251,17 @@ class SyntheticService:
 
     def _store(self, recipe: Recipe, spec: InspectionType, batch: SynthBatch, sample: SynthSample,
                image: StoredImage, mask_path: Path | None, request: SynthRequest) -> None:
-        """The rows of one synthetic image, inside the batch's transaction."""
+        """The rows of one synthetic image, inside the batch's transaction.
+
+        Its ROIs without defects are not labelled (training also leaves a segmenter's out): they copy the host.
+        """
         self.workspace.record_image(image)
         if mask_path is not None:
             self.workspace.record_mask(recipe.name, spec.name, image, mask_path)
         if not isinstance(spec, SegmenterType):
-            host_labels = {lb.roi: lb.class_name for lb in self.workspace.labels(recipe.name, spec.name)
-                           if lb.image.sha256 == sample.host.sha256}
-            for roi in recipe.rois_of(spec.name):
-                class_name = batch.label if roi.name in batch.rois else host_labels.get(roi.name)
-                if class_name is not None:
-                    self.workspace.set_label(recipe.name, spec.name, image, roi.name, class_name)
+            # only the ROIs with defects: the others are copies of the host's crops, which would train twice
+            for roi in batch.rois:
+                self.workspace.set_label(recipe.name, spec.name, image, roi, batch.label)
         self.workspace.record_synthetic(recipe.name, image, SyntheticOrigin(
             spec.name, batch.rois, sample.host.sha256, request.description, sample.seed, batch.spec.to_dict()))
 

@@ -459,6 +459,8 @@ class TrainingCreate(BaseModel):
     seed: int = 0
     deploy: bool = Field(default=False, description="deploy the new version at once; else it is a candidate until "
                                                     "deployed (a type's first version deploys itself)")
+    synthetic: bool = Field(default=True, description="train on the recipe's synthetic images (Defect Creator) "
+                                                      "too; they are never validation crops")
 
 
 class TrainingPublic(_Public):
@@ -496,6 +498,7 @@ class TrainingPublic(_Public):
     version: int | None
     error: str | None
     deploy: bool = Field(description="the job deploys the version it publishes")
+    synthetic: bool = Field(default=True, description="the job trains on the recipe's synthetic images too")
     deployed: bool = Field(description="the published version is the one the station runs now")
     warnings: list[str] = Field(default=[], description="once done: what in the training set will not generalise "
                                 "(near-duplicate images, classes under 3 crops, imbalance over 4:1), with the fix")
@@ -646,6 +649,8 @@ class ValidationPublic(_Public):
     problem: str | None = Field(description="why a classifier with validation crops has no threshold trade-off")
     warnings: list[str] = Field(default=[], description="what in its training set will not generalise "
                                 "(near-duplicate images, classes under 3 crops, imbalance over 4:1), with the fix")
+    synthetic_images: int = Field(default=0, description="synthetic images (Defect Creator) it trained on; never "
+                                  "validation crops")
 
     @classmethod
     def of(cls, review: ValidationReview) -> ValidationPublic:
@@ -655,7 +660,7 @@ class ValidationPublic(_Public):
         return cls(recipe=review.recipe, type=review.type, kind=review.kind, version=review.version,
                    mode=review.mode, method=review.method, reason=review.reason, classes=review.classes,
                    recorded=review.crops is not None, crops=crops, tradeoffs=tradeoffs, problem=review.problem,
-                   warnings=review.warnings)
+                   warnings=review.warnings, synthetic_images=review.synthetic_images)
 
 
 class HealthPublic(_Public):

@@ -51,6 +51,8 @@ class ModelMeta:
     """What in the training set will not generalise: near-duplicates, tiny classes, imbalance (with the fix)."""
     images: list[str] = field(default_factory=list)
     """The content hashes (sha256) of the captures it trained and validated on, sorted; empty: not recorded."""
+    synthetic_images: int = 0
+    """Synthetic images (the Defect Creator's) it trained on; they are never validation data."""
     format: int = 1
 
     def write(self, folder: Path) -> None:

@@ -89,6 +89,8 @@ class TrainingJob:
     """The published version is the one the station runs now."""
     warnings: tuple[str, ...] = ()
     """What in the training set will not generalise, once done (the version's ``meta.json`` keeps them too)."""
+    synthetic: bool = True
+    """Train on the recipe's synthetic images too (never validated on)."""
 
 
 class _CancelledError(Exception):
@@ -132,10 +134,11 @@ class TrainingService:
         return self._job
 
     def start(self, recipe: str, type_name: str, mode: TrainingMode | None = None, seed: int = 0, *,
-              deploy: bool = False, actor: str = SYSTEM_ACTOR) -> TrainingJob:
+              deploy: bool = False, synthetic: bool = True, actor: str = SYSTEM_ACTOR) -> TrainingJob:
         """Start training a type in the background.
 
-        With ``deploy`` the version it publishes is deployed at once; ``actor``: who, for the audit trail.
+        With ``deploy`` the version it publishes is deployed at once; without ``synthetic`` the recipe's synthetic
+        images are left out; ``actor``: who, for the audit trail.
 
         Raises:
             StationBusyError: a job is running (one at a time: training uses every core).
@@ -151,7 +154,7 @@ class TrainingService:
             self._fold, self._curve = Fold(None, 0), LossCurve()
             now = self._clock()
             self._job = TrainingJob(recipe, type_name, mode, TrainingState.RUNNING, started=now, updated=now,
-                                    message="starting", stage="starting", deploy=deploy)
+                                    message="starting", stage="starting", deploy=deploy, synthetic=synthetic)
             self._thread = threading.Thread(target=self._run, args=(self._job, seed, actor), name="openinspect-train",
                                             daemon=True)
             self._thread.start()
@@ -206,7 +209,7 @@ class TrainingService:
         try:
             recipe = self.workspace.recipe(job.recipe)
             model = train(self.workspace, recipe, job.type, mode=job.mode, seed=seed, progress=self._progress,
-                          deploy=job.deploy)
+                          deploy=job.deploy, synthetic=job.synthetic)
         except _CancelledError:
             self._end(state=TrainingState.CANCELLED, message="stopped; no model version was published")
         except OpenInspectError as err:

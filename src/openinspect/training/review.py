@@ -72,6 +72,8 @@ class ValidationReview:
     """Why there is no threshold trade-off for a classifier that has validation crops."""
     warnings: list[str]
     """What in the training set will not generalise (:mod:`openinspect.training.data_checks`)."""
+    synthetic_images: int = 0
+    """Synthetic images the model trained on; none of them is a validation crop."""
 
 
 def with_threshold(spec: ClassifierType, class_name: str, threshold: float | None) -> ClassifierType:
@@ -143,7 +145,7 @@ def validation_review(workspace: Workspace, recipe: Recipe, type_name: str) -> V
                    f"see the crops it gets wrong and the threshold trade-off")
     return ValidationReview(recipe.name, spec.name, spec.kind.value, version.version, version.mode,
                             validation.get("method"), validation.get("reason", ""), classes, crops, labels,
-                            tradeoffs, problem, list(meta.warnings))
+                            tradeoffs, problem, list(meta.warnings), meta.synthetic_images)
 
 
 def _tradeoff_problem(spec: ClassifierType, classes: list[str], version: int) -> str | None:

@@ -33,7 +33,7 @@ from openinspect.recipe import (
     TrainingMode,
     region_model_input,
 )
-from openinspect.store import Label, ModelMeta, ModelVersion, StoredImage, Workspace
+from openinspect.store import Label, ModelMeta, ModelVersion, StoredImage, SyntheticOrigin, Workspace
 from openinspect.training.data_checks import data_warnings
 from openinspect.training.metrics import anomaly_metrics, classification_metrics, segmentation_metrics
 from openinspect.training.validation import (
@@ -42,6 +42,8 @@ from openinspect.training.validation import (
     classified_crop,
     plan_validation,
     segmented_crop,
+    synthetic_note,
+    with_synthetic,
     write_validation_crops,
 )
 
@@ -126,6 +128,8 @@ class TrainedType:
     """The export's share of the run's progress (:func:`publish_type` reports its start)."""
     warnings: list[str] = field(default_factory=list)
     """What in the training set will not generalise (:mod:`openinspect.training.data_checks`)."""
+    synthetic_images: int = 0
+    """Synthetic images it trained on (never validated on)."""
 
 
 def input_size_for(recipe: Recipe, spec: InspectionType, captures: list[StoredImage],
@@ -146,18 +150,20 @@ def input_size_for(recipe: Recipe, spec: InspectionType, captures: list[StoredIm
 
 
 def classification_set(workspace: Workspace, recipe: Recipe, spec: ClassifierType,
-                       mode: TrainingMode | None = None) -> TrainingSet:
+                       mode: TrainingMode | None = None, *, exclude: frozenset[str] = frozenset()) -> TrainingSet:
     """Gather every labelled crop of a classifier type, aligned as the station cuts it.
 
     A capture where alignment does not find the part is skipped with a warning. ``mode`` (else the
-    type's own) picks the default input size, see :func:`input_size_for`.
+    type's own) picks the default input size, see :func:`input_size_for`. Images in ``exclude`` (content
+    hashes) are left out.
 
     Raises:
         DatasetError: a class without images.
     """
     names = spec.class_names()
     rois = {roi.name: roi for roi in recipe.rois_of(spec.name)}
-    labels = [lb for lb in workspace.labels(recipe.name, spec.name) if lb.roi in rois and lb.class_name in names]
+    labels = [lb for lb in workspace.labels(recipe.name, spec.name)
+              if lb.roi in rois and lb.class_name in names and lb.image.sha256 not in exclude]
     counts = {name: sum(lb.class_name == name for lb in labels) for name in names}
     empty = [name for name, n in counts.items() if n == 0]
     if empty:
@@ -173,8 +179,11 @@ def classification_set(workspace: Workspace, recipe: Recipe, spec: ClassifierTyp
     return data
 
 
-def anomaly_set(workspace: Workspace, recipe: Recipe, spec: AnomalyType) -> TrainingSet:
+def anomaly_set(workspace: Workspace, recipe: Recipe, spec: AnomalyType, *,
+                exclude: frozenset[str] = frozenset()) -> TrainingSet:
     """Gather every labelled crop of an anomaly type (``good`` to learn, ``anomalous`` to validate), aligned.
+
+    Images in ``exclude`` (content hashes) are left out.
 
     Raises:
         DatasetError: fewer than 3 good crops (anomalous crops alone cannot train it).
@@ -183,7 +192,8 @@ def anomaly_set(workspace: Workspace, recipe: Recipe, spec: AnomalyType) -> Trai
 
     names = spec.class_names()
     rois = {roi.name for roi in recipe.rois_of(spec.name)}
-    labels = [lb for lb in workspace.labels(recipe.name, spec.name) if lb.roi in rois and lb.class_name in names]
+    labels = [lb for lb in workspace.labels(recipe.name, spec.name)
+              if lb.roi in rois and lb.class_name in names and lb.image.sha256 not in exclude]
     good = sum(lb.class_name == GOOD for lb in labels)
     data = _labelled_crops(workspace, recipe, spec, labels) if good >= MIN_GOOD else None
     kept = int((data.targets == 0).sum()) if data is not None else good
@@ -234,15 +244,17 @@ def _labelled_crops(workspace: Workspace, recipe: Recipe, spec: ClassifierType |
     return TrainingSet(np.stack(crops), np.array(targets, dtype=np.int64), size, sources, skipped)
 
 
-def segmentation_set(workspace: Workspace, recipe: Recipe, spec: SegmenterType) -> TrainingSet:
+def segmentation_set(workspace: Workspace, recipe: Recipe, spec: SegmenterType, *,
+                     exclude: frozenset[str] = frozenset()) -> TrainingSet:
     """Gather every masked crop of a segmenter type (or its full-resolution tiles, with ``tiling``), aligned.
 
-    A capture where alignment does not find the part is skipped with a warning.
+    A capture where alignment does not find the part is skipped with a warning; images in ``exclude`` (content
+    hashes) are left out.
 
     Raises:
         DatasetError: no masks, or no labelled pixel of some pixel class.
     """
-    labelled = workspace.masks(recipe.name, spec.name)
+    labelled = [(image, path) for image, path in workspace.masks(recipe.name, spec.name) if image.sha256 not in exclude]
     if not labelled:
         raise DatasetError(f"cannot train '{spec.name}' of recipe '{recipe.name}': no masks; import captures with "
                            f"`openinspect label import {recipe.name} --type {spec.name} --images DIR --masks DIR`")
@@ -297,7 +309,7 @@ def _fit(crop: np.ndarray, mask: np.ndarray, size: tuple[int, int],
 
 def train_type(workspace: Workspace, recipe: Recipe, type_name: str, *, mode: TrainingMode | None = None,
                seed: int = 0, progress: Progress | None = None, time_budget_s: float | None = None,
-               deploy: bool = False) -> ModelVersion:
+               deploy: bool = False, synthetic: bool = True) -> ModelVersion:
     """Train, validate, export and publish a new model version of one inspection type.
 
     The version is a candidate the station does not run until it is deployed: at once with ``deploy``, and always
@@ -306,19 +318,25 @@ def train_type(workspace: Workspace, recipe: Recipe, type_name: str, *, mode: Tr
     ``progress`` gets the fraction done and the stage, with the optimiser step and the
     :class:`~openinspect.models.progress.Fold` of each model the run trains (validation folds first, then the
     final one). ``time_budget_s`` caps a segmenter's training time (it stops early with the best model so far).
+    ``synthetic``: train on the recipe's synthetic images too (never validated on; see :func:`fit_type`).
 
     Raises:
         RecipeError: unknown type, or a training mode the type does not have.
         DatasetError: the labels cannot train a model.
     """
     trained = fit_type(workspace, recipe, type_name, mode=mode, seed=seed, progress=progress,
-                       time_budget_s=time_budget_s)
+                       time_budget_s=time_budget_s, synthetic=synthetic)
     return publish_type(workspace, trained, deploy=deploy)
 
 
 def fit_type(workspace: Workspace, recipe: Recipe, type_name: str, *, mode: TrainingMode | None = None,
-             seed: int = 0, progress: Progress | None = None, time_budget_s: float | None = None) -> TrainedType:
+             seed: int = 0, progress: Progress | None = None, time_budget_s: float | None = None,
+             synthetic: bool = True) -> TrainedType:
     """Gather a type's labelled crops, validate and train a model, without exporting or publishing it.
+
+    Synthetic images (the Defect Creator's) are trained on when ``synthetic`` is set, and never validated on
+    (:func:`~openinspect.training.validation.with_synthetic`); an anomaly type, which learns good crops only,
+    leaves them out.
 
     Raises:
         RecipeError: unknown type, or a training mode the type does not have.
@@ -331,21 +349,42 @@ def fit_type(workspace: Workspace, recipe: Recipe, type_name: str, *, mode: Trai
     if isinstance(spec, SegmenterType | AnomalyType) and mode not in (None, TrainingMode.ACCURATE):
         raise RecipeError(f"{spec.kind.value} type '{spec.name}' has one training mode, accurate; drop --mode {mode}")
     mode = mode or spec.mode
+    made = workspace.synthetic(recipe.name)
+    leave_out = frozenset(made) if not synthetic or isinstance(spec, AnomalyType) else frozenset()
     if isinstance(spec, SegmenterType):
-        data = segmentation_set(workspace, recipe, spec)
+        data = _defect_rois_only(segmentation_set(workspace, recipe, spec, exclude=leave_out), made)
+        flags = _flags(data, made)
         warnings = data_warnings(workspace, data.sources, data.images, None, [])
-        outcome = _train_segmenter(spec, data, seed, report, time_budget_s, time.perf_counter() - started)
+        outcome = _train_segmenter(spec, data, seed, report, time_budget_s, time.perf_counter() - started, flags)
     elif isinstance(spec, AnomalyType):
-        data = anomaly_set(workspace, recipe, spec)
+        data = anomaly_set(workspace, recipe, spec, exclude=leave_out)
+        flags = _flags(data, made)
         # near-duplicates only: the anomalous class is optional, so class counts and balance say nothing here
         warnings = data_warnings(workspace, data.sources, data.images, None, [])
         outcome = _train_anomaly(spec, data, seed, report)
     else:
-        data = classification_set(workspace, recipe, spec, mode)
+        data = classification_set(workspace, recipe, spec, mode, exclude=leave_out)
+        flags = _flags(data, made)
         warnings = data_warnings(workspace, data.sources, data.images, data.targets, spec.class_names())
-        outcome = _train_classifier(spec, data, mode, seed, report, time.perf_counter() - started)
+        outcome = _train_classifier(spec, data, mode, seed, report, time.perf_counter() - started, flags)
     return TrainedType(recipe.name, spec, mode, seed, data, outcome.model, outcome.metrics, outcome.validation,
-                       outcome.crops, started, exporting=outcome.exporting, warnings=warnings)
+                       outcome.crops, started, exporting=outcome.exporting, warnings=warnings,
+                       synthetic_images=len({s.image for s, f in zip(data.sources, flags, strict=True) if f}))
+
+
+def _flags(data: TrainingSet, made: dict[str, SyntheticOrigin]) -> np.ndarray:
+    """``(N,)`` bool: which items of a training set were cut from synthetic images."""
+    return np.array([source.image in made for source in data.sources], dtype=bool)
+
+
+def _defect_rois_only(data: TrainingSet, made: dict[str, SyntheticOrigin]) -> TrainingSet:
+    """A segmenter's set without the crops of synthetic images outside their defects' ROIs (copies of the host)."""
+    keep = np.array([source.image not in made or source.roi in made[source.image].rois for source in data.sources],
+                    dtype=bool)
+    if keep.all():
+        return data
+    return TrainingSet(data.images[keep], data.targets[keep], data.input_size,
+                       [s for s, k in zip(data.sources, keep, strict=True) if k], data.skipped)
 
 
 def publish_type(workspace: Workspace, trained: TrainedType, *, deploy: bool = False) -> ModelVersion:
@@ -363,13 +402,16 @@ def publish_type(workspace: Workspace, trained: TrainedType, *, deploy: bool = F
                   round(time.perf_counter() - trained.started, 2), len(data.images), list(data.skipped),
                   trained.validation, trained.metrics, threshold=trained.metrics.get("threshold"),
                   tiling=bool(getattr(spec, "tiling", False)), warnings=trained.warnings,
-                  images=sorted({source.image for source in data.sources})).write(folder)
+                  images=sorted({source.image for source in data.sources}),
+                  synthetic_images=trained.synthetic_images).write(folder)
     return workspace.latest_model(trained.recipe, spec.name)
 
 
 def _train_classifier(spec: ClassifierType, data: TrainingSet, mode: TrainingMode, seed: int, report: Progress,
-                      gathered_s: float) -> _Outcome:
+                      gathered_s: float, synthetic: np.ndarray) -> _Outcome:
     """Validate (every fold's model judges the crops it did not learn from), then train the model to publish.
+
+    ``synthetic``: ``(N,)`` bool, the crops of synthetic images: trained on in every fold, never validated on.
 
     Fast computes the backbone features of every crop once and every model shares them (:class:`FoldTrainer`).
     Progress runs through :class:`Stages` weighted by :func:`classifier_costs`, so it tracks time.
@@ -378,7 +420,9 @@ def _train_classifier(spec: ClassifierType, data: TrainingSet, mode: TrainingMod
     from openinspect.models.accurate import Augment  # torch: training only
     from openinspect.models.classifier import FoldTrainer
 
-    plan = plan_validation(data.targets, spec.class_names(), mode, seed)
+    real = np.flatnonzero(~synthetic)
+    plan = with_synthetic(plan_validation(data.targets[real], spec.class_names(), mode, seed), real,
+                          np.flatnonzero(synthetic))
     folds = 0 if plan.method == "hold-out" else len(plan.folds)  # a hold-out's one model is the final model
     fits = [train for train, _ in plan.folds] + ([] if plan.method == "hold-out" else [np.arange(len(data.targets))])
     trainer = FoldTrainer(data.images, data.targets, len(spec.classes), mode.value, seed=seed,
@@ -401,8 +445,14 @@ def _train_classifier(spec: ClassifierType, data: TrainingSet, mode: TrainingMod
     predicted = [spec.class_names().index(c.predicted_class or "") for c in crops]
     metrics = classification_metrics(np.array(truth), np.array(predicted), spec.class_names()) if crops else {}
     assert model is not None  # every plan trains at least the final model
-    return _Outcome(model, metrics, {"method": plan.method, "reason": plan.reason}, crops,
+    return _Outcome(model, metrics, {"method": plan.method, "reason": _with_note(plan.reason, synthetic)}, crops,
                     stages.stage(3 + len(fits), Fold(None, folds)))
+
+
+def _with_note(reason: str, synthetic: np.ndarray) -> str:
+    """Why a run was not validated, with how many synthetic crops it trained on (a run validated has no reason)."""
+    note = synthetic_note(int(synthetic.sum())) if reason else ""
+    return f"{reason} ({note})" if note else reason
 
 
 def classifier_costs(mode: TrainingMode, input_size: tuple[int, int], views: int, classes: int,
@@ -440,7 +490,8 @@ def _named(progress: Progress, status: str) -> Progress:
 
 
 def _train_segmenter(spec: SegmenterType, data: TrainingSet, seed: int, report: Progress,
-                     time_budget_s: float | None, gathered_s: float) -> _Outcome:
+                     time_budget_s: float | None, gathered_s: float, synthetic: np.ndarray) -> _Outcome:
+    """Hold out a fifth of the real crops (never a synthetic one) to validate, train on the rest."""
     loading = 0.0 if "torch" in sys.modules else TORCH_IMPORT_S
     from openinspect.models.segmenter import train_segmenter  # torch: training only
 
@@ -448,16 +499,18 @@ def _train_segmenter(spec: SegmenterType, data: TrainingSet, seed: int, report: 
     stages.stage(1)(1.0, "loading the trainer")
 
     rng = np.random.default_rng(seed)
-    count = len(data.images)
-    held = rng.permutation(count)[: count // 5] if count >= 5 else np.array([], dtype=np.int64)
-    kept = np.setdiff1d(np.arange(count), held)
+    real = np.flatnonzero(~synthetic)
+    count = len(real)
+    held = real[rng.permutation(count)[: count // 5]] if count >= 5 else np.array([], dtype=np.int64)
+    kept = np.setdiff1d(np.arange(len(data.images)), held)
     model = train_segmenter(data.images[kept], data.targets[kept], len(spec.pixel_classes), seed=seed,
                             hflip=spec.augment.hflip, vflip=spec.augment.vflip, rotate90=spec.augment.rotate90,
                             progress=stages.stage(2), time_budget_s=time_budget_s,
                             patch=_tile_patch(data.input_size) if spec.tiling else None)
     if not len(held):
-        return _Outcome(model, {}, {"method": "none", "reason": f"{count} crop(s): at least 5 are needed to hold "
-                                    f"out a fifth; the model was trained on all: check it with `openinspect eval`"},
+        reason = (f"{count} real crop(s): at least 5 are needed to hold out a fifth; the model was trained on all: "
+                  f"check it with `openinspect eval`")
+        return _Outcome(model, {}, {"method": "none", "reason": _with_note(reason, synthetic)},
                         exporting=stages.stage(3))
     predicted = list(model.predict_masks(data.images[held]))
     metrics = segmentation_metrics(list(data.targets[held]), predicted, spec.class_names(), spec.min_blob_px)

@@ -64,6 +64,31 @@ def plan_validation(labels: np.ndarray, class_names: list[str], mode: TrainingMo
     return ValidationPlan("hold-out", folds[:1])
 
 
+def with_synthetic(plan: ValidationPlan, real: np.ndarray, synthetic: np.ndarray) -> ValidationPlan:
+    """A plan made over the real items only, mapped back to all items, with every synthetic item trained on.
+
+    Synthetic images (the Defect Creator's) never count as validation data: each goes to the training side of
+    every fold, so a validation figure is measured on real captures only.
+
+    Args:
+        plan: the plan over the real items (indices into ``real``).
+        real: ``(R,)`` indices of the real items among all items.
+        synthetic: ``(S,)`` indices of the synthetic items.
+
+    >>> plan = ValidationPlan("leave-one-out", [(np.array([1]), np.array([0])), (np.array([0]), np.array([1]))])
+    >>> mapped = with_synthetic(plan, np.array([0, 2]), np.array([1]))
+    >>> [(t.tolist(), v.tolist()) for t, v in mapped.folds]
+    [([2, 1], [0]), ([0, 1], [2])]
+    """
+    folds = [(np.concatenate([real[train], synthetic]), real[validation]) for train, validation in plan.folds]
+    return ValidationPlan(plan.method, folds, plan.reason)
+
+
+def synthetic_note(count: int) -> str:
+    """The validation summary's words about synthetic images trained on (empty when none)."""
+    return f"{count} synthetic image(s) trained on, never validated on" if count else ""
+
+
 def _stratified_folds(labels: np.ndarray, k: int, rng: np.random.Generator) -> list[tuple[np.ndarray, np.ndarray]]:
     assignment = np.empty(len(labels), dtype=np.int64)
     for cls in np.unique(labels):

@@ -17,10 +17,11 @@ def start(body: TrainingCreate, training: TrainingDep, caller: Engineer) -> Trai
 
     Progress is pushed on the WebSocket. The new version is a candidate until deployed
     (PUT /recipes/{name}/types/{type}/models/deployed), or at once with ``"deploy": true``; a type's first version
-    deploys itself. The station runs a deployed version from its next trigger.
+    deploys itself. The station runs a deployed version from its next trigger. ``"synthetic": false`` leaves the
+    recipe's synthetic images out of this run; with them, they are trained on and never validated on.
     """
     return TrainingPublic.of(training.start(body.recipe, body.type, body.mode, body.seed, deploy=body.deploy,
-                                            actor=caller.name))
+                                            synthetic=body.synthetic, actor=caller.name))
 
 
 @router.get("/training")
