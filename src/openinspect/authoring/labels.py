@@ -19,7 +19,7 @@ from openinspect.dataset.masks import decode_mask
 from openinspect.errors import ImageError, NotFoundError, RecipeError
 from openinspect.imaging import decode_image, upload_name
 from openinspect.recipe import AnomalyType, ClassifierType, Recipe, Roi, SegmenterType
-from openinspect.store import StoredImage, Workspace
+from openinspect.store import StoredImage, SyntheticOrigin, Workspace
 from openinspect.store.audit import AuditAction, AuditLog
 from openinspect.store.files import encode_png
 from openinspect.store.revisions import SYSTEM_ACTOR
@@ -38,6 +38,8 @@ class Sample:
     """The latest model's class per ROI, when asked for (classifier types)."""
     placement: Placement = field(default_factory=lambda: Placement({}))
     """Where the type's ROIs are cut on the capture, as training and the station cut them."""
+    synthetic: SyntheticOrigin | None = None
+    """How the Defect Creator made it; ``None``: a real capture."""
 
 
 @dataclass(frozen=True)
@@ -146,8 +148,10 @@ class LabelService:
         predicted = self.predictor.predict(recipe, spec, ordered) if predict and isinstance(spec, ClassifierType) \
             else None
         placed = self.placer.place(recipe, recipe.rois_of(spec.name), ordered)
+        made = self.workspace.synthetic(name)
         return [Sample(i, labels.get(i.sha256, {}), i.sha256 in masked,
-                       None if predicted is None else predicted.get(i.sha256, {}), placed[i.sha256]) for i in ordered]
+                       None if predicted is None else predicted.get(i.sha256, {}), placed[i.sha256],
+                       made.get(i.sha256)) for i in ordered]
 
     def set_labels(self, name: str, type_name: str, sha256: str, labels: dict[str, str], *,
                    actor: str = SYSTEM_ACTOR) -> dict[str, str]:

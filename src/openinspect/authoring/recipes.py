@@ -41,6 +41,8 @@ class TypeState:
     labels: dict[str, int]
     """Labelled crops per class (classifiers) or masked captures (segmenters, under ``masks``)."""
     model: ModelVersion | None
+    synthetic: int = 0
+    """Synthetic images (the Defect Creator's) made for the type; training may leave them out, never validates on them."""
 
 
 @dataclass(frozen=True)
@@ -140,7 +142,8 @@ class RecipeService:
             model: ModelVersion | None = self.workspace.latest_model(recipe.name, spec.name)
         except NotFoundError:
             model = None
-        return TypeState(spec.name, spec.kind.value, counts, model)
+        synthetic = sum(origin.type == spec.name for origin in self.workspace.synthetic(recipe.name).values())
+        return TypeState(spec.name, spec.kind.value, counts, model, synthetic)
 
     def validate(self, text: str) -> Recipe:
         """Parse and validate recipe YAML or JSON (JSON is YAML).

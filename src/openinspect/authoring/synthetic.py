@@ -14,20 +14,25 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from openinspect.authoring.captures import CaptureService
 from openinspect.authoring.placements import RoiPlacer
 from openinspect.dataset import RoiPlace
-from openinspect.errors import ImageError, RecipeError
+from openinspect.errors import ImageError, RecipeError, SynthError
 from openinspect.imaging import decode_image, read_image
 from openinspect.recipe import ANOMALOUS, GOOD, AnomalyType, ClassifierType, InspectionType, Recipe, SegmenterType
 from openinspect.store import StoredImage, SyntheticOrigin, Workspace, content_id
 from openinspect.store.audit import AuditAction, AuditLog
 from openinspect.store.files import encode_png
 from openinspect.store.revisions import SYSTEM_ACTOR
-from openinspect.synth import DefectSpec, SynthError, parse_description, render
+from openinspect.synth import DefectSpec, parse_description, render
 
+PREVIEW_SIDE = 320
+"""Longest side in px of a preview: the part of the image around the sample's ROIs."""
+OUTLINE_RGB = (255, 40, 200)
+"""The colour a preview outlines the defects in: magenta, rare on parts."""
 MAX_COUNT = 200
 """The most images one batch makes."""
 ROI_SEED_STRIDE = 100_003
@@ -64,6 +69,8 @@ class SynthSample:
     """``(H, W, 3)`` uint8 RGB, the host's size."""
     mask: np.ndarray
     """``(H, W)`` bool: the pixels the defects changed."""
+    regions: list[tuple[int, int, int, int]] = field(default_factory=list)
+    """The boxes ``(x0, y0, x1, y1)`` the defects were placed in, one per chosen ROI."""
 
 
 @dataclass(frozen=True)
@@ -188,7 +195,7 @@ class SyntheticService:
                 raise SynthError(f"host {host.original_name} ({host.sha256[:12]}), region {region}: {err}") from err
             image = made.image
             mask |= np.asarray(made.mask) > 0
-        return SynthSample(index, host, seed, image, mask)
+        return SynthSample(index, host, seed, image, mask, regions)
 
     def add(self, request: SynthRequest, *, pick: list[int] | None = None,
             actor: str = SYSTEM_ACTOR) -> SynthReport:
@@ -289,6 +296,29 @@ class SyntheticService:
             raise ImageError(f"cannot read host image {path}: {err.strerror}") from err
         pixels = decode_image(data, path.name)
         return StoredImage(content_id(data), path, pixels.shape[1], pixels.shape[0], path.name)
+
+
+def preview_pngs(sample: SynthSample, side: int = PREVIEW_SIDE) -> tuple[bytes, bytes]:
+    """PNGs of a sample for a person to judge: the image around its ROIs, and the same with its defects outlined.
+
+    The view is the box around the sample's defect regions with a margin of a tenth, scaled to at most ``side``
+    px on its longest side; the outline is drawn just outside the mask, so no changed pixel is hidden.
+    """
+    height, width = sample.mask.shape
+    x0, y0 = min(r[0] for r in sample.regions), min(r[1] for r in sample.regions)
+    x1, y1 = max(r[2] for r in sample.regions), max(r[3] for r in sample.regions)
+    margin = max(x1 - x0, y1 - y0) // 10
+    x0, y0, x1, y1 = max(0, x0 - margin), max(0, y0 - margin), min(width, x1 + margin), min(height, y1 + margin)
+    scale = min(1.0, side / max(x1 - x0, y1 - y0))
+    size = (max(1, round((x1 - x0) * scale)), max(1, round((y1 - y0) * scale)))
+    view = cv2.resize(sample.image[y0:y1, x0:x1], size, interpolation=cv2.INTER_AREA)
+    mask = cv2.resize(sample.mask[y0:y1, x0:x1].astype(np.uint8), size, interpolation=cv2.INTER_NEAREST)
+    if scale < 1.0:  # a defect thinner than a preview pixel still shows
+        mask |= cv2.resize(sample.mask[y0:y1, x0:x1].astype(np.uint8), size, interpolation=cv2.INTER_AREA) > 0
+    ring = cv2.dilate(mask, np.ones((3, 3), np.uint8), iterations=2) & ~mask.astype(bool)
+    outlined = view.copy()
+    outlined[ring.astype(bool)] = OUTLINE_RGB
+    return encode_png(view), encode_png(outlined)
 
 
 def fail_label(spec: InspectionType, given: str | None) -> str:

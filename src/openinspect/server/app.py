@@ -38,6 +38,7 @@ from openinspect.server.routes import (
     session,
     setup,
     station,
+    synthetic,
     templates,
     training,
 )
@@ -101,7 +102,8 @@ def create_app(settings: Settings, *, source: CaptureSource | None = None,
     app.state.services = services
     install_error_handlers(app)
     api = APIRouter(prefix=API_PREFIX)
-    for module in (station, setup, session, recipes, templates, labels, training, models, backtests, results, audit):
+    for module in (station, setup, session, recipes, templates, labels, synthetic, training, models, backtests, results,
+                   audit):
         api.include_router(module.router)
     api.include_router(advice.router)
     app.include_router(api)
@@ -138,9 +140,10 @@ def _services(settings: Settings, source: CaptureSource | None, sinks: Sequence[
 
     _activate(station_, settings.recipe)
     captures = CaptureService(workspace)
+    labels = LabelService(workspace, captures, CropPredictor(workspace, settings.threads), audit=trail)
     return Services(settings, station_, setup, events, recipes,
-                    TemplateService(workspace, events, trail), captures,
-                    LabelService(workspace, captures, CropPredictor(workspace, settings.threads), audit=trail),
+                    TemplateService(workspace, events, trail), captures, labels,
+                    SyntheticService(workspace, captures, labels.placer, trail),
                     CorrectionService(workspace, captures, trail), TrainingService(workspace, on_training, audit=trail),
                     BacktestService(workspace, store, hub.backtest, trail, settings.max_pixels, _pacing(station_)),
                     ModelService(workspace, events, trail), store, trail, load_tokens(settings), hub)

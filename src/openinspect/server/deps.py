@@ -19,6 +19,7 @@ from openinspect.authoring import (
     RecipeService,
     TemplateService,
 )
+from openinspect.authoring.synthetic import SyntheticService
 from openinspect.imaging import SUPPORTED_TYPES, image_suffix
 from openinspect.integrations.setup import SetupService
 from openinspect.server.errors import ApiError, ErrorType
@@ -46,6 +47,8 @@ class Services:
     templates: TemplateService
     captures: CaptureService
     labels: LabelService
+    synthetic: SyntheticService
+    """The Defect Creator: synthetic images made, previewed and added to the data set."""
     corrections: CorrectionService
     training: TrainingService
     backtests: BacktestService
@@ -96,6 +99,7 @@ RecipesDep = Annotated[RecipeService, Depends(_part("recipes"))]
 TemplatesDep = Annotated[TemplateService, Depends(_part("templates"))]
 CapturesDep = Annotated[CaptureService, Depends(_part("captures"))]
 LabelsDep = Annotated[LabelService, Depends(_part("labels"))]
+SyntheticDep = Annotated[SyntheticService, Depends(_part("synthetic"))]
 CorrectionsDep = Annotated[CorrectionService, Depends(_part("corrections"))]
 TrainingDep = Annotated[TrainingService, Depends(_part("training"))]
 ModelsDep = Annotated[ModelService, Depends(_part("models"))]

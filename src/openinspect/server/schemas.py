@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from openinspect.authoring import Correction, ModelEntry, ModelState, Prediction, Sample, TemplateInfo, TrainingAddition
+from openinspect.authoring.synthetic import MAX_COUNT, SynthBatch, SynthReport, preview_pngs
 from openinspect.dataset import RoiPlace
 from openinspect.integrations.config import (
     CaptureSetup,
@@ -25,7 +26,7 @@ from openinspect.settings import Role
 from openinspect.station.service import StationStats, Timings
 from openinspect.station.shift import Shift
 from openinspect.station.sources import TriggerSource
-from openinspect.store import Deployment, ModelVersion, Revision, StoredImage
+from openinspect.store import Deployment, ModelVersion, Revision, StoredImage, SyntheticOrigin
 from openinspect.store.audit import AuditAction
 from openinspect.store.records import Outcome
 from openinspect.training.backtest import Source
@@ -33,6 +34,7 @@ from openinspect.training.backtest_jobs import BacktestJob, BacktestState
 from openinspect.training.jobs import TrainingJob, TrainingState
 from openinspect.training.review import ValidationReview
 from openinspect.training.validation import ValidationCrop
+from openinspect.synth import DefectSpec
 
 
 class _Public(BaseModel):
@@ -355,6 +357,9 @@ class TypeStatePublic(_Public):
     kind: str
     labels: dict[str, int]
     model: ModelPublic | None
+    synthetic: int = Field(default=0, description="synthetic images (Defect Creator) made for the type, counted in "
+                                                  "`labels` too; training may leave them out and never validates on "
+                                                  "them")
 
 
 class RecipePublic(_Public):
@@ -726,6 +731,20 @@ class RoiPlacePublic(BaseModel):
         return cls(x=rect.x, y=rect.y, w=rect.w, h=rect.h, angle=round(place.angle, 3))
 
 
+class SyntheticPublic(_Public):
+    """How the Defect Creator made a synthetic image."""
+
+    description: str
+    seed: int
+    host: str = Field(description="the content hash of the capture it was made from")
+    rois: list[str] = Field(description="the ROIs its defects lie in")
+
+    @classmethod
+    def of(cls, origin: SyntheticOrigin) -> SyntheticPublic:
+        """From the stored origin."""
+        return cls(description=origin.description, seed=origin.seed, host=origin.host, rois=origin.rois)
+
+
 class SamplePublic(ImagePublic):
     """A capture of a recipe with its labels for one inspection type."""
 
@@ -740,6 +759,8 @@ class SamplePublic(ImagePublic):
     alignment: dict[str, Any] | None = Field(
         default=None, description="recipes that align: where the part was found (found, score, dx, dy, angle); "
                                   "found false: the part is not there, and training skips the capture")
+    synthetic: SyntheticPublic | None = Field(
+        default=None, description="made by the Defect Creator (never validation data); null: a real capture")
 
     @classmethod
     def of_sample(cls, sample: Sample) -> SamplePublic:
@@ -750,7 +771,8 @@ class SamplePublic(ImagePublic):
         return cls(**ImagePublic.of(sample.image).model_dump(), labels=sample.labels, masked=sample.masked,
                    predictions=predictions,
                    rois={name: RoiPlacePublic.of(place) for name, place in sample.placement.rois.items()},
-                   alignment=None if pose is None else pose.to_json())
+                   alignment=None if pose is None else pose.to_json(),
+                   synthetic=None if sample.synthetic is None else SyntheticPublic.of(sample.synthetic))
 
 
 class TemplatePublic(BaseModel):
@@ -853,3 +875,96 @@ class AdvicePublic(BaseModel):
     ask: list[str] = Field(description="questions whose answers would decide or refine the advice")
     images_to_label: dict[str, dict[str, Any]] = Field(description="per type: how many images to label to start")
     resolution: dict[str, Any] | None = Field(description="the downscale check, when a ROI or capture size was given")
+
+
+class SynthParse(BaseModel):
+    """A defect description to read."""
+
+    description: str = Field(max_length=1000, description="the defect in plain English, e.g. `three thin dark "
+                                                          "scratches near the top edge`")
+
+
+class SynthSpecPublic(_Public):
+    """The specification the Defect Creator understood from a description."""
+
+    kind: str = Field(description="the defect kind: scratch, crack, dent, stain...")
+    spec: dict[str, Any] = Field(description="every attribute as understood (count, size, thickness, length, shape, "
+                                             "tone, orientation, location, subtlety...)")
+    summary: list[str] = Field(description="the specification in lines a person reads")
+    ignored: list[str] = Field(description="words of the description it did not use: rephrase them to be understood")
+
+    @classmethod
+    def of(cls, spec: DefectSpec) -> SynthSpecPublic:
+        """From a parsed specification."""
+        data = spec.to_dict()
+        return cls(kind=str(data.get("kind", "")), spec=data, summary=list(spec.describe()), ignored=list(spec.ignored))
+
+
+class SynthCreate(BaseModel):
+    """What to make: a description, where, on which captures, how many, from which seed."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    description: str = Field(max_length=1000)
+    rois: list[str] = Field(default=[], description="the type's ROIs to put defects in; empty: all of them")
+    hosts: list[str] = Field(default=[], max_length=500, description="content hashes of the captures to paint on; "
+                             "empty: the recipe's captures labelled good for the type (or with a clean mask)")
+    count: int = Field(default=8, ge=1, le=MAX_COUNT)
+    seed: int = Field(default=0, ge=0, le=2**31 - 1, description="image i is made with seed + i")
+    class_name: str | None = Field(default=None, alias="class", description="the fail class (classifier) or pixel "
+                                   "class (segmenter) it is labelled with; default: the type's only one")
+
+
+class SynthAccept(SynthCreate):
+    """A batch to add to the data set: the same request as its preview makes the same images."""
+
+    pick: list[int] | None = Field(default=None, max_length=MAX_COUNT, description="the batch indices to add; "
+                                   "null: all")
+
+
+class SynthSamplePublic(_Public):
+    """One previewed synthetic image (not stored)."""
+
+    index: int = Field(description="its place in the batch, for `pick`")
+    host: str = Field(description="the content hash of the capture it was made from")
+    seed: int
+    image: str = Field(description="PNG data URL: the image around the chosen ROIs, at most 320 px")
+    outlined: str = Field(description="the same with the defects' mask outlined")
+    defect_px: int = Field(description="pixels the defects changed (the mask's area) on the full image")
+
+
+class SynthPreviewPublic(_Public):
+    """A previewed batch: nothing is stored until it is accepted with the same request."""
+
+    spec: SynthSpecPublic
+    label: str = Field(description="the class or pixel class the images get when accepted")
+    rois: list[str]
+    samples: list[SynthSamplePublic]
+
+    @classmethod
+    def of(cls, batch: SynthBatch) -> SynthPreviewPublic:
+        """From a made batch."""
+        samples = []
+        for sample in batch.samples:
+            image, outlined = preview_pngs(sample)
+            samples.append(SynthSamplePublic(index=sample.index, host=sample.host.sha256, seed=sample.seed,
+                                             image=_png_url(image), outlined=_png_url(outlined),
+                                             defect_px=int(sample.mask.sum())))
+        return cls(spec=SynthSpecPublic.of(batch.spec), label=batch.label, rois=batch.rois, samples=samples)
+
+
+class SynthAddedPublic(_Public):
+    """What accepting a batch added to the data set."""
+
+    label: str
+    images: list[str] = Field(description="content hashes of the added synthetic images, in batch order")
+    seeds: list[int]
+
+    @classmethod
+    def of(cls, report: SynthReport) -> SynthAddedPublic:
+        """From the service's report."""
+        return cls(label=report.label, images=report.images, seeds=report.seeds)
+
+
+def _png_url(png: bytes) -> str:
+    return "data:image/png;base64," + b64encode(png).decode()

@@ -17,6 +17,7 @@ const PAGES = {
   live: () => import('./pages/live.js'),
   recipes: () => import('./pages/recipes.js'),
   label: () => import('./pages/label.js'),
+  synth: () => import('./pages/synth.js'),
   train: () => import('./pages/train.js'),
   history: () => import('./pages/history.js'),
   audit: () => import('./pages/audit.js'),

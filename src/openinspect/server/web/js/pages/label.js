@@ -39,11 +39,13 @@ export async function mount(view, params) {
       `${t.name} (${t.kind})`)));
   const addButton = h('button', { type: 'button' }, 'Add captures…');
   const trainLink = h('a.button', { href: `#/train/${encodeURIComponent(name)}` }, 'Train →');
+  const synthLink = h('a.button', { href: `#/synth/${encodeURIComponent(name)}/${encodeURIComponent(type.name)}`,
+    'data-testid': 'open-defect-creator' }, 'Defect Creator…');
   const body = h('div.stack');
   render(view, h('section.page', null,
     h('div.page-head', null,
       h('div', null, h('h1', null, 'Labelling'), h('p.sub', { 'data-testid': 'label-how' }, HOW[type.kind])),
-      h('div.actions', null, recipeSelect, typeTabs, addButton, trainLink)),
+      h('div.actions', null, recipeSelect, typeTabs, addButton, synthLink, trainLink)),
     body));
 
   const state = recipes.find((r) => r.name === name)?.types.find((t) => t.name === type.name);
@@ -77,6 +79,9 @@ const HOW = {
 
 /** The "Model disagrees" filter's value: never a class name (those cannot hold ':'). */
 const DISAGREES = 'model:disagrees';
+/** The filters of real captures and of the Defect Creator's synthetic images (never class names either). */
+const REAL = 'origin:real';
+const SYNTHETIC = 'origin:synthetic';
 
 /**
  * The crop grid of a classifier type.
@@ -100,6 +105,7 @@ async function classifierLabelling(body, doc, type, model, focus) {
       text: 'The Training page shows each validation crop\'s score against the threshold.' };
   }
   /** @type {{image: string, name: string, added: string|null, width: number, height: number, roi: any, label: string|null,
+   *          synthetic: {description: string, seed: number}|null,
    *          place: {x: number, y: number, w: number, h: number, angle: number}|null,
    *          alignment: {found: boolean, score: number}|null,
    *          prediction: {class: string, confidence: number}|null}[]} */
@@ -118,7 +124,8 @@ async function classifierLabelling(body, doc, type, model, focus) {
   const filterSelect = h('select', { 'aria-label': 'Show', onchange: (e) => { filter = e.target.value; paint(); } },
     h('option', { value: 'all' }, 'All crops'), h('option', { value: '' }, 'Unlabelled'),
     classes.map((c) => h('option', { value: c.name }, `Class: ${c.name}`)),
-    h('option', { value: DISAGREES }, model ? `Model disagrees (v${model.version})` : 'Model disagrees'));
+    h('option', { value: DISAGREES }, model ? `Model disagrees (v${model.version})` : 'Model disagrees'),
+    h('option', { value: REAL }, 'Real captures only'), h('option', { value: SYNTHETIC }, 'Synthetic only'));
   const summary = h('span.muted.small', { 'data-testid': 'label-summary' });
   const selectAll = h('button.small', { type: 'button', onclick: () => { for (const t of visible()) selected.add(key(t)); paint(); } }, 'Select all shown');
   const preview = cropPreview(type);
@@ -131,6 +138,8 @@ async function classifierLabelling(body, doc, type, model, focus) {
     if (filter === 'all') return true;
     if (filter === '') return !t.label;
     if (filter === DISAGREES) return disagrees(t);
+    if (filter === REAL) return !t.synthetic;
+    if (filter === SYNTHETIC) return Boolean(t.synthetic);
     return t.label === filter;
   };
   const visible = () => tiles.filter(matches);
@@ -140,7 +149,7 @@ async function classifierLabelling(body, doc, type, model, focus) {
     tiles = samples.flatMap((s) => rois.map((roi) => ({
       image: s.image, name: s.name, added: s.added ?? null, width: s.width, height: s.height, roi,
       place: s.rois?.[roi.name] ?? null, alignment: s.alignment ?? null,
-      label: s.labels[roi.name] || null, prediction: s.predictions?.[roi.name] || null })));
+      label: s.labels[roi.name] || null, prediction: s.predictions?.[roi.name] || null, synthetic: s.synthetic ?? null })));
     paint();
   }
 
@@ -189,11 +198,14 @@ async function classifierLabelling(body, doc, type, model, focus) {
       return h(`button.crop${tile.label ? '' : '.unlabelled'}${missing ? '.part-missing' : ''}`, {
         type: 'button', role: 'option', 'aria-selected': String(selected.has(key(tile))),
         'data-key': key(tile), 'data-label': tile.label || '', 'data-prediction': tile.prediction?.class || '',
-        title: `${tile.roi.name} of ${tile.name}${note ? ` · ${note}` : ''} (Space: show it large)`,
+        'data-synthetic': tile.synthetic ? 'true' : 'false',
+        title: `${tile.roi.name} of ${tile.name}${note ? ` · ${note}` : ''}`
+          + `${tile.synthetic ? ` · synthetic: "${tile.synthetic.description}", seed ${tile.synthetic.seed}` : ''} (Space: show it large)`,
         onclick: (e) => click(e, index),
         onpointerenter: () => preview.peek(tile), onpointerleave: () => preview.unpeek(tile),
       }, canvas, h('span.cap', null, h('span.roi', null, tile.roi.name),
         tile.label ? classBadge(type, tile.label) : h('span.cls', null, 'unlabelled')),
+      tile.synthetic ? h('span.badge.synthetic', { 'data-testid': 'synthetic-badge' }, 'synthetic') : null,
       missing ? h('span.pred.missing', { 'data-testid': 'part-missing' }, 'Part not found') : null,
       predicted ? h(`span.pred${disagrees(tile) ? '.disagree' : ''}`, { 'data-testid': 'prediction' }, predicted) : null);
     }));

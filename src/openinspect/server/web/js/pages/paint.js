@@ -81,8 +81,11 @@ export async function mount(body, doc, type, focus) {
         thumb.height = Math.round((220 * i.naturalHeight) / i.naturalWidth);
         thumb.getContext('2d').drawImage(i, 0, 0, thumb.width, thumb.height);
       }).catch(reportError);
-      return h('button.thumb', { type: 'button', 'aria-current': String(current?.image === s.image), title: s.name,
-        onclick: () => open(s) }, thumb, s.masked ? h('span.badge.pass', null, 'painted') : null);
+      return h('button.thumb', { type: 'button', 'aria-current': String(current?.image === s.image),
+        title: s.synthetic ? `${s.name} · synthetic: "${s.synthetic.description}", seed ${s.synthetic.seed}` : s.name,
+        'data-synthetic': s.synthetic ? 'true' : 'false', onclick: () => open(s) }, thumb,
+      s.masked ? h('span.badge.pass', null, 'painted') : null,
+      s.synthetic ? h('span.badge.synthetic', { 'data-testid': 'synthetic-badge' }, 'synthetic') : null);
     }));
   }
 

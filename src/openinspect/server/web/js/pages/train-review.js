@@ -60,8 +60,16 @@ function methodText(review, validated) {
   if (review.method === null) return [h('span.muted', null, 'How this model was validated is not recorded.')];
   if (review.method === 'none') return [h('strong', null, 'Not validated'), review.reason ? `: ${review.reason}` : ''];
   const n = validated ?? review.crops.length;
-  return [h('strong', null, `Validated by ${METHODS[review.method] || review.method}`), ` on ${n} crop${n === 1 ? '' : 's'}`,
-    review.kind === 'anomaly' && review.reason ? `: ${review.reason}` : ''];
+  return [h('strong', null, `Validated by ${METHODS[review.method] || review.method}`), ` on ${n} real crop${n === 1 ? '' : 's'}`,
+    review.kind === 'anomaly' && review.reason ? `: ${review.reason}` : '', syntheticText(review)];
+}
+
+/** @param {any} review @returns {any} how many synthetic images the model trained on (never validated on). */
+function syntheticText(review) {
+  if (!review.synthetic_images) return '';
+  const n = review.synthetic_images;
+  return h('span', { 'data-testid': 'synthetic-trained' },
+    ` · trained on ${n} synthetic image${n === 1 ? '' : 's'} too, none of them validated on`);
 }
 
 /**

@@ -59,16 +59,22 @@ export async function mount(view, params) {
     const counts = Object.entries(state.labels);
     const labelled = state.kind === 'segmenter' ? `${state.labels.masks ?? 0} painted captures`
       : counts.flatMap(([c, n], i) => [i ? ' ' : null, classBadge(spec, c, `${c} ${n}`)]);
+    const withSynthetic = /** @type {HTMLInputElement} */ (h('input', { type: 'checkbox', checked: true,
+      'data-testid': 'train-synthetic' }));
     const start = (mode) => h(`button.engineer-only${mode === 'accurate' ? '' : '.primary'}`, {
       type: 'button', disabled: running, 'data-testid': `train-${mode}`,
-      onclick: () => startTraining(state.name, mode),
+      onclick: () => startTraining(state.name, mode, !state.synthetic || withSynthetic.checked),
     }, { fast: 'Train Fast', accurate: state.kind === 'anomaly' ? 'Train' : 'Train Accurate' }[mode]);
+    const synthetic = state.synthetic ? h('label.small.engineer-only', {
+      title: 'Synthetic images are trained on only, never counted in the validation figures' },
+      withSynthetic, ` Train on the ${state.synthetic} synthetic image${state.synthetic === 1 ? '' : 's'} too `,
+      h('span.badge.synthetic', null, 'synthetic')) : null;
     const retraining = running && job.recipe === name && job.type === state.name;
     const review = state.model ? validationReview(name, state, spec) : null;
     return h('article.card.stack', { 'data-type': state.name },
       h('div.page-head', null, h('h2', null, state.name), h('span.badge', null, state.kind)),
       h('p.muted', { 'data-testid': 'label-counts' }, 'Labels: ', counts.length || state.kind === 'segmenter' ? labelled : 'none yet'),
-      h('div.actions', null, state.kind === 'classifier' ? start('fast') : null, start('accurate')),
+      h('div.actions', null, state.kind === 'classifier' ? start('fast') : null, start('accurate'), synthetic),
       state.model ? h('div.train-card-body', null,
         h('div.stack', null, metricsView(state, spec, review, retraining), modelVersions(name, state.name)),
         review.details)
@@ -108,10 +114,10 @@ export async function mount(view, params) {
         bars(classes.map((c) => ({ label: c, value: m.per_class[c]?.recall ?? null })), 'Recall per class')) : null);
   }
 
-  /** @param {string} typeName @param {'fast'|'accurate'} mode */
-  async function startTraining(typeName, mode) {
+  /** @param {string} typeName @param {'fast'|'accurate'} mode @param {boolean} synthetic train on synthetic images */
+  async function startTraining(typeName, mode, synthetic) {
     try {
-      job = await api.post('/training', { recipe: name, type: typeName, mode });
+      job = await api.post('/training', { recipe: name, type: typeName, mode, synthetic });
       paintJob();
       reload();
     } catch (err) {
