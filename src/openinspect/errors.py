@@ -12,6 +12,7 @@ The tree is short:
   - ``ConflictError``: a name is taken already (a new or imported recipe under the name of a stored one).
   - ``ArchiveError``: a recipe archive cannot be read or is not one OpenInspect wrote (names the member).
   - ``SettingsError``: a station setting is invalid or cannot be applied (names the field and the fix).
+  - ``SynthError``: the Defect Creator cannot make what was asked (names the word, count, size or host and the fix).
   - ``StationBusyError``: the station cannot take the request now (trigger queue full, training running).
   - ``StorageError``: the workspace cannot be written (carries the free space left).
     - ``StorageFullError``: its disk is full.
@@ -69,6 +70,10 @@ class ArchiveError(OpenInspectError):
 
 class SettingsError(OpenInspectError):
     """A station setting is invalid or cannot be applied; the message names the field and the fix."""
+
+
+class SynthError(OpenInspectError):
+    """A defect description or its host cannot be used; the message names the problem and how to rephrase."""
 
 
 class StationBusyError(OpenInspectError):

@@ -27,6 +27,7 @@ ALLOWED: dict[str, set[str]] = {
     "integrations": {"station", "store"},
     "demo": {"training", "station", "store", "recipe"},
     "advice": {"recipe", "imaging"},
+    "synth": set(),
     "server": {"authoring", "training", "integrations", "station", "dataset", "models", "store", "recipe", "imaging",
                "advice"},
     "cli": {"server", "demo", "authoring", "training", "station", "dataset", "store", "recipe", "imaging", "advice"},
