@@ -42,7 +42,7 @@ class TypeState:
     """Labelled crops per class (classifiers) or masked captures (segmenters, under ``masks``)."""
     model: ModelVersion | None
     synthetic: int = 0
-    """Synthetic images (the Defect Creator's) made for the type; training may leave them out, never validates on them."""
+    """Synthetic images (the Defect Creator's) of the type; training may leave them out, never validates on them."""
 
 
 @dataclass(frozen=True)

@@ -314,7 +314,8 @@ def preview_pngs(sample: SynthSample, side: int = PREVIEW_SIDE) -> tuple[bytes, 
     view = cv2.resize(sample.image[y0:y1, x0:x1], size, interpolation=cv2.INTER_AREA)
     mask = cv2.resize(sample.mask[y0:y1, x0:x1].astype(np.uint8), size, interpolation=cv2.INTER_NEAREST)
     if scale < 1.0:  # a defect thinner than a preview pixel still shows
-        mask |= cv2.resize(sample.mask[y0:y1, x0:x1].astype(np.uint8), size, interpolation=cv2.INTER_AREA) > 0
+        thin = cv2.resize(sample.mask[y0:y1, x0:x1].astype(np.float32), size, interpolation=cv2.INTER_AREA) > 0
+        mask = np.maximum(mask, thin.astype(np.uint8))
     ring = cv2.dilate(mask, np.ones((3, 3), np.uint8), iterations=2) & ~mask.astype(bool)
     outlined = view.copy()
     outlined[ring.astype(bool)] = OUTLINE_RGB

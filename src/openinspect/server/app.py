@@ -20,6 +20,7 @@ from openinspect.authoring import (
     RecipeService,
     TemplateService,
 )
+from openinspect.authoring.synthetic import SyntheticService
 from openinspect.errors import OpenInspectError
 from openinspect.integrations.setup import SetupService
 from openinspect.server.deps import ARCHIVE_SETTING, UPLOAD_SETTING, Services

@@ -29,12 +29,12 @@ from openinspect.station.sources import TriggerSource
 from openinspect.store import Deployment, ModelVersion, Revision, StoredImage, SyntheticOrigin
 from openinspect.store.audit import AuditAction
 from openinspect.store.records import Outcome
+from openinspect.synth import DefectSpec
 from openinspect.training.backtest import Source
 from openinspect.training.backtest_jobs import BacktestJob, BacktestState
 from openinspect.training.jobs import TrainingJob, TrainingState
 from openinspect.training.review import ValidationReview
 from openinspect.training.validation import ValidationCrop
-from openinspect.synth import DefectSpec
 
 
 class _Public(BaseModel):

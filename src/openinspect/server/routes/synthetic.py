@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from openinspect.authoring.synthetic import SynthRequest, SyntheticService
+from openinspect.authoring.synthetic import SyntheticService, SynthRequest
 from openinspect.server.deps import Engineer, SyntheticDep
 from openinspect.server.errors import ERROR_RESPONSES
 from openinspect.server.schemas import (
@@ -22,15 +22,21 @@ router = APIRouter(tags=["defect creator"], responses=ERROR_RESPONSES)
 
 @router.post("/recipes/{name}/synthetic/parse")
 def parse(name: str, body: SynthParse, synthetic: SyntheticDep, _role: Engineer) -> SynthSpecPublic:
-    """The specification understood from a description (sizes in mm by the recipe's calibration) and every word
-    it ignored; 400 naming the problem when it cannot be made (no defect kind, count or size out of range)."""
+    """The specification understood from a description, and every word it ignored.
+
+    Sizes in mm use the recipe's calibration; 400 naming the problem when it cannot be made (no defect kind, count
+    or size out of range).
+    """
     return SynthSpecPublic.of(synthetic.parse(name, body.description))
 
 
 @router.get("/recipes/{name}/types/{type_name}/synthetic/hosts")
 def hosts(name: str, type_name: str, synthetic: SyntheticDep, _role: Engineer) -> list[ImagePublic]:
-    """The captures a batch is painted on by default: labelled with a pass class on every ROI of the type (segmenter
-    types: a mask without defects); never synthetic images."""
+    """The captures a batch is painted on by default.
+
+    Those labelled with a pass class on every ROI of the type (segmenter types: a mask without defects); never
+    synthetic images.
+    """
     return [ImagePublic.of(image) for image in synthetic.default_hosts(name, type_name)]
 
 
