@@ -50,8 +50,8 @@ _BODY = {"requestBody": {"required": True, "content": {
 
 
 def _public(state: RecipeState) -> RecipePublic:
-    types = [TypeStatePublic(name=t.name, kind=t.kind, labels=t.labels, model=ModelPublic.of(t.model))
-             for t in state.types]
+    types = [TypeStatePublic(name=t.name, kind=t.kind, labels=t.labels, model=ModelPublic.of(t.model),
+                             synthetic=t.synthetic) for t in state.types]
     return RecipePublic(name=state.recipe.name, profile=state.recipe.profile.value, rois=len(state.recipe.rois),
                         types=types, warnings=state.warnings, yaml=state.yaml, revision=state.revision,
                         ready=state.readiness.ready, readiness=state.readiness.label)
