@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 
 from openinspect.authoring.synthetic import SyntheticService, SynthRequest
 from openinspect.server.deps import Engineer, SyntheticDep
@@ -31,13 +33,15 @@ def parse(name: str, body: SynthParse, synthetic: SyntheticDep, _role: Engineer)
 
 
 @router.get("/recipes/{name}/types/{type_name}/synthetic/hosts")
-def hosts(name: str, type_name: str, synthetic: SyntheticDep, _role: Engineer) -> list[ImagePublic]:
+def hosts(name: str, type_name: str, synthetic: SyntheticDep, _role: Engineer,
+          rois: Annotated[list[str] | None, Query(description="the ROIs the defects go in; default: all the "
+                                                                 "type's")] = None) -> list[ImagePublic]:
     """The captures a batch is painted on by default.
 
-    Those labelled with a pass class on every ROI of the type (segmenter types: a mask without defects); never
-    synthetic images.
+    Those labelled with a pass class on every chosen ROI of the type (segmenter types: a mask without defects);
+    never synthetic images.
     """
-    return [ImagePublic.of(image) for image in synthetic.default_hosts(name, type_name)]
+    return [ImagePublic.of(image) for image in synthetic.default_hosts(name, type_name, tuple(rois or ()))]
 
 
 @router.post("/recipes/{name}/types/{type_name}/synthetic/preview")

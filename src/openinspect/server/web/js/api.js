@@ -85,13 +85,14 @@ export async function request(method, path, opts = {}) {
 
 /**
  * @param {Record<string, any>|undefined} query
- * @returns {string} `?a=1&b=2` without empty values, or ''.
+ * @returns {string} `?a=1&b=2` without empty values (an array repeats its key), or ''.
  */
 export function queryString(query) {
   if (!query) return '';
   const params = new URLSearchParams();
   for (const [key, value] of Object.entries(query)) {
-    if (value !== undefined && value !== null && value !== '') params.set(key, String(value));
+    if (Array.isArray(value)) value.forEach((item) => params.append(key, String(item)));  // ?k=a&k=b
+    else if (value !== undefined && value !== null && value !== '') params.set(key, String(value));
   }
   const text = params.toString();
   return text ? `?${text}` : '';

@@ -40,7 +40,8 @@ export async function mount(view, params) {
     rows: 2, maxlength: 1000, 'data-testid': 'synth-description', 'aria-label': 'Defect description',
     placeholder: 'e.g. three thin dark scratches near the top edge' }));
   const rois = doc.rois.filter((r) => r.type === type.name);
-  const roiBoxes = rois.map((r) => /** @type {HTMLInputElement} */ (h('input', { type: 'checkbox', checked: true, value: r.name })));
+  const roiBoxes = rois.map((r) => /** @type {HTMLInputElement} */ (h('input', { type: 'checkbox', checked: true, value: r.name,
+    onchange: () => loadHosts() })));
   const labels = labelChoices(type);
   const labelSelect = /** @type {HTMLSelectElement} */ (h('select', { 'data-testid': 'synth-class', 'aria-label': 'Label' },
     labels.map((c) => h('option', { value: c }, c))));
@@ -98,7 +99,8 @@ export async function mount(view, params) {
 
   async function loadHosts() {
     try {
-      const found = await api.get(`${typePath}/synthetic/hosts`);
+      const chosenRois = roiBoxes.filter((b) => b.checked).map((b) => b.value);
+      const found = await api.get(`${typePath}/synthetic/hosts`, chosenRois.length < roiBoxes.length ? { rois: chosenRois } : undefined);
       hosts = found.map((image) => ({ ...image,
         box: /** @type {HTMLInputElement} */ (h('input', { type: 'checkbox', checked: true, value: image.image })) }));
       if (!hosts.length) {
@@ -159,6 +161,10 @@ export async function mount(view, params) {
     if (!wanted.description) {
       toast('Describe the defect first.', 'error');
       description.focus();
+      return;
+    }
+    if (!roiBoxes.some((b) => b.checked)) {
+      toast('Choose at least one ROI to put the defects in.', 'error');
       return;
     }
     if (hosts.length && !wanted.hosts.length) {
