@@ -317,7 +317,7 @@ def test_no_page_asks_another_host_for_anything(page: Page, station) -> None:
     record = _api(station, "GET", "/api/v1/results", params={"limit": 1}).json()["items"][0]
     image = _api(station, "GET", SAMPLES).json()[0]["image"]
     pages = ["#/recipes", "#/recipes/bracket-nuts", "#/label/bracket-nuts/nut", f"#/label/bracket-nuts/nut/{image}",
-             "#/label/shaft-depth", "#/train/bracket-nuts", "#/train/shaft-depth", "#/history",
+             "#/label/shaft-depth", "#/synth/bracket-nuts/nut", "#/train/bracket-nuts", "#/train/shaft-depth", "#/history",
              f"#/history/{record['id']}", "#/audit", "#/live"]
     for route in pages:
         page.evaluate(f"location.hash = {route!r}")

@@ -8,7 +8,7 @@
  */
 
 import * as api from '../api.js';
-import { libraryImage } from '../images.js';
+import { drawCrop, libraryImage } from '../images.js';
 import { chooseRecipe, loadDocument } from '../recipes-data.js';
 import { field, h, render, reportError, toast } from '../ui.js';
 
@@ -37,7 +37,7 @@ export async function mount(view, params) {
     doc.types.map((t) => h('option', { value: t.name, selected: t.name === type.name }, `${t.name} (${t.kind})`)));
 
   const description = /** @type {HTMLTextAreaElement} */ (h('textarea', {
-    rows: 2, maxlength: 1000, 'data-testid': 'synth-description', 'aria-label': 'Defect description',
+    rows: 3, maxlength: 1000, 'data-testid': 'synth-description', 'aria-label': 'Defect description',
     placeholder: 'e.g. three thin dark scratches near the top edge' }));
   const rois = doc.rois.filter((r) => r.type === type.name);
   const roiBoxes = rois.map((r) => /** @type {HTMLInputElement} */ (h('input', { type: 'checkbox', checked: true, value: r.name,
@@ -109,8 +109,9 @@ export async function mount(view, params) {
         return;
       }
       render(hostBox, h('div.synth-host-list', null, hosts.map((host) => {
-        const thumb = /** @type {HTMLImageElement} */ (h('img', { alt: host.name, width: 72, height: 72 }));
-        libraryImage(host.image).then((img) => { thumb.src = img.src; }).catch(() => {});
+        const thumb = /** @type {HTMLCanvasElement} */ (h('canvas', { width: 72, height: 72, 'aria-label': host.name }));
+        libraryImage(host.image).then((img) => drawCrop(thumb, img, { x: 0, y: 0, w: img.naturalWidth, h: img.naturalHeight }, 72))
+          .catch(reportError);
         return h('label.synth-host', { title: host.name }, host.box, thumb);
       })));
     } catch (err) {
