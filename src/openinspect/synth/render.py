@@ -17,7 +17,7 @@ import numpy as np
 
 from openinspect.errors import SynthError
 from openinspect.synth.spec import COLOURS, DefectSpec, Kind
-from openinspect.synth.surface import Surface
+from openinspect.synth.surface import Surface, blur
 
 MASK_TOLERANCE = 4
 """A pixel belongs to the mask when some channel changed by more than this many grey levels."""
@@ -149,14 +149,19 @@ def render(host: np.ndarray, spec: DefectSpec, *, seed: int,
     angle = rng.uniform(0.6, 1.0) * math.pi  # light from above, left or right, as on most stations
     plan = _Plan(rng=rng, spec=spec, short=float(min(crop.shape[:2])), light=(math.cos(angle), -math.sin(angle)))
     _KINDS[spec.kind](surface, plan)
-    drawn = np.clip(np.rint(surface.image), 0, 255).astype(np.uint8).reshape(crop.shape)
-    changed = np.abs(drawn.astype(np.int16) - crop.astype(np.int16))
-    mask = (changed.max(axis=2) if changed.ndim == 3 else changed) > MASK_TOLERANCE
-    drawn[~mask] = crop[~mask]
     image = host.copy()
-    image[y0:y1, x0:x1] = drawn
     full = np.zeros(host.shape[:2], dtype=bool)
-    full[y0:y1, x0:x1] = mask
+    if surface.touched is not None:  # only the box the effects touched can differ from the host
+        ty0, ty1, tx0, tx1 = surface.touched
+        before = crop[ty0:ty1, tx0:tx1]
+        drawn = np.clip(np.rint(surface.image[ty0:ty1, tx0:tx1]), 0, 255).astype(np.uint8).reshape(before.shape)
+        changed = cv2.absdiff(drawn, before)
+        if changed.ndim == 3:
+            changed = np.maximum(np.maximum(changed[:, :, 0], changed[:, :, 1]), changed[:, :, 2])
+        mask = changed > MASK_TOLERANCE
+        np.copyto(drawn, before, where=~mask if drawn.ndim == 2 else ~mask[:, :, None])
+        image[y0 + ty0:y0 + ty1, x0 + tx0:x0 + tx1] = drawn
+        full[y0 + ty0:y0 + ty1, x0 + tx0:x0 + tx1] = mask
     return Synthesized(image=image, mask=full, seed=seed, spec=spec)
 
 
@@ -299,7 +304,7 @@ def _stain(surface: Surface, plan: _Plan) -> None:
         diameter = plan.diameter()
         centre = plan.centre(surface.shape, diameter)
         blob = _blob(surface, plan, centre, diameter / 2, 0.35, rng.uniform(1.0, 1.6))
-        field = cv2.GaussianBlur(blob, (0, 0), diameter * 0.08 + 0.5)
+        field = blur(blob, diameter * 0.08 + 0.5)
         amount = np.maximum(amount, field * plan.contrast(0.8))
     amount *= _mottle(plan, surface.shape, max(plan.short / 20, 4.0), 0.4)
     surface.tone(surface.soften(amount), spec.tone)
@@ -312,9 +317,9 @@ def _spill(surface: Surface, plan: _Plan) -> None:
         diameter = plan.diameter()
         centre = plan.centre(surface.shape, diameter * 1.3)
         body = np.maximum(body, _blob(surface, plan, centre, diameter / 2, 0.45, rng.uniform(1.0, 1.8)))
-    body = surface.soften(body, 0.8)
+    body = surface.soften(body, 1.5) * _mottle(plan, surface.shape, max(plan.short / 30, 4.0), 0.3)
     rim = np.clip(body * (1 - body) * 4, 0, 1)  # the meniscus: darker where the film thins out at its edge
-    surface.tone(body * plan.contrast(0.6), spec.tone)
+    surface.tone(body * plan.contrast(0.45), spec.tone)
     surface.darken(rim * plan.contrast(0.6))
 
 
@@ -348,7 +353,7 @@ def _hole(surface: Surface, plan: _Plan, depression: float) -> None:
         radius = diameter / 2
         aspect = rng.uniform(1.0, 1.25) if spec.shape == "round" else rng.uniform(1.1, 1.8)
         hole = _blob(surface, plan, centre, radius, 0.08 if spec.shape == "round" else 0.3, aspect)
-        floor = np.maximum(floor, cv2.GaussianBlur(hole, (0, 0), radius * depression + 0.3))
+        floor = np.maximum(floor, blur(hole, radius * depression + 0.3))
         shifted = (centre[0] + plan.light[0] * radius * 0.25, centre[1] + plan.light[1] * radius * 0.25)
         lit = _blob(surface, plan, shifted, radius * 1.08, 0.05, aspect)
         rim = np.maximum(rim, np.clip(lit - hole, 0, 1))
@@ -383,10 +388,13 @@ def _burn(surface: Surface, plan: _Plan) -> None:
         diameter = plan.diameter() * 1.4
         centre = plan.centre(surface.shape, diameter)
         blob = _blob(surface, plan, centre, diameter / 2, 0.4, rng.uniform(1.0, 1.5))
-        field = cv2.GaussianBlur(blob, (0, 0), diameter * 0.18 + 0.5)
+        field = blur(blob, diameter * 0.18 + 0.5)
         amount = np.maximum(amount, field * (0.6 + 0.4 * field))  # darkest at the heart of the burn
     amount *= _mottle(plan, surface.shape, max(plan.short / 25, 4.0), 0.35) * plan.contrast(1.3)
-    surface.tone(amount, spec.tone)
+    if spec.tone.rgb is not None:  # heat tints by darkening: the host seen through a brown (or named) filter
+        surface.absorb(np.clip(amount * 1.4, 0, 1), spec.tone.rgb)
+    else:
+        surface.tone(amount, spec.tone)
 
 
 def _dust(surface: Surface, plan: _Plan) -> None:

@@ -71,7 +71,8 @@ _PAIRS: dict[tuple[str, str], Kind] = {
 }
 _FIBRE_WORDS = frozenset(("fibre", "fibres", "fiber", "fibers", "hair", "hairs", "lint"))
 
-_NUMBER_WORDS = {"one": 1, "single": 1, "two": 2, "pair": 2, "couple": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+_NUMBER_WORDS = {"zero": 0, "no": 0, "none": 0, "one": 1, "single": 1, "two": 2,
+                  "pair": 2, "couple": 2, "three": 3, "four": 4, "five": 5, "six": 6,
                  "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "dozen": 12, "thirteen": 13,
                  "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
                  "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50}
@@ -231,7 +232,8 @@ class _Reader:
     """One pass over the words, filling the attributes it recognises."""
 
     def __init__(self, text: str, mm_per_px: float | None) -> None:
-        self.words = _TOKEN.findall(text.lower().replace("-", " "))
+        ranges = re.sub(r"(\d)\s*-\s*(\d)", r"\1 to \2", text.lower())  # "2-4" is a range
+        self.words = _TOKEN.findall(ranges.replace("-", " "))
         self.mm_per_px = mm_per_px
         self.found: dict[str, Any] = {}
         self.kinds: list[Kind] = []

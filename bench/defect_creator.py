@@ -1,0 +1,197 @@
+"""Does the Defect Creator help? Segmenter and classifiers on magnetic-tile, with and without synthetic defects.
+
+    python bench/defect_creator.py [--seeds 1] [--ks 0,3] [--models segmenter,fast,accurate]
+                                   [--good 40] [--synthetic 8] [--test-good 200] [--side 256] [--budget 150]
+                                   [--json FILE] [--sheet FILE]
+
+Split per seed: ``k`` real defect images per defect type (0 or 3) and ``--good`` good tiles train; every
+other defect image and ``--test-good`` other good tiles (spread evenly over the rest) are the test set. The
+synthetic images are drawn by the Defect Creator into the *training* good tiles, ``--synthetic`` per defect
+type, from the descriptions in ``DESCRIPTIONS`` (written from training images only). Each model trains on the
+same split with and without them; "k = 0, no synthetic" has no defect at all and is not trained.
+
+Segmenter: the protocol of ``bench/segmenter.py`` (its data, prediction and scoring helpers; ``min_blob_px``
+chosen on the training split at <= 5 % false alarms there), at a smaller input side and time budget.
+Classifiers: good (0) vs defect (1) through the exported ONNX model; detection and false alarms at the
+product's decision (argmax), and detection at the threshold that flags 5 % of the test's good tiles (a
+point of the ROC curve, for comparison only: no threshold is tuned on test for the other figures).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from classifier import resized
+from openinspect.imaging import resize_to
+from openinspect.models.accurate import Augment, Schedule, train_accurate
+from openinspect.models.classifier import TrainedClassifier, train_classifier
+from openinspect.models.progress import no_progress
+from openinspect.models.runtime import OnnxModel
+from openinspect.models.segmenter import train_segmenter
+from openinspect.synth import parse_description, render
+from segmenter import (
+    DATASET,
+    DEFECTS,
+    GOOD,
+    Sample,
+    choose_min_blob,
+    input_size,
+    load,
+    onnx_predictor,
+    run_over,
+    samples,
+    summary,
+)
+
+DESCRIPTIONS = {
+    "MT_Blowhole": "one or two tiny dark blowholes",
+    "MT_Break": "a small dark chip at an edge",
+    "MT_Crack": "a long thin dark vertical crack",
+    "MT_Fray": "a large dark stain",
+    "MT_Uneven": "a large subtle dark stain near an edge",
+}
+"""One description per defect type, written from the training images (never the test images)."""
+
+
+def split_k(items: list[Sample], k: int, good: int, test_good: int, seed: int) -> tuple[list[Sample], list[Sample]]:
+    """``k`` defect images per type and ``good`` good tiles train; the other defects and ``test_good`` tiles test."""
+    rng = np.random.default_rng(seed)
+    train: list[Sample] = []
+    for kind, n in [*((d, k) for d in DEFECTS), (GOOD, good)]:
+        pool = [s for s in items if s.kind == kind]
+        train += [pool[i] for i in sorted(rng.choice(len(pool), n, replace=False))]
+    chosen = set(train)
+    rest = [s for s in items if s not in chosen]
+    spare = [s for s in rest if s.kind == GOOD]
+    keep = set(spare[:: max(1, len(spare) // test_good)][:test_good]) if test_good else set(spare)
+    return train, [s for s in rest if s.kind != GOOD or s in keep]
+
+
+def synthesize(hosts: list[Sample], per_type: int, seed: int) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """``per_type`` synthetic images per defect type from the good training tiles: (type, RGB image, 0/1 mask)."""
+    out = []
+    for t, kind in enumerate(DEFECTS):
+        spec = parse_description(DESCRIPTIONS[kind])
+        for i in range(per_type):
+            host, _ = load(hosts[(t * per_type + i) % len(hosts)])
+            made = render(host, spec, seed=seed * 100_000 + t * 1000 + i)
+            out.append((kind, made.image, made.mask.astype(np.uint8)))
+    return out
+
+
+def segmenter_arrays(train: list[Sample], synthetic: list, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    pairs = [load(s) for s in train] + [(image, mask) for _, image, mask in synthetic]
+    images = np.stack([resize_to(image, size) for image, _ in pairs])
+    masks = np.stack([resize_to(mask[:, :, None].repeat(3, 2) * 255, size)[:, :, 0] >= 128 for _, mask in pairs])
+    return images, masks.astype(np.uint8)
+
+
+def run_segmenter(args: argparse.Namespace, train: list[Sample], test: list[Sample], synthetic: list,
+                  workdir: Path, seed: int) -> dict:
+    size = input_size(train, args.side)
+    images, masks = segmenter_arrays(train, synthetic, size)
+    start = time.perf_counter()
+    model = train_segmenter(images, masks, 1, seed=seed, hflip=True, vflip=True, time_budget_s=args.budget)
+    seconds = time.perf_counter() - start
+    model.export_onnx(workdir / "seg.onnx")
+    predict = onnx_predictor(OnnxModel(workdir / "seg.onnx", 2))
+    result = summary(run_over(test, predict), choose_min_blob(run_over(train, predict)))
+    return {"train_images": len(images), "train_seconds": round(seconds, 1), **result}
+
+
+def run_classifier(args: argparse.Namespace, mode: str, train: list[Sample], test: list[Sample], synthetic: list,
+                   workdir: Path, seed: int) -> dict:
+    side = args.fast_size if mode == "fast" else args.accurate_size
+    raw = [load(s)[0] for s in train] + [image for _, image, _ in synthetic]
+    labels = np.array([s.kind != GOOD for s in train] + [True] * len(synthetic), dtype=np.int64)
+    start = time.perf_counter()
+    if mode == "accurate":  # the product's schedule with fewer steps: this CPU is shared
+        steps = Schedule(min_steps=args.accurate_steps, max_steps=args.accurate_steps)
+        net = train_accurate(resized(raw, side), labels, 2, seed, Augment(hflip=True, vflip=True), no_progress, steps)
+        model = TrainedClassifier(net, (side, side))
+    else:
+        model = train_classifier(resized(raw, side), labels, 2, mode, seed=seed, hflip=True, vflip=True)
+    seconds = time.perf_counter() - start
+    model.export_onnx(workdir / f"{mode}.onnx")
+    onnx = OnnxModel(workdir / f"{mode}.onnx", 2)
+    test_images = resized([load(s)[0] for s in test], side)
+    proba = np.concatenate([onnx.predict(test_images[i: i + 32]) for i in range(0, len(test_images), 32)])[:, 1]
+    truth = np.array([s.kind != GOOD for s in test])
+    at5 = float(np.quantile(proba[~truth], 0.95))
+    kinds = np.array([s.kind for s in test])
+    return {"train_images": len(raw), "train_seconds": round(seconds, 1),
+            "detection": float((proba[truth] >= 0.5).mean()), "false_alarms": float((proba[~truth] >= 0.5).mean()),
+            "detection_at_5pct_fa": float((proba[truth] > at5).mean()),
+            "per_type": {k: float((proba[kinds == k] >= 0.5).mean()) for k in DEFECTS},
+            "defect_images": int(truth.sum()), "good_images": int((~truth).sum())}
+
+
+def sheet(synthetic: list, path: Path) -> None:
+    """The first synthetic image of each type beside its mask, to eyeball what the models trained on."""
+    rows = []
+    for kind in DEFECTS:
+        _, image, mask = next(s for s in synthetic if s[0] == kind)
+        tile = np.concatenate([image, np.repeat(mask[:, :, None] * 255, 3, 2)], 1)
+        rows.append(resize_to(tile, (256, 512)))
+    Image.fromarray(np.concatenate(rows, 0)).save(path)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", type=Path, default=DATASET)
+    parser.add_argument("--seeds", type=int, default=1)
+    parser.add_argument("--first-seed", type=int, default=0)
+    parser.add_argument("--ks", default="0,3")
+    parser.add_argument("--models", default="segmenter,fast,accurate")
+    parser.add_argument("--good", type=int, default=40, help="good training tiles (also the synthetic hosts)")
+    parser.add_argument("--synthetic", type=int, default=8, help="synthetic images per defect type")
+    parser.add_argument("--test-good", type=int, default=200, help="good test tiles (0: all the others)")
+    parser.add_argument("--side", type=int, default=256, help="segmenter's longest input side")
+    parser.add_argument("--budget", type=float, default=150.0, help="segmenter training cap, seconds")
+    parser.add_argument("--fast-size", type=int, default=320)
+    parser.add_argument("--accurate-size", type=int, default=224)
+    parser.add_argument("--accurate-steps", type=int, default=60)
+    parser.add_argument("--json", type=Path)
+    parser.add_argument("--sheet", type=Path, help="write the synthetic training images of the first seed here")
+    args = parser.parse_args()
+    torch.set_num_threads(2)
+    items = samples(args.dataset)
+    results: dict = {"machine": f"{platform.machine()}, 2 threads", "descriptions": DESCRIPTIONS, "runs": []}
+    print(f"{'seed':>4} {'k':>2} {'model':>9} {'synthetic':>9} | {'detection':>9} {'false al.':>9} "
+          f"{'IoU':>6} {'det@5%FA':>8} | train s", flush=True)
+    for seed in range(args.first_seed, args.first_seed + args.seeds):
+        for k in (int(v) for v in args.ks.split(",")):
+            train, test = split_k(items, k, args.good, args.test_good, seed)
+            synthetic = synthesize([s for s in train if s.kind == GOOD], args.synthetic, seed)
+            if args.sheet and seed == args.first_seed and k == 0:
+                sheet(synthetic, args.sheet)
+            for model in args.models.split(","):
+                for with_synthetic in (False, True):
+                    if k == 0 and not with_synthetic:
+                        continue
+                    extra = synthetic if with_synthetic else []
+                    with tempfile.TemporaryDirectory() as tmp:
+                        if model == "segmenter":
+                            row = run_segmenter(args, train, test, extra, Path(tmp), seed)
+                        else:
+                            row = run_classifier(args, model, train, test, extra, Path(tmp), seed)
+                    row |= {"seed": seed, "k": k, "model": model, "synthetic": len(extra)}
+                    results["runs"].append(row)
+                    print(f"{seed:>4} {k:>2} {model:>9} {len(extra):>9} | {row['detection']:9.3f} "
+                          f"{row['false_alarms']:9.3f} {row.get('iou', float('nan')):6.3f} "
+                          f"{row.get('detection_at_5pct_fa', float('nan')):8.3f} | {row['train_seconds']}", flush=True)
+                    if args.json:
+                        args.json.write_text(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()
