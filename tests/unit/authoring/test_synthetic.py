@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from tests.conftest import part_capture, png_bytes
 
 from openinspect.authoring import CaptureService, LabelService
-from openinspect.authoring.synthetic import SynthRequest, SyntheticService, preview_pngs
+from openinspect.authoring.synthetic import SyntheticService, SynthRequest, preview_pngs
 from openinspect.errors import ImageError, RecipeError, SynthError
 from openinspect.imaging import decode_image, read_image
 from openinspect.recipe import parse_recipe

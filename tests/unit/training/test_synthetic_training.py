@@ -7,10 +7,10 @@ import dataclasses
 import pytest
 from tests.conftest import part_capture, png_bytes
 
-from openinspect.authoring.synthetic import SynthRequest, SyntheticService
+from openinspect.authoring.synthetic import SyntheticService, SynthRequest
+from openinspect.errors import DatasetError
 from openinspect.recipe import TrainingMode, parse_recipe
 from openinspect.store import Workspace
-from openinspect.errors import DatasetError
 from openinspect.training import classification_set, fit_type, publish_type
 from openinspect.training.review import validation_review
 
