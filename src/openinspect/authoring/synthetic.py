@@ -3,9 +3,9 @@
 A batch is made from host captures (by default the recipe's captures labelled with a pass class for the type, or
 with a clean mask) inside the chosen ROIs, as they lie on each host (moved with the part when the recipe aligns).
 Previewing makes a batch in memory; adding makes it again from the same seed (the same images) and stores it
-all or nothing, labelled for the type (classifier: a fail class per ROI; segmenter: the defect's pixels as the
-pixel class; anomaly type: ``anomalous``) and flagged synthetic with its description, seed and parsed
-specification, so training learns from it but never validates on it.
+all or nothing, labelled for the type and flagged synthetic with its description, seed and parsed specification,
+so training learns from it but never validates on it. Classifier types get a fail class per ROI with defects,
+segmenter types the defect's pixels as the pixel class, anomaly types ``anomalous`` per ROI (they store no masks).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from openinspect.authoring.placements import RoiPlacer
 from openinspect.dataset import RoiPlace
 from openinspect.errors import ImageError, RecipeError, SynthError
 from openinspect.imaging import decode_image, read_image
-from openinspect.recipe import ANOMALOUS, GOOD, AnomalyType, ClassifierType, InspectionType, Recipe, SegmenterType
+from openinspect.recipe import ANOMALOUS, GOOD, AnomalyType, InspectionType, Recipe, SegmenterType
 from openinspect.store import StoredImage, SyntheticOrigin, Workspace, content_id
 from openinspect.store.audit import AuditAction, AuditLog
 from openinspect.store.files import encode_png
@@ -245,11 +245,9 @@ class SyntheticService:
         return batch.samples[index]
 
     def _mask(self, recipe: Recipe, spec: InspectionType, batch: SynthBatch, sample: SynthSample) -> np.ndarray | None:
-        """The class map stored with a sample: segmenters' (the host's mask plus the defect), anomaly types'."""
-        if isinstance(spec, ClassifierType):
+        """A segmenter sample's class map: the host's mask (if any) plus the defect; other types keep labels only."""
+        if not isinstance(spec, SegmenterType):
             return None
-        if isinstance(spec, AnomalyType):
-            return sample.mask.astype(np.uint8)
         held = dict((image.sha256, path) for image, path in self.workspace.masks(recipe.name, spec.name))
         base = _mask_values(held[sample.host.sha256]).copy() if sample.host.sha256 in held \
             else np.zeros(sample.mask.shape, np.uint8)

@@ -10,7 +10,9 @@ Layout of an archive (format 1)::
     models/<type>/v<N>/<file>     every model version folder (model.onnx, meta.json)
 
 The manifest's ``revisions`` carry the recipe's history (each revision's YAML, time, actor and summary); an
-archive written before them has none, which a reader of format 1 takes as an empty history.
+archive written before them has none, which a reader of format 1 takes as an empty history. Its ``synthetic``
+entries flag the images the Defect Creator made (with their description, seed and specification), so they stay
+training-only on the station that imports them; an archive without them has no synthetic image.
 
 :func:`import_archive` is all-or-nothing. It checks the whole archive before it changes anything
 (member paths, sizes against a cap, checksums, the manifest, the recipe YAML, the name) and unpacks
@@ -39,7 +41,7 @@ import tempfile
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
@@ -55,7 +57,7 @@ from openinspect.store.files import atomic_writer
 from openinspect.store.meta import META_FILE, ModelMeta
 from openinspect.store.revisions import SYSTEM_ACTOR, Revision
 from openinspect.store.space import storage_errors
-from openinspect.store.workspace import StoredImage, Workspace, content_id
+from openinspect.store.workspace import StoredImage, SyntheticOrigin, Workspace, content_id
 
 FORMAT = 1
 """The archive format this version writes and reads."""
@@ -117,6 +119,16 @@ class _Mask(_Entry):
     file: str
 
 
+class _Synthetic(_Entry):
+    image: str = Field(pattern=_SHA256)
+    type: str
+    rois: list[str]
+    host: str
+    description: str
+    seed: int
+    spec: dict[str, Any]
+
+
 class _Model(_Entry):
     type: str
     version: int = Field(ge=1)
@@ -146,6 +158,7 @@ class _Manifest(_Entry):
     models: list[_Model]
     files: list[_File]
     revisions: list[_Revision] = []
+    synthetic: list[_Synthetic] = []
 
 
 # -- export ----------------------------------------------------------------------------------------
@@ -194,6 +207,8 @@ def _contents(workspace: Workspace, recipe: Recipe) -> tuple[dict[str, list[dict
                                        "created_at": version.created_at.isoformat(), "folder": folder,
                                        "deployed": version.version == deployed})
             members += [(f"{folder}/{p.name}", p) for p in _plain_files(version.path)]
+    made = workspace.synthetic(recipe.name)
+    sections["synthetic"] = [{"image": sha, **asdict(origin)} for sha, origin in made.items() if sha in images]
     reference = _reference_image(workspace, recipe)
     if reference is not None:
         images.setdefault(reference.sha256, reference)
@@ -388,8 +403,10 @@ def _check_contents(manifest: _Manifest, recipe: Recipe, source: str) -> None:
     if any(not isinstance(types[mask.type], SegmenterType) for mask in manifest.masks):
         raise ArchiveError(f"{source}: the manifest has masks for a classifier type")
     images = {image.sha256 for image in manifest.images}
-    if any(sha not in images for sha in [e.image for e in manifest.labels] + [e.image for e in manifest.masks]):
-        raise ArchiveError(f"{source}: a label or mask names an image the archive does not hold")
+    named_images = [e.image for e in manifest.labels] + [e.image for e in manifest.masks] + \
+        [e.image for e in manifest.synthetic]
+    if any(sha not in images for sha in named_images):
+        raise ArchiveError(f"{source}: a label, mask or synthetic flag names an image the archive does not hold")
     versions = [(m.type, m.version) for m in manifest.models]
     if len(set(versions)) != len(versions):
         raise ArchiveError(f"{source}: the manifest lists a model version twice")
@@ -528,6 +545,9 @@ def _commit(workspace: Workspace, manifest: _Manifest, recipe: Recipe, staging: 
                 workspace.set_label(recipe.name, label.type, stored[label.image], label.roi, label.class_name)
             for mask, path in masks:
                 workspace.record_mask(recipe.name, mask.type, stored[mask.image], path)
+            for made_by in manifest.synthetic:
+                workspace.record_synthetic(recipe.name, stored[made_by.image], SyntheticOrigin(
+                    made_by.type, made_by.rois, made_by.host, made_by.description, made_by.seed, made_by.spec))
             deployed = _deployed(manifest.models)
             for model in sorted(manifest.models, key=lambda m: (m.type, m.version)):
                 made.append(_add_model(workspace, recipe.name, model, staging / model.folder,

@@ -15,6 +15,7 @@ from openinspect.errors import ImageError, RecipeError, SynthError
 from openinspect.imaging import decode_image, read_image
 from openinspect.recipe import parse_recipe
 from openinspect.store import StoredImage, Workspace, db
+from openinspect.store.archive import export_archive, import_archive
 from openinspect.store.audit import AuditAction, AuditFilter, AuditLog
 
 RECIPE = """
@@ -186,3 +187,13 @@ def test_a_host_where_the_roi_does_not_lie_is_refused(kit, tmp_path: Path) -> No
     far.write_bytes(png_bytes(part_capture(False, 3, (6, 6))))  # the right ROI starts at x 68
     with pytest.raises(ImageError, match="ROI 'right' does not lie on host far.png"):
         service.make(SynthRequest("plate", "surface", SCRATCH, rois=("right",), hosts=(service.external_host(far),)))
+
+
+def test_a_recipe_archive_keeps_its_images_synthetic(kit, tmp_path: Path) -> None:
+    service, _hosts = kit
+    report = service.add(SynthRequest("plate", "surface", SCRATCH, rois=("right",), count=2))
+    export_archive(service.workspace, "plate", tmp_path / "plate.zip")
+    other = Workspace(tmp_path / "other")
+    import_archive(other, tmp_path / "plate.zip", "plate2", max_bytes=1 << 30)
+    assert other.synthetic("plate2") == service.workspace.synthetic("plate")
+    assert set(other.synthetic("plate2")) == set(report.images)
