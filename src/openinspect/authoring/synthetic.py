@@ -33,8 +33,8 @@ PREVIEW_SIDE = 320
 """Longest side in px of a preview: the part of the image around the sample's ROIs."""
 OUTLINE_RGB = (255, 40, 200)
 """The colour a preview outlines the defects in: magenta, rare on parts."""
-MAX_COUNT = 200
-"""The most images one batch makes."""
+MAX_COUNT = 48
+"""The most images one batch makes: every image is made (in memory) before any is stored."""
 ROI_SEED_STRIDE = 100_003
 """The k-th chosen ROI of an image is rendered with the image's seed plus ``k`` times this (independent defects)."""
 

@@ -45,7 +45,7 @@ export async function mount(view, params) {
   const labels = labelChoices(type);
   const labelSelect = /** @type {HTMLSelectElement} */ (h('select', { 'data-testid': 'synth-class', 'aria-label': 'Label' },
     labels.map((c) => h('option', { value: c }, c))));
-  const count = /** @type {HTMLInputElement} */ (h('input', { type: 'number', min: 1, max: 200, value: 8, 'data-testid': 'synth-count' }));
+  const count = /** @type {HTMLInputElement} */ (h('input', { type: 'number', min: 1, max: 48, value: 8, 'data-testid': 'synth-count' }));
   const seed = /** @type {HTMLInputElement} */ (h('input', { type: 'number', min: 0, value: 0, 'data-testid': 'synth-seed' }));
   const hostBox = h('div.synth-hosts', { 'data-testid': 'synth-hosts' });
   const specBox = h('div.synth-spec', { 'data-testid': 'synth-spec', 'aria-live': 'polite' },
