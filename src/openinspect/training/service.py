@@ -40,6 +40,7 @@ from openinspect.training.validation import (
     CropSource,
     ValidationCrop,
     classified_crop,
+    hold_out_fifth,
     plan_validation,
     segmented_crop,
     synthetic_note,
@@ -498,11 +499,9 @@ def _train_segmenter(spec: SegmenterType, data: TrainingSet, seed: int, report: 
     stages = Stages(report, [gathered_s, loading, time_budget_s or SEGMENTER_TRAIN_S, ACCURATE_EXPORT_S])
     stages.stage(1)(1.0, "loading the trainer")
 
-    rng = np.random.default_rng(seed)
-    real = np.flatnonzero(~synthetic)
-    count = len(real)
-    held = real[rng.permutation(count)[: count // 5]] if count >= 5 else np.array([], dtype=np.int64)
+    held = hold_out_fifth(synthetic, seed)
     kept = np.setdiff1d(np.arange(len(data.images)), held)
+    count = int((~synthetic).sum())
     model = train_segmenter(data.images[kept], data.targets[kept], len(spec.pixel_classes), seed=seed,
                             hflip=spec.augment.hflip, vflip=spec.augment.vflip, rotate90=spec.augment.rotate90,
                             progress=stages.stage(2), time_budget_s=time_budget_s,

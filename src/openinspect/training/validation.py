@@ -84,6 +84,28 @@ def with_synthetic(plan: ValidationPlan, real: np.ndarray, synthetic: np.ndarray
     return ValidationPlan(plan.method, folds, plan.reason)
 
 
+def hold_out_fifth(synthetic: np.ndarray, seed: int) -> np.ndarray:
+    """A segmenter's validation crops: a random fifth of the real crops (none with fewer than 5), never a synthetic one.
+
+    Args:
+        synthetic: ``(N,)`` bool, the crops cut from synthetic images.
+        seed: the draw's seed.
+
+    Returns:
+        Indices of the held-out crops.
+
+    >>> held = hold_out_fifth(np.array([False] * 10 + [True] * 40), 0)  # 10 real crops first, then synthetic
+    >>> len(held), bool((held < 10).all())
+    (2, True)
+    >>> len(hold_out_fifth(np.array([False] * 4 + [True] * 40), 0))
+    0
+    """
+    real = np.flatnonzero(~synthetic)
+    if len(real) < 5:
+        return np.array([], dtype=np.int64)
+    return real[np.random.default_rng(seed).permutation(len(real))[: len(real) // 5]]
+
+
 def synthetic_note(count: int) -> str:
     """The validation summary's words about synthetic images trained on (empty when none)."""
     return f"{count} synthetic image(s) trained on, never validated on" if count else ""
