@@ -501,13 +501,12 @@ def _train_segmenter(spec: SegmenterType, data: TrainingSet, seed: int, report: 
 
     held = hold_out_fifth(synthetic, seed)
     kept = np.setdiff1d(np.arange(len(data.images)), held)
-    count = int((~synthetic).sum())
     model = train_segmenter(data.images[kept], data.targets[kept], len(spec.pixel_classes), seed=seed,
                             hflip=spec.augment.hflip, vflip=spec.augment.vflip, rotate90=spec.augment.rotate90,
                             progress=stages.stage(2), time_budget_s=time_budget_s,
                             patch=_tile_patch(data.input_size) if spec.tiling else None)
     if not len(held):
-        reason = (f"{count} real crop(s): at least 5 are needed to hold out a fifth; the model was trained on all: "
+        reason = (f"{int((~synthetic).sum())} real crop(s): at least 5 are needed to hold out a fifth; the model was trained on all: "
                   f"check it with `openinspect eval`")
         return _Outcome(model, {}, {"method": "none", "reason": _with_note(reason, synthetic)},
                         exporting=stages.stage(3))
