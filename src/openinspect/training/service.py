@@ -506,8 +506,8 @@ def _train_segmenter(spec: SegmenterType, data: TrainingSet, seed: int, report: 
                             progress=stages.stage(2), time_budget_s=time_budget_s,
                             patch=_tile_patch(data.input_size) if spec.tiling else None)
     if not len(held):
-        reason = (f"{int((~synthetic).sum())} real crop(s): at least 5 are needed to hold out a fifth; the model was trained on all: "
-                  f"check it with `openinspect eval`")
+        reason = (f"{int((~synthetic).sum())} real crop(s): at least 5 are needed to hold out a fifth; the model was "
+                  f"trained on all: check it with `openinspect eval`")
         return _Outcome(model, {}, {"method": "none", "reason": _with_note(reason, synthetic)},
                         exporting=stages.stage(3))
     predicted = list(model.predict_masks(data.images[held]))
