@@ -201,8 +201,55 @@ def _parser() -> argparse.ArgumentParser:
                        help="set up the demo recipes (Fast training when untrained) and replay their captures")
     serve.set_defaults(run=_serve)
 
+    _synth_parser(commands)
     _advise_parser(commands)
     return parser
+
+
+def _synth_parser(commands: Any) -> None:
+    synth = commands.add_parser("synth", help="Defect Creator: defects drawn into good captures from a plain-English "
+                                              "description, with exact masks")
+    synth.add_argument("recipe")
+    synth.add_argument("description", help='e.g. "three thin dark scratches near the top edge"')
+    synth.add_argument("--type", dest="type_name", required=True, help="the inspection type the images are for")
+    synth.add_argument("--roi", help="only this ROI (default: every ROI of the type)")
+    synth.add_argument("--on", nargs="+", type=Path, metavar="IMAGE_OR_DIR",
+                       help="host captures (default: the recipe's captures labelled good for the type)")
+    synth.add_argument("--count", type=int, default=8, help="images to make (default 8)")
+    synth.add_argument("--seed", type=int, default=0, help="image i uses seed S+i; the same seed, the same images")
+    synth.add_argument("--class", dest="class_name", help="classifier: the fail class; segmenter: the pixel class")
+    synth.add_argument("--json", action="store_true", help="print the specification and the images as JSON")
+    where = synth.add_mutually_exclusive_group()
+    where.add_argument("--out", type=Path, metavar="DIR", help="write DIR/images/*.png, same-stem DIR/masks/*.png "
+                                                               "and DIR/synth.json")
+    synth.set_defaults(run=_synth)
+
+
+def _synth(workspace: Workspace, args: argparse.Namespace) -> None:
+    from openinspect.authoring.synthesis import (  # the runtime: not at start-up
+        read_spec,
+        synth_hosts,
+        synth_target,
+        synthesize,
+        write_batch,
+    )
+
+    recipe = workspace.recipe(args.recipe)
+    spec = read_spec(recipe, args.description)
+    target = synth_target(recipe, args.type_name, args.roi, args.class_name)
+    if not args.json:
+        print("understood:\n" + "\n".join(f"  {line}" for line in spec.describe()), flush=True)
+    samples = synthesize(synth_hosts(workspace, recipe, target, args.on), spec, count=args.count, seed=args.seed)
+    images = write_batch(samples, target, args.out) if args.out else [
+        {"host": s.host.name, "roi": s.roi, "seed": s.made.seed, "defect_px": int(s.made.mask.sum())} for s in samples]
+    if args.json:
+        print(json.dumps({"spec": spec.to_dict(), "class": target.class_name, "images": images}, indent=1))
+        return
+    for image in images:
+        print(f"  {image.get('image', image['host'])}: ROI {image['roi']}, seed {image['seed']}, "
+              f"{image['defect_px']} defect px")
+    print(f"made {len(samples)} image(s)" + (f" in {args.out} (masks in {args.out / 'masks'})" if args.out else
+                                             "; nothing written (give --out DIR)"))
 
 
 def _labelled_data_arguments(parser: argparse.ArgumentParser) -> None:

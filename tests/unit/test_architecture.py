@@ -22,7 +22,7 @@ ALLOWED: dict[str, set[str]] = {
     "dataset": {"store", "recipe", "imaging"},
     "models": set(),
     "station": {"dataset", "models", "store", "recipe", "imaging"},
-    "authoring": {"station", "dataset", "models", "store", "recipe", "imaging"},
+    "authoring": {"station", "dataset", "models", "store", "recipe", "imaging", "synth"},
     "training": {"station", "dataset", "models", "store", "recipe", "imaging"},
     "integrations": {"station", "store"},
     "demo": {"training", "station", "store", "recipe"},
