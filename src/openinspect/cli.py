@@ -204,8 +204,62 @@ def _parser() -> argparse.ArgumentParser:
                        help="set up the demo recipes (Fast training when untrained) and replay their captures")
     serve.set_defaults(run=_serve)
 
+    _synth_parser(commands)
     _advise_parser(commands)
     return parser
+
+
+def _synth_parser(commands: Any) -> None:
+    synth = commands.add_parser("synth", help="Defect Creator: defects drawn into good captures from a plain-English "
+                                              "description, with exact masks")
+    synth.add_argument("recipe")
+    synth.add_argument("description", help='e.g. "three thin dark scratches near the top edge"')
+    synth.add_argument("--type", dest="type_name", required=True, help="the inspection type the images are for")
+    synth.add_argument("--roi", help="only this ROI (default: every ROI of the type)")
+    synth.add_argument("--on", nargs="+", type=Path, metavar="IMAGE_OR_DIR",
+                       help="host captures (default: the recipe's captures labelled good for the type)")
+    synth.add_argument("--count", type=int, default=8, help="images to make (default 8)")
+    synth.add_argument("--seed", type=int, default=0, help="image i uses seed S+i; the same seed, the same images")
+    synth.add_argument("--class", dest="class_name", help="classifier: the fail class; segmenter: the pixel class")
+    synth.add_argument("--json", action="store_true", help="print the specification and the images as JSON")
+    where = synth.add_mutually_exclusive_group()
+    where.add_argument("--out", type=Path, metavar="DIR", help="write DIR/images/*.png, same-stem DIR/masks/*.png "
+                                                               "and DIR/synth.json")
+    where.add_argument("--add", action="store_true", help="add them to the recipe's data set, labelled for the type "
+                                                          "and flagged synthetic (trained on, never validated on); "
+                                                          "all or nothing")
+    synth.set_defaults(run=_synth)
+
+
+def _synth(workspace: Workspace, args: argparse.Namespace) -> None:
+    from openinspect.authoring.synthetic import SyntheticService, SynthRequest, write_batch  # not at start-up
+
+    service = SyntheticService(workspace, audit=_trail(workspace))
+    spec = service.parse(args.recipe, args.description)
+    if not args.json:
+        print("understood:\n" + "\n".join(f"  {line}" for line in spec.describe()), flush=True)
+    hosts = tuple(service.external_hosts(args.on)) if args.on else ()
+    request = SynthRequest(args.recipe, args.type_name, args.description, (args.roi,) if args.roi else (), hosts,
+                           args.count, args.seed, args.class_name)
+    if args.add:
+        report = service.add(request, actor=_actor())
+        images: list[dict[str, object]] = [{"image": sha, "seed": seed}
+                                           for sha, seed in zip(report.images, report.seeds, strict=True)]
+        label, done = report.label, (f"added {len(images)} synthetic image(s) to {args.recipe}/{args.type_name}, "
+                                     f"labelled {report.label} (never validation data)")
+    else:
+        batch = service.make(request)
+        images = write_batch(batch, args.out, args.type_name, args.description) if args.out else [
+            {"host": s.host.original_name, "seed": s.seed, "defect_px": int(s.mask.sum())} for s in batch.samples]
+        label, done = batch.label, f"made {len(images)} image(s)" + (
+            f" in {args.out} (masks in {args.out / 'masks'})" if args.out else
+            "; nothing written (give --out DIR, or --add to add them to the recipe's data set)")
+    if args.json:
+        print(json.dumps({"spec": spec.to_dict(), "class": label, "images": images}, indent=1))
+        return
+    for image in images:
+        print("  " + ", ".join(f"{key} {value}" for key, value in image.items()))
+    print(done)
 
 
 def _labelled_data_arguments(parser: argparse.ArgumentParser) -> None:

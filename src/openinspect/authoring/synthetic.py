@@ -10,6 +10,7 @@ segmenter types the defect's pixels as the pixel class, anomaly types ``anomalou
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,11 +22,11 @@ from openinspect.authoring.captures import CaptureService
 from openinspect.authoring.placements import RoiPlacer
 from openinspect.dataset import RoiPlace
 from openinspect.errors import ImageError, RecipeError, SynthError
-from openinspect.imaging import decode_image, read_image
+from openinspect.imaging import IMAGE_SUFFIXES, decode_image, read_image
 from openinspect.recipe import ANOMALOUS, GOOD, AnomalyType, InspectionType, Recipe, SegmenterType
 from openinspect.store import StoredImage, SyntheticOrigin, Workspace, content_id
 from openinspect.store.audit import AuditAction, AuditLog
-from openinspect.store.files import encode_png
+from openinspect.store.files import encode_png, write_atomic
 from openinspect.store.revisions import SYSTEM_ACTOR
 from openinspect.synth import DefectSpec, parse_description, render
 
@@ -81,6 +82,8 @@ class SynthBatch:
     label: str
     rois: list[str]
     samples: list[SynthSample] = field(default_factory=list)
+    label_index: int = 1
+    """The label's value in a class map: the pixel class's number (segmenter types), else 1."""
 
 
 @dataclass(frozen=True)
@@ -181,7 +184,8 @@ class SyntheticService:
             seed = request.seed + index
             samples.append(self._sample(index, host, pixels[host.sha256], parsed, seed,
                                         [_region(places[host.sha256].rois, roi, host) for roi in rois]))
-        return SynthBatch(parsed, label, rois, samples)
+        index = spec.class_names().index(label) + 1 if isinstance(spec, SegmenterType) else 1
+        return SynthBatch(parsed, label, rois, samples, index)
 
     @staticmethod
     def _sample(index: int, host: StoredImage, pixels: np.ndarray, spec: DefectSpec, seed: int,
@@ -251,7 +255,7 @@ class SyntheticService:
         held = dict((image.sha256, path) for image, path in self.workspace.masks(recipe.name, spec.name))
         base = _mask_values(held[sample.host.sha256]).copy() if sample.host.sha256 in held \
             else np.zeros(sample.mask.shape, np.uint8)
-        base[sample.mask] = spec.class_names().index(batch.label) + 1
+        base[sample.mask] = batch.label_index
         return base
 
     def _store(self, recipe: Recipe, spec: InspectionType, batch: SynthBatch, sample: SynthSample,
@@ -282,7 +286,8 @@ class SyntheticService:
             raise RecipeError(f"type '{spec.name}' of recipe '{recipe.name}' has no ROI: draw one first")
         return list(dict.fromkeys(names)) or known
 
-    def external_host(self, path: Path) -> StoredImage:
+    @staticmethod
+    def external_host(path: Path) -> StoredImage:
         """An image file outside the library as a host (named by its content, as the library would).
 
         Raises:
@@ -294,6 +299,46 @@ class SyntheticService:
             raise ImageError(f"cannot read host image {path}: {err.strerror}") from err
         pixels = decode_image(data, path.name)
         return StoredImage(content_id(data), path, pixels.shape[1], pixels.shape[0], path.name)
+
+    def external_hosts(self, paths: list[Path]) -> list[StoredImage]:
+        """Image files, and the image files of folders (sorted), outside the library as hosts.
+
+        Raises:
+            ImageError: a path does not exist, a folder holds no image, or a file cannot be decoded.
+        """
+        files: list[Path] = []
+        for path in paths:
+            if path.is_dir():
+                found = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+                if not found:
+                    raise ImageError(f"{path} holds no image ({', '.join(sorted(IMAGE_SUFFIXES))})")
+                files += found
+            elif path.is_file():
+                files.append(path)
+            else:
+                raise ImageError(f"{path}: no such file or folder; give host images or folders of them")
+        return [self.external_host(file) for file in files]
+
+
+def write_batch(batch: SynthBatch, out: Path, type_name: str, description: str) -> list[dict[str, object]]:
+    """Write a batch as ``out/images/<stem>.png``, same-stem masks ``out/masks/<stem>.png`` and ``out/synth.json``.
+
+    The stem names the host and the seed (``good-3-synth-7``). A mask holds 255 where the defects are for a type's
+    first (or only) class, else the pixel class's number, so the files import as they are (``openinspect label
+    import RECIPE --type TYPE --images out/images --masks out/masks``). Returns ``synth.json``'s image entries.
+    """
+    value = 255 if batch.label_index == 1 else batch.label_index
+    entries: list[dict[str, object]] = []
+    for sample in batch.samples:
+        stem = f"{Path(sample.host.original_name).stem}-synth-{sample.seed}"
+        write_atomic(out / "images" / f"{stem}.png", encode_png(sample.image))
+        write_atomic(out / "masks" / f"{stem}.png", encode_png(sample.mask.astype(np.uint8) * np.uint8(value)))
+        entries.append({"image": f"images/{stem}.png", "mask": f"masks/{stem}.png", "host": sample.host.original_name,
+                        "rois": batch.rois, "seed": sample.seed, "class": batch.label,
+                        "defect_px": int(sample.mask.sum())})
+    manifest = {"description": description, "type": type_name, "spec": batch.spec.to_dict(), "images": entries}
+    write_atomic(out / "synth.json", json.dumps(manifest, indent=1).encode("utf-8"))
+    return entries
 
 
 def preview_pngs(sample: SynthSample, side: int = PREVIEW_SIDE) -> tuple[bytes, bytes]:
