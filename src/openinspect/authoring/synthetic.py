@@ -153,17 +153,23 @@ class SyntheticService:
         """
         return self.captures.image(sha256)
 
-    def make(self, request: SynthRequest) -> SynthBatch:
+    def make(self, request: SynthRequest, only: list[int] | None = None) -> SynthBatch:
         """Make a batch in memory (nothing is stored): the same request always makes the same images.
+
+        ``only``: make just these batch indices (each image depends on its index alone: its host and seed).
 
         Raises:
             NotFoundError: unknown recipe or host image.
             RecipeError: unknown type, ROI or class, a pass class for a classifier, or no host.
-            SynthError: the description cannot be made (no defect kind, out of range, a ROI too small for it).
+            SynthError: the description cannot be made (no defect kind, out of range, a ROI too small for it), or
+                ``only`` names an image the batch does not have.
             ImageError: a host does not decode or a ROI does not lie on it.
         """
         if not 1 <= request.count <= MAX_COUNT:
             raise SynthError(f"count {request.count} is out of range: make 1 to {MAX_COUNT} images per batch")
+        wrong = [i for i in only or [] if not 0 <= i < request.count]
+        if wrong:
+            raise SynthError(f"the batch has images 0 to {request.count - 1}; image {wrong[0]} is not one of them")
         recipe = self.workspace.recipe(request.recipe)
         spec = recipe.inspection_type(request.type)
         rois = self._rois(recipe, spec, request.rois)
@@ -177,7 +183,7 @@ class SyntheticService:
         places = self.placer.place(recipe, recipe.rois_of(spec.name), hosts)
         pixels: dict[str, np.ndarray] = {}
         samples = []
-        for index in range(request.count):
+        for index in range(request.count) if only is None else list(dict.fromkeys(only)):
             host = hosts[index % len(hosts)]
             if host.sha256 not in pixels:
                 pixels[host.sha256] = _read(host)
@@ -197,8 +203,11 @@ class SyntheticService:
                 made = render(image, spec, seed=seed + k * ROI_SEED_STRIDE, region=region)
             except SynthError as err:
                 raise SynthError(f"host {host.original_name} ({host.sha256[:12]}), region {region}: {err}") from err
+            if not made.mask.any():
+                raise SynthError(f"host {host.original_name} ({host.sha256[:12]}), region {region}: the defect "
+                                 f"changed no pixel noticeably; describe it less subtle or larger")
             image = made.image
-            mask |= np.asarray(made.mask) > 0
+            mask |= made.mask
         return SynthSample(index, host, seed, image, mask, regions)
 
     def add(self, request: SynthRequest, *, pick: list[int] | None = None,
@@ -211,10 +220,10 @@ class SyntheticService:
         Raises:
             The errors of :meth:`make`; SynthError: ``pick`` names an image the batch does not have.
         """
-        batch = self.make(request)
-        chosen = batch.samples if pick is None else [self._picked(batch, i) for i in dict.fromkeys(pick)]
-        if not chosen:
+        if pick is not None and not pick:
             raise SynthError("no image picked: pick at least one image of the batch, or accept all")
+        batch = self.make(request, pick)
+        chosen = batch.samples
         recipe = self.workspace.recipe(request.recipe)
         spec = recipe.inspection_type(request.type)
         written: list[Path] = []
@@ -226,7 +235,9 @@ class SyntheticService:
                                                         f"{sample.seed}.png")
                 written.append(image.path)
                 stored.append(image)
-            masks = [self._mask(recipe, spec, batch, sample) for sample in chosen]
+            held = {image.sha256: path for image, path in self.workspace.masks(recipe.name, spec.name)} \
+                if isinstance(spec, SegmenterType) else {}
+            masks = [self._mask(spec, held, batch, sample) for sample in chosen]
             mask_paths = [None if m is None else self.workspace.write_mask(encode_png(m)) for m in masks]
             written += [p for p in mask_paths if p is not None]
             with self.workspace.transaction() as conn:
@@ -234,7 +245,7 @@ class SyntheticService:
                     self._store(recipe, spec, batch, sample, image, mask_path, request)
                 self.audit.record(actor, AuditAction.SYNTHETIC_ADD, f"type {spec.name}", recipe=recipe.name,
                                   detail=f"{len(stored)} synthetic image(s) labelled {batch.label} in ROI(s) "
-                                         f"{', '.join(batch.rois)}, seeds {chosen[0].seed}-{chosen[-1].seed}: "
+                                         f"{', '.join(batch.rois)}, seed(s) {', '.join(str(c.seed) for c in chosen)}: "
                                          f"{request.description!r}", within=conn)
         except BaseException:
             self.workspace.discard_unrecorded(written)
@@ -243,18 +254,13 @@ class SyntheticService:
         return SynthReport(batch.label, [image.sha256 for image in stored], [sample.seed for sample in chosen])
 
     @staticmethod
-    def _picked(batch: SynthBatch, index: int) -> SynthSample:
-        if not 0 <= index < len(batch.samples):
-            raise SynthError(f"the batch has images 0 to {len(batch.samples) - 1}; image {index} is not one of them")
-        return batch.samples[index]
-
-    def _mask(self, recipe: Recipe, spec: InspectionType, batch: SynthBatch, sample: SynthSample) -> np.ndarray | None:
-        """A segmenter sample's class map: the host's mask (if any) plus the defect; other types keep labels only."""
+    def _mask(spec: InspectionType, held: dict[str, Path], batch: SynthBatch,
+              sample: SynthSample) -> np.ndarray | None:
+        """A segmenter sample's class map: the host's mask (``held``) plus the defect; other types keep labels only."""
         if not isinstance(spec, SegmenterType):
             return None
-        held = dict((image.sha256, path) for image, path in self.workspace.masks(recipe.name, spec.name))
-        base = _mask_values(held[sample.host.sha256]).copy() if sample.host.sha256 in held \
-            else np.zeros(sample.mask.shape, np.uint8)
+        host = held.get(sample.host.sha256)
+        base = _mask_values(host).copy() if host is not None else np.zeros(sample.mask.shape, np.uint8)
         base[sample.mask] = batch.label_index
         return base
 
