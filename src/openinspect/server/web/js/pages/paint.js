@@ -54,12 +54,16 @@ export async function mount(body, doc, type, focus) {
     strokeEnd: () => scheduleSave(),
   });
   const status = h('span.small.muted', { 'data-testid': 'paint-status', 'aria-live': 'polite' });
+  const origin = /** @type {HTMLSelectElement} */ (h('select', { 'aria-label': 'Show', onchange: () => paintThumbs() },
+    h('option', { value: 'all' }, 'All captures'), h('option', { value: 'real' }, 'Real captures only'),
+    h('option', { value: 'synthetic' }, 'Synthetic only')));
   render(body,
     h('div.card.label-toolbar', null, ...tools.elements,
       h('button', { type: 'button', onclick: () => undo(), title: 'Ctrl+Z' }, 'Undo'),
       h('button', { type: 'button', onclick: () => redo(), title: 'Ctrl+Shift+Z' }, 'Redo'),
       h('button', { type: 'button', onclick: () => { view.fit(); view.draw(); } }, 'Fit'),
       h('button', { type: 'button', onclick: () => markGood() }, 'Mark as good (no defect)'),
+      origin,
       h('span.grow'), status),
     h('div.paint', null, thumbs, stageBox));
 
@@ -74,7 +78,8 @@ export async function mount(body, doc, type, focus) {
   }
 
   function paintThumbs() {
-    render(thumbs, samples.map((s) => {
+    const shown = samples.filter((s) => origin.value === 'all' || (origin.value === 'synthetic') === Boolean(s.synthetic));
+    render(thumbs, shown.map((s) => {
       const thumb = /** @type {HTMLCanvasElement} */ (h('canvas', { 'aria-label': s.name }));
       libraryImage(s.image).then((i) => {
         thumb.width = 220;
