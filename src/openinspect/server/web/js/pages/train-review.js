@@ -60,7 +60,7 @@ function methodText(review, validated) {
   if (review.method === null) return [h('span.muted', null, 'How this model was validated is not recorded.')];
   if (review.method === 'none') return [h('strong', null, 'Not validated'), review.reason ? `: ${review.reason}` : ''];
   const n = validated ?? review.crops.length;
-  return [h('strong', null, `Validated by ${METHODS[review.method] || review.method}`), ` on ${n} real crop${n === 1 ? '' : 's'}`,
+  return [h('strong', null, `Validated by ${METHODS[review.method] || review.method}`), ` on ${n} crop${n === 1 ? '' : 's'}`,
     review.kind === 'anomaly' && review.reason ? `: ${review.reason}` : '', syntheticText(review)];
 }
 
