@@ -20,14 +20,13 @@ profile: multi-model
 types:
   - name: surface
     kind: classifier
-    input_size: 64
+    input_size: 32
     classes: [{name: good, pass: true}, {name: scratch, pass: false}]
   - name: finish
     kind: classifier
     classes: [{name: ok, pass: true}, {name: dent, pass: false}]
 rois:
   - {name: left, type: surface, x: 0, y: 0, w: 64, h: 96}
-  - {name: right, type: surface, x: 64, y: 0, w: 64, h: 96}
   - {name: all, type: finish}
 """)
 
@@ -41,7 +40,7 @@ class _NoExport:
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    """Four real captures (8 crops) and three synthetic ones; one Fast run with them, published.
+    """Four real captures and three synthetic ones (a crop each); one Fast run with them, published.
 
     Type ``finish`` has real ``ok`` crops and synthetic ``dent`` ones only.
     """
@@ -49,8 +48,7 @@ def trained(tmp_path_factory):
     workspace.save_recipe(RECIPE)
     for index, cls in enumerate(["good", "good", "scratch", "scratch"]):
         stored = workspace.add_image(png_bytes(part_capture(cls == "scratch", index)), f"{cls}{index}.png")
-        for roi in ("left", "right"):
-            workspace.set_label("plate", "surface", stored, roi, cls)
+        workspace.set_label("plate", "surface", stored, "left", cls)
         workspace.set_label("plate", "finish", stored, "all", "ok")
     service = SyntheticService(workspace)
     made = service.add(SynthRequest("plate", "surface", "a long dark scratch", rois=("left",), count=3, seed=1))
@@ -65,7 +63,7 @@ def test_synthetic_images_are_trained_on_and_never_validated_on(trained) -> None
     _workspace, synthetic, run, _version = trained
     assert run.validation["method"] == "leave-one-out"
     validated = {(crop.source.image, crop.source.roi) for crop in run.crops}
-    assert len(validated) == 8 and not {image for image, _ in validated} & synthetic
+    assert len(validated) == 4 and not {image for image, _ in validated} & synthetic
     assert {source.image for source in run.data.sources} >= synthetic  # trained on
     assert run.synthetic_images == 3
 
@@ -74,7 +72,7 @@ def test_the_model_and_its_review_say_how_many_synthetic_images_it_trained_on(tr
     workspace, _synthetic, _run, version = trained
     assert version.meta().synthetic_images == 3
     review = validation_review(workspace, RECIPE, "surface")
-    assert review.synthetic_images == 3 and len(review.crops or []) == 8
+    assert review.synthetic_images == 3 and len(review.crops or []) == 4
 
 
 def test_a_run_without_synthetic_images_leaves_them_out(trained) -> None:
