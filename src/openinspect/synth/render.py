@@ -22,6 +22,8 @@ from openinspect.synth.surface import Surface, blur
 MASK_TOLERANCE = 4
 """A pixel belongs to the mask when some channel changed by more than this many grey levels."""
 MIN_REGION_PX = 16
+MIN_DEFECT_PX = 8.0
+"""Size words never make a defect narrower than this (px), so a small ROI still shows one."""
 """The smallest region side (px) defects are drawn into."""
 
 _SIZES = {"tiny": (0.015, 0.03), "small": (0.04, 0.08), "medium": (0.09, 0.16), "large": (0.18, 0.3)}
@@ -66,7 +68,7 @@ class _Plan:
         if self.spec.size_px is not None:
             return float(self.spec.size_px * self.rng.uniform(0.9, 1.1))
         lo, hi = _SIZES[self.spec.size]
-        return max(float(self.rng.uniform(lo, hi) * self.short), 3.0)
+        return min(max(float(self.rng.uniform(lo, hi) * self.short), MIN_DEFECT_PX), 0.8 * self.short)
 
     def length(self) -> float:
         if self.spec.length_px is not None:
@@ -293,7 +295,7 @@ def _dent(surface: Surface, plan: _Plan) -> None:
         depth = np.exp(-(u * u + v * v) * 1.5)  # a smooth hollow; its slope facing the light brightens
         gy, gx = np.gradient(depth)
         slope = (gx * plan.light[0] + gy * plan.light[1]) * radius
-        relief[ya:yb, xa:xb] += slope * plan.contrast(0.9) - 0.15 * depth * plan.contrast()
+        relief[ya:yb, xa:xb] += slope * plan.contrast(1.2) - 0.2 * depth * plan.contrast()
     surface.shade(surface.soften(relief))
 
 
