@@ -295,7 +295,7 @@ def _dent(surface: Surface, plan: _Plan) -> None:
         depth = np.exp(-(u * u + v * v) * 1.5)  # a smooth hollow; its slope facing the light brightens
         gy, gx = np.gradient(depth)
         slope = (gx * plan.light[0] + gy * plan.light[1]) * radius
-        relief[ya:yb, xa:xb] += slope * plan.contrast(1.2) - 0.2 * depth * plan.contrast()
+        relief[ya:yb, xa:xb] += slope * plan.contrast(0.7) - 0.15 * depth * plan.contrast()
     surface.shade(surface.soften(relief))
 
 
@@ -388,7 +388,7 @@ def _burn(surface: Surface, plan: _Plan) -> None:
     amount = np.zeros(surface.shape, dtype=np.float32)
     for _ in range(int(rng.integers(spec.count[0], spec.count[1] + 1))):
         diameter = plan.diameter() * 1.4
-        centre = plan.centre(surface.shape, diameter)
+        centre = plan.centre(surface.shape, diameter * 2.0)  # its soft fringe stays inside the region too
         blob = _blob(surface, plan, centre, diameter / 2, 0.4, rng.uniform(1.0, 1.5))
         field = blur(blob, diameter * 0.18 + 0.5)
         amount = np.maximum(amount, field * (0.6 + 0.4 * field))  # darkest at the heart of the burn

@@ -126,7 +126,7 @@ _DEFAULTS: dict[Kind, dict[str, Any]] = {
                    "tone": "light"},
     Kind.CRACK: {"count": (1, 1), "size": "medium", "thickness": "thin", "length": "medium", "shape": "kinked",
                  "tone": "dark"},
-    Kind.DENT: {"count": (1, 1), "size": "small", "thickness": "medium", "length": "medium", "shape": "round",
+    Kind.DENT: {"count": (1, 1), "size": "medium", "thickness": "medium", "length": "medium", "shape": "round",
                 "tone": "dark"},
     Kind.STAIN: {"count": (1, 1), "size": "medium", "thickness": "medium", "length": "medium", "shape": "irregular",
                  "tone": "dark"},
