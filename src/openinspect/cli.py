@@ -253,7 +253,7 @@ def _synth(workspace: Workspace, args: argparse.Namespace) -> None:
             {"host": s.host.original_name, "seed": s.seed, "defect_px": int(s.mask.sum())} for s in batch.samples]
         label, done = batch.label, f"made {len(images)} image(s)" + (
             f" in {args.out} (masks in {args.out / 'masks'})" if args.out else
-            "; nothing written (give --out DIR, or --add to add them to the recipe's data set)")
+            "; nothing written (give --out DIR) or added to the data set (give --add)")
     if args.json:
         print(json.dumps({"spec": spec.to_dict(), "class": label, "images": images}, indent=1))
         return

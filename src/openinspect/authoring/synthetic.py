@@ -286,8 +286,8 @@ class SyntheticService:
         known = [roi.name for roi in recipe.rois_of(spec.name)]
         unknown = [name for name in names if name not in known]
         if unknown:
-            raise RecipeError(f"ROI(s) {', '.join(unknown)} are not ROIs of type '{spec.name}' of recipe "
-                              f"'{recipe.name}'; its ROIs: {', '.join(known) or 'none'}")
+            raise RecipeError(f"recipe '{recipe.name}' has no ROI {', '.join(map(repr, unknown))} of type "
+                              f"'{spec.name}'; its ROIs: {', '.join(known) or 'none'}")
         if not known:
             raise RecipeError(f"type '{spec.name}' of recipe '{recipe.name}' has no ROI: draw one first")
         return list(dict.fromkeys(names)) or known
@@ -384,8 +384,8 @@ def fail_label(spec: InspectionType, given: str | None) -> str:
     else:
         names, what = [c.name for c in spec.classes if not c.passes], "fail class"
         if given in {c.name for c in spec.classes if c.passes}:
-            raise RecipeError(f"'{given}' is a pass class of type '{spec.name}': synthetic defects are labelled with "
-                              f"a fail class ({', '.join(names)})")
+            raise RecipeError(f"type '{spec.name}' has no fail class '{given}' ('{given}' is a pass class): synthetic "
+                              f"defects are labelled with a fail class ({', '.join(names)})")
     if given is None:
         if len(names) == 1:
             return names[0]

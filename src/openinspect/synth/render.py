@@ -22,6 +22,8 @@ from openinspect.synth.surface import Surface, blur
 MASK_TOLERANCE = 4
 """A pixel belongs to the mask when some channel changed by more than this many grey levels."""
 MIN_REGION_PX = 16
+MIN_DEFECT_PX = 8.0
+"""Size words never make a defect narrower than this (px), so a small ROI still shows one."""
 """The smallest region side (px) defects are drawn into."""
 
 _SIZES = {"tiny": (0.015, 0.03), "small": (0.04, 0.08), "medium": (0.09, 0.16), "large": (0.18, 0.3)}
@@ -66,7 +68,7 @@ class _Plan:
         if self.spec.size_px is not None:
             return float(self.spec.size_px * self.rng.uniform(0.9, 1.1))
         lo, hi = _SIZES[self.spec.size]
-        return max(float(self.rng.uniform(lo, hi) * self.short), 3.0)
+        return min(max(float(self.rng.uniform(lo, hi) * self.short), MIN_DEFECT_PX), 0.8 * self.short)
 
     def length(self) -> float:
         if self.spec.length_px is not None:
@@ -190,7 +192,11 @@ def _stroke(canvas: np.ndarray, points: np.ndarray, widths: np.ndarray, values: 
 
 
 def _field(canvas: np.ndarray) -> np.ndarray:
-    return canvas.astype(np.float32) / 255.0
+    """A drawn 8-bit canvas as a 0..1 float field, converting only around what was drawn (speed)."""
+    field = np.zeros(canvas.shape, dtype=np.float32)
+    x, y, w, h = cv2.boundingRect(canvas)
+    field[y:y + h, x:x + w] = canvas[y:y + h, x:x + w] * np.float32(1 / 255)
+    return field
 
 
 def _blob(surface: Surface, plan: _Plan, centre: tuple[float, float], radius: float, roughness: float = 0.25,
@@ -293,7 +299,7 @@ def _dent(surface: Surface, plan: _Plan) -> None:
         depth = np.exp(-(u * u + v * v) * 1.5)  # a smooth hollow; its slope facing the light brightens
         gy, gx = np.gradient(depth)
         slope = (gx * plan.light[0] + gy * plan.light[1]) * radius
-        relief[ya:yb, xa:xb] += slope * plan.contrast(0.9) - 0.15 * depth * plan.contrast()
+        relief[ya:yb, xa:xb] += slope * plan.contrast(0.7) - 0.15 * depth * plan.contrast()
     surface.shade(surface.soften(relief))
 
 
@@ -386,7 +392,7 @@ def _burn(surface: Surface, plan: _Plan) -> None:
     amount = np.zeros(surface.shape, dtype=np.float32)
     for _ in range(int(rng.integers(spec.count[0], spec.count[1] + 1))):
         diameter = plan.diameter() * 1.4
-        centre = plan.centre(surface.shape, diameter)
+        centre = plan.centre(surface.shape, diameter * 2.0)  # its soft fringe stays inside the region too
         blob = _blob(surface, plan, centre, diameter / 2, 0.4, rng.uniform(1.0, 1.5))
         field = blur(blob, diameter * 0.18 + 0.5)
         amount = np.maximum(amount, field * (0.6 + 0.4 * field))  # darkest at the heart of the burn
@@ -424,9 +430,13 @@ def _missing(surface: Surface, plan: _Plan) -> None:
         candidates = [plan.centre(surface.shape, diameter) for _ in range(8 if spec.location == "anywhere" else 1)]
         centre = max(candidates, key=lambda c: _structure(surface.lum, c, diameter))  # a part, not bare surface
         hole = np.maximum(hole, _blob(surface, plan, centre, diameter / 2, 0.15, rng.uniform(1.0, 1.6)))
-    source = np.clip(surface.image, 0, 255).astype(np.uint8)
-    filled = cv2.inpaint(source, (hole > 0.05).astype(np.uint8) * 255, 5, cv2.INPAINT_TELEA)
-    filled = filled.astype(np.float32).reshape(surface.image.shape)
+    gone = (hole > 0.05).astype(np.uint8) * 255
+    x, y, w, h = cv2.boundingRect(gone)
+    rows, cols = slice(max(0, y - 12), y + h + 12), slice(max(0, x - 12), x + w + 12)  # inpaint reads 5 px around
+    filled = surface.image.copy()
+    source = np.clip(surface.image[rows, cols], 0, 255).astype(np.uint8)
+    patch = cv2.inpaint(source, gone[rows, cols], 5, cv2.INPAINT_TELEA)
+    filled[rows, cols] = patch.astype(np.float32).reshape(source.shape)
     hole = surface.soften(hole)
     surface.replace(hole, filled)
     ring = np.clip(hole * (1 - hole) * 4, 0, 1)

@@ -110,6 +110,10 @@ _LOCATION_WORDS = {"anywhere": "anywhere", "random": "anywhere", "randomly": "an
                    "top": "top", "upper": "top", "bottom": "bottom", "lower": "bottom", "left": "left",
                    "right": "right", "centre": "centre", "center": "centre", "middle": "centre",
                    "central": "centre", "corner": "corner", "corners": "corner"}
+_ATTRIBUTE_WORDS: tuple[tuple[str, dict[str, str]], ...] = (
+    ("size", _SIZE_WORDS), ("thickness", _THICKNESS_WORDS), ("length", _LENGTH_WORDS), ("shape", _SHAPE_WORDS),
+    ("orientation", _ORIENTATION_WORDS), ("subtlety", _SUBTLETY_WORDS))
+"""The attributes one word sets, each with its words, tried in this order."""
 _GRAMMAR = frozenset((
     "a", "an", "the", "of", "on", "in", "at", "near", "by", "with", "and", "or", "along", "across", "close", "to",
     "from", "is", "are", "there", "its", "it", "that", "which", "very", "quite", "slightly", "somewhat", "rather",
@@ -126,7 +130,7 @@ _DEFAULTS: dict[Kind, dict[str, Any]] = {
                    "tone": "light"},
     Kind.CRACK: {"count": (1, 1), "size": "medium", "thickness": "thin", "length": "medium", "shape": "kinked",
                  "tone": "dark"},
-    Kind.DENT: {"count": (1, 1), "size": "small", "thickness": "medium", "length": "medium", "shape": "round",
+    Kind.DENT: {"count": (1, 1), "size": "medium", "thickness": "medium", "length": "medium", "shape": "round",
                 "tone": "dark"},
     Kind.STAIN: {"count": (1, 1), "size": "medium", "thickness": "medium", "length": "medium", "shape": "irregular",
                  "tone": "dark"},
@@ -264,18 +268,8 @@ class _Reader:
                 self.found["fibres"] = True
         elif word in _WEAK_KIND_WORDS:
             self.weak.append(_WEAK_KIND_WORDS[word])
-        elif word in _SIZE_WORDS:
-            self._set("size", _SIZE_WORDS[word])
-        elif word in _THICKNESS_WORDS:
-            self._set("thickness", _THICKNESS_WORDS[word])
-        elif word in _LENGTH_WORDS:
-            self._set("length", _LENGTH_WORDS[word])
-        elif word in _SHAPE_WORDS:
-            self._set("shape", _SHAPE_WORDS[word])
-        elif word in _ORIENTATION_WORDS:
-            self._set("orientation", _ORIENTATION_WORDS[word])
-        elif word in _SUBTLETY_WORDS:
-            self._set("subtlety", _SUBTLETY_WORDS[word])
+        elif attribute := next((name for name, words in _ATTRIBUTE_WORDS if word in words), None):
+            self._set(attribute, dict(_ATTRIBUTE_WORDS)[attribute][word])
         elif word in COLOURS:
             self._set("tone", Tone(word, COLOURS[word]))
         elif word in _TONE_WORDS:

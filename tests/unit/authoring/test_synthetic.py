@@ -159,7 +159,7 @@ def test_default_hosts_are_good_real_captures_only(kit) -> None:
 
 
 BAD = [
-    (SynthRequest("plate", "surface", SCRATCH, rois=("middle",)), RecipeError, "ROI(s) middle are not ROIs"),
+    (SynthRequest("plate", "surface", SCRATCH, rois=("middle",)), RecipeError, "recipe 'plate' has no ROI 'middle' of type 'surface'"),
     (SynthRequest("plate", "surface", SCRATCH, label="good"), RecipeError, "'good' is a pass class"),
     (SynthRequest("plate", "surface", SCRATCH, label="crack"), RecipeError, "no fail class 'crack'"),
     (SynthRequest("plate", "finish", SCRATCH), RecipeError, "several fail classes (dent, stain)"),
