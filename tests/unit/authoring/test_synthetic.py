@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from tests.conftest import part_capture, png_bytes
 
 from openinspect.authoring import CaptureService, LabelService
-from openinspect.authoring.synthetic import SyntheticService, SynthRequest, preview_pngs
+from openinspect.authoring.synthetic import SyntheticService, SynthRequest, preview_pngs, write_batch
 from openinspect.errors import ImageError, RecipeError, SynthError
 from openinspect.imaging import decode_image, read_image
 from openinspect.recipe import parse_recipe
@@ -129,10 +129,13 @@ def test_a_picked_image_is_the_one_previewed_with_its_seed(kit) -> None:
     assert not np.array_equal(decode_image(image, "p.png"), decode_image(outlined, "o.png"))
 
 
-def test_segmenter_batch_stores_the_defect_as_the_pixel_class_mask(kit) -> None:
+def test_segmenter_batch_stores_the_defect_as_the_pixel_class_mask(kit, tmp_path: Path) -> None:
     service, _hosts = kit
     request = SynthRequest("plate", "seam", "one long thin crack", count=2, label="crack")
     batch = service.make(request)
+    entries = write_batch(batch, tmp_path / "out", "seam", request.description)
+    written = read_image(tmp_path / "out" / str(entries[0]["mask"]))[:, :, 0]
+    assert np.array_equal(written, batch.samples[0].mask * 2)  # the second pixel class's number, importable as is
     report = service.add(request)
     masks = dict((image.sha256, path) for image, path in service.workspace.masks("plate", "seam"))
     for sample, sha in zip(batch.samples, report.images, strict=True):
