@@ -125,3 +125,21 @@ def test_no_good_capture_or_a_bad_count_or_a_defect_too_big_is_refused(bracket: 
         synthesize(hosts, read_spec(recipe, "a stain"), count=0, seed=0)
     with pytest.raises(SynthError, match="bracket-0.png, ROI 'nut-left': the described size .* does not fit"):
         synthesize(hosts, read_spec(recipe, "a 150 mm stain"), count=2, seed=0)
+
+
+def test_on_an_aligned_recipe_the_roi_box_moves_with_the_part(tmp_path: Path) -> None:
+    from tests.unit.imaging.scenes import NUT, scene
+    from tests.unit.station.test_pipeline_alignment import RECIPE as ALIGNED
+
+    workspace = Workspace(tmp_path / "home")
+    recipe = parse_recipe(ALIGNED)
+    workspace.save_recipe(recipe)
+    write_png(workspace.recipe_path("bracket").parent / "reference.png", scene())
+    write_png(tmp_path / "hosts" / "shifted.png", scene(-60, 45, seed=1))
+    target = synth_target(recipe, "nut", "nut")
+    (host,) = synth_hosts(workspace, recipe, target, [tmp_path / "hosts"])
+    (_, (x0, y0, x1, y1)), = host.regions
+    assert abs(x0 - (NUT.x - 60)) <= 2 and abs(y0 - (NUT.y + 45)) <= 2 and (x1 - x0, y1 - y0) == (NUT.w, NUT.h)
+    made = synthesize([host], read_spec(recipe, "a large stain"), count=1, seed=0)[0].made
+    ys, xs = np.nonzero(made.mask)
+    assert xs.min() >= x0 and xs.max() < x1 and ys.min() >= y0 and ys.max() < y1
