@@ -36,6 +36,7 @@ from openinspect.models.accurate import Augment, Schedule, train_accurate
 from openinspect.models.classifier import TrainedClassifier, train_classifier
 from openinspect.models.progress import no_progress
 from openinspect.models.runtime import OnnxModel
+from openinspect.models.segmenter import Schedule as SegmenterSchedule
 from openinspect.models.segmenter import train_segmenter
 from openinspect.synth import parse_description, render
 from segmenter import (
@@ -100,7 +101,9 @@ def run_segmenter(args: argparse.Namespace, train: list[Sample], test: list[Samp
     size = input_size(train, args.side)
     images, masks = segmenter_arrays(train, synthetic, size)
     start = time.perf_counter()
-    model = train_segmenter(images, masks, 1, seed=seed, hflip=True, vflip=True, time_budget_s=args.budget)
+    steps = SegmenterSchedule(min_steps=args.seg_steps, max_steps=args.seg_steps) if args.seg_steps else None
+    model = train_segmenter(images, masks, 1, seed=seed, hflip=True, vflip=True,
+                            time_budget_s=None if steps else args.budget, schedule=steps)
     seconds = time.perf_counter() - start
     model.export_onnx(workdir / "seg.onnx")
     predict = onnx_predictor(OnnxModel(workdir / "seg.onnx", 2))
@@ -157,6 +160,9 @@ def main() -> None:
     parser.add_argument("--test-good", type=int, default=200, help="good test tiles (0: all the others)")
     parser.add_argument("--side", type=int, default=256, help="segmenter's longest input side")
     parser.add_argument("--budget", type=float, default=150.0, help="segmenter training cap, seconds")
+    parser.add_argument("--seg-steps", type=int, default=0,
+                        help="segmenter: this many optimiser steps instead of the time cap (a shared CPU's load then "
+                             "changes the time, not the model)")
     parser.add_argument("--fast-size", type=int, default=320)
     parser.add_argument("--accurate-size", type=int, default=224)
     parser.add_argument("--accurate-steps", type=int, default=60)

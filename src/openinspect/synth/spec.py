@@ -71,7 +71,7 @@ _PAIRS: dict[tuple[str, str], Kind] = {
 }
 _FIBRE_WORDS = frozenset(("fibre", "fibres", "fiber", "fibers", "hair", "hairs", "lint"))
 
-_NUMBER_WORDS = {"zero": 0, "no": 0, "none": 0, "one": 1, "single": 1, "two": 2,
+_NUMBER_WORDS = {"zero": 0, "one": 1, "single": 1, "two": 2,
                   "pair": 2, "couple": 2, "three": 3, "four": 4, "five": 5, "six": 6,
                  "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "dozen": 12, "thirteen": 13,
                  "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,

@@ -200,3 +200,24 @@ def test_a_recipe_archive_keeps_its_images_synthetic(kit, tmp_path: Path) -> Non
     import_archive(other, tmp_path / "plate.zip", "plate2", max_bytes=1 << 30)
     assert other.synthetic("plate2") == service.workspace.synthetic("plate")
     assert set(other.synthetic("plate2")) == set(report.images)
+
+
+def test_on_an_aligned_recipe_the_roi_box_moves_with_the_part(tmp_path: Path) -> None:
+    from tests.unit.imaging.scenes import NUT, scene
+    from tests.unit.station.test_pipeline_alignment import RECIPE as ALIGNED
+
+    workspace = Workspace(tmp_path / "home")
+    recipe = parse_recipe(ALIGNED)
+    workspace.save_recipe(recipe)
+    (workspace.recipe_path("bracket").parent / "reference.png").write_bytes(png_bytes(scene()))
+    shifted = tmp_path / "hosts" / "shifted.png"
+    shifted.parent.mkdir()
+    shifted.write_bytes(png_bytes(scene(-60, 45, seed=1)))
+    service = SyntheticService(workspace)
+    batch = service.make(SynthRequest("bracket", "nut", "a large stain", rois=("nut",),
+                                      hosts=tuple(service.external_hosts([shifted.parent])), count=1))
+    ((x0, y0, x1, y1),) = batch.samples[0].regions
+    assert abs(x0 - (NUT.x - 60)) <= 2 and abs(y0 - (NUT.y + 45)) <= 2
+    assert 0 <= NUT.w - (x1 - x0) <= 2 and 0 <= NUT.h - (y1 - y0) <= 2  # inside the ROI as the part turned it
+    ys, xs = np.nonzero(batch.samples[0].mask)
+    assert xs.min() >= x0 and xs.max() < x1 and ys.min() >= y0 and ys.max() < y1
