@@ -22,6 +22,8 @@ from openinspect.synth.surface import Surface, blur
 MASK_TOLERANCE = 4
 """A pixel belongs to the mask when some channel changed by more than this many grey levels."""
 MIN_REGION_PX = 16
+TRIES = 5
+"""Draws of a description before a host region that shows none of them is refused."""
 MIN_DEFECT_PX = 8.0
 """Size words never make a defect narrower than this (px), so a small ROI still shows one."""
 """The smallest region side (px) defects are drawn into."""
@@ -131,8 +133,8 @@ def render(host: np.ndarray, spec: DefectSpec, *, seed: int,
         region: ``(x0, y0, x1, y1)`` box the defects stay inside (a ROI); None for the whole image.
 
     Raises:
-        SynthError: the host is not uint8 gray/RGB, the region is outside it or too small, or the described size
-            does not fit the region.
+        SynthError: the host is not uint8 gray/RGB, the region is outside it or too small, the described size
+            does not fit the region, or no draw changes a pixel noticeably there (a black or flat region).
     """
     if host.dtype != np.uint8 or host.ndim not in (2, 3) or (host.ndim == 3 and host.shape[2] != 3):
         raise SynthError(f"a host image must be (H, W) or (H, W, 3) uint8, got {host.shape} {host.dtype}: "
@@ -147,6 +149,19 @@ def render(host: np.ndarray, spec: DefectSpec, *, seed: int,
     crop = host[y0:y1, x0:x1]
     _check_fits(spec, crop.shape[1], crop.shape[0])
     rng = np.random.default_rng(seed)
+    for _ in range(TRIES):  # a defect drawn into a black shadow or a burnt-out highlight may change nothing
+        image, mask = _draw(host, crop, (x0, y0), spec, rng)
+        if mask.any():
+            return Synthesized(image=image, mask=mask, seed=seed, spec=spec)
+    raise SynthError(f"nothing visible: {TRIES} draws of '{spec.text}' into the {x1 - x0}x{y1 - y0} px host region "
+                     f"changed no pixel by more than {MASK_TOLERANCE} grey levels (too dark, too bright or too small "
+                     "a defect): describe it larger or obvious, or use another host or ROI")
+
+
+def _draw(host: np.ndarray, crop: np.ndarray, origin: tuple[int, int], spec: DefectSpec,
+          rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """One draw: the host with the defects in ``crop`` (at ``origin``), and the mask of what changed."""
+    x0, y0 = origin
     surface = Surface.of(crop, rng)
     angle = rng.uniform(0.6, 1.0) * math.pi  # light from above, left or right, as on most stations
     plan = _Plan(rng=rng, spec=spec, short=float(min(crop.shape[:2])), light=(math.cos(angle), -math.sin(angle)))
@@ -164,7 +179,7 @@ def render(host: np.ndarray, spec: DefectSpec, *, seed: int,
         np.copyto(drawn, before, where=~mask if drawn.ndim == 2 else ~mask[:, :, None])
         image[y0 + ty0:y0 + ty1, x0 + tx0:x0 + tx1] = drawn
         full[y0 + ty0:y0 + ty1, x0 + tx0:x0 + tx1] = mask
-    return Synthesized(image=image, mask=full, seed=seed, spec=spec)
+    return image, full
 
 
 def _check_fits(spec: DefectSpec, width: int, height: int) -> None:

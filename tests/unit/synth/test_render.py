@@ -112,6 +112,7 @@ def test_a_colour_tints_a_colour_host(colour: np.ndarray) -> None:
     (np.zeros((100, 100), np.uint8), (50, 50, 150, 150), "a stain", "not inside"),
     (np.zeros((100, 100, 4), np.uint8), None, "a stain", "uint8"),
     (np.zeros((100, 100), np.float32), None, "a stain", "uint8"),
+    (np.zeros((100, 100), np.uint8), None, "a dark stain", "nothing visible: 5 draws"),
 ])
 def test_hosts_that_cannot_take_the_defect_are_refused(host: np.ndarray, region: tuple[int, int, int, int] | None,
                                                        text: str, says: str) -> None:
