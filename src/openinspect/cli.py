@@ -8,8 +8,9 @@ import getpass
 import json
 import os
 import sys
+import uuid
 from collections.abc import Iterator, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -24,6 +25,7 @@ from openinspect.store import Deployment, Workspace, unified_diff
 from openinspect.store.archive import export_archive
 from openinspect.store.audit import AuditAction, AuditFilter, AuditLog
 from openinspect.store.db import create_results_engine
+from openinspect.store.records import ResultRecord
 from openinspect.store.results import ResultStore, Retention
 
 if TYPE_CHECKING:
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
     from openinspect.models.progress import Fold, Step
     from openinspect.server.deps import Services
     from openinspect.station import InspectionResult, RoiResult
+    from openinspect.station.pipeline import InspectorPlan
     from openinspect.training.backtest import BacktestReport
 
 
@@ -164,7 +167,9 @@ def _parser() -> argparse.ArgumentParser:
 
     inspect = commands.add_parser("inspect", help="judge captures (files or folders)")
     inspect.add_argument("recipe")
-    inspect.add_argument("paths", nargs="+", type=Path, metavar="IMAGE_OR_DIR")
+    inspect.add_argument("paths", nargs="+", type=Path, metavar="IMAGE_OR_DIR",
+                         help="capture files, folders of them, globs ('archive/*/2026-*.png') or .txt files that list "
+                              "one capture path a line")
     inspect.add_argument("--json", action="store_true", help="one JSON object per line per capture")
     inspect.add_argument("--overlay", type=Path, metavar="DIR",
                          help="write <capture stem>.png with pixel classes painted and ROIs outlined green/red")
@@ -173,6 +178,9 @@ def _parser() -> argparse.ArgumentParser:
     inspect.add_argument("--model-version", type=int, metavar="N",
                          help="judge with this model version instead of the deployed one (try a candidate)")
     inspect.add_argument("--type", dest="type_name", help="the type --model-version is of (needed with several types)")
+    inspect.add_argument("--store", action="store_true", help="also keep each result in the results database "
+                         "($OPENINSPECT_DATABASE_URL, e.g. PostgreSQL for a plant; else the workspace's SQLite file)")
+    _ray_arguments(inspect)
     inspect.set_defaults(run=_inspect)
 
     evaluate = commands.add_parser("eval", help="evaluate the deployed model on labelled captures it has not seen")
@@ -507,17 +515,59 @@ def _format(metrics: dict[str, Any], class_names: list[str], kind: str) -> str:
 
 def _inspect(workspace: Workspace, args: argparse.Namespace) -> int:
     from openinspect.station import Inspector
+    from openinspect.station.pipeline import InspectorPlan
+    from openinspect.station.sources import TriggerSource
 
     settings = get_settings()
-    inspector = Inspector.load(workspace, args.recipe, settings.threads, settings.max_pixels, _tried(workspace, args))
+    plan = InspectorPlan.load(workspace, args.recipe, settings.max_pixels, _tried(workspace, args))
+    results: Iterator[InspectionResult]
+    if args.ray is None:
+        inspector = Inspector.of(plan, settings.threads)
+        results = (inspector.inspect_file(path) for path in _captures(args.paths))
+    else:
+        results = _on_ray(plan, list(_captures(args.paths)), args, settings)
+    store = _batch_store(workspace) if args.store else None
     failed_to_judge = False
-    for path in _captures(args.paths):
-        result = inspector.inspect_file(path)
+    for result in results:
         failed_to_judge |= result.error is not None
         print(json.dumps(result.to_json()) if args.json else _human(result), flush=True)
+        if store is not None:
+            store.add(ResultRecord(str(uuid.uuid4()), datetime.now(UTC), plan.recipe.name, TriggerSource.BATCH.value,
+                                   result.to_json()))
         if result.error is None and (args.overlay or args.masks):
-            _write_pictures(path, result, inspector.recipe, args.overlay, args.masks)
+            _write_pictures(Path(result.image), result, plan.recipe, args.overlay, args.masks)
     return 1 if failed_to_judge else 0
+
+
+def _batch_store(workspace: Workspace) -> ResultStore:
+    """The results database a batch job adds its records to; it archives no capture (they lie where they are)."""
+    return ResultStore(_results_engine(workspace), workspace.home / "results", Retention(keep_pass_every=0))
+
+
+def _ray_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--ray", nargs="?", const="", metavar="ADDRESS",
+                        help="run on Ray (`pip install 'openinspect[cluster]'`): join the cluster at ADDRESS (or "
+                             "$OPENINSPECT_RAY_ADDRESS), else start a local Ray instance on this machine")
+    parser.add_argument("--workers", type=int, metavar="N", help="with --ray: model workers (default: one per CPU)")
+    parser.add_argument("--batch", type=int, default=32, metavar="N", help="with --ray: captures per model call")
+
+
+def _on_ray(plan: InspectorPlan, paths: list[Path], args: argparse.Namespace,
+            settings: Settings) -> Iterator[InspectionResult]:
+    """Judge ``paths`` on a Ray cluster (only here is Ray imported), with a progress bar on stderr."""
+    from tqdm import tqdm
+
+    from openinspect.cluster import JobOptions, connect, judge  # Ray: only with --ray, never at start-up
+
+    joined = connect(args.ray or settings.ray_address)
+    options = JobOptions(args.workers, settings.threads or 1, args.batch)
+    print(f"ray: {'started a local instance' if joined.started else 'joined'} {joined.address} ({joined.cpus} CPUs, "
+          f"{options.actors(joined.cpus)} model worker(s)); dashboard: {joined.dashboard}", file=sys.stderr)
+    with tqdm(total=len(paths), unit="capture", file=sys.stderr, disable=not sys.stderr.isatty(),
+              bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} {rate_fmt}, {remaining} left") as bar:
+        for result in judge(plan, [str(p) for p in paths], options, joined):
+            bar.update()
+            yield result
 
 
 def _tried(workspace: Workspace, args: argparse.Namespace) -> dict[str, int]:
@@ -549,17 +599,28 @@ def _write_pictures(path: Path, result: InspectionResult, recipe: Recipe, overla
 
 
 def _captures(paths: list[Path]) -> Iterator[Path]:
-    """The files named, and in folders the files of a supported type; the others found there are said on stderr."""
+    """The files named, those a glob or a ``.txt`` list names, and in folders the files of a supported type.
+
+    Files found in folders that are not captures by name are said on stderr.
+    """
     for path in paths:
-        if not path.is_dir():
+        if path.suffix.lower() == ".txt" and path.is_file():
+            yield from (Path(line.strip()) for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+        elif not path.exists() and any(char in str(path) for char in "*?["):
+            yield from sorted(Path(path.anchor or ".").glob(str(path.relative_to(path.anchor or "."))))
+        elif not path.is_dir():
             yield path
-            continue
-        files = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
-        others = [p for p in files if p.suffix.lower() not in IMAGE_SUFFIXES]
-        if others:
-            print(f"note: {path}: {len(others)} file(s) not judged, not a {SUPPORTED_TYPES} capture by name: "
-                  f"{', '.join(p.name for p in others[:5])}{' ...' if len(others) > 5 else ''}", file=sys.stderr)
-        yield from (p for p in files if p.suffix.lower() in IMAGE_SUFFIXES)
+        else:
+            yield from _folder(path)
+
+
+def _folder(path: Path) -> Iterator[Path]:
+    files = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
+    others = [p for p in files if p.suffix.lower() not in IMAGE_SUFFIXES]
+    if others:
+        print(f"note: {path}: {len(others)} file(s) not judged, not a {SUPPORTED_TYPES} capture by name: "
+              f"{', '.join(p.name for p in others[:5])}{' ...' if len(others) > 5 else ''}", file=sys.stderr)
+    yield from (p for p in files if p.suffix.lower() in IMAGE_SUFFIXES)
 
 
 def _human(result: InspectionResult) -> str:

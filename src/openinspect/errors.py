@@ -13,6 +13,7 @@ The tree is short:
   - ``ArchiveError``: a recipe archive cannot be read or is not one OpenInspect wrote (names the member).
   - ``SettingsError``: a station setting is invalid or cannot be applied (names the field and the fix).
   - ``StationBusyError``: the station cannot take the request now (trigger queue full, training running).
+  - ``ClusterError``: a batch job cannot use Ray (the ``cluster`` extra missing, the cluster unreachable).
   - ``StorageError``: the workspace cannot be written (carries the free space left).
     - ``StorageFullError``: its disk is full.
     - ``StorageUnavailableError``: it is read-only, went away, or its database cannot be reached.
@@ -73,6 +74,10 @@ class SettingsError(OpenInspectError):
 
 class StationBusyError(OpenInspectError):
     """The station cannot take this request now: its trigger queue is full, or a training job runs."""
+
+
+class ClusterError(OpenInspectError):
+    """A batch job cannot run on Ray: the ``cluster`` extra is not installed or the cluster cannot be reached."""
 
 
 class StorageError(OpenInspectError):
