@@ -15,6 +15,7 @@ from sqlalchemy import select
 from tests.conftest import part_capture, run_cli, write_png
 from tests.unit.station.kit import install_plate
 
+from openinspect.errors import ClusterError
 from openinspect.store import Workspace
 
 # Ray warns of its own deprecated settings when its data context is made; none of them is ours to change
@@ -26,16 +27,10 @@ def ray_cluster():
     """A local Ray instance of 2 CPUs, started once per test session (a start takes seconds)."""
     try:
         from openinspect import cluster
-    except ImportError as err:  # ClusterError is an ImportError's message: say how to install
-        message = f"needs the cluster extra: pip install -e '.[cluster]' ({err})"
+    except ClusterError as err:  # Ray is not installed: the message says how to install it
         if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{message}; CI=true, so a missing extra fails instead of skipping", pytrace=False)
-        pytest.skip(message)
-    except Exception as err:  # noqa: BLE001 - ClusterError: Ray is missing
-        message = f"needs the cluster extra: {err}"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{message}; CI=true, so a missing extra fails instead of skipping", pytrace=False)
-        pytest.skip(message)
+            pytest.fail(f"{err}; CI=true, so a missing extra fails instead of skipping", pytrace=False)
+        pytest.skip(f"needs the cluster extra: {err}")
     import ray
 
     joined = cluster.connect(None, cpus=2)
