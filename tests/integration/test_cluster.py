@@ -6,6 +6,7 @@ in-process path on the same captures; a model worker killed mid-job is replaced 
 
 import json
 import os
+import shlex
 import signal
 import time
 from pathlib import Path
@@ -38,6 +39,16 @@ def ray_cluster():
     ray.shutdown()
 
 
+def _readme_local_run(folder: Path) -> list[str]:
+    """The arguments of the README's local run (section "Plant scale"), its ``captures/`` made ``folder``."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Plant scale"):]
+    line = next(line for line in section.splitlines() if line.startswith("openinspect inspect plate captures/"))
+    words = shlex.split(line.split(">")[0])
+    assert words[:3] == ["openinspect", "inspect", "plate"] and "--ray" in words, line
+    return [str(folder) if word == "captures/" else word for word in words[1:]]
+
+
 def _captures(folder: Path, count: int) -> list[Path]:
     """``count`` plate captures, every third one scratched (fails), named in input order."""
     return [write_png(folder / f"c{i:04d}.png", part_capture(i % 3 == 0, i)) for i in range(count)]
@@ -58,8 +69,7 @@ def test_readme_local_run_judges_as_the_station_does_with_error_lines_and_stored
     local = [json.loads(line) for line in out.splitlines()]
     assert code == 1 and len(local) == 24
 
-    # README "Plant scale": openinspect inspect plate captures/ --json --ray --store
-    code, out, err = run_cli(home, "inspect", "plate", folder, "--json", "--ray", "--store")
+    code, out, err = run_cli(home, *_readme_local_run(folder))
     on_ray = [json.loads(line) for line in out.splitlines()]
     assert code == 1, err
     assert "ray: " in err and "dashboard: " in err
