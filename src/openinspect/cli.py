@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import getpass
 import json
 import os
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from openinspect.authoring import ModelService
+    from openinspect.cluster import Work
     from openinspect.models.progress import Fold, Step
     from openinspect.server.deps import Services
     from openinspect.station import InspectionResult, RoiResult
@@ -189,6 +191,7 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--model-version", type=int, metavar="N", help="evaluate this version (default: deployed)")
     _labelled_data_arguments(evaluate)
     evaluate.add_argument("--json", action="store_true")
+    _ray_arguments(evaluate)
     evaluate.set_defaults(run=_eval)
 
     audit = commands.add_parser("audit", help="the audit trail: who changed what, when, before and after")
@@ -552,12 +555,15 @@ def _ray_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch", type=int, default=32, metavar="N", help="with --ray: captures per model call")
 
 
-def _on_ray(plan: InspectorPlan, paths: list[Path], args: argparse.Namespace,
-            settings: Settings) -> Iterator[InspectionResult]:
-    """Judge ``paths`` on a Ray cluster (only here is Ray imported), with a progress bar on stderr."""
+def _on_ray(plan: InspectorPlan, paths: list[Path], args: argparse.Namespace, settings: Settings,
+            work: Work | None = None) -> Iterator[Any]:
+    """Judge ``paths`` on a Ray cluster (only here is Ray imported), with a progress bar on stderr.
+
+    ``work``: what each worker does with a batch of paths (default: the station's judgement, ``inspect``).
+    """
     from tqdm import tqdm
 
-    from openinspect.cluster import JobOptions, connect, judge  # Ray: only with --ray, never at start-up
+    from openinspect.cluster import JobOptions, connect, judge_files, run  # Ray: only with --ray, never at start-up
 
     joined = connect(args.ray or settings.ray_address)
     options = JobOptions(args.workers, settings.threads or 1, args.batch)
@@ -565,9 +571,9 @@ def _on_ray(plan: InspectorPlan, paths: list[Path], args: argparse.Namespace,
           f"{options.actors(joined.cpus)} model worker(s)); dashboard: {joined.dashboard}", file=sys.stderr)
     with tqdm(total=len(paths), unit="capture", file=sys.stderr, disable=not sys.stderr.isatty(),
               bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} {rate_fmt}, {remaining} left") as bar:
-        for result in judge(plan, [str(p) for p in paths], options, joined):
+        for answer in run(plan, [str(p) for p in paths], work or judge_files, options, joined):
             bar.update()
-            yield result
+            yield answer
 
 
 def _tried(workspace: Workspace, args: argparse.Namespace) -> dict[str, int]:
@@ -644,18 +650,31 @@ def _human_roi(roi: RoiResult) -> str:
 
 def _eval(workspace: Workspace, args: argparse.Namespace) -> None:
     from openinspect.station import Inspector
-    from openinspect.training.evaluate import evaluate_anomaly, evaluate_folders, evaluate_masks
+    from openinspect.station.pipeline import InspectorPlan
+    from openinspect.training.evaluate import (
+        Judges,
+        evaluate_anomaly,
+        evaluate_folders,
+        evaluate_masks,
+        judge_captures,
+    )
 
+    settings = get_settings()
     versions = {} if args.model_version is None else {args.type_name: args.model_version}
-    inspector = Inspector.load(workspace, args.recipe, get_settings().threads, versions=versions)
+    plan = InspectorPlan.load(workspace, args.recipe, settings.max_pixels, versions)
+    inspector = Inspector.of(plan, settings.threads)
     spec = inspector.recipe.inspection_type(args.type_name)
     folders = _labelled_data(spec, args)
+    judges: Judges | None = None
+    if args.ray is not None:
+        def judges(type_name: str, paths: list[Path]) -> Iterator[Any]:
+            return _on_ray(plan, paths, args, settings, functools.partial(judge_captures, type_name=type_name))
     if isinstance(spec, SegmenterType):
-        metrics = evaluate_masks(inspector, spec.name, *folders)
+        metrics = evaluate_masks(inspector, spec.name, folders[0], folders[1], judges=judges)
     elif spec.kind == ModelKind.ANOMALY:
-        metrics = evaluate_anomaly(inspector, spec.name, *folders)
+        metrics = evaluate_anomaly(inspector, spec.name, folders[0], judges=judges)
     else:
-        metrics = evaluate_folders(inspector, spec.name, *folders)
+        metrics = evaluate_folders(inspector, spec.name, folders[0], judges=judges)
     if args.json:
         print(json.dumps(metrics))
     else:

@@ -98,7 +98,7 @@ def _judge_processes() -> set[int]:
     for proc in Path("/proc").iterdir():
         if proc.name.isdigit():
             try:
-                if b"MapBatches(_Judge)" in (proc / "cmdline").read_bytes():
+                if b"MapBatches(_Worker)" in (proc / "cmdline").read_bytes():
                     found.add(int(proc.name))
             except OSError:
                 continue
@@ -129,3 +129,19 @@ def test_a_killed_worker_is_replaced_and_its_captures_are_judged_once(tmp_path, 
     assert killed is not None and len(results) == 240
     assert results == expected  # in input order, none lost, none twice
     assert seen - {killed}, "no worker judged after the kill"
+
+
+def test_eval_on_ray_gives_the_in_process_figures_and_problems(tmp_path, ray_cluster):
+    home = tmp_path / "home"
+    install_plate(Workspace(home))
+    folders = tmp_path / "labelled"
+    for i in range(8):
+        write_png(folders / "good" / f"g{i}.png", part_capture(False, 100 + i))
+        write_png(folders / "scratch" / f"s{i}.png", part_capture(True, 200 + i))
+    (folders / "good" / "g9.png").write_bytes(b"not an image")
+    code, out, _ = run_cli(home, "eval", "plate", "--type", "surface", "--folders", folders, "--json")
+    local = json.loads(out)
+    assert code == 0 and len(local["skipped"]) == 1 and "g9.png" in local["skipped"][0]
+    code, out, err = run_cli(home, "eval", "plate", "--type", "surface", "--folders", folders, "--json", "--ray")
+    assert code == 0, err
+    assert json.loads(out) == local

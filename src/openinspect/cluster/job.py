@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import pickle
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -81,9 +81,32 @@ def judge(plan: InspectorPlan, paths: Sequence[str], options: JobOptions,
           cluster: Cluster) -> Iterator[InspectionResult]:
     """Judge capture files on the cluster, as :meth:`Inspector.inspect_file` does, yielding results in input order.
 
-    Every worker must see ``paths`` (shared storage). An unreadable capture yields its error result. A batch
-    whose actor dies is retried on the actor that replaces it; should both answers reach this process, the
-    second is dropped, so each capture is in the output once.
+    Every worker must see ``paths`` and the plan's model files (shared storage). An unreadable capture yields its
+    error result.
+
+    Raises:
+        ClusterError: as :func:`run`.
+    """
+    return run(plan, paths, judge_files, options, cluster)
+
+
+def judge_files(inspector: Inspector, paths: list[Path]) -> list[InspectionResult]:
+    """The station's results for capture files, each type's model run once over the crops of all of them."""
+    return inspector.judge_staged([inspector.stager.stage_file(path) for path in paths])
+
+
+Work = Callable[[Inspector, list[Path]], list[Any]]
+"""What a worker does with a batch of capture paths: one picklable answer per path, in order."""
+
+
+def run(plan: InspectorPlan, paths: Sequence[str], work: Work, options: JobOptions,
+        cluster: Cluster) -> Iterator[Any]:
+    """Run ``work`` over capture paths on the cluster's workers, yielding its answers in input order.
+
+    Ray Data cuts ``paths`` into batches; a pool of actors, each with its own :class:`Inspector` (one ONNX Runtime
+    session per model, ``options.threads`` threads), runs ``work`` on each batch. A batch whose actor dies is
+    retried on the actor that replaces it; should both answers reach this process, the second is dropped, so each
+    path is answered once.
 
     Raises:
         ClusterError: the job failed (not a capture: the cluster), or lost captures.
@@ -98,7 +121,7 @@ def judge(plan: InspectorPlan, paths: Sequence[str], options: JobOptions,
     actors = min(options.actors(cluster.cpus), len(items))
     blocks = min(len(items), max(actors, -(-len(items) // options.batch)))  # a batch a block, at least one an actor
     dataset = (ray.data.from_items(items, override_num_blocks=blocks)
-               .map_batches(_Judge, fn_constructor_kwargs={"plan": plan, "threads": options.threads},
+               .map_batches(_Worker, fn_constructor_kwargs={"plan": plan, "threads": options.threads, "work": work},
                             batch_size=options.batch, num_cpus=options.threads,
                             compute=ray.data.ActorPoolStrategy(size=actors)))
     try:
@@ -107,21 +130,22 @@ def judge(plan: InspectorPlan, paths: Sequence[str], options: JobOptions,
         raise ClusterError(f"the Ray job failed: {err}") from err
 
 
-class _Judge:
-    """A worker: one ONNX Runtime session per model; stages each capture of a batch, then judges them together.
+class _Worker:
+    """An actor: one ONNX Runtime session per model; runs the job's work on batches of capture paths.
 
-    Staging runs in the actor rather than in Ray Data tasks of its own: tasks beside actors that hold every CPU
-    wait for a CPU that never comes free (seen on 2 CPUs), and staging is a small share of a capture's work.
+    Staging (decode, align, crop) runs here, in the actor, rather than in Ray Data tasks of its own: tasks beside
+    actors that hold every CPU wait for a CPU that never comes free (seen on 2 CPUs), and staging is a small share
+    of a capture's work.
     """
 
-    def __init__(self, plan: InspectorPlan, threads: int) -> None:
+    def __init__(self, plan: InspectorPlan, threads: int, work: Work) -> None:
         self.inspector = Inspector.of(plan, threads)
+        self.work = work
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """Each capture's result, pickled, with its input index."""
-        stager = self.inspector.stager
-        results = self.inspector.judge_staged([stager.stage_file(Path(path)) for path in batch["path"]])
-        return {"index": batch["index"], "result": np.array([pickle.dumps(r) for r in results], dtype=object)}
+        """Each path's answer, pickled, with its input index."""
+        answers = self.work(self.inspector, [Path(path) for path in batch["path"]])
+        return {"index": batch["index"], "result": np.array([pickle.dumps(a) for a in answers], dtype=object)}
 
 
 def _in_order(batches: Any, total: int) -> Iterator[InspectionResult]:
