@@ -139,10 +139,10 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=20_000)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--recipes", nargs="+", choices=sorted(RECIPES), default=["one", "multi"])
-    parser.add_argument("--run", nargs=3, metavar=("FOLDER", "RECIPE", "WORKERS"), help=argparse.SUPPRESS)
+    parser.add_argument("--run", nargs=4, metavar=("FOLDER", "RECIPE", "WORKERS", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.run:
-        print(json.dumps(run(Path(args.run[0]), args.run[1], int(args.run[2]))))
+        Path(args.run[3]).write_text(json.dumps(run(Path(args.run[0]), args.run[1], int(args.run[2]))))
         return
     print(f"{os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.1f} (shared machine: figures are noisy)")
     with tempfile.TemporaryDirectory(prefix="openinspect-scale-") as tmp:
@@ -151,9 +151,10 @@ def main() -> None:
         for recipe in args.recipes:
             rows = []
             for workers in [0, *args.workers]:
-                line = subprocess.run([sys.executable, __file__, "--run", str(folder), recipe, str(workers)],
-                                      check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
-                rows.append(json.loads(line))
+                out = folder / f"{recipe}-{workers}.json"
+                subprocess.run([sys.executable, __file__, "--run", str(folder), recipe, str(workers), str(out)],
+                               check=True, stdout=subprocess.DEVNULL)
+                rows.append(json.loads(out.read_text()))
                 print(f"  {recipe} {'single-process' if workers == 0 else f'ray {workers} worker(s)'}: "
                       f"{rows[-1]['per_s']:.1f} captures/s", file=sys.stderr)
             report(rows)
