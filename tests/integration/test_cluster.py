@@ -6,6 +6,7 @@ in-process path on the same captures; a model worker killed mid-job is replaced 
 
 import json
 import os
+import pickle
 import shlex
 import signal
 import time
@@ -145,3 +146,18 @@ def test_eval_on_ray_gives_the_in_process_figures_and_problems(tmp_path, ray_clu
     code, out, err = run_cli(home, "eval", "plate", "--type", "surface", "--folders", folders, "--json", "--ray")
     assert code == 0, err
     assert json.loads(out) == local
+
+
+def test_answers_leave_in_input_order_once_even_when_a_retried_batch_answers_again():
+    pytest.importorskip("ray", reason="needs the cluster extra: pip install -e '.[cluster]'")
+    import numpy as np
+
+    from openinspect.cluster.job import _in_order
+
+    def batch(indices, answers):
+        return {"index": np.array(indices), "result": [pickle.dumps(a) for a in answers]}
+
+    late_first = [batch([2, 3], ["c", "d"]), batch([0, 1], ["a", "b"]), batch([2, 3], ["c again", "d again"])]
+    assert list(_in_order(late_first, 4)) == ["a", "b", "c", "d"]
+    with pytest.raises(ClusterError, match="after 2 of 3 captures; capture 2"):
+        list(_in_order([batch([0, 1], ["a", "b"])], 3))

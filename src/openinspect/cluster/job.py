@@ -66,8 +66,9 @@ def connect(address: str | None, cpus: int | None = None) -> Cluster:
     """
     started = address is None and not ray.is_initialized()
     try:
+        # log_to_driver off: what a worker prints would land on this process's stdout, amid `--json` lines
         context = ray.init(address=address or None, num_cpus=None if address else cpus, ignore_reinit_error=True,
-                           logging_level=logging.WARNING)
+                           logging_level=logging.WARNING, log_to_driver=False)
     except (ConnectionError, RuntimeError, ValueError) as err:
         raise ClusterError(f"cannot reach the Ray cluster at {address}: {err}; start it with `ray start --head` "
                            f"on its head node, or leave out the address to run on this machine") from err
