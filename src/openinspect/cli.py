@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from openinspect.authoring import ModelService
-    from openinspect.cluster import Work
+    from openinspect.cluster import Cluster, Work
     from openinspect.models.progress import Fold, Step
     from openinspect.server.deps import Services
     from openinspect.station import InspectionResult, RoiResult
@@ -528,7 +528,7 @@ def _inspect(workspace: Workspace, args: argparse.Namespace) -> int:
         inspector = Inspector.of(plan, settings.threads)
         results = (inspector.inspect_file(path) for path in _captures(args.paths))
     else:
-        results = _on_ray(plan, list(_captures(args.paths)), args, settings)
+        results = _on_ray([plan], list(_captures(args.paths)), args, _joined(args, settings))
     store = _batch_store(workspace) if args.store else None
     failed_to_judge = False
     for result in results:
@@ -555,23 +555,32 @@ def _ray_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch", type=int, default=32, metavar="N", help="with --ray: captures per model call")
 
 
-def _on_ray(plan: InspectorPlan, paths: list[Path], args: argparse.Namespace, settings: Settings,
-            work: Work | None = None) -> Iterator[Any]:
-    """Judge ``paths`` on a Ray cluster (only here is Ray imported), with a progress bar on stderr.
+def _joined(args: argparse.Namespace, settings: Settings) -> Cluster:
+    """The Ray cluster of ``--ray [ADDRESS]`` (only here and in :func:`_on_ray` is Ray imported); says it on stderr."""
+    from openinspect.cluster import JobOptions, connect  # Ray: only with --ray, never at start-up
 
-    ``work``: what each worker does with a batch of paths (default: the station's judgement, ``inspect``).
+    joined = connect(args.ray or settings.ray_address)
+    workers = JobOptions(args.workers, settings.threads or 1).actors(joined.cpus)
+    print(f"ray: {'started a local instance' if joined.started else 'joined'} {joined.address} ({joined.cpus} CPUs, "
+          f"{workers} model worker(s)); dashboard: {joined.dashboard}", file=sys.stderr)
+    return joined
+
+
+def _on_ray(plans: list[InspectorPlan], paths: list[Path], args: argparse.Namespace, joined: Cluster,
+            work: Work | None = None) -> Iterator[Any]:
+    """Run ``work`` on ``paths`` on the cluster, with a progress bar on stderr; answers in input order.
+
+    ``work``: what each worker does with a batch of paths, given an inspector per plan (default: the station's
+    judgement, ``inspect``).
     """
     from tqdm import tqdm
 
-    from openinspect.cluster import JobOptions, connect, judge_files, run  # Ray: only with --ray, never at start-up
+    from openinspect.cluster import JobOptions, judge_files, run
 
-    joined = connect(args.ray or settings.ray_address)
-    options = JobOptions(args.workers, settings.threads or 1, args.batch)
-    print(f"ray: {'started a local instance' if joined.started else 'joined'} {joined.address} ({joined.cpus} CPUs, "
-          f"{options.actors(joined.cpus)} model worker(s)); dashboard: {joined.dashboard}", file=sys.stderr)
+    options = JobOptions(args.workers, get_settings().threads or 1, args.batch)
     with tqdm(total=len(paths), unit="capture", file=sys.stderr, disable=not sys.stderr.isatty(),
               bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} {rate_fmt}, {remaining} left") as bar:
-        for answer in run(plan, [str(p) for p in paths], work or judge_files, options, joined):
+        for answer in run(plans, [str(p) for p in paths], work or judge_files, options, joined):
             bar.update()
             yield answer
 
@@ -667,8 +676,10 @@ def _eval(workspace: Workspace, args: argparse.Namespace) -> None:
     folders = _labelled_data(spec, args)
     judges: Judges | None = None
     if args.ray is not None:
+        joined = _joined(args, settings)
+
         def judges(type_name: str, paths: list[Path]) -> Iterator[Any]:
-            return _on_ray(plan, paths, args, settings, functools.partial(judge_captures, type_name=type_name))
+            return _on_ray([plan], paths, args, joined, functools.partial(judge_captures, type_name=type_name))
     if isinstance(spec, SegmenterType):
         metrics = evaluate_masks(inspector, spec.name, folders[0], folders[1], judges=judges)
     elif spec.kind == ModelKind.ANOMALY:

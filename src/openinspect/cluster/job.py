@@ -88,26 +88,28 @@ def judge(plan: InspectorPlan, paths: Sequence[str], options: JobOptions,
     Raises:
         ClusterError: as :func:`run`.
     """
-    return run(plan, paths, judge_files, options, cluster)
+    return run([plan], paths, judge_files, options, cluster)
 
 
-def judge_files(inspector: Inspector, paths: list[Path]) -> list[InspectionResult]:
+def judge_files(inspectors: list[Inspector], paths: list[Path]) -> list[InspectionResult]:
     """The station's results for capture files, each type's model run once over the crops of all of them."""
+    inspector = inspectors[0]
     return inspector.judge_staged([inspector.stager.stage_file(path) for path in paths])
 
 
-Work = Callable[[Inspector, list[Path]], list[Any]]
-"""What a worker does with a batch of capture paths: one picklable answer per path, in order."""
+Work = Callable[[list[Inspector], list[Path]], list[Any]]
+"""What a worker does with a batch of capture paths, given an inspector per plan of the job: one picklable answer
+per path, in order."""
 
 
-def run(plan: InspectorPlan, paths: Sequence[str], work: Work, options: JobOptions,
+def run(plans: Sequence[InspectorPlan], paths: Sequence[str], work: Work, options: JobOptions,
         cluster: Cluster) -> Iterator[Any]:
     """Run ``work`` over capture paths on the cluster's workers, yielding its answers in input order.
 
-    Ray Data cuts ``paths`` into batches; a pool of actors, each with its own :class:`Inspector` (one ONNX Runtime
-    session per model, ``options.threads`` threads), runs ``work`` on each batch. A batch whose actor dies is
-    retried on the actor that replaces it; should both answers reach this process, the second is dropped, so each
-    path is answered once.
+    Ray Data cuts ``paths`` into batches; a pool of actors, each with its own :class:`Inspector` of each plan (one
+    ONNX Runtime session per model, ``options.threads`` threads), runs ``work`` on each batch. A batch whose actor
+    dies is retried on the actor that replaces it; should both answers reach this process, the second is dropped,
+    so each path is answered once.
 
     Raises:
         ClusterError: the job failed (not a capture: the cluster), or lost captures.
@@ -122,7 +124,8 @@ def run(plan: InspectorPlan, paths: Sequence[str], work: Work, options: JobOptio
     actors = min(options.actors(cluster.cpus), len(items))
     blocks = min(len(items), max(actors, -(-len(items) // options.batch)))  # a batch a block, at least one an actor
     dataset = (ray.data.from_items(items, override_num_blocks=blocks)
-               .map_batches(_Worker, fn_constructor_kwargs={"plan": plan, "threads": options.threads, "work": work},
+               .map_batches(_Worker, fn_constructor_kwargs={"plans": list(plans), "threads": options.threads,
+                                                            "work": work},
                             batch_size=options.batch, num_cpus=options.threads,
                             compute=ray.data.ActorPoolStrategy(size=actors)))
     try:
@@ -139,13 +142,13 @@ class _Worker:
     of a capture's work.
     """
 
-    def __init__(self, plan: InspectorPlan, threads: int, work: Work) -> None:
-        self.inspector = Inspector.of(plan, threads)
+    def __init__(self, plans: list[InspectorPlan], threads: int, work: Work) -> None:
+        self.inspectors = [Inspector.of(plan, threads) for plan in plans]
         self.work = work
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Each path's answer, pickled, with its input index."""
-        answers = self.work(self.inspector, [Path(path) for path in batch["path"]])
+        answers = self.work(self.inspectors, [Path(path) for path in batch["path"]])
         return {"index": batch["index"], "result": np.array([pickle.dumps(a) for a in answers], dtype=object)}
 
 

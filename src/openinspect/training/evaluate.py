@@ -179,9 +179,9 @@ def judge_capture(inspector: Inspector, type_name: str, path: Path) -> CaptureOu
     return CaptureOutcome((image.shape[1], image.shape[0]), pose, results, content_id(data))
 
 
-def judge_captures(inspector: Inspector, paths: list[Path], type_name: str) -> list[CaptureOutcome]:
-    """:func:`judge_capture` on each path (a batch job's work on one worker: ``eval --ray``)."""
-    return [judge_capture(inspector, type_name, path) for path in paths]
+def judge_captures(inspectors: list[Inspector], paths: list[Path], type_name: str) -> list[CaptureOutcome]:
+    """:func:`judge_capture` on each path by the job's one inspector (a worker's work in ``eval --ray``)."""
+    return [judge_capture(inspectors[0], type_name, path) for path in paths]
 
 
 Judges = Callable[[str, list[Path]], Iterable[CaptureOutcome]]
