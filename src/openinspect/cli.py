@@ -10,7 +10,7 @@ import json
 import os
 import sys
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -165,6 +165,7 @@ def _parser() -> argparse.ArgumentParser:
                           help="archived captures at or after this time (default: all)")
     backtest.add_argument("--limit", type=int, metavar="K", help="at most K archived captures, the newest")
     backtest.add_argument("--json", action="store_true", help="the report as one JSON object")
+    _ray_arguments(backtest)
     backtest.set_defaults(run=_backtest)
 
     inspect = commands.add_parser("inspect", help="judge captures (files or folders)")
@@ -368,11 +369,21 @@ def _model_rollback(workspace: Workspace, args: argparse.Namespace) -> None:
 
 
 def _backtest(workspace: Workspace, args: argparse.Namespace) -> int:
-    from openinspect.training.backtest import Backtest  # the runtime: not at start-up
+    # the runtime: not at start-up
+    from openinspect.training.backtest import Backtest, Contenders, Judges, contend_files
     from openinspect.training.backtest_jobs import BacktestService, BacktestState
 
+    settings = get_settings()
+    judges: Callable[[Contenders], Judges] | None = None
+    if args.ray is not None:
+        joined = _joined(args, settings)  # here: Ray starts in the main thread, the job judges from its own
+
+        def judges(contenders: Contenders) -> Judges:
+            work = functools.partial(contend_files, type_name=contenders.type)
+            return lambda paths: _on_ray(list(contenders.plans), paths, args, joined, work)
     results = ResultStore(_results_engine(workspace), workspace.home / "results", Retention())
-    service = BacktestService(workspace, results, lambda job: None, _trail(workspace), get_settings().max_pixels)
+    service = BacktestService(workspace, results, lambda job: None, _trail(workspace), settings.max_pixels,
+                              judges=judges)
     service.start(Backtest(args.recipe, args.type_name, args.candidate, args.since, args.limit), actor=_actor())
     service.wait()
     job = service.latest(args.recipe, args.type_name)
