@@ -161,3 +161,20 @@ def test_answers_leave_in_input_order_once_even_when_a_retried_batch_answers_aga
     assert list(_in_order(late_first, 4)) == ["a", "b", "c", "d"]
     with pytest.raises(ClusterError, match="after 2 of 3 captures; capture 2"):
         list(_in_order([batch([0, 1], ["a", "b"])], 3))
+
+
+def test_backtest_on_ray_gives_the_in_process_report(tmp_path, ray_cluster):
+    from tests.unit.training.backtest_kit import install_backtest_plate
+
+    workspace = Workspace(tmp_path / "home")
+    install_backtest_plate(workspace)
+    archived = sorted(p for p in (workspace.home / "results").rglob("*") if p.is_file())
+    archived[0].write_bytes(b"corrupt")  # one archived capture no longer decodes: skipped, named, on both paths
+    workspace.engine.dispose()
+    args = ("backtest", "plate", "--type", "surface", "--candidate", 2, "--json")
+    code, out, err = run_cli(workspace.home, *args)
+    local = json.loads(out)
+    assert code == 0 and len(local["skipped"]) == 1, err
+    code, out, err = run_cli(workspace.home, *args, "--ray")
+    assert code == 0, err
+    assert json.loads(out) == local
