@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 $(STAMP): pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(VENV)/bin/python -m pip install --quiet -e '.[train,dev]'
+	$(VENV)/bin/python -m pip install --quiet -e '.[train,dev,cluster]'
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 

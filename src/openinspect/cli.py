@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import getpass
 import json
 import os
 import sys
-from collections.abc import Iterator, Sequence
-from datetime import datetime
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -24,15 +26,18 @@ from openinspect.store import Deployment, Workspace, unified_diff
 from openinspect.store.archive import export_archive
 from openinspect.store.audit import AuditAction, AuditFilter, AuditLog
 from openinspect.store.db import create_results_engine
+from openinspect.store.records import ResultRecord
 from openinspect.store.results import ResultStore, Retention
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from openinspect.authoring import ModelService
+    from openinspect.cluster import Cluster, Work
     from openinspect.models.progress import Fold, Step
     from openinspect.server.deps import Services
     from openinspect.station import InspectionResult, RoiResult
+    from openinspect.station.pipeline import InspectorPlan
     from openinspect.training.backtest import BacktestReport
 
 
@@ -163,11 +168,14 @@ def _parser() -> argparse.ArgumentParser:
                           help="archived captures at or after this time (default: all)")
     backtest.add_argument("--limit", type=int, metavar="K", help="at most K archived captures, the newest")
     backtest.add_argument("--json", action="store_true", help="the report as one JSON object")
+    _ray_arguments(backtest)
     backtest.set_defaults(run=_backtest)
 
     inspect = commands.add_parser("inspect", help="judge captures (files or folders)")
     inspect.add_argument("recipe")
-    inspect.add_argument("paths", nargs="+", type=Path, metavar="IMAGE_OR_DIR")
+    inspect.add_argument("paths", nargs="+", type=Path, metavar="IMAGE_OR_DIR",
+                         help="capture files, folders of them, globs ('archive/*/2026-*.png') or .txt files that list "
+                              "one capture path a line")
     inspect.add_argument("--json", action="store_true", help="one JSON object per line per capture")
     inspect.add_argument("--overlay", type=Path, metavar="DIR",
                          help="write <capture stem>.png with pixel classes painted and ROIs outlined green/red")
@@ -176,6 +184,9 @@ def _parser() -> argparse.ArgumentParser:
     inspect.add_argument("--model-version", type=int, metavar="N",
                          help="judge with this model version instead of the deployed one (try a candidate)")
     inspect.add_argument("--type", dest="type_name", help="the type --model-version is of (needed with several types)")
+    inspect.add_argument("--store", action="store_true", help="also keep each result in the results database "
+                         "($OPENINSPECT_DATABASE_URL, e.g. PostgreSQL for a plant; else the workspace's SQLite file)")
+    _ray_arguments(inspect)
     inspect.set_defaults(run=_inspect)
 
     evaluate = commands.add_parser("eval", help="evaluate the deployed model on labelled captures it has not seen")
@@ -184,6 +195,7 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--model-version", type=int, metavar="N", help="evaluate this version (default: deployed)")
     _labelled_data_arguments(evaluate)
     evaluate.add_argument("--json", action="store_true")
+    _ray_arguments(evaluate)
     evaluate.set_defaults(run=_eval)
 
     audit = commands.add_parser("audit", help="the audit trail: who changed what, when, before and after")
@@ -414,11 +426,21 @@ def _model_rollback(workspace: Workspace, args: argparse.Namespace) -> None:
 
 
 def _backtest(workspace: Workspace, args: argparse.Namespace) -> int:
-    from openinspect.training.backtest import Backtest  # the runtime: not at start-up
+    # the runtime: not at start-up
+    from openinspect.training.backtest import Backtest, Contenders, Judges, contend_files
     from openinspect.training.backtest_jobs import BacktestService, BacktestState
 
+    settings = get_settings()
+    judges: Callable[[Contenders], Judges] | None = None
+    if args.ray is not None:
+        joined = _joined(args, settings)  # here: Ray starts in the main thread, the job judges from its own
+
+        def judges(contenders: Contenders) -> Judges:
+            work = functools.partial(contend_files, type_name=contenders.type)
+            return lambda paths: _on_ray(list(contenders.plans), paths, args, joined, work)
     results = ResultStore(_results_engine(workspace), workspace.home / "results", Retention())
-    service = BacktestService(workspace, results, lambda job: None, _trail(workspace), get_settings().max_pixels)
+    service = BacktestService(workspace, results, lambda job: None, _trail(workspace), settings.max_pixels,
+                              judges=judges)
     service.start(Backtest(args.recipe, args.type_name, args.candidate, args.since, args.limit), actor=_actor())
     service.wait()
     job = service.latest(args.recipe, args.type_name)
@@ -570,17 +592,71 @@ def _format(metrics: dict[str, Any], class_names: list[str], kind: str) -> str:
 
 def _inspect(workspace: Workspace, args: argparse.Namespace) -> int:
     from openinspect.station import Inspector
+    from openinspect.station.pipeline import InspectorPlan
+    from openinspect.station.sources import TriggerSource
 
     settings = get_settings()
-    inspector = Inspector.load(workspace, args.recipe, settings.threads, settings.max_pixels, _tried(workspace, args))
+    plan = InspectorPlan.load(workspace, args.recipe, settings.max_pixels, _tried(workspace, args))
+    results: Iterator[InspectionResult]
+    if args.ray is None:
+        inspector = Inspector.of(plan, settings.threads)
+        results = (inspector.inspect_file(path) for path in _captures(args.paths))
+    else:
+        results = _on_ray([plan], list(_captures(args.paths)), args, _joined(args, settings))
+    store = _batch_store(workspace) if args.store else None
     failed_to_judge = False
-    for path in _captures(args.paths):
-        result = inspector.inspect_file(path)
+    for result in results:
         failed_to_judge |= result.error is not None
         print(json.dumps(result.to_json()) if args.json else _human(result), flush=True)
+        if store is not None:
+            store.add(ResultRecord(str(uuid.uuid4()), datetime.now(UTC), plan.recipe.name, TriggerSource.BATCH.value,
+                                   result.to_json()))
         if result.error is None and (args.overlay or args.masks):
-            _write_pictures(path, result, inspector.recipe, args.overlay, args.masks)
+            _write_pictures(Path(result.image), result, plan.recipe, args.overlay, args.masks)
     return 1 if failed_to_judge else 0
+
+
+def _batch_store(workspace: Workspace) -> ResultStore:
+    """The results database a batch job adds its records to; it archives no capture (they lie where they are)."""
+    return ResultStore(_results_engine(workspace), workspace.home / "results", Retention(keep_pass_every=0))
+
+
+def _ray_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--ray", nargs="?", const="", metavar="ADDRESS",
+                        help="run on Ray (`pip install 'openinspect[cluster]'`): join the cluster at ADDRESS (or "
+                             "$OPENINSPECT_RAY_ADDRESS), else start a local Ray instance on this machine")
+    parser.add_argument("--workers", type=int, metavar="N", help="with --ray: model workers (default: one per CPU)")
+    parser.add_argument("--batch", type=int, default=32, metavar="N", help="with --ray: captures per model call")
+
+
+def _joined(args: argparse.Namespace, settings: Settings) -> Cluster:
+    """The Ray cluster of ``--ray [ADDRESS]`` (only here and in :func:`_on_ray` is Ray imported); says it on stderr."""
+    from openinspect.cluster import JobOptions, connect  # Ray: only with --ray, never at start-up
+
+    joined = connect(args.ray or settings.ray_address)
+    workers = JobOptions(args.workers, settings.threads or 1).actors(joined.cpus)
+    print(f"ray: {'started a local instance' if joined.started else 'joined'} {joined.address} ({joined.cpus} CPUs, "
+          f"{workers} model worker(s)); dashboard: {joined.dashboard}", file=sys.stderr)
+    return joined
+
+
+def _on_ray(plans: list[InspectorPlan], paths: list[Path], args: argparse.Namespace, joined: Cluster,
+            work: Work | None = None) -> Iterator[Any]:
+    """Run ``work`` on ``paths`` on the cluster, with a progress bar on stderr; answers in input order.
+
+    ``work``: what each worker does with a batch of paths, given an inspector per plan (default: the station's
+    judgement, ``inspect``).
+    """
+    from tqdm import tqdm
+
+    from openinspect.cluster import JobOptions, judge_files, run
+
+    options = JobOptions(args.workers, get_settings().threads or 1, args.batch)
+    with tqdm(total=len(paths), unit="capture", file=sys.stderr, disable=not sys.stderr.isatty(),
+              bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} {rate_fmt}, {remaining} left") as bar:
+        for answer in run(plans, [str(p) for p in paths], work or judge_files, options, joined):
+            bar.update()
+            yield answer
 
 
 def _tried(workspace: Workspace, args: argparse.Namespace) -> dict[str, int]:
@@ -612,17 +688,28 @@ def _write_pictures(path: Path, result: InspectionResult, recipe: Recipe, overla
 
 
 def _captures(paths: list[Path]) -> Iterator[Path]:
-    """The files named, and in folders the files of a supported type; the others found there are said on stderr."""
+    """The files named, those a glob or a ``.txt`` list names, and in folders the files of a supported type.
+
+    Files found in folders that are not captures by name are said on stderr.
+    """
     for path in paths:
-        if not path.is_dir():
+        if path.suffix.lower() == ".txt" and path.is_file():
+            yield from (Path(line.strip()) for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+        elif not path.exists() and any(char in str(path) for char in "*?["):
+            yield from sorted(Path(path.anchor or ".").glob(str(path.relative_to(path.anchor or "."))))
+        elif not path.is_dir():
             yield path
-            continue
-        files = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
-        others = [p for p in files if p.suffix.lower() not in IMAGE_SUFFIXES]
-        if others:
-            print(f"note: {path}: {len(others)} file(s) not judged, not a {SUPPORTED_TYPES} capture by name: "
-                  f"{', '.join(p.name for p in others[:5])}{' ...' if len(others) > 5 else ''}", file=sys.stderr)
-        yield from (p for p in files if p.suffix.lower() in IMAGE_SUFFIXES)
+        else:
+            yield from _folder(path)
+
+
+def _folder(path: Path) -> Iterator[Path]:
+    files = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
+    others = [p for p in files if p.suffix.lower() not in IMAGE_SUFFIXES]
+    if others:
+        print(f"note: {path}: {len(others)} file(s) not judged, not a {SUPPORTED_TYPES} capture by name: "
+              f"{', '.join(p.name for p in others[:5])}{' ...' if len(others) > 5 else ''}", file=sys.stderr)
+    yield from (p for p in files if p.suffix.lower() in IMAGE_SUFFIXES)
 
 
 def _human(result: InspectionResult) -> str:
@@ -646,18 +733,33 @@ def _human_roi(roi: RoiResult) -> str:
 
 def _eval(workspace: Workspace, args: argparse.Namespace) -> None:
     from openinspect.station import Inspector
-    from openinspect.training.evaluate import evaluate_anomaly, evaluate_folders, evaluate_masks
+    from openinspect.station.pipeline import InspectorPlan
+    from openinspect.training.evaluate import (
+        Judges,
+        evaluate_anomaly,
+        evaluate_folders,
+        evaluate_masks,
+        judge_captures,
+    )
 
+    settings = get_settings()
     versions = {} if args.model_version is None else {args.type_name: args.model_version}
-    inspector = Inspector.load(workspace, args.recipe, get_settings().threads, versions=versions)
+    plan = InspectorPlan.load(workspace, args.recipe, settings.max_pixels, versions)
+    inspector = Inspector.of(plan, settings.threads)
     spec = inspector.recipe.inspection_type(args.type_name)
     folders = _labelled_data(spec, args)
+    judges: Judges | None = None
+    if args.ray is not None:
+        joined = _joined(args, settings)
+
+        def judges(type_name: str, paths: list[Path]) -> Iterator[Any]:
+            return _on_ray([plan], paths, args, joined, functools.partial(judge_captures, type_name=type_name))
     if isinstance(spec, SegmenterType):
-        metrics = evaluate_masks(inspector, spec.name, *folders)
+        metrics = evaluate_masks(inspector, spec.name, folders[0], folders[1], judges=judges)
     elif spec.kind == ModelKind.ANOMALY:
-        metrics = evaluate_anomaly(inspector, spec.name, *folders)
+        metrics = evaluate_anomaly(inspector, spec.name, folders[0], judges=judges)
     else:
-        metrics = evaluate_folders(inspector, spec.name, *folders)
+        metrics = evaluate_folders(inspector, spec.name, folders[0], judges=judges)
     if args.json:
         print(json.dumps(metrics))
     else:

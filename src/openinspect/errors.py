@@ -14,6 +14,7 @@ The tree is short:
   - ``SettingsError``: a station setting is invalid or cannot be applied (names the field and the fix).
   - ``SynthError``: the Defect Creator cannot make what was asked (names the word, count, size or host and the fix).
   - ``StationBusyError``: the station cannot take the request now (trigger queue full, training running).
+  - ``ClusterError``: a batch job cannot use Ray (the ``cluster`` extra missing, the cluster unreachable).
   - ``StorageError``: the workspace cannot be written (carries the free space left).
     - ``StorageFullError``: its disk is full.
     - ``StorageUnavailableError``: it is read-only, went away, or its database cannot be reached.
@@ -78,6 +79,10 @@ class SynthError(OpenInspectError):
 
 class StationBusyError(OpenInspectError):
     """The station cannot take this request now: its trigger queue is full, or a training job runs."""
+
+
+class ClusterError(OpenInspectError):
+    """A batch job cannot run on Ray: the ``cluster`` extra is not installed or the cluster cannot be reached."""
 
 
 class StorageError(OpenInspectError):

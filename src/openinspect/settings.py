@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     database_url: str | None = None
     """Results store URL (SQLAlchemy), e.g. ``postgresql+psycopg://user@host/db``; by default the workspace's
     SQLite file."""
+    ray_address: str | None = None
+    """The Ray cluster that ``inspect --ray`` (without an address) joins, e.g. ``10.0.0.5:6379``; by default
+    ``--ray`` starts a local Ray instance. Only batch jobs use it (the ``cluster`` extra), never the station."""
     queue_limit: int = Field(default=8, ge=0)
     """Triggers that may wait behind the running inspection; more are answered busy and stored as skipped."""
     max_upload_mb: float = Field(default=32.0, gt=0)

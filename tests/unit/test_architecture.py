@@ -26,15 +26,18 @@ ALLOWED: dict[str, set[str]] = {
     "training": {"station", "dataset", "models", "store", "recipe", "imaging"},
     "integrations": {"station", "store"},
     "demo": {"training", "station", "store", "recipe"},
+    "cluster": {"station"},
     "advice": {"recipe", "imaging"},
     "synth": set(),
     "server": {"authoring", "training", "integrations", "station", "dataset", "models", "store", "recipe", "imaging",
                "advice", "synth"},
-    "cli": {"server", "demo", "authoring", "training", "station", "dataset", "store", "recipe", "imaging", "advice"},
+    "cli": {"server", "cluster", "demo", "authoring", "training", "station", "dataset", "store", "recipe", "imaging",
+            "advice"},
 }
 LAZY = {"cli.py": "start-up without ONNX Runtime or torch", "training/service.py": "torch only when training",
         "demo/run.py": "training only when the demo trains",
         "server/routes/advice.py": "the application assistant only when advice is asked for, never at start-up"}
+# Ray (the `cluster` extra) is imported by `cluster/` alone, and `cluster/` by the CLI alone, inside `--ray`'s function
 """Files that may import inside functions, and why."""
 
 
@@ -87,6 +90,22 @@ def test_function_local_imports_only_keep_heavy_modules_out_of_a_light_start() -
         if nested:
             local.add(str(path.relative_to(ROOT)))
     assert local <= set(LAZY), f"function-local imports outside {sorted(LAZY)}: {sorted(local - set(LAZY))}"
+
+
+def test_only_the_cluster_package_imports_ray_and_only_the_cli_imports_it() -> None:
+    """The station and the runtime never load Ray: it is an optional extra for batch jobs."""
+    ray_users, cluster_users = set(), set()
+    for path in ROOT.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) and node.level == 0 else []
+            if any(name.split(".")[0] == "ray" for name in names):
+                ray_users.add(_package(path))
+            if any(name.startswith("openinspect.cluster") for name in names):
+                cluster_users.add(_package(path))
+    assert ray_users == {"cluster"}
+    assert cluster_users - {"cluster"} == {"cli"}
 
 
 def test_the_graph_reflects_the_code() -> None:

@@ -12,6 +12,7 @@ from tests.unit.station.kit import RECIPE, install_plate, part_png
 
 from openinspect.cli import main
 from openinspect.store import Workspace
+from openinspect.store.results import ResultFilter, ResultStore, Retention
 
 
 @pytest.fixture
@@ -191,3 +192,20 @@ def test_inspect_refuses_a_gif_as_the_api_does_and_says_which_files_a_folder_run
     code, out, err = cli(home, "inspect", "plate", folder)
     assert code == 0 and out.startswith("PASS") and len(out.splitlines()) == 1
     assert "1 file(s) not judged, not a PNG, JPEG, BMP, TIFF or WebP capture by name: b.gif" in err
+
+
+def test_inspect_takes_a_glob_and_a_list_file_and_store_keeps_each_result_as_a_batch_record(cli, home, tmp_path):
+    folder = tmp_path / "archive" / "line-1"
+    folder.mkdir(parents=True)
+    for name, defect in (("a.png", False), ("b.png", True), ("c.jpg.txt", False)):
+        (folder / name).write_bytes(part_png(defect))
+    listing = tmp_path / "todo.txt"
+    listing.write_text(f"{folder / 'b.png'}\n\n{folder / 'a.png'}\n")
+    code, out, _ = cli(home, "inspect", "plate", f"{tmp_path}/archive/*/*.png", listing, "--json", "--store")
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and [line["image"] for line in lines] == [str(folder / n) for n in ("a.png", "b.png", "b.png",
+                                                                                          "a.png")]
+    assert [line["pass"] for line in lines] == [True, False, False, True]
+    stored = ResultStore(Workspace(home).engine, home / "results", Retention()).query(ResultFilter(), limit=10)
+    assert sorted((record.body["image"], record.trigger) for record in stored.items) == sorted(
+        (line["image"], "batch") for line in lines)

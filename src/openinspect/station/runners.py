@@ -42,13 +42,19 @@ class ClassifierRunner:
     model: OnnxModel
     version: ModelVersion
 
+    tiling = False
+    """Classifiers always resize a crop to the model input."""
+
     def prepare(self, crops: list[np.ndarray]) -> Prepared:
         """Resize ``(h, w, 3)`` uint8 RGB crops of any size into this model's input batch."""
-        return Prepared(model_batch(crops, self.model.input_size), [c.shape[:2] for c in crops])
+        return prepare_regions(crops, self.model.input_size, self.tiling)
 
     def judge(self, prepared: Prepared, names: list[str], rects: list[Rect]) -> list[RoiResult]:
         """Classify a prepared batch in one model call; ``names`` and ``rects`` are the ROIs of its crops."""
-        probs = self.model.predict(prepared.batch)
+        return self.decide(self.model.predict(prepared.batch), prepared, names, rects)
+
+    def decide(self, probs: np.ndarray, prepared: Prepared, names: list[str], rects: list[Rect]) -> list[RoiResult]:
+        """Each ROI's class from the model's ``(N, C)`` probabilities on ``prepared``."""
         results: list[RoiResult] = []
         for name, rect, row in zip(names, rects, probs, strict=True):
             index = self.spec.decide(row)
@@ -67,13 +73,21 @@ class SegmenterRunner:
     version: ModelVersion
     mm_per_px: float | None = None
 
+    @property
+    def tiling(self) -> bool:
+        """Whether a ROI is cut into full-resolution tiles rather than downscaled (the type's setting)."""
+        return self.spec.tiling
+
     def prepare(self, crops: list[np.ndarray]) -> Prepared:
         """Downscale each crop to the model input, or with ``tiling`` cut it into full-resolution tiles."""
         return prepare_regions(crops, self.model.input_size, self.spec.tiling)
 
     def judge(self, prepared: Prepared, names: list[str], rects: list[Rect]) -> list[RoiResult]:
         """Segment a prepared batch in one model call and judge each ROI by the type's rules."""
-        outputs = self.model.predict(prepared.batch)
+        return self.decide(self.model.predict(prepared.batch), prepared, names, rects)
+
+    def decide(self, outputs: np.ndarray, prepared: Prepared, names: list[str], rects: list[Rect]) -> list[RoiResult]:
+        """Each ROI's class map from the model's outputs on ``prepared``, measured and ruled."""
         results: list[RoiResult] = []
         for index, (name, rect) in enumerate(zip(names, rects, strict=True)):
             mask = roi_map(outputs, prepared, index, _nearest)
@@ -96,13 +110,21 @@ class AnomalyRunner:
     """The score from which a crop is anomalous, as training set it (``meta.json``)."""
     mm_per_px: float | None = None
 
+    @property
+    def tiling(self) -> bool:
+        """Whether a ROI is cut into full-resolution tiles rather than downscaled (the type's setting)."""
+        return self.spec.tiling
+
     def prepare(self, crops: list[np.ndarray]) -> Prepared:
         """Downscale each crop to the model input, or with ``tiling`` cut it into full-resolution tiles."""
         return prepare_regions(crops, self.model.input_size, self.spec.tiling)
 
     def judge(self, prepared: Prepared, names: list[str], rects: list[Rect]) -> list[RoiResult]:
         """Score a prepared batch in one model call; the region at or above the threshold is measured and ruled."""
-        outputs = self.model.predict(prepared.batch)
+        return self.decide(self.model.predict(prepared.batch), prepared, names, rects)
+
+    def decide(self, outputs: np.ndarray, prepared: Prepared, names: list[str], rects: list[Rect]) -> list[RoiResult]:
+        """Each ROI's heat map from the model's outputs on ``prepared``: scored, its region measured and ruled."""
         if prepared.tiles is not None:  # each tile's heat map at the tile's size, stitched below
             outputs = np.stack([heat_map(d, self.model.input_size) for d in outputs])
         results: list[RoiResult] = []

@@ -35,6 +35,8 @@ class TriggerSource(StrEnum):
     """A capture taken from the station's capture source on an external trigger (HTTP, Modbus)."""
     TIMER = "timer"
     """The interval timer."""
+    BATCH = "batch"
+    """A batch job over files (``openinspect inspect --store``), on this machine or a Ray cluster."""
 
 
 @dataclass(frozen=True)

@@ -15,15 +15,16 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 
-from openinspect.errors import NotFoundError, OpenInspectError
+from openinspect.errors import OpenInspectError
 from openinspect.imaging import MAX_PIXELS, decode_image
 from openinspect.station import ClassifierRoiResult, Inspector, RoiResult, SegmenterRoiResult
+from openinspect.station.pipeline import InspectorPlan
 from openinspect.station.runners import Runner
 from openinspect.store import Workspace
 from openinspect.store.results import ResultFilter, ResultStore
@@ -112,6 +113,8 @@ class Contenders:
     type: str
     deployed: Inspector
     candidate: Inspector
+    plans: tuple[InspectorPlan, ...] = ()
+    """What ``deployed`` and ``candidate`` were opened from, for a batch job's workers to open their own."""
 
     @classmethod
     def load(cls, workspace: Workspace, request: Backtest, max_pixels: int = MAX_PIXELS) -> Contenders:
@@ -122,10 +125,17 @@ class Contenders:
             RecipeError: unknown type.
             ModelNotFoundError: the type has no deployed version, or the candidate was trained for other classes.
         """
-        candidate = Inspector.load(workspace, request.recipe, 1, max_pixels, versions={request.type: request.candidate})
-        deployed = workspace.deployed_model(request.recipe, request.type).version
-        return cls(request.type, Inspector.load(workspace, request.recipe, 1, max_pixels,
-                                                versions={request.type: deployed}), candidate)
+        candidate = InspectorPlan.load(workspace, request.recipe, max_pixels,
+                                       versions={request.type: request.candidate})
+        version = workspace.deployed_model(request.recipe, request.type).version
+        deployed = InspectorPlan.load(workspace, request.recipe, max_pixels, versions={request.type: version})
+        return cls.of(request.type, (deployed, candidate))
+
+    @classmethod
+    def of(cls, type_name: str, plans: tuple[InspectorPlan, ...], threads: int = 1) -> Contenders:
+        """Open the deployed and the candidate plan (``threads`` ONNX Runtime threads a model: one beside a station)."""
+        deployed, candidate = plans
+        return cls(type_name, Inspector.of(deployed, threads), Inspector.of(candidate, threads), plans)
 
     def judge(self, data: bytes, name: str) -> tuple[list[RoiResult], list[RoiResult]]:
         """Every ROI's result for an encoded capture, with the deployed version and with the candidate.
@@ -179,7 +189,7 @@ class _Item:
 
     key: str
     source: Source
-    read: Callable[[], bytes]
+    path: Path
     labels: dict[str, str]
     """The human class of each labelled ROI."""
 
@@ -218,40 +228,62 @@ class _Tally:
                               tuple(self.changes[False]), reasons, agreement, tuple(self.skipped))
 
 
+Outcome = tuple[list[RoiResult], list[RoiResult]] | OpenInspectError | OSError
+"""One capture backtested: every ROI's result with the deployed version and with the candidate, or why not."""
+Judges = Callable[[list[Path]], Iterable[Outcome]]
+"""Backtests capture files, an outcome per path in order: in this process, or on a cluster's workers."""
+
+
+def contend(contenders: Contenders, path: Path) -> Outcome:
+    """Backtest one capture file with both versions (:meth:`Contenders.judge`); an unusable one gives its error."""
+    try:
+        return contenders.judge(path.read_bytes(), path.name)  # errors name the file, never the workspace's folders
+    except (OpenInspectError, OSError) as err:
+        return err
+
+
+def contend_files(inspectors: list[Inspector], paths: list[Path], type_name: str) -> list[Outcome]:
+    """:func:`contend` on each path with the job's two inspectors, deployed and candidate (``backtest --ray``)."""
+    contenders = Contenders(type_name, inspectors[0], inspectors[1])
+    return [contend(contenders, path) for path in paths]
+
+
 def run_backtest(contenders: Contenders, workspace: Workspace, results: ResultStore, request: Backtest,
-                 progress: Progress | None = None, pacing: Pacing = Pacing()) -> BacktestReport:
+                 progress: Progress | None = None, pacing: Pacing = Pacing(), judges: Judges | None = None
+                 ) -> BacktestReport:
     """Judge the request's archived captures and the type's labelled images with both versions.
 
     Captures that cannot be judged are listed in the report's ``skipped``, not fatal. Between captures the
-    thread gives way as ``pacing`` says, so that a station's trigger worker gets the CPU first.
+    thread gives way as ``pacing`` says, so that a station's trigger worker gets the CPU first. ``judges``: where
+    the captures are judged (:func:`contend` on each, on a cluster's workers); by default here, one at a time.
     """
     items = list(_archived(results, request)) + list(_labelled(workspace, request))
     tally = _Tally()
-    for done, item in enumerate(items, 1):
-        began = time.perf_counter()
-        try:
-            tally.add(item, *contenders.judge(item.read(), item.key))
-        except (OpenInspectError, OSError) as err:
-            tally.skipped.append(f"{item.source.value} {item.key}: {err}")
+    paths = [item.path for item in items]
+    outcomes = judges(paths) if judges else (contend(contenders, path) for path in paths)
+    began = time.perf_counter()
+    for done, (item, outcome) in enumerate(zip(items, outcomes, strict=True), 1):
+        if isinstance(outcome, tuple):
+            tally.add(item, *outcome)
+        else:
+            tally.skipped.append(f"{item.source.value} {item.key}: {_why(item, outcome)}")
         if progress is not None:
             progress(done / len(items), f"judged {done} of {len(items)} captures")
         pacing.pause(time.perf_counter() - began)
+        began = time.perf_counter()
     return tally.report(contenders)
+
+
+def _why(item: _Item, error: OpenInspectError | OSError) -> str:
+    if isinstance(error, FileNotFoundError) and item.source is Source.RESULT:
+        return f"the capture of result '{item.key}' was evicted during the backtest"
+    return str(error)
 
 
 def _archived(results: ResultStore, request: Backtest) -> Iterator[_Item]:
     where = ResultFilter(since=request.since, recipe=request.recipe, archived=True)
     for result_id, path in results.archived(where, request.limit):
-        yield _Item(result_id, Source.RESULT, _reader(result_id, path), {})
-
-
-def _reader(result_id: str, path: Path) -> Callable[[], bytes]:
-    def read() -> bytes:
-        try:
-            return path.read_bytes()
-        except FileNotFoundError as err:
-            raise NotFoundError(f"the capture of result '{result_id}' was evicted during the backtest") from err
-    return read
+        yield _Item(result_id, Source.RESULT, path, {})
 
 
 def _labelled(workspace: Workspace, request: Backtest) -> Iterator[_Item]:
@@ -261,7 +293,7 @@ def _labelled(workspace: Workspace, request: Backtest) -> Iterator[_Item]:
         images[label.image.sha256] = label.image
         labels.setdefault(label.image.sha256, {})[label.roi] = label.class_name
     for sha256, image in images.items():
-        yield _Item(sha256, Source.LABEL, image.path.read_bytes, labels.get(sha256, {}))
+        yield _Item(sha256, Source.LABEL, image.path, labels.get(sha256, {}))
 
 
 def _reasons(results: list[RoiResult]) -> tuple[str, ...]:

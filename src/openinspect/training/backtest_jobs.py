@@ -23,7 +23,7 @@ from openinspect.store import Workspace
 from openinspect.store.audit import AuditAction, AuditLog
 from openinspect.store.results import ResultStore
 from openinspect.store.revisions import SYSTEM_ACTOR
-from openinspect.training.backtest import Backtest, BacktestReport, Contenders, Pacing, run_backtest
+from openinspect.training.backtest import Backtest, BacktestReport, Contenders, Judges, Pacing, run_backtest
 
 log = logging.getLogger(__name__)
 
@@ -80,8 +80,10 @@ class BacktestService:
     """
 
     def __init__(self, workspace: Workspace, results: ResultStore, on_change: Callable[[BacktestJob], None],
-                 audit: AuditLog | None = None, max_pixels: int = MAX_PIXELS, pacing: Pacing | None = None) -> None:
+                 audit: AuditLog | None = None, max_pixels: int = MAX_PIXELS, pacing: Pacing | None = None,
+                 judges: Callable[[Contenders], Judges] | None = None) -> None:
         self.workspace = workspace
+        self.judges = judges  # where a job's captures are judged, given its contenders (`backtest --ray`); else here
         self.results = results
         self.audit = audit or AuditLog(workspace.engine)
         self.max_pixels = max_pixels
@@ -150,7 +152,7 @@ class BacktestService:
         try:
             report = run_backtest(contenders, self.workspace, self.results, request,
                                   lambda done, message: self._update(key, progress=round(done, 3), message=message),
-                                  self.pacing)
+                                  self.pacing, self.judges(contenders) if self.judges else None)
         except _CancelledError:
             changes = {"state": BacktestState.CANCELLED, "message": "stopped: the station closed"}
         except Exception as err:  # a bug must end the job visibly, not kill a silent thread

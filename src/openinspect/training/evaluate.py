@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,7 +13,7 @@ import numpy as np
 from openinspect.dataset import class_folders, decode_mask
 from openinspect.dataset.masks import mask_pairs
 from openinspect.errors import DatasetError, OpenInspectError, PartNotFoundError, RecipeError
-from openinspect.imaging import Pose, image_suffix, read_image
+from openinspect.imaging import Pose, decode_image, image_suffix
 from openinspect.recipe import AnomalyType, ClassifierType, SegmenterType
 from openinspect.station import AnomalyRoiResult, ClassifierRoiResult, Inspector, RoiResult, SegmenterRoiResult
 from openinspect.station.runners import Runner
@@ -21,7 +21,8 @@ from openinspect.store import content_id
 from openinspect.training.metrics import anomaly_metrics, classification_metrics, segmentation_metrics
 
 
-def evaluate_folders(inspector: Inspector, type_name: str, root: Path) -> dict[str, Any]:
+def evaluate_folders(inspector: Inspector, type_name: str, root: Path,
+                     judges: Judges | None = None) -> dict[str, Any]:
     """Run a classifier type's model over ``root/<class>/*`` captures, every ROI of the type.
 
     Unreadable captures and captures that do not fit the ROIs are listed in ``skipped``, captures
@@ -38,14 +39,15 @@ def evaluate_folders(inspector: Inspector, type_name: str, root: Path) -> dict[s
     predicted: list[int] = []
     problems = _Problems()
     pairs = ((path, names.index(cls)) for cls, paths in class_folders(root, names).items() for path in paths)
-    for judged in _judged(inspector, spec.name, pairs, problems):
+    for judged in _judged(inspector, spec.name, pairs, problems, judges):
         truth += [judged.extra] * len(judged.results)
         predicted += [names.index(r.class_name) for r in judged.results if isinstance(r, ClassifierRoiResult)]
     metrics = classification_metrics(np.array(truth, dtype=np.int64), np.array(predicted, dtype=np.int64), names)
     return {**metrics, "model_version": _runner(inspector, spec.name).version.version, **problems.report()}
 
 
-def evaluate_anomaly(inspector: Inspector, type_name: str, root: Path) -> dict[str, Any]:
+def evaluate_anomaly(inspector: Inspector, type_name: str, root: Path,
+                     judges: Judges | None = None) -> dict[str, Any]:
     """Run an anomaly type's model over ``root/good/*`` and ``root/anomalous/*`` captures, every ROI of the type.
 
     Returns:
@@ -59,7 +61,7 @@ def evaluate_anomaly(inspector: Inspector, type_name: str, root: Path) -> dict[s
     judged_rois: list[AnomalyRoiResult] = []
     problems = _Problems()
     pairs = ((path, names.index(cls)) for cls, paths in class_folders(root, names).items() for path in paths)
-    for judged in _judged(inspector, spec.name, pairs, problems):
+    for judged in _judged(inspector, spec.name, pairs, problems, judges):
         truth += [judged.extra] * len(judged.results)
         judged_rois += [r for r in judged.results if isinstance(r, AnomalyRoiResult)]
     runner = _runner(inspector, spec.name)
@@ -70,7 +72,8 @@ def evaluate_anomaly(inspector: Inspector, type_name: str, root: Path) -> dict[s
     return {**metrics, "model_version": runner.version.version, **problems.report()}
 
 
-def evaluate_masks(inspector: Inspector, type_name: str, images: Path, masks: Path) -> dict[str, Any]:
+def evaluate_masks(inspector: Inspector, type_name: str, images: Path, masks: Path,
+                   judges: Judges | None = None) -> dict[str, Any]:
     """Run a segmenter type's model over captures with same-stem masks; captures without a mask count as clean.
 
     Masks are cut where alignment found the part in their capture, as the model's crops are.
@@ -84,7 +87,7 @@ def evaluate_masks(inspector: Inspector, type_name: str, images: Path, masks: Pa
     predicted: list[np.ndarray] = []
     problems = _Problems()
     rois = inspector.recipe.rois_of(spec.name)
-    for judged in _judged(inspector, spec.name, mask_pairs(images, masks), problems):
+    for judged in _judged(inspector, spec.name, mask_pairs(images, masks), problems, judges):
         mask_path = judged.extra
         width, height = judged.size
         try:
@@ -143,30 +146,71 @@ are optimistic: evaluate on captures the model has not seen"
             f"content): {listed}; the figures are optimistic: evaluate on captures the model has not seen")
 
 
+@dataclass(frozen=True)
+class CaptureOutcome:
+    """One capture as an evaluation judges it (a type's ROIs, aligned first), or why it could not be judged."""
+
+    size: tuple[int, int] = (0, 0)
+    """``(width, height)``."""
+    pose: Pose | None = None
+    results: list[RoiResult] = field(default_factory=list)
+    content: str = ""
+    """The capture's content id, to tell the model's training captures."""
+    skipped: str | None = None
+    """Why it is unusable (unreadable, not fitting the ROIs)."""
+    alignment_failed: str | None = None
+    """Why alignment did not find the part."""
+
+
+def judge_capture(inspector: Inspector, type_name: str, path: Path) -> CaptureOutcome:
+    """Judge one capture's ROIs of a type as the station does: aligned first when the recipe aligns."""
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        return CaptureOutcome(skipped=f"cannot read image {path.name}: {err.strerror}")
+    try:
+        image = decode_image(data, path.name, inspector.max_pixels)
+        pose = inspector.cropper.locate(image, str(path))
+        results = inspector.judge_type(image, type_name, str(path), pose)
+    except PartNotFoundError as err:
+        return CaptureOutcome(alignment_failed=str(err))
+    except OpenInspectError as err:  # an unusable file is reported, the run goes on
+        return CaptureOutcome(skipped=str(err))
+    return CaptureOutcome((image.shape[1], image.shape[0]), pose, results, content_id(data))
+
+
+def judge_captures(inspectors: list[Inspector], paths: list[Path], type_name: str) -> list[CaptureOutcome]:
+    """:func:`judge_capture` on each path by the job's one inspector (a worker's work in ``eval --ray``)."""
+    return [judge_capture(inspectors[0], type_name, path) for path in paths]
+
+
+Judges = Callable[[str, list[Path]], Iterable[CaptureOutcome]]
+"""Judges a type's ROIs on captures, an outcome per path in order: in this process, or on a cluster's workers."""
+
+
 def _judged(inspector: Inspector, type_name: str, items: Iterable[tuple[Path, Any]],
-            problems: _Problems) -> Iterator[_Judged]:
-    """Judge each capture's ROIs of one type as the station does: aligned first when the recipe aligns.
+            problems: _Problems, judges: Judges | None) -> Iterator[_Judged]:
+    """Judge each capture's ROIs of one type (:func:`judge_capture`, by ``judges`` when given).
 
     Judged captures the model version trained on (by content) are listed in ``problems.trained_on``.
     """
     version = _runner(inspector, type_name).version
     trained = set(version.meta().images)
     problems.version = version.version
-    for path, extra in items:
-        try:
-            image = read_image(path)
-            pose = inspector.cropper.locate(image, str(path))
-            results = inspector.judge_type(image, type_name, str(path), pose)
-        except PartNotFoundError as err:
-            problems.alignment_failed.append(str(err))
+    pairs = list(items)
+    paths = [path for path, _ in pairs]
+    outcomes = judges(type_name, paths) if judges else (judge_capture(inspector, type_name, p) for p in paths)
+    for (path, extra), outcome in zip(pairs, outcomes, strict=True):
+        if outcome.alignment_failed is not None:
+            problems.alignment_failed.append(outcome.alignment_failed)
             continue
-        except OpenInspectError as err:  # an unusable file is reported, the run goes on
-            problems.skipped.append(str(err))
+        if outcome.skipped is not None:
+            problems.skipped.append(outcome.skipped)
             continue
         problems.judged += 1
-        if trained and content_id(path.read_bytes()) in trained:
+        if outcome.content in trained:
             problems.trained_on.append(str(path))
-        yield _Judged(extra, (image.shape[1], image.shape[0]), pose, results)
+        yield _Judged(extra, outcome.size, outcome.pose, outcome.results)
 
 
 def _runner(inspector: Inspector, type_name: str) -> Runner:

@@ -13,8 +13,7 @@ from tests.unit.imaging.scenes import NUT, TEMPLATE, scene, truth
 from openinspect.dataset import RoiCropper, model_batch
 from openinspect.errors import DatasetError
 from openinspect.recipe import Recipe, parse_recipe
-from openinspect.station import Inspector
-from openinspect.station.runners import Prepared
+from openinspect.station.pipeline import Staged, Stager
 from openinspect.store import Workspace
 from openinspect.training import classification_set, segmentation_set
 
@@ -45,20 +44,6 @@ MOVED = (-60, 45, 9.0)
 """Shift and turn of the part in the labelled captures: a ROI that stays put misses the nut."""
 
 
-class SpyRunner:
-    """A runner that keeps the crops the inspector hands it and judges nothing."""
-
-    def __init__(self) -> None:
-        self.crops: list[np.ndarray] = []
-
-    def prepare(self, crops: list[np.ndarray]) -> Prepared:
-        self.crops += crops
-        return Prepared(np.stack(crops), [c.shape[:2] for c in crops])
-
-    def judge(self, _prepared: Prepared, _names: list[str], _rects: list[object]) -> list[object]:
-        return []
-
-
 def _install(workspace: Workspace, text: str) -> Recipe:
     recipe = parse_recipe(text)
     workspace.save_recipe(recipe)
@@ -79,9 +64,11 @@ def test_training_crop_equals_the_inspected_crop_of_a_moved_part(workspace: Work
 
     data = classification_set(workspace, recipe, recipe.inspection_type("nut"))
 
-    spy = SpyRunner()
-    Inspector(recipe, {"nut": spy}, RoiCropper.load(workspace, recipe)).inspect_image(moved, "moved.png")
-    inspected = model_batch(spy.crops, data.input_size)[0]
+    # the station's staging (what Inspector runs before the models): the crop as the model gets it
+    staged = Stager(recipe, RoiCropper.load(workspace, recipe), {"nut": (data.input_size, False)}).stage_image(
+        moved, "moved.png")
+    assert isinstance(staged, Staged)
+    inspected = staged.batches["nut"].batch[0]
     trained = data.images[data.targets.tolist().index(0)]
     assert np.array_equal(trained, inspected)
     assert trained.mean() < 100, "the crop follows the part onto the dark nut"
