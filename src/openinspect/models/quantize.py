@@ -1,17 +1,20 @@
-"""Optional int8 variant of an exported classifier: static QDQ quantisation calibrated on training crops.
+"""int8 variant of an exported model (static QDQ quantisation calibrated on training crops), and whether to keep it.
 
 Imports ONNX Runtime's quantisation tools (and ``onnx``), never torch; run it at training time.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
-from openinspect.models.runtime import INPUT_NAME
+from openinspect.models.runtime import INPUT_NAME, OnnxModel
 
 
 class _Crops(CalibrationDataReader):
@@ -51,3 +54,82 @@ def quantize_int8(source: Path, target: Path, calibration: np.ndarray) -> None:
     finally:
         prepared.unlink(missing_ok=True)
         tmp.unlink(missing_ok=True)
+
+
+INT8_TOLERANCE = 0.02
+"""int8 is kept when its score on the evaluation crops is at most this much below fp32's."""
+CALIBRATION_CROPS = 32
+"""At most this many crops calibrate the int8 ranges (spread over the labelled crops)."""
+
+
+@dataclass(frozen=True)
+class PrecisionChoice:
+    """Which precision a model version runs in, and the figures that decided it (kept in ``meta.json``)."""
+
+    precision: str
+    """``int8`` or ``fp32``."""
+    reason: str
+    metric: str = ""
+    fp32: float | None = None
+    int8: float | None = None
+    crops: int = 0
+
+    def record(self) -> dict[str, Any]:
+        """The choice as ``meta.json`` keeps it (``int8`` key)."""
+        return asdict(self)
+
+
+def choose_precision(source: Path, target: Path, images: np.ndarray, targets: np.ndarray, kind: str,
+                     fast: bool) -> PrecisionChoice:
+    """Write an int8 copy of ``source`` to ``target`` and keep it when it scores within :data:`INT8_TOLERANCE` of fp32.
+
+    Only where it pays: on a processor with a fast int8 dot product (``fast``, see
+    :func:`openinspect.models.runtime.fast_int8`), for classifiers and segmenters. Both models judge the same
+    labelled crops: balanced accuracy (classifiers) or mean pooled IoU over the pixel classes (segmenters).
+    ``target`` is removed when int8 is not kept.
+
+    Args:
+        source: the exported fp32 model.
+        target: where the int8 model goes.
+        images: ``(N, H, W, 3)`` uint8 RGB labelled crops at the model input size.
+        targets: ``(N,)`` class indices (classifiers) or ``(N, H, W)`` class maps (segmenters).
+        kind: ``classifier``, ``segmenter`` or ``anomaly``.
+        fast: the processor has a fast int8 dot product.
+    """
+    if kind not in _SCORES:
+        return PrecisionChoice("fp32", f"{kind} models run in fp32")
+    if not fast:
+        return PrecisionChoice("fp32", "this processor has no fast int8 dot product (AVX-512 VNNI, AVX-VNNI, AMX)")
+    spread = np.linspace(0, len(images) - 1, min(len(images), CALIBRATION_CROPS)).astype(int)
+    quantize_int8(source, target, images[spread])
+    metric, score = _SCORES[kind]
+    fp32 = score(_run(OnnxModel(source, 1), images), targets)
+    int8 = score(_run(OnnxModel(target, 1, "int8"), images), targets)
+    kept = fp32 - int8 <= INT8_TOLERANCE
+    if not kept:
+        target.unlink()
+    verdict = "within" if kept else "beyond"
+    return PrecisionChoice("int8" if kept else "fp32",
+                           f"int8 {metric} {int8:.3f} vs fp32 {fp32:.3f} on {len(images)} labelled crops: "
+                           f"{verdict} the {INT8_TOLERANCE} tolerance", metric, round(fp32, 4), round(int8, 4),
+                           len(images))
+
+
+def _run(model: OnnxModel, images: np.ndarray, batch: int = 8) -> np.ndarray:
+    return np.concatenate([model.predict(images[i : i + batch]) for i in range(0, len(images), batch)])
+
+
+def _balanced_accuracy(probs: np.ndarray, labels: np.ndarray) -> float:
+    predicted = probs.argmax(1)
+    return float(np.mean([np.mean(predicted[labels == c] == c) for c in np.unique(labels)]))
+
+
+def _pooled_iou(masks: np.ndarray, truth: np.ndarray) -> float:
+    """Mean over the pixel classes present in either of pooled IoU (1.0 when no class appears anywhere)."""
+    classes = [c for c in np.union1d(np.unique(masks), np.unique(truth)) if c]
+    return float(np.mean([np.sum((masks == c) & (truth == c)) / np.sum((masks == c) | (truth == c))
+                          for c in classes])) if classes else 1.0
+
+
+_SCORES: dict[str, tuple[str, Callable[[np.ndarray, np.ndarray], float]]] = {
+    "classifier": ("balanced accuracy", _balanced_accuracy), "segmenter": ("pooled IoU", _pooled_iou)}

@@ -51,6 +51,11 @@ class ModelMeta:
     """What in the training set will not generalise: near-duplicates, tiny classes, imbalance (with the fix)."""
     images: list[str] = field(default_factory=list)
     """The content hashes (sha256) of the captures it trained and validated on, sorted; empty: not recorded."""
+    precision: str = "fp32"
+    """``int8`` when training kept an int8 copy (``model.int8.onnx``) the station runs on a processor with a fast int8
+    dot product; ``fp32`` otherwise (and for files written before the field existed)."""
+    int8: dict[str, Any] = field(default_factory=dict)
+    """Why: :class:`~openinspect.models.quantize.PrecisionChoice` (reason, metric, fp32 and int8 scores)."""
     format: int = 1
 
     def write(self, folder: Path) -> None:
