@@ -1,7 +1,7 @@
 """Benchmark the station end to end through its real HTTP API, against a naive torch-eager baseline.
 
     python bench/station.py [--requests 200] [--seconds 5] [--clients 2] [--cases abcd] [--ranking]
-    python bench/station.py --cases d            # the multi-model case only
+    python bench/station.py --cases d            # the multi-model case only (--cases de: with fp32 models beside)
     python bench/station.py --cases '' --ranking # the per-ROI ranking only
 
 Sets up a temporary workspace with four recipes on synthetic captures: (a) one classifier ROI and
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import os
 import platform
 import shutil
@@ -42,6 +43,8 @@ import numpy as np
 from openinspect.dataset import model_batch, roi_crops
 from openinspect.imaging import decode_image, model_input_size
 from openinspect.models.classifier import train_classifier
+from openinspect.models.quantize import choose_precision, quantize_int8
+from openinspect.models.runtime import fast_int8
 from openinspect.models.segmenter import train_segmenter
 from openinspect.recipe import TrainingMode, parse_recipe, region_model_input
 from openinspect.store import Workspace, write_json
@@ -71,6 +74,8 @@ CASES = (
     ("(c) 1 segmenter ROI, 512 px", "segmenter", "single-model", [SURFACE_TYPE], [SURFACE_ROI], 0, True),
     ("(d) multi-model: (b) + (c)", "multi", "multi-model", [PART, SURFACE_TYPE], [*CLASSIFIER_ROIS, SURFACE_ROI], 8,
      True),
+    ("(e) = (d), fp32 models only (before int8)", "multi-fp32", "multi-model", [PART, SURFACE_TYPE],
+     [*CLASSIFIER_ROIS, SURFACE_ROI], 8, True),
 )
 
 
@@ -123,13 +128,26 @@ def setup(home: Path, segmenter_budget: float) -> dict[str, Callable[[np.ndarray
     pairs = [surface(100 + seed, seed % 2 == 0) for seed in range(8)]
     segmenter = train_segmenter(np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs]), 1, seed=0,
                                 time_budget_s=segmenter_budget)
+    exported = Path(tempfile.mkdtemp(prefix="openinspect-bench-models-"))
+    choices = {}  # as training publishes a model: an int8 copy where this CPU has VNNI/AMX and it scores within 0.02
+    labelled = {"part": (data.images, data.targets), "surface": (np.stack([p[0] for p in pairs]),
+                                                                 np.stack([p[1] for p in pairs]))}
+    for type_name, model, kind in (("part", classifier, "classifier"), ("surface", segmenter, "segmenter")):
+        model.export_onnx(exported / f"{type_name}.onnx")
+        choices[type_name] = choose_precision(exported / f"{type_name}.onnx", exported / f"{type_name}.int8.onnx",
+                                              *labelled[type_name], kind, fast_int8())
+        print(f"{type_name}: {choices[type_name].precision} ({choices[type_name].reason})", flush=True)
     for _, name, *_ in CASES:
         for spec in workspace.recipe(name).types:
             model = classifier if spec.name == "part" else segmenter
+            choice = choices[spec.name] if name != "multi-fp32" else None
             with workspace.new_model_version(name, spec.name, "fast" if spec.name == "part" else "accurate") as folder:
-                model.export_onnx(folder / "model.onnx")
-                write_json(folder / "meta.json", {"classes": spec.class_names(),
-                                                  "input_size": list(model.input_size), "metrics": {}})
+                shutil.copy(exported / f"{spec.name}.onnx", folder / "model.onnx")
+                if choice is not None and choice.precision == "int8":
+                    shutil.copy(exported / f"{spec.name}.int8.onnx", folder / "model.int8.onnx")
+                write_json(folder / "meta.json", {"classes": spec.class_names(), "input_size": list(model.input_size),
+                                                  "metrics": {}, "precision": choice.precision if choice else "fp32"})
+    shutil.rmtree(exported, ignore_errors=True)
     workspace.engine.dispose()
     return {"part": classifier.predict_proba, "surface": segmenter.predict_masks}
 
@@ -289,15 +307,21 @@ def ranking(repeats: int, threads: int | None) -> list[Ranked]:
         runs: list[tuple[str, int, tuple[int, int], Inspector, ort.InferenceSession, np.ndarray, np.ndarray]] = []
         for side in RANK_SIDES:
             models = ranking_models(side, home)
-            for label, type_yaml in RANK_TYPES:
-                name = f"{label.split()[0].lower()}-{side}"
+            for (base, type_yaml), precision in itertools.product(RANK_TYPES, ("fp32", "int8")):
+                label = base if precision == "fp32" else f"{base} int8"
+                name = f"{base.split()[0].lower()}-{side}-{precision}"
                 workspace.save_recipe(parse_recipe(f"name: {name}\ntypes:\n{type_yaml}\nrois:\n"
                                                    f"  - {{name: r, type: t, x: 0, y: 0, w: {side}, h: {side}}}"))
-                path, size = models[label]
+                path, size = models[base]
                 spec = workspace.recipe(name).types[0]
                 with workspace.new_model_version(name, "t", "accurate") as folder:
                     shutil.copy(path, folder / "model.onnx")
-                    write_json(folder / "meta.json", {"classes": spec.class_names(), "input_size": list(size)})
+                    if precision == "int8":  # calibrated on generated surfaces: its speed, not its accuracy, counts
+                        path = folder / "model.int8.onnx"
+                        quantize_int8(folder / "model.onnx", path,
+                                      model_batch([surface(9 + i, i % 2 == 0)[0] for i in range(8)], size))
+                    write_json(folder / "meta.json", {"classes": spec.class_names(), "input_size": list(size),
+                                                      "precision": precision})
                 options = ort.SessionOptions()
                 if threads:
                     options.intra_op_num_threads = threads
@@ -331,10 +355,12 @@ def report_ranking(rows: list[Ranked], repeats: int) -> None:
               f"| {f['product'] / f['bare']:.2f}x |")
     for side in RANK_SIDES:
         model = {label: f["model"] for label, s, _, f in rows if s == side}
-        seg, fast, accurate = model["segmenter"], model["Fast classifier"], model["Accurate classifier"]
-        order = seg < fast <= accurate
-        print(f"- {side} px: segmenter {seg:.1f} < Fast {fast:.1f} <= Accurate {accurate:.1f} ms: "
-              f"{'holds' if order else 'does NOT hold'}; segmenter / Accurate {seg / accurate:.2f} (target <= 0.6)")
+        for suffix in ("", " int8"):
+            seg, fast, accurate = (model[f"{base}{suffix}"] for base, _ in RANK_TYPES)
+            order = seg < fast <= accurate
+            print(f"- {side} px{suffix or ' fp32'}: segmenter {seg:.1f} < Fast {fast:.1f} <= Accurate {accurate:.1f} "
+                  f"ms (model time): {'holds' if order else 'does NOT hold'}; "
+                  f"segmenter / Accurate {seg / accurate:.2f} (target <= 0.6)")
 
 
 def main() -> None:
@@ -343,7 +369,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0, help="duration of the throughput run per case")
     parser.add_argument("--clients", type=int, default=2, help="concurrent clients in the throughput run")
     parser.add_argument("--segmenter-budget", type=float, default=20.0, help="seconds of segmenter training")
-    parser.add_argument("--cases", default="abcd", help="which cases to run, e.g. ab; d: the multi-model case only; "
+    parser.add_argument("--cases", default="abcde", help="which cases to run, e.g. ab; d: the multi-model case only; "
                                                         "'' none")
     parser.add_argument("--ranking", action="store_true", help="also the per-ROI ranking of the model types at 256 "
                                                                "and 512 px, product vs bare ONNX Runtime")
