@@ -249,7 +249,8 @@ RANK_SIDES = (256, 512)
 RANK_TYPES = (  # label, recipe type YAML
     ("segmenter", '  - {name: t, kind: segmenter, pixel_classes: [{name: scratch, color: "#ff3b30"}]}'),
     *((f"{mode.title()} classifier",
-       f"  - {{name: t, kind: classifier, mode: {mode}, classes: [{{name: good, pass: true}}, {{name: bad}}]}}")
+       f"  - {{name: t, kind: classifier, mode: {mode}, "
+       "classes: [{name: good, pass: true}, {name: bad, pass: false}]}")
       for mode in ("fast", "accurate")),
 )
 

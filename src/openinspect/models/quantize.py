@@ -5,8 +5,9 @@ Imports ONNX Runtime's quantisation tools (and ``onnx``), never torch; run it at
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,13 +28,14 @@ class _Crops(CalibrationDataReader):
         return next(self._batches, None)
 
 
-def quantize_int8(source: Path, target: Path, calibration: np.ndarray) -> None:
+def quantize_int8(source: Path, target: Path, calibration: np.ndarray, ops: list[str] | None = None) -> None:
     """Write an int8 QDQ copy of ``source`` to ``target``.
 
     Args:
-        source: float ONNX classifier as written by ``TrainedClassifier.export_onnx``.
+        source: float ONNX model as training exports it.
         target: where the int8 model goes; written to a temporary file first.
         calibration: ``(N, H, W, 3)`` uint8 RGB crops at the model input size, typically the training set.
+        ops: quantise only these operator types (e.g. ``["Conv"]``); ``None``: every one ONNX Runtime can.
 
     """
     target = Path(target)
@@ -49,6 +51,7 @@ def quantize_int8(source: Path, target: Path, calibration: np.ndarray) -> None:
             activation_type=QuantType.QUInt8,
             weight_type=QuantType.QInt8,
             per_channel=True,
+            op_types_to_quantize=ops,
         )
         tmp.replace(target)
     finally:
@@ -62,6 +65,13 @@ CALIBRATION_CROPS = 32
 """At most this many crops calibrate the int8 ranges (spread over the labelled crops)."""
 
 
+INT8_VARIANTS: tuple[list[str] | None, ...] = (None, ["Conv"])
+"""What is tried, in order, until one scores within tolerance: every operator, then the convolutions only (a Fast
+classifier's nearest-neighbour distances lose too much in int8, its backbone does not)."""
+TIMED_CALLS = 7
+"""Calls of each precision, interleaved, whose medians decide whether int8 is faster."""
+
+
 @dataclass(frozen=True)
 class PrecisionChoice:
     """Which precision a model version runs in, and the figures that decided it (kept in ``meta.json``)."""
@@ -73,6 +83,11 @@ class PrecisionChoice:
     fp32: float | None = None
     int8: float | None = None
     crops: int = 0
+    quantized: str = ""
+    """The operators the int8 copy quantises: ``all`` or ``Conv``."""
+    fp32_ms: float | None = None
+    int8_ms: float | None = None
+    """Median time of one crop through each, measured at training on this processor."""
 
     def record(self) -> dict[str, Any]:
         """The choice as ``meta.json`` keeps it (``int8`` key)."""
@@ -81,12 +96,13 @@ class PrecisionChoice:
 
 def choose_precision(source: Path, target: Path, images: np.ndarray, targets: np.ndarray, kind: str,
                      fast: bool) -> PrecisionChoice:
-    """Write an int8 copy of ``source`` to ``target`` and keep it when it scores within :data:`INT8_TOLERANCE` of fp32.
+    """Write an int8 copy of ``source`` to ``target``; keep it when it scores within tolerance of fp32 and runs faster.
 
-    Only where it pays: on a processor with a fast int8 dot product (``fast``, see
+    Only where it can pay: on a processor with a fast int8 dot product (``fast``, see
     :func:`openinspect.models.runtime.fast_int8`), for classifiers and segmenters. Both models judge the same
-    labelled crops: balanced accuracy (classifiers) or mean pooled IoU over the pixel classes (segmenters).
-    ``target`` is removed when int8 is not kept.
+    labelled crops: balanced accuracy (classifiers) or mean pooled IoU over the pixel classes (segmenters); the
+    variants of :data:`INT8_VARIANTS` are tried in turn until one is within :data:`INT8_TOLERANCE`. That one is
+    kept when its median time on one crop is below fp32's. ``target`` is removed when int8 is not kept.
 
     Args:
         source: the exported fp32 model.
@@ -100,19 +116,41 @@ def choose_precision(source: Path, target: Path, images: np.ndarray, targets: np
         return PrecisionChoice("fp32", f"{kind} models run in fp32")
     if not fast:
         return PrecisionChoice("fp32", "this processor has no fast int8 dot product (AVX-512 VNNI, AVX-VNNI, AMX)")
-    spread = np.linspace(0, len(images) - 1, min(len(images), CALIBRATION_CROPS)).astype(int)
-    quantize_int8(source, target, images[spread])
     metric, score = _SCORES[kind]
-    fp32 = score(_run(OnnxModel(source, 1), images), targets)
-    int8 = score(_run(OnnxModel(target, 1, "int8"), images), targets)
-    kept = fp32 - int8 <= INT8_TOLERANCE
-    if not kept:
+    spread = np.linspace(0, len(images) - 1, min(len(images), CALIBRATION_CROPS)).astype(int)
+    reference = OnnxModel(source, 1)
+    fp32 = score(_run(reference, images), targets)
+    for ops in INT8_VARIANTS:
+        quantize_int8(source, target, images[spread], ops)
+        quantized = OnnxModel(target, 1, "int8")
+        int8 = score(_run(quantized, images), targets)
+        if fp32 - int8 <= INT8_TOLERANCE:
+            break
+    compared = f"int8 {metric} {int8:.3f} vs fp32 {fp32:.3f} on {len(images)} labelled crops"
+    measured = PrecisionChoice("fp32", compared, metric, round(fp32, 4), round(int8, 4), len(images),
+                               "+".join(ops) if ops else "all")
+    if fp32 - int8 > INT8_TOLERANCE:
         target.unlink()
-    verdict = "within" if kept else "beyond"
-    return PrecisionChoice("int8" if kept else "fp32",
-                           f"int8 {metric} {int8:.3f} vs fp32 {fp32:.3f} on {len(images)} labelled crops: "
-                           f"{verdict} the {INT8_TOLERANCE} tolerance", metric, round(fp32, 4), round(int8, 4),
-                           len(images))
+        return replace(measured, reason=f"{compared}: beyond the {INT8_TOLERANCE} tolerance")
+    fp32_ms, int8_ms = _median_ms([reference, quantized], images[:1])
+    timed = replace(measured, fp32_ms=round(fp32_ms, 2), int8_ms=round(int8_ms, 2))
+    if int8_ms >= fp32_ms:
+        target.unlink()
+        return replace(timed, reason=f"{compared}, but not faster here: {int8_ms:.1f} vs {fp32_ms:.1f} ms a crop")
+    return replace(timed, precision="int8", reason=f"{compared}: within the {INT8_TOLERANCE} tolerance; "
+                                                   f"{int8_ms:.1f} vs {fp32_ms:.1f} ms a crop")
+
+
+def _median_ms(models: list[OnnxModel], batch: np.ndarray) -> list[float]:
+    """Each model's median time on ``batch`` over :data:`TIMED_CALLS` interleaved calls, after one warm-up call."""
+    times: list[list[float]] = [[] for _ in models]
+    for call in range(TIMED_CALLS + 1):
+        for model, spent in zip(models, times, strict=True):
+            started = time.perf_counter()
+            model.predict(batch)
+            if call:
+                spent.append((time.perf_counter() - started) * 1000)
+    return [float(np.median(spent)) for spent in times]
 
 
 def _run(model: OnnxModel, images: np.ndarray, batch: int = 8) -> np.ndarray:

@@ -83,7 +83,7 @@ def test_model_time_is_the_median_of_its_calls_and_the_settings_are_reported(ide
     assert OnnxModel(identity_model).threads.describe()["intra_op_threads"] >= 1  # the default, resolved
 
 
-def test_int8_is_kept_within_tolerance_removed_beyond_it_and_not_tried_where_it_does_not_pay(
+def test_int8_is_kept_within_tolerance_when_faster_and_not_tried_where_it_does_not_pay(
         identity_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from openinspect.models import quantize
 
@@ -91,14 +91,20 @@ def test_int8_is_kept_within_tolerance_removed_beyond_it_and_not_tried_where_it_
     images = rng.integers(0, 256, (12, 8, 6, 3), dtype=np.uint8)
     labels = OnnxModel(identity_model).predict(images).argmax(1)
     target = tmp_path / "model.int8.onnx"
+    monkeypatch.setattr(quantize, "_median_ms", lambda models, batch: [2.0, 1.0])  # int8 twice as fast
     kept = quantize.choose_precision(identity_model, target, images, labels, "classifier", fast=True)
     assert kept.precision == "int8" and target.is_file(), kept.reason
     assert kept.fp32 == 1.0 and kept.fp32 - (kept.int8 or 0.0) <= quantize.INT8_TOLERANCE and kept.crops == 12
+    assert (kept.quantized, kept.fp32_ms, kept.int8_ms) == ("all", 2.0, 1.0)
     assert OnnxModel(target, 1, "int8").predict(images).shape == (12, 2)
-    monkeypatch.setattr(quantize, "INT8_TOLERANCE", -1.0)  # nothing is close enough: int8 is dropped
+    monkeypatch.setattr(quantize, "_median_ms", lambda models, batch: [1.0, 1.5])  # accurate but slower: fp32
+    slower = quantize.choose_precision(identity_model, target, images, labels, "classifier", fast=True)
+    assert slower.precision == "fp32" and not target.exists() and "not faster here" in slower.reason
+    monkeypatch.setattr(quantize, "INT8_TOLERANCE", -1.0)  # no variant is close enough: int8 is dropped
     dropped = quantize.choose_precision(identity_model, target, images, labels, "classifier", fast=True)
     assert dropped.precision == "fp32" and not target.exists() and "beyond" in dropped.reason
-    slow = quantize.choose_precision(identity_model, target, images, labels, "classifier", fast=False)
-    assert slow.precision == "fp32" and not target.exists() and "no fast int8" in slow.reason
+    assert dropped.quantized == "Conv"  # every variant was tried, the last was the convolutions only
+    no_vnni = quantize.choose_precision(identity_model, target, images, labels, "classifier", fast=False)
+    assert no_vnni.precision == "fp32" and not target.exists() and "no fast int8" in no_vnni.reason
     anomaly = quantize.choose_precision(identity_model, target, images, labels, "anomaly", fast=True)
     assert anomaly.precision == "fp32" and not target.exists()
