@@ -339,8 +339,8 @@ def ranking(repeats: int, threads: int | None) -> list[Ranked]:
                 started = time.perf_counter()
                 bare.run(None, {"image": batch})
                 times[index]["bare"].append((time.perf_counter() - started) * 1000)
-                times[index]["product"].append(result.timing["total"])
-                times[index]["model"].append(result.timing["models"])
+                times[index]["product"].append(result.timing_ms["total"])
+                times[index]["model"].append(result.timing_ms["models"])
         for index, (label, side, size, *_rest) in enumerate(runs):
             rows.append((label, side, size, {k: float(np.median(v[3:])) for k, v in times[index].items()}))
         workspace.engine.dispose()
