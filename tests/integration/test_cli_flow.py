@@ -158,12 +158,7 @@ def test_info_reports_instruction_sets_threads_and_the_trained_models_precision_
     meta = json.loads((tmp_path / "home" / "models" / "plate" / "surface" / "v1" / "meta.json").read_text())
     choice = meta["int8"]
     assert meta["precision"] == choice["precision"] and choice["reason"]
-    if fast_int8():  # training tried int8 here and kept it only within 0.02 balanced accuracy of fp32
-        assert choice["metric"] == "balanced accuracy" and 0 <= choice["int8"] <= 1 and choice["crops"] == 20
-        kept = choice["fp32"] - choice["int8"] <= 0.02 and choice["int8_ms"] < choice["fp32_ms"]
-        assert kept == (meta["precision"] == "int8"), choice["reason"]
-    else:
-        assert meta["precision"] == "fp32" and "no fast int8" in choice["reason"]
+    assert meta["precision"] == "fp32" and "no crops held out" in choice["reason"]  # a classifier learns them all
     int8_file = tmp_path / "home" / "models" / "plate" / "surface" / "v1" / "model.int8.onnx"
     assert int8_file.is_file() == (meta["precision"] == "int8")
     code, out, err = cli("info", "plate", "--calls", "3", "--json")

@@ -372,13 +372,28 @@ def publish_type(workspace: Workspace, trained: TrainedType, *, deploy: bool = F
     return workspace.latest_model(trained.recipe, spec.name)
 
 
+def held_out(count: int, seed: int) -> np.ndarray:
+    """The crops a segmenter's final model does not train on (a fifth, at random): its validation crops."""
+    rng = np.random.default_rng(seed)
+    return rng.permutation(count)[: count // 5] if count >= 5 else np.array([], dtype=np.int64)
+
+
 def _precision(folder: Path, trained: TrainedType) -> PrecisionChoice:
-    """Keep an int8 copy beside ``model.onnx`` where it runs faster and scores within tolerance of fp32."""
-    from openinspect.models.quantize import choose_precision  # onnx: training only
+    """Keep an int8 copy beside ``model.onnx`` where it runs faster and scores within tolerance of fp32.
+
+    Only crops the published model did not learn from can show what int8 costs (on its own training crops a Fast
+    model agrees with itself in int8 and still misjudges new parts): a segmenter's held-out fifth. A classifier's
+    published model learns every labelled crop, so it stays fp32.
+    """
+    from openinspect.models.quantize import PrecisionChoice, choose_precision  # onnx: training only
     from openinspect.models.runtime import fast_int8
 
-    return choose_precision(folder / "model.onnx", folder / "model.int8.onnx", trained.data.images,
-                            trained.data.targets, trained.spec.kind.value, fast_int8())
+    data, kind = trained.data, trained.spec.kind.value
+    if kind != "segmenter" or trained.validation.get("method") != "hold-out":
+        return PrecisionChoice("fp32", "no crops held out from the published model to check int8 on")
+    held = held_out(len(data.images), trained.seed)
+    return choose_precision(folder / "model.onnx", folder / "model.int8.onnx", data.images[held],
+                            data.targets[held], kind, fast_int8())
 
 
 def _train_classifier(spec: ClassifierType, data: TrainingSet, mode: TrainingMode, seed: int, report: Progress,
@@ -461,9 +476,8 @@ def _train_segmenter(spec: SegmenterType, data: TrainingSet, seed: int, report: 
     stages = Stages(report, [gathered_s, loading, time_budget_s or SEGMENTER_TRAIN_S, ACCURATE_EXPORT_S])
     stages.stage(1)(1.0, "loading the trainer")
 
-    rng = np.random.default_rng(seed)
     count = len(data.images)
-    held = rng.permutation(count)[: count // 5] if count >= 5 else np.array([], dtype=np.int64)
+    held = held_out(count, seed)
     kept = np.setdiff1d(np.arange(count), held)
     model = train_segmenter(data.images[kept], data.targets[kept], len(spec.pixel_classes), seed=seed,
                             hflip=spec.augment.hflip, vflip=spec.augment.vflip, rotate90=spec.augment.rotate90,
