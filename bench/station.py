@@ -43,7 +43,7 @@ import numpy as np
 from openinspect.dataset import model_batch, roi_crops
 from openinspect.imaging import decode_image, model_input_size
 from openinspect.models.classifier import train_classifier
-from openinspect.models.quantize import choose_precision, quantize_int8
+from openinspect.models.quantize import PrecisionChoice, choose_precision, quantize_int8
 from openinspect.models.runtime import fast_int8
 from openinspect.models.segmenter import train_segmenter
 from openinspect.recipe import TrainingMode, parse_recipe, region_model_input
@@ -134,6 +134,9 @@ def setup(home: Path, segmenter_budget: float) -> dict[str, Callable[[np.ndarray
                                                                  np.stack([p[1] for p in pairs]))}
     for type_name, model, kind in (("part", classifier, "classifier"), ("surface", segmenter, "segmenter")):
         model.export_onnx(exported / f"{type_name}.onnx")
+        if kind == "classifier":  # as training: a classifier learns every labelled crop, none is left to check int8
+            choices[type_name] = PrecisionChoice("fp32", "classifiers stay fp32")
+            continue
         choices[type_name] = choose_precision(exported / f"{type_name}.onnx", exported / f"{type_name}.int8.onnx",
                                               *labelled[type_name], kind, fast_int8())
         print(f"{type_name}: {choices[type_name].precision} ({choices[type_name].reason})", flush=True)
