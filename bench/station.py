@@ -1,6 +1,8 @@
 """Benchmark the station end to end through its real HTTP API, against a naive torch-eager baseline.
 
-    python bench/station.py [--requests 200] [--seconds 5] [--clients 2]
+    python bench/station.py [--requests 200] [--seconds 5] [--clients 2] [--cases abcd] [--ranking]
+    python bench/station.py --cases d            # the multi-model case only (--cases de: with fp32 models beside)
+    python bench/station.py --cases '' --ranking # the per-ROI ranking only
 
 Sets up a temporary workspace with four recipes on synthetic captures: (a) one classifier ROI and
 (b) eight classifier ROIs of one type (128x128 px each) on 512x256 captures; (c) one 512x512 segmenter ROI
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import os
 import platform
 import shutil
@@ -38,10 +41,12 @@ import httpx
 import numpy as np
 
 from openinspect.dataset import model_batch, roi_crops
-from openinspect.imaging import decode_image
+from openinspect.imaging import decode_image, model_input_size
 from openinspect.models.classifier import train_classifier
+from openinspect.models.quantize import PrecisionChoice, choose_precision, quantize_int8
+from openinspect.models.runtime import fast_int8
 from openinspect.models.segmenter import train_segmenter
-from openinspect.recipe import parse_recipe
+from openinspect.recipe import TrainingMode, parse_recipe, region_model_input
 from openinspect.store import Workspace, write_json
 from openinspect.store.files import encode_png
 from openinspect.training import classification_set
@@ -69,6 +74,8 @@ CASES = (
     ("(c) 1 segmenter ROI, 512 px", "segmenter", "single-model", [SURFACE_TYPE], [SURFACE_ROI], 0, True),
     ("(d) multi-model: (b) + (c)", "multi", "multi-model", [PART, SURFACE_TYPE], [*CLASSIFIER_ROIS, SURFACE_ROI], 8,
      True),
+    ("(e) = (d), fp32 models only (before int8)", "multi-fp32", "multi-model", [PART, SURFACE_TYPE],
+     [*CLASSIFIER_ROIS, SURFACE_ROI], 8, True),
 )
 
 
@@ -121,13 +128,29 @@ def setup(home: Path, segmenter_budget: float) -> dict[str, Callable[[np.ndarray
     pairs = [surface(100 + seed, seed % 2 == 0) for seed in range(8)]
     segmenter = train_segmenter(np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs]), 1, seed=0,
                                 time_budget_s=segmenter_budget)
+    exported = Path(tempfile.mkdtemp(prefix="openinspect-bench-models-"))
+    choices = {}  # as training publishes a model: an int8 copy where this CPU has VNNI/AMX and it scores within 0.02
+    labelled = {"part": (data.images, data.targets), "surface": (np.stack([p[0] for p in pairs]),
+                                                                 np.stack([p[1] for p in pairs]))}
+    for type_name, model, kind in (("part", classifier, "classifier"), ("surface", segmenter, "segmenter")):
+        model.export_onnx(exported / f"{type_name}.onnx")
+        if kind == "classifier":  # as training: a classifier learns every labelled crop, none is left to check int8
+            choices[type_name] = PrecisionChoice("fp32", "classifiers stay fp32")
+            continue
+        choices[type_name] = choose_precision(exported / f"{type_name}.onnx", exported / f"{type_name}.int8.onnx",
+                                              *labelled[type_name], kind, fast_int8())
+        print(f"{type_name}: {choices[type_name].precision} ({choices[type_name].reason})", flush=True)
     for _, name, *_ in CASES:
         for spec in workspace.recipe(name).types:
             model = classifier if spec.name == "part" else segmenter
+            choice = choices[spec.name] if name != "multi-fp32" else None
             with workspace.new_model_version(name, spec.name, "fast" if spec.name == "part" else "accurate") as folder:
-                model.export_onnx(folder / "model.onnx")
-                write_json(folder / "meta.json", {"classes": spec.class_names(),
-                                                  "input_size": list(model.input_size), "metrics": {}})
+                shutil.copy(exported / f"{spec.name}.onnx", folder / "model.onnx")
+                if choice is not None and choice.precision == "int8":
+                    shutil.copy(exported / f"{spec.name}.int8.onnx", folder / "model.int8.onnx")
+                write_json(folder / "meta.json", {"classes": spec.class_names(), "input_size": list(model.input_size),
+                                                  "metrics": {}, "precision": choice.precision if choice else "fp32"})
+    shutil.rmtree(exported, ignore_errors=True)
     workspace.engine.dispose()
     return {"part": classifier.predict_proba, "surface": segmenter.predict_masks}
 
@@ -225,14 +248,144 @@ def eager_baseline(
     return float(np.median(times))
 
 
+RANK_SIDES = (256, 512)
+RANK_TYPES = (  # label, recipe type YAML
+    ("segmenter", '  - {name: t, kind: segmenter, pixel_classes: [{name: scratch, color: "#ff3b30"}]}'),
+    *((f"{mode.title()} classifier",
+       f"  - {{name: t, kind: classifier, mode: {mode}, "
+       "classes: [{name: good, pass: true}, {name: bad, pass: false}]}")
+      for mode in ("fast", "accurate")),
+)
+
+
+def ranking_models(side: int, folder: Path) -> dict[str, tuple[Path, tuple[int, int]]]:
+    """Each type's default model for a ``side`` px square ROI, exported to ONNX: its file and input size.
+
+    Fast learns 32 generated crops (its memory banks scale with the crops, as on a line); the segmenter trains
+    2 s and Accurate not at all: their time does not depend on their weights.
+    """
+    from openinspect.models.accurate import AccurateNet
+    from openinspect.models.backbone import load_pretrained
+    from openinspect.models.classifier import TrainedClassifier
+    from openinspect.training.service import DEFAULT_CLASSIFIER_SIDE
+
+    made: dict[str, tuple[Path, tuple[int, int]]] = {}
+    seg_type = parse_recipe(f"name: s\ntypes:\n{RANK_TYPES[0][1]}\nrois: [{{name: r, type: t}}]").types[0]
+    seg_size = region_model_input(seg_type, side, side)  # type: ignore[arg-type]  # a segmenter, as written
+    pairs = [surface(200 + seed, seed % 2 == 0) for seed in range(4)]
+    images = np.stack([cv2.resize(p[0], seg_size[::-1]) for p in pairs])
+    masks = np.stack([cv2.resize(p[1], seg_size[::-1], interpolation=cv2.INTER_NEAREST) for p in pairs])
+    made["segmenter"] = (folder / f"seg{side}.onnx", seg_size)
+    train_segmenter(images, masks, 1, seed=0, time_budget_s=2).export_onnx(made["segmenter"][0])
+    for label, mode in (("Fast classifier", TrainingMode.FAST), ("Accurate classifier", TrainingMode.ACCURATE)):
+        size = model_input_size(side, side, min(DEFAULT_CLASSIFIER_SIDE[mode], side))
+        path = folder / f"{mode.value}{side}.onnx"
+        if mode is TrainingMode.FAST:
+            crops = np.stack([cv2.resize(capture({i % 8} if i % 2 else set(), i)[:ROI, :ROI], size[::-1])
+                              for i in range(32)])
+            train_classifier(crops, np.arange(32) % 2, 2, "fast", seed=0).export_onnx(path)
+        else:
+            TrainedClassifier(AccurateNet(load_pretrained(), 2), size).export_onnx(path)
+        made[label] = (path, size)
+    return made
+
+
+Ranked = tuple[str, int, tuple[int, int], dict[str, float]]
+
+
+def ranking(repeats: int, threads: int | None) -> list[Ranked]:
+    """Per ROI of 256 and 512 px, each type at its default input: through the product and the bare network.
+
+    *Product*: ``Inspector.inspect_image`` on a decoded capture that is the ROI (crop, resize, model, decision),
+    its ``timing_ms.models`` apart; *bare*: the same ONNX file in a plain ``InferenceSession`` (ONNX Runtime's
+    default options, the same intra-op threads) on the already resized crop. All timed interleaved, medians.
+    """
+    import onnxruntime as ort
+
+    from openinspect.station import Inspector
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp)
+        workspace = Workspace(home / "ws")
+        runs: list[tuple[str, int, tuple[int, int], Inspector, ort.InferenceSession, np.ndarray, np.ndarray]] = []
+        for side in RANK_SIDES:
+            models = ranking_models(side, home)
+            for (base, type_yaml), precision in itertools.product(RANK_TYPES, ("fp32", "int8")):
+                label = base if precision == "fp32" else f"{base} int8"
+                name = f"{base.split()[0].lower()}-{side}-{precision}"
+                workspace.save_recipe(parse_recipe(f"name: {name}\ntypes:\n{type_yaml}\nrois:\n"
+                                                   f"  - {{name: r, type: t, x: 0, y: 0, w: {side}, h: {side}}}"))
+                fp32, size = models[base]
+                path = fp32
+                if precision == "int8":  # calibrated on generated surfaces: its speed, not its accuracy, counts
+                    path = fp32.with_suffix(".int8.onnx")
+                    quantize_int8(fp32, path, model_batch([surface(9 + i, i % 2 == 0)[0] for i in range(8)], size))
+                spec = workspace.recipe(name).types[0]
+                with workspace.new_model_version(name, "t", "accurate") as folder:
+                    shutil.copy(fp32, folder / "model.onnx")
+                    if precision == "int8":
+                        shutil.copy(path, folder / "model.int8.onnx")
+                    write_json(folder / "meta.json", {"classes": spec.class_names(), "input_size": list(size),
+                                                      "precision": precision})
+                options = ort.SessionOptions()
+                if threads:
+                    options.intra_op_num_threads = threads
+                bare = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+                image = np.repeat(cv2.resize(surface(7, True)[0], (side, side))[:, :, :1], 3, axis=2)
+                runs.append((label, side, size, Inspector.load(workspace, name, threads), bare, image,
+                             model_batch([image], size)))
+        times: list[dict[str, list[float]]] = [{"product": [], "model": [], "bare": []} for _ in runs]
+        for _ in range(repeats + 3):  # interleaved: every configuration sees the same load; 3 warm-up rounds
+            for index, (_, _, _, inspector, bare, image, batch) in enumerate(runs):
+                result = inspector.inspect_image(image, "roi.png")
+                started = time.perf_counter()
+                bare.run(None, {"image": batch})
+                times[index]["bare"].append((time.perf_counter() - started) * 1000)
+                times[index]["product"].append(result.timing_ms["total"])
+                times[index]["model"].append(result.timing_ms["models"])
+        for index, (label, side, size, *_rest) in enumerate(runs):
+            rows.append((label, side, size, {k: float(np.median(v[3:])) for k, v in times[index].items()}))
+        workspace.engine.dispose()
+    return rows
+
+
+def report_ranking(rows: list[Ranked], repeats: int) -> None:
+    """The per-ROI table, the guidance's order and the product's cost over the bare network."""
+    print(f"\nPer ROI, each type at its default input (median of {repeats}, interleaved; load average "
+          f"{os.getloadavg()[0]:.1f}):\n")
+    print("| per ROI | model input | product ms (model ms) | bare ONNX Runtime ms | product / bare |")
+    print("|---|---|---|---|---|")
+    for label, side, size, f in rows:
+        print(f"| {label}, {side} px | {size[1]}x{size[0]} | {f['product']:.1f} ({f['model']:.1f}) | {f['bare']:.1f} "
+              f"| {f['product'] / f['bare']:.2f}x |")
+    for side in RANK_SIDES:
+        model = {label: f["model"] for label, s, _, f in rows if s == side}
+        for suffix in ("", " int8"):
+            seg, fast, accurate = (model[f"{base}{suffix}"] for base, _ in RANK_TYPES)
+            order = seg < fast <= accurate
+            print(f"- {side} px{suffix or ' fp32'}: segmenter {seg:.1f} < Fast {fast:.1f} <= Accurate {accurate:.1f} "
+                  f"ms (model time): {'holds' if order else 'does NOT hold'}; "
+                  f"segmenter / Accurate {seg / accurate:.2f} (target <= 0.6)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=200, help="sequential triggers per case (after 20 warm-up)")
     parser.add_argument("--seconds", type=float, default=5.0, help="duration of the throughput run per case")
     parser.add_argument("--clients", type=int, default=2, help="concurrent clients in the throughput run")
     parser.add_argument("--segmenter-budget", type=float, default=20.0, help="seconds of segmenter training")
-    parser.add_argument("--cases", default="abcd", help="which cases to run, e.g. ab")
+    parser.add_argument("--cases", default="abcde", help="which cases to run, e.g. ab; d: the multi-model case only; "
+                                                        "'' none")
+    parser.add_argument("--ranking", action="store_true", help="also the per-ROI ranking of the model types at 256 "
+                                                               "and 512 px, product vs bare ONNX Runtime")
+    parser.add_argument("--repeats", type=int, default=30, help="calls per configuration in the ranking")
     args = parser.parse_args()
+    threads = int(os.environ["OPENINSPECT_THREADS"]) if os.environ.get("OPENINSPECT_THREADS") else None
+    if args.ranking:
+        report_ranking(ranking(args.repeats, threads), args.repeats)
+    if not args.cases:
+        return
     home = Path(tempfile.mkdtemp(prefix="openinspect-bench-"))
     try:
         print("training the Fast classifier and the segmenter once on generated data ...", flush=True)
@@ -268,6 +421,12 @@ def report(rows: list[tuple[str, dict[str, float], float, int, float]], args: ar
         print(f"| {label} | {f['p50']:.1f} | {f['p99']:.1f} | {f['model']:.1f} | {f['decode_crop']:.1f} "
               f"| {f['overhead']:.1f} ({f['overhead'] / f['model']:.0%}): {http:.1f} + {inside:.1f} "
               f"| {f['sequential_per_s']:.0f} | {rate:.0f} ({busy}) | {eager:.1f} | {eager / f['p50']:.1f}x |")
+    print()
+    for label, f, *_ in rows:  # the issue's measure: everything but the models, against the models
+        rest = f["p50"] - f["model"]
+        target = " (target p50 <= 60 ms)" if label.startswith("(d)") else ""
+        print(f"- {label}: p50 {f['p50']:.1f} ms{target}; p50 - model time = {rest:.1f} ms = {rest / f['model']:.0%} "
+              f"of the model time {f['model']:.1f} ms (target <= 15 %)")
 
 
 if __name__ == "__main__":

@@ -208,6 +208,13 @@ def _parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="generate demo captures, train Fast and inspect: no data needed")
     demo.set_defaults(run=_demo)
 
+    info = commands.add_parser("info", help="what sets the station's speed: the processor's instruction sets, "
+                                            "inference threads, each model's precision and time")
+    info.add_argument("recipe", nargs="?", help="load this recipe's deployed models and time them on blank crops")
+    info.add_argument("--calls", type=int, default=10, metavar="N", help="model calls timed per type (default 10)")
+    info.add_argument("--json", action="store_true", help="the report as one JSON object")
+    info.set_defaults(run=_info)
+
     serve = commands.add_parser("serve", help="run the station: HTTP API and live feed on a local address")
     serve.add_argument("--host", help="address to bind (default: $OPENINSPECT_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="TCP port (default: $OPENINSPECT_PORT or 8800)")
@@ -657,6 +664,39 @@ def _on_ray(plans: list[InspectorPlan], paths: list[Path], args: argparse.Namesp
         for answer in run(plans, [str(p) for p in paths], work or judge_files, options, joined):
             bar.update()
             yield answer
+def _info(workspace: Workspace, args: argparse.Namespace) -> None:
+    from openinspect.station import Inspector
+    from openinspect.station.speed import speed_report, warm_up
+
+    if args.calls < 1:
+        raise OpenInspectError(f"--calls must be at least 1, got {args.calls}")
+    settings = get_settings()
+    inspectors = []
+    if args.recipe is not None:
+        inspectors.append(Inspector.load(workspace, args.recipe, settings.threads, settings.max_pixels))
+        warm_up(inspectors[0], args.calls)
+    report = speed_report(settings.threads, inspectors)
+    if args.json:
+        print(json.dumps(report.to_json()))
+        return
+    sets = ", ".join(f"{name} {'yes' if found else 'no'}" for name, found in report.instruction_sets.items())
+    print(f"processor: {report.cpus} CPU(s); {sets}")
+    print(f"int8: {'yes' if report.fast_int8 else 'no'} (a fast int8 dot product: AVX-512 VNNI, AVX-VNNI or AMX; "
+          "models whose int8 copy scored within 0.02 of fp32 at training run in int8)")
+    threads = report.threads
+    print(f"ONNX Runtime {report.onnxruntime}: {threads['intra_op_threads']} intra-op thread(s) per model "
+          f"({'$OPENINSPECT_THREADS' if settings.threads else 'default: one per core; set $OPENINSPECT_THREADS'}), "
+          f"{threads['inter_op_threads']} inter-op, {threads['execution_mode']} execution, graph optimisation "
+          f"{threads['graph_optimization']}, spinning {'on' if threads['spinning'] else 'off'}")
+    if not report.models:
+        print("models: give a recipe to load and time its models (openinspect info RECIPE)")
+        return
+    print(f"models of '{args.recipe}', median of {args.calls} calls on blank crops (one call per type: all its ROIs):")
+    print(f"  {'type':<16} {'kind':<10} {'version':>7}  {'precision':<9} {'input':>9}  {'ROIs':>4}  {'model ms':>8}")
+    for m in report.models:
+        size = f"{m.input_size[1]}x{m.input_size[0]}"
+        print(f"  {m.type:<16} {m.kind:<10} {'v' + str(m.version):>7}  {m.precision:<9} {size:>9}  {m.rois:>4}  "
+              f"{m.model_ms or 0.0:>8.1f}")
 
 
 def _tried(workspace: Workspace, args: argparse.Namespace) -> dict[str, int]:

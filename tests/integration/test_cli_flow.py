@@ -150,3 +150,27 @@ def test_recipe_add_warns_about_large_rois(tmp_path, cli):
     (tmp_path / "big.yaml").write_text(RECIPE.replace("w: 64, h: 96}\n  - {name: right", "w: 2048, h: 96}\n  - {name: right"))
     code, _, err = cli("recipe", "add", tmp_path / "big.yaml")
     assert code == 0 and "warning: ROI 'left' is 2048x96 px" in err and "4.0x less detail" in err
+
+
+def test_info_reports_instruction_sets_threads_and_the_trained_models_precision_and_time(tmp_path, cli, trained):
+    from openinspect.models.runtime import REPORTED_SETS, fast_int8, instruction_sets
+
+    meta = json.loads((tmp_path / "home" / "models" / "plate" / "surface" / "v1" / "meta.json").read_text())
+    choice = meta["int8"]
+    assert meta["precision"] == choice["precision"] and choice["reason"]
+    assert meta["precision"] == "fp32" and "no crops held out" in choice["reason"]  # a classifier learns them all
+    int8_file = tmp_path / "home" / "models" / "plate" / "surface" / "v1" / "model.int8.onnx"
+    assert int8_file.is_file() == (meta["precision"] == "int8")
+    code, out, err = cli("info", "plate", "--calls", "3", "--json")
+    report = json.loads(out)
+    assert code == 0, err
+    assert report["instruction_sets"] == instruction_sets() and list(report["instruction_sets"]) == list(REPORTED_SETS)
+    assert report["fast_int8"] == fast_int8() and report["threads"]["intra_op_threads"] >= 1
+    (model,) = report["models"]
+    assert model["type"] == "surface" and model["kind"] == "classifier" and model["version"] == 1
+    assert model["precision"] == meta["precision"] and model["rois"] == 2 and model["model_ms"] > 0
+    code, out, _ = cli("info", "plate")
+    assert code == 0 and "avx512_vnni" in out and "intra-op thread(s) per model" in out
+    assert f"surface          classifier      v1  {meta['precision']}" in out
+    code, out, _ = cli("info")  # no recipe: the processor and threads only
+    assert code == 0 and "processor:" in out and "give a recipe" in out

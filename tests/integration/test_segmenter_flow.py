@@ -120,3 +120,21 @@ def test_eval_reports_iou_and_detection(tmp_path, trained):
     assert metrics["n"] == 8 and metrics["defect_images"] == 4 and metrics["clean_images"] == 4
     assert metrics["per_class"]["scratch"]["iou"] > 0.3
     assert metrics["detection_rate"] >= 0.75
+
+
+def test_training_records_the_precision_choice_and_info_reports_the_one_loaded(tmp_path, trained):
+    from openinspect.models.runtime import fast_int8
+
+    folder = tmp_path / "home" / "models" / "seam" / "surface" / "v1"
+    meta = json.loads((folder / "meta.json").read_text())
+    choice = meta["int8"]
+    assert meta["precision"] == choice["precision"] in ("fp32", "int8")
+    assert (folder / "model.int8.onnx").is_file() == (meta["precision"] == "int8")
+    if fast_int8():
+        assert choice["metric"] == "pooled IoU" and choice["crops"] == 4  # the held-out fifth of 11 captures x 2 ROIs
+        kept = choice["fp32"] - choice["int8"] <= 0.02 and choice["int8_ms"] < choice["fp32_ms"]
+        assert kept == (meta["precision"] == "int8"), choice["reason"]
+    code, out = trained("info", "seam", "--calls", "2", "--json")
+    (model,) = json.loads(out)["models"]
+    assert code == 0 and model["kind"] == "segmenter" and model["precision"] == meta["precision"]
+    assert model["model_ms"] > 0

@@ -14,6 +14,7 @@ import io
 from collections.abc import Callable
 from pathlib import Path
 
+import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -54,6 +55,9 @@ def decode_image(data: bytes, name: str = "<bytes>", max_pixels: int = MAX_PIXEL
     try:
         with Image.open(io.BytesIO(data)) as img:
             _check_size(img.size, name, max_pixels)
+            plain = _plain_png(img, data)
+            if plain is not None:
+                return plain
             img.load()
             ImageOps.exif_transpose(img, in_place=True)
             return _to_rgb8(img)
@@ -94,6 +98,22 @@ def _check_size(size: tuple[int, int], name: str, max_pixels: int) -> None:
         raise ImageError(f"image {name} declares {width} x {height} px ({width * height:,} pixels), over the "
                          f"{max_pixels:,} a capture may have; send a smaller image, or raise OPENINSPECT_MAX_PIXELS "
                          f"if the camera really takes images this large")
+
+
+def _plain_png(img: Image.Image, data: bytes) -> np.ndarray | None:
+    """The usual capture, an 8-bit RGB or gray PNG without transparency or EXIF, decoded by OpenCV.
+
+    OpenCV takes 0.6x Pillow's time for the same pixels (bench/README.md, Station); ``None`` for anything else,
+    or when OpenCV cannot decode it, and Pillow decodes it (and names the problem).
+    """
+    plain = (img.format == "PNG" and img.mode in ("RGB", "L") and data[24:25] == b"\x08"  # IHDR bit depth
+             and "transparency" not in img.info and b"eXIf" not in data)
+    if not plain:
+        return None
+    decoded = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    if decoded is None or decoded.shape[:2] != (img.height, img.width):
+        return None
+    return cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB, dst=decoded)
 
 
 def _to_rgb8(img: Image.Image) -> np.ndarray:

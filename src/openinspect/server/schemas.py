@@ -26,6 +26,7 @@ from openinspect.settings import Role
 from openinspect.station.service import StationStats, Timings
 from openinspect.station.shift import Shift
 from openinspect.station.sources import TriggerSource
+from openinspect.station.speed import SpeedReport
 from openinspect.store import Deployment, ModelVersion, Revision, StoredImage, SyntheticOrigin
 from openinspect.store.audit import AuditAction
 from openinspect.store.records import Outcome
@@ -226,6 +227,36 @@ class CheckPublic(_Public):
         return cls(ok=report.ok, message=report.message, image=image)
 
 
+class LoadedModelPublic(_Public):
+    """A loaded model: what runs for one inspection type, in which precision, and how long it takes."""
+
+    recipe: str
+    type: str
+    kind: str = Field(description="classifier, segmenter or anomaly")
+    version: int
+    precision: Literal["fp32", "int8"]
+    input_size: tuple[int, int] = Field(description="model input (height, width) in px")
+    rois: int = Field(description="ROIs of the type, judged in one model call per capture")
+    model_ms: float | None = Field(description="median of the model's latest calls (one per capture), in ms; null "
+                                               "before the first")
+
+
+class RuntimePublic(_Public):
+    """Why the station is as fast as it is: the processor, ONNX Runtime's threads and the loaded models."""
+
+    instruction_sets: dict[str, bool] = Field(description="avx2, avx512f, avx512_vnni, avx_vnni, amx (int8 tiles)")
+    fast_int8: bool = Field(description="a fast int8 dot product: models trained here with an int8 copy run in int8")
+    onnxruntime: str
+    threads: dict[str, int | bool | str] = Field(description="ONNX Runtime session settings of every model")
+    cpus: int
+    models: list[LoadedModelPublic]
+
+    @classmethod
+    def of(cls, report: SpeedReport) -> RuntimePublic:
+        """Build from the station's speed report."""
+        return cls.model_validate(report.to_json())
+
+
 class StatusPublic(_Public):
     """The station now: readiness, load, counters since start, pass rate and cycle times."""
 
@@ -241,9 +272,10 @@ class StatusPublic(_Public):
     latency_ms: TimingsPublic = Field(description="trigger to stored record")
     archive_mb: float
     timer: TimerPublic = Field(description="timed triggering: mode, interval and whether it runs")
+    runtime: RuntimePublic = Field(description="instruction sets, thread settings, loaded models' precision and time")
 
     @classmethod
-    def of(cls, stats: StationStats, archived_bytes: int, timer: TimerState) -> StatusPublic:
+    def of(cls, stats: StationStats, archived_bytes: int, timer: TimerState, speed: SpeedReport) -> StatusPublic:
         """Build from the station's statistics."""
         status = stats.status
 
@@ -253,7 +285,8 @@ class StatusPublic(_Public):
         return cls(ready=status.ready, busy=status.busy, recipe=status.recipe, waiting=stats.waiting,
                    results=status.results, last_verdict=status.last_verdict, counts=stats.counts,
                    pass_rate=stats.pass_rate, cycle_ms=timings(stats.cycle_ms), latency_ms=timings(stats.latency_ms),
-                   archive_mb=round(archived_bytes / 2**20, 3), timer=TimerPublic.model_validate(timer))
+                   archive_mb=round(archived_bytes / 2**20, 3), timer=TimerPublic.model_validate(timer),
+                   runtime=RuntimePublic.of(speed))
 
 
 class ShiftPublic(_Public):

@@ -35,6 +35,7 @@ from openinspect.station.pipeline import Inspector
 from openinspect.station.shift import ShiftCounter
 from openinspect.station.sinks import ResultSink, StationStatus
 from openinspect.station.sources import Capture, CaptureSource, TriggerSource
+from openinspect.station.speed import SpeedReport, speed_report
 from openinspect.store import Workspace
 from openinspect.store.audit import AuditAction, AuditLog
 from openinspect.store.records import Outcome, ResultRecord
@@ -396,6 +397,12 @@ class Station:
             judged = counts[Outcome.PASS] + counts[Outcome.FAIL]
             return StationStats(status, counts, counts[Outcome.PASS] / judged if judged else None,
                                 max(self._in_flight - 1, 0), Timings.of(self._cycle), Timings.of(self._latency))
+
+    def speed(self) -> SpeedReport:
+        """The processor, ONNX Runtime's thread settings and every loaded model's precision and recent model time."""
+        with self._lock:
+            inspectors = list(self._inspectors.values())
+        return speed_report(self.threads, inspectors)
 
     def close(self, timeout: float = 10.0) -> None:
         """Finish the queued triggers, hand their records to the sinks and close the sinks, within ``timeout`` s.

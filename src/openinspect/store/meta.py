@@ -53,6 +53,11 @@ class ModelMeta:
     """The content hashes (sha256) of the captures it trained and validated on, sorted; empty: not recorded."""
     synthetic_images: int = 0
     """Synthetic images (the Defect Creator's) it trained on; they are never validation data."""
+    precision: str = "fp32"
+    """``int8`` when training kept an int8 copy (``model.int8.onnx``) the station runs on a processor with a fast int8
+    dot product; ``fp32`` otherwise (and for files written before the field existed)."""
+    int8: dict[str, Any] = field(default_factory=dict)
+    """Why: :class:`~openinspect.models.quantize.PrecisionChoice` (reason, metric, fp32 and int8 scores)."""
     format: int = 1
 
     def write(self, folder: Path) -> None:

@@ -89,6 +89,11 @@ class ModelVersion:
         """The ONNX file the runtime loads."""
         return self.path / "model.onnx"
 
+    @property
+    def int8_path(self) -> Path:
+        """The int8 copy training kept when it scored within tolerance of fp32 (``meta().precision == "int8"``)."""
+        return self.path / "model.int8.onnx"
+
     def meta(self) -> ModelMeta:
         """The model's ``meta.json``: classes, input size, mode, validation, metrics."""
         return ModelMeta.read(self.path)

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import cv2
 import numpy as np
@@ -47,6 +47,9 @@ from openinspect.training.validation import (
     with_synthetic,
     write_validation_crops,
 )
+
+if TYPE_CHECKING:
+    from openinspect.models.quantize import PrecisionChoice
 
 log = logging.getLogger(__name__)
 DEFAULT_CLASSIFIER_SIDE = {TrainingMode.FAST: 320, TrainingMode.ACCURATE: 384}
@@ -397,6 +400,7 @@ def publish_type(workspace: Workspace, trained: TrainedType, *, deploy: bool = F
     trained.exporting(0.0, "exporting to ONNX")
     with workspace.new_model_version(trained.recipe, spec.name, trained.mode.value, deploy=deploy) as folder:
         trained.model.export_onnx(folder / "model.onnx")
+        choice = _precision(folder, trained, workspace.synthetic(trained.recipe))
         write_validation_crops(folder, trained.crops)
         ModelMeta(spec.class_names(), spec.kind.value, trained.recipe, spec.name, trained.mode.value,
                   (int(data.input_size[0]), int(data.input_size[1])), trained.seed, datetime.now(UTC).isoformat(),
@@ -404,8 +408,27 @@ def publish_type(workspace: Workspace, trained: TrainedType, *, deploy: bool = F
                   trained.validation, trained.metrics, threshold=trained.metrics.get("threshold"),
                   tiling=bool(getattr(spec, "tiling", False)), warnings=trained.warnings,
                   images=sorted({source.image for source in data.sources}),
-                  synthetic_images=trained.synthetic_images).write(folder)
+                  synthetic_images=trained.synthetic_images, precision=choice.precision,
+                  int8=choice.record()).write(folder)
     return workspace.latest_model(trained.recipe, spec.name)
+
+
+def _precision(folder: Path, trained: TrainedType, made: dict[str, SyntheticOrigin]) -> PrecisionChoice:
+    """Keep an int8 copy beside ``model.onnx`` where it runs faster and scores within tolerance of fp32.
+
+    Only crops the published model did not learn from can show what int8 costs (on its own training crops a Fast
+    model agrees with itself in int8 and still misjudges new parts): a segmenter's held-out fifth. A classifier's
+    published model learns every labelled crop, so it stays fp32.
+    """
+    from openinspect.models.quantize import PrecisionChoice, choose_precision  # onnx: training only
+    from openinspect.models.runtime import fast_int8
+
+    data, kind = trained.data, trained.spec.kind.value
+    if kind != "segmenter" or trained.validation.get("method") != "hold-out":
+        return PrecisionChoice("fp32", "no crops held out from the published model to check int8 on")
+    held = hold_out_fifth(_flags(data, made), trained.seed)  # the crops validation held out (fit_type)
+    return choose_precision(folder / "model.onnx", folder / "model.int8.onnx", data.images[held],
+                            data.targets[held], kind, fast_int8())
 
 
 def _train_classifier(spec: ClassifierType, data: TrainingSet, mode: TrainingMode, seed: int, report: Progress,

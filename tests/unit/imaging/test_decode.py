@@ -164,3 +164,21 @@ def test_read_image_errors_name_the_file_never_its_folder(tmp_path):
         with pytest.raises(ImageError) as caught:
             read_image(path)
         assert path.name in str(caught.value) and str(tmp_path) not in str(caught.value)
+
+
+@pytest.mark.parametrize("mode", ["RGB", "L"])
+def test_plain_png_through_the_fast_decoder_gives_pillows_pixels(mode):
+    shape = (33, 47, 3) if mode == "RGB" else (33, 47)
+    pixels = np.random.default_rng(1).integers(0, 256, shape, dtype=np.uint8)
+    data = _encode(Image.fromarray(pixels, mode=mode))
+    decoded = decode_image(data)
+    expected = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+    assert decoded.flags["C_CONTIGUOUS"] and decoded.dtype == np.uint8
+    np.testing.assert_array_equal(decoded, expected)
+
+
+def test_truncated_plain_png_is_an_image_error_not_a_partial_image():
+    pixels = np.random.default_rng(2).integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    data = _encode(Image.fromarray(pixels))
+    with pytest.raises(ImageError, match="capture.png"):
+        decode_image(data[: len(data) // 2], "capture.png")

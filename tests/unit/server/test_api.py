@@ -199,6 +199,22 @@ def test_results_filters_paging_and_csv(api):
     assert api.get("/api/v1/results/nope/image").status_code == 404
 
 
+def test_status_says_why_the_station_is_as_fast_as_it_is(api):
+    from openinspect.models.runtime import REPORTED_SETS, instruction_sets
+
+    runtime = api.get("/api/v1/status").json()["runtime"]
+    assert runtime["instruction_sets"] == instruction_sets() and list(runtime["instruction_sets"]) == list(REPORTED_SETS)
+    assert runtime["threads"]["intra_op_threads"] >= 1 and runtime["threads"]["spinning"] is False
+    assert runtime["cpus"] >= 1 and runtime["onnxruntime"]
+    (model,) = runtime["models"]  # the active recipe's one type, loaded at start, not yet run
+    assert model == {"recipe": "plate", "type": "surface", "kind": "classifier", "version": 1, "precision": "fp32",
+                     "input_size": [96, 64], "rois": 2, "model_ms": None}
+    for i in range(3):
+        assert _trigger(api, part_png(i == 1, i)).status_code == 200
+    (model,) = api.get("/api/v1/status").json()["runtime"]["models"]
+    assert model["precision"] == "fp32" and model["model_ms"] > 0
+
+
 def test_label_upload_and_counts(api):
     one = api.post("/api/v1/recipes/plate/labels", files={"image": ("a.png", part_png(True, 1))},
                    data={"type": "surface", "class": "scratch"})

@@ -60,8 +60,10 @@ async def trigger(request: Request, station: StationDep, services: ServicesDep, 
 
 @router.get("/status", tags=["station"])
 def status(services: ServicesDep, _role: Operator) -> StatusPublic:
-    """Ready/busy, counters and pass rate since start, cycle-time and latency statistics."""
-    return StatusPublic.of(services.station.stats(), services.results.archived_bytes, services.setup.timer_state())
+    """Ready/busy, counters and pass rate since start, cycle-time and latency statistics, and what sets the speed."""
+    station = services.station
+    return StatusPublic.of(station.stats(), services.results.archived_bytes, services.setup.timer_state(),
+                           station.speed())
 
 
 @router.get("/shift", tags=["station"])
