@@ -196,4 +196,5 @@ def format_anomaly_metrics(metrics: dict[str, Any], class_names: list[str]) -> s
                   f"{'n/a' if pixel_auc is None else f'{pixel_auc:.3f}'}   region IoU "
                   f"{'n/a' if iou is None else f'{iou:.3f}'}\n")
     return (f"threshold: {metrics['threshold']:.4f}   false rejects: {_pct(metrics['false_reject_rate'])}   "
-            f"detection: {_pct(metrics['detection_rate'])}   AUROC: {auc}\n{pixels}" + format_metrics(metrics, class_names))
+            f"detection: {_pct(metrics['detection_rate'])}   AUROC: {auc}\n{pixels}"
+            + format_metrics(metrics, class_names))
