@@ -5,6 +5,7 @@ with a classifier type (a hand-built ONNX model, ``tests.unit.station.kit``) as 
 """
 
 import json
+import re
 import shutil
 
 import cv2
@@ -79,8 +80,15 @@ def tile_trained(tmp_path_factory):
     write_png(folder / "train" / "anomalous" / "a0.png", _pitted(_capture(tiles[6])))
     _, out, _ = cli("label", "import", "tile", "--type", "surface", "--folders", folder / "train")
     assert "imported new captures: anomalous 1, good 6" in out
+    workspace = Workspace(folder / "home")
+    (pitted,) = [label.image for label in workspace.labels("tile", "surface") if label.class_name == "anomalous"]
+    region = np.zeros((200, 220), np.uint8)
+    cv2.circle(region, PIT, 6, 1, -1)
+    workspace.set_mask("tile", "surface", pitted, region)     # its painted region: pixel-level figures
     _, out, _ = cli("train", "tile", "--type", "surface")
     assert "validation (leave-one-out)" in out and "threshold:" in out and "AUROC: 1.000" in out
+    pixel_auroc, iou = re.search(r"painted regions \(1 crop\(s\)\): pixel AUROC (\S+)   region IoU (\S+)", out).groups()
+    assert float(pixel_auroc) > 0.9 and float(iou) > 0.05  # the heat is on the pit, the region overlaps it
     with Workspace(folder / "home").new_model_version("tile", "dark", "fast") as version:
         dark_pixel_classifier(version / "model.onnx", limit=5.0)  # nothing in these captures is that dark
         ModelMeta(["good", "scratch"]).write(version)
