@@ -10,7 +10,7 @@ from openinspect.models.anomaly import MIN_GOOD, train_anomaly
 from openinspect.models.heatmap import anomalous_region, anomaly_score, threshold_for
 from openinspect.models.runtime import OnnxModel
 
-SIZE = (96, 128)
+SIZE = (192, 256)
 
 
 def _surface(seed: int) -> np.ndarray:
