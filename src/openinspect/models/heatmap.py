@@ -1,8 +1,9 @@
 """An anomaly model's output turned into what the station reports: a heat map, a score, a region, a threshold.
 
 The exported anomaly graph (:mod:`openinspect.models.anomaly`) returns, per crop, the distance of every
-patch (stride 16; models trained before: stride 8) to its nearest good patch. Everything after that is here, in numpy and OpenCV only, so the
-station, training and the benchmark compute scores the same way and the runtime never imports torch.
+patch (stride 16; models trained before: stride 8) to its nearest good patch. Everything after that is here, in
+numpy and OpenCV only, so the station, training and the benchmark compute scores the same way and the runtime never
+imports torch.
 """
 
 from __future__ import annotations
