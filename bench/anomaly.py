@@ -31,7 +31,7 @@ from sklearn.metrics import balanced_accuracy_score, roc_auc_score
 from classifier import median_ms  # bench/classifier.py: the same timing in every benchmark
 from openinspect.imaging import read_image, resize_to
 from openinspect.models.accurate import Augment, Schedule, train_accurate
-from openinspect.models.anomaly import train_anomaly
+from openinspect.models.anomaly import BANK_MAX, BANK_RATIO, train_anomaly
 from openinspect.models.backbone import load_pretrained
 from openinspect.models.classifier import TrainedClassifier, train_classifier
 from openinspect.models.fast import BANK_SIZE, PatchFeatures, coreset, extract, knn_distances
@@ -139,11 +139,11 @@ def accurate_run(images, kinds, seed, workdir, k=20, size=384) -> dict:
             "false_reject": (probs.argmax(1)[labels[test] == 0] == 1).mean()}
 
 
-def latency(raw, kinds, workdir, repeats) -> None:
-    """Model time for one 512 px ROI: the anomaly model at 512 px vs the Accurate classifier (384 px input)."""
+def latency(raw, kinds, workdir, repeats, bank_max) -> None:
+    """Model time for one 512 px ROI: the anomaly model at 512 px (its largest bank) vs Accurate (384 px input)."""
     good = np.flatnonzero(kinds == 0)[:8]
     crops512 = np.stack([resize_to(raw[i], (512, 512)) for i in good])
-    anomaly = train_anomaly(crops512)
+    anomaly = train_anomaly(crops512, bank_ratio=1.0, bank_max=bank_max)  # the largest bank a model may have
     anomaly.export_onnx(workdir / "a512.onnx")
     a_onnx = OnnxModel(workdir / "a512.onnx")
     crops384 = np.stack([resize_to(raw[i], (384, 384)) for i in good])
@@ -182,8 +182,8 @@ def main() -> None:
     parser.add_argument("--fast-input", type=int, default=320)
     parser.add_argument("--baselines", default="fast,accurate")
     parser.add_argument("--test-good", type=int, default=0, help="tuning: test on this many held-out good tiles")
-    parser.add_argument("--bank-ratio", type=float, default=0.1)
-    parser.add_argument("--bank-max", type=int, default=4096)
+    parser.add_argument("--bank-ratio", type=float, default=BANK_RATIO)
+    parser.add_argument("--bank-max", type=int, default=BANK_MAX)
     parser.add_argument("--no-latency", action="store_true")
     parser.add_argument("--repeats", type=int, default=30)
     args = parser.parse_args()
@@ -195,7 +195,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         if not args.no_latency:
-            latency(raw, kinds, workdir, args.repeats)
+            latency(raw, kinds, workdir, args.repeats, args.bank_max)
         for n in (int(s) for s in args.sizes.split(",")):
             rows = []
             for seed in seeds:

@@ -255,3 +255,41 @@ def test_training_page_says_the_threshold_came_from_good_crops_only(page: Page, 
     labels = httpx.get(f"{station.url}/api/v1/recipes/{RECIPE}/types/surface/samples", headers=_auth(station)).json()
     assert sorted(s["labels"]["tile"] for s in labels) == ["anomalous", "good", "good", "good"]
     screenshot(page, "good-only")
+
+
+def test_label_page_paints_an_anomalous_region(page: Page, station, screenshot) -> None:
+    _good, holes = _tiles()
+    recipe = {"name": RECIPE, "profile": "single-model", "types": [{"name": "surface", "kind": "anomaly"}],
+              "rois": [{"name": "tile", "type": "surface"}]}
+    httpx.post(f"{station.url}/api/v1/recipes", json=recipe, headers=_auth(station)).raise_for_status()
+    (hole,) = _upload(station, holes[:1])
+
+    page.goto(station.signed_in(f"/#/label/{RECIPE}/surface"))
+    page.get_by_role("button", name="Paint regions").click()
+    expect(page).to_have_url(re.compile(rf"#/label/{RECIPE}/surface/paint$"))
+    expect(page.get_by_test_id("label-how")).to_contain_text("Paint where a capture is anomalous")
+    expect(page.locator(".chip")).to_have_text(re.compile("anomalous"))
+    canvas = page.get_by_test_id("paint-canvas")
+    status = page.get_by_test_id("paint-status")
+    expect(status).to_contain_text("0 px painted")
+    box = canvas.bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(cx - 30, cy)
+    page.mouse.down()
+    page.mouse.move(cx + 30, cy, steps=8)
+    page.mouse.up()
+    expect(status).to_contain_text("Saved")
+    painted = int(status.get_attribute("data-painted"))
+    assert painted > 100
+    mask = httpx.get(f"{station.url}/api/v1/recipes/{RECIPE}/types/surface/samples/{hole}/mask",
+                     headers=_auth(station))
+    mask.raise_for_status()
+    pixels = np.asarray(Image.open(io.BytesIO(mask.content)).convert("RGB"))
+    assert int((pixels == [255, 59, 48]).all(axis=2).sum()) == painted  # stored as the anomalous region
+    screenshot(page, "painted-region")
+
+    page.goto(station.signed_in(f"/#/label/{RECIPE}/surface/paint/{hole}"))
+    expect(page.get_by_test_id("paint-status")).to_contain_text(f"{painted} px painted")
+    expect(page.get_by_test_id("paint-thumbs").locator(".badge")).to_have_text("painted")
+    page.get_by_role("button", name="Crops").click()            # back to the crop grid of good / anomalous
+    expect(page.get_by_test_id("class-chips").locator(".chip")).to_have_text(["1good", "2anomalous"])

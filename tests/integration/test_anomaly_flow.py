@@ -5,6 +5,7 @@ with a classifier type (a hand-built ONNX model, ``tests.unit.station.kit``) as 
 """
 
 import json
+import re
 import shutil
 
 import cv2
@@ -79,8 +80,15 @@ def tile_trained(tmp_path_factory):
     write_png(folder / "train" / "anomalous" / "a0.png", _pitted(_capture(tiles[6])))
     _, out, _ = cli("label", "import", "tile", "--type", "surface", "--folders", folder / "train")
     assert "imported new captures: anomalous 1, good 6" in out
+    workspace = Workspace(folder / "home")
+    (pitted,) = [label.image for label in workspace.labels("tile", "surface") if label.class_name == "anomalous"]
+    region = np.zeros((200, 220), np.uint8)
+    cv2.circle(region, PIT, 6, 1, -1)
+    workspace.set_mask("tile", "surface", pitted, region)     # its painted region: pixel-level figures
     _, out, _ = cli("train", "tile", "--type", "surface")
     assert "validation (leave-one-out)" in out and "threshold:" in out and "AUROC: 1.000" in out
+    pixel_auroc, iou = re.search(r"painted regions \(1 crop\(s\)\): pixel AUROC (\S+)   region IoU (\S+)", out).groups()
+    assert float(pixel_auroc) > 0.9 and float(iou) > 0.05  # the heat is on the pit, the region overlaps it
     with Workspace(folder / "home").new_model_version("tile", "dark", "fast") as version:
         dark_pixel_classifier(version / "model.onnx", limit=5.0)  # nothing in these captures is that dark
         ModelMeta(["good", "scratch"]).write(version)
@@ -114,8 +122,9 @@ def test_inspect_json_scores_outlines_and_mixes_with_a_classifier(home) -> None:
     assert good["pass"] is True and good["rois"][0]["blobs"] == [] and good["rois"][0]["failed_rules"] == []
     assert face["failed_rules"] == ["no anomalous blob >= 20 px"]
     assert face["measurements"]["anomalous"]["count"] == len(face["blobs"]) >= 1
-    x, y, w, h = max(face["blobs"], key=lambda b: b["area"])["bbox"]
-    assert x <= PIT[0] < x + w and y <= PIT[1] < y + h  # capture coordinates: the ROI's offset is added
+    # capture coordinates: the ROI's offset is added; one blob holds the pit (not always the largest: with six
+    # 160 px training tiles the stride-32 features also light up a strip at the tile's edge, see bench/README.md)
+    assert any(x <= PIT[0] < x + w and y <= PIT[1] < y + h for x, y, w, h in (b["bbox"] for b in face["blobs"]))
     assert face["blobs"][0]["class"] == "anomalous"
     corner = pitted["rois"][1]
     assert (corner["roi"], corner["type"], corner["class"], corner["pass"]) == ("corner", "dark", "good", True)
@@ -178,5 +187,5 @@ def test_api_trigger_history_outputs_and_anomalous_labels(home) -> None:
         assert label.status_code == 201, label.text
         assert label.json()["labels"] == {"face": "anomalous"}
         assert api.get("/api/v1/recipes/tile").json()["types"][0]["labels"] == {"good": 6, "anomalous": 2}
-    assert sink.results and sink.results[0]["rois"][0] == face  # MQTT, webhooks, Modbus get this same JSON
+    assert sink.results and sink.results[0]["rois"][0] == face  # every sink gets this JSON (MQTT, webhooks drop heat)
 

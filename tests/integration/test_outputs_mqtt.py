@@ -140,6 +140,24 @@ def test_mqtt_sink_publishes_each_result_as_json_with_topic_and_qos(broker: Brok
     assert not any(m.retain for m in messages) and sink.overflow == 0
 
 
+def test_mqtt_sink_publishes_an_anomaly_roi_without_its_heat_preview(broker: Broker) -> None:
+    subscriber = Subscriber(broker.port, "sub-anomaly")
+    sink = MqttSink("127.0.0.1", broker.port, topic=TOPIC, qos=1)
+    roi = {"roi": "face", "type": "surface", "score": 0.48, "threshold": 0.32, "pass": False,
+           "measurements": {"anomalous": {"area": 664, "count": 1, "max_blob_area": 664, "max_length": 31.7}},
+           "blobs": [{"class": "anomalous", "area": 664, "length": 31.7, "bbox": [109, 50, 30, 27]}],
+           "failed_rules": ["no anomalous blob >= 20 px"], "heat": {"rect": [0, 0, 256, 192], "size": [36, 48],
+                                                                   "levels": "AAAB" * 432}}
+    try:
+        sink.publish({**result(1, passes=False), "rois": [roi]})
+        (message,) = subscriber.take(1)
+    finally:
+        sink.close()
+        subscriber.close()
+    assert json.loads(message.payload)["rois"] == [{k: v for k, v in roi.items() if k != "heat"}]
+    assert "heat" in roi  # the station's own views (WebSocket, History) keep it
+
+
 def test_mqtt_sink_retains_last_result_for_subscribers_that_connect_later(broker: Broker) -> None:
     early = Subscriber(broker.port, "sub-early")
     sink = MqttSink("127.0.0.1", broker.port, topic=TOPIC, qos=1, retain=True)

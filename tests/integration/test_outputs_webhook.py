@@ -124,3 +124,21 @@ def test_webhook_posts_every_result_to_every_url_in_order(endpoint: Endpoint) ->
     thread.join()
     for server in (endpoint, other):
         assert [json.loads(body)["id"] for *_, body in server.requests] == [f"r{n}" for n in range(5)]
+
+
+ANOMALY_ROI = {"roi": "face", "type": "surface", "score": 0.48, "threshold": 0.32, "pass": False,
+               "measurements": {"anomalous": {"area": 664, "count": 1, "max_blob_area": 664, "max_length": 31.7}},
+               "blobs": [{"class": "anomalous", "area": 664, "length": 31.7, "bbox": [109, 50, 30, 27]}],
+               "failed_rules": ["no anomalous blob >= 20 px"],
+               "heat": {"rect": [0, 0, 256, 192], "size": [36, 48], "levels": "AAAB" * 432}}
+
+
+def test_webhook_posts_an_anomaly_roi_without_its_heat_preview(endpoint: Endpoint) -> None:
+    sink = WebhookSink([endpoint.url])
+    result = {**RESULT, "rois": [RESULT["rois"][0], ANOMALY_ROI]}
+    sink.publish(result)
+    sink.close(timeout=10)
+    (posted,) = [json.loads(body) for *_, body in endpoint.requests]
+    expected = {k: v for k, v in ANOMALY_ROI.items() if k != "heat"}
+    assert posted["rois"] == [RESULT["rois"][0], expected]  # score, threshold, pass, blobs, measurements, rules
+    assert "heat" in result["rois"][1]  # the station's own views (WebSocket, History) keep it

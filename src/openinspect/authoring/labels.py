@@ -33,7 +33,7 @@ class Sample:
     labels: dict[str, str] = field(default_factory=dict)
     """Class per ROI (classifier types)."""
     masked: bool = False
-    """A mask is stored (segmenter types)."""
+    """A mask is stored (segmenter types; anomaly types: a painted anomalous region, or none painted)."""
     predictions: dict[str, Prediction] | None = None
     """The latest model's class per ROI, when asked for (classifier types)."""
     placement: Placement = field(default_factory=lambda: Placement({}))
@@ -136,7 +136,7 @@ class LabelService:
                 images[label.image.sha256] = label.image
                 labels.setdefault(label.image.sha256, {})[label.roi] = label.class_name
         masked = {image.sha256: image for image, _ in self.workspace.masks(name, type_name)} \
-            if isinstance(spec, SegmenterType) else {}
+            if isinstance(spec, SegmenterType | AnomalyType) else {}
         images.update(masked)
         for sha in self.captures.ids(name):
             if sha not in images:
@@ -177,13 +177,15 @@ class LabelService:
                 if label.image.sha256 == sha256}
 
     def mask_png(self, name: str, type_name: str, sha256: str) -> bytes:
-        """A segmenter mask as an RGB PNG in the pixel-class colours, black background.
+        """A segmenter mask, or an anomaly type's painted region, as an RGB PNG in the pixel-class colours.
+
+        Black is background (no pixel class).
 
         Raises:
             NotFoundError: unknown recipe or image, or the image has no mask for the type.
-            RecipeError: unknown type, or not a segmenter.
+            RecipeError: unknown type, or a classifier.
         """
-        spec = _segmenter(self.workspace.recipe(name), type_name)
+        spec = _painted(self.workspace.recipe(name), type_name)
         path = next((p for image, p in self.workspace.masks(name, type_name) if image.sha256 == sha256), None)
         if path is None:
             raise NotFoundError(f"image {sha256[:12]}… has no mask for type '{type_name}' yet")
@@ -195,14 +197,17 @@ class LabelService:
     def set_mask(self, name: str, type_name: str, sha256: str, data: bytes, *, actor: str = SYSTEM_ACTOR) -> int:
         """Store a painted mask (pixel-class colours on black, or a class map) for a library image; ``actor``: who.
 
+        For an anomaly type the mask is its painted anomalous region: every ROI crop with a painted pixel is
+        anomalous (it validates, pixel by pixel; never trained on).
+
         Returns:
             How many pixels carry a pixel class (0: marked as good, no defect).
 
         Raises:
             ImageError: unreadable, wrong size or colours outside the palette.
-            RecipeError: unknown type, or not a segmenter.
+            RecipeError: unknown type, or a classifier.
         """
-        spec = _segmenter(self.workspace.recipe(name), type_name)
+        spec = _painted(self.workspace.recipe(name), type_name)
         image = self.captures.image(sha256)
         mask = decode_mask(data, "painted mask", spec, (image.width, image.height))
         self.workspace.set_mask(name, type_name, image, mask)
@@ -211,9 +216,10 @@ class LabelService:
         return painted
 
 
-def _segmenter(recipe: Recipe, type_name: str) -> SegmenterType:
+def _painted(recipe: Recipe, type_name: str) -> SegmenterType | AnomalyType:
+    """A type whose captures may be painted: a segmenter, or an anomaly type (its anomalous region)."""
     spec = recipe.inspection_type(type_name)
-    if not isinstance(spec, SegmenterType):
+    if not isinstance(spec, SegmenterType | AnomalyType):
         raise RecipeError(f"'{spec.name}' is a classifier: label its ROIs with a class, not a mask")
     return spec
 

@@ -20,7 +20,7 @@ from openinspect.dataset.crops import roi_crops
 from openinspect.errors import DatasetError, ImageError, OpenInspectError
 from openinspect.imaging import decode_image
 from openinspect.imaging.formats import IMAGE_SUFFIXES
-from openinspect.recipe import Recipe, SegmenterType
+from openinspect.recipe import AnomalyType, Recipe, SegmenterType
 from openinspect.store import Workspace
 
 SOFT_EDGE_SHARE = 0.01
@@ -29,7 +29,7 @@ SOFT_EDGE_PX = 2
 """In-between values within this distance of a 255 pixel are anti-aliased edges, however many."""
 
 
-def decode_mask(data: bytes, name: str, spec: SegmenterType, size: tuple[int, int]) -> np.ndarray:
+def decode_mask(data: bytes, name: str, spec: SegmenterType | AnomalyType, size: tuple[int, int]) -> np.ndarray:
     """Decode a mask file into a class map.
 
     Args:
@@ -62,7 +62,7 @@ def _is_grey(pixels: np.ndarray) -> bool:
     return bool((pixels[:, :, 0] == pixels[:, :, 1]).all() and (pixels[:, :, 1] == pixels[:, :, 2]).all())
 
 
-def _from_values(values: np.ndarray, name: str, spec: SegmenterType) -> np.ndarray:
+def _from_values(values: np.ndarray, name: str, spec: SegmenterType | AnomalyType) -> np.ndarray:
     present = set(np.unique(values).tolist())
     count = len(spec.pixel_classes)
     if _is_binary(values, present, count):
@@ -89,7 +89,7 @@ def _is_binary(values: np.ndarray, present: set[int], count: int) -> bool:
     return bool(stray <= SOFT_EDGE_SHARE * values.size)
 
 
-def _from_colours(rgb: np.ndarray, name: str, spec: SegmenterType) -> np.ndarray:
+def _from_colours(rgb: np.ndarray, name: str, spec: SegmenterType | AnomalyType) -> np.ndarray:
     out = np.zeros(rgb.shape[:2], np.uint8)
     matched = (rgb == 0).all(axis=2)
     for value, pixel_class in enumerate(spec.pixel_classes, start=1):
@@ -115,8 +115,8 @@ class MaskImportReport:
     """Captures whose mask has at least one labelled pixel."""
 
 
-def import_masks(workspace: Workspace, recipe: Recipe, spec: SegmenterType, images: Path, masks: Path, *,
-                 missing_is_background: bool = False) -> MaskImportReport:
+def import_masks(workspace: Workspace, recipe: Recipe, spec: SegmenterType | AnomalyType, images: Path,
+                 masks: Path, *, missing_is_background: bool = False) -> MaskImportReport:
     """Import every capture in ``images`` with the same-stem PNG mask from ``masks``.
 
     Everything is decoded and checked first, so a bad file leaves the workspace as it was.
@@ -158,7 +158,7 @@ def mask_pairs(images: Path, masks: Path) -> list[tuple[Path, Path]]:
     return [(p, mask_of[p]) for p in candidates if p not in mask_files]
 
 
-def _check_pair(recipe: Recipe, spec: SegmenterType, image_path: Path, mask_path: Path,
+def _check_pair(recipe: Recipe, spec: SegmenterType | AnomalyType, image_path: Path, mask_path: Path,
                 missing_is_background: bool) -> tuple[Path, bytes, np.ndarray]:
     data = image_path.read_bytes()
     image = decode_image(data, str(image_path))

@@ -19,6 +19,7 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 from paho.mqtt.reasoncodes import ReasonCode
 
 from openinspect.integrations._queue import Outbox, OutboxClosedError
+from openinspect.station.sinks import for_outputs
 
 log = logging.getLogger(__name__)
 
@@ -72,8 +73,8 @@ class MqttSink:
         return self._connected.is_set()
 
     def publish(self, result: dict[str, Any]) -> None:
-        """Queue a result for publishing; returns at once."""
-        self._outbox.put(json.dumps(result, separators=(",", ":")).encode("utf-8"))
+        """Queue a result for publishing (as :func:`~openinspect.station.sinks.for_outputs` has it); returns at once."""
+        self._outbox.put(json.dumps(for_outputs(result), separators=(",", ":")).encode("utf-8"))
 
     def close(self, timeout: float = 2.0, successor: MqttSink | None = None) -> None:
         """Send what is queued for up to ``timeout`` s while connected, then disconnect.

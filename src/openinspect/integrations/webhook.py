@@ -21,6 +21,7 @@ from typing import Any
 
 from openinspect import __version__
 from openinspect.integrations._queue import Outbox, OutboxClosedError
+from openinspect.station.sinks import for_outputs
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +59,8 @@ class WebhookSink:
         return new, dropped
 
     def publish(self, result: dict[str, Any]) -> None:
-        """Queue a result for every URL; returns at once."""
-        payload = json.dumps(result, separators=(",", ":")).encode("utf-8")
+        """Queue a result (as :func:`~openinspect.station.sinks.for_outputs` has it) for every URL; returns at once."""
+        payload = json.dumps(for_outputs(result), separators=(",", ":")).encode("utf-8")
         for worker in self.workers:
             worker.outbox.put(payload)
 

@@ -1,10 +1,11 @@
 """Anomaly model: a memory bank of the good part's local features; training, torch prediction, ONNX export.
 
-PatchCore-style. The frozen ImageNet Lite0 encoder describes each crop at stride 8: its stride-8 and stride-16
-maps (the latter upsampled), each averaged over a 3x3 neighbourhood (local context) and L2-normalised. Training
-keeps a greedy coreset of the good crops' patch features as the memory bank; a patch's anomaly is its cosine
-distance to the nearest bank entry. The exported graph holds encoder and bank and returns the distance map;
-:mod:`openinspect.models.heatmap` (numpy) upsamples and smooths it, scores the crop and cuts the region.
+PatchCore-style. The frozen ImageNet Lite0 encoder describes each crop at stride 16: its stride-8 map (sampled
+every other patch), its stride-16 map and its stride-32 map (upsampled), each averaged over a 3x3 neighbourhood
+(local context) and L2-normalised. Training keeps a greedy coreset of the good crops' patch features as the memory
+bank; a patch's anomaly is its cosine distance to the nearest bank entry. The exported graph holds encoder and
+bank and returns the distance map; :mod:`openinspect.models.heatmap` (numpy) upsamples and smooths it, scores the
+crop and cuts the region.
 
 The threshold comes from the training crops themselves: each is scored leave-one-out (against the bank without
 its own patches), which is what an unseen good crop looks like, and :func:`~openinspect.models.heatmap.threshold_for`
@@ -30,8 +31,8 @@ from openinspect.models.progress import Progress, no_progress
 from openinspect.models.segmenter import check_crops
 
 DISTANCE_OUTPUT = "distances"
-"""Name of the graph's one output: ``(N, h/8, w/8)`` float32 patch distances."""
-STRIDE = 8
+"""Name of the graph's one output: ``(N, h/16, w/16)`` float32 patch distances."""
+STRIDE = 16
 """Patch grid of the heat map, in crop pixels."""
 BANK_RATIO = 0.1
 """Share of the good crops' patches the coreset keeps, before :data:`BANK_MAX`."""
@@ -43,23 +44,26 @@ _BATCH = 4
 
 
 class AnomalyFeatures(nn.Module):
-    """Frozen encoder -> ``(N, D, h/8, w/8)`` L2-normalised, locally aggregated stride-8 and stride-16 features."""
+    """Frozen encoder -> ``(N, D, h/16, w/16)`` L2-normalised, locally aggregated stride-8, 16 and 32 features."""
 
     def __init__(self, backbone: EfficientNetLite0) -> None:
         super().__init__()
         self.backbone = backbone.eval().requires_grad_(False)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        """``(N, H, W, 3)`` uint8 RGB, sides multiples of 32 -> ``(N, 152, H/8, W/8)`` float32."""
-        _, _, s8, s16 = pyramid(self.backbone, normalize(images), levels=4)
-        # align_corners: s16's patch k and s8's patch 2k are centred on the same pixel (symmetric padding)
-        s16 = F.interpolate(s16, size=s8.shape[2:], mode="bilinear", align_corners=True)
-        local = [F.normalize(F.avg_pool2d(m, 3, 1, 1, count_include_pad=False), dim=1) for m in (s8, s16)]
-        return F.normalize(torch.cat(local, 1), dim=1)
+        """``(N, H, W, 3)`` uint8 RGB, sides multiples of 32 -> ``(N, 472, H/16, W/16)`` float32."""
+        _, _, s8, s16, s32 = pyramid(self.backbone, normalize(images), levels=5)
+        # s8's patch 2k, s16's patch k and s32's patch k/2 are centred on the same pixel (symmetric padding):
+        # s8 is averaged 3x3 around every other patch, s32 upsampled with align_corners
+        s8 = F.avg_pool2d(s8, 3, 2, 1, count_include_pad=False)
+        s16 = F.avg_pool2d(s16, 3, 1, 1, count_include_pad=False)
+        s32 = F.interpolate(F.avg_pool2d(s32, 3, 1, 1, count_include_pad=False), size=s16.shape[2:],
+                            mode="bilinear", align_corners=True)
+        return F.normalize(torch.cat([F.normalize(m, dim=1) for m in (s8, s16, s32)], 1), dim=1)
 
 
 class AnomalyNet(nn.Module):
-    """Images -> patch distances to the good bank: ``(N, H, W, 3)`` uint8 -> ``(N, H/8, W/8)`` float32."""
+    """Images -> patch distances to the good bank: ``(N, H, W, 3)`` uint8 -> ``(N, H/16, W/16)`` float32."""
 
     def __init__(self, features: AnomalyFeatures, bank: torch.Tensor) -> None:
         super().__init__()
@@ -91,7 +95,7 @@ class TrainedAnomaly:
 
     @torch.inference_mode()
     def predict_distances(self, images: np.ndarray) -> np.ndarray:
-        """Patch distances through torch: ``(N, H, W, 3)`` uint8 RGB, ``(H, W) == input_size`` -> ``(N, H/8, W/8)``."""
+        """Patch distances through torch: ``(N, H, W, 3)`` uint8 RGB at ``input_size`` -> ``(N, H/16, W/16)``."""
         check_crops(images, self.input_size)
         starts = range(0, len(images), _BATCH)
         return torch.cat([self.net(torch.from_numpy(images[i : i + _BATCH])) for i in starts]).numpy()
@@ -155,7 +159,7 @@ def _extract(features: AnomalyFeatures, images: np.ndarray) -> torch.Tensor:
 @torch.inference_mode()
 def _leave_one_out(patches: torch.Tensor, bank: torch.Tensor, owner: torch.Tensor,
                    size: tuple[int, int]) -> list[np.ndarray]:
-    """Each crop's ``(H/8, W/8)`` distance map against the bank without the entries taken from that crop."""
+    """Each crop's ``(H/16, W/16)`` distance map against the bank without the entries taken from that crop."""
     grid = (size[0] // STRIDE, size[1] // STRIDE)
     maps = []
     for i in range(len(patches)):

@@ -1,8 +1,9 @@
 """An anomaly model's output turned into what the station reports: a heat map, a score, a region, a threshold.
 
 The exported anomaly graph (:mod:`openinspect.models.anomaly`) returns, per crop, the distance of every
-stride-8 patch to its nearest good patch. Everything after that is here, in numpy and OpenCV only, so the
-station, training and the benchmark compute scores the same way and the runtime never imports torch.
+patch (stride 16; models trained before: stride 8) to its nearest good patch. Everything after that is here, in
+numpy and OpenCV only, so the station, training and the benchmark compute scores the same way and the runtime never
+imports torch.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import numpy as np
 
 SIGMA_PX = 4.0
 """Gaussian smoothing of the upsampled heat map, in crop pixels: one patch's blockiness, not a small defect."""
+PATCH_CENTRE_PX = 4.0
+"""Patch (i, j) of a ``stride`` grid sees the crop around pixel ``stride * (i, j) - 4`` (measured)."""
 
 
 def heat_map(distances: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -32,11 +35,11 @@ def heat_map(distances: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """
     height, width = size
     rows, cols = distances.shape
-    # Patch (i, j) sees the crop around pixel (i - 1/2, j - 1/2) * stride (measured: the input gradient of a
-    # stride-8 patch is centred 4 px up and left of 8 * (i, j)), not the middle of its cell as a plain resize
-    # assumes: that put defects 7 px down and right of where they are.
+    # Patch (i, j) sees the crop around pixel stride * (i, j) - 4 (measured: the input gradient of a stride-8 patch
+    # is centred 4 px up and left of 8 * (i, j); the stride-16 grid takes every other stride-8 patch), not the
+    # middle of its cell as a plain resize assumes: that put defects 7 px down and right of where they are.
     sx, sy = width / cols, height / rows
-    scale = np.array([[sx, 0, -sx / 2], [0, sy, -sy / 2]], np.float32)
+    scale = np.array([[sx, 0, -PATCH_CENTRE_PX], [0, sy, -PATCH_CENTRE_PX]], np.float32)
     upsampled = cv2.warpAffine(np.asarray(distances, np.float32), scale, (width, height), flags=cv2.INTER_LINEAR,
                                borderMode=cv2.BORDER_REPLICATE)
     return cv2.GaussianBlur(upsampled, (0, 0), SIGMA_PX)

@@ -4,6 +4,7 @@ from openinspect.recipe.changes import describe_change
 from openinspect.recipe.io import dump_recipe, load_recipe, parse_recipe
 from openinspect.recipe.schema import (
     ANOMALOUS,
+    ANOMALOUS_COLOR,
     DEFAULT_MIN_VALIDATION,
     GOOD,
     NAME_HELP,
@@ -30,6 +31,7 @@ from openinspect.recipe.schema import (
 
 __all__ = [
     "ANOMALOUS",
+    "ANOMALOUS_COLOR",
     "DEFAULT_MIN_VALIDATION",
     "GOOD",
     "NAME_HELP",

@@ -206,12 +206,17 @@ ANOMALOUS = "anomalous"
 """An anomaly type's fail class, and the name of its one pixel class (the anomalous region) in rules and blobs."""
 
 
+ANOMALOUS_COLOR = "#ff3b30"
+"""The colour of a painted anomalous region (the Label page paints in it; ``web/js/capture-view.js`` has the same)."""
+
+
 class AnomalyType(_TypeBase):
     """An anomaly inspection type: learns good crops only; a score per ROI and the anomalous region, then rules.
 
     Its classes are implicit: ``good`` (pass), the only class it trains on, and ``anomalous`` (fail), which
-    validates only. Rules measure the anomalous region as segmenter rules measure a pixel class
-    (``class: anomalous``).
+    validates only; a painted region (a mask, as a segmenter's with the one pixel class ``anomalous``) makes its
+    crops anomalous and validates the heat map pixel by pixel. Rules measure the anomalous region as segmenter rules
+    measure a pixel class (``class: anomalous``).
     """
 
     kind: Literal[ModelKind.ANOMALY]
@@ -242,6 +247,11 @@ class AnomalyType(_TypeBase):
     def region_names(self) -> list[str]:
         """``["anomalous"]``: the one pixel class of the region mask (value 1)."""
         return [ANOMALOUS]
+
+    @property
+    def pixel_classes(self) -> list[PixelClass]:
+        """The one pixel class of a painted region (value 1): ``anomalous``, in :data:`ANOMALOUS_COLOR`."""
+        return [PixelClass(name=ANOMALOUS, color=ANOMALOUS_COLOR)]
 
 
 def region_model_input(spec: SegmenterType | AnomalyType, width: int, height: int) -> tuple[int, int]:

@@ -27,6 +27,7 @@ class ResultSink(Protocol):
     ``timer``) and ``outcome`` (``pass``, ``fail``, ``error`` or ``skipped``).
     A trigger the station could not take has
     ``skipped`` (``"busy"``) instead of ``pass``/``error``: every trigger reaches the sinks once.
+    Outputs to other machines (MQTT, webhooks) send :func:`for_outputs` of it: without the heat-map previews.
     """
 
     def publish(self, result: dict[str, Any]) -> None:
@@ -34,6 +35,26 @@ class ResultSink(Protocol):
 
     def close(self) -> None:
         """Flush what can be sent quickly and release connections and threads."""
+
+
+VIEW_ONLY_KEYS = ("heat",)
+"""ROI keys for the station's own views only (Live, History): an anomaly ROI's heat-map preview, a few kB."""
+
+
+def for_outputs(result: dict[str, Any]) -> dict[str, Any]:
+    """``result`` as outputs to other machines carry it: every ROI without :data:`VIEW_ONLY_KEYS`.
+
+    An anomaly ROI keeps ``score``, ``threshold``, ``pass``, ``measurements``, ``blobs`` and ``failed_rules``, like a
+    segmenter ROI plus its score; ``result`` itself is left as it is (the WebSocket hub and History share it).
+
+    >>> roi = {"roi": "face", "type": "surface", "score": 0.4, "threshold": 0.3, "pass": False, "heat": {}}
+    >>> for_outputs({"id": "r1", "rois": [roi]})["rois"], "heat" in roi
+    ([{'roi': 'face', 'type': 'surface', 'score': 0.4, 'threshold': 0.3, 'pass': False}], True)
+    """
+    if not any(key in roi for roi in result.get("rois", ()) for key in VIEW_ONLY_KEYS):
+        return result
+    rois = [{k: v for k, v in roi.items() if k not in VIEW_ONLY_KEYS} for roi in result["rois"]]
+    return {**result, "rois": rois}
 
 
 @dataclass(frozen=True)

@@ -125,8 +125,36 @@ def auroc(negatives: np.ndarray, positives: np.ndarray) -> float | None:
     """
     if not len(negatives) or not len(positives):
         return None
-    above = (positives[:, None] > negatives[None, :]).sum() + 0.5 * (positives[:, None] == negatives[None, :]).sum()
+    values = np.concatenate([negatives, positives]).astype(np.float64)
+    order = values.argsort(kind="stable")
+    _, inverse, counts = np.unique(values[order], return_inverse=True, return_counts=True)
+    ranks = np.empty(len(values))
+    ranks[order] = (np.cumsum(counts) - (counts - 1) / 2)[inverse]  # tied values share their mean rank
+    above = ranks[len(negatives) :].sum() - len(positives) * (len(positives) + 1) / 2
     return float(above / (len(positives) * len(negatives)))
+
+
+def region_metrics(heats: np.ndarray, regions: np.ndarray, threshold: float) -> dict[str, Any]:
+    """Pixel-level figures of an anomaly model on crops with a painted anomalous region.
+
+    Args:
+        heats: ``(N, H, W)`` float heat maps.
+        regions: ``(N, H, W)`` painted regions (non-zero: anomalous).
+        threshold: the model's threshold.
+
+    Returns:
+        ``painted_crops``; ``pixel_auroc``: the chance a painted pixel is hotter than an unpainted one of the same
+        crops (``None`` when either is missing); ``pixel_iou``: the anomalous region (heat at or above the
+        threshold, before ``min_blob_px``) against the painted one, pooled over the crops.
+
+    >>> heats = np.array([[[0.1, 0.9], [0.2, 0.3]]]); painted = np.array([[[0, 1], [1, 0]]])
+    >>> region_metrics(heats, painted, 0.5)
+    {'painted_crops': 1, 'pixel_auroc': 0.75, 'pixel_iou': 0.5}
+    """
+    truth, found = regions > 0, heats >= threshold
+    union = int((truth | found).sum())
+    return {"painted_crops": len(heats), "pixel_auroc": auroc(heats[~truth], heats[truth]),
+            "pixel_iou": float((truth & found).sum() / union) if union else None}
 
 
 def anomaly_metrics(truth: np.ndarray, scores: np.ndarray, threshold: float, class_names: list[str],
@@ -161,5 +189,12 @@ def anomaly_metrics(truth: np.ndarray, scores: np.ndarray, threshold: float, cla
 def format_anomaly_metrics(metrics: dict[str, Any], class_names: list[str]) -> str:
     """Render an anomaly type's metrics: threshold, false rejects, detection, AUROC, then the confusion."""
     auc = "n/a (no anomalous crops)" if metrics["auroc"] is None else f"{metrics['auroc']:.3f}"
+    pixels = ""
+    if metrics.get("painted_crops"):
+        pixel_auc, iou = metrics["pixel_auroc"], metrics["pixel_iou"]
+        pixels = (f"painted regions ({metrics['painted_crops']} crop(s)): pixel AUROC "
+                  f"{'n/a' if pixel_auc is None else f'{pixel_auc:.3f}'}   region IoU "
+                  f"{'n/a' if iou is None else f'{iou:.3f}'}\n")
     return (f"threshold: {metrics['threshold']:.4f}   false rejects: {_pct(metrics['false_reject_rate'])}   "
-            f"detection: {_pct(metrics['detection_rate'])}   AUROC: {auc}\n" + format_metrics(metrics, class_names))
+            f"detection: {_pct(metrics['detection_rate'])}   AUROC: {auc}\n{pixels}"
+            + format_metrics(metrics, class_names))

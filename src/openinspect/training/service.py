@@ -35,7 +35,12 @@ from openinspect.recipe import (
 )
 from openinspect.store import Label, ModelMeta, ModelVersion, StoredImage, SyntheticOrigin, Workspace
 from openinspect.training.data_checks import data_warnings
-from openinspect.training.metrics import anomaly_metrics, classification_metrics, segmentation_metrics
+from openinspect.training.metrics import (
+    anomaly_metrics,
+    classification_metrics,
+    region_metrics,
+    segmentation_metrics,
+)
 from openinspect.training.validation import (
     CropSource,
     ValidationCrop,
@@ -99,6 +104,10 @@ class TrainingSet:
     """Where each item was cut from (a tiled segmenter's tiles share their ROI's)."""
     skipped: list[str] = field(default_factory=list)
     """Why labelled captures were left out (alignment did not find the part)."""
+    regions: np.ndarray | None = None
+    """Anomaly types: ``(N, h, w)`` uint8 painted anomalous regions (1; all 0 where none is painted)."""
+    painted: np.ndarray | None = None
+    """Anomaly types: ``(N,)`` bool, the crop's capture has a painted region (its ``regions`` entry is a truth)."""
 
 
 @dataclass(frozen=True)
@@ -185,7 +194,11 @@ def classification_set(workspace: Workspace, recipe: Recipe, spec: ClassifierTyp
 
 def anomaly_set(workspace: Workspace, recipe: Recipe, spec: AnomalyType, *,
                 exclude: frozenset[str] = frozenset()) -> TrainingSet:
-    """Gather every labelled crop of an anomaly type (``good`` to learn, ``anomalous`` to validate), aligned.
+    """Gather every labelled or painted crop of an anomaly type, aligned (``good`` to learn, the rest to validate).
+
+    A crop with a painted anomalous pixel is anomalous whatever its class label says, and keeps its painted region
+    (``regions``) for the pixel-level figures. A painted capture's ROI without a painted pixel counts as its label
+    says, and is left out without one: painting marks anomalies, not good parts.
 
     Images in ``exclude`` (content hashes) are left out.
 
@@ -194,32 +207,75 @@ def anomaly_set(workspace: Workspace, recipe: Recipe, spec: AnomalyType, *,
     """
     from openinspect.models.anomaly import MIN_GOOD  # torch: training only
 
-    names = spec.class_names()
     rois = {roi.name for roi in recipe.rois_of(spec.name)}
-    labels = [lb for lb in workspace.labels(recipe.name, spec.name)
-              if lb.roi in rois and lb.class_name in names and lb.image.sha256 not in exclude]
-    good = sum(lb.class_name == GOOD for lb in labels)
-    data = _labelled_crops(workspace, recipe, spec, labels) if good >= MIN_GOOD else None
+    labels = [lb for lb in workspace.labels(recipe.name, spec.name) if lb.roi in rois
+              and lb.class_name in spec.class_names() and lb.image.sha256 not in exclude]
+    classes = {(lb.image.sha256, lb.roi): lb.class_name for lb in labels}
+    masks = [(image, path) for image, path in workspace.masks(recipe.name, spec.name) if image.sha256 not in exclude]
+    painted = {image.sha256: path for image, path in masks}
+    images = {lb.image.sha256: lb.image for lb in labels} | {image.sha256: image for image, _ in masks}
+    good = sum(name == GOOD for name in classes.values())
+    data = _anomaly_crops(workspace, recipe, spec, list(images.values()), classes, painted) \
+        if good >= MIN_GOOD else None
     kept = int((data.targets == 0).sum()) if data is not None else good
     if kept < MIN_GOOD:
-        aligned = f" ({good - kept} left out: alignment did not find the part)" if kept < good else ""
+        lost = f" ({good - kept} left out: alignment did not find the part, or a painted region)" if kept < good else ""
         raise DatasetError(
             f"cannot train anomaly type '{spec.name}' of recipe '{recipe.name}': it learns from good crops only and "
-            f"has {kept} good crop(s){aligned}, at least {MIN_GOOD} are needed ({len(labels) - good} anomalous "
+            f"has {kept} good crop(s){lost}, at least {MIN_GOOD} are needed ({len(classes) - good} anomalous "
             f"crop(s) only validate); label {MIN_GOOD - kept} more good crop(s), e.g. with `openinspect label "
             f"import {recipe.name} --type {spec.name} --folders DIR` (a folder named good)")
     assert data is not None
     return data
 
 
-def _labelled_crops(workspace: Workspace, recipe: Recipe, spec: ClassifierType | AnomalyType, labels: list[Label],
-                    mode: TrainingMode | None = None) -> TrainingSet:
-    """The labelled crops (class index targets), aligned as the station cuts them; unaligned captures skipped.
+def _anomaly_crops(workspace: Workspace, recipe: Recipe, spec: AnomalyType, ordered: list[StoredImage],
+                   classes: dict[tuple[str, str], str], painted: dict[str, Path]) -> TrainingSet:
+    """An anomaly type's crops (tiles, with ``tiling``) of the ``ordered`` captures, with targets and painted regions.
 
-    A tiled anomaly type's crops are cut into full-resolution tiles, each with its crop's label and source.
+    ``classes``: ``{(image sha256, ROI name): class name}`` labels; ``painted``: ``{image sha256: mask path}``.
     """
     names = spec.class_names()
-    tiled = isinstance(spec, AnomalyType) and spec.tiling
+    size = input_size_for(recipe, spec, ordered)
+    cropper = RoiCropper.load(workspace, recipe)
+    crops: list[np.ndarray] = []
+    targets: list[int] = []
+    regions: list[np.ndarray] = []
+    from_painted: list[bool] = []
+    sources: list[CropSource] = []
+    skipped: list[str] = []
+    for stored in ordered:
+        mask_path = painted.get(stored.sha256)
+        chosen = [roi for roi in recipe.rois_of(spec.name) if mask_path or (stored.sha256, roi.name) in classes]
+        capture = read_image(stored.path)
+        try:
+            pose = cropper.locate(capture, stored.original_name)
+        except PartNotFoundError as err:
+            skipped.append(_skip(err))
+            continue
+        class_map = np.asarray(Image.open(mask_path)) if mask_path else np.zeros(capture.shape[:2], np.uint8)
+        for roi, crop, region in zip(chosen, cropper.crops(capture, chosen, stored.original_name, pose),
+                                     cropper.crops(class_map[:, :, None], chosen, stored.original_name, pose,
+                                                   nearest=True), strict=True):
+            label = classes.get((stored.sha256, roi.name))
+            for piece, piece_region in _fit(crop, region[:, :, 0], size, spec.tiling):
+                hit = bool(piece_region.any())
+                if hit or label is not None:
+                    crops.append(piece)
+                    targets.append(1 if hit else names.index(label or GOOD))
+                    regions.append((piece_region > 0).astype(np.uint8))
+                    from_painted.append(mask_path is not None)
+                    sources.append(CropSource(stored.sha256, roi.name, cropper.rect(roi, capture, pose)))
+    if not crops:
+        return TrainingSet(np.zeros((0, *size, 3), np.uint8), np.zeros(0, np.int64), size, sources, skipped)
+    return TrainingSet(np.stack(crops), np.array(targets, dtype=np.int64), size, sources, skipped,
+                       regions=np.stack(regions), painted=np.array(from_painted))
+
+
+def _labelled_crops(workspace: Workspace, recipe: Recipe, spec: ClassifierType, labels: list[Label],
+                    mode: TrainingMode | None = None) -> TrainingSet:
+    """The labelled crops (class index targets), aligned as the station cuts them; unaligned captures skipped."""
+    names = spec.class_names()
     rois = {roi.name: roi for roi in recipe.rois_of(spec.name)}
     groups = _by_image(labels)
     size = input_size_for(recipe, spec, [group[0].image for group in groups.values()], mode)
@@ -239,10 +295,9 @@ def _labelled_crops(workspace: Workspace, recipe: Recipe, spec: ClassifierType |
             continue
         for label, roi, crop in zip(group, chosen, cropper.crops(capture, chosen, stored.original_name, pose),
                                     strict=True):
-            pieces = cut_tiles(crop, size, TILE_TRAIN_OVERLAP)[0] if tiled else list(model_batch([crop], size))
-            crops += pieces
-            targets += [names.index(label.class_name)] * len(pieces)
-            sources += [CropSource(stored.sha256, roi.name, cropper.rect(roi, capture, pose))] * len(pieces)
+            crops += list(model_batch([crop], size))
+            targets.append(names.index(label.class_name))
+            sources.append(CropSource(stored.sha256, roi.name, cropper.rect(roi, capture, pose)))
     if not crops:
         return TrainingSet(np.zeros((0, *size, 3), np.uint8), np.zeros(0, np.int64), size, sources, skipped)
     return TrainingSet(np.stack(crops), np.array(targets, dtype=np.int64), size, sources, skipped)
@@ -541,22 +596,29 @@ def _train_segmenter(spec: SegmenterType, data: TrainingSet, seed: int, report: 
 
 
 def _train_anomaly(spec: AnomalyType, data: TrainingSet, seed: int, report: Progress) -> _Outcome:
-    """Learn the good crops; they validate leave-one-out (the threshold's source), anomalous crops as they are."""
+    """Learn the good crops; they validate leave-one-out (the threshold's source), anomalous crops as they are.
+
+    Anomalous crops with a painted region also validate the heat map pixel by pixel (:func:`region_metrics`).
+    """
     from openinspect.models.anomaly import train_anomaly  # torch: training only
 
     good, anomalous = np.flatnonzero(data.targets == 0), np.flatnonzero(data.targets == 1)
     model = train_anomaly(data.images[good], false_reject_rate=spec.false_reject_rate, seed=seed, progress=report)
     scores = np.zeros(len(data.targets))
     scores[good] = model.good_scores
-    if len(anomalous):
-        scores[anomalous] = [anomaly_score(heat) for heat in model.heat_maps(data.images[anomalous])]
+    heats = model.heat_maps(data.images[anomalous]) if len(anomalous) else np.zeros((0, *data.input_size))
+    scores[anomalous] = [anomaly_score(heat) for heat in heats]
     metrics = anomaly_metrics(data.targets, scores, model.threshold, spec.class_names())
+    painted = data.painted[anomalous] if data.painted is not None else np.zeros(len(anomalous), bool)
+    if painted.any() and data.regions is not None:
+        metrics |= region_metrics(heats[painted], data.regions[anomalous[painted]], model.threshold)
     names = spec.class_names()
     crops = [ValidationCrop(data.sources[i], names[data.targets[i]], names[int(scores[i] >= model.threshold)],
                             score=float(scores[i])) for i in range(len(scores))]
     reason = (f"threshold {model.threshold:.4f} from the {len(good)} good crops, each scored by a model without it "
               f"(leave-one-out), at false_reject_rate {spec.false_reject_rate:g}")
-    reason += (f"; {len(anomalous)} anomalous crop(s) validate only" if len(anomalous) else
+    reason += (f"; {len(anomalous)} anomalous crop(s) validate only ({int(painted.sum())} with a painted region)"
+               if len(anomalous) else
                "; no anomalous crop: how many anomalies it misses is unknown until some are labelled")
     return _Outcome(model, metrics, {"method": "leave-one-out", "reason": reason}, crops)
 

@@ -10,7 +10,7 @@ from openinspect.models.anomaly import MIN_GOOD, train_anomaly
 from openinspect.models.heatmap import anomalous_region, anomaly_score, threshold_for
 from openinspect.models.runtime import OnnxModel
 
-SIZE = (96, 128)
+SIZE = (192, 256)
 
 
 def _surface(seed: int) -> np.ndarray:
@@ -46,7 +46,8 @@ def test_planted_defect_is_found_and_localised_and_good_surface_passes(model) ->
     peak_y, peak_x = np.unravel_index(heats[1].argmax(), SIZE)
     assert abs(peak_x - 90) <= 4 and abs(peak_y - 30) <= 4
     assert (region & mask).sum() >= 0.5 * mask.sum()  # the region covers the pit...
-    assert region.sum() <= 30 * mask.sum()  # ...and stays near it (the stride-16 features see 30 px around)
+    ys, xs = np.nonzero(region)  # ...and stays near it: the stride-32 features' 3x3 neighbourhood, about 80 px
+    assert np.hypot(xs - 90, ys - 30).max() <= 80 and region.mean() <= 0.2
     assert not anomalous_region(heats[0], model.threshold).any()
 
 

@@ -1,8 +1,13 @@
+import io
+
+import numpy as np
 import pytest
+from PIL import Image
 from tests.conftest import part_capture, png_bytes
 
+from openinspect.authoring import LabelService
 from openinspect.errors import DatasetError, RecipeError
-from openinspect.recipe import TrainingMode, parse_recipe
+from openinspect.recipe import ANOMALOUS_COLOR, TrainingMode, parse_recipe
 from openinspect.training import anomaly_set, train_type
 
 RECIPE = parse_recipe("""
@@ -45,3 +50,62 @@ def test_good_crops_train_and_anomalous_crops_come_along_to_validate(workspace):
 def test_anomaly_type_has_one_training_mode(workspace):
     with pytest.raises(RecipeError, match="anomaly type 'surface' has one training mode, accurate; drop --mode fast"):
         train_type(workspace, RECIPE, "surface", mode=TrainingMode.FAST)
+
+
+TWO_ROIS = parse_recipe("""
+name: plate
+types:
+  - name: surface
+    kind: anomaly
+rois:
+  - {name: a, type: surface, x: 0, y: 0, w: 64, h: 64}
+  - {name: b, type: surface, x: 64, y: 0, w: 64, h: 64}
+""")
+
+
+def test_a_painted_region_makes_its_crops_anomalous_and_comes_along_pixel_by_pixel(workspace):
+    images = [workspace.add_image(png_bytes(part_capture(False, i)), f"{i}.png") for i in range(5)]
+    for image in images[:4]:
+        for roi in ("a", "b"):
+            workspace.set_label("plate", "surface", image, roi, "good")
+    painted = np.zeros((96, 128), np.uint8)
+    painted[10:20, 70:90] = 1                                  # in ROI b only
+    workspace.set_mask("plate", "surface", images[0], painted)  # a good label of b is overruled by the paint
+    workspace.set_mask("plate", "surface", images[4], painted)  # unlabelled: b is anomalous, a (no paint) left out
+    data = anomaly_set(workspace, TWO_ROIS, TWO_ROIS.inspection_type("surface"))
+    crops = {(s.image, s.roi): i for i, s in enumerate(data.sources)}
+    assert len(crops) == 9 and (images[4].sha256, "a") not in crops
+    anomalous = {key for key, i in crops.items() if data.targets[i] == 1}
+    assert anomalous == {(images[0].sha256, "b"), (images[4].sha256, "b")}
+    assert data.regions is not None and data.painted is not None
+    region = data.regions[crops[images[4].sha256, "b"]]
+    assert region.sum() == 200 and region[10:20, 6:26].all()   # the ROI's own pixels (x 70..90 -> 6..26)
+    assert data.painted[crops[images[0].sha256, "a"]] and not data.regions[crops[images[0].sha256, "a"]].any()
+    assert not data.painted[crops[images[1].sha256, "a"]]
+
+
+def test_painting_is_refused_for_a_classifier_and_stored_for_an_anomaly_type(workspace):
+    recipe = parse_recipe("""
+name: plate
+profile: multi-model
+types:
+  - {name: surface, kind: anomaly}
+  - {name: nut, kind: classifier, classes: [{name: ok, pass: true}, {name: bad, pass: false}]}
+rois:
+  - {name: a, type: surface, x: 0, y: 0, w: 64, h: 64}
+  - {name: n, type: nut, x: 64, y: 0, w: 64, h: 64}
+""")
+    workspace.save_recipe(recipe)
+    labels = LabelService(workspace)
+    image = workspace.add_image(png_bytes(part_capture(False, 0)), "0.png")
+    labels.captures.append("plate", [image])
+    red = np.zeros((96, 128, 3), np.uint8)
+    red[5:15, 5:25] = (255, 59, 48)                            # the Label page's anomalous colour
+    assert ANOMALOUS_COLOR == "#ff3b30"
+    assert labels.set_mask("plate", "surface", image.sha256, png_bytes(red)) == 200
+    (sample,) = labels.samples("plate", "surface")
+    assert sample.masked
+    back = np.asarray(Image.open(io.BytesIO(labels.mask_png("plate", "surface", image.sha256))).convert("RGB"))
+    assert (back == red).all()
+    with pytest.raises(RecipeError, match="'nut' is a classifier: label its ROIs with a class, not a mask"):
+        labels.set_mask("plate", "nut", image.sha256, png_bytes(red))

@@ -416,6 +416,12 @@ function isTyping(target) {
 const ANOMALY_CLASSES = [{ name: 'good', pass: true }, { name: 'anomalous', pass: false }];
 
 /**
+ * The one pixel class of an anomaly type's painted region (the server's recipe `ANOMALOUS_COLOR` is the same colour:
+ * a painted mask travels as these colours on black).
+ */
+export const ANOMALY_PAINT = [{ name: 'anomalous', color: '#ff3b30' }];
+
+/**
  * @param {any} spec an inspection type: a classifier, or an anomaly type.
  * @returns {{name: string, pass: boolean}[]} its classes (an anomaly type's are implicit); none for a segmenter.
  */

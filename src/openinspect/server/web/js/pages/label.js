@@ -7,14 +7,15 @@
  * aligns); a capture where alignment does not find the part is marked, as training skips it.
  * With a trained model each crop shows the model's class, and "Model disagrees" lists the crops it contradicts.
  * Anomaly types: the same grid with their two implicit classes, good (key 1; all a model needs) and anomalous (key 2;
- * optional, they only check the model).
+ * optional, they only check the model); or, under "Paint regions" (route part `paint`, then an image hash), the
+ * painting canvas with one colour, anomalous: a crop with a painted pixel is anomalous and validates pixel by pixel.
  * Segmenter types: a painting canvas (pages/paint.js).
  * Labels save as you go. A third route part (an image hash) selects that capture's crops, or opens it to paint.
  * @module pages/label
  */
 
 import * as api from '../api.js';
-import { classBadge, roiRect, typeClasses, ZoomView } from '../capture-view.js';
+import { ANOMALY_PAINT, classBadge, roiRect, typeClasses, ZoomView } from '../capture-view.js';
 import { drawCrop, libraryImage } from '../images.js';
 import { chooseRecipe, loadDocument } from '../recipes-data.js';
 import { h, pickFiles, render, reportError, shortWhen, toast } from '../ui.js';
@@ -29,9 +30,16 @@ export async function mount(view, params) {
   const { recipes, name } = chosen;
   const doc = await loadDocument(name);
   const type = doc.types.find((t) => t.name === params[1]) || doc.types[0];
-  const go = (recipe, typeName) => {
-    window.location.hash = `#/label/${encodeURIComponent(recipe)}${typeName ? `/${encodeURIComponent(typeName)}` : ''}`;
+  const go = (recipe, typeName, part) => {
+    window.location.hash = `#/label/${encodeURIComponent(recipe)}${typeName ? `/${encodeURIComponent(typeName)}` : ''}`
+      + (part ? `/${part}` : '');
   };
+  const painting = type.kind === 'segmenter' || (type.kind === 'anomaly' && params[2] === PAINT);
+  const modeTabs = type.kind !== 'anomaly' ? null
+    : h('div.seg-toggle', { role: 'group', 'aria-label': 'Label by' },
+      h('button', { type: 'button', 'aria-pressed': String(!painting), onclick: () => go(name, type.name) }, 'Crops'),
+      h('button', { type: 'button', 'aria-pressed': String(painting), onclick: () => go(name, type.name, PAINT) },
+        'Paint regions'));
   const recipeSelect = h('select', { 'aria-label': 'Recipe', onchange: (e) => go(e.target.value) },
     recipes.map((r) => h('option', { value: r.name, selected: r.name === name }, r.name)));
   const typeTabs = h('div.seg-toggle', { role: 'group', 'aria-label': 'Inspection type' },
@@ -44,13 +52,16 @@ export async function mount(view, params) {
   const body = h('div.stack');
   render(view, h('section.page', null,
     h('div.page-head', null,
-      h('div', null, h('h1', null, 'Labelling'), h('p.sub', { 'data-testid': 'label-how' }, HOW[type.kind])),
-      h('div.actions', null, recipeSelect, typeTabs, addButton, synthLink, trainLink)),
+      h('div', null, h('h1', null, 'Labelling'),
+        h('p.sub', { 'data-testid': 'label-how' }, painting && type.kind === 'anomaly' ? HOW.anomalyPaint : HOW[type.kind])),
+      h('div.actions', null, recipeSelect, typeTabs, modeTabs, addButton, synthLink, trainLink)),
     body));
 
   const state = recipes.find((r) => r.name === name)?.types.find((t) => t.name === type.name);
-  const page = type.kind === 'segmenter'
-    ? await (await import('./paint.js')).mount(body, doc, type, params[2])
+  const page = painting
+    ? await (await import('./paint.js')).mount(body, doc,
+      type.kind === 'anomaly' ? { ...type, pixel_classes: ANOMALY_PAINT } : type,
+      type.kind === 'anomaly' ? params[3] : params[2])
     : await classifierLabelling(body, doc, type.kind === 'anomaly' ? { ...type, classes: typeClasses(type) } : type,
       type.kind === 'anomaly' ? null : state?.model ?? null, params[2]);
   addButton.addEventListener('click', async () => {
@@ -75,7 +86,12 @@ const HOW = {
   segmenter: 'Paint each defect in its pixel class colour, or mark the capture as good. Masks save as you go.',
   anomaly: 'Select crops and press 1 for good: the model learns good crops only (at least 3). Press 2 for any '
     + 'anomalous crop you have: those only check the model and show its trade-off. Labels save as you go.',
+  anomalyPaint: 'Paint where a capture is anomalous: its crops count as anomalous and check the heat map pixel by '
+    + 'pixel (never learnt). Regions save as you go.',
 };
+
+/** The route part after the type that opens an anomaly type's painting canvas. */
+const PAINT = 'paint';
 
 /** The "Model disagrees" filter's value: never a class name (those cannot hold ':'). */
 const DISAGREES = 'model:disagrees';

@@ -1,5 +1,6 @@
 /**
- * Segmenter labelling: paint each defect in its pixel class colour over the capture.
+ * Segmenter labelling: paint each defect in its pixel class colour over the capture (an anomaly type's anomalous
+ * regions too: one pixel class, `anomalous`).
  * Brush (B) and eraser (E), size slider and [ ] keys, pixel class by chip or 1-9, wheel to zoom, Space-drag
  * or right-drag to pan, Ctrl+Z / Ctrl+Shift+Z to undo and redo, overlay opacity, "Mark as good".
  * The mask saves itself shortly after each stroke. The page holds the captures and saving; the canvas, the
@@ -22,7 +23,7 @@ const SAVE_DELAY_MS = 500;
 /**
  * @param {HTMLElement} body
  * @param {any} doc the recipe document.
- * @param {any} type the segmenter type.
+ * @param {any} type the segmenter type (or an anomaly type with its one `pixel_classes` entry).
  * @param {string} [focus] the image hash to open first (else the first capture).
  * @returns {Promise<{reload: () => Promise<void>, cleanup: () => void}>}
  */
@@ -62,7 +63,8 @@ export async function mount(body, doc, type, focus) {
       h('button', { type: 'button', onclick: () => undo(), title: 'Ctrl+Z' }, 'Undo'),
       h('button', { type: 'button', onclick: () => redo(), title: 'Ctrl+Shift+Z' }, 'Redo'),
       h('button', { type: 'button', onclick: () => { view.fit(); view.draw(); } }, 'Fit'),
-      h('button', { type: 'button', onclick: () => markGood() }, 'Mark as good (no defect)'),
+      h('button', { type: 'button', onclick: () => markGood() },
+        type.kind === 'anomaly' ? 'Clear (no anomalous region)' : 'Mark as good (no defect)'),
       origin,
       h('span.grow'), status),
     h('div.paint', null, thumbs, stageBox));

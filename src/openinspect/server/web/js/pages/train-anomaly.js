@@ -16,7 +16,7 @@ const STEPS = 200;
 
 /**
  * @param {any} m the model's metrics: `threshold`, `scores` ({good, anomalous}), `false_reject_rate`,
- *   `detection_rate`, `auroc`.
+ *   `detection_rate`, `auroc`; with painted regions `painted_crops`, `pixel_auroc` and `pixel_iou`.
  * @param {any} spec the anomaly type in the recipe document (its false_reject_rate now).
  * @param {(label: string, value: any) => HTMLElement} metric a figure tile.
  * @returns {HTMLElement[]}
@@ -57,7 +57,13 @@ export function anomalyFigures(m, spec, metric) {
     h('div.metrics', null, metric('Threshold', threshold.toFixed(4)),
       metric('Good rejected', percent(m.false_reject_rate)),
       metric('Anomalies detected', m.detection_rate == null ? 'unknown' : percent(m.detection_rate)),
-      metric('AUROC', m.auroc == null ? 'n/a' : m.auroc.toFixed(3))),
+      metric('AUROC', m.auroc == null ? 'n/a' : m.auroc.toFixed(3)),
+      ...(m.painted_crops ? [
+        metric('Pixel AUROC', m.pixel_auroc == null ? 'n/a' : m.pixel_auroc.toFixed(3)),
+        metric('Region IoU', m.pixel_iou == null ? 'n/a' : m.pixel_iou.toFixed(3))] : [])),
+    m.painted_crops ? h('p.muted.small', { 'data-testid': 'painted-figures' }, `Pixel by pixel on the `
+      + `${m.painted_crops} anomalous crop(s) with a painted region: pixel AUROC is the chance a painted pixel is `
+      + 'hotter than an unpainted one; region IoU compares the region at the threshold with the painted one.') : null,
     h('p.notice.info', { 'data-testid': 'threshold-source' }, source),
     h('div.stack.threshold', { 'data-testid': 'threshold', 'data-class': 'anomalous' },
       h('h3', null, 'Scores of validation crops'),
