@@ -1,5 +1,12 @@
 """Segmenter: a light U-Net decoder on the pretrained Lite0 encoder; training, torch prediction, ONNX export.
 
+The default :data:`ARCHITECTURE` runs the encoder on the image downscaled 2x (to stride 32 of the ROI,
+blocks ``0..10``) and puts the logits at stride 4, where the raw pixels of each 4x4 block join the decoder;
+the exported head needs no float map at full resolution. That makes the segmenter the cheapest model type
+per ROI (issue 18): about 0.4-0.5x the Accurate classifier's time at 256 and 512 px, where the earlier
+:data:`LEGACY` architecture (full-resolution encoder, logits at stride 2) took 1.1-1.5x
+(bench/README.md, "Segmenter speed").
+
 Only training and export import this module (it imports torch). The exported graph takes
 ``(N, h, w, 3)`` uint8 RGB and returns the ``(N, h, w)`` uint8 class map (0 = background, k = the
 k-th pixel class), so the station only resizes around it (:mod:`openinspect.models.runtime`).
@@ -73,7 +80,8 @@ class Architecture:
     """The segmenter's shape: how deep the encoder runs, the decoder's widths, where the logits are.
 
     Attributes:
-        levels: encoder maps used, finest first (3: up to stride 8, 4: stride 16, 5: stride 32).
+        levels: encoder maps used, finest first (3: up to the encoder's stride 8, 4: 16, 5: 32; the encoder's
+            strides are ``encoder_scale`` times finer than the ROI's).
         widths: decoder width at each level from the deepest one down to ``out_stride``.
         out_stride: stride of the logits (2 or 4); a sub-pixel head adds what is finer.
         early_mix: mix the coarser map with a 1x1 before upsampling it (the same function as mixing the
@@ -104,6 +112,10 @@ class Architecture:
 LEGACY = Architecture(levels=5, widths=(96, 64, 40, 24, 16), out_stride=2, early_mix=False)
 """The architecture before issue 18 (encoder to stride 32, decoder to stride 2); kept for the benchmark."""
 ARCHITECTURE = Architecture(levels=4, widths=(48, 32, 24, 16), out_stride=4, encoder_scale=2)
+"""The default since issue 18: the encoder on the half-size image to its stride 16 (stride 32 of the ROI),
+logits at stride 4. Chosen by time among the variants in bench/README.md ("Segmenter speed"): cutting the
+full-resolution encoder at stride 8 still cost 0.5-0.8x the Accurate classifier, since Lite0's blocks at
+strides 2 to 8 take half its time."""
 
 
 class _Up(nn.Module):
