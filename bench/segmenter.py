@@ -1,7 +1,8 @@
 """Benchmark the segmenter on magnetic-tile against a classical baseline, then time it beside the classifiers.
 
     python bench/segmenter.py [--parts accuracy,classical,latency,large-roi] [--budget 540]
-                              [--threads 2] [--side 0] [--test-good 0] [--no-int8] [--json FILE]
+                              [--threads 2] [--side 0] [--test-good 0] [--no-int8] [--arch legacy]
+                              [--json FILE]
 
 Split (seed 0): 60 defect images, stratified over the five defect types in proportion to their
 counts, and 60 good tiles train; every other image is the test set. Each whole image is the ROI:
@@ -34,6 +35,7 @@ from PIL import Image
 from openinspect.imaging import model_input_size, read_image, resize_to
 from openinspect.models.progress import Fold, Progress, Step
 from openinspect.models.runtime import OnnxModel
+from openinspect.models.segmenter import ARCHITECTURES, Architecture
 
 DATASET = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "magnetic-tile"
 DEFECTS = ("MT_Blowhole", "MT_Break", "MT_Crack", "MT_Fray", "MT_Uneven")
@@ -230,7 +232,8 @@ SPEED_ROWS = {"seg": "segmenter ONNX fp32", "legacy": "segmenter before issue 18
 
 
 def latency(net: torch.nn.Module | None, calibration: np.ndarray, tiles: tuple[np.ndarray, np.ndarray], threads: int,
-            workdir: Path, repeats: int, int8: bool = True) -> dict[str, dict[int, float]]:
+            workdir: Path, repeats: int, int8: bool = True,
+            arch: Architecture | None = None) -> dict[str, dict[int, float]]:
     """ms per ROI (batch of 1) at 256 and 512 px square, every model timed in the same rounds.
 
     Rows: the segmenter (ONNX fp32, int8, torch eager), the segmenter as it was before issue 18 (its
@@ -245,7 +248,7 @@ def latency(net: torch.nn.Module | None, calibration: np.ndarray, tiles: tuple[n
     from openinspect.models.quantize import quantize_int8
     from openinspect.models.segmenter import LEGACY, MASK_OUTPUT, SegmenterNet, TrainedSegmenter
 
-    net = net or SegmenterNet(load_pretrained(), 2)  # timing alone: untrained weights cost the same
+    net = net or SegmenterNet(load_pretrained(), 2, arch)  # timing alone: untrained weights cost the same
     torch.set_num_threads(threads)
     rows: dict[str, dict[int, float]] = {}
     for side in (256, 512):
@@ -367,7 +370,7 @@ def train_and_score(args: argparse.Namespace, train: list[Sample], test: list[Sa
     images, masks = model_arrays(train, size)
     start = time.perf_counter()
     model = train_segmenter(images, masks, 1, seed=args.seed, hflip=True, vflip=True, rotate90=True,
-                            time_budget_s=args.budget, progress=_log_every(50))
+                            time_budget_s=args.budget, progress=_log_every(50), arch=ARCHITECTURES[args.arch])
     seconds = time.perf_counter() - start
     model.export_onnx(workdir / "seg.onnx")
     report = {"input_size": list(size), "train_seconds": round(seconds, 1),
@@ -413,6 +416,8 @@ def main() -> None:
     parser.add_argument("--test-good", type=int, default=0, help="cap on good test tiles (0: all)")
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--no-int8", action="store_true")
+    parser.add_argument("--arch", choices=sorted(ARCHITECTURES), default="legacy",
+                        help="segmenter trained (accuracy) and timed (latency); large-roi uses the default")
     parser.add_argument("--json", type=Path, help="write the results here (after each part)")
     args = parser.parse_args()
     parts = args.parts.split(",")
@@ -443,7 +448,8 @@ def main() -> None:
             tiles = model_arrays([s for s in train if s.kind == GOOD][:3] + [s for s in train if s.kind != GOOD][:3],
                                  (128, 128))[0], np.array([0, 0, 0, 1, 1, 1])
             images = model_arrays(train, input_size(train, args.side))[0]
-            record("latency_ms", latency(net, images, tiles, args.threads, workdir, args.repeats, not args.no_int8))
+            record("latency_ms", latency(net, images, tiles, args.threads, workdir, args.repeats, not args.no_int8,
+                                         ARCHITECTURES[args.arch]))
         if "large-roi" in parts:
             record("large_roi", large_roi(args.large_budget, workdir, args.seed, args.crack_brightness))
 

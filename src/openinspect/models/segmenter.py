@@ -1,11 +1,10 @@
 """Segmenter: a light U-Net decoder on the pretrained Lite0 encoder; training, torch prediction, ONNX export.
 
-The default :data:`ARCHITECTURE` runs the encoder on the image downscaled 2x (to stride 32 of the ROI,
-blocks ``0..10``) and puts the logits at stride 4, where the raw pixels of each 4x4 block join the decoder;
-the exported head needs no float map at full resolution. That makes the segmenter the cheapest model type
-per ROI (issue 18): about 0.4-0.5x the Accurate classifier's time at 256 and 512 px, where the earlier
-:data:`LEGACY` architecture (full-resolution encoder, logits at stride 2) took 1.1-1.5x
-(bench/README.md, "Segmenter speed").
+The shape is an :class:`Architecture`. The default is still :data:`LEGACY` (full-resolution encoder to
+stride 32, logits at stride 2), which takes 1.1-1.5x the Accurate classifier's time per ROI. :data:`HALF_RES`
+(the encoder on the image downscaled 2x, logits at stride 4, where the raw pixels of each 4x4 block join the
+decoder) takes 0.4-0.5x, but its accuracy is not measured yet, so it is not the default (issue 18;
+bench/README.md, "Segmenter speed"). Either way the exported head needs no float map at full resolution.
 
 Only training and export import this module (it imports torch). The exported graph takes
 ``(N, h, w, 3)`` uint8 RGB and returns the ``(N, h, w)`` uint8 class map (0 = background, k = the
@@ -110,12 +109,15 @@ class Architecture:
 
 
 LEGACY = Architecture(levels=5, widths=(96, 64, 40, 24, 16), out_stride=2, early_mix=False)
-"""The architecture before issue 18 (encoder to stride 32, decoder to stride 2); kept for the benchmark."""
-ARCHITECTURE = Architecture(levels=4, widths=(48, 32, 24, 16), out_stride=4, encoder_scale=2)
-"""The default since issue 18: the encoder on the half-size image to its stride 16 (stride 32 of the ROI),
-logits at stride 4. Chosen by time among the variants in bench/README.md ("Segmenter speed"): cutting the
-full-resolution encoder at stride 8 still cost 0.5-0.8x the Accurate classifier, since Lite0's blocks at
-strides 2 to 8 take half its time."""
+"""The architecture of every segmenter trained so far (encoder to stride 32, decoder to stride 2): the default."""
+HALF_RES = Architecture(levels=4, widths=(48, 32, 24, 16), out_stride=4, encoder_scale=2)
+"""Issue 18's candidate: the encoder on the half-size image to its stride 16 (stride 32 of the ROI), logits at
+stride 4. The fastest variant timed (bench/README.md, "Segmenter speed"): cutting the full-resolution encoder
+at stride 8 still cost 0.5-0.8x the Accurate classifier, since Lite0's blocks at strides 2 to 8 take half its
+time. The default once its accuracy holds on the segmenter benchmark (``--arch half-res``)."""
+ARCHITECTURE = LEGACY
+ARCHITECTURES = {"legacy": LEGACY, "half-res": HALF_RES}
+"""Named architectures, for the benchmark's ``--arch``."""
 
 
 class _Up(nn.Module):
@@ -264,6 +266,7 @@ def train_segmenter(
     time_budget_s: float | None = None,
     schedule: Schedule | None = None,
     patch: int | None = None,
+    arch: Architecture | None = None,
 ) -> TrainedSegmenter:
     """Train a segmenter on crops and their class maps.
 
@@ -283,6 +286,7 @@ def train_segmenter(
         patch: train on ``patch`` px squares cut from the drawn crops instead of whole crops (a multiple of
             32, at most the crops' sides), placed over a random defect pixel where the crop has one. Steps
             get cheaper in proportion (full-resolution tiles of a large ROI); the model still runs at ``(h, w)``.
+        arch: the network's shape; :data:`ARCHITECTURE` when ``None``.
 
     Returns:
         The trained segmenter, running at ``(h, w)``.
@@ -297,7 +301,7 @@ def train_segmenter(
     schedule = schedule or Schedule()
     report = progress or no_progress
     torch.manual_seed(seed)
-    net = SegmenterNet(load_pretrained(), 1 + num_pixel_classes)
+    net = SegmenterNet(load_pretrained(), 1 + num_pixel_classes, arch)
     steps = schedule.steps(len(images))
     plan = _Plan(schedule, steps, time_budget_s, patch)
     _fit(net, (images, masks), Augment(hflip, vflip, rotate90), plan, seed, report)
