@@ -144,8 +144,9 @@ class _Up(nn.Module):
 class SegmenterNet(nn.Module):
     """Images -> class map: Lite0 encoder cut at ``arch.levels``, decoder with skips, logits at ``out_stride``.
 
-    Nothing runs at full resolution but upsampling the logits, and the argmax (a small depthwise head at
-    full resolution took 30 % of the inference time in ONNX Runtime). The logits are upsampled
+    Nothing runs at full resolution but upsampling the logits in training, and unfolding the class map
+    in :meth:`forward` (a small depthwise head at full resolution took 30 % of the inference time in ONNX
+    Runtime). The logits are upsampled
     bilinearly, and a sub-pixel head adds the detail finer than their stride: the finest level also sees
     each ``s x s`` block of raw pixels (a learned stride-``s`` fold) and predicts a correction for each pixel
     of its block, which a pixel shuffle unfolds. With the shuffle alone (the earlier head) an undertrained
