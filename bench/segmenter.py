@@ -1,7 +1,8 @@
 """Benchmark the segmenter on magnetic-tile against a classical baseline, then time it beside the classifiers.
 
     python bench/segmenter.py [--parts accuracy,classical,latency,large-roi] [--budget 540]
-                              [--threads 2] [--side 0] [--test-good 0] [--no-int8] [--json FILE]
+                              [--threads 2] [--side 0] [--test-good 0] [--no-int8] [--arch legacy]
+                              [--json FILE]
 
 Split (seed 0): 60 defect images, stratified over the five defect types in proportion to their
 counts, and 60 good tiles train; every other image is the test set. Each whole image is the ROI:
@@ -23,6 +24,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import cv2
@@ -33,6 +35,7 @@ from PIL import Image
 from openinspect.imaging import model_input_size, read_image, resize_to
 from openinspect.models.progress import Fold, Progress, Step
 from openinspect.models.runtime import OnnxModel
+from openinspect.models.segmenter import ARCHITECTURES, Architecture
 
 DATASET = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "magnetic-tile"
 DEFECTS = ("MT_Blowhole", "MT_Break", "MT_Crack", "MT_Fray", "MT_Uneven")
@@ -198,48 +201,77 @@ def tune_classical(train: list[Sample]) -> Classical:
 # --- latency -------------------------------------------------------------------------------------
 
 
-def median_ms(fn: Callable[[], object], repeats: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
+def interleaved_ms(fns: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
+    """Median ms of each call, timed in rounds (one call of each per round) so load changes hit all alike."""
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for fn in fns.values():
         fn()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append((time.perf_counter() - start) * 1000)
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
+class _LegacyGraph(torch.nn.Module):
+    """The segmenter graph as exported before issue 18: full-resolution logits, then their argmax."""
+
+    def __init__(self, net: torch.nn.Module) -> None:
+        super().__init__()
+        self.net = net
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        from openinspect.models.backbone import normalize
+
+        return self.net.logits(normalize(images)).argmax(1).to(torch.uint8)
+
+
+SPEED_ROWS = {"seg": "segmenter ONNX fp32", "legacy": "segmenter before issue 18 (architecture and graph) ONNX fp32",
+              "seg8": "segmenter ONNX int8", "accurate": "Accurate classifier ONNX", "fast": "Fast classifier ONNX"}
 
 
 def latency(net: torch.nn.Module | None, calibration: np.ndarray, tiles: tuple[np.ndarray, np.ndarray], threads: int,
-            workdir: Path, repeats: int) -> dict[str, dict[int, float]]:
-    """ms per ROI (batch of 1) at 256 and 512 px square: segmenter ONNX fp32/int8 and torch, both classifiers.
+            workdir: Path, repeats: int, int8: bool = True,
+            arch: Architecture | None = None) -> dict[str, dict[int, float]]:
+    """ms per ROI (batch of 1) at 256 and 512 px square, every model timed in the same rounds.
 
-    ``calibration`` (training crops, ``(N, h, w, 3)`` uint8 RGB) calibrates the int8 model; ``tiles``
-    (six ``(128, 128, 3)`` crops and 0/1 labels) train the Fast classifier.
+    Rows: the segmenter (ONNX fp32, int8, torch eager), the segmenter as it was before issue 18 (its
+    architecture and exported graph), both classifiers; then each ONNX row's ratio to the Accurate
+    classifier. ``calibration`` (training crops, ``(N, h, w, 3)`` uint8 RGB) calibrates the int8 model;
+    ``tiles`` (six ``(128, 128, 3)`` crops and 0/1 labels) train the Fast classifier.
     """
     from openinspect.models.accurate import AccurateNet
     from openinspect.models.backbone import load_pretrained
     from openinspect.models.classifier import TrainedClassifier, train_classifier
+    from openinspect.models.export import export_onnx
     from openinspect.models.quantize import quantize_int8
-    from openinspect.models.segmenter import SegmenterNet, TrainedSegmenter
+    from openinspect.models.segmenter import LEGACY, MASK_OUTPUT, SegmenterNet, TrainedSegmenter
 
-    net = net or SegmenterNet(load_pretrained(), 2)  # timing alone: untrained weights cost the same
+    net = net or SegmenterNet(load_pretrained(), 2, arch)  # timing alone: untrained weights cost the same
     torch.set_num_threads(threads)
     rows: dict[str, dict[int, float]] = {}
     for side in (256, 512):
         size = (side, side)
         x = np.ascontiguousarray(resize_to(calibration[0], size)[None])
         segmenter = TrainedSegmenter(net, size)
-        paths = {name: workdir / f"{name}{side}.onnx" for name in ("seg", "seg8", "accurate", "fast")}
+        paths = {name: workdir / f"{name}{side}.onnx" for name in SPEED_ROWS}
         segmenter.export_onnx(paths["seg"])
-        quantize_int8(paths["seg"], paths["seg8"], np.stack([resize_to(c, size) for c in calibration[:16]]))
+        export_onnx(_LegacyGraph(SegmenterNet(load_pretrained(), 2, LEGACY)), size, paths["legacy"],
+                    output_name=MASK_OUTPUT)
+        if int8:
+            quantize_int8(paths["seg"], paths["seg8"], np.stack([resize_to(c, size) for c in calibration[:16]]))
         TrainedClassifier(AccurateNet(load_pretrained(), 2), size).export_onnx(paths["accurate"])
         small = np.stack([resize_to(t, size) for t in tiles[0]])
         train_classifier(small, tiles[1], 2, "fast").export_onnx(paths["fast"])
-        eager = median_ms(lambda s=segmenter, x=x: s.predict_masks(x), repeats)
-        rows.setdefault("segmenter torch eager", {})[side] = eager
-        for name, label in (("seg", "segmenter ONNX fp32"), ("seg8", "segmenter ONNX int8"),
-                            ("accurate", "Accurate classifier ONNX"), ("fast", "Fast classifier ONNX")):
-            model = OnnxModel(paths[name], threads)
-            rows.setdefault(label, {})[side] = median_ms(lambda m=model, x=x: m.predict(x), repeats)
+        models = {name: OnnxModel(path, threads) for name, path in paths.items() if path.exists()}
+        calls: dict[str, Callable[[], object]] = {name: partial(m.predict, x) for name, m in models.items()}
+        calls["eager"] = partial(segmenter.predict_masks, x)
+        timed = interleaved_ms(calls, repeats)
+        rows.setdefault("segmenter torch eager", {})[side] = timed.pop("eager")
+        for name, ms in timed.items():
+            rows.setdefault(SPEED_ROWS[name], {})[side] = ms
+            rows.setdefault(f"{SPEED_ROWS[name]} / Accurate", {})[side] = round(ms / timed["accurate"], 2)
     return rows
 
 
@@ -338,7 +370,7 @@ def train_and_score(args: argparse.Namespace, train: list[Sample], test: list[Sa
     images, masks = model_arrays(train, size)
     start = time.perf_counter()
     model = train_segmenter(images, masks, 1, seed=args.seed, hflip=True, vflip=True, rotate90=True,
-                            time_budget_s=args.budget, progress=_log_every(50))
+                            time_budget_s=args.budget, progress=_log_every(50), arch=ARCHITECTURES[args.arch])
     seconds = time.perf_counter() - start
     model.export_onnx(workdir / "seg.onnx")
     report = {"input_size": list(size), "train_seconds": round(seconds, 1),
@@ -384,6 +416,8 @@ def main() -> None:
     parser.add_argument("--test-good", type=int, default=0, help="cap on good test tiles (0: all)")
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--no-int8", action="store_true")
+    parser.add_argument("--arch", choices=sorted(ARCHITECTURES), default="legacy",
+                        help="segmenter trained (accuracy) and timed (latency); large-roi uses the default")
     parser.add_argument("--json", type=Path, help="write the results here (after each part)")
     args = parser.parse_args()
     parts = args.parts.split(",")
@@ -414,7 +448,8 @@ def main() -> None:
             tiles = model_arrays([s for s in train if s.kind == GOOD][:3] + [s for s in train if s.kind != GOOD][:3],
                                  (128, 128))[0], np.array([0, 0, 0, 1, 1, 1])
             images = model_arrays(train, input_size(train, args.side))[0]
-            record("latency_ms", latency(net, images, tiles, args.threads, workdir, args.repeats))
+            record("latency_ms", latency(net, images, tiles, args.threads, workdir, args.repeats, not args.no_int8,
+                                         ARCHITECTURES[args.arch]))
         if "large-roi" in parts:
             record("large_roi", large_roi(args.large_budget, workdir, args.seed, args.crack_brightness))
 

@@ -1,5 +1,11 @@
 """Segmenter: a light U-Net decoder on the pretrained Lite0 encoder; training, torch prediction, ONNX export.
 
+The shape is an :class:`Architecture`. The default is still :data:`LEGACY` (full-resolution encoder to
+stride 32, logits at stride 2), which takes 1.1-1.5x the Accurate classifier's time per ROI. :data:`HALF_RES`
+(the encoder on the image downscaled 2x, logits at stride 4, where the raw pixels of each 4x4 block join the
+decoder) takes 0.4-0.5x, but its accuracy is not measured yet, so it is not the default (issue 18;
+bench/README.md, "Segmenter speed"). Either way the exported head needs no float map at full resolution.
+
 Only training and export import this module (it imports torch). The exported graph takes
 ``(N, h, w, 3)`` uint8 RGB and returns the ``(N, h, w)`` uint8 class map (0 = background, k = the
 k-th pixel class), so the station only resizes around it (:mod:`openinspect.models.runtime`).
@@ -37,8 +43,6 @@ BATCH = 8
 FROZEN_BLOCKS = 5
 """Stem and blocks ``0..4`` (strides 2 to 8) keep their ImageNet weights: generic edges and textures, and
 three quarters of the training time if they learned."""
-DECODER_CHANNELS = (96, 64, 40, 24, 16)
-"""Decoder width at strides 32, 16, 8, 4 and 2."""
 _PREDICT_BATCH = 4
 
 
@@ -66,59 +70,158 @@ def _conv_bn(cin: int, cout: int, kernel: int, groups: int = 1) -> list[nn.Modul
     return [conv, nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
 
 
-def _upsample(x: torch.Tensor) -> torch.Tensor:
-    return F.interpolate(x, scale_factor=2.0, mode="bilinear", align_corners=False)
+def _upsample(x: torch.Tensor, factor: int = 2) -> torch.Tensor:
+    return F.interpolate(x, scale_factor=float(factor), mode="bilinear", align_corners=False)
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """The segmenter's shape: how deep the encoder runs, the decoder's widths, where the logits are.
+
+    Attributes:
+        levels: encoder maps used, finest first (3: up to the encoder's stride 8, 4: 16, 5: 32; the encoder's
+            strides are ``encoder_scale`` times finer than the ROI's).
+        widths: decoder width at each level from the deepest one down to ``out_stride``.
+        out_stride: stride of the logits (2 or 4); a sub-pixel head adds what is finer.
+        early_mix: mix the coarser map with a 1x1 before upsampling it (the same function as mixing the
+            concatenation after: upsampling and a 1x1 commute; 4x fewer operations for that part).
+        encoder_scale: the encoder sees the image downscaled by this factor (1 or 2); the raw pixels still
+            reach the logits' level through the fold.
+    """
+
+    levels: int
+    widths: tuple[int, ...]
+    out_stride: int = 2
+    early_mix: bool = True
+    encoder_scale: int = 1
+
+    @property
+    def finest(self) -> int:
+        """Index in the encoder's pyramid of the map at the logits' stride."""
+        return self.out_stride.bit_length() - self.encoder_scale.bit_length() - 1
+
+    def __post_init__(self) -> None:
+        ok = self.out_stride in (2, 4) and self.encoder_scale in (1, 2) and self.finest >= 0
+        if not ok or not 2 <= self.levels - self.finest <= len(PYRAMID_CHANNELS) - self.finest:
+            raise ValueError(f"bad segmenter architecture {self}")
+        if len(self.widths) != self.levels - self.finest:
+            raise ValueError(f"need {self.levels - self.finest} decoder widths, got {self.widths}")
+
+
+LEGACY = Architecture(levels=5, widths=(96, 64, 40, 24, 16), out_stride=2, early_mix=False)
+"""The architecture of every segmenter trained so far (encoder to stride 32, decoder to stride 2): the default."""
+HALF_RES = Architecture(levels=4, widths=(48, 32, 24, 16), out_stride=4, encoder_scale=2)
+"""Issue 18's candidate: the encoder on the half-size image to its stride 16 (stride 32 of the ROI), logits at
+stride 4. The fastest variant timed (bench/README.md, "Segmenter speed"): cutting the full-resolution encoder
+at stride 8 still cost 0.5-0.8x the Accurate classifier, since Lite0's blocks at strides 2 to 8 take half its
+time. The default once its accuracy holds on the segmenter benchmark (``--arch half-res``)."""
+ARCHITECTURE = LEGACY
+ARCHITECTURES = {"legacy": LEGACY, "half-res": HALF_RES}
+"""Named architectures, for the benchmark's ``--arch``."""
 
 
 class _Up(nn.Module):
-    """One decoder level: upsample x2, concatenate the encoder's skip, mix (1x1, depthwise 3x3, 1x1)."""
+    """One decoder level: upsample x2, merge the encoder's skip, mix (1x1, depthwise 3x3, 1x1)."""
 
-    def __init__(self, cin: int, cskip: int, cout: int) -> None:
+    def __init__(self, cin: int, cskip: int, cout: int, early_mix: bool) -> None:
         super().__init__()
-        self.mix = nn.Sequential(*_conv_bn(cin + cskip, cout, 1), *_conv_bn(cout, cout, 3, cout),
-                                 *_conv_bn(cout, cout, 1))
+        self.early_mix = early_mix
+        if early_mix:
+            self.coarse = nn.Conv2d(cin, cout, 1, bias=False)
+            self.skip = nn.Sequential(*_conv_bn(cskip, cout, 1)[:2])
+            self.mix = nn.Sequential(nn.ReLU(inplace=True), *_conv_bn(cout, cout, 3, cout), *_conv_bn(cout, cout, 1))
+        else:
+            self.mix = nn.Sequential(*_conv_bn(cin + cskip, cout, 1), *_conv_bn(cout, cout, 3, cout),
+                                     *_conv_bn(cout, cout, 1))
 
     def forward(self, x: torch.Tensor, skip: torch.Tensor) -> torch.Tensor:
         """Merge the coarser decoder map ``x`` with the encoder map ``skip`` of twice its size."""
+        if self.early_mix:
+            return self.mix(_upsample(self.coarse(x)) + self.skip(skip))
         return self.mix(torch.cat([_upsample(x), skip], 1))
 
 
 class SegmenterNet(nn.Module):
-    """Images -> class map: Lite0 encoder, decoder with skips at strides 16 to 2, logits at stride 2.
+    """Images -> class map: Lite0 encoder cut at ``arch.levels``, decoder with skips, logits at ``out_stride``.
 
-    Nothing runs at full resolution but upsampling the logits, and the argmax (a small depthwise head at
-    full resolution took 30 % of the inference time in ONNX Runtime). The stride-2 logits are upsampled
-    bilinearly, and a sub-pixel head adds the detail finer than stride 2: the stride-2 level also sees
-    each 2x2 block of raw pixels (a learned stride-2 fold) and predicts a correction for each pixel of
-    its block, which a pixel shuffle unfolds. With the shuffle alone (the earlier head) an undertrained
+    Nothing runs at full resolution but upsampling the logits in training, and unfolding the class map
+    in :meth:`forward` (a small depthwise head at full resolution took 30 % of the inference time in ONNX
+    Runtime). The logits are upsampled
+    bilinearly, and a sub-pixel head adds the detail finer than their stride: the finest level also sees
+    each ``s x s`` block of raw pixels (a learned stride-``s`` fold) and predicts a correction for each pixel
+    of its block, which a pixel shuffle unfolds. With the shuffle alone (the earlier head) an undertrained
     model marked thin cracks as stripes, every other column, which blob rules then split into specks;
     on magnetic-tile's tuning split the bilinear base raised image-level detection from 0.59 to 0.68
     (cracks 0.25 to 0.42) at equal pooled IoU (bench/README.md, segmenter head).
     """
 
-    def __init__(self, encoder: EfficientNetLite0, num_outputs: int) -> None:
+    def __init__(self, encoder: EfficientNetLite0, num_outputs: int, arch: Architecture | None = None) -> None:
         super().__init__()
+        arch = arch or ARCHITECTURE
         self.encoder = encoder
-        widths = DECODER_CHANNELS
-        skips = [*PYRAMID_CHANNELS[-2:0:-1], PYRAMID_CHANNELS[0] + 3 * 4]
-        self.lateral = nn.Sequential(*_conv_bn(PYRAMID_CHANNELS[-1], widths[0], 1))
-        self.ups = nn.ModuleList(_Up(widths[i], skips[i], widths[i + 1]) for i in range(len(skips)))
-        self.fold = nn.Conv2d(3, 3 * 4, 2, stride=2)
+        self.levels = arch.levels
+        self.stride = arch.out_stride
+        self.scale = arch.encoder_scale
+        self.finest = finest = arch.finest
+        fold = 3 * arch.out_stride**2
+        skips = [PYRAMID_CHANNELS[i] + (fold if i == finest else 0) for i in range(arch.levels - 2, finest - 1, -1)]
+        widths = arch.widths
+        self.lateral = nn.Sequential(*_conv_bn(PYRAMID_CHANNELS[arch.levels - 1], widths[0], 1))
+        self.ups = nn.ModuleList(_Up(widths[i], skips[i], widths[i + 1], arch.early_mix) for i in range(len(skips)))
+        self.fold = nn.Conv2d(3, fold, arch.out_stride, stride=arch.out_stride)
         self.coarse = nn.Conv2d(widths[-1], num_outputs, 1)
-        self.head = nn.Conv2d(widths[-1], num_outputs * 4, 1)
+        self.head = nn.Conv2d(widths[-1], num_outputs * arch.out_stride**2, 1)
 
-    def logits(self, x: torch.Tensor) -> torch.Tensor:
-        """``(N, 3, H, W)`` normalised float -> ``(N, 1 + K, H, W)`` logits (background first)."""
-        maps = pyramid(self.encoder, x)
+    def _decode(self, x: torch.Tensor) -> torch.Tensor:
+        """The decoder's finest map, at ``stride``."""
+        small = F.avg_pool2d(x, self.scale) if self.scale > 1 else x
+        maps = pyramid(self.encoder, small, self.levels)[self.finest :]
         maps[0] = torch.cat([maps[0], self.fold(x)], 1)
         y = self.lateral(maps[-1])
         for up, skip in zip(self.ups, maps[-2::-1], strict=True):
             y = up(y, skip)
-        return _upsample(self.coarse(y)) + F.pixel_shuffle(self.head(y), 2)
+        return y
+
+    def logits(self, x: torch.Tensor) -> torch.Tensor:
+        """``(N, 3, H, W)`` normalised float -> ``(N, 1 + K, H, W)`` logits (background first); what training fits."""
+        y = self._decode(x)
+        return _upsample(self.coarse(y), self.stride) + F.pixel_shuffle(self.head(y), self.stride)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        """``(N, H, W, 3)`` uint8 RGB -> ``(N, H, W)`` uint8 class map."""
-        return self.logits(normalize(images)).argmax(1).to(torch.uint8)
+        """``(N, H, W, 3)`` uint8 RGB -> ``(N, H, W)`` uint8 class map: the argmax of :meth:`logits`.
+
+        Computed without any float map at full resolution: the bilinear upsampling of the coarse logits is,
+        for each pixel of an ``s x s`` block, a fixed 3x3 filter (edge-padded, as the upsampling clamps at
+        the border), so it folds with the sub-pixel head into one 3x3 convolution giving every pixel's
+        logits at ``stride``; the argmax runs there, and only the uint8 class map is unfolded.
+        """
+        y = F.pad(self._decode(normalize(images)), (1, 1, 1, 1), mode="replicate")
+        weight, bias = self._fused_head()
+        logits = F.conv2d(y, weight, bias)
+        n, _, h, w = logits.shape
+        s = self.stride
+        classes = logits.reshape(n, -1, s, s, h, w).argmax(1).to(torch.uint8)
+        return classes.permute(0, 3, 1, 4, 2).reshape(n, h * s, w * s)
+
+    def _fused_head(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The 3x3 kernel and bias equal to the coarse logits upsampled bilinearly plus the pixel-shuffled head.
+
+        Output channel ``o * s * s + p * s + q`` is class ``o`` at offset ``(p, q)`` in each ``s x s`` block.
+        """
+        s = self.stride
+        taps = torch.zeros(s, 3)  # 1-D bilinear weights over rows Y-1, Y, Y+1 for each offset p
+        for p in range(s):
+            delta = (p + 0.5) / s - 0.5
+            taps[p, 1] = 1 - abs(delta)
+            taps[p, 0 if delta < 0 else 2] = abs(delta)
+        coarse = self.coarse.weight[:, None, None, :, :, 0]  # (O, 1, 1, C, 1)
+        spread = taps[:, None, None, :, None] * taps[None, :, None, None, :]  # (s, s, 1, 3, 3)
+        weight = (coarse[..., None] * spread[None]).reshape(-1, coarse.shape[3], 3, 3)
+        weight = weight.clone()
+        weight[:, :, 1, 1] += self.head.weight[:, :, 0, 0]
+        assert self.coarse.bias is not None and self.head.bias is not None
+        bias = self.coarse.bias.repeat_interleave(s * s) + self.head.bias
+        return weight, bias
 
 
 class TrainedSegmenter:
@@ -164,6 +267,7 @@ def train_segmenter(
     time_budget_s: float | None = None,
     schedule: Schedule | None = None,
     patch: int | None = None,
+    arch: Architecture | None = None,
 ) -> TrainedSegmenter:
     """Train a segmenter on crops and their class maps.
 
@@ -183,6 +287,7 @@ def train_segmenter(
         patch: train on ``patch`` px squares cut from the drawn crops instead of whole crops (a multiple of
             32, at most the crops' sides), placed over a random defect pixel where the crop has one. Steps
             get cheaper in proportion (full-resolution tiles of a large ROI); the model still runs at ``(h, w)``.
+        arch: the network's shape; :data:`ARCHITECTURE` when ``None``.
 
     Returns:
         The trained segmenter, running at ``(h, w)``.
@@ -197,7 +302,7 @@ def train_segmenter(
     schedule = schedule or Schedule()
     report = progress or no_progress
     torch.manual_seed(seed)
-    net = SegmenterNet(load_pretrained(), 1 + num_pixel_classes)
+    net = SegmenterNet(load_pretrained(), 1 + num_pixel_classes, arch)
     steps = schedule.steps(len(images))
     plan = _Plan(schedule, steps, time_budget_s, patch)
     _fit(net, (images, masks), Augment(hflip, vflip, rotate90), plan, seed, report)

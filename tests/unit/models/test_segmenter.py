@@ -12,10 +12,21 @@ from tests.conftest import DATASET
 
 from openinspect.imaging import read_image, resize_to
 from openinspect.models.accurate import Augment
-from openinspect.models.backbone import PYRAMID_CHANNELS, load_pretrained, pyramid
+from openinspect.models.backbone import PYRAMID_CHANNELS, load_pretrained, normalize, pyramid
 from openinspect.models.progress import Step
 from openinspect.models.runtime import OnnxModel
-from openinspect.models.segmenter import Schedule, _augment, _cut_patches, _draw, _draw_weights, train_segmenter
+from openinspect.models.segmenter import (
+    ARCHITECTURE,
+    LEGACY,
+    Architecture,
+    Schedule,
+    SegmenterNet,
+    _augment,
+    _cut_patches,
+    _draw,
+    _draw_weights,
+    train_segmenter,
+)
 
 SIZE = (128, 160)
 PARITY = 0.999
@@ -150,3 +161,33 @@ def test_pyramid_returns_maps_at_strides_2_to_32() -> None:
 def test_train_segmenter_rejects_bad_input_with_what_it_got(images, masks, classes, message) -> None:
     with pytest.raises(ValueError, match=message):
         train_segmenter(images, masks, classes)
+
+
+@pytest.mark.parametrize("arch", [ARCHITECTURE, LEGACY, Architecture(levels=3, widths=(32, 24), out_stride=4)],
+                         ids=["default", "legacy", "stride8-cut"])
+def test_exported_forward_is_the_argmax_of_the_trained_logits(arch: Architecture) -> None:
+    """The fused head (bilinear upsampling folded into a 3x3 convolution at the logits' stride) changes no pixel."""
+    torch.manual_seed(0)
+    net = SegmenterNet(load_pretrained(), 3, arch).eval()
+    for layer in (net.coarse, net.head):   # large random head weights: every pixel's classes differ
+        torch.nn.init.normal_(layer.weight, std=0.5)
+        torch.nn.init.normal_(layer.bias, std=0.5)
+    images = torch.from_numpy(np.random.default_rng(0).integers(0, 256, (2, 64, 96, 3), dtype=np.uint8))
+    with torch.inference_mode():
+        logits = net.logits(normalize(images))
+        got = net(images)
+    top2 = logits.topk(2, dim=1).values
+    decided = top2[:, 0] - top2[:, 1] > 1e-4   # leave out float ties
+    assert got.shape == (2, 64, 96) and got.dtype == torch.uint8
+    assert len(got.unique()) == 3 and decided.float().mean() > 0.99
+    assert torch.equal(got[decided], logits.argmax(1).to(torch.uint8)[decided])
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"levels": 4, "widths": (48, 32, 24), "out_stride": 4, "encoder_scale": 2}, r"need 4 decoder widths"),
+    ({"levels": 3, "widths": (32, 24), "out_stride": 2, "encoder_scale": 2}, "bad segmenter architecture"),
+    ({"levels": 6, "widths": (8,) * 5, "out_stride": 4}, "bad segmenter architecture"),
+])
+def test_architecture_rejects_shapes_the_encoder_cannot_give(kwargs, message) -> None:
+    with pytest.raises(ValueError, match=message):
+        Architecture(**kwargs)
