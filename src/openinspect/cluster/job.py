@@ -71,7 +71,9 @@ def connect(address: str | None, cpus: int | None = None) -> Cluster:
                            logging_level=logging.WARNING, log_to_driver=False)
     except (ConnectionError, RuntimeError, ValueError) as err:
         raise ClusterError(f"cannot reach the Ray cluster at {address}: {err}; start it with `ray start --head` "
-                           f"on its head node, or leave out the address to run on this machine") from err
+                           f"on its head node, or leave out the address to run on this machine; a head started with "
+                           f"Ray's token authentication (its default) also needs `RAY_AUTH_MODE=token` here and its "
+                           f"token (its ~/.ray/auth_token copied here, or RAY_AUTH_TOKEN)") from err
     url = context.dashboard_url
     resources = ray.cluster_resources()
     return Cluster(ray.get_runtime_context().gcs_address, f"http://{url}" if url else NO_DASHBOARD,
