@@ -34,24 +34,40 @@ class Prepared:
     """For tiled ROIs: the ``(y, x)`` origin of each tile, per ROI, in batch order."""
 
 
+class _BatchedRunner:
+    """What every runner does alike: its ROI crops as one batch, one model call, then the type's own decision."""
+
+    spec: InspectionType
+    model: OnnxModel
+
+    @property
+    def tiling(self) -> bool:
+        """Whether a ROI is cut into full-resolution tiles rather than downscaled.
+
+        A segmenter's or anomaly type's setting; classifiers always resize a crop to the model input.
+        """
+        return isinstance(self.spec, SegmenterType | AnomalyType) and self.spec.tiling
+
+    def prepare(self, crops: list[np.ndarray]) -> Prepared:
+        """Resize ``(h, w, 3)`` uint8 RGB crops of any size into this model's input batch (``tiling``: tiles)."""
+        return prepare_regions(crops, self.model.input_size, self.tiling)
+
+    def judge(self, prepared: Prepared, names: list[str], rects: list[Rect]) -> list[RoiResult]:
+        """Run a prepared batch in one model call; ``names`` and ``rects`` are the ROIs of its crops."""
+        return self.decide(self.model.predict(prepared.batch), prepared, names, rects)
+
+    def decide(self, outputs: np.ndarray, prepared: Prepared, names: list[str], rects: list[Rect]) -> list[RoiResult]:
+        """Each ROI's result from the model's outputs on ``prepared`` (each type its own)."""
+        raise NotImplementedError
+
+
 @dataclass(frozen=True)
-class ClassifierRunner:
+class ClassifierRunner(_BatchedRunner):
     """A classifier type's model: one class and confidence per ROI crop."""
 
     spec: ClassifierType
     model: OnnxModel
     version: ModelVersion
-
-    tiling = False
-    """Classifiers always resize a crop to the model input."""
-
-    def prepare(self, crops: list[np.ndarray]) -> Prepared:
-        """Resize ``(h, w, 3)`` uint8 RGB crops of any size into this model's input batch."""
-        return prepare_regions(crops, self.model.input_size, self.tiling)
-
-    def judge(self, prepared: Prepared, names: list[str], rects: list[Rect]) -> list[RoiResult]:
-        """Classify a prepared batch in one model call; ``names`` and ``rects`` are the ROIs of its crops."""
-        return self.decide(self.model.predict(prepared.batch), prepared, names, rects)
 
     def decide(self, probs: np.ndarray, prepared: Prepared, names: list[str], rects: list[Rect]) -> list[RoiResult]:
         """Each ROI's class from the model's ``(N, C)`` probabilities on ``prepared``."""
@@ -65,26 +81,13 @@ class ClassifierRunner:
 
 
 @dataclass(frozen=True)
-class SegmenterRunner:
+class SegmenterRunner(_BatchedRunner):
     """A segmenter type's model: a class map per ROI, measured in the ROI's original pixels, then the rules."""
 
     spec: SegmenterType
     model: OnnxModel
     version: ModelVersion
     mm_per_px: float | None = None
-
-    @property
-    def tiling(self) -> bool:
-        """Whether a ROI is cut into full-resolution tiles rather than downscaled (the type's setting)."""
-        return self.spec.tiling
-
-    def prepare(self, crops: list[np.ndarray]) -> Prepared:
-        """Downscale each crop to the model input, or with ``tiling`` cut it into full-resolution tiles."""
-        return prepare_regions(crops, self.model.input_size, self.spec.tiling)
-
-    def judge(self, prepared: Prepared, names: list[str], rects: list[Rect]) -> list[RoiResult]:
-        """Segment a prepared batch in one model call and judge each ROI by the type's rules."""
-        return self.decide(self.model.predict(prepared.batch), prepared, names, rects)
 
     def decide(self, outputs: np.ndarray, prepared: Prepared, names: list[str], rects: list[Rect]) -> list[RoiResult]:
         """Each ROI's class map from the model's outputs on ``prepared``, measured and ruled."""
@@ -100,7 +103,7 @@ class SegmenterRunner:
 
 
 @dataclass(frozen=True)
-class AnomalyRunner:
+class AnomalyRunner(_BatchedRunner):
     """An anomaly type's model: a heat map per ROI, its score against the threshold, the region, then the rules."""
 
     spec: AnomalyType
@@ -109,19 +112,6 @@ class AnomalyRunner:
     threshold: float
     """The score from which a crop is anomalous, as training set it (``meta.json``)."""
     mm_per_px: float | None = None
-
-    @property
-    def tiling(self) -> bool:
-        """Whether a ROI is cut into full-resolution tiles rather than downscaled (the type's setting)."""
-        return self.spec.tiling
-
-    def prepare(self, crops: list[np.ndarray]) -> Prepared:
-        """Downscale each crop to the model input, or with ``tiling`` cut it into full-resolution tiles."""
-        return prepare_regions(crops, self.model.input_size, self.spec.tiling)
-
-    def judge(self, prepared: Prepared, names: list[str], rects: list[Rect]) -> list[RoiResult]:
-        """Score a prepared batch in one model call; the region at or above the threshold is measured and ruled."""
-        return self.decide(self.model.predict(prepared.batch), prepared, names, rects)
 
     def decide(self, outputs: np.ndarray, prepared: Prepared, names: list[str], rects: list[Rect]) -> list[RoiResult]:
         """Each ROI's heat map from the model's outputs on ``prepared``: scored, its region measured and ruled."""
