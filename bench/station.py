@@ -44,7 +44,7 @@ from openinspect.dataset import model_batch, roi_crops
 from openinspect.imaging import decode_image, model_input_size
 from openinspect.models.classifier import train_classifier
 from openinspect.models.quantize import PrecisionChoice, choose_precision, quantize_int8
-from openinspect.models.runtime import fast_int8
+from openinspect.models.runtime import ThreadSettings, fast_int8
 from openinspect.models.segmenter import train_segmenter
 from openinspect.recipe import TrainingMode, parse_recipe, region_model_input
 from openinspect.store import Workspace, write_json
@@ -297,8 +297,8 @@ def ranking(repeats: int, threads: int | None) -> list[Ranked]:
     """Per ROI of 256 and 512 px, each type at its default input: through the product and the bare network.
 
     *Product*: ``Inspector.inspect_image`` on a decoded capture that is the ROI (crop, resize, model, decision),
-    its ``timing_ms.models`` apart; *bare*: the same ONNX file in a plain ``InferenceSession`` (ONNX Runtime's
-    default options, the same intra-op threads) on the already resized crop. All timed interleaved, medians.
+    its ``timing_ms.models`` apart; *bare*: the same ONNX file in a plain ``InferenceSession`` (the same session
+    options) on the already resized crop. All timed interleaved, medians.
     """
     import onnxruntime as ort
 
@@ -328,10 +328,10 @@ def ranking(repeats: int, threads: int | None) -> list[Ranked]:
                         shutil.copy(path, folder / "model.int8.onnx")
                     write_json(folder / "meta.json", {"classes": spec.class_names(), "input_size": list(size),
                                                       "precision": precision})
-                options = ort.SessionOptions()
-                if threads:
-                    options.intra_op_num_threads = threads
-                bare = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+                # the product's session options: with ONNX Runtime's defaults the bare sessions' threads spin
+                # after each call and slow whichever call comes next (measured: the 512 px segmenter 143 vs 61 ms)
+                bare = ort.InferenceSession(str(path), ThreadSettings.of(threads).session_options(),
+                                            providers=["CPUExecutionProvider"])
                 image = np.repeat(cv2.resize(surface(7, True)[0], (side, side))[:, :, :1], 3, axis=2)
                 runs.append((label, side, size, Inspector.load(workspace, name, threads), bare, image,
                              model_batch([image], size)))

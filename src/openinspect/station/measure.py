@@ -47,14 +47,20 @@ def find_blobs(mask: np.ndarray, class_names: list[str], min_blob_px: int) -> li
             x, y, w, h, area = (int(v) for v in stats[index])
             if area < min_blob_px:
                 continue
-            pixels = np.argwhere(labels[y : y + h, x : x + w] == index)
-            blobs.append(Blob(name, area, Rect(x, y, w, h), _longest_extent(pixels)))
+            blob = (labels[y : y + h, x : x + w] == index).astype(np.uint8)
+            blobs.append(Blob(name, area, Rect(x, y, w, h), _longest_extent(blob)))
     return blobs
 
 
-def _longest_extent(pixels: np.ndarray) -> float:
-    """Largest distance between pixel centres of a blob, plus one pixel (a 1-px dot has length 1)."""
-    hull = cv2.convexHull(pixels[:, ::-1].astype(np.float32)).reshape(-1, 2)
+def _longest_extent(blob: np.ndarray) -> float:
+    """Largest distance between pixel centres of a blob (a ``0/1`` map), plus one pixel (a 1-px dot has length 1).
+
+    The farthest pixels lie on the convex hull, whose corners are outline pixels: the hull of the outline
+    (``findContours``) is the hull of every pixel, at a fraction of the points (a 160,000-px blob took 32 ms
+    through all its pixels).
+    """
+    outline, _ = cv2.findContours(blob, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    hull = cv2.convexHull(np.concatenate(outline).astype(np.float32)).reshape(-1, 2)
     gaps = hull[:, None, :] - hull[None, :, :]
     return float(np.sqrt((gaps**2).sum(axis=2)).max()) + 1.0
 

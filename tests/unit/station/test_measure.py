@@ -55,3 +55,19 @@ def test_without_rules_any_blob_fails_and_clean_mask_passes(mask):
     clean = np.zeros_like(mask)
     clean[0, 0] = 1  # below min_blob_px
     assert failed_rules(spec, measure(find_blobs(clean, names, 20), names)) == []
+
+
+def test_blob_length_is_the_farthest_pair_of_pixel_centres_for_any_shape():
+    """Ragged, hollow and diagonal blobs: the length equals the brute-force farthest pair of pixels, plus one."""
+    rng = np.random.default_rng(3)
+    noise = np.pad((rng.random((30, 40)) < 0.55).astype(np.uint8), ((15, 15), (20, 20)))
+    ring = cv2.circle(np.zeros((60, 80), np.uint8), (40, 30), 20, 1, 2)
+    diagonal = cv2.line(np.zeros((60, 80), np.uint8), (3, 57), (70, 2), 1, 1)
+    for mask in (noise, ring, diagonal):
+        for blob in find_blobs(mask, ["defect"], min_blob_px=2):
+            count, labels = cv2.connectedComponents(mask, connectivity=8)
+            x, y = blob.bbox.x, blob.bbox.y
+            pixels = next(p for k in range(1, count) if len(p := np.argwhere(labels == k)) == blob.area
+                          and tuple(p.min(axis=0)) == (y, x))
+            far = np.sqrt(((pixels[:, None, :] - pixels[None, :, :]) ** 2).sum(axis=2)).max() + 1
+            assert blob.length == pytest.approx(far, abs=1e-4)
