@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,7 +20,7 @@ from PIL import Image
 
 from openinspect.dataset import RoiCropper, model_batch
 from openinspect.errors import DatasetError, PartNotFoundError, RecipeError
-from openinspect.imaging import model_input_size, read_image
+from openinspect.imaging import Pose, model_input_size, read_image
 from openinspect.imaging.tiles import cut_tiles
 from openinspect.models.heatmap import anomaly_score
 from openinspect.models.progress import Fold, Progress, Stages, Step, no_progress
@@ -244,15 +245,9 @@ def _anomaly_crops(workspace: Workspace, recipe: Recipe, spec: AnomalyType, orde
     from_painted: list[bool] = []
     sources: list[CropSource] = []
     skipped: list[str] = []
-    for stored in ordered:
+    for stored, capture, pose in _located(cropper, ordered, skipped):
         mask_path = painted.get(stored.sha256)
         chosen = [roi for roi in recipe.rois_of(spec.name) if mask_path or (stored.sha256, roi.name) in classes]
-        capture = read_image(stored.path)
-        try:
-            pose = cropper.locate(capture, stored.original_name)
-        except PartNotFoundError as err:
-            skipped.append(_skip(err))
-            continue
         class_map = np.asarray(Image.open(mask_path)) if mask_path else np.zeros(capture.shape[:2], np.uint8)
         for roi, crop, region in zip(chosen, cropper.crops(capture, chosen, stored.original_name, pose),
                                      cropper.crops(class_map[:, :, None], chosen, stored.original_name, pose,
@@ -284,15 +279,9 @@ def _labelled_crops(workspace: Workspace, recipe: Recipe, spec: ClassifierType, 
     targets: list[int] = []
     sources: list[CropSource] = []
     skipped: list[str] = []
-    for group in groups.values():
-        stored = group[0].image
-        capture = read_image(stored.path)
+    for stored, capture, pose in _located(cropper, [group[0].image for group in groups.values()], skipped):
+        group = groups[stored.sha256]
         chosen = [rois[lb.roi] for lb in group]
-        try:
-            pose = cropper.locate(capture, stored.original_name)
-        except PartNotFoundError as err:
-            skipped.append(_skip(err))
-            continue
         for label, roi, crop in zip(group, chosen, cropper.crops(capture, chosen, stored.original_name, pose),
                                     strict=True):
             crops += list(model_batch([crop], size))
@@ -324,13 +313,9 @@ def segmentation_set(workspace: Workspace, recipe: Recipe, spec: SegmenterType, 
     masks: list[np.ndarray] = []
     sources: list[CropSource] = []
     skipped: list[str] = []
-    for stored, mask_path in labelled:
-        capture = read_image(stored.path)
-        try:
-            pose = cropper.locate(capture, stored.original_name)
-        except PartNotFoundError as err:
-            skipped.append(_skip(err))
-            continue
+    mask_paths = {image.sha256: path for image, path in labelled}
+    for stored, capture, pose in _located(cropper, [image for image, _ in labelled], skipped):
+        mask_path = mask_paths[stored.sha256]
         class_map = np.asarray(Image.open(mask_path))
         for roi, crop, mask_crop in zip(rois, cropper.crops(capture, rois, stored.original_name, pose),
                                         cropper.crops(class_map[:, :, None], rois, mask_path.name, pose,
@@ -350,10 +335,21 @@ def segmentation_set(workspace: Workspace, recipe: Recipe, spec: SegmenterType, 
     return TrainingSet(np.stack(images), np.stack(masks), size, sources, skipped)
 
 
-def _skip(err: PartNotFoundError) -> str:
-    """Warn that a labelled capture is left out of training; returns why."""
-    log.warning("training skips a capture: %s", err)
-    return str(err)
+def _located(cropper: RoiCropper, captures: list[StoredImage],
+             skipped: list[str]) -> Iterator[tuple[StoredImage, np.ndarray, Pose | None]]:
+    """Read each capture and find the part in it as the station does: ``(stored, capture, pose)`` per capture found.
+
+    A capture where alignment does not find the part is left out with a warning, and why is appended to ``skipped``.
+    """
+    for stored in captures:
+        capture = read_image(stored.path)
+        try:
+            pose = cropper.locate(capture, stored.original_name)
+        except PartNotFoundError as err:
+            log.warning("training skips a capture: %s", err)
+            skipped.append(str(err))
+            continue
+        yield stored, capture, pose
 
 
 def _fit(crop: np.ndarray, mask: np.ndarray, size: tuple[int, int],
