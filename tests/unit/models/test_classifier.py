@@ -135,7 +135,9 @@ def test_accurate_learns_from_unlabelled_crops_through_a_confident_fast_teacher(
     images, labels = _two_looks(4, 0)
     unlabelled, truth = _two_looks(5, 2)
     trainer = FoldTrainer(images, labels, 2, "accurate", seed=0, augment=Augment(hflip=True), unlabelled=unlabelled)
-    trainer.fit(np.arange(len(images)))
+    model = trainer.fit(np.arange(len(images)))
+    alone = FoldTrainer(images, labels, 2, "accurate", seed=0, augment=Augment(hflip=True)).fit(np.arange(len(images)))
+    assert not np.array_equal(model.predict_proba(unlabelled), alone.predict_proba(unlabelled))  # they trained it
     (pseudo,) = trainer.pseudo
     assert pseudo.offered == len(unlabelled)  # the teacher judged every unlabelled crop
     assert len(pseudo.labels) >= 8  # and was confident of most of these obvious ones
