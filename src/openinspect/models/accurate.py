@@ -24,7 +24,7 @@ from openinspect.models.progress import Progress, Step
 FROZEN_BLOCKS = 5
 """Stem and blocks ``0..4`` (everything at stride 8 or finer) are not trained."""
 BATCH = 16
-PSEUDO_BATCH = 8
+PSEUDO_BATCH = 4
 """Pseudo-labelled crops added to each optimiser step when training learns from unlabelled captures."""
 CONFIDENCE = 0.9
 """The teacher's probability an unlabelled crop needs to be trained on as that class (a pseudo-label)."""

@@ -88,7 +88,7 @@ ACCURATE_EXPORT_S = 15.0
 """Accurate and segmenter: the ONNX export through ``torch.export`` (14-19 s of CPU for a Lite0 graph)."""
 SEGMENTER_TRAIN_S = 120.0
 """Segmenter training without a time budget (not measured per run: its loop plans its own steps)."""
-MAX_UNLABELLED = 1000
+MAX_UNLABELLED = 500
 """Most unlabelled captures an Accurate run learns from: the recipe's own first, then the newest archived results."""
 
 
