@@ -1,10 +1,14 @@
 """Benchmark the Fast and Accurate classifiers against HOG + RBF-SVM on magnetic-tile, then time inference.
 
     python bench/classifier.py [--seeds 5] [--ks 5,20,100] [--size 320] [--modes fast,accurate,hog] [--quick]
+                               [--unlabelled 0,200,all]
 
 For each k: k training images per class drawn at random (per seed), every other image is the test
 set; balanced accuracy through the exported ONNX model, the way the station runs it. Then inference
 time per ROI crop (224 px unless --latency-size): OnnxModel vs torch eager, 1 and 8 ROIs per capture, int8.
+
+With --unlabelled, each seed's other images are split in two halves: a pool of unlabelled tiles Accurate may
+learn from (the first 0, 200 or all of it, per count asked for) and the test set, the same for every mode and count.
 """
 
 from __future__ import annotations
@@ -55,6 +59,12 @@ def split(labels: np.ndarray, k: int, seed: int) -> tuple[np.ndarray, np.ndarray
     return train, np.setdiff1d(np.arange(len(labels)), train)
 
 
+def pool_split(rest: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Split the tiles outside a seed's training set into an unlabelled pool (in draw order) and the test set."""
+    drawn = np.random.default_rng(seed + 10_000).permutation(rest)
+    return drawn[: len(rest) // 2], np.sort(drawn[len(rest) // 2 :])
+
+
 def onnx_predict(model: TrainedClassifier, images: np.ndarray, workdir: Path, calibration=None) -> np.ndarray:
     path = workdir / "model.onnx"
     model.export_onnx(path)
@@ -79,11 +89,12 @@ def run_hog(hog_images, labels, train, test, seed):
     return svm.predict(hog_features(hog_images[test])), seconds
 
 
-def run_model(mode, images, labels, train, test, seed, workdir, device):
+def run_model(mode, images, labels, train, test, seed, workdir, device, unlabelled=()):
     start = time.perf_counter()
     # Flips keep a tile's class; quarter turns do not (the texture runs vertically), so they stay off.
     model = train_classifier(
-        images[train], labels[train], 2, mode.removesuffix("-int8"), seed=seed, hflip=True, vflip=True, device=device
+        images[train], labels[train], 2, mode.removesuffix("-int8"), seed=seed, hflip=True, vflip=True, device=device,
+        unlabelled=images[np.asarray(unlabelled, dtype=np.int64)],
     )
     seconds = time.perf_counter() - start
     if device != "cpu":
@@ -100,27 +111,39 @@ def device_predict(model: TrainedClassifier, images: np.ndarray, device: str) ->
     return torch.cat(chunks).numpy()
 
 
-def accuracy_table(raw, labels, ks, seeds, modes, sizes, workdir, device):
+def accuracy_table(raw, labels, ks, seeds, modes, sizes, workdir, device, unlabelled=None):
+    """Scores per ``(k, mode)``; with ``unlabelled`` counts (``None``: all the pool) Accurate modes run once per count,
+    as ``accurate u=N``, and every mode is tested on the half of the other tiles outside the pool."""
     rows = {}
     by_size = {size: resized(raw, size) for size in set(sizes.values())}
     for k in ks:
-        for mode in modes:
+        runs = [(mode, count) for mode in modes
+                for count in (unlabelled if unlabelled and mode.startswith("accurate") else [0])]
+        for mode, count in runs:
+            name = f"{mode} u={'all' if count is None else count}" if unlabelled and mode.startswith("accurate") \
+                else mode
             scores, times = [], []
             for seed in seeds:
                 train, test = split(labels, k, seed)
+                pool = np.array([], dtype=np.int64)
+                if unlabelled:
+                    pool, test = pool_split(test, seed)
                 images = by_size[sizes[mode]]
                 if mode == "hog":
                     pred, seconds = run_hog(images, labels, train, test, seed)
                 else:
-                    pred, seconds = run_model(mode, images, labels, train, test, seed, workdir, device)
+                    pred, seconds = run_model(mode, images, labels, train, test, seed, workdir, device,
+                                              pool[:count])
                 scores.append(balanced_accuracy_score(labels[test], pred))
                 times.append(seconds)
-                print(f"  k={k} {mode} seed={seed}: bal.acc {scores[-1]:.3f}, train {seconds:.1f} s", flush=True)
-            rows[(k, mode)] = (scores, times)
+                print(f"  k={k} {name} seed={seed}: bal.acc {scores[-1]:.3f}, train {seconds:.1f} s, "
+                      f"{len(pool[:count])} unlabelled, {len(test)} test", flush=True)
+            rows[(k, name)] = (scores, times)
     return rows
 
 
-def print_accuracy(rows, ks, modes):
+def print_accuracy(rows, ks):
+    modes = list(dict.fromkeys(mode for _, mode in rows))
     print(f"\n{'k':>4} | " + " | ".join(f"{m:>24}" for m in modes) + " | ratios vs hog")
     for k in ks:
         cells = []
@@ -188,8 +211,12 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="1 seed, k=5,20, latency with few repeats")
     parser.add_argument("--no-latency", action="store_true")
     parser.add_argument("--device", default="cpu", help="e.g. cuda: train and predict there, no ONNX")
+    parser.add_argument("--unlabelled", default="",
+                        help="e.g. 0,200,all: unlabelled tiles Accurate learns from, from a pool outside the test set")
+    parser.add_argument("--threads", type=int, default=2,
+                        help="torch threads (1 on a machine shared with other jobs: idle threads spin there)")
     args = parser.parse_args()
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
     if args.quick:
         args.seeds, args.ks = 1, "5,20"
     ks = [int(k) for k in args.ks.split(",") if k]
@@ -202,8 +229,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         if ks and modes:
-            rows = accuracy_table(raw, labels, ks, seeds, modes, sizes, workdir, args.device)
-            print_accuracy(rows, ks, modes)
+            counts = [None if c == "all" else int(c) for c in args.unlabelled.split(",") if c]
+            rows = accuracy_table(raw, labels, ks, seeds, modes, sizes, workdir, args.device, counts)
+            print_accuracy(rows, ks)
         if not args.no_latency:
             latency(raw, labels, args.latency_size, workdir, 20 if args.quick else 100)
 

@@ -141,6 +141,10 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--no-synthetic", dest="synthetic", action="store_false",
                        help="leave the recipe's synthetic images (Defect Creator) out of this run; with them they "
                             "are trained on and never validated on")
+    train.add_argument("--no-unlabelled", dest="unlabelled", action="store_false",
+                       help="Accurate: do not learn from unlabelled captures (the recipe's captures without a label "
+                            "for the type, and the station's archived results); with them a Fast teacher gives "
+                            "them classes and the confident ones join training, never validation")
     train.set_defaults(run=_train)
 
     model = commands.add_parser("model", help="list a recipe's model versions, deploy one, roll back").add_subparsers(
@@ -564,7 +568,9 @@ def _train(workspace: Workspace, args: argparse.Namespace) -> None:
             bar.set_postfix_str(" · ".join(part for part in parts if part), refresh=False)
 
         model = train_type(workspace, recipe, args.type_name, mode=mode, seed=args.seed, progress=progress,
-                           time_budget_s=args.time_budget, deploy=args.deploy, synthetic=args.synthetic)
+                           time_budget_s=args.time_budget, deploy=args.deploy, synthetic=args.synthetic,
+                           unlabelled=args.unlabelled,
+                           archive=ResultStore(_results_engine(workspace), workspace.home / "results", Retention()))
     deployed = record_deployed(trail, workspace, _actor(), model)
     meta = model.meta()
     state = "deployed" if deployed else f"a candidate: deploy with `openinspect model deploy {recipe.name} --type " \
@@ -572,6 +578,8 @@ def _train(workspace: Workspace, args: argparse.Namespace) -> None:
     print(f"trained {recipe.name}/{args.type_name} v{model.version} ({_mode(model.mode)}) in {meta.train_seconds} s "
           f"on {meta.train_crops} crops{_synthetic_count(meta.synthetic_images)}, input {meta.input_size[1]}x"
           f"{meta.input_size[0]}; {state}")
+    if meta.kind == ModelKind.CLASSIFIER and model.mode == TrainingMode.ACCURATE:
+        print(_unlabelled_summary(meta.unlabelled_images, meta.pseudo_labelled))
     validation = meta.validation
     if validation["method"] == "none":
         print(f"validation: not possible: {validation['reason']}")
@@ -580,6 +588,21 @@ def _train(workspace: Workspace, args: argparse.Namespace) -> None:
         print(_format(model.metrics, meta.classes, meta.kind))
     for warning in meta.warnings:
         print(f"warning: {warning}", file=sys.stderr)
+
+
+def _unlabelled_summary(captures: list[str] | None, pseudo_labelled: int) -> str:
+    """What an Accurate run learnt from unlabelled captures, for its summary.
+
+    >>> _unlabelled_summary(["a" * 64] * 3, 5)
+    'unlabelled captures used: 3 (5 crop(s) trained on with the class a Fast teacher was confident of)'
+    """
+    if captures is None:
+        return "unlabelled captures used: none (--no-unlabelled)"
+    if not captures:
+        return ("unlabelled captures used: 0 (none found: the recipe's captures without a label for this type and "
+                "the station's archived results are used when there are some)")
+    return (f"unlabelled captures used: {len(captures)} ({pseudo_labelled} crop(s) trained on with the class a Fast "
+            f"teacher was confident of)")
 
 
 def _synthetic_count(images: int) -> str:

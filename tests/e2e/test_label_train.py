@@ -128,3 +128,24 @@ def test_segmenter_metrics_are_drawn_as_iou_bars(page: Page, station) -> None:
     expect(chart).to_contain_text("62 %")
     expect(chart).to_contain_text("–")
     expect(card).to_contain_text("False alarms")
+
+
+def test_the_training_page_says_how_many_unlabelled_captures_accurate_learnt_from(page: Page, station) -> None:
+    from openinspect.store import ModelMeta, Workspace
+
+    recipe = {"name": "cover", "types": [{"name": "face", "kind": "classifier", "mode": "accurate",
+                                          "classes": [{"name": "ok", "pass": True}, {"name": "dent", "pass": False}]}],
+              "rois": [{"name": "face", "type": "face"}]}
+    httpx.post(f"{station.url}/api/v1/recipes", json=recipe,
+               headers={"Authorization": f"Bearer {station.token}"}).raise_for_status()
+    with Workspace(station.home).new_model_version("cover", "face", "accurate") as folder:
+        (folder / "model.onnx").write_bytes(b"not used by this page")
+        ModelMeta(["ok", "dent"], mode="accurate", validation={"method": "hold-out", "reason": ""},
+                  metrics={"balanced_accuracy": 0.9, "n": 4}, unlabelled_images=["a" * 64, "b" * 64, "c" * 64],
+                  pseudo_labelled=2).write(folder)
+    page.goto(station.signed_in("/#/train/cover"))
+    card = page.locator("[data-type='face']")
+    expect(card.get_by_test_id("unlabelled-used")).to_have_text(
+        " · learnt from 3 unlabelled captures (2 crops with the class a Fast teacher was confident of), "
+        "none of them validated on")
+    expect(card.get_by_test_id("train-unlabelled")).to_be_checked()   # on unless the engineer unticks it

@@ -72,6 +72,7 @@ def test_every_command_of_the_quickstart_succeeds(quickstart):
     assert code == 0, err[-3000:]
     assert "tiles/train: good 3, defect 3" in out and "tiles/test: good 3, defect 3" in out
     assert "trained tiles/tile v1 (fast, for trying a set-up, not for production)" in out and "trained tiles/tile v2 (accurate)" in out
+    assert "unlabelled captures used: 0 (none found" in out  # every capture is labelled, nothing archived yet
     assert (work.parent / "line-2" / "recipes" / "tiles" / "recipe.yaml").is_file()
 
 

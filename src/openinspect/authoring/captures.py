@@ -14,9 +14,7 @@ from openinspect.errors import NotFoundError
 from openinspect.imaging import upload_name
 from openinspect.store import StoredImage, Workspace
 from openinspect.store.files import write_atomic
-
-CAPTURES_FILE = "captures.json"
-"""The list of a recipe's captures (image hashes) in its folder."""
+from openinspect.store.workspace import CAPTURES_FILE
 
 
 class CaptureService:
@@ -49,10 +47,7 @@ class CaptureService:
 
     def ids(self, name: str) -> list[str]:
         """The content hashes of the recipe's captures, oldest first."""
-        try:
-            return list(json.loads(self._file(name).read_text(encoding="utf-8"))["images"])
-        except FileNotFoundError:
-            return []
+        return self.workspace.capture_ids(name)
 
     def image(self, sha256: str) -> StoredImage:
         """An image of the library.

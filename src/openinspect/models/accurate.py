@@ -24,6 +24,10 @@ from openinspect.models.progress import Progress, Step
 FROZEN_BLOCKS = 5
 """Stem and blocks ``0..4`` (everything at stride 8 or finer) are not trained."""
 BATCH = 16
+PSEUDO_BATCH = 4
+"""Pseudo-labelled crops added to each optimiser step when training learns from unlabelled captures."""
+CONFIDENCE = 0.9
+"""The teacher's probability an unlabelled crop needs to be trained on as that class (a pseudo-label)."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,29 @@ class Schedule:
     def steps(self, num_images: int) -> int:
         """Optimiser steps for a training set of ``num_images``."""
         return min(self.max_steps, max(self.min_steps, math.ceil(self.epochs * num_images / BATCH)))
+
+
+@dataclass(frozen=True)
+class PseudoLabels:
+    """Unlabelled crops and the class a teacher gave each with confidence (self-training)."""
+
+    images: np.ndarray
+    """``(M, H, W, 3)`` uint8 RGB, at the model input size."""
+    labels: np.ndarray
+    """``(M,)`` int64 class indices."""
+    offered: int
+    """Unlabelled crops the teacher judged, confident or not."""
+
+    @classmethod
+    def confident(cls, images: np.ndarray, probs: np.ndarray, threshold: float = CONFIDENCE) -> PseudoLabels:
+        """The crops whose largest teacher probability ``probs`` ``(M, C)`` reaches ``threshold``, as that class.
+
+        >>> probs = np.array([[0.95, 0.05], [0.6, 0.4], [0.02, 0.98]])
+        >>> PseudoLabels.confident(np.zeros((3, 2, 2, 3), np.uint8), probs).labels.tolist()
+        [0, 1]
+        """
+        keep = probs.max(1) >= threshold
+        return cls(images[keep], probs[keep].argmax(1).astype(np.int64), len(images))
 
 
 class AccurateNet(nn.Module):
@@ -129,11 +156,12 @@ def _shift(x: torch.Tensor, fraction: float, gen: torch.Generator) -> torch.Tens
     return padded[:, :, dy : dy + h, dx : dx + w]
 
 
-def _balanced_batches(labels: np.ndarray, steps: int, rng: np.random.Generator) -> list[np.ndarray]:
-    """Index batches drawn so every class is equally likely, whatever its count."""
+def _balanced_batches(labels: np.ndarray, steps: int, rng: np.random.Generator,
+                      size: int = BATCH) -> list[np.ndarray]:
+    """Index batches drawn so every class present is equally likely, whatever its count."""
     counts = np.bincount(labels)
     weights = 1.0 / counts[labels]
-    return [rng.choice(len(labels), BATCH, p=weights / weights.sum()) for _ in range(steps)]
+    return [rng.choice(len(labels), size, p=weights / weights.sum()) for _ in range(steps)]
 
 
 def _optimizer(net: AccurateNet, schedule: Schedule) -> torch.optim.Optimizer:
@@ -166,8 +194,9 @@ def train_accurate(
     progress: Progress,
     schedule: Schedule | None = None,
     device: str = "cpu",
+    pseudo: PseudoLabels | None = None,
 ) -> AccurateNet:
-    """Fine-tune the Accurate classifier.
+    """Fine-tune the Accurate classifier, optionally also on pseudo-labelled unlabelled crops (self-training).
 
     Args:
         images: ``(N, H, W, 3)`` uint8 RGB, at the model input size.
@@ -178,6 +207,8 @@ def train_accurate(
         progress: called after every optimiser step with the fraction done, ``"fine-tuning"`` and the :class:`Step`.
         schedule: optimiser settings; the defaults suit 3 to a few hundred images.
         device: torch device to train on (``"cuda"`` where the station has a GPU).
+        pseudo: unlabelled crops with a teacher's confident classes; each step adds :data:`PSEUDO_BATCH` of them,
+            drawn class-balanced and augmented like the labelled ones, to its labelled batch.
 
     Returns:
         The trained network, on the CPU, in eval mode.
@@ -192,10 +223,16 @@ def train_accurate(
     lr_scale = torch.optim.lr_scheduler.LambdaLR(opt, _cosine(steps))
     gen = torch.Generator().manual_seed(seed)
     batches = _balanced_batches(labels, steps, np.random.default_rng(seed))
-    targets = torch.from_numpy(labels.astype(np.int64)).to(device)
+    extra = _balanced_batches(pseudo.labels, steps, np.random.default_rng(seed + 1), PSEUDO_BATCH) \
+        if pseudo is not None and len(pseudo.labels) else None
     for step, idx in enumerate(batches):
-        x = augment(torch.from_numpy(images[idx]), aug, gen).to(device)
-        loss = F.cross_entropy(net.logits(x), targets[idx], label_smoothing=schedule.label_smoothing)
+        crops, targets = images[idx], labels[idx]
+        if extra is not None and pseudo is not None:
+            crops = np.concatenate([crops, pseudo.images[extra[step]]])
+            targets = np.concatenate([targets, pseudo.labels[extra[step]]])
+        x = augment(torch.from_numpy(crops), aug, gen).to(device)
+        loss = F.cross_entropy(net.logits(x), torch.from_numpy(targets.astype(np.int64)).to(device),
+                               label_smoothing=schedule.label_smoothing)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()

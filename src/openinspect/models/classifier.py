@@ -12,9 +12,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from openinspect.models.accurate import Augment, train_accurate
+from openinspect.models.accurate import Augment, PseudoLabels, train_accurate
 from openinspect.models.export import export_onnx
-from openinspect.models.fast import FastFeatures, FastNet, fit_fast
+from openinspect.models.fast import FastFeatures, FastNet, extract, fit_fast
 from openinspect.models.progress import Progress, no_progress
 
 MODES = ("fast", "accurate")
@@ -70,30 +70,56 @@ class FoldTrainer:
         augment: which flips and quarter turns keep the class (Accurate augments with them, Fast adds mirrored
             copies; quarter turns only on square inputs).
         device: torch device for Accurate fine-tuning (``"cuda"`` on a GPU); the result is always on the CPU.
+        unlabelled: ``(M, H, W, 3)`` uint8 RGB crops nobody labelled, at the same size. Accurate learns from them by
+            self-training: a Fast teacher, fitted on each model's labelled crops, gives every unlabelled crop a
+            class, and those it is confident of (:class:`~openinspect.models.accurate.PseudoLabels`) join the
+            fine-tuning. Fast ignores them. Never pass validation crops here.
 
     Raises:
         ValueError: bad mode, image array or labels.
     """
 
     def __init__(self, images: np.ndarray, labels: np.ndarray, num_classes: int, mode: str, *, seed: int = 0,
-                 augment: Augment | None = None, device: str = "cpu") -> None:
+                 augment: Augment | None = None, device: str = "cpu", unlabelled: np.ndarray | None = None) -> None:
         _check_images(images, images.shape[1:3])
         _check_labels(labels, len(images), num_classes, mode)
         self.images, self.labels, self.num_classes, self.mode = images, labels, num_classes, mode
         self.seed, self.augment, self.device = seed, augment or Augment(), device
+        self.unlabelled = unlabelled if unlabelled is not None and mode == "accurate" \
+            else np.zeros((0, *images.shape[1:]), np.uint8)
+        _check_images(self.unlabelled, images.shape[1:3])
         self._shared: FastFeatures | None = None
+        self._unlabelled_features: FastFeatures | None = None
+        self.pseudo: list[PseudoLabels] = []
+        """The pseudo-labels each Accurate model fitted so far trained on, in order (none without unlabelled crops)."""
 
     @property
     def views(self) -> int:
         """Copies of each crop a Fast model learns from: the crop and one mirror image per allowed flip."""
         return 1 + int(self.augment.hflip) + int(self.augment.vflip)
 
+    @property
+    def shares_features(self) -> bool:
+        """Whether :meth:`prepare` has work: Fast models, or the Fast teacher of Accurate with unlabelled crops."""
+        return self.mode == "fast" or len(self.unlabelled) > 0
+
     def prepare(self, progress: Progress = no_progress) -> None:
-        """Fast: compute the backbone features every later model shares. Accurate: nothing to share."""
-        if self.mode == "fast" and self._shared is None:
+        """Compute the backbone features every later model (Fast) or teacher (Accurate, unlabelled crops) shares."""
+        if self.shares_features and self._shared is None:
             progress(0.0, "extracting features")
+            views = len(self.images) * self.views
+            share = views / (views + len(self.unlabelled))
             self._shared = FastFeatures.of(self.images, hflip=self.augment.hflip, vflip=self.augment.vflip,
-                                           progress=progress)
+                                           progress=lambda f, s, **_: progress(share * f, s))
+            if len(self.unlabelled):
+                done = [0]
+
+                def described(count: int) -> None:
+                    done[0] += count
+                    progress(share + (1 - share) * done[0] / len(self.unlabelled), "describing unlabelled crops")
+
+                glob, patches = extract(self._shared.features, self.unlabelled, described)
+                self._unlabelled_features = FastFeatures(self._shared.features, glob, patches, len(self.unlabelled))
 
     def fit(self, indices: np.ndarray, progress: Progress = no_progress) -> TrainedClassifier:
         """Train a model on the crops ``indices`` (ascending); every class must be among them."""
@@ -105,9 +131,21 @@ class FoldTrainer:
             assert self._shared is not None
             net = fit_fast(self._shared, indices, self.labels[indices], self.num_classes, self.seed, progress)
         else:
+            pseudo = self._pseudo_labels(indices)
             net = train_accurate(self.images[indices], self.labels[indices], self.num_classes, self.seed,
-                                 self.augment, progress, device=self.device)
+                                 self.augment, progress, device=self.device, pseudo=pseudo)
         return TrainedClassifier(net, (int(self.images.shape[1]), int(self.images.shape[2])))
+
+    def _pseudo_labels(self, indices: np.ndarray) -> PseudoLabels | None:
+        """A Fast teacher fitted on the crops ``indices`` classes the unlabelled crops; ``None`` without any."""
+        if not len(self.unlabelled):
+            return None
+        self.prepare()
+        assert self._shared is not None and self._unlabelled_features is not None
+        teacher = fit_fast(self._shared, indices, self.labels[indices], self.num_classes, self.seed, no_progress)
+        probs = self._unlabelled_features.predict(teacher, np.arange(len(self.unlabelled)))
+        self.pseudo.append(PseudoLabels.confident(self.unlabelled, probs))
+        return self.pseudo[-1]
 
     def predict_proba(self, model: TrainedClassifier, indices: np.ndarray) -> np.ndarray:
         """``(len(indices), C)`` float32 probabilities of the crops ``indices`` (Fast: from the shared features)."""
@@ -128,10 +166,12 @@ def train_classifier(
     rotate90: bool = False,
     progress: Progress | None = None,
     device: str = "cpu",
+    unlabelled: np.ndarray | None = None,
 ) -> TrainedClassifier:
     """Train a Fast or Accurate classifier on all the labelled crops (one model; :class:`FoldTrainer` for several).
 
-    ``images``, ``labels``, ``num_classes``, ``mode``, ``seed`` and ``device`` are as for :class:`FoldTrainer`;
+    ``images``, ``labels``, ``num_classes``, ``mode``, ``seed``, ``device`` and ``unlabelled`` are as for
+    :class:`FoldTrainer`;
     ``hflip``, ``vflip`` and ``rotate90`` say which flips and quarter turns keep the class. ``progress`` is called
     with the fraction done in ``[0, 1]`` and a short stage; Accurate adds each optimiser
     :class:`~openinspect.models.progress.Step` (Fast fits no loss: stages only).
@@ -140,7 +180,7 @@ def train_classifier(
         ValueError: bad mode, image array or labels.
     """
     trainer = FoldTrainer(images, labels, num_classes, mode, seed=seed, augment=Augment(hflip, vflip, rotate90),
-                          device=device)
+                          device=device, unlabelled=unlabelled)
     report = progress or no_progress
     share = FEATURE_SHARE if mode == "fast" else 0.0
     trainer.prepare(lambda fraction, status, **_: report(share * fraction, status))

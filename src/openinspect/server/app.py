@@ -145,7 +145,8 @@ def _services(settings: Settings, source: CaptureSource | None, sinks: Sequence[
     return Services(settings, station_, setup, events, recipes,
                     TemplateService(workspace, events, trail), captures, labels,
                     SyntheticService(workspace, captures, labels.placer, trail),
-                    CorrectionService(workspace, captures, trail), TrainingService(workspace, on_training, audit=trail),
+                    CorrectionService(workspace, captures, trail),
+                    TrainingService(workspace, on_training, audit=trail, results=store),
                     BacktestService(workspace, store, hub.backtest, trail, settings.max_pixels, _pacing(station_)),
                     ModelService(workspace, events, trail), store, trail, load_tokens(settings), hub)
 

@@ -499,6 +499,9 @@ class TrainingCreate(BaseModel):
                                                     "deployed (a type's first version deploys itself)")
     synthetic: bool = Field(default=True, description="train on the recipe's synthetic images (Defect Creator) "
                                                       "too; they are never validation crops")
+    unlabelled: bool = Field(default=True, description="Accurate classifiers: learn from unlabelled captures too "
+                             "(the recipe's captures without a label for the type, the station's archived results): "
+                             "a Fast teacher gives them classes, the confident ones join training, never validation")
 
 
 class TrainingPublic(_Public):
@@ -537,6 +540,9 @@ class TrainingPublic(_Public):
     error: str | None
     deploy: bool = Field(description="the job deploys the version it publishes")
     synthetic: bool = Field(default=True, description="the job trains on the recipe's synthetic images too")
+    unlabelled: bool = Field(default=True, description="an Accurate classifier job learns from unlabelled captures too")
+    unlabelled_images: int | None = Field(default=None, description="once done: unlabelled captures the model learnt "
+                                          "from; null: none were asked for (not Accurate, or `unlabelled` false)")
     deployed: bool = Field(description="the published version is the one the station runs now")
     warnings: list[str] = Field(default=[], description="once done: what in the training set will not generalise "
                                 "(near-duplicate images, classes under 3 crops, imbalance over 4:1), with the fix")
@@ -689,6 +695,10 @@ class ValidationPublic(_Public):
                                 "(near-duplicate images, classes under 3 crops, imbalance over 4:1), with the fix")
     synthetic_images: int = Field(default=0, description="synthetic images (Defect Creator) it trained on; never "
                                   "validation crops")
+    unlabelled_images: int | None = Field(default=None, description="unlabelled captures it learnt from (never "
+                                          "validation crops); null: it was not asked to")
+    pseudo_labelled: int = Field(default=0, description="crops of them it trained on, with the class its Fast "
+                                 "teacher was confident of")
 
     @classmethod
     def of(cls, review: ValidationReview) -> ValidationPublic:
@@ -698,7 +708,8 @@ class ValidationPublic(_Public):
         return cls(recipe=review.recipe, type=review.type, kind=review.kind, version=review.version,
                    mode=review.mode, method=review.method, reason=review.reason, classes=review.classes,
                    recorded=review.crops is not None, crops=crops, tradeoffs=tradeoffs, problem=review.problem,
-                   warnings=review.warnings, synthetic_images=review.synthetic_images)
+                   warnings=review.warnings, synthetic_images=review.synthetic_images,
+                   unlabelled_images=review.unlabelled_images, pseudo_labelled=review.pseudo_labelled)
 
 
 class HealthPublic(_Public):

@@ -53,6 +53,11 @@ class ModelMeta:
     """The content hashes (sha256) of the captures it trained and validated on, sorted; empty: not recorded."""
     synthetic_images: int = 0
     """Synthetic images (the Defect Creator's) it trained on; they are never validation data."""
+    unlabelled_images: list[str] | None = None
+    """Accurate classifiers: the content hashes (sha256) of the unlabelled captures it learnt from, sorted (archived
+    results: of the archived file); ``None``: learning from unlabelled captures was off (or not recorded)."""
+    pseudo_labelled: int = 0
+    """Unlabelled crops it trained on, with the class its Fast teacher was confident of."""
     precision: str = "fp32"
     """``int8`` when training kept an int8 copy (``model.int8.onnx``) the station runs on a processor with a fast int8
     dot product; ``fp32`` otherwise (and for files written before the field existed)."""

@@ -11,6 +11,7 @@ Layout (see DESIGN.md)::
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 import threading
 from collections.abc import Callable, Iterator
@@ -32,6 +33,9 @@ from openinspect.store.files import encode_png, staged_directory, write_atomic
 from openinspect.store.meta import ModelMeta
 from openinspect.store.revisions import FILE_ACTOR, SYSTEM_ACTOR, Revision
 from openinspect.store.space import storage_errors
+
+CAPTURES_FILE = "captures.json"
+"""The list of a recipe's captures (image hashes) in its folder."""
 
 
 @dataclass(frozen=True)
@@ -152,6 +156,14 @@ class Workspace:
                 self._open.conn = None
 
     # -- recipes ---------------------------------------------------------------------------------
+
+    def capture_ids(self, name: str) -> list[str]:
+        """The content hashes of recipe ``name``'s captures (images added for labelling), oldest first."""
+        try:
+            return list(json.loads((self.recipe_path(name).parent / CAPTURES_FILE).read_text(encoding="utf-8"))
+                        ["images"])
+        except FileNotFoundError:
+            return []
 
     def recipe_path(self, name: str) -> Path:
         """Where recipe ``name`` is stored (it may not exist).

@@ -21,8 +21,9 @@ from enum import StrEnum
 from openinspect.errors import NotFoundError, OpenInspectError, StationBusyError
 from openinspect.models.progress import Fold, LossCurve, Step
 from openinspect.recipe import TrainingMode
-from openinspect.store import ModelVersion, Workspace
+from openinspect.store import ModelMeta, ModelVersion, Workspace
 from openinspect.store.audit import AuditAction, AuditLog
+from openinspect.store.results import ResultStore
 from openinspect.store.revisions import SYSTEM_ACTOR
 from openinspect.training.review import ValidationReview, validation_review
 from openinspect.training.service import train_type
@@ -91,6 +92,10 @@ class TrainingJob:
     """What in the training set will not generalise, once done (the version's ``meta.json`` keeps them too)."""
     synthetic: bool = True
     """Train on the recipe's synthetic images too (never validated on)."""
+    unlabelled: bool = True
+    """An Accurate classifier learns from unlabelled captures too."""
+    unlabelled_images: int | None = None
+    """Once done: the unlabelled captures the model learnt from; ``None``: none were asked for."""
 
 
 class _CancelledError(Exception):
@@ -105,13 +110,15 @@ class TrainingService:
         on_change: called with every snapshot of the job (progress, end); from the training thread.
         train: trains and publishes a type as :func:`openinspect.training.train_type` does (the default).
         audit: where every start and stop is recorded; by default the workspace database's trail.
+        results: the station's results, whose archived captures Accurate learns from (unlabelled); ``None``: none.
         clock: the Unix time now (tests replay a recorded run with their own).
     """
 
     def __init__(self, workspace: Workspace, on_change: Callable[[TrainingJob], None],
                  train: Callable[..., ModelVersion] | None = None, audit: AuditLog | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, results: ResultStore | None = None) -> None:
         self.workspace = workspace
+        self.results = results
         self._clock = clock
         self.audit = audit or AuditLog(workspace.engine)
         self._on_change = on_change
@@ -134,11 +141,13 @@ class TrainingService:
         return self._job
 
     def start(self, recipe: str, type_name: str, mode: TrainingMode | None = None, seed: int = 0, *,
-              deploy: bool = False, synthetic: bool = True, actor: str = SYSTEM_ACTOR) -> TrainingJob:
+              deploy: bool = False, synthetic: bool = True, unlabelled: bool = True,
+              actor: str = SYSTEM_ACTOR) -> TrainingJob:
         """Start training a type in the background.
 
         With ``deploy`` the version it publishes is deployed at once; without ``synthetic`` the recipe's synthetic
-        images are left out; ``actor``: who, for the audit trail.
+        images are left out, without ``unlabelled`` an Accurate classifier does not learn from unlabelled captures;
+        ``actor``: who, for the audit trail.
 
         Raises:
             StationBusyError: a job is running (one at a time: training uses every core).
@@ -154,7 +163,8 @@ class TrainingService:
             self._fold, self._curve = Fold(None, 0), LossCurve()
             now = self._clock()
             self._job = TrainingJob(recipe, type_name, mode, TrainingState.RUNNING, started=now, updated=now,
-                                    message="starting", stage="starting", deploy=deploy, synthetic=synthetic)
+                                    message="starting", stage="starting", deploy=deploy, synthetic=synthetic,
+                                    unlabelled=unlabelled)
             self._thread = threading.Thread(target=self._run, args=(self._job, seed, actor), name="openinspect-train",
                                             daemon=True)
             self._thread.start()
@@ -209,7 +219,8 @@ class TrainingService:
         try:
             recipe = self.workspace.recipe(job.recipe)
             model = train(self.workspace, recipe, job.type, mode=job.mode, seed=seed, progress=self._progress,
-                          deploy=job.deploy, synthetic=job.synthetic)
+                          deploy=job.deploy, synthetic=job.synthetic, unlabelled=job.unlabelled,
+                          archive=self.results)
         except _CancelledError:
             self._end(state=TrainingState.CANCELLED, message="stopped; no model version was published")
         except OpenInspectError as err:
@@ -219,9 +230,13 @@ class TrainingService:
             self._end(state=TrainingState.FAILED, message="failed", error=f"{type(err).__name__}: {err}")
         else:
             deployed = record_deployed(self.audit, self.workspace, actor, model)
+            meta = _meta(model)
+            unlabelled = None if meta is None or meta.unlabelled_images is None else len(meta.unlabelled_images)
+            learnt = "" if unlabelled is None else f"; learnt from {unlabelled} unlabelled capture(s)"
             self._end(state=TrainingState.DONE, progress=1.0, version=model.version, deployed=deployed,
-                      warnings=_data_warnings(model),
-                      message=f"model v{model.version} published{' and deployed' if deployed else ' as a candidate'}")
+                      warnings=tuple(meta.warnings) if meta is not None else (), unlabelled_images=unlabelled,
+                      message=f"model v{model.version} published{' and deployed' if deployed else ' as a candidate'}"
+                              f"{learnt}")
 
     def _progress(self, fraction: float, message: str, *, step: Step | None = None, fold: Fold | None = None) -> None:
         if self._cancel.is_set():
@@ -281,12 +296,12 @@ def stage_text(fold: Fold, message: str) -> str:
     return f"{fold.label()} · {message}" if fold.folds else message
 
 
-def _data_warnings(model: ModelVersion) -> tuple[str, ...]:
-    """The version's training-data warnings; none when its ``meta.json`` cannot be read (a model not trained here)."""
+def _meta(model: ModelVersion) -> ModelMeta | None:
+    """The version's ``meta.json``; ``None`` when it cannot be read (a model not trained here)."""
     try:
-        return tuple(model.meta().warnings)
+        return model.meta()
     except (OSError, ValueError):
-        return ()
+        return None
 
 
 def record_training(audit: AuditLog, workspace: Workspace, actor: str, action: AuditAction, recipe: str,

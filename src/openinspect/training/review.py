@@ -74,6 +74,10 @@ class ValidationReview:
     """What in the training set will not generalise (:mod:`openinspect.training.data_checks`)."""
     synthetic_images: int = 0
     """Synthetic images the model trained on; none of them is a validation crop."""
+    unlabelled_images: int | None = None
+    """Unlabelled captures the model learnt from (none of them a validation crop); ``None``: it was not asked to."""
+    pseudo_labelled: int = 0
+    """Crops of them it trained on, with the class its Fast teacher was confident of."""
 
 
 def with_threshold(spec: ClassifierType, class_name: str, threshold: float | None) -> ClassifierType:
@@ -145,7 +149,9 @@ def validation_review(workspace: Workspace, recipe: Recipe, type_name: str) -> V
                    f"see the crops it gets wrong and the threshold trade-off")
     return ValidationReview(recipe.name, spec.name, spec.kind.value, version.version, version.mode,
                             validation.get("method"), validation.get("reason", ""), classes, crops, labels,
-                            tradeoffs, problem, list(meta.warnings), meta.synthetic_images)
+                            tradeoffs, problem, list(meta.warnings), meta.synthetic_images,
+                            None if meta.unlabelled_images is None else len(meta.unlabelled_images),
+                            meta.pseudo_labelled)
 
 
 def _tradeoff_problem(spec: ClassifierType, classes: list[str], version: int) -> str | None:

@@ -5,13 +5,15 @@ Torch is imported here only when training actually starts, so importing this mod
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import cv2
 import numpy as np
@@ -19,7 +21,7 @@ from PIL import Image
 
 from openinspect.dataset import RoiCropper, model_batch
 from openinspect.errors import DatasetError, PartNotFoundError, RecipeError
-from openinspect.imaging import model_input_size, read_image
+from openinspect.imaging import Pose, model_input_size, read_image
 from openinspect.imaging.tiles import cut_tiles
 from openinspect.models.heatmap import anomaly_score
 from openinspect.models.progress import Fold, Progress, Stages, Step, no_progress
@@ -34,6 +36,7 @@ from openinspect.recipe import (
     region_model_input,
 )
 from openinspect.store import Label, ModelMeta, ModelVersion, StoredImage, SyntheticOrigin, Workspace
+from openinspect.store.results import ResultFilter, ResultStore
 from openinspect.training.data_checks import data_warnings
 from openinspect.training.metrics import (
     anomaly_metrics,
@@ -85,6 +88,8 @@ ACCURATE_EXPORT_S = 15.0
 """Accurate and segmenter: the ONNX export through ``torch.export`` (14-19 s of CPU for a Lite0 graph)."""
 SEGMENTER_TRAIN_S = 120.0
 """Segmenter training without a time budget (not measured per run: its loop plans its own steps)."""
+MAX_UNLABELLED = 500
+"""Most unlabelled captures an Accurate run learns from: the recipe's own first, then the newest archived results."""
 
 
 class _Trained(Protocol):
@@ -117,6 +122,7 @@ class _Outcome:
     validation: dict[str, str]
     crops: list[ValidationCrop] = field(default_factory=list)
     exporting: Progress = no_progress
+    pseudo_labelled: int = 0
 
 
 @dataclass(frozen=True)
@@ -143,6 +149,31 @@ class TrainedType:
     """What in the training set will not generalise (:mod:`openinspect.training.data_checks`)."""
     synthetic_images: int = 0
     """Synthetic images it trained on (never validated on)."""
+    unlabelled: UnlabelledSet | None = None
+    """The unlabelled captures an Accurate model learnt from (``None``: it was not asked to)."""
+    pseudo_labelled: int = 0
+    """Unlabelled crops the final model trained on: those its Fast teacher was confident of."""
+
+
+@dataclass(frozen=True)
+class UnlabelledSet:
+    """Crops of captures nobody labelled for a type, for semi-supervised training."""
+
+    images: np.ndarray
+    """``(M, h, w, 3)`` uint8 RGB, at the labelled set's input size: every ROI of the type in each capture."""
+    captures: list[str]
+    """Content hash of each capture used (archived results: of the archived file)."""
+    skipped: list[str] = field(default_factory=list)
+    """Why captures were left out (alignment did not find the part)."""
+
+
+@dataclass(frozen=True)
+class _Archived:
+    """An archived station capture, read like a library image."""
+
+    sha256: str
+    path: Path
+    original_name: str
 
 
 def input_size_for(recipe: Recipe, spec: InspectionType, captures: list[StoredImage],
@@ -244,15 +275,9 @@ def _anomaly_crops(workspace: Workspace, recipe: Recipe, spec: AnomalyType, orde
     from_painted: list[bool] = []
     sources: list[CropSource] = []
     skipped: list[str] = []
-    for stored in ordered:
+    for stored, capture, pose in _located(cropper, ordered, skipped):
         mask_path = painted.get(stored.sha256)
         chosen = [roi for roi in recipe.rois_of(spec.name) if mask_path or (stored.sha256, roi.name) in classes]
-        capture = read_image(stored.path)
-        try:
-            pose = cropper.locate(capture, stored.original_name)
-        except PartNotFoundError as err:
-            skipped.append(_skip(err))
-            continue
         class_map = np.asarray(Image.open(mask_path)) if mask_path else np.zeros(capture.shape[:2], np.uint8)
         for roi, crop, region in zip(chosen, cropper.crops(capture, chosen, stored.original_name, pose),
                                      cropper.crops(class_map[:, :, None], chosen, stored.original_name, pose,
@@ -284,15 +309,9 @@ def _labelled_crops(workspace: Workspace, recipe: Recipe, spec: ClassifierType, 
     targets: list[int] = []
     sources: list[CropSource] = []
     skipped: list[str] = []
-    for group in groups.values():
-        stored = group[0].image
-        capture = read_image(stored.path)
+    for stored, capture, pose in _located(cropper, [group[0].image for group in groups.values()], skipped):
+        group = groups[stored.sha256]
         chosen = [rois[lb.roi] for lb in group]
-        try:
-            pose = cropper.locate(capture, stored.original_name)
-        except PartNotFoundError as err:
-            skipped.append(_skip(err))
-            continue
         for label, roi, crop in zip(group, chosen, cropper.crops(capture, chosen, stored.original_name, pose),
                                     strict=True):
             crops += list(model_batch([crop], size))
@@ -324,13 +343,9 @@ def segmentation_set(workspace: Workspace, recipe: Recipe, spec: SegmenterType, 
     masks: list[np.ndarray] = []
     sources: list[CropSource] = []
     skipped: list[str] = []
-    for stored, mask_path in labelled:
-        capture = read_image(stored.path)
-        try:
-            pose = cropper.locate(capture, stored.original_name)
-        except PartNotFoundError as err:
-            skipped.append(_skip(err))
-            continue
+    mask_paths = {image.sha256: path for image, path in labelled}
+    for stored, capture, pose in _located(cropper, [image for image, _ in labelled], skipped):
+        mask_path = mask_paths[stored.sha256]
         class_map = np.asarray(Image.open(mask_path))
         for roi, crop, mask_crop in zip(rois, cropper.crops(capture, rois, stored.original_name, pose),
                                         cropper.crops(class_map[:, :, None], rois, mask_path.name, pose,
@@ -350,10 +365,70 @@ def segmentation_set(workspace: Workspace, recipe: Recipe, spec: SegmenterType, 
     return TrainingSet(np.stack(images), np.stack(masks), size, sources, skipped)
 
 
-def _skip(err: PartNotFoundError) -> str:
-    """Warn that a labelled capture is left out of training; returns why."""
-    log.warning("training skips a capture: %s", err)
-    return str(err)
+class _Readable(Protocol):
+    @property
+    def path(self) -> Path: ...
+    @property
+    def original_name(self) -> str: ...
+
+
+_Capture = TypeVar("_Capture", bound=_Readable)
+
+
+def _located(cropper: RoiCropper, captures: list[_Capture],
+             skipped: list[str]) -> Iterator[tuple[_Capture, np.ndarray, Pose | None]]:
+    """Read each capture and find the part in it as the station does: ``(stored, capture, pose)`` per capture found.
+
+    A capture where alignment does not find the part is left out with a warning, and why is appended to ``skipped``.
+    """
+    for stored in captures:
+        capture = read_image(stored.path)
+        try:
+            pose = cropper.locate(capture, stored.original_name)
+        except PartNotFoundError as err:
+            log.warning("training skips a capture: %s", err)
+            skipped.append(str(err))
+            continue
+        yield stored, capture, pose
+
+
+def unlabelled_set(workspace: Workspace, recipe: Recipe, spec: ClassifierType, size: tuple[int, int], *,
+                   archive: ResultStore | None = None, limit: int = MAX_UNLABELLED) -> UnlabelledSet:
+    """The crops of captures nobody labelled for a classifier type, aligned as the station cuts them.
+
+    Captures: the recipe's own (added for labelling) and then, newest first, the station's archived results of the
+    recipe, up to ``limit`` in all, each once by content. Never an image labelled for the type (its validation
+    crops among them) nor a synthetic image; a capture where alignment does not find the part is skipped.
+    """
+    shut_out = {lb.image.sha256 for lb in workspace.labels(recipe.name, spec.name)}
+    shut_out |= set(workspace.synthetic(recipe.name))
+    captures: list[StoredImage | _Archived] = []
+    for sha in workspace.capture_ids(recipe.name):
+        stored = workspace.image(sha, missing_ok=True) if sha not in shut_out else None
+        if stored is not None and len(captures) < limit:
+            captures.append(stored)
+            shut_out.add(sha)
+    if archive is not None and len(captures) < limit:
+        for _, path in archive.archived(ResultFilter(recipe=recipe.name)):
+            try:
+                sha = hashlib.sha256(path.read_bytes()).hexdigest()
+            except FileNotFoundError:  # evicted by retention since the query
+                continue
+            if sha not in shut_out:
+                captures.append(_Archived(sha, path, path.name))
+                shut_out.add(sha)
+                if len(captures) == limit:
+                    break
+    rois = recipe.rois_of(spec.name)
+    cropper = RoiCropper.load(workspace, recipe)
+    crops: list[np.ndarray] = []
+    used: list[str] = []
+    skipped: list[str] = []
+    for capture, pixels, pose in _located(cropper, captures, skipped):
+        crops += list(model_batch(cropper.crops(pixels, rois, capture.original_name, pose), size))
+        used.append(capture.sha256)
+    images = np.stack(crops) if crops else np.zeros((0, *size, 3), np.uint8)
+    return UnlabelledSet(images, used, skipped)
 
 
 def _fit(crop: np.ndarray, mask: np.ndarray, size: tuple[int, int],
@@ -368,7 +443,8 @@ def _fit(crop: np.ndarray, mask: np.ndarray, size: tuple[int, int],
 
 def train_type(workspace: Workspace, recipe: Recipe, type_name: str, *, mode: TrainingMode | None = None,
                seed: int = 0, progress: Progress | None = None, time_budget_s: float | None = None,
-               deploy: bool = False, synthetic: bool = True) -> ModelVersion:
+               deploy: bool = False, synthetic: bool = True, unlabelled: bool = True,
+               archive: ResultStore | None = None) -> ModelVersion:
     """Train, validate, export and publish a new model version of one inspection type.
 
     The version is a candidate the station does not run until it is deployed: at once with ``deploy``, and always
@@ -378,24 +454,31 @@ def train_type(workspace: Workspace, recipe: Recipe, type_name: str, *, mode: Tr
     :class:`~openinspect.models.progress.Fold` of each model the run trains (validation folds first, then the
     final one). ``time_budget_s`` caps a segmenter's training time (it stops early with the best model so far).
     ``synthetic``: train on the recipe's synthetic images too (never validated on; see :func:`fit_type`).
+    ``unlabelled`` and ``archive``: an Accurate classifier learns from unlabelled captures (see :func:`fit_type`).
 
     Raises:
         RecipeError: unknown type, or a training mode the type does not have.
         DatasetError: the labels cannot train a model.
     """
     trained = fit_type(workspace, recipe, type_name, mode=mode, seed=seed, progress=progress,
-                       time_budget_s=time_budget_s, synthetic=synthetic)
+                       time_budget_s=time_budget_s, synthetic=synthetic, unlabelled=unlabelled, archive=archive)
     return publish_type(workspace, trained, deploy=deploy)
 
 
 def fit_type(workspace: Workspace, recipe: Recipe, type_name: str, *, mode: TrainingMode | None = None,
              seed: int = 0, progress: Progress | None = None, time_budget_s: float | None = None,
-             synthetic: bool = True) -> TrainedType:
+             synthetic: bool = True, unlabelled: bool = True, archive: ResultStore | None = None) -> TrainedType:
     """Gather a type's labelled crops, validate and train a model, without exporting or publishing it.
 
     Synthetic images (the Defect Creator's) are trained on when ``synthetic`` is set, and never validated on
     (:func:`~openinspect.training.validation.with_synthetic`); an anomaly type, which learns good crops only,
     leaves them out.
+
+    With ``unlabelled`` an Accurate classifier also learns from captures nobody labelled for it
+    (:func:`unlabelled_set`: the recipe's captures, then ``archive``'s archived results) by self-training: a Fast
+    teacher fitted on each model's labelled crops gives them classes, and those it is confident of join the
+    fine-tuning (:class:`~openinspect.models.classifier.FoldTrainer`). Labelled images, the validation crops among
+    them, are never among them.
 
     Raises:
         RecipeError: unknown type, or a training mode the type does not have.
@@ -409,6 +492,7 @@ def fit_type(workspace: Workspace, recipe: Recipe, type_name: str, *, mode: Trai
         raise RecipeError(f"{spec.kind.value} type '{spec.name}' has one training mode, accurate; drop --mode {mode}")
     mode = mode or spec.mode
     made = workspace.synthetic(recipe.name)
+    extra: UnlabelledSet | None = None
     leave_out = frozenset(made) if not synthetic or isinstance(spec, AnomalyType) else frozenset()
     if isinstance(spec, SegmenterType):
         data = _defect_rois_only(segmentation_set(workspace, recipe, spec, exclude=leave_out), made)
@@ -425,10 +509,15 @@ def fit_type(workspace: Workspace, recipe: Recipe, type_name: str, *, mode: Trai
         data = classification_set(workspace, recipe, spec, mode, exclude=leave_out)
         flags = _flags(data, made)
         warnings = data_warnings(workspace, data.sources, data.images, data.targets, spec.class_names())
-        outcome = _train_classifier(spec, data, mode, seed, report, time.perf_counter() - started, flags)
+        if unlabelled and mode is TrainingMode.ACCURATE:
+            report(0.0, "reading the unlabelled captures")
+            extra = unlabelled_set(workspace, recipe, spec, data.input_size, archive=archive)
+        outcome = _train_classifier(spec, data, mode, seed, report, time.perf_counter() - started, flags,
+                                    extra.images if extra is not None else None)
     return TrainedType(recipe.name, spec, mode, seed, data, outcome.model, outcome.metrics, outcome.validation,
                        outcome.crops, started, exporting=outcome.exporting, warnings=warnings,
-                       synthetic_images=len({s.image for s, f in zip(data.sources, flags, strict=True) if f}))
+                       synthetic_images=len({s.image for s, f in zip(data.sources, flags, strict=True) if f}),
+                       unlabelled=extra, pseudo_labelled=outcome.pseudo_labelled)
 
 
 def _flags(data: TrainingSet, made: dict[str, SyntheticOrigin]) -> np.ndarray:
@@ -463,7 +552,9 @@ def publish_type(workspace: Workspace, trained: TrainedType, *, deploy: bool = F
                   trained.validation, trained.metrics, threshold=trained.metrics.get("threshold"),
                   tiling=bool(getattr(spec, "tiling", False)), warnings=trained.warnings,
                   images=sorted({source.image for source in data.sources}),
-                  synthetic_images=trained.synthetic_images, precision=choice.precision,
+                  synthetic_images=trained.synthetic_images,
+                  unlabelled_images=sorted(trained.unlabelled.captures) if trained.unlabelled is not None else None,
+                  pseudo_labelled=trained.pseudo_labelled, precision=choice.precision,
                   int8=choice.record()).write(folder)
     return workspace.latest_model(trained.recipe, spec.name)
 
@@ -487,10 +578,11 @@ def _precision(folder: Path, trained: TrainedType, made: dict[str, SyntheticOrig
 
 
 def _train_classifier(spec: ClassifierType, data: TrainingSet, mode: TrainingMode, seed: int, report: Progress,
-                      gathered_s: float, synthetic: np.ndarray) -> _Outcome:
+                      gathered_s: float, synthetic: np.ndarray, unlabelled: np.ndarray | None = None) -> _Outcome:
     """Validate (every fold's model judges the crops it did not learn from), then train the model to publish.
 
     ``synthetic``: ``(N,)`` bool, the crops of synthetic images: trained on in every fold, never validated on.
+    ``unlabelled``: crops nobody labelled, which Accurate learns from through a Fast teacher per model.
 
     Fast computes the backbone features of every crop once and every model shares them (:class:`FoldTrainer`).
     Progress runs through :class:`Stages` weighted by :func:`classifier_costs`, so it tracks time.
@@ -505,13 +597,16 @@ def _train_classifier(spec: ClassifierType, data: TrainingSet, mode: TrainingMod
     folds = 0 if plan.method == "hold-out" else len(plan.folds)  # a hold-out's one model is the final model
     fits = [train for train, _ in plan.folds] + ([] if plan.method == "hold-out" else [np.arange(len(data.targets))])
     trainer = FoldTrainer(data.images, data.targets, len(spec.classes), mode.value, seed=seed,
-                          augment=Augment(spec.augment.hflip, spec.augment.vflip, spec.augment.rotate90))
+                          augment=Augment(spec.augment.hflip, spec.augment.vflip, spec.augment.rotate90),
+                          unlabelled=unlabelled)
     shared, per_fit, export = classifier_costs(mode, data.input_size, trainer.views, len(spec.classes),
-                                               [len(indices) for indices in fits])
+                                               [len(indices) for indices in fits], len(trainer.unlabelled))
     stages = Stages(report, [gathered_s, loading, shared, *per_fit, export])
     stages.stage(1)(1.0, "loading the trainer")
     if mode is TrainingMode.FAST:
         trainer.prepare(_named(stages.stage(2), f"extracting features once, for {len(fits)} model(s)"))
+    elif trainer.shares_features:
+        trainer.prepare(_named(stages.stage(2), f"a Fast teacher reads {len(trainer.unlabelled)} unlabelled crop(s)"))
     crops: list[ValidationCrop] = []
     model = None
     for index, indices in enumerate(fits):
@@ -525,7 +620,8 @@ def _train_classifier(spec: ClassifierType, data: TrainingSet, mode: TrainingMod
     metrics = classification_metrics(np.array(truth), np.array(predicted), spec.class_names()) if crops else {}
     assert model is not None  # every plan trains at least the final model
     return _Outcome(model, metrics, {"method": plan.method, "reason": _with_note(plan.reason, synthetic)}, crops,
-                    stages.stage(3 + len(fits), Fold(None, folds)))
+                    stages.stage(3 + len(fits), Fold(None, folds)),
+                    pseudo_labelled=len(trainer.pseudo[-1].labels) if trainer.pseudo else 0)
 
 
 def _with_note(reason: str, synthetic: np.ndarray) -> str:
@@ -535,7 +631,7 @@ def _with_note(reason: str, synthetic: np.ndarray) -> str:
 
 
 def classifier_costs(mode: TrainingMode, input_size: tuple[int, int], views: int, classes: int,
-                     fits: list[int]) -> tuple[float, list[float], float]:
+                     fits: list[int], unlabelled: int = 0) -> tuple[float, list[float], float]:
     """Expected seconds of a classifier run's stages: shared features, each model it trains, the export.
 
     Args:
@@ -544,6 +640,7 @@ def classifier_costs(mode: TrainingMode, input_size: tuple[int, int], views: int
         views: copies of each crop a Fast model learns from (the crop and its mirrored views).
         classes: number of classes.
         fits: training crops of each model the run trains, in order.
+        unlabelled: crops nobody labelled that Accurate learns from (its Fast teacher's features, a larger step).
 
     >>> shared, fits, export = classifier_costs(TrainingMode.FAST, (320, 320), 3, 2, [32, 40])
     >>> round(shared, 1), [round(f, 1) for f in fits], export
@@ -554,10 +651,12 @@ def classifier_costs(mode: TrainingMode, input_size: tuple[int, int], views: int
         crops = max(fits)  # the final model learns from every crop, whose features are shared
         per_fit = [FAST_FIT_S * n * views * megapixels + FAST_BANK_S * classes for n in fits]
         return FAST_FEATURE_S * crops * views * megapixels, per_fit, FAST_EXPORT_S
-    from openinspect.models.accurate import BATCH, Schedule  # torch: training only
+    from openinspect.models.accurate import BATCH, PSEUDO_BATCH, Schedule  # torch: training only
 
     steps = [Schedule().steps(n) for n in fits]
-    return 0.0, [ACCURATE_STEP_S * BATCH * megapixels * s for s in steps], ACCURATE_EXPORT_S
+    batch = BATCH + (PSEUDO_BATCH if unlabelled else 0)
+    teacher = FAST_FEATURE_S * (max(fits) * views + unlabelled) * megapixels if unlabelled else 0.0
+    return teacher, [ACCURATE_STEP_S * batch * megapixels * s for s in steps], ACCURATE_EXPORT_S
 
 
 def _named(progress: Progress, status: str) -> Progress:

@@ -4,8 +4,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
-from openinspect.models.accurate import Augment, Schedule, augment, train_accurate
+from openinspect.models.accurate import Augment, PseudoLabels, Schedule, augment, train_accurate
 from openinspect.models.classifier import FoldTrainer, TrainedClassifier, train_classifier
 from openinspect.models.progress import Step, no_progress
 from openinspect.models.runtime import OnnxModel
@@ -106,3 +107,43 @@ def test_shared_features_give_every_fold_the_predictions_of_a_model_trained_alon
         train, val = np.delete(np.arange(len(images)), held), np.array([held])
         alone = train_classifier(images[train], labels[train], 2, "fast", hflip=True).predict_proba(images[val])
         np.testing.assert_allclose(trainer.predict_proba(trainer.fit(train), val), alone, atol=1e-5)
+
+
+def _two_looks(count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """``count`` dark plain crops (class 0) then ``count`` bright crops with a dark spot (class 1), 32 px, noisy."""
+    rng = np.random.default_rng(seed)
+    images = rng.integers(20, 60, (2 * count, 32, 32, 3), dtype=np.uint8)
+    images[count:] += 150
+    images[count:, 10:16, 14:20] = 10
+    return images, np.repeat(np.array([0, 1], dtype=np.int64), count)
+
+
+def test_accurate_trains_on_the_pseudo_labelled_crops_it_is_given() -> None:
+    images, labels = _two_looks(3, 0)
+    extra, extra_labels = _two_looks(4, 1)
+    few = Schedule(min_steps=2, max_steps=2)
+    alone = train_accurate(images, labels, 2, 0, Augment(), no_progress, few)
+    with_pseudo = train_accurate(images, labels, 2, 0, Augment(), no_progress, few,
+                                 pseudo=PseudoLabels(extra, extra_labels, len(extra)))
+    # same seed, same labelled batches: only the pseudo-labelled crops can move the outputs apart
+    with torch.inference_mode():
+        assert not torch.equal(alone(torch.from_numpy(extra)), with_pseudo(torch.from_numpy(extra)))
+
+
+def test_accurate_learns_from_unlabelled_crops_through_a_confident_fast_teacher(monkeypatch) -> None:
+    monkeypatch.setattr(Schedule, "steps", lambda self, num_images: 2)
+    images, labels = _two_looks(4, 0)
+    unlabelled, truth = _two_looks(5, 2)
+    trainer = FoldTrainer(images, labels, 2, "accurate", seed=0, augment=Augment(hflip=True), unlabelled=unlabelled)
+    model = trainer.fit(np.arange(len(images)))
+    alone = FoldTrainer(images, labels, 2, "accurate", seed=0, augment=Augment(hflip=True)).fit(np.arange(len(images)))
+    assert not np.array_equal(model.predict_proba(unlabelled), alone.predict_proba(unlabelled))  # they trained it
+    (pseudo,) = trainer.pseudo
+    assert pseudo.offered == len(unlabelled)  # the teacher judged every unlabelled crop
+    assert len(pseudo.labels) >= 8  # and was confident of most of these obvious ones
+    by_image = {im.tobytes(): t for im, t in zip(unlabelled, truth, strict=True)}
+    assert [by_image[im.tobytes()] for im in pseudo.images] == pseudo.labels.tolist()
+    # Fast ignores unlabelled crops: it has no teacher
+    fast = FoldTrainer(images, labels, 2, "fast", unlabelled=unlabelled)
+    fast.fit(np.arange(len(images)))
+    assert fast.pseudo == [] and len(fast.unlabelled) == 0

@@ -19,9 +19,11 @@ def start(body: TrainingCreate, training: TrainingDep, caller: Engineer) -> Trai
     (PUT /recipes/{name}/types/{type}/models/deployed), or at once with ``"deploy": true``; a type's first version
     deploys itself. The station runs a deployed version from its next trigger. ``"synthetic": false`` leaves the
     recipe's synthetic images out of this run; with them, they are trained on and never validated on.
+    ``"unlabelled": false`` keeps an Accurate classifier from learning from unlabelled captures.
     """
     return TrainingPublic.of(training.start(body.recipe, body.type, body.mode, body.seed, deploy=body.deploy,
-                                            synthetic=body.synthetic, actor=caller.name))
+                                            synthetic=body.synthetic, unlabelled=body.unlabelled,
+                                            actor=caller.name))
 
 
 @router.get("/training")

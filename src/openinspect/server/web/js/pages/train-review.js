@@ -61,7 +61,7 @@ function methodText(review, validated) {
   if (review.method === 'none') return [h('strong', null, 'Not validated'), review.reason ? `: ${review.reason}` : ''];
   const n = validated ?? review.crops.length;
   return [h('strong', null, `Validated by ${METHODS[review.method] || review.method}`), ` on ${n} crop${n === 1 ? '' : 's'}`,
-    review.kind === 'anomaly' && review.reason ? `: ${review.reason}` : '', syntheticText(review)];
+    review.kind === 'anomaly' && review.reason ? `: ${review.reason}` : '', syntheticText(review), unlabelledText(review)];
 }
 
 /** @param {any} review @returns {any} how many synthetic images the model trained on (never validated on). */
@@ -70,6 +70,15 @@ function syntheticText(review) {
   const n = review.synthetic_images;
   return h('span', { 'data-testid': 'synthetic-trained' },
     ` · trained on ${n} synthetic image${n === 1 ? '' : 's'} too, none of them validated on`);
+}
+
+/** @param {any} review @returns {any} how many unlabelled captures an Accurate model learnt from (never validated on). */
+function unlabelledText(review) {
+  if (review.unlabelled_images === null || review.unlabelled_images === undefined) return '';
+  const n = review.unlabelled_images;
+  return h('span', { 'data-testid': 'unlabelled-used' },
+    ` · learnt from ${n} unlabelled capture${n === 1 ? '' : 's'} (${review.pseudo_labelled} crop${review.pseudo_labelled === 1 ? '' : 's'} `
+    + 'with the class a Fast teacher was confident of), none of them validated on');
 }
 
 /**

@@ -61,10 +61,16 @@ export async function mount(view, params) {
       : counts.flatMap(([c, n], i) => [i ? ' ' : null, classBadge(spec, c, `${c} ${n}`)]);
     const withSynthetic = /** @type {HTMLInputElement} */ (h('input', { type: 'checkbox', checked: true,
       'data-testid': 'train-synthetic' }));
+    const withUnlabelled = /** @type {HTMLInputElement} */ (h('input', { type: 'checkbox', checked: true,
+      'data-testid': 'train-unlabelled' }));
     const start = (mode) => h(`button.engineer-only${mode === 'accurate' ? '' : '.primary'}`, {
       type: 'button', disabled: running, 'data-testid': `train-${mode}`,
-      onclick: () => startTraining(state.name, mode, !state.synthetic || withSynthetic.checked),
+      onclick: () => startTraining(state.name, mode, !state.synthetic || withSynthetic.checked, withUnlabelled.checked),
     }, { fast: 'Train Fast', accurate: state.kind === 'anomaly' ? 'Train' : 'Train Accurate' }[mode]);
+    const unlabelled = state.kind === 'classifier' ? h('label.small.engineer-only', {
+      title: 'A Fast teacher gives the recipe\'s unlabelled captures and the station\'s archived results a class; '
+        + 'Accurate trains on those it is confident of too. They are never validation crops.' },
+      withUnlabelled, ' Accurate learns from unlabelled captures too') : null;
     const synthetic = state.synthetic ? h('label.small.engineer-only', {
       title: 'Synthetic images are trained on only, never counted in the validation figures' },
       withSynthetic, ` Train on the ${state.synthetic} synthetic image${state.synthetic === 1 ? '' : 's'} too `,
@@ -74,7 +80,8 @@ export async function mount(view, params) {
     return h('article.card.stack', { 'data-type': state.name },
       h('div.page-head', null, h('h2', null, state.name), h('span.badge', null, state.kind)),
       h('p.muted', { 'data-testid': 'label-counts' }, 'Labels: ', counts.length || state.kind === 'segmenter' ? labelled : 'none yet'),
-      h('div.actions', null, state.kind === 'classifier' ? start('fast') : null, start('accurate'), synthetic),
+      h('div.actions', null, state.kind === 'classifier' ? start('fast') : null, start('accurate'), synthetic,
+        unlabelled),
       state.model ? h('div.train-card-body', null,
         h('div.stack', null, metricsView(state, spec, review, retraining), modelVersions(name, state.name)),
         review.details)
@@ -114,10 +121,13 @@ export async function mount(view, params) {
         bars(classes.map((c) => ({ label: c, value: m.per_class[c]?.recall ?? null })), 'Recall per class')) : null);
   }
 
-  /** @param {string} typeName @param {'fast'|'accurate'} mode @param {boolean} synthetic train on synthetic images */
-  async function startTraining(typeName, mode, synthetic) {
+  /**
+   * @param {string} typeName @param {'fast'|'accurate'} mode @param {boolean} synthetic train on synthetic images
+   * @param {boolean} unlabelled Accurate learns from unlabelled captures
+   */
+  async function startTraining(typeName, mode, synthetic, unlabelled) {
     try {
-      job = await api.post('/training', { recipe: name, type: typeName, mode, synthetic });
+      job = await api.post('/training', { recipe: name, type: typeName, mode, synthetic, unlabelled });
       paintJob();
       reload();
     } catch (err) {
