@@ -39,6 +39,7 @@ from openinspect.models.runtime import OnnxModel
 from openinspect.models.segmenter import Schedule as SegmenterSchedule
 from openinspect.models.segmenter import train_segmenter
 from openinspect.synth import parse_description, render
+from openinspect.synth.matching import DefectProfile, measure_defects, render_matched
 from segmenter import (
     DATASET,
     DEFECTS,
@@ -77,14 +78,31 @@ def split_k(items: list[Sample], k: int, good: int, test_good: int, seed: int) -
     return train, [s for s in rest if s.kind != GOOD or s in keep]
 
 
-def synthesize(hosts: list[Sample], per_type: int, seed: int) -> list[tuple[str, np.ndarray, np.ndarray]]:
-    """``per_type`` synthetic images per defect type from the good training tiles: (type, RGB image, 0/1 mask)."""
+def profiles(train: list[Sample]) -> dict[str, DefectProfile]:
+    """Each defect type's training examples measured (the product's "match my labelled defects"); none at k = 0."""
+    out = {}
+    for kind in DEFECTS:
+        pairs = [load(s) for s in train if s.kind == kind]
+        if pairs:
+            out[kind] = measure_defects([image for image, _ in pairs], [mask for _, mask in pairs])
+    return out
+
+
+def synthesize(hosts: list[Sample], per_type: int, seed: int,
+               matched: dict[str, DefectProfile] | None = None) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """``per_type`` synthetic images per defect type from the good training tiles: (type, RGB image, 0/1 mask).
+
+    With ``matched``, a type's defects take their sizes, contrast and place from its profile (its kind from the
+    description); otherwise the description alone decides.
+    """
     out = []
     for t, kind in enumerate(DEFECTS):
         spec = parse_description(DESCRIPTIONS[kind])
         for i in range(per_type):
             host, _ = load(hosts[(t * per_type + i) % len(hosts)])
-            made = render(host, spec, seed=seed * 100_000 + t * 1000 + i)
+            at = seed * 100_000 + t * 1000 + i
+            made = (render_matched(host, spec, matched[kind], seed=at) if matched and kind in matched
+                    else render(host, spec, seed=at))
             out.append((kind, made.image, made.mask.astype(np.uint8)))
     return out
 
@@ -163,6 +181,9 @@ def main() -> None:
     parser.add_argument("--seg-steps", type=int, default=0,
                         help="segmenter: this many optimiser steps instead of the time cap (a shared CPU's load then "
                              "changes the time, not the model)")
+    parser.add_argument("--match", action="store_true",
+                        help="at k > 0, match the synthetic defects to each type's training examples (sizes, "
+                             "contrast, place) instead of the description's words")
     parser.add_argument("--fast-size", type=int, default=320)
     parser.add_argument("--accurate-size", type=int, default=224)
     parser.add_argument("--accurate-steps", type=int, default=60)
@@ -171,14 +192,17 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(2)
     items = samples(args.dataset)
-    results: dict = {"machine": f"{platform.machine()}, 2 threads", "descriptions": DESCRIPTIONS, "runs": []}
+    results: dict = {"machine": f"{platform.machine()}, 2 threads", "descriptions": DESCRIPTIONS,
+                     "args": {k: v if isinstance(v, int | float | str) else str(v) for k, v in vars(args).items()},
+                     "runs": []}
     print(f"{'seed':>4} {'k':>2} {'model':>9} {'synthetic':>9} | {'detection':>9} {'false al.':>9} "
           f"{'IoU':>6} {'det@5%FA':>8} | train s", flush=True)
     for seed in range(args.first_seed, args.first_seed + args.seeds):
         for k in (int(v) for v in args.ks.split(",")):
             train, test = split_k(items, k, args.good, args.test_good, seed)
-            synthetic = synthesize([s for s in train if s.kind == GOOD], args.synthetic, seed)
-            if args.sheet and seed == args.first_seed and k == 0:
+            synthetic = synthesize([s for s in train if s.kind == GOOD], args.synthetic, seed,
+                                   profiles(train) if args.match else None)
+            if args.sheet and seed == args.first_seed:
                 sheet(synthetic, args.sheet)
             for model in args.models.split(","):
                 for with_synthetic in (False, True):
