@@ -43,7 +43,7 @@ class Region:
     length: float
     """Long side of the smallest rotated box around it."""
     thickness: float
-    """Short side of that box."""
+    """Mean width: the box's short side, or the area over the length where that is less (curved lines)."""
     contrast: float
     """``|surroundings - inside| / surroundings`` of the mean grey level."""
     light: bool
@@ -206,8 +206,9 @@ def _regions(image: np.ndarray, mask: np.ndarray) -> list[Region]:
         around = float(lum[ring].mean()) if ring.any() else float(lum[~mask].mean())
         mean = float(lum[inside].mean())
         gap = min(x, y, mask.shape[1] - x - w, mask.shape[0] - y - h)
-        out.append(Region(size=2 * math.sqrt(area / math.pi) / short, length=max(a, b, 1.0) / short,
-                          thickness=min(max(a, b, 1.0), max(min(a, b), 1.0)) / short,
+        length = max(a, b, 1.0)  # a curved crack's box is wider than the crack: its area over its length is not
+        out.append(Region(size=2 * math.sqrt(area / math.pi) / short, length=length / short,
+                          thickness=max(min(a, b, area / length), 1.0) / short,
                           contrast=abs(around - mean) / max(around, 1.0), light=mean > around,
                           edge=gap <= EDGE_SHARE * short))
     return out
