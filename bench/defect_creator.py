@@ -188,12 +188,13 @@ def main() -> None:
     parser.add_argument("--fast-size", type=int, default=320)
     parser.add_argument("--accurate-size", type=int, default=224)
     parser.add_argument("--accurate-steps", type=int, default=60)
+    parser.add_argument("--threads", type=int, default=2, help="torch threads (1 wastes less on a crowded CPU)")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--sheet", type=Path, help="write the synthetic training images of the first seed here")
     args = parser.parse_args()
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
     items = samples(args.dataset)
-    results: dict = {"machine": f"{platform.machine()}, 2 threads", "descriptions": DESCRIPTIONS,
+    results: dict = {"machine": f"{platform.machine()}, {args.threads} threads", "descriptions": DESCRIPTIONS,
                      "args": {k: v if isinstance(v, int | float | str) else str(v) for k, v in vars(args).items()},
                      "runs": []}
     print(f"{'seed':>4} {'k':>2} {'model':>9} {'synthetic':>9} | {'detection':>9} {'false al.':>9} "
