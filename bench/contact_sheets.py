@@ -2,6 +2,11 @@
 
     python bench/contact_sheets.py [--out docs/defect-creator]
 
+Also ``matched-magnetic-tile.png``: per magnetic-tile defect type, a real training example of the benchmark's seed 0
+(k = 3, never a test image) with its painted mask outlined, then the same good training tile with the benchmark's
+description drawn by the words alone and matched to that type's three training examples ("match my labelled
+defects", ``synth --match``).
+
 Each sheet has one row per host: two good magnetic tiles (gray) and the demo's bracket capture (colour, defects
 inside its left nut's ROI and the plate below it). Columns: the real host, the synthetic result, and the result with
 the mask outlined in red. The same seeds every run, so the committed sheets are what this script makes.
@@ -18,6 +23,7 @@ from PIL import Image, ImageDraw
 
 from openinspect.demo.captures import bracket_captures
 from openinspect.synth import Kind, parse_description, render
+from openinspect.synth.matching import render_matched
 
 ROOT = Path(__file__).resolve().parents[1]
 DATASET = ROOT.parent / "shared" / "datasets" / "magnetic-tile"
@@ -65,6 +71,31 @@ def sheet(kind: Kind, seed: int) -> Image.Image:
     return canvas
 
 
+def matched_sheet(seed: int = 0) -> Image.Image:
+    """Real example | described | matched, one row per magnetic-tile defect type (benchmark seed ``seed``, k = 3)."""
+    from defect_creator import DESCRIPTIONS, profiles, split_k  # bench modules: run from bench/ or the repo root
+    from segmenter import DEFECTS, GOOD, load, samples
+
+    train, _ = split_k(samples(DATASET), 3, 40, 200, seed)
+    measured = profiles(train)
+    goods = [s for s in train if s.kind == GOOD]
+    rows = []
+    for t, kind in enumerate(DEFECTS):
+        real, mask = load(next(s for s in train if s.kind == kind))
+        host, _ = load(goods[t])
+        spec = parse_description(DESCRIPTIONS[kind])
+        plain = render(host, spec, seed=t)
+        matched = render_matched(host, spec, measured[kind], seed=t)
+        rows.append(np.concatenate([fit(outlined(real, mask > 0)), fit(outlined(plain.image, plain.mask)),
+                                    fit(outlined(matched.image, matched.mask))], 1))
+    width = max(r.shape[1] for r in rows)
+    rows = [np.pad(r, ((0, 4), (0, width - r.shape[1]), (0, 0)), constant_values=255) for r in rows]
+    canvas = Image.fromarray(np.concatenate([np.full((24, width, 3), 255, np.uint8), *rows], 0))
+    ImageDraw.Draw(canvas).text((6, 6), "real training example | description alone | matched to the 3 examples "
+                                f"(rows: {', '.join(k[3:] for k in DEFECTS)})", fill=(0, 0, 0))
+    return canvas
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "defect-creator")
@@ -74,6 +105,9 @@ def main() -> None:
         path = args.out / f"{kind.value}.png"
         sheet(kind, seed=11).save(path, optimize=True)
         print(path)
+    path = args.out / "matched-magnetic-tile.png"
+    matched_sheet().save(path, optimize=True)
+    print(path)
 
 
 if __name__ == "__main__":

@@ -244,6 +244,9 @@ def _synth_parser(commands: Any) -> None:
     synth.add_argument("--count", type=int, default=8, help="images to make (default 8)")
     synth.add_argument("--seed", type=int, default=0, help="image i uses seed S+i; the same seed, the same images")
     synth.add_argument("--class", dest="class_name", help="classifier: the fail class; segmenter: the pixel class")
+    synth.add_argument("--match", action="store_true",
+                       help="segmenter types: draw the defects the size, shape, contrast and place of the pixel "
+                            "class's real painted examples (the description still names the kind)")
     synth.add_argument("--json", action="store_true", help="print the specification and the images as JSON")
     where = synth.add_mutually_exclusive_group()
     where.add_argument("--out", type=Path, metavar="DIR", help="write DIR/images/*.png, same-stem DIR/masks/*.png "
@@ -263,7 +266,10 @@ def _synth(workspace: Workspace, args: argparse.Namespace) -> None:
         print("understood:\n" + "\n".join(f"  {line}" for line in spec.describe()), flush=True)
     hosts = tuple(service.external_hosts(args.on)) if args.on else ()
     request = SynthRequest(args.recipe, args.type_name, args.description, (args.roi,) if args.roi else (), hosts,
-                           args.count, args.seed, args.class_name)
+                           args.count, args.seed, args.class_name, args.match)
+    matched = service.matched(request) if args.match else None
+    if matched is not None and not args.json:
+        print("matching:\n" + "\n".join(f"  {line}" for line in matched.summary()), flush=True)
     if args.add:
         report = service.add(request, actor=_actor())
         images: list[dict[str, object]] = [{"image": sha, "seed": seed}
@@ -278,7 +284,8 @@ def _synth(workspace: Workspace, args: argparse.Namespace) -> None:
             f" in {args.out} (masks in {args.out / 'masks'})" if args.out else
             "; nothing written (give --out DIR) or added to the data set (give --add)")
     if args.json:
-        print(json.dumps({"spec": spec.to_dict(), "class": label, "images": images}, indent=1))
+        print(json.dumps({"spec": spec.to_dict(), "class": label, "images": images,
+                          "matched": matched.to_dict() if matched is not None else None}, indent=1))
         return
     for image in images:
         print("  " + ", ".join(f"{key} {value}" for key, value in image.items()))

@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 from tests.conftest import DATASET, run_cli
 
+from openinspect.imaging import read_image
 from openinspect.recipe import parse_recipe
 from openinspect.store import Workspace
 
@@ -111,3 +112,49 @@ def test_hosts_given_with_on(home: Path, tmp_path: Path) -> None:
     Image.fromarray(np.full((12, 12, 3), 128, np.uint8)).save(tiny)
     code, _, err = run_cli(home, "synth", "tiles", "a dent", "--type", "tile", "--on", tiny)
     assert code == 2 and "smaller than any defect" in err
+
+
+SEGMENTED = """
+name: segtiles
+types:
+  - name: surface
+    kind: segmenter
+    pixel_classes: [{name: blowhole, color: "#ff0000"}]
+rois:
+  - {name: tile, type: surface}
+"""
+
+
+def test_match_draws_defects_like_the_painted_examples_and_says_what_it_matched(tmp_path: Path) -> None:
+    """Real blowholes painted on two captures: 'a large stain' comes out blowhole-sized; a classifier is refused."""
+    workspace = Workspace(tmp_path / "home")
+    workspace.save_recipe(parse_recipe(SEGMENTED))
+    for path in sorted((DATASET / "MT_Free" / "Imgs").glob("*.jpg"))[:2]:
+        with Image.open(path) as image:
+            clean = np.zeros((image.height, image.width), np.uint8)
+        workspace.set_mask("segtiles", "surface", workspace.add_image(path.read_bytes(), path.name), clean)
+    for path in sorted((DATASET / "MT_Blowhole" / "Imgs").glob("*.jpg"))[:2]:
+        with Image.open(path.with_suffix(".png")) as painted:
+            mask = (np.asarray(painted.convert("L")) >= 128).astype(np.uint8)
+        workspace.set_mask("segtiles", "surface", workspace.add_image(path.read_bytes(), path.name), mask)
+    workspace.engine.dispose()
+    code, out, err = run_cli(workspace.home, "synth", "segtiles", "a large stain", "--type", "surface", "--match",
+                             "--count", "3", "--out", tmp_path / "made")
+    assert code == 0, err
+    assert "matching:\n  matched to 2 labelled image(s)\n" in out and "  contrast: " in out
+    made = [read_image(p)[:, :, 0] > 0 for p in sorted((tmp_path / "made" / "masks").glob("*.png"))]
+    plain = [read_image(p)[:, :, 0] > 0 for p in _made(workspace.home, tmp_path / "plain", "a large stain")]
+    assert len(made) == 3 and all(m.any() for m in made)
+    assert np.median([m.sum() for m in made]) < 0.2 * np.median([m.sum() for m in plain])
+    home = tmp_path / "cls"
+    cls = Workspace(home)
+    cls.save_recipe(parse_recipe(TILES))
+    cls.engine.dispose()
+    code, _, err = run_cli(home, "synth", "tiles", "a stain", "--type", "tile", "--match")
+    assert code == 2 and "matching measures painted masks, and 'tile' is a classifier type" in err
+
+
+def _made(home: Path, out: Path, description: str) -> list[Path]:
+    code, _, err = run_cli(home, "synth", "segtiles", description, "--type", "surface", "--count", "3", "--out", out)
+    assert code == 0, err
+    return sorted((out / "masks").glob("*.png"))

@@ -29,6 +29,7 @@ from openinspect.store.audit import AuditAction, AuditLog
 from openinspect.store.files import encode_png, write_atomic
 from openinspect.store.revisions import SYSTEM_ACTOR
 from openinspect.synth import DefectSpec, parse_description, render
+from openinspect.synth.matching import DefectProfile, measure_defects, render_matched
 
 PREVIEW_SIDE = 320
 """Longest side in px of a preview: the part of the image around the sample's ROIs."""
@@ -57,6 +58,9 @@ class SynthRequest:
     count: int = 8
     seed: int = 0
     label: str | None = None
+    match: bool = False
+    """Match the label's painted examples (segmenter types): size, shape, contrast and place come from the real
+    masks of that pixel class (:mod:`openinspect.synth.matching`); the description gives the kind."""
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,8 @@ class SynthBatch:
     samples: list[SynthSample] = field(default_factory=list)
     label_index: int = 1
     """The label's value in a class map: the pixel class's number (segmenter types), else 1."""
+    profile: DefectProfile | None = None
+    """The examples matched (``match``), else None."""
 
 
 @dataclass(frozen=True)
@@ -180,27 +186,77 @@ class SyntheticService:
             raise RecipeError(f"no good capture of type '{spec.name}' to paint defects on: label captures with a "
                               f"pass class{' (or a clean mask)' if isinstance(spec, SegmenterType) else ''} first, or "
                               f"choose host images")
+        index = spec.class_names().index(label) + 1 if isinstance(spec, SegmenterType) else 1
+        profile = self._profile(recipe, spec, label, rois) if request.match else None
         places = self.placer.place(recipe, recipe.rois_of(spec.name), hosts)
         pixels: dict[str, np.ndarray] = {}
         samples = []
-        for index in range(request.count) if only is None else list(dict.fromkeys(only)):
-            host = hosts[index % len(hosts)]
+        for at in range(request.count) if only is None else list(dict.fromkeys(only)):
+            host = hosts[at % len(hosts)]
             if host.sha256 not in pixels:
                 pixels[host.sha256] = _read(host)
-            seed = request.seed + index
-            samples.append(self._sample(index, host, pixels[host.sha256], parsed, seed,
-                                        [_region(places[host.sha256].rois, roi, host) for roi in rois]))
-        index = spec.class_names().index(label) + 1 if isinstance(spec, SegmenterType) else 1
-        return SynthBatch(parsed, label, rois, samples, index)
+            seed = request.seed + at
+            samples.append(self._sample(at, host, pixels[host.sha256], parsed, seed,
+                                        [_region(places[host.sha256].rois, roi, host) for roi in rois], profile))
+        return SynthBatch(parsed, label, rois, samples, index, profile)
+
+    def matched(self, request: SynthRequest) -> DefectProfile:
+        """What ``request.match`` matches: the real painted examples of its pixel class, measured in its ROIs.
+
+        Raises:
+            NotFoundError: unknown recipe.
+            RecipeError: unknown type, ROI or class.
+            SynthError: as :meth:`make` when matching finds nothing to match.
+        """
+        recipe = self.workspace.recipe(request.recipe)
+        spec = recipe.inspection_type(request.type)
+        return self._profile(recipe, spec, fail_label(spec, request.label), self._rois(recipe, spec, request.rois))
+
+    def _profile(self, recipe: Recipe, spec: InspectionType, label: str, rois: list[str]) -> DefectProfile:
+        """The recipe's real painted examples of a segmenter's pixel class, measured inside the chosen ROIs.
+
+        Raises:
+            SynthError: not a segmenter type (classifier and anomaly labels carry no painted mask to measure), or
+                no real mask of the recipe shows the pixel class inside the ROIs.
+        """
+        if not isinstance(spec, SegmenterType):
+            raise SynthError(f"matching measures painted masks, and '{spec.name}' is a {spec.kind.value} type whose "
+                             "labels have none: describe the defect's size and darkness in words instead")
+        value = spec.class_names().index(label) + 1
+        synthetic = self.workspace.synthetic(recipe.name)
+        held = [(image, path) for image, path in self.workspace.masks(recipe.name, spec.name)
+                if image.sha256 not in synthetic]
+        places = self.placer.place(recipe, recipe.rois_of(spec.name), [image for image, _ in held]) if held else {}
+        crops: list[np.ndarray] = []
+        masks: list[np.ndarray] = []
+        for image, path in held:
+            marked = _mask_values(path) == value
+            if not marked.any():
+                continue
+            pixels = _read(image)
+            for roi in rois:
+                if roi not in places[image.sha256].rois:
+                    continue
+                x0, y0, x1, y1 = _region(places[image.sha256].rois, roi, image)
+                if marked[y0:y1, x0:x1].any():
+                    crops.append(pixels[y0:y1, x0:x1])
+                    masks.append(marked[y0:y1, x0:x1])
+        if not crops:
+            raise SynthError(f"no real image of recipe '{recipe.name}' has '{label}' painted inside ROI(s) "
+                             f"{', '.join(rois)} of '{spec.name}': paint the defect on at least one capture to match, "
+                             "or leave matching off")
+        return measure_defects(crops, masks)
 
     @staticmethod
     def _sample(index: int, host: StoredImage, pixels: np.ndarray, spec: DefectSpec, seed: int,
-                regions: list[tuple[int, int, int, int]]) -> SynthSample:
+                regions: list[tuple[int, int, int, int]], profile: DefectProfile | None = None) -> SynthSample:
         image = pixels
         mask = np.zeros(pixels.shape[:2], bool)
         for k, region in enumerate(regions):
             try:
-                made = render(image, spec, seed=seed + k * ROI_SEED_STRIDE, region=region)
+                at = seed + k * ROI_SEED_STRIDE
+                made = (render_matched(image, spec, profile, seed=at, region=region) if profile is not None
+                        else render(image, spec, seed=at, region=region))
             except SynthError as err:
                 raise SynthError(f"host {host.original_name} ({host.sha256[:12]}), region {region}: {err}") from err
             if not made.mask.any():

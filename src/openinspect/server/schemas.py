@@ -957,6 +957,8 @@ class SynthCreate(BaseModel):
     seed: int = Field(default=0, ge=0, le=2**31 - 1, description="image i is made with seed + i")
     class_name: str | None = Field(default=None, alias="class", description="the fail class (classifier) or pixel "
                                    "class (segmenter) it is labelled with; default: the type's only one")
+    match: bool = Field(default=False, description="segmenter types: draw the defects the size, shape, contrast and "
+                        "place of the pixel class's real painted examples (the description names the kind)")
 
 
 class SynthAccept(SynthCreate):
@@ -984,6 +986,8 @@ class SynthPreviewPublic(_Public):
     label: str = Field(description="the class or pixel class the images get when accepted")
     rois: list[str]
     samples: list[SynthSamplePublic]
+    matched: list[str] | None = Field(default=None, description="with `match`: what the real examples measured "
+                                      "(sizes, contrast, place), one line each")
 
     @classmethod
     def of(cls, batch: SynthBatch) -> SynthPreviewPublic:
@@ -994,7 +998,8 @@ class SynthPreviewPublic(_Public):
             samples.append(SynthSamplePublic(index=sample.index, host=sample.host.sha256, seed=sample.seed,
                                              image=_png_url(image), outlined=_png_url(outlined),
                                              defect_px=int(sample.mask.sum())))
-        return cls(spec=SynthSpecPublic.of(batch.spec), label=batch.label, rois=batch.rois, samples=samples)
+        return cls(spec=SynthSpecPublic.of(batch.spec), label=batch.label, rois=batch.rois, samples=samples,
+                   matched=None if batch.profile is None else batch.profile.summary())
 
 
 class SynthAddedPublic(_Public):

@@ -64,7 +64,15 @@ class _Plan:
 
     def contrast(self, factor: float = 1.0) -> float:
         lo, hi = _CONTRAST[self.spec.subtlety]
-        return float(min(self.rng.uniform(lo, hi) * factor, 0.95))
+        drawn = self.rng.uniform(lo, hi)
+        if self.spec.contrast is not None:  # matched: the same spread around the example's contrast
+            drawn *= self.spec.contrast / ((lo + hi) / 2)
+        return float(min(drawn * factor, 0.95))
+
+    def aspect(self, lo: float, hi: float) -> float:
+        """A blob's stretch: drawn from ``lo..hi``, or the matched example's."""
+        drawn = float(self.rng.uniform(lo, hi))
+        return drawn if self.spec.aspect is None else self.spec.aspect
 
     def diameter(self) -> float:
         if self.spec.size_px is not None:
@@ -324,7 +332,7 @@ def _stain(surface: Surface, plan: _Plan) -> None:
     for _ in range(int(rng.integers(spec.count[0], spec.count[1] + 1))):
         diameter = plan.diameter()
         centre = plan.centre(surface.shape, diameter)
-        blob = _blob(surface, plan, centre, diameter / 2, 0.35, rng.uniform(1.0, 1.6))
+        blob = _blob(surface, plan, centre, diameter / 2, 0.35, plan.aspect(1.0, 1.6))
         field = blur(blob, diameter * 0.08 + 0.5)
         amount = np.maximum(amount, field * plan.contrast(0.8))
     amount *= _mottle(plan, surface.shape, max(plan.short / 20, 4.0), 0.4)
@@ -337,7 +345,7 @@ def _spill(surface: Surface, plan: _Plan) -> None:
     for _ in range(int(rng.integers(spec.count[0], spec.count[1] + 1))):
         diameter = plan.diameter()
         centre = plan.centre(surface.shape, diameter * 1.3)
-        body = np.maximum(body, _blob(surface, plan, centre, diameter / 2, 0.45, rng.uniform(1.0, 1.8)))
+        body = np.maximum(body, _blob(surface, plan, centre, diameter / 2, 0.45, plan.aspect(1.0, 1.8)))
     body = surface.soften(body, 1.5) * _mottle(plan, surface.shape, max(plan.short / 30, 4.0), 0.3)
     rim = np.clip(body * (1 - body) * 4, 0, 1)  # the meniscus: darker where the film thins out at its edge
     surface.tone(body * plan.contrast(0.45), spec.tone)
@@ -394,7 +402,7 @@ def _chip(surface: Surface, plan: _Plan) -> None:
         named = [side for side in gaps if side in spec.location.split("-")]
         side = min(named or list(gaps), key=gaps.__getitem__)
         cx, cy = {"left": (0.0, cy), "right": (float(w), cy), "top": (cx, 0.0), "bottom": (cx, float(h))}[side]
-        gone = np.maximum(gone, _blob(surface, plan, (cx, cy), diameter / 2, 0.6, rng.uniform(1.0, 1.8)))
+        gone = np.maximum(gone, _blob(surface, plan, (cx, cy), diameter / 2, 0.6, plan.aspect(1.0, 1.8)))
     gone = surface.soften(gone)
     edge = np.clip(gone * (1 - gone) * 4, 0, 1)  # the fracture face catches light along the break
     rgb = spec.tone.rgb or ((235, 235, 235) if spec.tone.name == "light" else (12, 12, 12))
@@ -408,7 +416,7 @@ def _burn(surface: Surface, plan: _Plan) -> None:
     for _ in range(int(rng.integers(spec.count[0], spec.count[1] + 1))):
         diameter = plan.diameter() * 1.4
         centre = plan.centre(surface.shape, diameter * 2.0)  # its soft fringe stays inside the region too
-        blob = _blob(surface, plan, centre, diameter / 2, 0.4, rng.uniform(1.0, 1.5))
+        blob = _blob(surface, plan, centre, diameter / 2, 0.4, plan.aspect(1.0, 1.5))
         field = blur(blob, diameter * 0.18 + 0.5)
         amount = np.maximum(amount, field * (0.6 + 0.4 * field))  # darkest at the heart of the burn
     amount *= _mottle(plan, surface.shape, max(plan.short / 25, 4.0), 0.35) * plan.contrast(1.3)
@@ -444,7 +452,7 @@ def _missing(surface: Surface, plan: _Plan) -> None:
         diameter = plan.diameter() * 1.5
         candidates = [plan.centre(surface.shape, diameter) for _ in range(8 if spec.location == "anywhere" else 1)]
         centre = max(candidates, key=lambda c: _structure(surface.lum, c, diameter))  # a part, not bare surface
-        hole = np.maximum(hole, _blob(surface, plan, centre, diameter / 2, 0.15, rng.uniform(1.0, 1.6)))
+        hole = np.maximum(hole, _blob(surface, plan, centre, diameter / 2, 0.15, plan.aspect(1.0, 1.6)))
     gone = (hole > 0.05).astype(np.uint8) * 255
     x, y, w, h = cv2.boundingRect(gone)
     rows, cols = slice(max(0, y - 12), y + h + 12), slice(max(0, x - 12), x + w + 12)  # inpaint reads 5 px around

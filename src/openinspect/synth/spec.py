@@ -184,6 +184,11 @@ class DefectSpec:
     length_px: float | None = None
     thickness_px: float | None = None
     fibres: bool = False
+    contrast: float | None = None
+    """How much the defect changes the surface (share of its grey level), set when matched to labelled examples
+    (:mod:`openinspect.synth.matching`); otherwise the subtlety word decides."""
+    aspect: float | None = None
+    """Length over width of blob-like defects (as a square root: the outline's stretch), set when matched."""
     ignored: tuple[str, ...] = ()
     defaulted: tuple[str, ...] = ()
 
@@ -211,6 +216,8 @@ class DefectSpec:
                 ("tone", self.tone.name + (f" (RGB {self.tone.rgb[0]}, {self.tone.rgb[1]}, {self.tone.rgb[2]})"
                                            if self.tone.rgb else "")),
                 ("orientation", self.orientation), ("location", self.location), ("subtlety", self.subtlety)]
+        if self.contrast is not None:
+            rows.append(("contrast", f"{self.contrast:.0%} of the surface's grey level (matched)"))
         lines = []
         for name, value in rows:
             if px.get(name) is not None:

@@ -88,6 +88,8 @@ def test_bad_requests_name_the_problem_add_nothing_and_operators_are_refused(api
     assert api.post(BASE, json={**REQUEST, "pick": [5]}).status_code == 400
     assert api.post(f"{BASE}/preview", json={**REQUEST, "hosts": ["ab" * 32]}).status_code == 404
     assert api.post(f"{BASE}/preview", json={**REQUEST, "count": 0}).status_code == 422
+    matched = api.post(f"{BASE}/preview", json={**REQUEST, "match": True})  # a classifier's labels have no masks
+    assert matched.status_code == 400 and "'surface' is a classifier type" in matched.json()["error"]["message"]
     operator = {"Authorization": f"Bearer {OPERATOR}"}
     assert api.post(f"{BASE}/preview", json=REQUEST, headers=operator).status_code == 403
     assert api.post("/api/v1/recipes/plate/synthetic/parse", json=REQUEST, headers=operator).status_code == 403

@@ -69,4 +69,5 @@ def accept(name: str, type_name: str, body: SynthAccept, synthetic: SyntheticDep
 
 def _request(name: str, type_name: str, body: SynthCreate, synthetic: SyntheticService) -> SynthRequest:
     return SynthRequest(name, type_name, body.description, tuple(body.rois),
-                        tuple(synthetic.host(sha) for sha in body.hosts), body.count, body.seed, body.class_name)
+                        tuple(synthetic.host(sha) for sha in body.hosts), body.count, body.seed, body.class_name,
+                        body.match)

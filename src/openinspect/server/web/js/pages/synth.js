@@ -47,6 +47,7 @@ export async function mount(view, params) {
     labels.map((c) => h('option', { value: c }, c))));
   const count = /** @type {HTMLInputElement} */ (h('input', { type: 'number', min: 1, max: 48, value: 8, 'data-testid': 'synth-count' }));
   const seed = /** @type {HTMLInputElement} */ (h('input', { type: 'number', min: 0, value: 0, 'data-testid': 'synth-seed' }));
+  const match = /** @type {HTMLInputElement} */ (h('input', { type: 'checkbox', 'data-testid': 'synth-match' }));
   const hostBox = h('div.synth-hosts', { 'data-testid': 'synth-hosts' });
   const specBox = h('div.synth-spec', { 'data-testid': 'synth-spec', 'aria-live': 'polite' },
     h('span.muted', null, 'Describe the defect: its kind (scratch, crack, dent, stain, spill, splatter, hole, blowhole, chip, '
@@ -75,6 +76,10 @@ export async function mount(view, params) {
           roiBoxes.map((box) => h('label', null, box, ` ${box.value}`))),
         h('div.synth-row', null, field(type.kind === 'segmenter' ? 'Pixel class' : 'Label', labelSelect),
           field('Images', count), field('Seed', seed)),
+        type.kind === 'segmenter'
+          ? h('label.small', { title: 'Size, shape, contrast and place from the real masks painted with this pixel class; '
+            + 'the description still names the kind' }, match, ' Match my painted defects')
+          : null,
         h('div', null, h('strong', null, 'Host captures'), hostBox),
         h('div.actions', null, previewButton, reseedButton)),
       h('div.card.stack', null,
@@ -154,6 +159,7 @@ export async function mount(view, params) {
       count: Number(count.value) || 1,
       seed: Math.max(0, Number(seed.value) || 0),
       class: labelSelect.value || null,
+      match: match.checked,
     };
   }
 
@@ -181,6 +187,9 @@ export async function mount(view, params) {
       picked.clear();
       made.samples.forEach((s) => picked.add(s.index));
       showSpec(made.spec);
+      if (made.matched) {
+        specBox.append(h('ul.synth-lines', { 'data-testid': 'synth-matched' }, made.matched.map((line) => h('li', null, line))));
+      }
       status.textContent = `${made.samples.length} image(s), seeds ${wanted.seed} to ${wanted.seed + made.samples.length - 1}, `
         + `labelled ${made.label}: nothing is stored until you add them`;
       paintGrid();
