@@ -456,7 +456,7 @@ def _backtest(workspace: Workspace, args: argparse.Namespace) -> int:
         def judges(contenders: Contenders) -> Judges:
             work = functools.partial(contend_files, type_name=contenders.type)
             return lambda paths: _on_ray(list(contenders.plans), paths, args, joined, work)
-    results = ResultStore(_results_engine(workspace), workspace.home / "results", Retention())
+    results = _result_store(workspace)
     service = BacktestService(workspace, results, lambda job: None, _trail(workspace), settings.max_pixels,
                               judges=judges)
     service.start(Backtest(args.recipe, args.type_name, args.candidate, args.since, args.limit), actor=_actor())
@@ -577,7 +577,7 @@ def _train(workspace: Workspace, args: argparse.Namespace) -> None:
         model = train_type(workspace, recipe, args.type_name, mode=mode, seed=args.seed, progress=progress,
                            time_budget_s=args.time_budget, deploy=args.deploy, synthetic=args.synthetic,
                            unlabelled=args.unlabelled,
-                           archive=ResultStore(_results_engine(workspace), workspace.home / "results", Retention()))
+                           archive=_result_store(workspace))
     deployed = record_deployed(trail, workspace, _actor(), model)
     meta = model.meta()
     state = "deployed" if deployed else f"a candidate: deploy with `openinspect model deploy {recipe.name} --type " \
@@ -640,7 +640,8 @@ def _inspect(workspace: Workspace, args: argparse.Namespace) -> int:
         results = (inspector.inspect_file(path) for path in _captures(args.paths))
     else:
         results = _on_ray([plan], list(_captures(args.paths)), args, _joined(args, settings))
-    store = _batch_store(workspace) if args.store else None
+    # a batch job archives no capture: they lie where they are
+    store = _result_store(workspace, Retention(keep_pass_every=0)) if args.store else None
     failed_to_judge = False
     for result in results:
         failed_to_judge |= result.error is not None
@@ -653,9 +654,9 @@ def _inspect(workspace: Workspace, args: argparse.Namespace) -> int:
     return 1 if failed_to_judge else 0
 
 
-def _batch_store(workspace: Workspace) -> ResultStore:
-    """The results database a batch job adds its records to; it archives no capture (they lie where they are)."""
-    return ResultStore(_results_engine(workspace), workspace.home / "results", Retention(keep_pass_every=0))
+def _result_store(workspace: Workspace, retention: Retention | None = None) -> ResultStore:
+    """The station's results (its database, where the settings name one) and their archive in the workspace."""
+    return ResultStore(_results_engine(workspace), workspace.home / "results", retention or Retention())
 
 
 def _ray_arguments(parser: argparse.ArgumentParser) -> None:

@@ -5,7 +5,6 @@ Torch is imported here only when training actually starts, so importing this mod
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import sys
 import time
@@ -35,7 +34,7 @@ from openinspect.recipe import (
     TrainingMode,
     region_model_input,
 )
-from openinspect.store import Label, ModelMeta, ModelVersion, StoredImage, SyntheticOrigin, Workspace
+from openinspect.store import Label, ModelMeta, ModelVersion, StoredImage, SyntheticOrigin, Workspace, content_id
 from openinspect.store.results import ResultFilter, ResultStore
 from openinspect.training.data_checks import data_warnings
 from openinspect.training.metrics import (
@@ -404,14 +403,16 @@ def unlabelled_set(workspace: Workspace, recipe: Recipe, spec: ClassifierType, s
     shut_out |= set(workspace.synthetic(recipe.name))
     captures: list[StoredImage | _Archived] = []
     for sha in workspace.capture_ids(recipe.name):
+        if len(captures) == limit:
+            break
         stored = workspace.image(sha, missing_ok=True) if sha not in shut_out else None
-        if stored is not None and len(captures) < limit:
+        if stored is not None:
             captures.append(stored)
             shut_out.add(sha)
     if archive is not None and len(captures) < limit:
         for _, path in archive.archived(ResultFilter(recipe=recipe.name)):
             try:
-                sha = hashlib.sha256(path.read_bytes()).hexdigest()
+                sha = content_id(path.read_bytes())
             except FileNotFoundError:  # evicted by retention since the query
                 continue
             if sha not in shut_out:
