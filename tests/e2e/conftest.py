@@ -73,6 +73,20 @@ def brightness_classifier(path: Path, classes: int, size: int = 64) -> None:
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)]), str(path))
 
 
+def paint_stroke(page: playwright_sync.Page, half_width: float, steps: int) -> int:
+    """Drag a horizontal brush stroke ``2 * half_width`` px long across the paint canvas's centre, as a user does;
+    wait until the page has saved it and return the pixels painted, as the page reports them."""
+    status = page.get_by_test_id("paint-status")
+    box = page.get_by_test_id("paint-canvas").bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(cx - half_width, cy)
+    page.mouse.down()
+    page.mouse.move(cx + half_width, cy, steps=steps)
+    page.mouse.up()
+    playwright_sync.expect(status).to_contain_text("Saved")
+    return int(status.get_attribute("data-painted"))
+
+
 @pytest.fixture(scope="session")
 def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A workspace with both demo recipes, their labelled captures and a hand-built model per type."""

@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 from PIL import Image
 from playwright.sync_api import Page, expect
+from tests.e2e.conftest import paint_stroke
 
 DATASET = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "magnetic-tile"
 SIZE = (192, 256)
@@ -269,17 +270,8 @@ def test_label_page_paints_an_anomalous_region(page: Page, station, screenshot) 
     expect(page).to_have_url(re.compile(rf"#/label/{RECIPE}/surface/paint$"))
     expect(page.get_by_test_id("label-how")).to_contain_text("Paint where a capture is anomalous")
     expect(page.locator(".chip")).to_have_text(re.compile("anomalous"))
-    canvas = page.get_by_test_id("paint-canvas")
-    status = page.get_by_test_id("paint-status")
-    expect(status).to_contain_text("0 px painted")
-    box = canvas.bounding_box()
-    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-    page.mouse.move(cx - 30, cy)
-    page.mouse.down()
-    page.mouse.move(cx + 30, cy, steps=8)
-    page.mouse.up()
-    expect(status).to_contain_text("Saved")
-    painted = int(status.get_attribute("data-painted"))
+    expect(page.get_by_test_id("paint-status")).to_contain_text("0 px painted")
+    painted = paint_stroke(page, 30, 8)
     assert painted > 100
     mask = httpx.get(f"{station.url}/api/v1/recipes/{RECIPE}/types/surface/samples/{hole}/mask",
                      headers=_auth(station))

@@ -8,6 +8,7 @@ import httpx
 import numpy as np
 from PIL import Image
 from playwright.sync_api import Page, expect
+from tests.e2e.conftest import paint_stroke
 
 RECIPE = {"name": "seam", "profile": "single-model",
           "types": [{"name": "surface", "kind": "segmenter",
@@ -31,19 +32,10 @@ def test_brush_stroke_persists_after_reload(page: Page, station, screenshot) -> 
     first = added.json()[0]["image"]
 
     page.goto(station.signed_in("/#/label/seam/surface"))
-    canvas = page.get_by_test_id("paint-canvas")
-    status = page.get_by_test_id("paint-status")
-    expect(status).to_contain_text("0 px painted")
-    box = canvas.bounding_box()
-    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    expect(page.get_by_test_id("paint-status")).to_contain_text("0 px painted")
     page.keyboard.press("2")                                    # glue
     page.keyboard.press("]")
-    page.mouse.move(cx - 80, cy)
-    page.mouse.down()
-    page.mouse.move(cx + 80, cy, steps=10)
-    page.mouse.up()
-    expect(status).to_contain_text("Saved")
-    painted = int(status.get_attribute("data-painted"))
+    painted = paint_stroke(page, 80, 10)
     assert painted > 300
     screenshot(page, "painted")
 
