@@ -21,7 +21,7 @@ import torch
 
 from classifier import median_ms  # bench/ is on the path when this script runs
 from openinspect.models.accurate import AccurateNet
-from openinspect.models.backbone import EfficientNetLite0, load_pretrained
+from openinspect.models.backbone import EfficientNetLite, load_pretrained
 from openinspect.models.classifier import TrainedClassifier
 from openinspect.models.runtime import OnnxModel
 
@@ -31,7 +31,7 @@ SIDE = 224
 class Bare(torch.nn.Module):
     """The backbone alone: float NCHW in, the mean-pooled head map out."""
 
-    def __init__(self, backbone: EfficientNetLite0) -> None:
+    def __init__(self, backbone: EfficientNetLite) -> None:
         super().__init__()
         self.backbone = backbone
 

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F  # noqa: N812
 from torch import nn
 
-from openinspect.models.backbone import HEAD_CHANNELS, EfficientNetLite0, load_pretrained, normalize
+from openinspect.models.backbone import HEAD_CHANNELS, EfficientNetLite, load_pretrained, normalize
 from openinspect.models.progress import Progress, Step
 
 FROZEN_BLOCKS = 5
@@ -88,7 +88,7 @@ class PseudoLabels:
 class AccurateNet(nn.Module):
     """Images -> probabilities through the fine-tuned backbone and an avg+max pooled linear head."""
 
-    def __init__(self, backbone: EfficientNetLite0, num_classes: int) -> None:
+    def __init__(self, backbone: EfficientNetLite, num_classes: int) -> None:
         super().__init__()
         self.backbone = backbone
         self.dropout = nn.Dropout(0.2)

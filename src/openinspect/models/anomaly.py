@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F  # noqa: N812
 from torch import nn
 
-from openinspect.models.backbone import EfficientNetLite0, load_pretrained, normalize, pyramid
+from openinspect.models.backbone import EfficientNetLite, load_pretrained, normalize, pyramid
 from openinspect.models.export import export_onnx
 from openinspect.models.fast import coreset, knn_distances
 from openinspect.models.heatmap import anomaly_score, heat_map, threshold_for
@@ -46,7 +46,7 @@ _BATCH = 4
 class AnomalyFeatures(nn.Module):
     """Frozen encoder -> ``(N, D, h/16, w/16)`` L2-normalised, locally aggregated stride-8, 16 and 32 features."""
 
-    def __init__(self, backbone: EfficientNetLite0) -> None:
+    def __init__(self, backbone: EfficientNetLite) -> None:
         super().__init__()
         self.backbone = backbone.eval().requires_grad_(False)
 

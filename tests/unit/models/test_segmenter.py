@@ -12,7 +12,7 @@ from tests.conftest import DATASET
 
 from openinspect.imaging import read_image, resize_to
 from openinspect.models.accurate import Augment
-from openinspect.models.backbone import PYRAMID_CHANNELS, load_pretrained, normalize, pyramid
+from openinspect.models.backbone import LITE0, load_pretrained, normalize, pyramid
 from openinspect.models.progress import Step
 from openinspect.models.runtime import OnnxModel
 from openinspect.models.segmenter import (
@@ -148,7 +148,7 @@ def test_patches_hold_the_defect_and_the_model_runs_at_the_crop_size() -> None:
 def test_pyramid_returns_maps_at_strides_2_to_32() -> None:
     with torch.inference_mode():
         maps = pyramid(load_pretrained().eval(), torch.zeros(1, 3, 64, 96))
-    assert [tuple(m.shape) for m in maps] == [(1, c, 64 >> s, 96 >> s) for s, c in enumerate(PYRAMID_CHANNELS, 1)]
+    assert [tuple(m.shape) for m in maps] == [(1, c, 64 >> s, 96 >> s) for s, c in enumerate(LITE0.pyramid_channels, 1)]
 
 
 @pytest.mark.parametrize(("images", "masks", "classes", "message"), [
