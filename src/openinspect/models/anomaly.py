@@ -2,8 +2,9 @@
 
 PatchCore-style. The frozen ImageNet Lite0 encoder describes each crop at stride 16: its stride-8 map (sampled
 every other patch), its stride-16 map and its stride-32 map (upsampled), each averaged over a 3x3 neighbourhood
-(local context) and L2-normalised. Training keeps a greedy coreset of the good crops' patch features as the memory
-bank; a patch's anomaly is its cosine distance to the nearest bank entry. The exported graph holds encoder and
+(local context) and divided by its mean patch norm over the training crops. Training keeps a greedy coreset of the
+good crops' patch features as the memory bank; a patch's anomaly is its Euclidean distance to the nearest bank
+entry. The exported graph holds encoder and
 bank and returns the distance map; :mod:`openinspect.models.heatmap` (numpy) upsamples and smooths it, scores the
 crop and cuts the region.
 
@@ -25,7 +26,7 @@ from torch import nn
 
 from openinspect.models.backbone import EfficientNetLite, load_pretrained, normalize, pyramid
 from openinspect.models.export import export_onnx
-from openinspect.models.fast import coreset, knn_distances
+from openinspect.models.fast import coreset
 from openinspect.models.heatmap import anomaly_score, heat_map, threshold_for
 from openinspect.models.progress import Progress, no_progress
 from openinspect.models.segmenter import check_crops
@@ -44,14 +45,20 @@ _BATCH = 4
 
 
 class AnomalyFeatures(nn.Module):
-    """Frozen encoder -> ``(N, D, h/16, w/16)`` L2-normalised, locally aggregated stride-8, 16 and 32 features."""
+    """Frozen encoder -> ``(N, D, h/16, w/16)`` locally aggregated stride-8, 16 and 32 features, each over its scale.
+
+    Each map keeps its magnitude (an anomaly often shows as a stronger response, which L2-normalising each patch
+    threw away: bench/README.md, anomaly round 4); ``scales`` (each map's mean patch norm over the training crops,
+    set by :func:`train_anomaly`) only balance the three maps against each other.
+    """
 
     def __init__(self, backbone: EfficientNetLite) -> None:
         super().__init__()
         self.backbone = backbone.eval().requires_grad_(False)
+        self.register_buffer("scales", torch.ones(3))
 
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        """``(N, H, W, 3)`` uint8 RGB, sides multiples of 32 -> ``(N, 472, H/16, W/16)`` float32."""
+    def maps(self, images: torch.Tensor) -> list[torch.Tensor]:
+        """``(N, H, W, 3)`` uint8 RGB, sides multiples of 32 -> the three unscaled maps on the stride-16 grid."""
         _, _, s8, s16, s32 = pyramid(self.backbone, normalize(images), levels=5)
         # s8's patch 2k, s16's patch k and s32's patch k/2 are centred on the same pixel (symmetric padding):
         # s8 is averaged 3x3 around every other patch, s32 upsampled with align_corners
@@ -59,7 +66,23 @@ class AnomalyFeatures(nn.Module):
         s16 = F.avg_pool2d(s16, 3, 1, 1, count_include_pad=False)
         s32 = F.interpolate(F.avg_pool2d(s32, 3, 1, 1, count_include_pad=False), size=s16.shape[2:],
                             mode="bilinear", align_corners=True)
-        return F.normalize(torch.cat([F.normalize(m, dim=1) for m in (s8, s16, s32)], 1), dim=1)
+        return [s8, s16, s32]
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        """``(N, H, W, 3)`` uint8 RGB, sides multiples of 32 -> ``(N, D, H/16, W/16)`` float32."""
+        return torch.cat([m / self.scales[i] for i, m in enumerate(self.maps(images))], 1)
+
+
+def nearest_distances(patches: torch.Tensor, bank: torch.Tensor, excluded: torch.Tensor | None = None) -> torch.Tensor:
+    """Euclidean distance of every patch to its nearest bank entry: ``(..., P, D), (M, D) -> (..., P)``.
+
+    ``excluded``: a ``(M,)`` bool mask of bank entries not to match (leave-one-out).
+    """
+    # |p - b|^2 = |p|^2 + |b|^2 - 2 p.b: one matmul, as the cosine search was
+    cross = (bank * bank).sum(-1) - 2.0 * patches @ bank.T
+    if excluded is not None:
+        cross = cross.masked_fill(excluded, float("inf"))
+    return ((patches * patches).sum(-1) + cross.amin(-1)).clamp_min(0.0).sqrt()
 
 
 class AnomalyNet(nn.Module):
@@ -74,7 +97,7 @@ class AnomalyNet(nn.Module):
         """Distance of every patch of every image to its nearest bank entry."""
         maps = self.features(images)
         n, _, h, w = maps.shape
-        return knn_distances(maps.flatten(2).transpose(1, 2), self.bank).reshape(n, h, w)
+        return nearest_distances(maps.flatten(2).transpose(1, 2), self.bank).reshape(n, h, w)
 
 
 @dataclass
@@ -151,9 +174,16 @@ def train_anomaly(images: np.ndarray, *, false_reject_rate: float = 0.01, seed: 
 
 @torch.inference_mode()
 def _extract(features: AnomalyFeatures, images: np.ndarray) -> torch.Tensor:
-    """``(N, P, D)`` float16 patch features (half precision: a few hundred 512 px crops fit in memory)."""
-    parts = [features(torch.from_numpy(images[i : i + _BATCH])) for i in range(0, len(images), _BATCH)]
-    return torch.cat([m.flatten(2).transpose(1, 2).half() for m in parts])
+    """``(N, P, D)`` float16 patch features (half precision: a few hundred 512 px crops fit in memory).
+
+    Sets ``features.scales`` first, to each map's mean patch norm over ``images``.
+    """
+    parts = [features.maps(torch.from_numpy(images[i : i + _BATCH])) for i in range(0, len(images), _BATCH)]
+    widths = [m.shape[1] for m in parts[0]]
+    flat = torch.cat([torch.cat(maps, 1).flatten(2).transpose(1, 2).half() for maps in parts])
+    norms = [block.float().norm(dim=-1).mean() for block in flat.split(widths, -1)]
+    features.scales.copy_(torch.stack(norms))
+    return torch.cat([block / norm.half() for block, norm in zip(flat.split(widths, -1), norms, strict=True)], -1)
 
 
 @torch.inference_mode()
@@ -161,8 +191,5 @@ def _leave_one_out(patches: torch.Tensor, bank: torch.Tensor, owner: torch.Tenso
                    size: tuple[int, int]) -> list[np.ndarray]:
     """Each crop's ``(H/16, W/16)`` distance map against the bank without the entries taken from that crop."""
     grid = (size[0] // STRIDE, size[1] // STRIDE)
-    maps = []
-    for i in range(len(patches)):
-        sims = (patches[i].float() @ bank.T).masked_fill(owner[None, :] == i, -2.0)
-        maps.append((1.0 - sims.amax(-1)).reshape(grid).numpy())
-    return maps
+    return [nearest_distances(patches[i].float(), bank, owner == i).reshape(grid).numpy()
+            for i in range(len(patches))]
