@@ -52,6 +52,8 @@ class AnomalyFeatures(nn.Module):
     set by :func:`train_anomaly`) only balance the three maps against each other.
     """
 
+    scales: torch.Tensor
+
     def __init__(self, backbone: EfficientNetLite) -> None:
         super().__init__()
         self.backbone = backbone.eval().requires_grad_(False)
