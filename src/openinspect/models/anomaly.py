@@ -1,12 +1,11 @@
 """Anomaly model: a memory bank of the good part's local features; training, torch prediction, ONNX export.
 
-PatchCore-style. The frozen ImageNet Lite0 encoder describes each crop at stride 16: its stride-8 map (sampled
-every other patch), its stride-16 map and its stride-32 map (upsampled), each averaged over a 3x3 neighbourhood
-(local context) and divided by its mean patch norm over the training crops. Training keeps a greedy coreset of the
-good crops' patch features as the memory bank; a patch's anomaly is its Euclidean distance to the nearest bank
-entry. The exported graph holds encoder and
-bank and returns the distance map; :mod:`openinspect.models.heatmap` (numpy) upsamples and smooths it, scores the
-crop and cuts the region.
+PatchCore-style. The frozen ImageNet Lite1 encoder (:data:`BACKBONE`) describes each crop at stride 16: its
+stride-8 map (sampled every other patch), its stride-16 map and its stride-32 map (upsampled), each averaged over a
+3x3 neighbourhood (local context) and divided by its mean patch norm over the training crops. Training keeps a
+greedy coreset of the good crops' patch features as the memory bank; a patch's anomaly is its Euclidean distance to
+the nearest bank entry. The exported graph holds encoder and bank and returns the distance map;
+:mod:`openinspect.models.heatmap` (numpy) upsamples and smooths it, scores the crop and cuts the region.
 
 The threshold comes from the training crops themselves: each is scored leave-one-out (against the bank without
 its own patches), which is what an unseen good crop looks like, and :func:`~openinspect.models.heatmap.threshold_for`
@@ -24,7 +23,7 @@ import torch
 import torch.nn.functional as F  # noqa: N812
 from torch import nn
 
-from openinspect.models.backbone import EfficientNetLite, load_pretrained, normalize, pyramid
+from openinspect.models.backbone import LITE1, EfficientNetLite, Variant, load_pretrained, normalize, pyramid
 from openinspect.models.export import export_onnx
 from openinspect.models.fast import coreset
 from openinspect.models.heatmap import anomaly_score, heat_map, threshold_for
@@ -39,6 +38,8 @@ BANK_RATIO = 0.1
 """Share of the good crops' patches the coreset keeps, before :data:`BANK_MAX`."""
 BANK_MAX = 4096
 """Most bank entries: bounds the nearest-neighbour matmul per crop at inference."""
+BACKBONE = LITE1
+"""The encoder: Lite1 over Lite0, +0.025 / +0.015 image AUROC for about 14 % more encoder time (bench/README.md)."""
 MIN_GOOD = 3
 """Fewest good crops a model trains on: two to build the bank from and one to score, at every leave-one-out."""
 _BATCH = 4
@@ -111,12 +112,14 @@ class TrainedAnomaly:
         input_size: the ``(height, width)`` it runs at.
         threshold: the score from which a crop is anomalous.
         good_scores: the training crops' leave-one-out scores the threshold was taken from.
+        backbone: the encoder's :class:`~openinspect.models.backbone.Variant` name (recorded in ``meta.json``).
     """
 
     net: AnomalyNet
     input_size: tuple[int, int]
     threshold: float
     good_scores: np.ndarray = field(repr=False)
+    backbone: str = BACKBONE.name
 
     @torch.inference_mode()
     def predict_distances(self, images: np.ndarray) -> np.ndarray:
@@ -136,7 +139,7 @@ class TrainedAnomaly:
 
 def train_anomaly(images: np.ndarray, *, false_reject_rate: float = 0.01, seed: int = 0,
                   progress: Progress | None = None, bank_ratio: float = BANK_RATIO,
-                  bank_max: int = BANK_MAX) -> TrainedAnomaly:
+                  bank_max: int = BANK_MAX, backbone: Variant = BACKBONE) -> TrainedAnomaly:
     """Build the memory bank of good crops and set the threshold.
 
     Args:
@@ -146,6 +149,7 @@ def train_anomaly(images: np.ndarray, *, false_reject_rate: float = 0.01, seed: 
         progress: called with the fraction done and the stage.
         bank_ratio: share of all patches the coreset keeps (before ``bank_max``).
         bank_max: most bank entries.
+        backbone: the pretrained encoder.
 
     Returns:
         The model, running at ``(H, W)``, with its threshold.
@@ -159,7 +163,7 @@ def train_anomaly(images: np.ndarray, *, false_reject_rate: float = 0.01, seed: 
     if not 0.0 < false_reject_rate < 1.0:
         raise ValueError(f"false_reject_rate must lie in (0, 1), got {false_reject_rate}")
     report = progress or no_progress
-    features = AnomalyFeatures(load_pretrained())
+    features = AnomalyFeatures(load_pretrained(backbone))
     report(0.05, "extracting features")
     patches = _extract(features, images)
     n, p, _ = patches.shape
@@ -171,7 +175,8 @@ def train_anomaly(images: np.ndarray, *, false_reject_rate: float = 0.01, seed: 
     size = (int(images.shape[1]), int(images.shape[2]))
     scores = np.array([anomaly_score(heat_map(d, size)) for d in _leave_one_out(patches, bank, owner, size)])
     report(1.0, "done")
-    return TrainedAnomaly(AnomalyNet(features, bank).eval(), size, threshold_for(scores, false_reject_rate), scores)
+    return TrainedAnomaly(AnomalyNet(features, bank).eval(), size, threshold_for(scores, false_reject_rate), scores,
+                          backbone.name)
 
 
 @torch.inference_mode()
