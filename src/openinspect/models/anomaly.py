@@ -35,8 +35,9 @@ DISTANCE_OUTPUT = "distances"
 """Name of the graph's one output: ``(N, h/16, w/16)`` float32 patch distances."""
 STRIDE = 16
 """Patch grid of the heat map, in crop pixels."""
-BANK_RATIO = 0.1
-"""Share of the good crops' patches the coreset keeps, before :data:`BANK_MAX`."""
+BANK_RATIO = 0.25
+"""Share of the good crops' patches the coreset keeps, before :data:`BANK_MAX` (0.25 over 0.1: +0.01 image AUROC at 20
+good tiles with these features; at 100 and more the bank is at its maximum either way)."""
 BANK_MAX = 4096
 """Most bank entries: bounds the nearest-neighbour matmul per crop at inference."""
 BACKBONE = LITE1
