@@ -1,10 +1,13 @@
 """Tune the anomaly model on a TUNING split of magnetic-tile (seed 93+, never the reported seeds 0-2).
 
     python bench/anomaly_tune.py [--seed 93] [--n 20,60] [--test-good 100] [--test-defect 25] [--input 320]
+                                 [--variants SUBSTRING|...] [--configs lite0:none,lite1:flat64,lite0:none:aug]
 
-Extracts the Lite0 pyramid (strides 4-32) of a random tuning split once, then scores feature and bank variants
-side by side on it: image AUROC, pixel AUROC (every 4th pixel each way), AUROC per defect type (against the good
-test tiles), and the patch-search cost per 512 px ROI (patches x bank entries x dims). Figures go to bench/README.md.
+Per config (backbone, photometric step ``none``/``mean``/``std``/``hpK``/``flatK``, optionally ``aug``: flipped
+training tiles), extracts the pyramid (strides 4-32) of a random tuning split once, then scores feature and bank
+variants side by side on it: image AUROC, pixel AUROC (every 4th pixel each way), AUROC per defect type (against the
+good test tiles), and the patch-search cost per 512 px ROI (patches x bank entries x dims). The test's good tiles follow
+the largest N, so compare rows of one run only. Figures go to bench/README.md.
 """
 
 from __future__ import annotations
