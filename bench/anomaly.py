@@ -1,7 +1,7 @@
 """Benchmark the anomaly type on magnetic-tile: trained on good tiles only, tested on the rest and every defect.
 
     python bench/anomaly.py [--sizes 20,100,400] [--seeds 0,1,2] [--input 320] [--baselines fast,accurate]
-                            [--no-latency] [--test-good N] [--bank-ratio 0.1] [--bank-max 4096]
+                            [--no-latency] [--test-good N] [--bank-ratio 0.25] [--bank-max 4096]
 
 Per N and seed: N good tiles (``MT_Free``) drawn at random train the model (threshold from those good tiles only,
 leave-one-out, ``false_reject_rate`` 0.01, and a second at 0.05 from the same scores); the test set is every other

@@ -1,10 +1,13 @@
 """Tune the anomaly model on a TUNING split of magnetic-tile (seed 93+, never the reported seeds 0-2).
 
     python bench/anomaly_tune.py [--seed 93] [--n 20,60] [--test-good 100] [--test-defect 25] [--input 320]
+                                 [--variants SUBSTRING|...] [--configs lite0:none,lite1:flat64,lite0:none:aug]
 
-Extracts the Lite0 pyramid (strides 4-32) of a random tuning split once, then scores feature and bank variants
-side by side on it: image AUROC, pixel AUROC (every 4th pixel each way), AUROC per defect type (against the good
-test tiles), and the patch-search cost per 512 px ROI (patches x bank entries x dims). Figures go to bench/README.md.
+Per config (backbone, photometric step ``none``/``mean``/``std``/``hpK``/``flatK``, optionally ``aug``: flipped
+training tiles), extracts the pyramid (strides 4-32) of a random tuning split once, then scores feature and bank
+variants side by side on it: image AUROC, pixel AUROC (every 4th pixel each way), AUROC per defect type (against the
+good test tiles), and the patch-search cost per 512 px ROI (patches x bank entries x dims). The test's good tiles follow
+the largest N, so compare rows of one run only. Figures go to bench/README.md.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import torch.nn.functional as F  # noqa: N812
 from sklearn.metrics import roc_auc_score
 
 from anomaly import DEFECTS, PIXEL_STEP, load
+from openinspect.models.backbone import VARIANTS as BACKBONES
 from openinspect.models.backbone import load_pretrained, normalize, pyramid
 from openinspect.models.heatmap import anomaly_score, heat_map
 
@@ -41,21 +45,50 @@ VARIANTS: dict[str, dict] = {
     "C: s8+s16+s32 on s16 grid, ratio 0.02": {"layers": (8, 16, 32), "grid": 16, "ratio": 0.02},
     "W: s8+s16+0.5 s32 on s16 grid": {"layers": (8, 16, 32), "grid": 16, "weights": (1.0, 1.0, 0.5)},
     "B: s8+s16+s32 on s16 grid, global alone": {"layers": (8, 16, 32), "grid": 16, "glob": 1.0, "only_glob": 1},
+    "E: adopted (s8+s16+s32 on s16 grid)": {"layers": (8, 16, 32), "grid": 16},
+    "E: s8+s16+s32 on s16 grid, raw features (each layer / its mean norm), Euclidean": {
+        "layers": (8, 16, 32), "grid": 16, "raw": 1},
+    "F: raw, bank ratio 0.25": {"layers": (8, 16, 32), "grid": 16, "raw": 1, "ratio": 0.25},
+    "F: raw, s32 weighted 0.7": {"layers": (8, 16, 32), "grid": 16, "raw": 1, "weights": (1.0, 1.0, 0.7)},
+    "F: raw, s8 and s16 weighted 1.4": {"layers": (8, 16, 32), "grid": 16, "raw": 1, "weights": (1.4, 1.4, 1.0)},
+    "F: raw, 5x5 local averaging": {"layers": (8, 16, 32), "grid": 16, "raw": 1, "local": 5},
+    "E: s8+s16+s32 on s16 grid, flips in bank": {"layers": (8, 16, 32), "grid": 16, "aug": 1},
+    "E: s8+s16+s32 on s16 grid, whitened (Mahalanobis kNN)": {"layers": (8, 16, 32), "grid": 16, "white": 1e-2},
 }
 
 
+def prep(x: torch.Tensor, kind: str) -> torch.Tensor:
+    """Photometric normalisation of ``normalize``d images: ``none``, ``std`` (per image), ``flat`` (minus blur)."""
+    if kind == "none":
+        return x
+    if kind == "mean":
+        return x - x.mean((1, 2, 3), keepdim=True)
+    if kind.startswith(("flat", "hp")):
+        k = int(kind.lstrip("flathp") or 31)
+        coarse = F.avg_pool2d(x, 8, 8)  # a k px box blur at 1/8 resolution, upsampled
+        x = x - F.interpolate(F.avg_pool2d(coarse, k // 8 | 1, 1, k // 16, count_include_pad=False),
+                              size=x.shape[2:], mode="bilinear", align_corners=False)
+        if kind.startswith("hp"):
+            return x
+    target = 0.5 if not kind.startswith("std") or len(kind) == 3 else float(kind[3:])
+    mean, std = x.mean((1, 2, 3), keepdim=True), x.std((1, 2, 3), keepdim=True)
+    return (x - mean) / (std + 1e-3) * target
+
+
 @torch.inference_mode()
-def maps_of(backbone, images: np.ndarray) -> dict[int, torch.Tensor]:
+def maps_of(backbone, images: np.ndarray, kind: str = "none") -> dict[int, torch.Tensor]:
     out: dict[int, list[torch.Tensor]] = {4: [], 8: [], 16: [], 32: []}
     for i in range(0, len(images), 8):
-        _, s4, s8, s16, s32 = pyramid(backbone, normalize(torch.from_numpy(images[i : i + 8])), levels=5)
+        x = prep(normalize(torch.from_numpy(np.ascontiguousarray(images[i : i + 8]))), kind)
+        _, s4, s8, s16, s32 = pyramid(backbone, x, levels=5)
         for k, m in zip((4, 8, 16, 32), (s4, s8, s16, s32), strict=True):
             out[k].append(m.half())
     return {k: torch.cat(v) for k, v in out.items()}
 
 
 @torch.inference_mode()
-def patches(maps: dict[int, torch.Tensor], index: np.ndarray, v: dict, proj: torch.Tensor | None) -> torch.Tensor:
+def patches(maps: dict[int, torch.Tensor], index: np.ndarray, v: dict, proj: torch.Tensor | None,
+            scales: dict[int, float] | None = None) -> torch.Tensor:
     """``(N, h, w, D)`` float32 patch features of the chosen images for variant ``v``."""
     grid, local = v["grid"], v.get("local", 3)
     parts = []
@@ -69,7 +102,12 @@ def patches(maps: dict[int, torch.Tensor], index: np.ndarray, v: dict, proj: tor
                 m = F.adaptive_avg_pool2d(m, size)
             else:
                 m = F.interpolate(m, size=size, mode="bilinear", align_corners=True)
+        if scales is not None:
+            parts.append(weight * m / scales[layer])
+            continue
         parts.append(weight * F.normalize(m, dim=1))
+    if scales is not None:
+        return torch.cat(parts, 1).permute(0, 2, 3, 1)
     f = F.normalize(torch.cat(parts, 1), dim=1).permute(0, 2, 3, 1)
     if proj is not None:
         f = F.normalize(f @ proj, dim=-1)
@@ -91,21 +129,38 @@ def greedy(points: torch.Tensor, size: int, seed: int, pool: int) -> torch.Tenso
 
 
 @torch.inference_mode()
-def run(maps, kinds, masks, train, test, v, seed, ratio, bank_max) -> dict:
-    d = sum({4: 24, 8: 40, 16: 112, 32: 320}[k] for k in v["layers"])
+def run(maps, kinds, masks, train, test, v, seed, ratio, bank_max, aug=None) -> dict:
+    d = sum(maps[k].shape[1] for k in v["layers"])
     proj = None
     if v.get("proj"):
         proj = torch.from_numpy(np.random.default_rng(seed).standard_normal((d, v["proj"]), dtype=np.float32))
         d = v["proj"]
-    tr = patches(maps, train, v, proj)
+    scales = None
+    if v.get("raw"):
+        scales = {k: float(maps[k][torch.from_numpy(train)].float().norm(dim=1).mean()) for k in v["layers"]}
+    tr = patches(maps, train, v, proj, scales)
+    if v.get("aug"):
+        tr = torch.cat([tr, *(patches(maps, a, v, proj) for a in aug)])
     flat = tr.reshape(-1, tr.shape[-1])
+    white = None
+    if v.get("white"):
+        mu = flat.mean(0)
+        cov = torch.cov((flat - mu).T) + v["white"] * torch.eye(d)
+        vals, vecs = torch.linalg.eigh(cov)
+        white = (mu, vecs @ torch.diag(vals.rsqrt()) @ vecs.T)
+        flat = (flat - mu) @ white[1]
     size = max(1, min(bank_max, round(v.get("ratio", ratio) * len(flat))))
     bank = flat[greedy(flat, size, seed, v.get("pool", 4))]
     size_px = masks.shape[1:]
     heats = []
     for i in range(0, len(test), 16):
-        te = patches(maps, test[i : i + 16], v, proj)
-        dist = 1.0 - (te.reshape(-1, d) @ bank.T).amax(1)
+        te = patches(maps, test[i : i + 16], v, proj, scales)
+        if white is not None or scales is not None:
+            q = te.reshape(-1, d) if white is None else (te.reshape(-1, d) - white[0]) @ white[1]
+            sq = (q * q).sum(1, keepdim=True) + (bank * bank).sum(1) - 2 * q @ bank.T
+            dist = sq.amin(1).clamp_min(0).sqrt()
+        else:
+            dist = 1.0 - (te.reshape(-1, d) @ bank.T).amax(1)
         for dm in dist.reshape(te.shape[:3]).numpy():
             heats.append(heat_map(dm, size_px))
     heats_a = np.stack(heats)
@@ -162,7 +217,9 @@ def main() -> None:
     parser.add_argument("--ratio", type=float, default=0.1)
     parser.add_argument("--bank-max", type=int, default=4096)
     parser.add_argument("--variants", default="")
+    parser.add_argument("--configs", default="lite0:none", help="backbone:prep[:aug],... (prep none, std, flat)")
     args = parser.parse_args()
+    torch.set_num_threads(1)
     images, masks, kinds, _ = load(args.input)
     rng = np.random.default_rng(args.seed)
     sizes = [int(s) for s in args.n.split(",")]
@@ -171,20 +228,28 @@ def main() -> None:
     test = np.concatenate([test_good, *[rng.choice(np.flatnonzero(kinds == k), args.test_defect, replace=False)
                                         for k in range(1, len(DEFECTS) + 1)]])
     chosen = np.concatenate([train_all, test])
-    started = time.perf_counter()
-    maps = maps_of(load_pretrained().eval(), images[chosen])
-    print(f"features of {len(chosen)} tiles: {time.perf_counter() - started:.0f} s", flush=True)
+    flips = [images[train_all][:, ::-1], images[train_all][:, :, ::-1], images[train_all][:, ::-1, ::-1]]
     local = {int(i): j for j, i in enumerate(chosen)}
     sub_kinds, sub_masks = kinds[chosen], masks[chosen]
     test_local = np.array([local[int(i)] for i in test])
     names = [n for n in VARIANTS if not args.variants or any(s in n for s in args.variants.split("|"))]
-    for n in sizes:
-        train_local = np.array([local[int(i)] for i in train_all[:n]])
-        for name in names:
-            row = run(maps, sub_kinds, sub_masks, train_local, test_local, VARIANTS[name], args.seed, args.ratio,
-                      args.bank_max)
-            print(f"N={n} | {name} | " + " | ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}"
-                                                   for k, v in row.items()), flush=True)
+    for config in args.configs.split(","):
+        backbone, kind, *extra = config.split(":")
+        started = time.perf_counter()
+        model = load_pretrained(BACKBONES[backbone]).eval()
+        stack = np.concatenate([images[chosen], *flips]) if extra else images[chosen]
+        maps = maps_of(model, stack, kind)
+        print(f"{config}: features of {len(stack)} tiles: {time.perf_counter() - started:.0f} s", flush=True)
+        for n in sizes:
+            train_local = np.array([local[int(i)] for i in train_all[:n]])
+            aug = [len(chosen) + j * len(train_all) + np.arange(n) for j in range(3)]
+            for name in names:
+                if VARIANTS[name].get("aug") and not extra:
+                    continue
+                row = run(maps, sub_kinds, sub_masks, train_local, test_local, VARIANTS[name], args.seed,
+                          args.ratio, args.bank_max, aug)
+                print(f"N={n} | {config} | {name} | " + " | ".join(
+                    f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items()), flush=True)
 
 
 if __name__ == "__main__":

@@ -89,6 +89,7 @@ def tile_trained(tmp_path_factory):
     assert "validation (leave-one-out)" in out and "threshold:" in out and "AUROC: 1.000" in out
     pixel_auroc, iou = re.search(r"painted regions \(1 crop\(s\)\): pixel AUROC (\S+)   region IoU (\S+)", out).groups()
     assert float(pixel_auroc) > 0.9 and float(iou) > 0.05  # the heat is on the pit, the region overlaps it
+    assert ModelMeta.read(workspace.latest_model("tile", "surface").path).backbone == "lite1"  # its encoder
     with Workspace(folder / "home").new_model_version("tile", "dark", "fast") as version:
         dark_pixel_classifier(version / "model.onnx", limit=5.0)  # nothing in these captures is that dark
         ModelMeta(["good", "scratch"]).write(version)

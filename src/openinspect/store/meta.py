@@ -63,6 +63,9 @@ class ModelMeta:
     dot product; ``fp32`` otherwise (and for files written before the field existed)."""
     int8: dict[str, Any] = field(default_factory=dict)
     """Why: :class:`~openinspect.models.quantize.PrecisionChoice` (reason, metric, fp32 and int8 scores)."""
+    backbone: str = "lite0"
+    """The pretrained encoder's variant (:data:`openinspect.models.backbone.VARIANTS`; anomaly types: Lite1); files
+    written before the field existed were all Lite0. The ONNX graph holds the encoder; this records which it is."""
     format: int = 1
 
     def write(self, folder: Path) -> None:

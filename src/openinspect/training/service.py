@@ -556,7 +556,7 @@ def publish_type(workspace: Workspace, trained: TrainedType, *, deploy: bool = F
                   synthetic_images=trained.synthetic_images,
                   unlabelled_images=sorted(trained.unlabelled.captures) if trained.unlabelled is not None else None,
                   pseudo_labelled=trained.pseudo_labelled, precision=choice.precision,
-                  int8=choice.record()).write(folder)
+                  int8=choice.record(), backbone=getattr(trained.model, "backbone", "lite0")).write(folder)
     return workspace.latest_model(trained.recipe, spec.name)
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
+import torch
 
-from openinspect.models.anomaly import MIN_GOOD, train_anomaly
+from openinspect.models.anomaly import MIN_GOOD, flatten_shading, train_anomaly
 from openinspect.models.heatmap import anomalous_region, anomaly_score, threshold_for
 from openinspect.models.runtime import OnnxModel
 
@@ -46,8 +47,10 @@ def test_planted_defect_is_found_and_localised_and_good_surface_passes(model) ->
     peak_y, peak_x = np.unravel_index(heats[1].argmax(), SIZE)
     assert abs(peak_x - 90) <= 4 and abs(peak_y - 30) <= 4
     assert (region & mask).sum() >= 0.5 * mask.sum()  # the region covers the pit...
-    ys, xs = np.nonzero(region)  # ...and stays near it: the stride-32 features' 3x3 neighbourhood, about 80 px
-    assert np.hypot(xs - 90, ys - 30).max() <= 80 and region.mean() <= 0.2
+    # ...and stays near it: the stride-32 features' 3x3 neighbourhood and Lite1's receptive field, 108 px and a third
+    # of this small crop for a pit this dark (the Lite0 cosine model before: within 70 px; bench/README.md, round 4)
+    ys, xs = np.nonzero(region)
+    assert np.hypot(xs - 90, ys - 30).max() <= 120 and region.mean() <= 0.35
     assert not anomalous_region(heats[0], model.threshold).any()
 
 
@@ -57,6 +60,32 @@ def test_exported_graph_gives_the_torch_distances(model, tmp_path) -> None:
     crops = np.stack([_surface(200), _with_defect(_surface(201), (20, 60))[0]])
     assert onnx.input_size == SIZE
     np.testing.assert_allclose(onnx.predict(crops), model.predict_distances(crops), atol=1e-4)
+
+
+def test_distances_are_euclidean_between_features_that_keep_their_magnitude(model) -> None:
+    # L2-normalised patches and a cosine search ranked magnetic-tile defects worse (bench/README.md, anomaly round 4)
+    crops = np.stack([_surface(300), _with_defect(_surface(301), (60, 100))[0]])
+    with torch.inference_mode():
+        features = model.net.features(torch.from_numpy(crops)).flatten(2).transpose(1, 2)
+        bank = model.net.bank
+        expected = torch.cdist(features.double(), bank.double()).amin(-1).numpy()
+        norms = features.norm(dim=-1)
+    np.testing.assert_allclose(model.predict_distances(crops).reshape(2, -1), expected, atol=1e-3)
+    assert float(norms.std() / norms.mean()) > 0.02  # patches are not normalised to one length
+    # each of the three maps is divided by its mean patch norm over the training crops: about 1 on good surfaces
+    assert model.net.features.scales.shape == (3,) and bool((model.net.features.scales > 0).all())
+    assert 1.5 < float(bank.norm(dim=-1).mean()) < 2.0  # sqrt(3) for three maps of norm ~1
+    assert model.backbone == "lite1"
+
+
+def test_brighter_darker_or_shaded_good_surfaces_pass(model) -> None:
+    x = torch.from_numpy(_surface(400)).permute(2, 0, 1)[None].float() / 128 - 1
+    np.testing.assert_allclose(flatten_shading(0.6 * x + 0.3), flatten_shading(x), rtol=0.01, atol=1e-3)
+    ramp = np.linspace(-35, 35, SIZE[1])[None, :, None]  # light falling off from right to left
+    lit = [np.clip(_surface(401).astype(float) * gain + offset + shade * ramp, 0, 255).astype(np.uint8)
+           for gain, offset, shade in ((1.4, 10, 0), (0.6, -20, 0), (1.0, 0, 1))]
+    scores = [anomaly_score(h) for h in model.heat_maps(np.stack(lit))]
+    assert max(scores) < model.threshold, scores
 
 
 def test_threshold_rejects_about_the_asked_share_of_good_scores() -> None:
