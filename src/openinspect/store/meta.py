@@ -63,6 +63,9 @@ class ModelMeta:
     dot product; ``fp32`` otherwise (and for files written before the field existed)."""
     int8: dict[str, Any] = field(default_factory=dict)
     """Why: :class:`~openinspect.models.quantize.PrecisionChoice` (reason, metric, fp32 and int8 scores)."""
+    backbone: str = "lite0"
+    """Classifiers: the pretrained EfficientNet-Lite variant the model is built on (``lite0``, ``lite1``, ``lite2``);
+    ``lite0`` for files written before the field existed (every model was Lite0 then)."""
     format: int = 1
 
     def write(self, folder: Path) -> None:

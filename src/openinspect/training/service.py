@@ -59,9 +59,10 @@ if TYPE_CHECKING:
     from openinspect.models.quantize import PrecisionChoice
 
 log = logging.getLogger(__name__)
-DEFAULT_CLASSIFIER_SIDE = {TrainingMode.FAST: 320, TrainingMode.ACCURATE: 384}
+DEFAULT_CLASSIFIER_SIDE = {TrainingMode.FAST: 320, TrainingMode.ACCURATE: 352}
 """Default longest input side of a classifier per mode: detail for small defects at a CPU-friendly cost
-(bench/README.md: Fast scored the same from 320 to 512 px; Accurate best at 384)."""
+(bench/README.md: Fast scored the same from 320 to 512 px; Accurate's Lite1 at 352 px costs about what Lite0 did at
+384 px, where Lite0 scored best)."""
 TILE_TRAIN_OVERLAP = 128
 """Overlap of the full-resolution tiles a tiled segmenter or anomaly type trains on."""
 TILE_TRAIN_PATCH = 256
@@ -80,9 +81,9 @@ FAST_BANK_S = 0.2
 """Fast: the coreset of one class's memory bank."""
 FAST_EXPORT_S = 1.5
 """Fast: the ONNX export."""
-ACCURATE_STEP_S = 1.4
-"""Accurate: one optimiser step, per crop of the batch and megapixel (bench/README.md: 120 steps of 16 crops at
-384 px in 398 s)."""
+ACCURATE_STEP_S = 1.9
+"""Accurate: one optimiser step, per crop of the batch and megapixel: Lite0's 1.4 (bench/README.md: 120 steps of 16
+crops at 384 px in 398 s) times Lite1's 1.35x compute per pixel."""
 ACCURATE_EXPORT_S = 15.0
 """Accurate and segmenter: the ONNX export through ``torch.export`` (14-19 s of CPU for a Lite0 graph)."""
 SEGMENTER_TRAIN_S = 120.0
@@ -122,6 +123,7 @@ class _Outcome:
     crops: list[ValidationCrop] = field(default_factory=list)
     exporting: Progress = no_progress
     pseudo_labelled: int = 0
+    backbone: str = "lite0"
 
 
 @dataclass(frozen=True)
@@ -152,6 +154,8 @@ class TrainedType:
     """The unlabelled captures an Accurate model learnt from (``None``: it was not asked to)."""
     pseudo_labelled: int = 0
     """Unlabelled crops the final model trained on: those its Fast teacher was confident of."""
+    backbone: str = "lite0"
+    """Classifiers: the pretrained backbone variant the model is built on (segmenter and anomaly types: Lite0)."""
 
 
 @dataclass(frozen=True)
@@ -179,7 +183,7 @@ def input_size_for(recipe: Recipe, spec: InspectionType, captures: list[StoredIm
                    mode: TrainingMode | None = None) -> tuple[int, int]:
     """The model input ``(h, w)``: the type's ROI aspect (median over labelled captures), longest side capped.
 
-    Classifiers default to at most 320 px (Fast) or 384 px (Accurate; ``mode`` or else the type's own);
+    Classifiers default to at most 320 px (Fast) or 352 px (Accurate; ``mode`` or else the type's own);
     segmenter and anomaly types as :func:`~openinspect.recipe.region_model_input` says (the ROI's size up to 512 px,
     or its full-resolution tiles). A type's ``input_size`` overrides the default.
     """
@@ -518,7 +522,7 @@ def fit_type(workspace: Workspace, recipe: Recipe, type_name: str, *, mode: Trai
     return TrainedType(recipe.name, spec, mode, seed, data, outcome.model, outcome.metrics, outcome.validation,
                        outcome.crops, started, exporting=outcome.exporting, warnings=warnings,
                        synthetic_images=len({s.image for s, f in zip(data.sources, flags, strict=True) if f}),
-                       unlabelled=extra, pseudo_labelled=outcome.pseudo_labelled)
+                       unlabelled=extra, pseudo_labelled=outcome.pseudo_labelled, backbone=outcome.backbone)
 
 
 def _flags(data: TrainingSet, made: dict[str, SyntheticOrigin]) -> np.ndarray:
@@ -556,7 +560,7 @@ def publish_type(workspace: Workspace, trained: TrainedType, *, deploy: bool = F
                   synthetic_images=trained.synthetic_images,
                   unlabelled_images=sorted(trained.unlabelled.captures) if trained.unlabelled is not None else None,
                   pseudo_labelled=trained.pseudo_labelled, precision=choice.precision,
-                  int8=choice.record()).write(folder)
+                  int8=choice.record(), backbone=trained.backbone).write(folder)
     return workspace.latest_model(trained.recipe, spec.name)
 
 
@@ -622,7 +626,7 @@ def _train_classifier(spec: ClassifierType, data: TrainingSet, mode: TrainingMod
     assert model is not None  # every plan trains at least the final model
     return _Outcome(model, metrics, {"method": plan.method, "reason": _with_note(plan.reason, synthetic)}, crops,
                     stages.stage(3 + len(fits), Fold(None, folds)),
-                    pseudo_labelled=len(trainer.pseudo[-1].labels) if trainer.pseudo else 0)
+                    pseudo_labelled=len(trainer.pseudo[-1].labels) if trainer.pseudo else 0, backbone=model.backbone)
 
 
 def _with_note(reason: str, synthetic: np.ndarray) -> str:
