@@ -81,9 +81,9 @@ FAST_BANK_S = 0.2
 """Fast: the coreset of one class's memory bank."""
 FAST_EXPORT_S = 1.5
 """Fast: the ONNX export."""
-ACCURATE_STEP_S = 1.9
+ACCURATE_STEP_S = 1.7
 """Accurate: one optimiser step, per crop of the batch and megapixel: Lite0's 1.4 (bench/README.md: 120 steps of 16
-crops at 384 px in 398 s) times Lite1's 1.35x compute per pixel."""
+crops at 384 px in 398 s) times 1.19, since a Lite1 step at 352 px took as long as a Lite0 step at 384 px (issue 16)."""
 ACCURATE_EXPORT_S = 15.0
 """Accurate and segmenter: the ONNX export through ``torch.export`` (14-19 s of CPU for a Lite0 graph)."""
 SEGMENTER_TRAIN_S = 120.0
