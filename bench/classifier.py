@@ -205,7 +205,7 @@ def main() -> None:
     parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--ks", default="5,20,100")
     parser.add_argument("--fast-size", type=int, default=320, help="Fast model input side in px")
-    parser.add_argument("--accurate-size", type=int, default=384, help="Accurate model input side in px")
+    parser.add_argument("--accurate-size", type=int, default=352, help="Accurate model input side in px")
     parser.add_argument("--latency-size", type=int, default=224)
     parser.add_argument("--modes", default="fast,fast-int8,accurate,accurate-int8,hog", help="hog runs on 128 px crops")
     parser.add_argument("--quick", action="store_true", help="1 seed, k=5,20, latency with few repeats")

@@ -241,7 +241,7 @@ def latency(net: torch.nn.Module | None, calibration: np.ndarray, tiles: tuple[n
     classifier. ``calibration`` (training crops, ``(N, h, w, 3)`` uint8 RGB) calibrates the int8 model;
     ``tiles`` (six ``(128, 128, 3)`` crops and 0/1 labels) train the Fast classifier.
     """
-    from openinspect.models.accurate import AccurateNet
+    from openinspect.models.accurate import VARIANT, AccurateNet
     from openinspect.models.backbone import load_pretrained
     from openinspect.models.classifier import TrainedClassifier, train_classifier
     from openinspect.models.export import export_onnx
@@ -261,7 +261,7 @@ def latency(net: torch.nn.Module | None, calibration: np.ndarray, tiles: tuple[n
                     output_name=MASK_OUTPUT)
         if int8:
             quantize_int8(paths["seg"], paths["seg8"], np.stack([resize_to(c, size) for c in calibration[:16]]))
-        TrainedClassifier(AccurateNet(load_pretrained(), 2), size).export_onnx(paths["accurate"])
+        TrainedClassifier(AccurateNet(load_pretrained(VARIANT), 2), size).export_onnx(paths["accurate"])
         small = np.stack([resize_to(t, size) for t in tiles[0]])
         train_classifier(small, tiles[1], 2, "fast").export_onnx(paths["fast"])
         models = {name: OnnxModel(path, threads) for name, path in paths.items() if path.exists()}

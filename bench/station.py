@@ -264,7 +264,7 @@ def ranking_models(side: int, folder: Path) -> dict[str, tuple[Path, tuple[int, 
     Fast learns 32 generated crops (its memory banks scale with the crops, as on a line); the segmenter trains
     2 s and Accurate not at all: their time does not depend on their weights.
     """
-    from openinspect.models.accurate import AccurateNet
+    from openinspect.models.accurate import VARIANT, AccurateNet
     from openinspect.models.backbone import load_pretrained
     from openinspect.models.classifier import TrainedClassifier
     from openinspect.training.service import DEFAULT_CLASSIFIER_SIDE
@@ -285,7 +285,7 @@ def ranking_models(side: int, folder: Path) -> dict[str, tuple[Path, tuple[int, 
                               for i in range(32)])
             train_classifier(crops, np.arange(32) % 2, 2, "fast", seed=0).export_onnx(path)
         else:
-            TrainedClassifier(AccurateNet(load_pretrained(), 2), size).export_onnx(path)
+            TrainedClassifier(AccurateNet(load_pretrained(VARIANT), 2), size).export_onnx(path)
         made[label] = (path, size)
     return made
 

@@ -1,4 +1,4 @@
-"""Accurate classifier: Lite0 fine-tuned with augmentation suited to inspection images.
+"""Accurate classifier: EfficientNet-Lite1 fine-tuned with augmentation suited to inspection images.
 
 The early, high-resolution blocks stay frozen (they hold generic edges and textures and cost the
 most on a CPU); BatchNorm keeps its ImageNet statistics because few-shot batches are too small to
@@ -18,11 +18,12 @@ import torch
 import torch.nn.functional as F  # noqa: N812
 from torch import nn
 
-from openinspect.models.backbone import HEAD_CHANNELS, EfficientNetLite, load_pretrained, normalize
+from openinspect.models.backbone import HEAD_CHANNELS, LITE1, EfficientNetLite, Variant, load_pretrained, normalize
 from openinspect.models.progress import Progress, Step
 
-FROZEN_BLOCKS = 5
-"""Stem and blocks ``0..4`` (everything at stride 8 or finer) are not trained."""
+VARIANT = LITE1
+"""The backbone Accurate fine-tunes. At its default 352 px Lite1 costs about Lite0's compute at 384 px and scored
+above it on both tuning seeds (bench/README.md, "Accurate's backbone, test-time flips, EMA")."""
 BATCH = 16
 PSEUDO_BATCH = 4
 """Pseudo-labelled crops added to each optimiser step when training learns from unlabelled captures."""
@@ -164,8 +165,18 @@ def _balanced_batches(labels: np.ndarray, steps: int, rng: np.random.Generator,
     return [rng.choice(len(labels), size, p=weights / weights.sum()) for _ in range(steps)]
 
 
+def frozen_blocks(variant: Variant) -> int:
+    """How many blocks are not trained: the stem's and every block at stride 8 or finer (Lite0: blocks ``0..4``).
+
+    >>> from openinspect.models.backbone import LITE0
+    >>> frozen_blocks(LITE0), frozen_blocks(LITE1)
+    (5, 7)
+    """
+    return variant.pyramid_blocks[2] + 1
+
+
 def _optimizer(net: AccurateNet, schedule: Schedule) -> torch.optim.Optimizer:
-    late = [blk for i, blk in enumerate(net.backbone._blocks) if i >= FROZEN_BLOCKS]
+    late = net.backbone._blocks[frozen_blocks(net.backbone.variant):]
     trainable = [p for m in (*late, net.backbone._conv_head, net.backbone._bn1) for p in m.parameters()]
     groups: list[dict[str, Any]] = [
         {"params": trainable, "lr": schedule.lr_backbone},
@@ -180,7 +191,7 @@ def _freeze(net: AccurateNet) -> None:
     for module in net.modules():
         if isinstance(module, nn.BatchNorm2d):
             module.eval()
-    early = [net.backbone._conv_stem, net.backbone._bn0, *net.backbone._blocks[:FROZEN_BLOCKS]]
+    early = [net.backbone._conv_stem, net.backbone._bn0, *net.backbone._blocks[:frozen_blocks(net.backbone.variant)]]
     for module in early:
         module.requires_grad_(False)
 
@@ -195,6 +206,7 @@ def train_accurate(
     schedule: Schedule | None = None,
     device: str = "cpu",
     pseudo: PseudoLabels | None = None,
+    variant: Variant = VARIANT,
 ) -> AccurateNet:
     """Fine-tune the Accurate classifier, optionally also on pseudo-labelled unlabelled crops (self-training).
 
@@ -209,13 +221,14 @@ def train_accurate(
         device: torch device to train on (``"cuda"`` where the station has a GPU).
         pseudo: unlabelled crops with a teacher's confident classes; each step adds :data:`PSEUDO_BATCH` of them,
             drawn class-balanced and augmented like the labelled ones, to its labelled batch.
+        variant: the pretrained backbone to fine-tune.
 
     Returns:
         The trained network, on the CPU, in eval mode.
     """
     schedule = schedule or Schedule()
     torch.manual_seed(seed)
-    net = AccurateNet(load_pretrained(), num_classes)
+    net = AccurateNet(load_pretrained(variant), num_classes)
     _freeze(net)
     net.to(device)
     steps = schedule.steps(len(images))

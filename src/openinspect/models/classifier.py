@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from openinspect.models.accurate import Augment, PseudoLabels, train_accurate
+from openinspect.models.backbone import EfficientNetLite
 from openinspect.models.export import export_onnx
 from openinspect.models.fast import FastFeatures, FastNet, extract, fit_fast
 from openinspect.models.progress import Progress, no_progress
@@ -33,6 +34,11 @@ class TrainedClassifier:
     def __init__(self, net: nn.Module, input_size: tuple[int, int]) -> None:
         self.net = net.eval()
         self.input_size = input_size
+
+    @property
+    def backbone(self) -> str:
+        """Name of the pretrained backbone variant the network is built on (``lite0``, ``lite1``, ``lite2``)."""
+        return next(m.variant.name for m in self.net.modules() if isinstance(m, EfficientNetLite))
 
     @torch.inference_mode()
     def predict_proba(self, images: np.ndarray) -> np.ndarray:

@@ -236,6 +236,11 @@ class TrainedSegmenter:
         self.net = net.eval()
         self.input_size = input_size
 
+    @property
+    def backbone(self) -> str:
+        """Name of the pretrained encoder's variant (``lite0``: every segmenter so far)."""
+        return self.net.encoder.variant.name
+
     @torch.inference_mode()
     def predict_masks(self, images: np.ndarray) -> np.ndarray:
         """Class maps through torch.

@@ -64,8 +64,8 @@ class ModelMeta:
     int8: dict[str, Any] = field(default_factory=dict)
     """Why: :class:`~openinspect.models.quantize.PrecisionChoice` (reason, metric, fp32 and int8 scores)."""
     backbone: str = "lite0"
-    """The pretrained encoder's variant (:data:`openinspect.models.backbone.VARIANTS`; anomaly types: Lite1); files
-    written before the field existed were all Lite0. The ONNX graph holds the encoder; this records which it is."""
+    """The pretrained EfficientNet-Lite variant the model is built on (``lite0``, ``lite1``, ``lite2``; the ONNX graph
+    holds the encoder, this records which it is); ``lite0`` for files written before the field existed."""
     format: int = 1
 
     def write(self, folder: Path) -> None:

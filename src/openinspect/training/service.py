@@ -59,9 +59,10 @@ if TYPE_CHECKING:
     from openinspect.models.quantize import PrecisionChoice
 
 log = logging.getLogger(__name__)
-DEFAULT_CLASSIFIER_SIDE = {TrainingMode.FAST: 320, TrainingMode.ACCURATE: 384}
+DEFAULT_CLASSIFIER_SIDE = {TrainingMode.FAST: 320, TrainingMode.ACCURATE: 352}
 """Default longest input side of a classifier per mode: detail for small defects at a CPU-friendly cost
-(bench/README.md: Fast scored the same from 320 to 512 px; Accurate best at 384)."""
+(bench/README.md: Fast scored the same from 320 to 512 px; Accurate's Lite1 at 352 px costs about what Lite0 did at
+384 px, where Lite0 scored best)."""
 TILE_TRAIN_OVERLAP = 128
 """Overlap of the full-resolution tiles a tiled segmenter or anomaly type trains on."""
 TILE_TRAIN_PATCH = 256
@@ -80,9 +81,9 @@ FAST_BANK_S = 0.2
 """Fast: the coreset of one class's memory bank."""
 FAST_EXPORT_S = 1.5
 """Fast: the ONNX export."""
-ACCURATE_STEP_S = 1.4
-"""Accurate: one optimiser step, per crop of the batch and megapixel (bench/README.md: 120 steps of 16 crops at
-384 px in 398 s)."""
+ACCURATE_STEP_S = 1.7
+"""Accurate: one optimiser step, per crop of the batch and megapixel: Lite0's 1.4 (bench/README.md: 120 steps of 16
+crops at 384 px in 398 s) times 1.19, since a Lite1 step at 352 px took as long as a Lite0 step at 384 px (issue 16)."""
 ACCURATE_EXPORT_S = 15.0
 """Accurate and segmenter: the ONNX export through ``torch.export`` (14-19 s of CPU for a Lite0 graph)."""
 SEGMENTER_TRAIN_S = 120.0
@@ -92,6 +93,9 @@ MAX_UNLABELLED = 500
 
 
 class _Trained(Protocol):
+    @property
+    def backbone(self) -> str: ...
+
     def export_onnx(self, path: Path) -> None: ...
 
 
@@ -179,7 +183,7 @@ def input_size_for(recipe: Recipe, spec: InspectionType, captures: list[StoredIm
                    mode: TrainingMode | None = None) -> tuple[int, int]:
     """The model input ``(h, w)``: the type's ROI aspect (median over labelled captures), longest side capped.
 
-    Classifiers default to at most 320 px (Fast) or 384 px (Accurate; ``mode`` or else the type's own);
+    Classifiers default to at most 320 px (Fast) or 352 px (Accurate; ``mode`` or else the type's own);
     segmenter and anomaly types as :func:`~openinspect.recipe.region_model_input` says (the ROI's size up to 512 px,
     or its full-resolution tiles). A type's ``input_size`` overrides the default.
     """
@@ -556,7 +560,7 @@ def publish_type(workspace: Workspace, trained: TrainedType, *, deploy: bool = F
                   synthetic_images=trained.synthetic_images,
                   unlabelled_images=sorted(trained.unlabelled.captures) if trained.unlabelled is not None else None,
                   pseudo_labelled=trained.pseudo_labelled, precision=choice.precision,
-                  int8=choice.record(), backbone=getattr(trained.model, "backbone", "lite0")).write(folder)
+                  int8=choice.record(), backbone=trained.model.backbone).write(folder)
     return workspace.latest_model(trained.recipe, spec.name)
 
 

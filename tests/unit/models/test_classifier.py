@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from openinspect.models.accurate import Augment, PseudoLabels, Schedule, augment, train_accurate
+from openinspect.models.accurate import Augment, PseudoLabels, Schedule, augment, frozen_blocks, train_accurate
+from openinspect.models.backbone import LITE1, load_pretrained
 from openinspect.models.classifier import FoldTrainer, TrainedClassifier, train_classifier
 from openinspect.models.progress import Step, no_progress
 from openinspect.models.runtime import OnnxModel
@@ -147,3 +148,14 @@ def test_accurate_learns_from_unlabelled_crops_through_a_confident_fast_teacher(
     fast = FoldTrainer(images, labels, 2, "fast", unlabelled=unlabelled)
     fast.fit(np.arange(len(images)))
     assert fast.pseudo == [] and len(fast.unlabelled) == 0
+
+
+def test_accurate_fine_tunes_lite1_from_its_first_block_past_stride_8() -> None:
+    images, labels = _two_looks(3, 0)
+    net = train_accurate(images, labels, 2, 0, Augment(), no_progress, Schedule(min_steps=2, max_steps=2))
+    assert TrainedClassifier(net, (32, 32)).backbone == "lite1"
+    pretrained, trained = load_pretrained(LITE1).state_dict(), net.backbone.state_dict()
+    moved = {int(name.split(".")[1]) for name in pretrained
+             if name.startswith("_blocks.") and not torch.equal(pretrained[name], trained[name])}
+    assert frozen_blocks(LITE1) == 7 and moved == set(range(7, len(net.backbone._blocks)))  # stride 16 and 32 only
+    assert torch.equal(pretrained["_conv_stem.weight"], trained["_conv_stem.weight"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from tests.conftest import part_capture, png_bytes
+from tests.conftest import PlaceholderModel, part_capture, png_bytes
 
 from openinspect.authoring.synthetic import SyntheticService, SynthRequest
 from openinspect.errors import DatasetError
@@ -31,13 +31,6 @@ rois:
 """)
 
 
-class _NoExport:
-    """Stands in for a trained network: exporting it writes a placeholder (a real export takes half a minute)."""
-
-    def export_onnx(self, path):
-        path.write_bytes(b"placeholder")
-
-
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     """Four real captures and three synthetic ones (a crop each); one Fast run with them, published.
@@ -54,7 +47,7 @@ def trained(tmp_path_factory):
     made = service.add(SynthRequest("plate", "surface", "a long dark scratch", rois=("left",), count=3, seed=1))
     service.add(SynthRequest("plate", "finish", "a large dent", count=2))
     run = fit_type(workspace, RECIPE, "surface", mode=TrainingMode.FAST)
-    version = publish_type(workspace, dataclasses.replace(run, model=_NoExport()))
+    version = publish_type(workspace, dataclasses.replace(run, model=PlaceholderModel()))
     yield workspace, set(made.images), run, version
     workspace.engine.dispose()
 

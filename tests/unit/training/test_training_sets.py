@@ -86,7 +86,7 @@ rois:
 """)
     spec = recipe.inspection_type("part")
     captures = [StoredImage("0" * 64, Path("c.png"), 1200, 800, "c.png")]
-    assert input_size_for(recipe, spec, captures) == (192, 384)  # accurate: longest side 384
+    assert input_size_for(recipe, spec, captures) == (192, 352)  # accurate: longest side 352
     assert input_size_for(recipe, spec, captures, TrainingMode.FAST) == (160, 320)
     fixed = recipe.model_copy(update={"types": [spec.model_copy(update={"input_size": 224})]})
     assert max(input_size_for(fixed, fixed.types[0], captures, TrainingMode.FAST)) == 224

@@ -75,11 +75,12 @@ def runs(tmp_path_factory):
 
 
 def test_accurate_learns_from_every_unlabelled_capture_and_archived_result(runs) -> None:
-    _workspace, _labelled, unlabelled, used, _off = runs
+    _workspace, _labelled, unlabelled, used, off = runs
     assert used.mode is TrainingMode.ACCURATE and used.unlabelled is not None
     assert set(used.unlabelled.captures) == unlabelled and len(used.unlabelled.captures) == 4
     assert used.unlabelled.images.shape == (4, 32, 32, 3)  # one ROI each, at the model input
     assert 0 < used.pseudo_labelled <= 4  # the Fast teacher judged them; the confident ones were trained on
+    assert used.model.backbone == off.model.backbone == "lite1"  # what meta.json records
 
 
 def test_labelled_and_validation_images_never_count_as_unlabelled(runs) -> None:

@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from tests.conftest import part_capture, png_bytes
+from tests.conftest import PlaceholderModel, part_capture, png_bytes
 
 from openinspect.models.progress import Fold
 from openinspect.recipe import TrainingMode, parse_recipe
@@ -26,13 +26,6 @@ rois:
   - {name: left, type: surface, x: 0, y: 0, w: 64, h: 96}
   - {name: right, type: surface, x: 64, y: 0, w: 64, h: 96}
 """)
-
-
-class _NoExport:
-    """Stands in for a trained network: exporting it writes a placeholder (a real export takes half a minute)."""
-
-    def export_onnx(self, path):
-        path.write_bytes(b"placeholder")
 
 
 def _labelled(workspace):
@@ -105,7 +98,7 @@ def test_fast_training_records_class_and_probabilities_of_every_validation_crop(
 @pytest.mark.slow
 def test_published_version_keeps_validation_crops_beside_its_meta(workspace, trained):
     _labelled(workspace)
-    version = publish_type(workspace, dataclasses.replace(trained, model=_NoExport()))
+    version = publish_type(workspace, dataclasses.replace(trained, model=PlaceholderModel()))
 
     assert sorted(p.name for p in version.path.iterdir()) == ["meta.json", "model.onnx", VALIDATION_FILE]
     assert read_validation_crops(version.path) == trained.crops
