@@ -1,8 +1,9 @@
 """Does the Defect Creator help? Segmenter and classifiers on magnetic-tile, with and without synthetic defects.
 
     python bench/defect_creator.py [--seeds 1] [--ks 0,3] [--models segmenter,fast,accurate]
-                                   [--good 40] [--synthetic 8] [--test-good 200] [--side 256] [--budget 150]
-                                   [--json FILE] [--sheet FILE]
+                                   [--good 40] [--synthetic 8] [--test-good 200] [--side 256]
+                                   [--seg-epochs E | --seg-steps N | --budget 150] [--accurate-epochs E]
+                                   [--match] [--json FILE] [--sheet FILE]
 
 Split per seed: ``k`` real defect images per defect type (0 or 3) and ``--good`` good tiles train; every
 other defect image and ``--test-good`` other good tiles (spread evenly over the rest) are the test set. The
@@ -11,7 +12,11 @@ type, from the descriptions in ``DESCRIPTIONS`` (written from training images on
 same split with and without them; "k = 0, no synthetic" has no defect at all and is not trained.
 
 Segmenter: the protocol of ``bench/segmenter.py`` (its data, prediction and scoring helpers; ``min_blob_px``
-chosen on the training split at <= 5 % false alarms there), at a smaller input side and time budget.
+chosen on the training split at <= 5 % false alarms there), at a smaller input side and time budget; also its
+detection at the threshold on each image's largest blob that flags 5 % of the test's good tiles, so the runs with
+and without synthetic images compare at equal false alarms. ``--seg-epochs`` / ``--accurate-epochs`` let the steps
+grow with the training images, as the product's schedules do, so a run with synthetic images sees each real
+defect as often as the run without them.
 Classifiers: good (0) vs defect (1) through the exported ONNX model; detection and false alarms at the
 product's decision (argmax), and detection at the threshold that flags 5 % of the test's good tiles (a
 point of the ROC curve, for comparison only: no threshold is tuned on test for the other figures).
