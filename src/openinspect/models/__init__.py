@@ -1,4 +1,4 @@
-"""Models: the Lite0 backbone, Fast and Accurate classifiers, ONNX export and the ONNX runtime.
+"""Models: the EfficientNet-Lite backbones, Fast and Accurate classifiers, ONNX export and the ONNX runtime.
 
 Importing this package stays torch-free: it exposes only the runtime. Training code imports
 :mod:`openinspect.models.classifier` explicitly.
