@@ -21,6 +21,7 @@ import torch.nn.functional as F  # noqa: N812
 from sklearn.metrics import roc_auc_score
 
 from anomaly import DEFECTS, PIXEL_STEP, load
+from openinspect.models.anomaly import remove_low_pass, set_contrast
 from openinspect.models.backbone import VARIANTS as BACKBONES
 from openinspect.models.backbone import load_pretrained, normalize, pyramid
 from openinspect.models.heatmap import anomaly_score, heat_map
@@ -58,21 +59,18 @@ VARIANTS: dict[str, dict] = {
 
 
 def prep(x: torch.Tensor, kind: str) -> torch.Tensor:
-    """Photometric normalisation of ``normalize``d images: ``none``, ``std`` (per image), ``flat`` (minus blur)."""
+    """Photometric normalisation of ``normalize``d images: ``none``, ``mean``, ``std[T]`` (per image, to standard
+    deviation T, 0.5 by default), ``hpK`` (minus a K px blur), ``flatK`` (``hpK`` then ``std``; the product's
+    :func:`~openinspect.models.anomaly.flatten_shading` is ``flat64``, the same 9-cell blur as its 72 px)."""
     if kind == "none":
         return x
     if kind == "mean":
         return x - x.mean((1, 2, 3), keepdim=True)
     if kind.startswith(("flat", "hp")):
-        k = int(kind.lstrip("flathp") or 31)
-        coarse = F.avg_pool2d(x, 8, 8)  # a k px box blur at 1/8 resolution, upsampled
-        x = x - F.interpolate(F.avg_pool2d(coarse, k // 8 | 1, 1, k // 16, count_include_pad=False),
-                              size=x.shape[2:], mode="bilinear", align_corners=False)
+        x = remove_low_pass(x, int(kind.lstrip("flathp") or 31))
         if kind.startswith("hp"):
             return x
-    target = 0.5 if not kind.startswith("std") or len(kind) == 3 else float(kind[3:])
-    mean, std = x.mean((1, 2, 3), keepdim=True), x.std((1, 2, 3), keepdim=True)
-    return (x - mean) / (std + 1e-3) * target
+    return set_contrast(x, 0.5 if not kind.startswith("std") or len(kind) == 3 else float(kind[3:]))
 
 
 @torch.inference_mode()

@@ -51,19 +51,31 @@ CONTRAST = 0.5
 _BATCH = 4
 
 
+def remove_low_pass(x: torch.Tensor, low_pass_px: int = LOW_PASS_PX) -> torch.Tensor:
+    """``normalize``d crops ``(N, 3, H, W)``, sides multiples of 8, minus their ``low_pass_px`` box blur.
+
+    The blur is computed at 1/8 resolution and upsampled: shading and brightness go, defects stay.
+    """
+    cells = low_pass_px // 8
+    low = F.avg_pool2d(F.avg_pool2d(x, 8, 8), cells + 1 - cells % 2, 1, cells // 2, count_include_pad=False)
+    return x - F.interpolate(low, size=x.shape[2:], mode="bilinear", align_corners=False)
+
+
+def set_contrast(x: torch.Tensor, contrast: float = CONTRAST) -> torch.Tensor:
+    """Each crop of ``(N, 3, H, W)`` shifted to mean 0 and scaled to standard deviation ``contrast``."""
+    x = x - x.mean((1, 2, 3), keepdim=True)
+    return x / (x.std((1, 2, 3), keepdim=True) + 1e-3) * contrast
+
+
 def flatten_shading(x: torch.Tensor) -> torch.Tensor:
     """Per-crop photometric normalisation of ``normalize``d crops ``(N, 3, H, W)``, sides multiples of 8.
 
-    Subtracts the crop's low-pass (a :data:`LOW_PASS_PX` box blur, computed at 1/8 resolution and upsampled) and
-    scales the rest to :data:`CONTRAST`: a good part lit brighter, darker, unevenly or with more contrast looks like
-    the good parts the bank holds (magnetic-tile's tiles differ 2x in brightness and 3x in contrast; tuning: +0.02
-    image AUROC at 60 and 100 good tiles, bench/README.md anomaly round 4).
+    :func:`remove_low_pass` (a :data:`LOW_PASS_PX` box blur), then :func:`set_contrast` to :data:`CONTRAST`: a good
+    part lit brighter, darker, unevenly or with more contrast looks like the good parts the bank holds
+    (magnetic-tile's tiles differ 2x in brightness and 3x in contrast; tuning: +0.02 image AUROC at 60 and 100 good
+    tiles, bench/README.md anomaly round 4).
     """
-    cells = LOW_PASS_PX // 8
-    low = F.avg_pool2d(F.avg_pool2d(x, 8, 8), cells + 1 - cells % 2, 1, cells // 2, count_include_pad=False)
-    x = x - F.interpolate(low, size=x.shape[2:], mode="bilinear", align_corners=False)
-    x = x - x.mean((1, 2, 3), keepdim=True)
-    return x / (x.std((1, 2, 3), keepdim=True) + 1e-3) * CONTRAST
+    return set_contrast(remove_low_pass(x))
 
 
 class AnomalyFeatures(nn.Module):
@@ -133,14 +145,17 @@ class TrainedAnomaly:
         input_size: the ``(height, width)`` it runs at.
         threshold: the score from which a crop is anomalous.
         good_scores: the training crops' leave-one-out scores the threshold was taken from.
-        backbone: the encoder's :class:`~openinspect.models.backbone.Variant` name (recorded in ``meta.json``).
     """
 
     net: AnomalyNet
     input_size: tuple[int, int]
     threshold: float
     good_scores: np.ndarray = field(repr=False)
-    backbone: str = BACKBONE.name
+
+    @property
+    def backbone(self) -> str:
+        """The encoder's :class:`~openinspect.models.backbone.Variant` name (recorded in ``meta.json``)."""
+        return self.net.features.backbone.variant.name
 
     @torch.inference_mode()
     def predict_distances(self, images: np.ndarray) -> np.ndarray:
@@ -196,8 +211,7 @@ def train_anomaly(images: np.ndarray, *, false_reject_rate: float = 0.01, seed: 
     size = (int(images.shape[1]), int(images.shape[2]))
     scores = np.array([anomaly_score(heat_map(d, size)) for d in _leave_one_out(patches, bank, owner, size)])
     report(1.0, "done")
-    return TrainedAnomaly(AnomalyNet(features, bank).eval(), size, threshold_for(scores, false_reject_rate), scores,
-                          backbone.name)
+    return TrainedAnomaly(AnomalyNet(features, bank).eval(), size, threshold_for(scores, false_reject_rate), scores)
 
 
 @torch.inference_mode()
