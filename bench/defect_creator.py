@@ -133,13 +133,6 @@ def segmenter_arrays(train: list[Sample], synthetic: list, size: tuple[int, int]
     return images, masks.astype(np.uint8)
 
 
-def widened(synthetic: list, px: int) -> list:
-    """The synthetic masks grown by ``px`` (and their holes closed), as a person paints around a defect."""
-    if px <= 0:
-        return synthetic
-    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * px + 1,) * 2)
-    return [(kind, image, cv2.dilate(mask, disc)) for kind, image, mask in synthetic]
-
 
 def at_5pct_false_alarms(score: np.ndarray, truth: np.ndarray) -> float:
     """Detection at the threshold that flags at most 5 % of the test's good images (a point of the ROC curve).
@@ -153,14 +146,12 @@ def at_5pct_false_alarms(score: np.ndarray, truth: np.ndarray) -> float:
 def run_segmenter(args: argparse.Namespace, train: list[Sample], test: list[Sample], synthetic: list,
                   workdir: Path, seed: int) -> dict:
     size = input_size(train, args.side)
-    images, masks = segmenter_arrays(train, widened(synthetic, args.widen), size)
-    flags = np.arange(len(images)) >= len(train)
+    images, masks = segmenter_arrays(train, synthetic, size)
     start = time.perf_counter()
     steps = (SegmenterSchedule(epochs=args.seg_epochs, min_steps=1, max_steps=10_000) if args.seg_epochs else
              SegmenterSchedule(min_steps=args.seg_steps, max_steps=args.seg_steps) if args.seg_steps else None)
     model = train_segmenter(images, masks, 1, seed=seed, hflip=True, vflip=True,
-                            time_budget_s=None if steps else args.budget, schedule=steps,
-                            synthetic=flags if args.share else None)
+                            time_budget_s=None if steps else args.budget, schedule=steps)
     seconds = time.perf_counter() - start
     model.export_onnx(workdir / "seg.onnx")
     predict = onnx_predictor(OnnxModel(workdir / "seg.onnx", 2))
@@ -252,9 +243,6 @@ def main() -> None:
                              "contrast, place) instead of the description's words")
     parser.add_argument("--synthetic-types", default=",".join(DEFECTS),
                         help="the defect types synthetic images are drawn for (the others get none)")
-    parser.add_argument("--widen", type=int, default=0, help="grow the synthetic masks by this many px (tuning)")
-    parser.add_argument("--share", action="store_true",
-                        help="segmenter: synthetic crops drawn at most as often as the real defective ones (tuning)")
     parser.add_argument("--synthetic-only", action="store_true",
                         help="train only the runs with synthetic images (the ones without repeat exactly: tuning)")
     parser.add_argument("--fast-size", type=int, default=320)

@@ -274,7 +274,6 @@ def train_segmenter(
     schedule: Schedule | None = None,
     patch: int | None = None,
     arch: Architecture | None = None,
-    synthetic: np.ndarray | None = None,
 ) -> TrainedSegmenter:
     """Train a segmenter on crops and their class maps.
 
@@ -295,8 +294,6 @@ def train_segmenter(
             32, at most the crops' sides), placed over a random defect pixel where the crop has one. Steps
             get cheaper in proportion (full-resolution tiles of a large ROI); the model still runs at ``(h, w)``.
         arch: the network's shape; :data:`ARCHITECTURE` when ``None``.
-        synthetic: ``(N,)`` bool, the crops cut from synthetic images (the Defect Creator's): together they are
-            drawn at most as often as the real defective crops (:func:`_draw_weights`).
 
     Returns:
         The trained segmenter, running at ``(h, w)``.
@@ -314,7 +311,7 @@ def train_segmenter(
     net = SegmenterNet(load_pretrained(), 1 + num_pixel_classes, arch)
     steps = schedule.steps(len(images))
     plan = _Plan(schedule, steps, time_budget_s, patch)
-    _fit(net, (images, masks), Augment(hflip, vflip, rotate90), plan, seed, report, synthetic)
+    _fit(net, (images, masks), Augment(hflip, vflip, rotate90), plan, seed, report)
     report(1.0, "done")
     return TrainedSegmenter(net.eval(), (int(images.shape[1]), int(images.shape[2])))
 
@@ -346,26 +343,16 @@ def _draw(images: np.ndarray, masks: np.ndarray, weights: np.ndarray, count: int
     return images[picks], masks[picks]
 
 
-def _draw_weights(masks: np.ndarray, synthetic: np.ndarray | None = None) -> np.ndarray:
+def _draw_weights(masks: np.ndarray) -> np.ndarray:
     """Draw probabilities: crops with some defect pixel as often as crops without, when there are both.
 
     A large ROI cut into full-resolution tiles has defects in a few tiles only; drawn uniformly, most
-    batches would hold no defect pixel at all. Synthetic defective crops (``synthetic``) are drawn together at
-    most as often as the real defective crops, when there are real ones: many synthetic images beside a few
-    real defects would otherwise crowd the real ones out of the batches.
+    batches would hold no defect pixel at all.
     """
     defective = masks.reshape(len(masks), -1).any(1)
     if defective.all() or not defective.any():
-        weights = np.full(len(masks), 1 / len(masks))
-    else:
-        weights = np.where(defective, 0.5 / defective.sum(), 0.5 / (~defective).sum())
-    if synthetic is None:
-        return weights
-    made, real = defective & synthetic, defective & ~synthetic
-    share = weights[defective].sum()
-    if made.any() and real.any() and weights[made].sum() > share / 2:
-        weights = np.where(made, share / 2 / made.sum(), np.where(real, share / 2 / real.sum(), weights))
-    return weights
+        return np.full(len(masks), 1 / len(masks))
+    return np.where(defective, 0.5 / defective.sum(), 0.5 / (~defective).sum())
 
 
 def _cut_patches(images: np.ndarray, masks: np.ndarray, side: int,
@@ -421,13 +408,13 @@ def _prepare(net: SegmenterNet, schedule: Schedule) -> torch.optim.Optimizer:
 
 
 def _fit(net: SegmenterNet, data: tuple[np.ndarray, np.ndarray], aug: Augment, plan: _Plan, seed: int,
-         report: Progress, synthetic: np.ndarray | None = None) -> None:
+         report: Progress) -> None:
     _layout(net, torch.channels_last)  # mkldnn's fast path on CPUs: about 1.6x faster steps
     opt = _prepare(net, plan.schedule)
     base = [group["lr"] for group in opt.param_groups]
     rng = np.random.default_rng(seed)
     gen = torch.Generator().manual_seed(seed)
-    weights = _draw_weights(data[1], synthetic)
+    weights = _draw_weights(data[1])
     started, step, fraction = time.perf_counter(), 0, 0.0
     while fraction < 1.0:
         for group, lr in zip(opt.param_groups, base, strict=True):
