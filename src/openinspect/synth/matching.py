@@ -92,7 +92,7 @@ class DefectProfile:
     def to_dict(self) -> dict[str, object]:
         """The profile as JSON-able data."""
         return {"examples": [[dataclasses.asdict(r) for r in e.regions] for e in self.examples],
-                "summary": self.summary()}
+                "left_out": self.left_out, "summary": self.summary()}
 
     def spec_for(self, spec: DefectSpec, rng: np.random.Generator, short_side: float) -> DefectSpec:
         """``spec`` with size, length, thickness, count, tone, contrast and location taken from one example.

@@ -86,7 +86,7 @@ def test_diffuse_examples_wider_than_half_the_image_are_not_imitated() -> None:
     dark[spot] = 60
     faint[band] = 112
     profile = measure_defects([dark, faint], [spot, band])
-    assert len(profile.examples) == 1 and profile.left_out == 1
+    assert len(profile.examples) == 1 and profile.left_out == 1 and profile.to_dict()["left_out"] == 1
     assert profile.examples[0].regions[0].size * 200 == pytest.approx(22.6, rel=0.05)
     assert any(line.startswith("left out: 1 labelled image(s) whose defect spans more than 50%")
                for line in profile.summary())
