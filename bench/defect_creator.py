@@ -3,12 +3,15 @@
     python bench/defect_creator.py [--seeds 1] [--ks 0,3] [--models segmenter,fast,accurate]
                                    [--good 40] [--synthetic 8] [--test-good 200] [--side 256]
                                    [--seg-epochs E | --seg-steps N | --budget 150] [--accurate-epochs E]
-                                   [--match] [--json FILE] [--sheet FILE]
+                                   [--match] [--synthetic-types T1,T2] [--synthetic-only] [--json FILE] [--sheet FILE]
 
 Split per seed: ``k`` real defect images per defect type (0 or 3) and ``--good`` good tiles train; every
 other defect image and ``--test-good`` other good tiles (spread evenly over the rest) are the test set. The
 synthetic images are drawn by the Defect Creator into the *training* good tiles, ``--synthetic`` per defect
-type, from the descriptions in ``DESCRIPTIONS`` (written from training images only). Each model trains on the
+type, from the descriptions in ``DESCRIPTIONS`` (written from training images only); with ``--match`` (k > 0),
+matched to each type's training examples instead, as the product's ``synth --match`` does (examples wider than half
+the tile left out; a type with only such examples gets none). ``--sheet`` draws each type's real training examples
+beside its synthetic images, masks outlined. Each model trains on the
 same split with and without them; "k = 0, no synthetic" has no defect at all and is not trained.
 
 Segmenter: the protocol of ``bench/segmenter.py`` (its data, prediction and scoring helpers; ``min_blob_px``
