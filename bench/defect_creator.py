@@ -136,7 +136,6 @@ def segmenter_arrays(train: list[Sample], synthetic: list, size: tuple[int, int]
     return images, masks.astype(np.uint8)
 
 
-
 def at_5pct_false_alarms(score: np.ndarray, truth: np.ndarray) -> float:
     """Detection at the threshold that flags at most 5 % of the test's good images (a point of the ROC curve).
 
