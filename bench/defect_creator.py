@@ -3,12 +3,15 @@
     python bench/defect_creator.py [--seeds 1] [--ks 0,3] [--models segmenter,fast,accurate]
                                    [--good 40] [--synthetic 8] [--test-good 200] [--side 256]
                                    [--seg-epochs E | --seg-steps N | --budget 150] [--accurate-epochs E]
-                                   [--match] [--json FILE] [--sheet FILE]
+                                   [--match] [--synthetic-types T1,T2] [--synthetic-only] [--json FILE] [--sheet FILE]
 
 Split per seed: ``k`` real defect images per defect type (0 or 3) and ``--good`` good tiles train; every
 other defect image and ``--test-good`` other good tiles (spread evenly over the rest) are the test set. The
 synthetic images are drawn by the Defect Creator into the *training* good tiles, ``--synthetic`` per defect
-type, from the descriptions in ``DESCRIPTIONS`` (written from training images only). Each model trains on the
+type, from the descriptions in ``DESCRIPTIONS`` (written from training images only); with ``--match`` (k > 0),
+matched to each type's training examples instead, as the product's ``synth --match`` does (examples wider than half
+the tile left out; a type with only such examples gets none). ``--sheet`` draws each type's real training examples
+beside its synthetic images, masks outlined. Each model trains on the
 same split with and without them; "k = 0, no synthetic" has no defect at all and is not trained.
 
 Segmenter: the protocol of ``bench/segmenter.py`` (its data, prediction and scoring helpers; ``min_blob_px``
@@ -31,11 +34,13 @@ import tempfile
 import time
 from pathlib import Path
 
+import cv2
 import numpy as np
 import torch
 from PIL import Image
 
 from classifier import resized
+from openinspect.errors import SynthError
 from openinspect.imaging import resize_to
 from openinspect.models.accurate import Augment, Schedule, train_accurate
 from openinspect.models.classifier import TrainedClassifier, train_classifier
@@ -84,19 +89,27 @@ def split_k(items: list[Sample], k: int, good: int, test_good: int, seed: int) -
     return train, [s for s in rest if s.kind != GOOD or s in keep]
 
 
-def profiles(train: list[Sample]) -> dict[str, DefectProfile]:
-    """Each defect type's training examples measured (the product's "match my labelled defects"); none at k = 0."""
-    out = {}
+def profiles(train: list[Sample]) -> dict[str, DefectProfile | None]:
+    """Each defect type's training examples measured (the product's "match my labelled defects"); none at k = 0.
+
+    A type whose examples matching refuses to imitate (each too wide: ``MAX_REGION_SIZE``) maps to ``None`` and gets
+    no synthetic image, as the product's ``synth --match`` would make none.
+    """
+    out: dict[str, DefectProfile | None] = {}
     for kind in DEFECTS:
         # a few of the dataset's masks mark nothing (4 px or more): left out of the examples, as the product asks
         pairs = [(image, mask) for image, mask in (load(s) for s in train if s.kind == kind) if mask.sum() >= 4]
         if pairs:
-            out[kind] = measure_defects([image for image, _ in pairs], [mask for _, mask in pairs])
+            try:
+                out[kind] = measure_defects([image for image, _ in pairs], [mask for _, mask in pairs])
+            except SynthError as refused:
+                print(f"{kind}: no synthetic image ({refused})", flush=True)
+                out[kind] = None
     return out
 
 
 def synthesize(hosts: list[Sample], per_type: int, seed: int,
-               matched: dict[str, DefectProfile] | None = None) -> list[tuple[str, np.ndarray, np.ndarray]]:
+               matched: dict[str, DefectProfile | None] | None = None) -> list[tuple[str, np.ndarray, np.ndarray]]:
     """``per_type`` synthetic images per defect type from the good training tiles: (type, RGB image, 0/1 mask).
 
     With ``matched``, a type's defects take their sizes, contrast and place from its profile (its kind from the
@@ -105,11 +118,13 @@ def synthesize(hosts: list[Sample], per_type: int, seed: int,
     out = []
     for t, kind in enumerate(DEFECTS):
         spec = parse_description(DESCRIPTIONS[kind])
+        profile = matched.get(kind) if matched else None
+        if matched and kind in matched and profile is None:
+            continue  # matching refused this type's examples
         for i in range(per_type):
             host, _ = load(hosts[(t * per_type + i) % len(hosts)])
             at = seed * 100_000 + t * 1000 + i
-            made = (render_matched(host, spec, matched[kind], seed=at) if matched and kind in matched
-                    else render(host, spec, seed=at))
+            made = render_matched(host, spec, profile, seed=at) if profile else render(host, spec, seed=at)
             out.append((kind, made.image, made.mask.astype(np.uint8)))
     return out
 
@@ -146,6 +161,10 @@ def run_segmenter(args: argparse.Namespace, train: list[Sample], test: list[Samp
     result = summary(scored, choose_min_blob(run_over(train, predict)))
     blob = np.array([s.largest_blob for s in scored])
     truth = np.array([s.kind != GOOD for s in scored])
+    kinds = np.array([s.kind for s in scored])
+    per_type = {k: at_5pct_false_alarms(blob[(kinds == k) | ~truth], truth[(kinds == k) | ~truth]) for k in DEFECTS}
+    for k, v in per_type.items():
+        result["per_type"][k]["detection_at_5pct_fa"] = v  # type: ignore[index]
     return {"train_images": len(images), "train_seconds": round(seconds, 1), **result,
             "train_steps": steps.steps(len(images)) if steps else None,
             "detection_at_5pct_fa": at_5pct_false_alarms(blob, truth)}
@@ -179,13 +198,27 @@ def run_classifier(args: argparse.Namespace, mode: str, train: list[Sample], tes
             "defect_images": int(truth.sum()), "good_images": int((~truth).sum())}
 
 
-def sheet(synthetic: list, path: Path) -> None:
-    """The first synthetic image of each type beside its mask, to eyeball what the models trained on."""
+def sheet(train: list[Sample], synthetic: list, path: Path, per_row: int = 4) -> None:
+    """Per defect type, a row: its real training examples, then up to ``per_row`` of its synthetic images.
+
+    Each image is shown with its mask outlined in red, so what the models trained on can be judged beside the
+    real defects they are meant to find.
+    """
+    def outlined(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        tile = resize_to(image, (192, 192)).copy()
+        small = resize_to(mask[:, :, None].repeat(3, 2) * 255, (192, 192))[:, :, 0] >= 128
+        edge = small & ~cv2.erode(small.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+        tile[edge] = (255, 0, 0)
+        return tile
+
+    blank = np.zeros((192, 192, 3), np.uint8)
     rows = []
     for kind in DEFECTS:
-        _, image, mask = next(s for s in synthetic if s[0] == kind)
-        tile = np.concatenate([image, np.repeat(mask[:, :, None] * 255, 3, 2)], 1)
-        rows.append(resize_to(tile, (256, 512)))
+        real = [outlined(*load(s)) for s in train if s.kind == kind]
+        made = [outlined(image, mask) for k, image, mask in synthetic if k == kind][:per_row]
+        width = 3 + per_row
+        tiles = [*real[:3], *[blank] * (3 - min(3, len(real))), *made, *[blank] * (width - 3 - len(made))]
+        rows.append(np.concatenate(tiles, 1))
     Image.fromarray(np.concatenate(rows, 0)).save(path)
 
 
@@ -210,6 +243,10 @@ def main() -> None:
     parser.add_argument("--match", action="store_true",
                         help="at k > 0, match the synthetic defects to each type's training examples (sizes, "
                              "contrast, place) instead of the description's words")
+    parser.add_argument("--synthetic-types", default=",".join(DEFECTS),
+                        help="the defect types synthetic images are drawn for (the others get none)")
+    parser.add_argument("--synthetic-only", action="store_true",
+                        help="train only the runs with synthetic images (the ones without repeat exactly: tuning)")
     parser.add_argument("--fast-size", type=int, default=320)
     parser.add_argument("--accurate-size", type=int, default=224)
     parser.add_argument("--accurate-steps", type=int, default=60)
@@ -231,11 +268,12 @@ def main() -> None:
             train, test = split_k(items, k, args.good, args.test_good, seed)
             synthetic = synthesize([s for s in train if s.kind == GOOD], args.synthetic, seed,
                                    profiles(train) if args.match else None)
+            synthetic = [s for s in synthetic if s[0] in args.synthetic_types.split(",")]
             if args.sheet and seed == args.first_seed:
-                sheet(synthetic, args.sheet)
+                sheet(train, synthetic, args.sheet)
             for model in args.models.split(","):
                 for with_synthetic in (False, True):
-                    if k == 0 and not with_synthetic:
+                    if not with_synthetic and (k == 0 or args.synthetic_only):
                         continue
                     extra = synthetic if with_synthetic else []
                     with tempfile.TemporaryDirectory() as tmp:
@@ -248,6 +286,10 @@ def main() -> None:
                     print(f"{seed:>4} {k:>2} {model:>9} {len(extra):>9} | {row['detection']:9.3f} "
                           f"{row['false_alarms']:9.3f} {row.get('iou', float('nan')):6.3f} "
                           f"{row.get('detection_at_5pct_fa', float('nan')):8.3f} | {row['train_seconds']}", flush=True)
+                    if model == "segmenter":
+                        print("      det@5%FA per type: " + ", ".join(
+                            f"{t[3:]} {v['detection_at_5pct_fa']:.3f} (IoU {v['iou']:.3f})"
+                            for t, v in row["per_type"].items()), flush=True)
                     if args.json:
                         args.json.write_text(json.dumps(results, indent=1))
 

@@ -28,6 +28,11 @@ EDGE_SHARE = 0.05
 """A region whose box comes within this share of the image's shorter side of a border lies at an edge."""
 MIN_CONTRAST = 0.03
 """Contrast is never matched below this: the Defect Creator must change pixels noticeably."""
+MAX_REGION_SIZE = 0.5
+"""Examples with a region wider than this share of the image's shorter side (the disc of the same area) are not
+imitated: such diffuse marks (uneven shading, wide frays) come out as large faint stains whose masks cover what the
+image barely shows, and on magnetic tiles synthetic copies of them made a segmenter find fewer real defects
+(``bench/README.md``, Defect Creator, tuning seeds)."""
 CALIBRATIONS = 3
 """Draws after the first that bring the contrast (and the area shown) to the example's."""
 _BLOB_KINDS = frozenset((Kind.DENT, Kind.STAIN, Kind.SPILL, Kind.SPLATTER, Kind.HOLE, Kind.BLOWHOLE, Kind.CHIP,
@@ -63,6 +68,8 @@ class DefectProfile:
     """What a class's labelled defects look like: the measured regions of each example image."""
 
     examples: tuple[Example, ...]
+    left_out: int = 0
+    """Labelled examples not imitated: a region wider than :data:`MAX_REGION_SIZE`."""
 
     def summary(self) -> list[str]:
         """One line per measure (median and range over every region), as a person reads them."""
@@ -77,12 +84,15 @@ class DefectProfile:
         rows.append(f"regions per image: {min(counts)} to {max(counts)}")
         rows.append(f"lighter than the surface: {sum(r.light for r in regions)} of {len(regions)}; "
                     f"at an edge: {sum(r.edge for r in regions)} of {len(regions)}")
+        if self.left_out:
+            rows.append(f"left out: {self.left_out} labelled image(s) whose defect spans more than "
+                        f"{MAX_REGION_SIZE:.0%} of the shorter side (diffuse marks are not imitated)")
         return [f"matched to {len(self.examples)} labelled image(s)", *rows]
 
     def to_dict(self) -> dict[str, object]:
         """The profile as JSON-able data."""
         return {"examples": [[dataclasses.asdict(r) for r in e.regions] for e in self.examples],
-                "summary": self.summary()}
+                "left_out": self.left_out, "summary": self.summary()}
 
     def spec_for(self, spec: DefectSpec, rng: np.random.Generator, short_side: float) -> DefectSpec:
         """``spec`` with size, length, thickness, count, tone, contrast and location taken from one example.
@@ -111,12 +121,16 @@ class DefectProfile:
 def measure_defects(images: list[np.ndarray], masks: list[np.ndarray]) -> DefectProfile:
     """Measure labelled defects: the regions of each ``(H, W)`` mask (non-zero = defect) on its image.
 
+    Examples with a region wider than :data:`MAX_REGION_SIZE` of the shorter side are left out (counted in
+    :attr:`DefectProfile.left_out`).
+
     Args:
         images: ``(H, W)`` or ``(H, W, 3)`` uint8 images.
         masks: same-size masks; every one must mark a defect.
 
     Raises:
-        SynthError: no example, a mask of another size than its image, or a mask that marks no defect.
+        SynthError: no example, a mask of another size than its image, a mask that marks no defect, or every
+            example too wide to imitate.
     """
     if not images or len(images) != len(masks):
         raise SynthError(f"matching needs labelled examples with one mask each, got {len(images)} image(s) and "
@@ -131,7 +145,14 @@ def measure_defects(images: list[np.ndarray], masks: list[np.ndarray]) -> Defect
             raise SynthError(f"example {i}: its mask marks no defect (no region of {MIN_REGION_AREA} px or more): "
                              "paint the defect, or leave this image out of the examples")
         examples.append(Example(tuple(regions)))
-    return DefectProfile(tuple(examples))
+    kept = tuple(e for e in examples if max(r.size for r in e.regions) <= MAX_REGION_SIZE)
+    if not kept:
+        widest = sorted(max(r.size for r in e.regions) for e in examples)
+        raise SynthError(f"every labelled example has a defect spanning more than {MAX_REGION_SIZE:.0%} of the "
+                         f"image's shorter side ({widest[0]:.0%} to {widest[-1]:.0%}): such diffuse marks (uneven "
+                         "shading, wide frays) are not imitated, as synthetic copies of them taught a segmenter "
+                         "shading instead of the defect; label more real images of this class instead")
+    return DefectProfile(kept, left_out=len(examples) - len(kept))
 
 
 def render_matched(host: np.ndarray, spec: DefectSpec, profile: DefectProfile, *, seed: int,

@@ -76,6 +76,26 @@ def test_matched_specification_is_shown() -> None:
     assert spec.to_dict()["contrast"] == spec.contrast
 
 
+def test_diffuse_examples_wider_than_half_the_image_are_not_imitated() -> None:
+    """A band across most of a tile (uneven shading) is left out; the small dark spot beside it is what is drawn."""
+    image = np.full((200, 300), 120, np.uint8)
+    spot, band = np.zeros((200, 300), bool), np.zeros((200, 300), bool)
+    spot[90:110, 140:160] = True  # 20 px: a tenth of the shorter side
+    band[120:200, :] = True  # 80 x 300 px: the disc of its area is 175 px across, 87 % of the shorter side
+    dark, faint = image.copy(), image.copy()
+    dark[spot] = 60
+    faint[band] = 112
+    profile = measure_defects([dark, faint], [spot, band])
+    assert len(profile.examples) == 1 and profile.left_out == 1 and profile.to_dict()["left_out"] == 1
+    assert profile.examples[0].regions[0].size * 200 == pytest.approx(22.6, rel=0.05)
+    assert any(line.startswith("left out: 1 labelled image(s) whose defect spans more than 50%")
+               for line in profile.summary())
+    made = render_matched(np.full((200, 300), 120, np.uint8), parse_description("a stain"), profile, seed=0)
+    assert 0 < made.mask.sum() < 4 * 20 * 20, "drawn like the spot, not the band"
+    with pytest.raises(SynthError, match=r"every labelled example has a defect spanning more than 50% .* \(87% to 87%\)"):
+        measure_defects([faint], [band])
+
+
 def test_bad_examples_are_refused() -> None:
     image = np.full((50, 50), 90, np.uint8)
     with pytest.raises(SynthError, match="paint the defect on at least one image"):
