@@ -217,7 +217,8 @@ def main() -> None:
     parser.add_argument("--variants", default="")
     parser.add_argument("--configs", default="lite0:none", help="backbone:prep[:aug],... (prep none, std, flat)")
     parser.add_argument("--operating", action="store_true", help="round 5: the product's pipeline, threshold too")
-    parser.add_argument("--int8", action="store_true", help="with --operating: also the features through ONNX")
+    parser.add_argument("--sources", default="torch", help="with --operating: features from torch, onnx-fp32, "
+                        "int8-encoder (Conv, Clip, Add in int8), int8-all; ONNX sources run the first variant only")
     args = parser.parse_args()
     torch.set_num_threads(1)
     if args.operating:
@@ -298,15 +299,15 @@ def unscaled_maps(images: np.ndarray, onnx_path=None) -> torch.Tensor:
 
 
 def export_feature_graphs(images: np.ndarray, calibration: np.ndarray, workdir) -> dict[str, object]:
-    """fp32 and int8 (encoder operators only) ONNX graphs of the product's unscaled feature maps."""
+    """fp32 and int8 (encoder operators only, or every operator) ONNX graphs of the product's unscaled feature maps."""
     from openinspect.models.anomaly import BACKBONE, AnomalyFeatures
     from openinspect.models.export import export_onnx
     from openinspect.models.quantize import quantize_int8
     features = AnomalyFeatures(load_pretrained(BACKBONE)).eval()
     fp32 = workdir / "features.onnx"
     export_onnx(features, images.shape[1:3], fp32, output_name="features")
-    graphs: dict[str, object] = {"onnx fp32": fp32}
-    for name, ops in (("int8 encoder (Conv, Clip, Add)", ["Conv", "Clip", "Add"]), ("int8 all operators", None)):
+    graphs: dict[str, object] = {"onnx-fp32": fp32}
+    for name, ops in (("int8-encoder", ["Conv", "Clip", "Add"]), ("int8-all", None)):
         target = workdir / f"features_{len(graphs)}.onnx"
         quantize_int8(fp32, target, calibration, ops)
         graphs[name] = target
@@ -404,10 +405,11 @@ def operating(args) -> None:
     chosen = np.concatenate([train_all, test])
     local_test = np.arange(max(sizes), len(chosen))
     sources: dict[str, object] = {"torch": None}
-    workdir = Path(tempfile.mkdtemp())
-    if args.int8:
+    wanted = args.sources.split(",")
+    if any(source != "torch" for source in wanted):
         calibration = images[train_all[np.linspace(0, min(sizes) - 1, min(32, min(sizes))).astype(int)]]
-        sources |= export_feature_graphs(images[:1], calibration, workdir)
+        sources |= export_feature_graphs(images[:1], calibration, Path(tempfile.mkdtemp()))
+    sources = {name: path for name, path in sources.items() if name in wanted}
     names = [n for n in OPERATING if not args.variants or any(s in n for s in args.variants.split("|"))]
     for source, path in sources.items():
         started = time.perf_counter()
