@@ -142,7 +142,7 @@ def band_calibration(distances: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     A crop's edges and chamfers lie further from the bank than its inside does, in every good crop, so unevened the
     hottest point of a good crop is nearly always at its edge and a defect inside has to beat that. Each band's
     distances (held-out good crops') are standardised by their own mean and standard deviation, then put back on the
-    overall scale: ``gain * d + offset`` (tuning seed 93: +0.006 / +0.010 / ... image AUROC at 20 / 100 / 400 good
+    overall scale: ``gain * d + offset`` (tuning seed 93: +0.006 / +0.010 / +0.016 image AUROC at 20 / 100 / 400 good
     tiles, bench/README.md anomaly round 5).
 
     Args:
