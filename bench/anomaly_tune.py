@@ -205,6 +205,18 @@ def combine(maps, train, test, tr, bank, flat, scores, v, size_px) -> np.ndarray
     return z(scores, p_loo_a) + v["glob"] * z(g_score, g_loo)
 
 
+def tuning_split(args) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[int], np.ndarray, np.ndarray]:
+    """Tiles, masks, kinds, the N list, the largest N's good training tiles (each N takes its first N) and the test."""
+    images, masks, kinds, _ = load(args.input)
+    rng = np.random.default_rng(args.seed)
+    sizes = [int(s) for s in args.n.split(",")]
+    good = rng.permutation(np.flatnonzero(kinds == 0))
+    train_all, test_good = good[: max(sizes)], good[max(sizes) : max(sizes) + args.test_good]
+    test = np.concatenate([test_good, *[rng.choice(np.flatnonzero(kinds == k), args.test_defect, replace=False)
+                                        for k in range(1, len(DEFECTS) + 1)]])
+    return images, masks, kinds, sizes, train_all, test
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=93)
@@ -224,13 +236,7 @@ def main() -> None:
     if args.operating:
         operating(args)
         return
-    images, masks, kinds, _ = load(args.input)
-    rng = np.random.default_rng(args.seed)
-    sizes = [int(s) for s in args.n.split(",")]
-    good = rng.permutation(np.flatnonzero(kinds == 0))
-    train_all, test_good = good[: max(sizes)], good[max(sizes) : max(sizes) + args.test_good]
-    test = np.concatenate([test_good, *[rng.choice(np.flatnonzero(kinds == k), args.test_defect, replace=False)
-                                        for k in range(1, len(DEFECTS) + 1)]])
+    images, masks, kinds, sizes, train_all, test = tuning_split(args)
     chosen = np.concatenate([train_all, test])
     flips = [images[train_all][:, ::-1], images[train_all][:, :, ::-1], images[train_all][:, ::-1, ::-1]]
     local = {int(i): j for j, i in enumerate(chosen)}
@@ -395,13 +401,7 @@ def operating(args) -> None:
     """Round 5: every :data:`OPERATING` variant (and the features through ONNX fp32 / int8) on the tuning split."""
     import tempfile
     from pathlib import Path
-    images, masks, kinds, _ = load(args.input)
-    rng = np.random.default_rng(args.seed)
-    sizes = [int(s) for s in args.n.split(",")]
-    good = rng.permutation(np.flatnonzero(kinds == 0))
-    train_all, test_good = good[: max(sizes)], good[max(sizes) : max(sizes) + args.test_good]
-    test = np.concatenate([test_good, *[rng.choice(np.flatnonzero(kinds == k), args.test_defect, replace=False)
-                                        for k in range(1, len(DEFECTS) + 1)]])
+    images, masks, kinds, sizes, train_all, test = tuning_split(args)
     chosen = np.concatenate([train_all, test])
     local_test = np.arange(max(sizes), len(chosen))
     sources: dict[str, object] = {"torch": None}
