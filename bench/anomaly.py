@@ -38,8 +38,10 @@ from openinspect.models.classifier import TrainedClassifier, train_classifier
 from openinspect.models.fast import BANK_SIZE, PatchFeatures, coreset, extract, knn_distances
 from openinspect.models.heatmap import anomalous_region, anomaly_score, heat_map, threshold_for
 from openinspect.models.progress import no_progress
+from openinspect.models.quantize import quantize_int8
 from openinspect.models.runtime import OnnxModel
 from openinspect.station.measure import find_blobs
+from openinspect.training.service import DEFAULT_CLASSIFIER_SIDE, TrainingMode
 
 DATASET = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "magnetic-tile"
 DEFECTS = ("MT_Blowhole", "MT_Break", "MT_Crack", "MT_Fray", "MT_Uneven")
@@ -125,7 +127,7 @@ def fast_bank_auroc(images, kinds, train, test, seed, size) -> float:
     return float(roc_auc_score(kinds[test] > 0, torch.cat(scores).numpy()))
 
 
-def accurate_run(images, kinds, seed, workdir, k=20, size=384) -> dict:
+def accurate_run(images, kinds, seed, workdir, k=20, size=DEFAULT_CLASSIFIER_SIDE[TrainingMode.ACCURATE]) -> dict:
     """The Accurate classifier at k tiles per class (good vs any defect), every other tile the test set."""
     labels = (kinds > 0).astype(np.int64)
     rng = np.random.default_rng(seed)
@@ -146,28 +148,33 @@ def accurate_run(images, kinds, seed, workdir, k=20, size=384) -> dict:
 
 
 def latency(raw, kinds, workdir, repeats, bank_max) -> None:
-    """Model time for one 512 px ROI: the anomaly model at 512 px (its largest bank) vs Accurate (384 px input)."""
+    """Model time for one 512 px ROI: the anomaly model at 512 px (its largest bank) vs Accurate at its default input
+    (fp32, and the int8 copy the product runs instead on a processor with a fast int8 dot product)."""
     good = np.flatnonzero(kinds == 0)[:8]
     crops512 = np.stack([resize_to(raw[i], (512, 512)) for i in good])
     anomaly = train_anomaly(crops512, bank_ratio=1.0, bank_max=bank_max)  # the largest bank a model may have
     anomaly.export_onnx(workdir / "a512.onnx")
-    a_onnx = OnnxModel(workdir / "a512.onnx")
-    crops384 = np.stack([resize_to(raw[i], (384, 384)) for i in good])
+    a_onnx = OnnxModel(workdir / "a512.onnx", 1)
+    side = DEFAULT_CLASSIFIER_SIDE[TrainingMode.ACCURATE]
+    crops = np.stack([resize_to(raw[i], (side, side)) for i in good])
     labels = np.array([0, 1] * 4)
-    net = train_accurate(crops384, labels, 2, 0, Augment(), no_progress, Schedule(min_steps=2, max_steps=2))
-    TrainedClassifier(net, (384, 384)).export_onnx(workdir / "acc384.onnx")
-    c_onnx = OnnxModel(workdir / "acc384.onnx")
+    net = train_accurate(crops, labels, 2, 0, Augment(), no_progress, Schedule(min_steps=2, max_steps=2))
+    TrainedClassifier(net, (side, side)).export_onnx(workdir / "accurate.onnx")
+    quantize_int8(workdir / "accurate.onnx", workdir / "accurate.int8.onnx", crops)
+    c_onnx, c_int8 = OnnxModel(workdir / "accurate.onnx", 1), OnnxModel(workdir / "accurate.int8.onnx", 1, "int8")
 
     def anomaly_roi() -> None:
         heat = heat_map(a_onnx.predict(crops512[:1])[0], (512, 512))
         find_blobs(anomalous_region(heat, anomaly.threshold), ["anomalous"], MIN_BLOB_PX)
 
-    def accurate_roi() -> None:
-        c_onnx.predict(np.stack([resize_to(crops512[0], (384, 384))]))
+    def accurate_roi(model: OnnxModel) -> None:
+        model.predict(np.stack([resize_to(crops512[0], (side, side))]))
 
-    a_ms, c_ms = median_ms(anomaly_roi, repeats), median_ms(accurate_roi, repeats)
+    a_ms, c_ms = median_ms(anomaly_roi, repeats), median_ms(lambda: accurate_roi(c_onnx), repeats)
+    i_ms = median_ms(lambda: accurate_roi(c_int8), repeats)
     print(f"\nmodel time per 512 px ROI, median of {repeats} (ms): anomaly {a_ms:.1f} (bank {len(anomaly.net.bank)}, "
-          f"ONNX + heat map + blobs) | Accurate (384 px input, incl. resize) {c_ms:.1f} | ratio {a_ms / c_ms:.2f}")
+          f"ONNX + heat map + blobs) | Accurate ({side} px input, incl. resize) fp32 {c_ms:.1f}, int8 {i_ms:.1f} | "
+          f"ratio {a_ms / c_ms:.2f} (fp32), {a_ms / i_ms:.2f} (int8)")
 
 
 def summarise(rows: list[dict], keys: list[str]) -> str:

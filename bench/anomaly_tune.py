@@ -205,6 +205,18 @@ def combine(maps, train, test, tr, bank, flat, scores, v, size_px) -> np.ndarray
     return z(scores, p_loo_a) + v["glob"] * z(g_score, g_loo)
 
 
+def tuning_split(args) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[int], np.ndarray, np.ndarray]:
+    """Tiles, masks, kinds, the N list, the largest N's good training tiles (each N takes its first N) and the test."""
+    images, masks, kinds, _ = load(args.input)
+    rng = np.random.default_rng(args.seed)
+    sizes = [int(s) for s in args.n.split(",")]
+    good = rng.permutation(np.flatnonzero(kinds == 0))
+    train_all, test_good = good[: max(sizes)], good[max(sizes) : max(sizes) + args.test_good]
+    test = np.concatenate([test_good, *[rng.choice(np.flatnonzero(kinds == k), args.test_defect, replace=False)
+                                        for k in range(1, len(DEFECTS) + 1)]])
+    return images, masks, kinds, sizes, train_all, test
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=93)
@@ -216,15 +228,15 @@ def main() -> None:
     parser.add_argument("--bank-max", type=int, default=4096)
     parser.add_argument("--variants", default="")
     parser.add_argument("--configs", default="lite0:none", help="backbone:prep[:aug],... (prep none, std, flat)")
+    parser.add_argument("--operating", action="store_true", help="round 5: the product's pipeline, threshold too")
+    parser.add_argument("--sources", default="torch", help="with --operating: features from torch, onnx-fp32, "
+                        "int8-encoder (Conv, Clip, Add in int8), int8-all; ONNX sources run the first variant only")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    images, masks, kinds, _ = load(args.input)
-    rng = np.random.default_rng(args.seed)
-    sizes = [int(s) for s in args.n.split(",")]
-    good = rng.permutation(np.flatnonzero(kinds == 0))
-    train_all, test_good = good[: max(sizes)], good[max(sizes) : max(sizes) + args.test_good]
-    test = np.concatenate([test_good, *[rng.choice(np.flatnonzero(kinds == k), args.test_defect, replace=False)
-                                        for k in range(1, len(DEFECTS) + 1)]])
+    if args.operating:
+        operating(args)
+        return
+    images, masks, kinds, sizes, train_all, test = tuning_split(args)
     chosen = np.concatenate([train_all, test])
     flips = [images[train_all][:, ::-1], images[train_all][:, :, ::-1], images[train_all][:, ::-1, ::-1]]
     local = {int(i): j for j, i in enumerate(chosen)}
@@ -247,6 +259,167 @@ def main() -> None:
                 row = run(maps, sub_kinds, sub_masks, train_local, test_local, VARIANTS[name], args.seed,
                           args.ratio, args.bank_max, aug)
                 print(f"N={n} | {config} | {name} | " + " | ".join(
+                    f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items()), flush=True)
+
+
+
+# --- Operating point (issue 12, round 5): the product's own bank, leave-one-out threshold and blob decision ---------
+
+BAND_CELLS = 3
+"""Border bands of the patch grid: 0, 1, 2 patches from the crop's edge, and everything further in."""
+OPERATING: dict[str, dict] = {
+    "base (product: bank 25 %, at most 4096)": {},
+    "bank at most 2048": {"bank_max": 2048},
+    "bank at most 1024": {"bank_max": 1024},
+    "no s32 (encoder to stride 16)": {"blocks": (0, 1)},
+    "PCA of the bank to 128 dims": {"pca": 128},
+    "border cue channel x0.5": {"cue": 0.5},
+    "border cue channel x1.0": {"cue": 1.0},
+    "band-normalised (z by leave-one-out band mean/sd)": {"band": "z"},
+    "band-normalised (ratio to leave-one-out band mean)": {"band": "ratio"},
+    "position-normalised (z per patch position)": {"band": "position"},
+}
+
+
+def border_bands(grid: tuple[int, int]) -> np.ndarray:
+    """``(h, w)`` int: each patch's distance in patches to the nearest crop edge, capped at :data:`BAND_CELLS`."""
+    i, j = np.ogrid[: grid[0], : grid[1]]
+    return np.minimum(np.minimum(i, grid[0] - 1 - i), np.minimum(j, grid[1] - 1 - j)).clip(max=BAND_CELLS)
+
+
+@torch.inference_mode()
+def unscaled_maps(images: np.ndarray, onnx_path=None) -> torch.Tensor:
+    """``(N, D, h, w)`` float16: the product's three pooled maps (before its scales), torch or an ONNX graph."""
+    from openinspect.models.anomaly import BACKBONE, AnomalyFeatures
+    out = []
+    if onnx_path is None:
+        features = AnomalyFeatures(load_pretrained(BACKBONE)).eval()
+        for i in range(0, len(images), 8):
+            out.append(torch.cat(features.maps(torch.from_numpy(np.ascontiguousarray(images[i : i + 8]))), 1).half())
+    else:
+        from openinspect.models.runtime import OnnxModel
+        model = OnnxModel(onnx_path, 1)
+        for i in range(0, len(images), 8):
+            out.append(torch.from_numpy(model.predict(np.ascontiguousarray(images[i : i + 8]))).half())
+    return torch.cat(out)
+
+
+def export_feature_graphs(images: np.ndarray, calibration: np.ndarray, workdir) -> dict[str, object]:
+    """fp32 and int8 (encoder operators only, or every operator) ONNX graphs of the product's unscaled feature maps."""
+    from openinspect.models.anomaly import BACKBONE, AnomalyFeatures
+    from openinspect.models.export import export_onnx
+    from openinspect.models.quantize import quantize_int8
+    features = AnomalyFeatures(load_pretrained(BACKBONE)).eval()
+    fp32 = workdir / "features.onnx"
+    export_onnx(features, images.shape[1:3], fp32, output_name="features")
+    graphs: dict[str, object] = {"onnx-fp32": fp32}
+    for name, ops in (("int8-encoder", ["Conv", "Clip", "Add"]), ("int8-all", None)):
+        target = workdir / f"features_{len(graphs)}.onnx"
+        quantize_int8(fp32, target, calibration, ops)
+        graphs[name] = target
+    return graphs
+
+
+@torch.inference_mode()
+def operating_run(maps: torch.Tensor, kinds, masks, train, test, v: dict, seed: int) -> dict:
+    """One variant through the product's pipeline: bank, leave-one-out threshold, blob decision, on ``test``."""
+    from anomaly import LOOSER_RATE, judge
+    from openinspect.models.anomaly import BANK_MAX, BANK_RATIO, _leave_one_out, nearest_distances
+    from openinspect.models.fast import coreset
+    from openinspect.models.heatmap import threshold_for
+    widths = [40, 112, 320]
+    blocks = v.get("blocks", (0, 1, 2))
+    grid = tuple(maps.shape[2:])
+    size = masks.shape[1:]
+    edges = np.cumsum([0, *widths])
+
+    def patches_of(index: np.ndarray) -> torch.Tensor:
+        m = maps[torch.from_numpy(index)].float()
+        return torch.cat([m[:, edges[b] : edges[b + 1]] for b in blocks], 1).flatten(2).transpose(1, 2)
+
+    tr = patches_of(train)
+    scales = [tr[..., a:z].norm(dim=-1).mean() for a, z in
+              zip(np.cumsum([0, *(widths[b] for b in blocks)])[:-1], np.cumsum([widths[b] for b in blocks]),
+                  strict=True)]
+    starts = np.cumsum([0, *(widths[b] for b in blocks)])
+
+    def scaled(p: torch.Tensor) -> torch.Tensor:
+        p = torch.cat([p[..., starts[k] : starts[k + 1]] / s for k, s in enumerate(scales)], -1)
+        if v.get("cue"):
+            cue = torch.from_numpy(border_bands(grid).astype(np.float32).ravel() / BAND_CELLS) * v["cue"]
+            p = torch.cat([p, cue.expand(p.shape[0], -1)[..., None]], -1)
+        return p
+
+    tr = scaled(tr)
+    n, p, _ = tr.shape
+    flat = tr.flatten(0, 1)
+    keep = coreset(flat, max(1, min(v.get("bank_max", BANK_MAX), round(v.get("ratio", BANK_RATIO) * n * p))), seed)
+    bank, owner = flat[keep], keep // p
+    if v.get("pca"):
+        mean = bank.mean(0)
+        _, _, vt = torch.linalg.svd(bank - mean, full_matrices=False)
+        basis = vt[: v["pca"]].T
+        bank, tr = (bank - mean) @ basis, (tr - mean) @ basis
+    loo = np.stack(_leave_one_out(tr, bank, owner, size))
+    te = []
+    for i in range(0, len(test), 32):
+        q = scaled(patches_of(test[i : i + 32]))
+        if v.get("pca"):
+            q = (q - mean) @ basis
+        te.append(nearest_distances(q, bank).reshape(-1, *grid).numpy())
+    te_a = np.concatenate(te)
+    if v.get("band"):
+        bands = border_bands(grid)
+        if v["band"] == "position":
+            mu, sd = loo.mean(0), loo.std(0) + 1e-6
+        else:
+            mu, sd = np.zeros(grid, np.float32), np.ones(grid, np.float32)
+            for b in range(BAND_CELLS + 1):
+                mu[bands == b], sd[bands == b] = loo[:, bands == b].mean(), loo[:, bands == b].std()
+        if v["band"] == "ratio":
+            loo, te_a = loo / mu * loo.mean(), te_a / mu * loo.mean()
+        else:
+            loo, te_a = (loo - mu) / sd, (te_a - mu) / sd
+    good_scores = np.array([anomaly_score(heat_map(d, size)) for d in loo])
+    heats = np.stack([heat_map(d, size) for d in te_a])
+    scores = np.array([anomaly_score(h) for h in heats])
+    truth = kinds[test] > 0
+    row = {"auroc": roc_auc_score(truth, scores),
+           "pixel": roc_auc_score(masks[test][:, ::PIXEL_STEP, ::PIXEL_STEP].ravel(),
+                                  heats[:, ::PIXEL_STEP, ::PIXEL_STEP].ravel())}
+    for rate in (0.01, LOOSER_RATE):
+        fails, _ = judge(heats, threshold_for(good_scores, rate))
+        row[f"det@{rate}"], row[f"fr@{rate}"] = fails[truth].mean(), fails[~truth].mean()
+        if rate == LOOSER_RATE:
+            for k, name in enumerate(DEFECTS, start=1):
+                row[f"{name[3:].lower()}@{rate}"] = fails[kinds[test] == k].mean()
+    row["bank"] = len(bank)
+    return row
+
+
+def operating(args) -> None:
+    """Round 5: every :data:`OPERATING` variant (and the features through ONNX fp32 / int8) on the tuning split."""
+    import tempfile
+    from pathlib import Path
+    images, masks, kinds, sizes, train_all, test = tuning_split(args)
+    chosen = np.concatenate([train_all, test])
+    local_test = np.arange(max(sizes), len(chosen))
+    sources: dict[str, object] = {"torch": None}
+    wanted = args.sources.split(",")
+    if any(source != "torch" for source in wanted):
+        calibration = images[train_all[np.linspace(0, min(sizes) - 1, min(32, min(sizes))).astype(int)]]
+        sources |= export_feature_graphs(images[:1], calibration, Path(tempfile.mkdtemp()))
+    sources = {name: path for name, path in sources.items() if name in wanted}
+    names = [n for n in OPERATING if not args.variants or any(s in n for s in args.variants.split("|"))]
+    for source, path in sources.items():
+        started = time.perf_counter()
+        maps = unscaled_maps(images[chosen], path)
+        print(f"{source}: features of {len(chosen)} tiles {time.perf_counter() - started:.0f} s", flush=True)
+        for n in sizes:
+            for name in names if source == "torch" else names[:1]:
+                row = operating_run(maps, kinds[chosen], masks[chosen], np.arange(n), local_test, OPERATING[name],
+                                    args.seed)
+                print(f"N={n} | {source} | {name} | " + " | ".join(
                     f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items()), flush=True)
 
 

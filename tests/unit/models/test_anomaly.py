@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from openinspect.models.anomaly import MIN_GOOD, flatten_shading, train_anomaly
+from openinspect.models.anomaly import MIN_GOOD, border_bands, flatten_shading, train_anomaly
 from openinspect.models.heatmap import anomalous_region, anomaly_score, threshold_for
 from openinspect.models.runtime import OnnxModel
 
@@ -68,14 +68,40 @@ def test_distances_are_euclidean_between_features_that_keep_their_magnitude(mode
     with torch.inference_mode():
         features = model.net.features(torch.from_numpy(crops)).flatten(2).transpose(1, 2)
         bank = model.net.bank
-        expected = torch.cdist(features.double(), bank.double()).amin(-1).numpy()
+        nearest = torch.cdist(features.double(), bank.double()).amin(-1).numpy()
         norms = features.norm(dim=-1)
-    np.testing.assert_allclose(model.predict_distances(crops).reshape(2, -1), expected, atol=1e-3)
+    gain, offset = model.net.gain.numpy().ravel(), model.net.offset.numpy().ravel()
+    np.testing.assert_allclose(model.predict_distances(crops).reshape(2, -1), nearest * gain + offset, atol=1e-3)
     assert float(norms.std() / norms.mean()) > 0.02  # patches are not normalised to one length
     # each of the three maps is divided by its mean patch norm over the training crops: about 1 on good surfaces
     assert model.net.features.scales.shape == (3,) and bool((model.net.features.scales > 0).all())
     assert 1.5 < float(bank.norm(dim=-1).mean()) < 2.0  # sqrt(3) for three maps of norm ~1
     assert model.backbone == "lite1"
+
+
+def _edged(seed: int) -> np.ndarray:
+    """The surface inside a flat border (a chamfer) 6-13 px wide whose grey level varies from part to part."""
+    image = _surface(seed)
+    rng = np.random.default_rng(seed + 1000)
+    width, grey = int(rng.integers(6, 14)), int(rng.uniform(60, 240))
+    image[:width], image[-width:], image[:, :width], image[:, -width:] = grey, grey, grey, grey
+    return image
+
+
+def test_the_edges_every_good_part_has_are_judged_against_good_edges() -> None:
+    model = train_anomaly(np.stack([_edged(i) for i in range(8)]), seed=0)
+    unseen = np.stack([_edged(200 + i) for i in range(4)])
+    calibrated = model.predict_distances(unseen)
+    raw = (calibrated - model.net.offset.numpy()) / model.net.gain.numpy()
+    bands = border_bands(raw.shape[1:])
+    edge, inside = bands == 0, bands == bands.max()
+    # raw distances spread twice as far at the edges of unseen good parts as inside them; calibrated, about evenly
+    assert raw[:, edge].std() > 1.5 * raw[:, inside].std()
+    assert calibrated[:, edge].std() < 1.3 * calibrated[:, inside].std()
+    bad, mask = _with_defect(_edged(300), (128, 96))
+    heats = model.heat_maps(np.stack([_edged(301), bad]))
+    assert anomaly_score(heats[0]) < model.threshold <= anomaly_score(heats[1])
+    assert (anomalous_region(heats[1], model.threshold) & mask).any()
 
 
 def test_brighter_darker_or_shaded_good_surfaces_pass(model) -> None:
