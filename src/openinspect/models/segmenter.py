@@ -87,6 +87,8 @@ class Architecture:
             concatenation after: upsampling and a 1x1 commute; 4x fewer operations for that part).
         encoder_scale: the encoder sees the image downscaled by this factor (1 or 2); the raw pixels still
             reach the logits' level through the fold.
+        context: add the deepest map's global average (through a 1x1) to every position of the decoder's
+            first level: the whole crop's context for an encoder cut early (a small receptive field).
     """
 
     levels: int
@@ -94,6 +96,7 @@ class Architecture:
     out_stride: int = 2
     early_mix: bool = True
     encoder_scale: int = 1
+    context: bool = False
 
     @property
     def finest(self) -> int:
@@ -115,8 +118,16 @@ HALF_RES = Architecture(levels=4, widths=(48, 32, 24, 16), out_stride=4, encoder
 stride 4. The fastest variant timed (bench/README.md, "Segmenter speed"): cutting the full-resolution encoder
 at stride 8 still cost 0.5-0.8x the Accurate classifier, since Lite0's blocks at strides 2 to 8 take half its
 time. The default once its accuracy holds on the segmenter benchmark (``--arch half-res``)."""
+STRIDE8 = Architecture(levels=3, widths=(32, 24), out_stride=4)
+"""Issue 18's candidate: the full-resolution encoder cut at stride 8 (where small defects still resolve),
+decoder 32-24, logits at stride 4."""
+STRIDE8_CONTEXT = Architecture(levels=3, widths=(32, 24), out_stride=4, context=True)
+""":data:`STRIDE8` with the crop's global context added at stride 8 (its receptive field is about 75 px)."""
+STRIDE16 = Architecture(levels=4, widths=(48, 32, 24), out_stride=4)
+"""The full-resolution encoder cut at stride 16, decoder 48-32-24, logits at stride 4."""
 ARCHITECTURE = LEGACY
-ARCHITECTURES = {"legacy": LEGACY, "half-res": HALF_RES}
+ARCHITECTURES = {"legacy": LEGACY, "half-res": HALF_RES, "stride8": STRIDE8, "stride8-context": STRIDE8_CONTEXT,
+                 "stride16": STRIDE16}
 """Named architectures, for the benchmark's ``--arch``."""
 
 
@@ -168,6 +179,7 @@ class SegmenterNet(nn.Module):
         skips = [channels[i] + (fold if i == finest else 0) for i in range(arch.levels - 2, finest - 1, -1)]
         widths = arch.widths
         self.lateral = nn.Sequential(*_conv_bn(channels[arch.levels - 1], widths[0], 1))
+        self.context = nn.Conv2d(channels[arch.levels - 1], widths[0], 1, bias=False) if arch.context else None
         self.ups = nn.ModuleList(_Up(widths[i], skips[i], widths[i + 1], arch.early_mix) for i in range(len(skips)))
         self.fold = nn.Conv2d(3, fold, arch.out_stride, stride=arch.out_stride)
         self.coarse = nn.Conv2d(widths[-1], num_outputs, 1)
@@ -179,6 +191,8 @@ class SegmenterNet(nn.Module):
         maps = pyramid(self.encoder, small, self.levels)[self.finest :]
         maps[0] = torch.cat([maps[0], self.fold(x)], 1)
         y = self.lateral(maps[-1])
+        if self.context is not None:
+            y = y + self.context(maps[-1].mean((2, 3), keepdim=True))
         for up, skip in zip(self.ups, maps[-2::-1], strict=True):
             y = up(y, skip)
         return y

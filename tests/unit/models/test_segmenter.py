@@ -18,6 +18,8 @@ from openinspect.models.runtime import OnnxModel
 from openinspect.models.segmenter import (
     ARCHITECTURE,
     LEGACY,
+    STRIDE8,
+    STRIDE8_CONTEXT,
     Architecture,
     Schedule,
     SegmenterNet,
@@ -163,8 +165,8 @@ def test_train_segmenter_rejects_bad_input_with_what_it_got(images, masks, class
         train_segmenter(images, masks, classes)
 
 
-@pytest.mark.parametrize("arch", [ARCHITECTURE, LEGACY, Architecture(levels=3, widths=(32, 24), out_stride=4)],
-                         ids=["default", "legacy", "stride8-cut"])
+@pytest.mark.parametrize("arch", [ARCHITECTURE, LEGACY, STRIDE8, STRIDE8_CONTEXT],
+                         ids=["default", "legacy", "stride8-cut", "stride8-cut-context"])
 def test_exported_forward_is_the_argmax_of_the_trained_logits(arch: Architecture) -> None:
     """The fused head (bilinear upsampling folded into a 3x3 convolution at the logits' stride) changes no pixel."""
     torch.manual_seed(0)
