@@ -1,10 +1,11 @@
 """Segmenter: a light U-Net decoder on the pretrained Lite0 encoder; training, torch prediction, ONNX export.
 
 The shape is an :class:`Architecture`. The default is still :data:`LEGACY` (full-resolution encoder to
-stride 32, logits at stride 2), which takes 1.1-1.5x the Accurate classifier's time per ROI. :data:`HALF_RES`
-(the encoder on the image downscaled 2x, logits at stride 4, where the raw pixels of each 4x4 block join the
-decoder) takes 0.4-0.5x, but its accuracy is not measured yet, so it is not the default (issue 18;
-bench/README.md, "Segmenter speed"). Either way the exported head needs no float map at full resolution.
+stride 32, logits at stride 2), which takes 1.1-1.5x the Accurate classifier's time per ROI. The faster shapes
+measured for issue 18 lose accuracy on magnetic-tile: :data:`HALF_RES` (encoder on the image downscaled 2x) loses
+thin cracks, :data:`STRIDE8` (encoder cut at stride 8) loses more (bench/README.md, "Segmenter speed" and
+"Encoder cut at stride 8"); they stay selectable for the benchmark. Either way the exported head needs no float
+map at full resolution.
 
 Only training and export import this module (it imports torch). The exported graph takes
 ``(N, h, w, 3)`` uint8 RGB and returns the ``(N, h, w)`` uint8 class map (0 = background, k = the
@@ -119,7 +120,7 @@ HALF_RES = Architecture(levels=4, widths=(48, 32, 24, 16), out_stride=4, encoder
 """Issue 18's candidate: the encoder on the half-size image to its stride 16 (stride 32 of the ROI), logits at
 stride 4. The fastest variant timed (bench/README.md, "Segmenter speed"): cutting the full-resolution encoder
 at stride 8 still cost 0.5-0.8x the Accurate classifier, since Lite0's blocks at strides 2 to 8 take half its
-time. The default once its accuracy holds on the segmenter benchmark (``--arch half-res``)."""
+time. Measured on the segmenter benchmark (``--arch half-res``): -0.10 detection, so not the default."""
 STRIDE8 = Architecture(levels=3, widths=(32, 24), out_stride=4)
 """Issue 18's candidate: the full-resolution encoder cut at stride 8 (where small defects still resolve),
 decoder 32-24, logits at stride 4."""
