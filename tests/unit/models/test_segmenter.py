@@ -27,6 +27,7 @@ from openinspect.models.segmenter import (
     _cut_patches,
     _draw,
     _draw_weights,
+    _prepare,
     train_segmenter,
 )
 
@@ -183,6 +184,16 @@ def test_exported_forward_is_the_argmax_of_the_trained_logits(arch: Architecture
     assert got.shape == (2, 64, 96) and got.dtype == torch.uint8
     assert len(got.unique()) == 3 and decided.float().mean() > 0.99
     assert torch.equal(got[decided], logits.argmax(1).to(torch.uint8)[decided])
+
+
+@pytest.mark.parametrize(("arch", "first_tuned"), [(LEGACY, 5), (STRIDE8, 3)], ids=["legacy", "stride8-cut"])
+def test_training_tunes_the_deepest_stage_an_encoder_cut_runs(arch: Architecture, first_tuned: int) -> None:
+    """Blocks 0-4 stay ImageNet's, unless the encoder stops at stride 8: then its last stage (blocks 3-4) learns."""
+    net = SegmenterNet(load_pretrained(), 2, arch)
+    _prepare(net, Schedule())
+    tuned = [i for i, block in enumerate(net.encoder._blocks) if all(p.requires_grad for p in block.parameters())]
+    assert tuned[0] == first_tuned and tuned == list(range(first_tuned, len(net.encoder._blocks)))
+    assert not any(p.requires_grad for p in net.encoder._conv_stem.parameters())
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
