@@ -1,11 +1,12 @@
 """Segmenter: a light U-Net decoder on the pretrained Lite0 encoder; training, torch prediction, ONNX export.
 
 The shape is an :class:`Architecture`. The default is still :data:`LEGACY` (full-resolution encoder to
-stride 32, logits at stride 2), which takes 1.1-1.5x the Accurate classifier's time per ROI. The faster shapes
-measured for issue 18 lose accuracy on magnetic-tile: :data:`HALF_RES` (encoder on the image downscaled 2x) loses
-thin cracks, :data:`STRIDE8` (encoder cut at stride 8) loses more (bench/README.md, "Segmenter speed" and
-"Encoder cut at stride 8"); they stay selectable for the benchmark. Either way the exported head needs no float
-map at full resolution.
+stride 32, logits at stride 2), which takes 1.1x the Accurate classifier's time per ROI at 256 px and 2.2x at
+512 px (where the Accurate classifier runs at 352 px). The faster shapes measured for issue 18 lose accuracy on
+magnetic-tile: :data:`HALF_RES` (encoder on the image downscaled 2x) loses thin cracks, and :data:`STRIDE8`
+(encoder cut at stride 8, still 0.8-1.1x the Accurate classifier at 512 px) loses more (bench/README.md,
+"Segmenter speed" and "Encoder cut at stride 8"); they stay selectable for the benchmark. Either way the exported
+head needs no float map at full resolution.
 
 Only training and export import this module (it imports torch). The exported graph takes
 ``(N, h, w, 3)`` uint8 RGB and returns the ``(N, h, w)`` uint8 class map (0 = background, k = the
@@ -123,7 +124,8 @@ at stride 8 still cost 0.5-0.8x the Accurate classifier, since Lite0's blocks at
 time. Measured on the segmenter benchmark (``--arch half-res``): -0.10 detection, so not the default."""
 STRIDE8 = Architecture(levels=3, widths=(32, 24), out_stride=4)
 """Issue 18's candidate: the full-resolution encoder cut at stride 8 (where small defects still resolve),
-decoder 32-24, logits at stride 4."""
+decoder 32-24, logits at stride 4. Measured (with :data:`STRIDE8_CONTEXT`, magnetic-tile tuning split): pooled IoU
+0.378 against :data:`LEGACY`'s 0.627, detection 0.434 against 0.684; so not the default."""
 STRIDE8_CONTEXT = Architecture(levels=3, widths=(32, 24), out_stride=4, context=True)
 """:data:`STRIDE8` with the crop's global context added at stride 8 (its receptive field is about 75 px)."""
 STRIDE16 = Architecture(levels=4, widths=(48, 32, 24), out_stride=4)
