@@ -2,7 +2,10 @@
 
     python bench/segmenter.py [--parts accuracy,classical,latency,large-roi] [--budget 540]
                               [--threads 2] [--side 0] [--test-good 0] [--no-int8] [--arch legacy]
-                              [--json FILE]
+                              [--seed 0] [--json FILE]
+
+``--arch`` names the segmenter's architecture (``models/segmenter.py`` ``ARCHITECTURES``); several,
+comma-separated, are timed side by side with ``--parts latency`` alone.
 
 Split (seed 0): 60 defect images, stratified over the five defect types in proportion to their
 counts, and 60 good tiles train; every other image is the test set. Each whole image is the ROI:
