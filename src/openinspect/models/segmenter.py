@@ -46,7 +46,7 @@ FROZEN_BLOCKS = 5
 """Stem and blocks ``0..4`` (strides 2 to 8) keep their ImageNet weights: generic edges and textures, and
 three quarters of the training time if they learned. An encoder cut at stride 8 still tunes its last stage
 (blocks 3 and 4): frozen whole, it left the decoder a fixed ImageNet feature map (magnetic-tile tuning split:
-pooled IoU 0.156 against 0.627 for :data:`LEGACY`; bench/README.md, "stride-8 cut")."""
+pooled IoU 0.156 against 0.627 for :data:`LEGACY`; bench/README.md, "Encoder cut at stride 8")."""
 _PREDICT_BATCH = 4
 
 
