@@ -127,7 +127,7 @@ STRIDE8 = Architecture(levels=3, widths=(32, 24), out_stride=4)
 decoder 32-24, logits at stride 4. Measured (with :data:`STRIDE8_CONTEXT`, magnetic-tile tuning split): pooled IoU
 0.378 against :data:`LEGACY`'s 0.627, detection 0.434 against 0.684; so not the default."""
 STRIDE8_CONTEXT = Architecture(levels=3, widths=(32, 24), out_stride=4, context=True)
-""":data:`STRIDE8` with the crop's global context added at stride 8 (its receptive field is about 75 px)."""
+""":data:`STRIDE8` with the crop's global context added at stride 8 (Lite0's receptive field there is about 70 px)."""
 STRIDE16 = Architecture(levels=4, widths=(48, 32, 24), out_stride=4)
 """The full-resolution encoder cut at stride 16, decoder 48-32-24, logits at stride 4."""
 ARCHITECTURE = LEGACY
