@@ -124,8 +124,8 @@ at stride 8 still cost 0.5-0.8x the Accurate classifier, since Lite0's blocks at
 time. Measured on the segmenter benchmark (``--arch half-res``): -0.10 detection, so not the default."""
 STRIDE8 = Architecture(levels=3, widths=(32, 24), out_stride=4)
 """Issue 18's candidate: the full-resolution encoder cut at stride 8 (where small defects still resolve),
-decoder 32-24, logits at stride 4. Measured (with :data:`STRIDE8_CONTEXT`, magnetic-tile tuning split): pooled IoU
-0.378 against :data:`LEGACY`'s 0.627, detection 0.434 against 0.684; so not the default."""
+decoder 32-24, logits at stride 4. Measured on magnetic-tile's tuning split: pooled IoU 0.323 (0.378 with
+:data:`STRIDE8_CONTEXT`) against :data:`LEGACY`'s 0.627, detection 0.443 (0.434) against 0.684; not the default."""
 STRIDE8_CONTEXT = Architecture(levels=3, widths=(32, 24), out_stride=4, context=True)
 """:data:`STRIDE8` with the crop's global context added at stride 8 (Lite0's receptive field there is about 70 px)."""
 STRIDE16 = Architecture(levels=4, widths=(48, 32, 24), out_stride=4)
