@@ -2,7 +2,10 @@
 
     python bench/segmenter.py [--parts accuracy,classical,latency,large-roi] [--budget 540]
                               [--threads 2] [--side 0] [--test-good 0] [--no-int8] [--arch legacy]
-                              [--json FILE]
+                              [--seed 0] [--json FILE]
+
+``--arch`` names the segmenter's architecture (``models/segmenter.py`` ``ARCHITECTURES``); several,
+comma-separated, are timed side by side with ``--parts latency`` alone.
 
 Split (seed 0): 60 defect images, stratified over the five defect types in proportion to their
 counts, and 60 good tiles train; every other image is the test set. Each whole image is the ROI:
@@ -35,7 +38,7 @@ from PIL import Image
 from openinspect.imaging import model_input_size, read_image, resize_to
 from openinspect.models.progress import Fold, Progress, Step
 from openinspect.models.runtime import OnnxModel
-from openinspect.models.segmenter import ARCHITECTURES, Architecture
+from openinspect.models.segmenter import ARCHITECTURES
 
 DATASET = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "magnetic-tile"
 DEFECTS = ("MT_Blowhole", "MT_Break", "MT_Crack", "MT_Fray", "MT_Uneven")
@@ -227,19 +230,21 @@ class _LegacyGraph(torch.nn.Module):
         return self.net.logits(normalize(images)).argmax(1).to(torch.uint8)
 
 
-SPEED_ROWS = {"seg": "segmenter ONNX fp32", "legacy": "segmenter before issue 18 (architecture and graph) ONNX fp32",
-              "seg8": "segmenter ONNX int8", "accurate": "Accurate classifier ONNX", "fast": "Fast classifier ONNX"}
+BEFORE_ROW = "segmenter before issue 18 (LEGACY, old graph) ONNX fp32"
+ACCURATE_ROW = "Accurate classifier ONNX"
 
 
 def latency(net: torch.nn.Module | None, calibration: np.ndarray, tiles: tuple[np.ndarray, np.ndarray], threads: int,
             workdir: Path, repeats: int, int8: bool = True,
-            arch: Architecture | None = None) -> dict[str, dict[int, float]]:
+            archs: tuple[str, ...] = ("legacy",)) -> dict[str, dict[int, float]]:
     """ms per ROI (batch of 1) at 256 and 512 px square, every model timed in the same rounds.
 
-    Rows: the segmenter (ONNX fp32, int8, torch eager), the segmenter as it was before issue 18 (its
-    architecture and exported graph), both classifiers; then each ONNX row's ratio to the Accurate
-    classifier. ``calibration`` (training crops, ``(N, h, w, 3)`` uint8 RGB) calibrates the int8 model;
-    ``tiles`` (six ``(128, 128, 3)`` crops and 0/1 labels) train the Fast classifier.
+    Rows: each segmenter of ``archs`` at the ROI's size (ONNX fp32 and int8; torch eager for the first, which is
+    ``net`` when given, else untrained: timing alone, the weights cost the same), the segmenter as it was before
+    issue 18 (its architecture and exported graph), both classifiers at their default input for the ROI
+    (``DEFAULT_CLASSIFIER_SIDE``: a 512 px ROI runs Fast at 320 px, Accurate at 352 px); then each ONNX row's ratio
+    to the Accurate classifier. ``calibration`` (training crops, ``(N, h, w, 3)`` uint8 RGB) calibrates the int8
+    models; ``tiles`` (six ``(128, 128, 3)`` crops and 0/1 labels) train the Fast classifier.
     """
     from openinspect.models.accurate import VARIANT, AccurateNet
     from openinspect.models.backbone import load_pretrained
@@ -247,46 +252,73 @@ def latency(net: torch.nn.Module | None, calibration: np.ndarray, tiles: tuple[n
     from openinspect.models.export import export_onnx
     from openinspect.models.quantize import quantize_int8
     from openinspect.models.segmenter import LEGACY, MASK_OUTPUT, SegmenterNet, TrainedSegmenter
+    from openinspect.recipe import TrainingMode
+    from openinspect.training.service import DEFAULT_CLASSIFIER_SIDE
 
-    net = net or SegmenterNet(load_pretrained(), 2, arch)  # timing alone: untrained weights cost the same
     torch.set_num_threads(threads)
+    nets = {name: net if net is not None and i == 0 else SegmenterNet(load_pretrained(), 2, ARCHITECTURES[name])
+            for i, name in enumerate(archs)}
     rows: dict[str, dict[int, float]] = {}
     for side in (256, 512):
         size = (side, side)
-        x = np.ascontiguousarray(resize_to(calibration[0], size)[None])
-        segmenter = TrainedSegmenter(net, size)
-        paths = {name: workdir / f"{name}{side}.onnx" for name in SPEED_ROWS}
-        segmenter.export_onnx(paths["seg"])
-        export_onnx(_LegacyGraph(SegmenterNet(load_pretrained(), 2, LEGACY)), size, paths["legacy"],
+        crop = resize_to(calibration[0], size)
+        paths: dict[str, Path] = {}
+        for name, seg in nets.items():
+            fp32 = paths[f"segmenter {name} ONNX fp32"] = workdir / f"{name}{side}.onnx"
+            TrainedSegmenter(seg, size).export_onnx(fp32)
+            if int8:
+                int8_path = paths[f"segmenter {name} ONNX int8"] = workdir / f"{name}{side}.int8.onnx"
+                quantize_int8(fp32, int8_path, np.stack([resize_to(c, size) for c in calibration[:16]]))
+        paths[BEFORE_ROW] = workdir / f"before{side}.onnx"
+        export_onnx(_LegacyGraph(SegmenterNet(load_pretrained(), 2, LEGACY)), size, paths[BEFORE_ROW],
                     output_name=MASK_OUTPUT)
-        if int8:
-            quantize_int8(paths["seg"], paths["seg8"], np.stack([resize_to(c, size) for c in calibration[:16]]))
-        TrainedClassifier(AccurateNet(load_pretrained(VARIANT), 2), size).export_onnx(paths["accurate"])
-        small = np.stack([resize_to(t, size) for t in tiles[0]])
-        train_classifier(small, tiles[1], 2, "fast").export_onnx(paths["fast"])
-        models = {name: OnnxModel(path, threads) for name, path in paths.items() if path.exists()}
-        calls: dict[str, Callable[[], object]] = {name: partial(m.predict, x) for name, m in models.items()}
-        calls["eager"] = partial(segmenter.predict_masks, x)
+        inputs = dict.fromkeys(paths, crop)
+        for mode, row in ((TrainingMode.ACCURATE, ACCURATE_ROW), (TrainingMode.FAST, "Fast classifier ONNX")):
+            at = model_input_size(side, side, min(DEFAULT_CLASSIFIER_SIDE[mode], side))
+            paths[row] = workdir / f"{mode.value}{side}.onnx"
+            inputs[row] = resize_to(crop, at)
+            if mode is TrainingMode.ACCURATE:
+                TrainedClassifier(AccurateNet(load_pretrained(VARIANT), 2), at).export_onnx(paths[row])
+            else:
+                small = np.stack([resize_to(t, at) for t in tiles[0]])
+                train_classifier(small, tiles[1], 2, "fast").export_onnx(paths[row])
+        calls: dict[str, Callable[[], object]] = {
+            row: partial(OnnxModel(path, threads).predict, np.ascontiguousarray(inputs[row][None]))
+            for row, path in paths.items()}
+        first = archs[0]
+        calls[f"segmenter {first} torch eager"] = partial(TrainedSegmenter(nets[first], size).predict_masks,
+                                                          np.ascontiguousarray(crop[None]))
         timed = interleaved_ms(calls, repeats)
-        rows.setdefault("segmenter torch eager", {})[side] = timed.pop("eager")
-        for name, ms in timed.items():
-            rows.setdefault(SPEED_ROWS[name], {})[side] = ms
-            rows.setdefault(f"{SPEED_ROWS[name]} / Accurate", {})[side] = round(ms / timed["accurate"], 2)
+        for row, ms in timed.items():
+            rows.setdefault(row, {})[side] = round(ms, 2)
+        for row in paths:
+            rows.setdefault(f"{row} / Accurate", {})[side] = round(timed[row] / timed[ACCURATE_ROW], 2)
     return rows
 
 
 # --- the large-ROI case --------------------------------------------------------------------------
 
 
-def large_roi(budget_s: float, workdir: Path, seed: int = 0, brightness: float = 0.8) -> dict[str, dict[str, float]]:
+def large_roi(budget_s: float, workdir: Path, seed: int = 0, brightness: float = 0.8,
+              arch: str = "legacy") -> dict[str, dict[str, float]]:
     """Found vs lost: 2 px cracks on 2000x512 ROIs, one model downscaled to 512 px, one on 512 px tiles.
 
     Each model trains through the product (workspace, masks, ``train_type``) on 12 generated sheets
     with a crack and 4 without, and inspects 20 new sheets with a crack and 20 without through
     ``Inspector``. A crack counts as found when the ROI fails and the predicted mask covers at least
     half of it (2 px tolerance); ``area_ratio`` is the median predicted / true crack area over the
-    found cracks, in the ROI's pixels.
+    found cracks, in the ROI's pixels. ``arch`` stands in for the product's default architecture meanwhile.
     """
+    from openinspect.models import segmenter
+
+    default, segmenter.ARCHITECTURE = segmenter.ARCHITECTURE, ARCHITECTURES[arch]
+    try:
+        return _large_roi(budget_s, workdir, seed, brightness)
+    finally:
+        segmenter.ARCHITECTURE = default
+
+
+def _large_roi(budget_s: float, workdir: Path, seed: int, brightness: float) -> dict[str, dict[str, float]]:
     from openinspect.recipe import parse_recipe
     from openinspect.station import Inspector, SegmenterRoiResult
     from openinspect.store import Workspace
@@ -416,11 +448,17 @@ def main() -> None:
     parser.add_argument("--test-good", type=int, default=0, help="cap on good test tiles (0: all)")
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--no-int8", action="store_true")
-    parser.add_argument("--arch", choices=sorted(ARCHITECTURES), default="legacy",
-                        help="segmenter trained (accuracy) and timed (latency); large-roi uses the default")
+    parser.add_argument("--arch", default="legacy",
+                        help=f"segmenter architecture, of {', '.join(ARCHITECTURES)}: trained (accuracy, large-roi) "
+                             "and timed (latency); comma-separated for latency alone, timed side by side")
     parser.add_argument("--json", type=Path, help="write the results here (after each part)")
     args = parser.parse_args()
     parts = args.parts.split(",")
+    archs = tuple(args.arch.split(","))
+    if unknown := [a for a in archs if a not in ARCHITECTURES]:
+        parser.error(f"unknown --arch {', '.join(unknown)}; choose from {', '.join(ARCHITECTURES)}")
+    if len(archs) > 1 and parts != ["latency"]:
+        parser.error("several --arch values are for --parts latency alone; train one architecture at a time")
     torch.set_num_threads(args.threads)
     train, test = split(samples(args.dataset), args.train, args.train, args.seed)
     if args.test_good:
@@ -449,9 +487,9 @@ def main() -> None:
                                  (128, 128))[0], np.array([0, 0, 0, 1, 1, 1])
             images = model_arrays(train, input_size(train, args.side))[0]
             record("latency_ms", latency(net, images, tiles, args.threads, workdir, args.repeats, not args.no_int8,
-                                         ARCHITECTURES[args.arch]))
+                                         archs))
         if "large-roi" in parts:
-            record("large_roi", large_roi(args.large_budget, workdir, args.seed, args.crack_brightness))
+            record("large_roi", large_roi(args.large_budget, workdir, args.seed, args.crack_brightness, archs[0]))
 
 
 if __name__ == "__main__":

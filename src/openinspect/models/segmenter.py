@@ -1,10 +1,12 @@
 """Segmenter: a light U-Net decoder on the pretrained Lite0 encoder; training, torch prediction, ONNX export.
 
 The shape is an :class:`Architecture`. The default is still :data:`LEGACY` (full-resolution encoder to
-stride 32, logits at stride 2), which takes 1.1-1.5x the Accurate classifier's time per ROI. :data:`HALF_RES`
-(the encoder on the image downscaled 2x, logits at stride 4, where the raw pixels of each 4x4 block join the
-decoder) takes 0.4-0.5x, but its accuracy is not measured yet, so it is not the default (issue 18;
-bench/README.md, "Segmenter speed"). Either way the exported head needs no float map at full resolution.
+stride 32, logits at stride 2), which takes 1.1x the Accurate classifier's time per ROI at 256 px and 2.2x at
+512 px (where the Accurate classifier runs at 352 px). The faster shapes measured for issue 18 lose accuracy on
+magnetic-tile: :data:`HALF_RES` (encoder on the image downscaled 2x) loses thin cracks, and :data:`STRIDE8`
+(encoder cut at stride 8, still 0.8-1.1x the Accurate classifier at 512 px) loses more (bench/README.md,
+"Segmenter speed" and "Encoder cut at stride 8"); they stay selectable for the benchmark. Either way the exported
+head needs no float map at full resolution.
 
 Only training and export import this module (it imports torch). The exported graph takes
 ``(N, h, w, 3)`` uint8 RGB and returns the ``(N, h, w)`` uint8 class map (0 = background, k = the
@@ -42,7 +44,9 @@ MASK_OUTPUT = "mask"
 BATCH = 8
 FROZEN_BLOCKS = 5
 """Stem and blocks ``0..4`` (strides 2 to 8) keep their ImageNet weights: generic edges and textures, and
-three quarters of the training time if they learned."""
+three quarters of the training time if they learned. An encoder cut at stride 8 still tunes its last stage
+(blocks 3 and 4): frozen whole, it left the decoder a fixed ImageNet feature map (magnetic-tile tuning split:
+pooled IoU 0.156 against 0.627 for :data:`LEGACY`; bench/README.md, "Encoder cut at stride 8")."""
 _PREDICT_BATCH = 4
 
 
@@ -87,6 +91,8 @@ class Architecture:
             concatenation after: upsampling and a 1x1 commute; 4x fewer operations for that part).
         encoder_scale: the encoder sees the image downscaled by this factor (1 or 2); the raw pixels still
             reach the logits' level through the fold.
+        context: add the deepest map's global average (through a 1x1) to every position of the decoder's
+            first level: the whole crop's context for an encoder cut early (a small receptive field).
     """
 
     levels: int
@@ -94,6 +100,7 @@ class Architecture:
     out_stride: int = 2
     early_mix: bool = True
     encoder_scale: int = 1
+    context: bool = False
 
     @property
     def finest(self) -> int:
@@ -114,9 +121,18 @@ HALF_RES = Architecture(levels=4, widths=(48, 32, 24, 16), out_stride=4, encoder
 """Issue 18's candidate: the encoder on the half-size image to its stride 16 (stride 32 of the ROI), logits at
 stride 4. The fastest variant timed (bench/README.md, "Segmenter speed"): cutting the full-resolution encoder
 at stride 8 still cost 0.5-0.8x the Accurate classifier, since Lite0's blocks at strides 2 to 8 take half its
-time. The default once its accuracy holds on the segmenter benchmark (``--arch half-res``)."""
+time. Measured on the segmenter benchmark (``--arch half-res``): -0.10 detection, so not the default."""
+STRIDE8 = Architecture(levels=3, widths=(32, 24), out_stride=4)
+"""Issue 18's candidate: the full-resolution encoder cut at stride 8 (where small defects still resolve),
+decoder 32-24, logits at stride 4. Measured on magnetic-tile's tuning split: pooled IoU 0.323 (0.378 with
+:data:`STRIDE8_CONTEXT`) against :data:`LEGACY`'s 0.627, detection 0.443 (0.434) against 0.684; not the default."""
+STRIDE8_CONTEXT = Architecture(levels=3, widths=(32, 24), out_stride=4, context=True)
+""":data:`STRIDE8` with the crop's global context added at stride 8 (Lite0's receptive field there is about 70 px)."""
+STRIDE16 = Architecture(levels=4, widths=(48, 32, 24), out_stride=4)
+"""The full-resolution encoder cut at stride 16, decoder 48-32-24, logits at stride 4."""
 ARCHITECTURE = LEGACY
-ARCHITECTURES = {"legacy": LEGACY, "half-res": HALF_RES}
+ARCHITECTURES = {"legacy": LEGACY, "half-res": HALF_RES, "stride8": STRIDE8, "stride8-context": STRIDE8_CONTEXT,
+                 "stride16": STRIDE16}
 """Named architectures, for the benchmark's ``--arch``."""
 
 
@@ -168,6 +184,7 @@ class SegmenterNet(nn.Module):
         skips = [channels[i] + (fold if i == finest else 0) for i in range(arch.levels - 2, finest - 1, -1)]
         widths = arch.widths
         self.lateral = nn.Sequential(*_conv_bn(channels[arch.levels - 1], widths[0], 1))
+        self.context = nn.Conv2d(channels[arch.levels - 1], widths[0], 1, bias=False) if arch.context else None
         self.ups = nn.ModuleList(_Up(widths[i], skips[i], widths[i + 1], arch.early_mix) for i in range(len(skips)))
         self.fold = nn.Conv2d(3, fold, arch.out_stride, stride=arch.out_stride)
         self.coarse = nn.Conv2d(widths[-1], num_outputs, 1)
@@ -179,6 +196,8 @@ class SegmenterNet(nn.Module):
         maps = pyramid(self.encoder, small, self.levels)[self.finest :]
         maps[0] = torch.cat([maps[0], self.fold(x)], 1)
         y = self.lateral(maps[-1])
+        if self.context is not None:
+            y = y + self.context(maps[-1].mean((2, 3), keepdim=True))
         for up, skip in zip(self.ups, maps[-2::-1], strict=True):
             y = up(y, skip)
         return y
@@ -399,7 +418,8 @@ def _prepare(net: SegmenterNet, schedule: Schedule) -> torch.optim.Optimizer:
     for module in encoder.modules():
         if isinstance(module, nn.BatchNorm2d):
             module.eval()  # few-shot batches cannot re-estimate ImageNet statistics
-    for module in (encoder._conv_stem, encoder._bn0, *encoder._blocks[:FROZEN_BLOCKS]):
+    deepest_stage = encoder.variant.pyramid_blocks[net.levels - 2] + 1  # first block of the deepest map's stage
+    for module in (encoder._conv_stem, encoder._bn0, *encoder._blocks[: min(FROZEN_BLOCKS, deepest_stage)]):
         module.requires_grad_(False)
     tuned = [p for p in encoder.parameters() if p.requires_grad]
     decoder = [p for name, p in net.named_parameters() if not name.startswith("encoder.")]

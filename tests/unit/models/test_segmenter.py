@@ -18,6 +18,8 @@ from openinspect.models.runtime import OnnxModel
 from openinspect.models.segmenter import (
     ARCHITECTURE,
     LEGACY,
+    STRIDE8,
+    STRIDE8_CONTEXT,
     Architecture,
     Schedule,
     SegmenterNet,
@@ -25,6 +27,7 @@ from openinspect.models.segmenter import (
     _cut_patches,
     _draw,
     _draw_weights,
+    _prepare,
     train_segmenter,
 )
 
@@ -163,8 +166,8 @@ def test_train_segmenter_rejects_bad_input_with_what_it_got(images, masks, class
         train_segmenter(images, masks, classes)
 
 
-@pytest.mark.parametrize("arch", [ARCHITECTURE, LEGACY, Architecture(levels=3, widths=(32, 24), out_stride=4)],
-                         ids=["default", "legacy", "stride8-cut"])
+@pytest.mark.parametrize("arch", [ARCHITECTURE, LEGACY, STRIDE8, STRIDE8_CONTEXT],
+                         ids=["default", "legacy", "stride8-cut", "stride8-cut-context"])
 def test_exported_forward_is_the_argmax_of_the_trained_logits(arch: Architecture) -> None:
     """The fused head (bilinear upsampling folded into a 3x3 convolution at the logits' stride) changes no pixel."""
     torch.manual_seed(0)
@@ -181,6 +184,16 @@ def test_exported_forward_is_the_argmax_of_the_trained_logits(arch: Architecture
     assert got.shape == (2, 64, 96) and got.dtype == torch.uint8
     assert len(got.unique()) == 3 and decided.float().mean() > 0.99
     assert torch.equal(got[decided], logits.argmax(1).to(torch.uint8)[decided])
+
+
+@pytest.mark.parametrize(("arch", "first_tuned"), [(LEGACY, 5), (STRIDE8, 3)], ids=["legacy", "stride8-cut"])
+def test_training_tunes_the_deepest_stage_an_encoder_cut_runs(arch: Architecture, first_tuned: int) -> None:
+    """Blocks 0-4 stay ImageNet's, unless the encoder stops at stride 8: then its last stage (blocks 3-4) learns."""
+    net = SegmenterNet(load_pretrained(), 2, arch)
+    _prepare(net, Schedule())
+    tuned = [i for i, block in enumerate(net.encoder._blocks) if all(p.requires_grad for p in block.parameters())]
+    assert tuned[0] == first_tuned and tuned == list(range(first_tuned, len(net.encoder._blocks)))
+    assert not any(p.requires_grad for p in net.encoder._conv_stem.parameters())
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
