@@ -115,11 +115,20 @@ def _parser() -> argparse.ArgumentParser:
     split.add_argument("--train-per-class", required=True, type=int, metavar="N")
     split.add_argument("--test-per-class", type=int, metavar="N", help="at most N test images per class (default: "
                        "all the others)")
+    split.add_argument("--unlabelled", type=int, default=0, metavar="N",
+                       help="also copy N of the other images, drawn over every class, into OUT/unlabelled/ without "
+                       "their class (captures nobody labelled, for `label add`); the test images are the rest")
     split.add_argument("--seed", type=int, default=0, help="the same seed and files give the same split")
     split.set_defaults(run=_dataset_split)
 
-    label = commands.add_parser("label", help="import labelled captures").add_subparsers(
-        required=True, metavar="ACTION")
+    label = commands.add_parser("label", help="import labelled captures, or add captures to label later"
+                                ).add_subparsers(required=True, metavar="ACTION")
+    add = label.add_parser("add", help="add captures to a recipe to label later (the Label page); until labelled, an "
+                                       "Accurate classifier learns from them as unlabelled captures")
+    add.add_argument("recipe")
+    add.add_argument("paths", nargs="+", type=Path, metavar="IMAGE_OR_DIR",
+                     help="capture files, folders of them, globs or .txt lists, as `inspect` takes them")
+    add.set_defaults(run=_label_add)
     imp = label.add_parser("import", help="import labelled captures: classifier --folders DIR/<class>/*; "
                                           "segmenter --images DIR --masks DIR (same-stem PNG masks)")
     imp.add_argument("recipe")
@@ -533,9 +542,33 @@ def _dataset_split(_workspace: Workspace, args: argparse.Namespace) -> None:
         if not paths:
             raise DatasetError(f"--class {name} names no images; give its files or folders after the name")
         sources.setdefault(name, []).extend(map(Path, paths))
-    report = split_images(sources, args.out, args.train_per_class, seed=args.seed, test_per_class=args.test_per_class)
+    report = split_images(sources, args.out, args.train_per_class, seed=args.seed, test_per_class=args.test_per_class,
+                          unlabelled=args.unlabelled)
     for part, counts in (("train", report.train), ("test", report.test)):
         print(f"{args.out / part}: " + ", ".join(f"{name} {n}" for name, n in counts.items()))
+    if report.unlabelled:
+        print(f"{args.out / 'unlabelled'}: {report.unlabelled} without their class")
+
+
+def _label_add(workspace: Workspace, args: argparse.Namespace) -> None:
+    from openinspect.authoring.captures import CaptureService
+
+    captures = CaptureService(workspace)
+    workspace.recipe(args.recipe)
+    files = list(_captures(args.paths))
+    missing = [str(path) for path in files if not path.is_file()]
+    if missing:
+        raise DatasetError(f"not a file: {', '.join(missing[:3])}{' …' if len(missing) > 3 else ''}; "
+                           f"name capture files or folders of them (nothing was added)")
+    if not files:
+        raise DatasetError(f"no captures in {', '.join(map(str, args.paths))}; name image files or folders of "
+                           f"them (nothing was added)")
+    known = set(captures.ids(args.recipe))
+    stored = captures.add(args.recipe, [(path.name, path.read_bytes()) for path in files])
+    new = len({image.sha256 for image in stored} - known)
+    print(f"recipe '{args.recipe}': {new} capture(s) added, {len(files) - new} already there, "
+          f"{len(captures.ids(args.recipe))} in all; label them on the Label page (until then an Accurate "
+          f"classifier learns from them as unlabelled captures)")
 
 
 def _label_import(workspace: Workspace, args: argparse.Namespace) -> None:

@@ -180,6 +180,26 @@ def test_label_import_is_one_audit_record_with_the_count(cli, home, tmp_path):
     assert records[0]["detail"] == "label import: imported new captures: good 1, scratch 1; already in the library: 0"
 
 
+def test_label_add_adds_captures_to_label_later_once_each_and_refuses_what_is_not_a_capture(cli, home, tmp_path):
+    folder = tmp_path / "line"
+    folder.mkdir()
+    for index, defect in enumerate((False, True, False)):
+        (folder / f"c{index}.png").write_bytes(part_png(defect, 20 + index))
+    code, out, _ = cli(home, "label", "add", "plate", folder)
+    assert code == 0 and out.startswith("recipe 'plate': 3 capture(s) added, 0 already there, 3 in all; label them")
+    code, out, _ = cli(home, "label", "add", "plate", folder / "c1.png", tmp_path / "line" / "c*.png")
+    assert code == 0 and "0 capture(s) added, 4 already there, 3 in all" in out
+    workspace = Workspace(home)
+    assert sorted(workspace.image(sha).original_name for sha in workspace.capture_ids("plate")) == [
+        "c0.png", "c1.png", "c2.png"]  # what the Label page lists and Accurate learns from while unlabelled
+    code, _, err = cli(home, "label", "add", "plate", tmp_path / "gone.png")
+    assert code == 2 and "not a file: " in err and "gone.png" in err and "nothing was added" in err
+    (folder / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
+    code, _, err = cli(home, "label", "add", "plate", folder / "broken.png")
+    assert code == 2 and "broken.png" in err
+    assert len(workspace.capture_ids("plate")) == 3
+
+
 def test_inspect_refuses_a_gif_as_the_api_does_and_says_which_files_a_folder_run_leaves_out(cli, home, tmp_path):
     from PIL import Image
 

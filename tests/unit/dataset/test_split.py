@@ -42,6 +42,25 @@ def test_test_per_class_caps_the_test_images_and_a_folder_counts_its_images(tmp_
     assert (report.train, report.test) == ({"c": 3}, {"c": 2})
 
 
+def test_unlabelled_draws_over_every_class_after_the_same_training_draw_and_the_test_is_the_rest(tmp_path):
+    good = _images(tmp_path / "src" / "good", "g", 12)
+    bad = _images(tmp_path / "src" / "bad", "b", 10)
+    plain = split_images({"good": good, "bad": bad}, tmp_path / "plain", 4, seed=5)
+    report = split_images({"good": good, "bad": bad}, tmp_path / "out", 4, seed=5, unlabelled=6)
+    assert (report.train, report.unlabelled) == (plain.train, 6) and sum(report.test.values()) == 14 - 6
+    for name in ("good", "bad"):  # the training draw does not move
+        assert _names(tmp_path / "out" / "train" / name) == _names(tmp_path / "plain" / "train" / name)
+    unlabelled = _names(tmp_path / "out" / "unlabelled")
+    assert len(unlabelled) == 6 and {n[0] for n in unlabelled} == {"g", "b"}  # no class folders, both classes
+    test = _names(tmp_path / "out" / "test" / "good") + _names(tmp_path / "out" / "test" / "bad")
+    assert not set(test) & set(unlabelled)
+    assert sorted(test + unlabelled) == sorted(_names(tmp_path / "plain" / "test" / "good")
+                                               + _names(tmp_path / "plain" / "test" / "bad"))
+    with pytest.raises(DatasetError, match="--unlabelled 15 asks for more images than the 14 left"):
+        split_images({"good": good, "bad": bad}, tmp_path / "many", 4, unlabelled=15)
+    assert not (tmp_path / "many").exists()
+
+
 @pytest.mark.parametrize(("case", "message"), [
     ("few", "class 'c' has 3 image(s): 3 to train leave none to test; lower --train-per-class or add images"),
     ("clash", "share a name and would land in one folder; rename one"),
