@@ -78,12 +78,7 @@ def _draw_unlabelled(plan: dict[str, tuple[list[Path], list[Path]]], count: int,
         raise DatasetError(f"--unlabelled {count} asks for more images than the {len(pool)} left after the training "
                            f"draw; lower it or add images (nothing was copied)")
     drawn = [pool[i] for i in rng.permutation(len(pool))[:count]]
-    seen: dict[str, Path] = {}
-    for file in drawn:
-        if file.name in seen:
-            raise DatasetError(f"{seen[file.name]} and {file} share a name and would land in one folder, "
-                               f"unlabelled/; rename one (nothing was copied)")
-        seen[file.name] = file
+    _refuse_shared_names(drawn, folder=", unlabelled/", tail=" (nothing was copied)")
     return set(drawn)
 
 
@@ -105,10 +100,15 @@ def _images(name: str, paths: list[Path]) -> list[Path]:
         else:
             raise DatasetError(f"class '{name}': {path} does not exist")
     files = sorted(set(files))
+    _refuse_shared_names(files, context=f"class '{name}': ")
+    return files
+
+
+def _refuse_shared_names(files: list[Path], *, context: str = "", folder: str = "", tail: str = "") -> None:
+    """Refuses two of ``files`` with one name: they would land in one folder, one overwriting the other."""
     seen: dict[str, Path] = {}
     for file in files:
         if file.name in seen:
-            raise DatasetError(f"class '{name}': {seen[file.name]} and {file} share a name and would land in one "
-                               f"folder; rename one")
+            raise DatasetError(f"{context}{seen[file.name]} and {file} share a name and would land in one "
+                               f"folder{folder}; rename one{tail}")
         seen[file.name] = file
-    return files

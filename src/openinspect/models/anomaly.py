@@ -155,9 +155,11 @@ def band_calibration(distances: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     overall_mean, overall_std = float(distances.mean()), float(distances.std())
     gain, offset = np.ones(bands.shape, np.float32), np.zeros(bands.shape, np.float32)
     for band in np.unique(bands):
-        values = distances[:, bands == band]
-        gain[bands == band] = overall_std / max(float(values.std()), 1e-6)
-        offset[bands == band] = overall_mean - float(values.mean()) * gain[bands == band][0]
+        inside = bands == band
+        values = distances[:, inside]
+        band_gain = np.float32(overall_std / max(float(values.std()), 1e-6))  # as stored in ``gain``
+        gain[inside] = band_gain
+        offset[inside] = overall_mean - float(values.mean()) * band_gain
     return gain, offset
 
 
