@@ -266,7 +266,7 @@ class TrainedAnomaly:
     input_size: tuple[int, int]
     threshold: float
     good_scores: np.ndarray = field(repr=False)
-    precision: PrecisionChoice = PrecisionChoice("fp32", "trained in fp32")
+    precision: PrecisionChoice = field(default_factory=lambda: PrecisionChoice("fp32", "trained in fp32"))
     int8: Int8Encoder | None = None
 
     @property
@@ -276,8 +276,10 @@ class TrainedAnomaly:
 
     @torch.inference_mode()
     def predict_distances(self, images: np.ndarray) -> np.ndarray:
-        """Patch distances of the model that runs (the int8 encoder's where there is one; torch otherwise):
-        ``(N, H, W, 3)`` uint8 RGB at ``input_size`` -> ``(N, H/16, W/16)``."""
+        """Patch distances: ``(N, H, W, 3)`` uint8 RGB at ``input_size`` -> ``(N, H/16, W/16)``.
+
+        Through the model that runs: the :attr:`int8` encoder where there is one (ONNX Runtime), torch otherwise.
+        """
         check_crops(images, self.input_size)
         features = self.net.features
         batches = [images[i : i + _BATCH] for i in range(0, len(images), _BATCH)]
@@ -299,8 +301,10 @@ class TrainedAnomaly:
         export_onnx(self.net, self.input_size, path, output_name=DISTANCE_OUTPUT, traced=self.int8 is not None)
 
     def export_int8(self, source: Path, target: Path) -> None:
-        """Write the int8 copy of the exported ``source`` to ``target``: its encoder quantised as :attr:`int8` was
-        (the same operators, calibrated on the same crops), its bank search fp32.
+        """Write the int8 copy of the exported ``source`` to ``target``, atomically.
+
+        Its encoder is quantised as :attr:`int8` was (the same operators, calibrated on the same crops), its bank
+        search stays fp32.
 
         Raises:
             ValueError: the model was not trained in int8.
@@ -368,8 +372,9 @@ def train_anomaly(images: np.ndarray, *, false_reject_rate: float = 0.01, seed: 
 
 
 def choose_int8_encoder(features: AnomalyFeatures, images: np.ndarray) -> tuple[Int8Encoder | None, PrecisionChoice]:
-    """Quantise the encoder (:data:`INT8_OPS`, calibrated on up to ``CALIBRATION_CROPS`` of ``images``) and keep it
-    when it describes the crops as fp32 does and runs faster.
+    """Quantise the encoder and keep it when it describes the crops as fp32 does and runs faster.
+
+    The int8 graph quantises :data:`INT8_OPS`, calibrated on up to ``CALIBRATION_CROPS`` crops spread over ``images``.
 
     The keep-rule, on :data:`INT8_CHECK_CROPS` training crops spread over ``images``: each crop's patches are matched
     leave-one-out against the other check crops' patches, once with fp32 features and once with int8 features; int8

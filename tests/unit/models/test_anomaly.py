@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import onnx
 import pytest
 import torch
-
-import onnx
 
 from openinspect.models import anomaly
 from openinspect.models.anomaly import MIN_GOOD, MIN_INT8_AGREEMENT, border_bands, flatten_shading, train_anomaly
