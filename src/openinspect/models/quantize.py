@@ -116,7 +116,9 @@ def choose_precision(source: Path, target: Path, images: np.ndarray, targets: np
     """Write an int8 copy of ``source`` to ``target``; keep it when it scores within tolerance of fp32 and runs faster.
 
     Only where it can pay: on a processor with a fast int8 dot product (``fast``, see
-    :func:`openinspect.models.runtime.fast_int8`), for classifiers and segmenters. Both models judge the same
+    :func:`openinspect.models.runtime.fast_int8`), for classifiers and segmenters (an anomaly model chooses at
+    training, as its bank and threshold must come from the encoder it runs:
+    :func:`openinspect.models.anomaly.choose_int8_encoder`). Both models judge the same
     labelled crops: balanced accuracy (classifiers) or mean pooled IoU over the pixel classes (segmenters); the
     variants of :data:`INT8_VARIANTS` are tried in turn until one is within :data:`INT8_TOLERANCE`. That one is
     kept when its median time on one crop is below fp32's. ``target`` is removed when int8 is not kept.
