@@ -1,18 +1,22 @@
 """Benchmark the anomaly type on magnetic-tile: trained on good tiles only, tested on the rest and every defect.
 
     python bench/anomaly.py [--sizes 20,100,400] [--seeds 0,1,2] [--input 320] [--baselines fast,accurate]
-                            [--no-latency] [--test-good N] [--bank-ratio 0.25] [--bank-max 4096]
+                            [--no-latency] [--test-good N] [--bank-ratio 0.25] [--bank-max 4096] [--precision fp32]
 
 Per N and seed: N good tiles (``MT_Free``) drawn at random train the model (threshold from those good tiles only,
-leave-one-out, ``false_reject_rate`` 0.01, and a second at 0.05 from the same scores); the test set is every other
-good tile and every defective tile, judged through the exported ONNX model and the same numpy post-processing the
-station runs. Reported: image AUROC; detection and false rejects at the automatic thresholds (a tile fails when its
-anomalous region has a blob of at least 20 px, as the station decides); pixel AUROC and pooled IoU against the masks;
-detection per defect type; training time. Side by side in the same run: the Fast classifier's good-bank score alone
-(its memory bank of the same N good tiles, max patch distance, 320 px), and the Accurate classifier at k = 20 tiles
-per class (which, unlike the anomaly model, sees defects). Then model time per 512 px ROI: anomaly vs Accurate, ONNX
-Runtime. Tiles are resized to ``--input`` px squares (their median side is about 300 px). Seeds 90+ were used for
-tuning.
+leave-one-out, ``false_reject_rate`` 0.01, and a second at 0.05 from the same scores); the test set is every other good
+tile and every defective tile, judged through the exported ONNX model and the same numpy post-processing the station
+runs, in the precision the product chooses on this processor (``--precision product``, the default: int8 where
+:func:`~openinspect.models.runtime.fast_int8` and the keep-rule of
+:func:`~openinspect.models.anomaly.choose_int8_encoder` say so, its int8 copy judging; ``--precision fp32``: fp32
+whatever the processor). Reported: image AUROC; detection and false rejects at the automatic thresholds (a tile fails
+when its anomalous region has a blob of at least 20 px, as the station decides); pixel AUROC and pooled IoU against the
+masks; detection per defect type; training time (and, for int8 models, the time publishing adds to write the int8 copy).
+Side by side in the same run: the Fast classifier's good-bank score alone (its memory bank of the same N good tiles, max
+patch distance, 320 px), and the Accurate classifier at k = 20 tiles per class (which, unlike the anomaly model, sees
+defects). Then model time per 512 px ROI: anomaly (fp32 and, where the product keeps it, int8) vs Accurate (fp32 and its
+int8 copy), ONNX Runtime. Tiles are resized to ``--input`` px squares (their median side is about 300 px). Seeds 90+
+were used for tuning.
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ from openinspect.models.fast import BANK_SIZE, PatchFeatures, coreset, extract, 
 from openinspect.models.heatmap import anomalous_region, anomaly_score, heat_map, threshold_for
 from openinspect.models.progress import no_progress
 from openinspect.models.quantize import quantize_int8
-from openinspect.models.runtime import OnnxModel
+from openinspect.models.runtime import OnnxModel, fast_int8
 from openinspect.station.measure import find_blobs
 from openinspect.training.service import DEFAULT_CLASSIFIER_SIDE, TrainingMode
 
@@ -65,10 +69,18 @@ def load(size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[np.ndarray
     return np.stack([resize_to(img, (size, size)) for img in raw]), np.stack(masks), np.array(kinds), raw
 
 
-def onnx_heat(model, images: np.ndarray, workdir: Path) -> np.ndarray:
-    path = workdir / "anomaly.onnx"
+def export(model, workdir: Path, name: str = "anomaly") -> tuple[OnnxModel, float]:
+    """The graph the station runs (the int8 copy for an int8 model), and the seconds the int8 copy took to write."""
+    path = workdir / f"{name}.onnx"
     model.export_onnx(path)
-    onnx = OnnxModel(path)
+    if model.int8 is None:
+        return OnnxModel(path, 1), 0.0
+    started = time.perf_counter()
+    model.export_int8(path, workdir / f"{name}.int8.onnx")
+    return OnnxModel(workdir / f"{name}.int8.onnx", 1, "int8"), time.perf_counter() - started
+
+
+def onnx_heat(onnx: OnnxModel, images: np.ndarray) -> np.ndarray:
     size = images.shape[1:3]
     return np.stack([heat_map(d, size) for i in range(0, len(images), 8) for d in onnx.predict(images[i : i + 8])])
 
@@ -89,9 +101,11 @@ def anomaly_run(images, masks, kinds, n, seed, workdir, args) -> dict:
         test = np.concatenate([rng.choice(good_rest, min(args.test_good, len(good_rest)), replace=False),
                                np.flatnonzero(kinds > 0)])
     started = time.perf_counter()
-    model = train_anomaly(images[train], seed=seed, bank_ratio=args.bank_ratio, bank_max=args.bank_max)
+    model = train_anomaly(images[train], seed=seed, bank_ratio=args.bank_ratio, bank_max=args.bank_max,
+                          int8=args.int8)
     train_s = time.perf_counter() - started
-    heats = onnx_heat(model, images[test], workdir)
+    onnx, copy_s = export(model, workdir)
+    heats = onnx_heat(onnx, images[test])
     scores = np.array([anomaly_score(h) for h in heats])
     truth = kinds[test] > 0
     fails, regions = judge(heats, model.threshold)
@@ -102,7 +116,8 @@ def anomaly_run(images, masks, kinds, n, seed, workdir, args) -> dict:
     pix_score = heats[:, ::PIXEL_STEP, ::PIXEL_STEP].ravel()
     row = {"n": n, "seed": seed, "auroc": roc_auc_score(truth, scores), "detect": fails[truth].mean(),
            "false_reject": fails[~truth].mean(), "pixel_auroc": roc_auc_score(pix_truth, pix_score),
-           "iou": inter / max(union, 1), "train_s": train_s, "bank": len(model.net.bank)}
+           "iou": inter / max(union, 1), "train_s": train_s, "bank": len(model.net.bank),
+           "precision": model.precision.precision, "int8_copy_s": copy_s}
     for k, name in enumerate(DEFECTS, start=1):
         row[name[3:].lower()] = fails[kinds[test] == k].mean()
     looser, _ = judge(heats, threshold_for(model.good_scores, LOOSER_RATE))
@@ -147,13 +162,14 @@ def accurate_run(images, kinds, seed, workdir, k=20, size=DEFAULT_CLASSIFIER_SID
             "false_reject": (probs.argmax(1)[labels[test] == 0] == 1).mean()}
 
 
-def latency(raw, kinds, workdir, repeats, bank_max) -> None:
-    """Model time for one 512 px ROI: the anomaly model at 512 px (its largest bank) vs Accurate at its default input
-    (fp32, and the int8 copy the product runs instead on a processor with a fast int8 dot product)."""
+def latency(raw, kinds, workdir, repeats, bank_max, int8) -> None:
+    """Model time for one 512 px ROI: the anomaly model at 512 px (its largest bank; fp32, and its int8 copy where the
+    product keeps one) vs Accurate at its default input (fp32, and the int8 copy the product runs instead on a
+    processor with a fast int8 dot product)."""
     good = np.flatnonzero(kinds == 0)[:8]
     crops512 = np.stack([resize_to(raw[i], (512, 512)) for i in good])
-    anomaly = train_anomaly(crops512, bank_ratio=1.0, bank_max=bank_max)  # the largest bank a model may have
-    anomaly.export_onnx(workdir / "a512.onnx")
+    anomaly = train_anomaly(crops512, bank_ratio=1.0, bank_max=bank_max, int8=int8)  # the largest bank it may have
+    a_int8, _ = export(anomaly, workdir, "a512")
     a_onnx = OnnxModel(workdir / "a512.onnx", 1)
     side = DEFAULT_CLASSIFIER_SIDE[TrainingMode.ACCURATE]
     crops = np.stack([resize_to(raw[i], (side, side)) for i in good])
@@ -163,18 +179,20 @@ def latency(raw, kinds, workdir, repeats, bank_max) -> None:
     quantize_int8(workdir / "accurate.onnx", workdir / "accurate.int8.onnx", crops)
     c_onnx, c_int8 = OnnxModel(workdir / "accurate.onnx", 1), OnnxModel(workdir / "accurate.int8.onnx", 1, "int8")
 
-    def anomaly_roi() -> None:
-        heat = heat_map(a_onnx.predict(crops512[:1])[0], (512, 512))
+    def anomaly_roi(model: OnnxModel) -> None:
+        heat = heat_map(model.predict(crops512[:1])[0], (512, 512))
         find_blobs(anomalous_region(heat, anomaly.threshold), ["anomalous"], MIN_BLOB_PX)
 
     def accurate_roi(model: OnnxModel) -> None:
         model.predict(np.stack([resize_to(crops512[0], (side, side))]))
 
-    a_ms, c_ms = median_ms(anomaly_roi, repeats), median_ms(lambda: accurate_roi(c_onnx), repeats)
+    f_ms, c_ms = median_ms(lambda: anomaly_roi(a_onnx), repeats), median_ms(lambda: accurate_roi(c_onnx), repeats)
     i_ms = median_ms(lambda: accurate_roi(c_int8), repeats)
-    print(f"\nmodel time per 512 px ROI, median of {repeats} (ms): anomaly {a_ms:.1f} (bank {len(anomaly.net.bank)}, "
+    a_ms = median_ms(lambda: anomaly_roi(a_int8), repeats) if a_int8 is not a_onnx else f_ms
+    print(f"\nmodel time per 512 px ROI, median of {repeats} (ms): anomaly {a_ms:.1f} as the product runs it "
+          f"({anomaly.precision.precision}: {anomaly.precision.reason}; fp32 {f_ms:.1f}; bank {len(anomaly.net.bank)}, "
           f"ONNX + heat map + blobs) | Accurate ({side} px input, incl. resize) fp32 {c_ms:.1f}, int8 {i_ms:.1f} | "
-          f"ratio {a_ms / c_ms:.2f} (fp32), {a_ms / i_ms:.2f} (int8)")
+          f"ratio {a_ms / c_ms:.2f} (fp32), {a_ms / i_ms:.2f} (int8)", flush=True)
 
 
 def summarise(rows: list[dict], keys: list[str]) -> str:
@@ -199,16 +217,20 @@ def main() -> None:
     parser.add_argument("--bank-max", type=int, default=BANK_MAX)
     parser.add_argument("--no-latency", action="store_true")
     parser.add_argument("--repeats", type=int, default=30)
+    parser.add_argument("--precision", choices=("product", "fp32"), default="product",
+                        help="product: int8 where this processor has a fast int8 dot product and the keep-rule agrees")
     args = parser.parse_args()
+    args.int8 = args.precision == "product" and fast_int8()
     torch.set_num_threads(max(1, torch.get_num_threads()))
     images, masks, kinds, raw = load(args.input)
     seeds = [int(s) for s in args.seeds.split(",")]
     keys = ["auroc", "detect", "false_reject", "pixel_auroc", "iou", *(d[3:].lower() for d in DEFECTS), "train_s",
-            "bank", "fast_bank_auroc", "detect_05", "false_reject_05", *(f"{d[3:].lower()}_05" for d in DEFECTS)]
+            "int8_copy_s", "bank", "fast_bank_auroc", "detect_05", "false_reject_05",
+            *(f"{d[3:].lower()}_05" for d in DEFECTS)]
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         if not args.no_latency:
-            latency(raw, kinds, workdir, args.repeats, args.bank_max)
+            latency(raw, kinds, workdir, args.repeats, args.bank_max, args.int8)
         for n in (int(s) for s in args.sizes.split(",")):
             rows = []
             for seed in seeds:

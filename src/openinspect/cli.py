@@ -746,7 +746,8 @@ def _info(workspace: Workspace, args: argparse.Namespace) -> None:
     sets = ", ".join(f"{name} {'yes' if found else 'no'}" for name, found in report.instruction_sets.items())
     print(f"processor: {report.cpus} CPU(s); {sets}")
     print(f"int8: {'yes' if report.fast_int8 else 'no'} (a fast int8 dot product: AVX-512 VNNI, AVX-VNNI or AMX; "
-          "models whose int8 copy scored within 0.02 of fp32 at training run in int8)")
+          "segmenters whose int8 copy scored within 0.02 of fp32 at training, and anomaly models trained here with an "
+          "int8 encoder, run in int8)")
     threads = report.threads
     print(f"ONNX Runtime {report.onnxruntime}: {threads['intra_op_threads']} intra-op thread(s) per model "
           f"({'$OPENINSPECT_THREADS' if settings.threads else 'default: one per core; set $OPENINSPECT_THREADS'}), "

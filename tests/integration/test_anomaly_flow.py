@@ -190,3 +190,21 @@ def test_api_trigger_history_outputs_and_anomalous_labels(home) -> None:
         assert api.get("/api/v1/recipes/tile").json()["types"][0]["labels"] == {"good": 6, "anomalous": 2}
     assert sink.results and sink.results[0]["rois"][0] == face  # every sink gets this JSON (MQTT, webhooks drop heat)
 
+
+
+def test_int8_where_the_processor_has_a_fast_int8_dot_product_recorded_and_loaded(home) -> None:
+    from openinspect.models.runtime import fast_int8
+
+    version = Workspace(home).latest_model("tile", "surface")
+    meta = json.loads((version.path / "meta.json").read_text())
+    choice = meta["int8"]
+    assert meta["precision"] == choice["precision"] == ("int8" if fast_int8() else "fp32"), choice["reason"]
+    assert version.int8_path.is_file() == (meta["precision"] == "int8")
+    if fast_int8():  # the keep-rule's figures: int8 features agree with fp32's, and the encoder is faster
+        assert choice["metric"] == "distance correlation" and choice["int8"] >= 0.95 and choice["crops"] == 6
+        assert choice["int8_ms"] < choice["fp32_ms"] and choice["quantized"] == "Conv+Clip+Add"
+        assert "int8 encoder" in meta["validation"]["reason"]  # its threshold: from the int8 model's own scores
+    code, out, err = run_cli(home, "info", "tile", "--calls", "2", "--json")
+    assert code == 0, err
+    (surface,) = [model for model in json.loads(out)["models"] if model["type"] == "surface"]
+    assert surface["kind"] == "anomaly" and surface["precision"] == meta["precision"] and surface["model_ms"] > 0

@@ -10,6 +10,10 @@ judged against how far good edge patches lie from the bank). The exported graph 
 calibration and returns the distance map;
 :mod:`openinspect.models.heatmap` (numpy) upsamples and smooths it, scores the crop and cuts the region.
 
+On a processor with a fast int8 dot product (:func:`~openinspect.models.runtime.fast_int8`) training quantises the
+encoder first and reads the training crops through it, so the bank, the band calibration and the threshold are those
+of the int8 model the station runs (:func:`train_anomaly`, :class:`Int8Encoder`); the search stays fp32.
+
 The threshold comes from the training crops themselves: each is scored leave-one-out (against the bank without
 its own patches), which is what an unseen good crop looks like, and :func:`~openinspect.models.heatmap.threshold_for`
 takes the ``false_reject_rate`` quantile. Choices measured on magnetic-tile are in bench/README.md (anomaly).
@@ -18,7 +22,9 @@ Only training and export import this module (it imports torch).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +37,8 @@ from openinspect.models.export import export_onnx
 from openinspect.models.fast import coreset
 from openinspect.models.heatmap import anomaly_score, heat_map, threshold_for
 from openinspect.models.progress import Progress, no_progress
+from openinspect.models.quantize import CALIBRATION_CROPS, PrecisionChoice, median_ms, quantize_int8
+from openinspect.models.runtime import OnnxModel
 from openinspect.models.segmenter import check_crops
 
 DISTANCE_OUTPUT = "distances"
@@ -52,6 +60,14 @@ CONTRAST = 0.5
 """Standard deviation of every crop after :func:`flatten_shading`, in encoder input units (about 64 grey levels)."""
 BAND_PATCHES = 3
 """Border bands of the patch grid (:func:`border_bands`): 0, 1 and 2 patches from the crop's edge, and the inside."""
+INT8_OPS = ["Conv", "Clip", "Add"]
+"""What an int8 anomaly model quantises: the encoder's convolutions, their ReLU6 clips and its adds (and the shading's
+one add). The bank search stays fp32: every operator in int8 put the search in int8 too, its distances correlating
+0.86 with fp32's (bench/README.md, anomaly round 5)."""
+INT8_CHECK_CROPS = 8
+"""Training crops (spread over the set) on which the int8 encoder is compared with fp32 and timed."""
+MIN_INT8_AGREEMENT = 0.95
+"""Least correlation of the check crops' leave-one-out patch distances, int8 features against fp32 features."""
 _BATCH = 4
 
 
@@ -108,9 +124,29 @@ class AnomalyFeatures(nn.Module):
                             mode="bilinear", align_corners=True)
         return [s8, s16, s32]
 
+    @property
+    def widths(self) -> list[int]:
+        """Channels of the three maps, in :meth:`maps`' order."""
+        return list(self.backbone.variant.pyramid_channels[2:])
+
+    def scale(self, maps: torch.Tensor) -> torch.Tensor:
+        """The three maps concatenated ``(N, D, h, w)``, each divided by its scale."""
+        return torch.cat([m / self.scales[i] for i, m in enumerate(maps.split(self.widths, 1))], 1)
+
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """``(N, H, W, 3)`` uint8 RGB, sides multiples of 32 -> ``(N, D, H/16, W/16)`` float32."""
-        return torch.cat([m / self.scales[i] for i, m in enumerate(self.maps(images))], 1)
+        return self.scale(torch.cat(self.maps(images), 1))
+
+
+class _UnscaledMaps(nn.Module):
+    """The graph an int8 model's encoder is quantised in: :meth:`AnomalyFeatures.maps` concatenated."""
+
+    def __init__(self, features: AnomalyFeatures) -> None:
+        super().__init__()
+        self.features = features
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return torch.cat(self.features.maps(images), 1)
 
 
 def nearest_distances(patches: torch.Tensor, bank: torch.Tensor, excluded: torch.Tensor | None = None) -> torch.Tensor:
@@ -182,9 +218,35 @@ class AnomalyNet(nn.Module):
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """Calibrated distance of every patch of every image to its nearest bank entry."""
-        maps = self.features(images)
+        return self.search(self.features(images))
+
+    def search(self, maps: torch.Tensor) -> torch.Tensor:
+        """Scaled features ``(N, D, h, w)`` -> each patch's calibrated distance to its nearest bank entry."""
         n, _, h, w = maps.shape
         return nearest_distances(maps.flatten(2).transpose(1, 2), self.bank).reshape(n, h, w) * self.gain + self.offset
+
+
+@dataclass
+class Int8Encoder:
+    """The int8 encoder an int8 anomaly model was built through, and the crops that calibrated it.
+
+    Attributes:
+        graph: the serialised int8 ONNX graph of the unscaled maps (:data:`INT8_OPS` quantised).
+        calibration: the ``(N, H, W, 3)`` uint8 crops its ranges came from; the exported model's int8 copy is
+            calibrated on the same crops, so its encoder computes the same features.
+        threads: ONNX Runtime intra-op threads it reads crops with.
+    """
+
+    graph: bytes = field(repr=False)
+    calibration: np.ndarray = field(repr=False)
+    threads: int = 1
+
+    def __post_init__(self) -> None:
+        self._session = OnnxModel(self.graph, self.threads, "int8")
+
+    def maps(self, images: np.ndarray) -> torch.Tensor:
+        """``(N, H, W, 3)`` uint8 -> ``(N, D, h, w)`` float32 unscaled maps, through ONNX Runtime in int8."""
+        return torch.from_numpy(self._session.predict(np.ascontiguousarray(images)))
 
 
 @dataclass
@@ -196,12 +258,16 @@ class TrainedAnomaly:
         input_size: the ``(height, width)`` it runs at.
         threshold: the score from which a crop is anomalous.
         good_scores: the training crops' leave-one-out scores the threshold was taken from.
+        precision: whether the model is int8 and why (``meta.json``'s ``precision`` and ``int8``).
+        int8: the int8 encoder the bank and threshold were built through (``precision.precision == "int8"``).
     """
 
     net: AnomalyNet
     input_size: tuple[int, int]
     threshold: float
     good_scores: np.ndarray = field(repr=False)
+    precision: PrecisionChoice = field(default_factory=lambda: PrecisionChoice("fp32", "trained in fp32"))
+    int8: Int8Encoder | None = None
 
     @property
     def backbone(self) -> str:
@@ -210,24 +276,53 @@ class TrainedAnomaly:
 
     @torch.inference_mode()
     def predict_distances(self, images: np.ndarray) -> np.ndarray:
-        """Patch distances through torch: ``(N, H, W, 3)`` uint8 RGB at ``input_size`` -> ``(N, H/16, W/16)``."""
+        """Patch distances: ``(N, H, W, 3)`` uint8 RGB at ``input_size`` -> ``(N, H/16, W/16)``.
+
+        Through the model that runs: the :attr:`int8` encoder where there is one (ONNX Runtime), torch otherwise.
+        """
         check_crops(images, self.input_size)
-        starts = range(0, len(images), _BATCH)
-        return torch.cat([self.net(torch.from_numpy(images[i : i + _BATCH])) for i in starts]).numpy()
+        features = self.net.features
+        batches = [images[i : i + _BATCH] for i in range(0, len(images), _BATCH)]
+        if self.int8 is None:
+            return torch.cat([self.net(torch.from_numpy(batch)) for batch in batches]).numpy()
+        int8 = self.int8
+        return torch.cat([self.net.search(features.scale(int8.maps(batch))) for batch in batches]).numpy()
 
     def heat_maps(self, images: np.ndarray) -> np.ndarray:
         """``(N, H, W)`` float32 heat maps of crops at the input size (torch; the station uses the ONNX graph)."""
         return np.stack([heat_map(d, self.input_size) for d in self.predict_distances(images)])
 
     def export_onnx(self, path: Path) -> None:
-        """Write one self-contained ONNX file (input ``image`` uint8 NHWC, output ``distances``), atomically."""
-        export_onnx(self.net, self.input_size, path, output_name=DISTANCE_OUTPUT)
+        """Write one self-contained fp32 ONNX file (input ``image`` uint8 NHWC, output ``distances``), atomically.
+
+        An int8 model's graph is traced, as its encoder was for quantising (:func:`choose_int8_encoder`): the same
+        exporter writes the same encoder nodes, so :meth:`export_int8` quantises them to the features it was built on.
+        """
+        export_onnx(self.net, self.input_size, path, output_name=DISTANCE_OUTPUT, traced=self.int8 is not None)
+
+    def export_int8(self, source: Path, target: Path) -> None:
+        """Write the int8 copy of the exported ``source`` to ``target``, atomically.
+
+        Its encoder is quantised as :attr:`int8` was (the same operators, calibrated on the same crops), its bank
+        search stays fp32.
+
+        Raises:
+            ValueError: the model was not trained in int8.
+        """
+        if self.int8 is None:
+            raise ValueError("this anomaly model was trained in fp32: it has no int8 copy")
+        quantize_int8(source, target, self.int8.calibration, INT8_OPS, fp32_after=("MatMul", "Gemm"))
 
 
 def train_anomaly(images: np.ndarray, *, false_reject_rate: float = 0.01, seed: int = 0,
                   progress: Progress | None = None, bank_ratio: float = BANK_RATIO,
-                  bank_max: int = BANK_MAX, backbone: Variant = BACKBONE) -> TrainedAnomaly:
+                  bank_max: int = BANK_MAX, backbone: Variant = BACKBONE, int8: bool = False) -> TrainedAnomaly:
     """Build the memory bank of good crops and set the threshold.
+
+    With ``int8`` (a processor with a fast int8 dot product) the encoder is quantised first and, where
+    :func:`choose_int8_encoder` keeps it, every training crop is read through it once: the bank, the band
+    calibration and the leave-one-out threshold are the int8 model's own (the model that runs is the model that was
+    calibrated), and the features are not extracted twice.
 
     Args:
         images: ``(N, H, W, 3)`` uint8 RGB good crops at the model input size, sides multiples of 32, ``N >= 3``.
@@ -237,9 +332,10 @@ def train_anomaly(images: np.ndarray, *, false_reject_rate: float = 0.01, seed: 
         bank_ratio: share of all patches the coreset keeps (before ``bank_max``).
         bank_max: most bank entries.
         backbone: the pretrained encoder.
+        int8: try an int8 encoder (see :func:`openinspect.models.runtime.fast_int8`).
 
     Returns:
-        The model, running at ``(H, W)``, with its threshold.
+        The model, running at ``(H, W)``, with its threshold and precision.
 
     Raises:
         ValueError: bad images, fewer than :data:`MIN_GOOD`, or a rate outside ``(0, 1)``.
@@ -251,8 +347,13 @@ def train_anomaly(images: np.ndarray, *, false_reject_rate: float = 0.01, seed: 
         raise ValueError(f"false_reject_rate must lie in (0, 1), got {false_reject_rate}")
     report = progress or no_progress
     features = AnomalyFeatures(load_pretrained(backbone))
+    encoder, choice = None, PrecisionChoice("fp32", "this processor has no fast int8 dot product (AVX-512 VNNI, "
+                                                    "AVX-VNNI, AMX)")
+    if int8:
+        report(0.02, "quantising the encoder")
+        encoder, choice = choose_int8_encoder(features, images)
     report(0.05, "extracting features")
-    patches = _extract(features, images)
+    patches = _extract(features, images, encoder.maps if encoder is not None else None)
     n, p, _ = patches.shape
     report(0.5, "memory bank")
     flat = patches.flatten(0, 1)
@@ -267,18 +368,75 @@ def train_anomaly(images: np.ndarray, *, false_reject_rate: float = 0.01, seed: 
     net = AnomalyNet(features, bank, (held_out.shape[1], held_out.shape[2]))
     net.gain.copy_(torch.from_numpy(gain))
     net.offset.copy_(torch.from_numpy(offset))
-    return TrainedAnomaly(net.eval(), size, threshold_for(scores, false_reject_rate), scores)
+    return TrainedAnomaly(net.eval(), size, threshold_for(scores, false_reject_rate), scores, choice, encoder)
+
+
+def choose_int8_encoder(features: AnomalyFeatures, images: np.ndarray) -> tuple[Int8Encoder | None, PrecisionChoice]:
+    """Quantise the encoder and keep it when it describes the crops as fp32 does and runs faster.
+
+    The int8 graph quantises :data:`INT8_OPS`, calibrated on up to ``CALIBRATION_CROPS`` crops spread over ``images``.
+
+    The keep-rule, on :data:`INT8_CHECK_CROPS` training crops spread over ``images``: each crop's patches are matched
+    leave-one-out against the other check crops' patches, once with fp32 features and once with int8 features; int8
+    is kept when these distances correlate at least :data:`MIN_INT8_AGREEMENT` (the search quantised too, which lost
+    image AUROC, gave 0.86; the encoder alone kept it: bench/README.md, anomaly round 5) and one crop through the int8
+    encoder is faster than through fp32 (median of interleaved calls). It is a check on the good crops alone, so it
+    holds whether or not anomalous crops were labelled, and it costs the fp32 graph on a few crops, not a second
+    pass over the training set. The model's own threshold then comes from the int8 features (:func:`train_anomaly`).
+    """
+    size = (int(images.shape[1]), int(images.shape[2]))
+    spread = np.linspace(0, len(images) - 1, min(len(images), CALIBRATION_CROPS)).astype(int)
+    check = images[np.linspace(0, len(images) - 1, min(len(images), INT8_CHECK_CROPS)).astype(int)]
+    threads = torch.get_num_threads()
+    with tempfile.TemporaryDirectory() as tmp:
+        fp32_path, int8_path = Path(tmp) / "maps.onnx", Path(tmp) / "maps.int8.onnx"
+        export_onnx(_UnscaledMaps(features), size, fp32_path, output_name="maps", traced=True)
+        quantize_int8(fp32_path, int8_path, images[spread], INT8_OPS)
+        encoder = Int8Encoder(int8_path.read_bytes(), images[spread], threads)
+        fp32 = OnnxModel(fp32_path, threads)
+        agreement = _agreement(torch.from_numpy(fp32.predict(check)), encoder.maps(check), features.widths)
+        fp32_ms, int8_ms = median_ms([OnnxModel(fp32_path, 1), OnnxModel(int8_path, 1, "int8")], check[:1])
+    compared = (f"int8 encoder's leave-one-out patch distances correlate {agreement:.3f} with fp32's on {len(check)} "
+                f"good crops")
+    measured = PrecisionChoice("fp32", compared, "distance correlation", 1.0, round(agreement, 4), len(check),
+                               "+".join(INT8_OPS), round(fp32_ms, 2), round(int8_ms, 2))
+    if agreement < MIN_INT8_AGREEMENT:
+        return None, replace(measured, reason=f"{compared}: below {MIN_INT8_AGREEMENT}")
+    if int8_ms >= fp32_ms:
+        return None, replace(measured, reason=f"{compared}, but the int8 encoder is not faster here: "
+                                              f"{int8_ms:.1f} vs {fp32_ms:.1f} ms a crop")
+    return encoder, replace(measured, precision="int8", reason=f"{compared} (at least {MIN_INT8_AGREEMENT}); "
+                                                               f"encoder {int8_ms:.1f} vs {fp32_ms:.1f} ms a crop")
+
+
+def _agreement(fp32: torch.Tensor, int8: torch.Tensor, widths: list[int]) -> float:
+    """Correlation of the leave-one-out patch distances among crops, fp32 maps ``(K, D, h, w)`` against int8's."""
+    distances = []
+    for maps in (fp32, int8):
+        scales = [block.norm(dim=1).mean() for block in fp32.split(widths, 1)]  # the same scales for both
+        patches = torch.cat([b / s for b, s in zip(maps.split(widths, 1), scales, strict=True)], 1)
+        patches = patches.flatten(2).transpose(1, 2)
+        owner = torch.arange(len(patches)).repeat_interleave(patches.shape[1])
+        flat = patches.flatten(0, 1)
+        distances.append(torch.cat([nearest_distances(patches[i], flat, owner == i) for i in range(len(patches))]))
+    return float(np.corrcoef(distances[0].numpy(), distances[1].numpy())[0, 1])
 
 
 @torch.inference_mode()
-def _extract(features: AnomalyFeatures, images: np.ndarray) -> torch.Tensor:
+def _extract(features: AnomalyFeatures, images: np.ndarray,
+             read: Callable[[np.ndarray], torch.Tensor] | None = None) -> torch.Tensor:
     """``(N, P, D)`` float16 patch features (half precision: a few hundred 512 px crops fit in memory).
 
+    ``read``: the unscaled maps of a batch (an :class:`Int8Encoder`'s); ``None``: ``features.maps`` in torch.
     Sets ``features.scales`` first, to each map's mean patch norm over ``images``.
     """
-    parts = [features.maps(torch.from_numpy(images[i : i + _BATCH])) for i in range(0, len(images), _BATCH)]
-    widths = [m.shape[1] for m in parts[0]]
-    flat = torch.cat([torch.cat(maps, 1).flatten(2).transpose(1, 2).half() for maps in parts])
+    def torch_maps(batch: np.ndarray) -> torch.Tensor:
+        return torch.cat(features.maps(torch.from_numpy(batch)), 1)
+
+    reader = read or torch_maps
+    widths = features.widths
+    flat = torch.cat([reader(images[i : i + _BATCH]).flatten(2).transpose(1, 2).half()
+                      for i in range(0, len(images), _BATCH)])
     norms = [block.float().norm(dim=-1).mean() for block in flat.split(widths, -1)]
     features.scales.copy_(torch.stack(norms))
     return torch.cat([block / norm.half() for block, norm in zip(flat.split(widths, -1), norms, strict=True)], -1)

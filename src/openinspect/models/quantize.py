@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import onnx
 from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
@@ -28,7 +29,8 @@ class _Crops(CalibrationDataReader):
         return next(self._batches, None)
 
 
-def quantize_int8(source: Path, target: Path, calibration: np.ndarray, ops: list[str] | None = None) -> None:
+def quantize_int8(source: Path, target: Path, calibration: np.ndarray, ops: list[str] | None = None,
+                  fp32_after: tuple[str, ...] = ()) -> None:
     """Write an int8 QDQ copy of ``source`` to ``target``.
 
     Args:
@@ -36,6 +38,8 @@ def quantize_int8(source: Path, target: Path, calibration: np.ndarray, ops: list
         target: where the int8 model goes; written to a temporary file first.
         calibration: ``(N, H, W, 3)`` uint8 RGB crops at the model input size, typically the training set.
         ops: quantise only these operator types (e.g. ``["Conv"]``); ``None``: every one ONNX Runtime can.
+        fp32_after: operator types from which on the graph stays fp32: every node fed (directly or not) by a node
+            of one of these types (an anomaly model's ``MatMul``: its bank search) is left unquantised.
 
     """
     target = Path(target)
@@ -43,6 +47,7 @@ def quantize_int8(source: Path, target: Path, calibration: np.ndarray, ops: list
     tmp = target.with_name(f".{target.name}.tmp")
     try:
         quant_pre_process(str(source), str(prepared), skip_symbolic_shape=True)
+        excluded = downstream_nodes(onnx.load(str(prepared)), fp32_after) if fp32_after else []
         quantize_static(
             str(prepared),
             str(tmp),
@@ -52,11 +57,23 @@ def quantize_int8(source: Path, target: Path, calibration: np.ndarray, ops: list
             weight_type=QuantType.QInt8,
             per_channel=True,
             op_types_to_quantize=ops,
+            nodes_to_exclude=excluded,
         )
         tmp.replace(target)
     finally:
         prepared.unlink(missing_ok=True)
         tmp.unlink(missing_ok=True)
+
+
+def downstream_nodes(model: onnx.ModelProto, op_types: tuple[str, ...]) -> list[str]:
+    """Names of the nodes of ``op_types`` and of every node their outputs reach (graphs list nodes in order)."""
+    reached: set[str] = set()
+    names = []
+    for node in model.graph.node:
+        if node.op_type in op_types or reached.intersection(node.input):
+            reached.update(node.output)
+            names.append(node.name)
+    return names
 
 
 INT8_TOLERANCE = 0.02
@@ -99,7 +116,9 @@ def choose_precision(source: Path, target: Path, images: np.ndarray, targets: np
     """Write an int8 copy of ``source`` to ``target``; keep it when it scores within tolerance of fp32 and runs faster.
 
     Only where it can pay: on a processor with a fast int8 dot product (``fast``, see
-    :func:`openinspect.models.runtime.fast_int8`), for classifiers and segmenters. Both models judge the same
+    :func:`openinspect.models.runtime.fast_int8`), for classifiers and segmenters (an anomaly model chooses at
+    training, as its bank and threshold must come from the encoder it runs:
+    :func:`openinspect.models.anomaly.choose_int8_encoder`). Both models judge the same
     labelled crops: balanced accuracy (classifiers) or mean pooled IoU over the pixel classes (segmenters); the
     variants of :data:`INT8_VARIANTS` are tried in turn until one is within :data:`INT8_TOLERANCE`. That one is
     kept when its median time on one crop is below fp32's. ``target`` is removed when int8 is not kept.
@@ -132,7 +151,7 @@ def choose_precision(source: Path, target: Path, images: np.ndarray, targets: np
     if fp32 - int8 > INT8_TOLERANCE:
         target.unlink()
         return replace(measured, reason=f"{compared}: beyond the {INT8_TOLERANCE} tolerance")
-    fp32_ms, int8_ms = _median_ms([reference, quantized], images[:1])
+    fp32_ms, int8_ms = median_ms([reference, quantized], images[:1])
     timed = replace(measured, fp32_ms=round(fp32_ms, 2), int8_ms=round(int8_ms, 2))
     if int8_ms >= fp32_ms:
         target.unlink()
@@ -141,7 +160,7 @@ def choose_precision(source: Path, target: Path, images: np.ndarray, targets: np
                                                    f"{int8_ms:.1f} vs {fp32_ms:.1f} ms a crop")
 
 
-def _median_ms(models: list[OnnxModel], batch: np.ndarray) -> list[float]:
+def median_ms(models: list[OnnxModel], batch: np.ndarray) -> list[float]:
     """Each model's median time on ``batch`` over :data:`TIMED_CALLS` interleaved calls, after one warm-up call."""
     times: list[list[float]] = [[] for _ in models]
     for call in range(TIMED_CALLS + 1):

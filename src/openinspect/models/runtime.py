@@ -104,12 +104,12 @@ class OnnxModel:
         threads: the session's thread settings.
     """
 
-    def __init__(self, path: Path, threads: int | None = None, precision: str = "fp32") -> None:
-        """Open a session on ``path``; ``threads`` caps intra-op threads (``None``: ONNX Runtime's default)."""
+    def __init__(self, path: Path | bytes, threads: int | None = None, precision: str = "fp32") -> None:
+        """Open a session on ``path`` or a serialised graph; ``threads`` caps intra-op threads (``None``: default)."""
         self.threads = ThreadSettings.of(threads)
         self.precision = precision
-        self._session = ort.InferenceSession(str(path), self.threads.session_options(),
-                                             providers=["CPUExecutionProvider"])
+        source = path if isinstance(path, bytes) else str(path)
+        self._session = ort.InferenceSession(source, self.threads.session_options(), providers=["CPUExecutionProvider"])
         shape = self._session.get_inputs()[0].shape
         self.input_size: tuple[int, int] = (int(shape[1]), int(shape[2]))
         self._output = self._session.get_outputs()[0].name  # classifiers: "probs", segmenters: "mask"

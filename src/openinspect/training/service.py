@@ -569,12 +569,19 @@ def _precision(folder: Path, trained: TrainedType, made: dict[str, SyntheticOrig
 
     Only crops the published model did not learn from can show what int8 costs (on its own training crops a Fast
     model agrees with itself in int8 and still misjudges new parts): a segmenter's held-out fifth. A classifier's
-    published model learns every labelled crop, so it stays fp32.
+    published model learns every labelled crop, so it stays fp32. An anomaly model chose its precision at training
+    (:func:`~openinspect.models.anomaly.train_anomaly`: its bank and threshold come from the encoder it runs); an int8
+    one gets its int8 copy here.
     """
-    from openinspect.models.quantize import PrecisionChoice, choose_precision  # onnx: training only
+    from openinspect.models.anomaly import TrainedAnomaly  # torch: training only
+    from openinspect.models.quantize import PrecisionChoice, choose_precision
     from openinspect.models.runtime import fast_int8
 
     data, kind = trained.data, trained.spec.kind.value
+    if isinstance(trained.model, TrainedAnomaly):
+        if trained.model.precision.precision == "int8":
+            trained.model.export_int8(folder / "model.onnx", folder / "model.int8.onnx")
+        return trained.model.precision
     if kind != "segmenter" or trained.validation.get("method") != "hold-out":
         return PrecisionChoice("fp32", "no crops held out from the published model to check int8 on")
     held = hold_out_fifth(_flags(data, made), trained.seed)  # the crops validation held out (fit_type)
@@ -705,9 +712,11 @@ def _train_anomaly(spec: AnomalyType, data: TrainingSet, seed: int, report: Prog
     Anomalous crops with a painted region also validate the heat map pixel by pixel (:func:`region_metrics`).
     """
     from openinspect.models.anomaly import train_anomaly  # torch: training only
+    from openinspect.models.runtime import fast_int8
 
     good, anomalous = np.flatnonzero(data.targets == 0), np.flatnonzero(data.targets == 1)
-    model = train_anomaly(data.images[good], false_reject_rate=spec.false_reject_rate, seed=seed, progress=report)
+    model = train_anomaly(data.images[good], false_reject_rate=spec.false_reject_rate, seed=seed, progress=report,
+                          int8=fast_int8())
     scores = np.zeros(len(data.targets))
     scores[good] = model.good_scores
     heats = model.heat_maps(data.images[anomalous]) if len(anomalous) else np.zeros((0, *data.input_size))
@@ -720,7 +729,7 @@ def _train_anomaly(spec: AnomalyType, data: TrainingSet, seed: int, report: Prog
     crops = [ValidationCrop(data.sources[i], names[data.targets[i]], names[int(scores[i] >= model.threshold)],
                             score=float(scores[i])) for i in range(len(scores))]
     reason = (f"threshold {model.threshold:.4f} from the {len(good)} good crops, each scored by a model without it "
-              f"(leave-one-out), at false_reject_rate {spec.false_reject_rate:g}")
+              f"(leave-one-out; {model.precision.precision} encoder), at false_reject_rate {spec.false_reject_rate:g}")
     reason += (f"; {len(anomalous)} anomalous crop(s) validate only ({int(painted.sum())} with a painted region)"
                if len(anomalous) else
                "; no anomalous crop: how many anomalies it misses is unknown until some are labelled")

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import onnx
 import pytest
 import torch
 
-from openinspect.models.anomaly import MIN_GOOD, border_bands, flatten_shading, train_anomaly
+from openinspect.models import anomaly
+from openinspect.models.anomaly import MIN_GOOD, MIN_INT8_AGREEMENT, border_bands, flatten_shading, train_anomaly
 from openinspect.models.heatmap import anomalous_region, anomaly_score, threshold_for
-from openinspect.models.runtime import OnnxModel
+from openinspect.models.runtime import OnnxModel, fast_int8
 
 SIZE = (192, 256)
 
@@ -35,6 +37,40 @@ def _with_defect(image: np.ndarray, centre: tuple[int, int]) -> tuple[np.ndarray
 @pytest.fixture(scope="module")
 def model():
     return train_anomaly(np.stack([_surface(i) for i in range(8)]), seed=0)
+
+
+@pytest.fixture(scope="module")
+def int8_model():
+    """The same crops trained as on a processor with a fast int8 dot product."""
+    with pytest.MonkeyPatch.context() as patch:
+        if not fast_int8():  # int8 runs slower here: the keep-rule is told otherwise, to test the int8 model itself
+            patch.setattr(anomaly, "median_ms", lambda models, batch: [2.0, 1.0])
+        return train_anomaly(np.stack([_surface(i) for i in range(8)]), seed=0, int8=True)
+
+
+def test_int8_model_is_calibrated_on_its_own_int8_features_and_runs_as_exported(model, int8_model, tmp_path) -> None:
+    choice = int8_model.precision
+    assert choice.precision == "int8" and choice.quantized == "Conv+Clip+Add", choice.reason
+    assert MIN_INT8_AGREEMENT <= (choice.int8 or 0.0) < 1.0 and choice.crops == 8  # close to fp32, not equal
+    # the threshold is the int8 model's own: its training crops' leave-one-out scores through the int8 encoder
+    assert int8_model.threshold == threshold_for(int8_model.good_scores, 0.01)
+    assert not np.allclose(int8_model.good_scores, model.good_scores, atol=1e-3)
+    good = _surface(100)
+    bad, mask = _with_defect(_surface(101), (90, 30))
+    heats = int8_model.heat_maps(np.stack([good, bad]))
+    assert anomaly_score(heats[0]) < int8_model.threshold <= anomaly_score(heats[1])
+    assert (anomalous_region(heats[1], int8_model.threshold) & mask).sum() >= 0.5 * mask.sum()
+    # the int8 copy of the exported graph: encoder quantised as at training, search fp32, the same distances
+    int8_model.export_onnx(tmp_path / "model.onnx")
+    int8_model.export_int8(tmp_path / "model.onnx", tmp_path / "model.int8.onnx")
+    graph = onnx.load(str(tmp_path / "model.int8.onnx")).graph
+    made_by = {output: node.op_type for node in graph.node for output in node.output}
+    (search,) = [node for node in graph.node if node.op_type == "MatMul"]
+    assert "DequantizeLinear" in made_by.values() and made_by.get(search.input[0]) != "DequantizeLinear"
+    runs = OnnxModel(tmp_path / "model.int8.onnx", 1, "int8").predict(np.stack([good, bad]))
+    np.testing.assert_allclose(runs, int8_model.predict_distances(np.stack([good, bad])), atol=1e-4)
+    with pytest.raises(ValueError, match="trained in fp32"):
+        model.export_int8(tmp_path / "model.onnx", tmp_path / "other.onnx")
 
 
 def test_planted_defect_is_found_and_localised_and_good_surface_passes(model) -> None:

@@ -91,13 +91,13 @@ def test_int8_is_kept_within_tolerance_when_faster_and_not_tried_where_it_does_n
     images = rng.integers(0, 256, (12, 8, 6, 3), dtype=np.uint8)
     labels = OnnxModel(identity_model).predict(images).argmax(1)
     target = tmp_path / "model.int8.onnx"
-    monkeypatch.setattr(quantize, "_median_ms", lambda models, batch: [2.0, 1.0])  # int8 twice as fast
+    monkeypatch.setattr(quantize, "median_ms", lambda models, batch: [2.0, 1.0])  # int8 twice as fast
     kept = quantize.choose_precision(identity_model, target, images, labels, "classifier", fast=True)
     assert kept.precision == "int8" and target.is_file(), kept.reason
     assert kept.fp32 == 1.0 and kept.fp32 - (kept.int8 or 0.0) <= quantize.INT8_TOLERANCE and kept.crops == 12
     assert (kept.quantized, kept.fp32_ms, kept.int8_ms) == ("all", 2.0, 1.0)
     assert OnnxModel(target, 1, "int8").predict(images).shape == (12, 2)
-    monkeypatch.setattr(quantize, "_median_ms", lambda models, batch: [1.0, 1.5])  # accurate but slower: fp32
+    monkeypatch.setattr(quantize, "median_ms", lambda models, batch: [1.0, 1.5])  # accurate but slower: fp32
     slower = quantize.choose_precision(identity_model, target, images, labels, "classifier", fast=True)
     assert slower.precision == "fp32" and not target.exists() and "not faster here" in slower.reason
     monkeypatch.setattr(quantize, "INT8_TOLERANCE", -1.0)  # no variant is close enough: int8 is dropped

@@ -8,7 +8,7 @@ from tests.conftest import part_capture, png_bytes
 from openinspect.authoring import LabelService
 from openinspect.errors import DatasetError, RecipeError
 from openinspect.recipe import ANOMALOUS_COLOR, TrainingMode, parse_recipe
-from openinspect.training import anomaly_set, train_type
+from openinspect.training import anomaly_set, fit_type, train_type
 
 RECIPE = parse_recipe("""
 name: plate
@@ -109,3 +109,14 @@ rois:
     assert (back == red).all()
     with pytest.raises(RecipeError, match="'nut' is a classifier: label its ROIs with a class, not a mask"):
         labels.set_mask("plate", "nut", image.sha256, png_bytes(red))
+
+
+def test_without_a_fast_int8_dot_product_an_anomaly_type_trains_and_validates_in_fp32(workspace, monkeypatch):
+    from openinspect.models import runtime
+
+    monkeypatch.setattr(runtime, "fast_int8", lambda: False)  # as on a processor without VNNI or AMX
+    _label(workspace, ["good", "good", "good", "anomalous"])
+    trained = fit_type(workspace, RECIPE, "surface")  # publishing records trained.model.precision as it is
+    assert trained.model.precision.precision == "fp32" and trained.model.int8 is None
+    assert "no fast int8 dot product" in trained.model.precision.reason
+    assert "fp32 encoder" in trained.validation["reason"]
