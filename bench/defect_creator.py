@@ -84,13 +84,26 @@ DESCRIPTION_SETS: dict[str, dict[str, tuple[str, ...]]] = {
         "MT_Uneven": ("a large subtle dark stain near an edge", "a large subtle dark stain near the bottom edge",
                       "a large subtle dark stain near the top edge"),
     },
+    "bold": {
+        "MT_Blowhole": ("a tiny obvious dark blowhole", "a small obvious dark blowhole", "a tiny dark blowhole"),
+        "MT_Break": ("a small subtle dark chip at a corner", "a small dark chip at a corner",
+                     "two small subtle dark chips at the bottom edge", "a small subtle dark chip at the top edge"),
+        "MT_Crack": ("a short dark vertical crack 2 px wide near the top edge",
+                     "a short dark vertical crack 2 px wide near the bottom edge",
+                     "a dark vertical crack 3 px wide near the bottom edge", "a short obvious dark crack 2 px wide"),
+        "MT_Fray": ("a medium dark stain at the bottom edge", "a medium dark stain at the top edge",
+                    "a large dark stain"),
+        "MT_Uneven": ("a large subtle dark stain near an edge", "a large subtle dark stain near the bottom edge",
+                      "a large subtle dark stain near the top edge"),
+    },
 }
 """Descriptions per defect type, the i-th synthetic image of a type drawn from its ``i % n``-th description.
 ``one``: one per type, checked against the sizes and contrast of the k = 3 training masks of the tuning seeds 1 and 2.
 ``varied``: several per type, written from the same training masks (never a test image of a reported seed): the
 sizes, orientations and edges the real examples show (blowholes 3-4 % of the tile's shorter side, breaks at the
 corners of the top or bottom edge, cracks 11-40 % long running up from the top or bottom edge, frays small at the
-bottom edge or large, uneven shading in a band along the top or bottom edge). With ``--match`` (k > 0) only the kind
+bottom edge or large, uneven shading in a band along the top or bottom edge). ``bold``: ``varied`` with darker blowholes,
+paler breaks (the real ones are not black) and cracks 2-3 px wide, as the real ones are (``thin`` draws 1-1.6 px). With ``--match`` (k > 0) only the kind
 of the first is taken."""
 
 
