@@ -187,8 +187,9 @@ def run_segmenter(args: argparse.Namespace, train: list[Sample], test: list[Samp
     size = input_size(train, args.side)
     images, masks = segmenter_arrays(train, synthetic, size, args.mask_margin)
     start = time.perf_counter()
-    steps = (SegmenterSchedule(epochs=args.seg_epochs, min_steps=1, max_steps=10_000) if args.seg_epochs else
-             SegmenterSchedule(min_steps=args.seg_steps, max_steps=args.seg_steps) if args.seg_steps else None)
+    share = {"defect_share": args.defect_share}
+    steps = (SegmenterSchedule(epochs=args.seg_epochs, min_steps=1, max_steps=10_000, **share) if args.seg_epochs else
+             SegmenterSchedule(min_steps=args.seg_steps, max_steps=args.seg_steps, **share) if args.seg_steps else None)
     model = train_segmenter(images, masks, 1, seed=seed, hflip=True, vflip=True,
                             time_budget_s=None if steps else args.budget, schedule=steps)
     seconds = time.perf_counter() - start
@@ -282,6 +283,8 @@ def main() -> None:
     parser.add_argument("--mask-margin", type=int, default=0,
                         help="segmenter: widen the synthetic masks by this many px (of the tile) before training, as "
                              "a painter paints past a defect's edge")
+    parser.add_argument("--defect-share", type=float, default=0.5,
+                        help="segmenter (with --seg-epochs or --seg-steps): share of the drawn crops holding a defect")
     parser.add_argument("--match", action="store_true",
                         help="at k > 0, match the synthetic defects to each type's training examples (sizes, "
                              "contrast, place) instead of the description's words")
