@@ -49,7 +49,7 @@ from openinspect.models.runtime import OnnxModel
 from openinspect.models.segmenter import Schedule as SegmenterSchedule
 from openinspect.models.segmenter import train_segmenter
 from openinspect.synth import parse_description, render
-from openinspect.synth.matching import DefectProfile, measure_defects, render_matched
+from openinspect.synth.matching import DefectProfile, as_painted, measure_defects, render_matched
 from segmenter import (
     DATASET,
     DEFECTS,
@@ -186,6 +186,8 @@ def run_segmenter(args: argparse.Namespace, train: list[Sample], test: list[Samp
                   workdir: Path, seed: int) -> dict:
     size = input_size(train, args.side)
     images, masks = segmenter_arrays(train, synthetic, size, args.mask_margin)
+    if args.painted:  # the product's training targets for synthetic crops (the real ones come first)
+        masks[len(train):] = as_painted(masks[len(train):])
     start = time.perf_counter()
     share = {"defect_share": args.defect_share}
     steps = (SegmenterSchedule(epochs=args.seg_epochs, min_steps=1, max_steps=10_000, **share) if args.seg_epochs else
@@ -285,6 +287,9 @@ def main() -> None:
                              "a painter paints past a defect's edge")
     parser.add_argument("--defect-share", type=float, default=0.5,
                         help="segmenter (with --seg-epochs or --seg-steps): share of the drawn crops holding a defect")
+    parser.add_argument("--painted", action="store_true",
+                        help="segmenter: train on the synthetic masks as the product does (matching.as_painted: "
+                             "widened by PAINTER_MARGIN at the model's input size)")
     parser.add_argument("--match", action="store_true",
                         help="at k > 0, match the synthetic defects to each type's training examples (sizes, "
                              "contrast, place) instead of the description's words")
