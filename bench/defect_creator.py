@@ -49,7 +49,8 @@ from openinspect.models.runtime import OnnxModel
 from openinspect.models.segmenter import Schedule as SegmenterSchedule
 from openinspect.models.segmenter import train_segmenter
 from openinspect.synth import parse_description, render
-from openinspect.synth.matching import DefectProfile, as_painted, measure_defects, render_matched
+from openinspect.synth.matching import DefectProfile, measure_defects, render_matched
+from openinspect.training.targets import as_painted
 from segmenter import (
     DATASET,
     DEFECTS,
@@ -288,7 +289,7 @@ def main() -> None:
     parser.add_argument("--defect-share", type=float, default=0.5,
                         help="segmenter (with --seg-epochs or --seg-steps): share of the drawn crops holding a defect")
     parser.add_argument("--painted", action="store_true",
-                        help="segmenter: train on the synthetic masks as the product does (matching.as_painted: "
+                        help="segmenter: train on the synthetic masks as the product does (training.targets.as_painted: "
                              "widened by PAINTER_MARGIN at the model's input size)")
     parser.add_argument("--match", action="store_true",
                         help="at k > 0, match the synthetic defects to each type's training examples (sizes, "
