@@ -8,11 +8,11 @@
 Split per seed: ``k`` real defect images per defect type (0 or 3) and ``--good`` good tiles train; every
 other defect image and ``--test-good`` other good tiles (spread evenly over the rest) are the test set. The
 synthetic images are drawn by the Defect Creator into the *training* good tiles, ``--synthetic`` per defect
-type, from the descriptions in ``DESCRIPTION_SETS[--descriptions]`` (written from training images only); with ``--match`` (k > 0),
-matched to each type's training examples instead, as the product's ``synth --match`` does (examples wider than half
-the tile left out; a type with only such examples gets none). ``--sheet`` draws each type's real training examples
-beside its synthetic images, masks outlined. Each model trains on the
-same split with and without them; "k = 0, no synthetic" has no defect at all and is not trained.
+type, from the descriptions in ``DESCRIPTION_SETS[--descriptions]`` (written from training images only); with
+``--match`` (k > 0), matched to each type's training examples instead, as the product's ``synth --match`` does
+(examples wider than half the tile left out; a type with only such examples gets none). ``--sheet`` draws each
+type's real training examples beside its synthetic images, masks outlined. Each model trains on the same split
+with and without them; "k = 0, no synthetic" has no defect at all and is not trained.
 
 Segmenter: the protocol of ``bench/segmenter.py`` (its data, prediction and scoring helpers; ``min_blob_px``
 chosen on the training split at <= 5 % false alarms there), at a smaller input side and time budget; also its
@@ -103,9 +103,9 @@ DESCRIPTION_SETS: dict[str, dict[str, tuple[str, ...]]] = {
 ``varied``: several per type, written from the same training masks (never a test image of a reported seed): the
 sizes, orientations and edges the real examples show (blowholes 3-4 % of the tile's shorter side, breaks at the
 corners of the top or bottom edge, cracks 11-40 % long running up from the top or bottom edge, frays small at the
-bottom edge or large, uneven shading in a band along the top or bottom edge). ``bold``: ``varied`` with darker blowholes,
-paler breaks (the real ones are not black) and cracks 2-3 px wide, as the real ones are (``thin`` draws 1-1.6 px). With ``--match`` (k > 0) only the kind
-of the first is taken."""
+bottom edge or large, uneven shading in a band along the top or bottom edge). ``bold``: ``varied`` with darker
+blowholes, paler breaks (the real ones are not black) and cracks 2-3 px wide, as the real ones are (``thin`` draws
+1-1.6 px). With ``--match`` (k > 0) only the kind of the first is taken."""
 
 
 def split_k(items: list[Sample], k: int, good: int, test_good: int, seed: int) -> tuple[list[Sample], list[Sample]]:
@@ -289,8 +289,8 @@ def main() -> None:
     parser.add_argument("--defect-share", type=float, default=0.5,
                         help="segmenter (with --seg-epochs or --seg-steps): share of the drawn crops holding a defect")
     parser.add_argument("--painted", action="store_true",
-                        help="segmenter: train on the synthetic masks as the product does (training.targets.as_painted: "
-                             "widened by PAINTER_MARGIN at the model's input size)")
+                        help="segmenter: train on the synthetic masks as the product does "
+                             "(training.targets.as_painted: widened by PAINTER_MARGIN at the model's input size)")
     parser.add_argument("--match", action="store_true",
                         help="at k > 0, match the synthetic defects to each type's training examples (sizes, "
                              "contrast, place) instead of the description's words")
@@ -309,7 +309,8 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     items = samples(args.dataset)
-    results: dict = {"machine": f"{platform.machine()}, {args.threads} threads", "descriptions": DESCRIPTION_SETS[args.descriptions],
+    results: dict = {"machine": f"{platform.machine()}, {args.threads} threads",
+                     "descriptions": DESCRIPTION_SETS[args.descriptions],
                      "args": {k: v if isinstance(v, int | float | str) else str(v) for k, v in vars(args).items()},
                      "runs": []}
     print(f"{'seed':>4} {'k':>2} {'model':>9} {'synthetic':>9} | {'detection':>9} {'false al.':>9} "
