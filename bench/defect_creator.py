@@ -50,7 +50,7 @@ from openinspect.models.segmenter import Schedule as SegmenterSchedule
 from openinspect.models.segmenter import train_segmenter
 from openinspect.synth import parse_description, render
 from openinspect.synth.matching import DefectProfile, measure_defects, render_matched
-from openinspect.training.targets import as_painted
+from openinspect.training.targets import PAINTER_MARGIN, as_painted
 from segmenter import (
     DATASET,
     DEFECTS,
@@ -188,7 +188,7 @@ def run_segmenter(args: argparse.Namespace, train: list[Sample], test: list[Samp
     size = input_size(train, args.side)
     images, masks = segmenter_arrays(train, synthetic, size, args.mask_margin)
     if args.painted:  # the product's training targets for synthetic crops (the real ones come first)
-        masks[len(train):] = as_painted(masks[len(train):])
+        masks[len(train):] = as_painted(masks[len(train):], args.painted_margin)
     start = time.perf_counter()
     share = {"defect_share": args.defect_share}
     steps = (SegmenterSchedule(epochs=args.seg_epochs, min_steps=1, max_steps=10_000, **share) if args.seg_epochs else
@@ -291,6 +291,8 @@ def main() -> None:
     parser.add_argument("--painted", action="store_true",
                         help="segmenter: train on the synthetic masks as the product does "
                              "(training.targets.as_painted: widened by PAINTER_MARGIN at the model's input size)")
+    parser.add_argument("--painted-margin", type=float, default=PAINTER_MARGIN,
+                        help="with --painted: the margin, as a share of the input's shorter side")
     parser.add_argument("--match", action="store_true",
                         help="at k > 0, match the synthetic defects to each type's training examples (sizes, "
                              "contrast, place) instead of the description's words")
