@@ -50,7 +50,6 @@ from openinspect.models.segmenter import Schedule as SegmenterSchedule
 from openinspect.models.segmenter import train_segmenter
 from openinspect.synth import parse_description, render
 from openinspect.synth.matching import DefectProfile, measure_defects, render_matched
-from openinspect.training.targets import PAINTER_MARGIN, as_painted
 from segmenter import (
     DATASET,
     DEFECTS,
@@ -106,6 +105,32 @@ corners of the top or bottom edge, cracks 11-40 % long running up from the top o
 bottom edge or large, uneven shading in a band along the top or bottom edge). ``bold``: ``varied`` with darker
 blowholes, paler breaks (the real ones are not black) and cracks 2-3 px wide, as the real ones are (``thin`` draws
 1-1.6 px). With ``--match`` (k > 0) only the kind of the first is taken."""
+
+
+PAINTER_MARGIN = 0.01
+"""How far past a defect's edge a person painting it goes, as a share of the image's shorter side (3 px on a
+300 px magnetic tile): ``--painted`` widens the Defect Creator's exact masks by it for training (tried at k = 0,
+not adopted: ``bench/README.md``, Defect Creator, k = 0)."""
+
+
+def as_painted(masks: np.ndarray, margin: float = PAINTER_MARGIN) -> np.ndarray:
+    """Exact class maps widened by the margin a painter leaves: the training targets of synthetic images.
+
+    A synthetic mask marks exactly the pixels the Defect Creator changed; painted masks run a little past the
+    defect. Each pixel class grows by ``margin`` of the image's shorter side (at least one pixel) into the
+    background around it; a class never overwrites another's pixels.
+
+    Args:
+        masks: ``(N, H, W)`` uint8 class maps (0 = background, k = the k-th pixel class).
+        margin: the widening, as a share of ``min(H, W)``.
+    """
+    radius = max(1.0, margin * min(masks.shape[1:3]))
+    out = masks.copy()
+    for i, mask in enumerate(masks):
+        for k in np.unique(mask[mask > 0]):
+            gap = cv2.distanceTransform((mask != k).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+            out[i][(gap <= radius + 1e-6) & (out[i] == 0)] = k
+    return out
 
 
 def split_k(items: list[Sample], k: int, good: int, test_good: int, seed: int) -> tuple[list[Sample], list[Sample]]:
@@ -190,9 +215,8 @@ def run_segmenter(args: argparse.Namespace, train: list[Sample], test: list[Samp
     if args.painted:  # the product's training targets for synthetic crops (the real ones come first)
         masks[len(train):] = as_painted(masks[len(train):], args.painted_margin)
     start = time.perf_counter()
-    share = {"defect_share": args.defect_share}
-    steps = (SegmenterSchedule(epochs=args.seg_epochs, min_steps=1, max_steps=10_000, **share) if args.seg_epochs else
-             SegmenterSchedule(min_steps=args.seg_steps, max_steps=args.seg_steps, **share) if args.seg_steps else None)
+    steps = (SegmenterSchedule(epochs=args.seg_epochs, min_steps=1, max_steps=10_000) if args.seg_epochs else
+             SegmenterSchedule(min_steps=args.seg_steps, max_steps=args.seg_steps) if args.seg_steps else None)
     model = train_segmenter(images, masks, 1, seed=seed, hflip=True, vflip=True,
                             time_budget_s=None if steps else args.budget, schedule=steps)
     seconds = time.perf_counter() - start
@@ -286,11 +310,9 @@ def main() -> None:
     parser.add_argument("--mask-margin", type=int, default=0,
                         help="segmenter: widen the synthetic masks by this many px (of the tile) before training, as "
                              "a painter paints past a defect's edge")
-    parser.add_argument("--defect-share", type=float, default=0.5,
-                        help="segmenter (with --seg-epochs or --seg-steps): share of the drawn crops holding a defect")
     parser.add_argument("--painted", action="store_true",
-                        help="segmenter: train on the synthetic masks as the product does "
-                             "(training.targets.as_painted: widened by PAINTER_MARGIN at the model's input size)")
+                        help="segmenter: widen the synthetic masks by PAINTER_MARGIN at the model's input size "
+                             "(as_painted)")
     parser.add_argument("--painted-margin", type=float, default=PAINTER_MARGIN,
                         help="with --painted: the margin, as a share of the input's shorter side")
     parser.add_argument("--match", action="store_true",

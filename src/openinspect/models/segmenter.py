@@ -63,8 +63,6 @@ class Schedule:
     weight_decay: float = 1e-4
     warmup: float = 0.05
     """Share of training spent warming up."""
-    defect_share: float = 0.5
-    """Share of the drawn crops that hold a defect pixel, when there are crops with and without."""
 
     def steps(self, num_images: int) -> int:
         """Optimiser steps for ``num_images`` training crops."""
@@ -364,8 +362,8 @@ def _draw(images: np.ndarray, masks: np.ndarray, weights: np.ndarray, count: int
     return images[picks], masks[picks]
 
 
-def _draw_weights(masks: np.ndarray, defect_share: float = 0.5) -> np.ndarray:
-    """Draw probabilities: crops with some defect pixel ``defect_share`` of the time, when there are both.
+def _draw_weights(masks: np.ndarray) -> np.ndarray:
+    """Draw probabilities: crops with some defect pixel as often as crops without, when there are both.
 
     A large ROI cut into full-resolution tiles has defects in a few tiles only; drawn uniformly, most
     batches would hold no defect pixel at all.
@@ -373,7 +371,7 @@ def _draw_weights(masks: np.ndarray, defect_share: float = 0.5) -> np.ndarray:
     defective = masks.reshape(len(masks), -1).any(1)
     if defective.all() or not defective.any():
         return np.full(len(masks), 1 / len(masks))
-    return np.where(defective, defect_share / defective.sum(), (1 - defect_share) / (~defective).sum())
+    return np.where(defective, 0.5 / defective.sum(), 0.5 / (~defective).sum())
 
 
 def _cut_patches(images: np.ndarray, masks: np.ndarray, side: int,
@@ -436,7 +434,7 @@ def _fit(net: SegmenterNet, data: tuple[np.ndarray, np.ndarray], aug: Augment, p
     base = [group["lr"] for group in opt.param_groups]
     rng = np.random.default_rng(seed)
     gen = torch.Generator().manual_seed(seed)
-    weights = _draw_weights(data[1], plan.schedule.defect_share)
+    weights = _draw_weights(data[1])
     started, step, fraction = time.perf_counter(), 0, 0.0
     while fraction < 1.0:
         for group, lr in zip(opt.param_groups, base, strict=True):

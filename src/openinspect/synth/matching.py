@@ -245,4 +245,3 @@ def _contrast(host: np.ndarray, made: Synthesized) -> float:
         return 0.0
     before = float(_lum(host)[made.mask].mean())
     return abs(before - float(_lum(made.image)[made.mask].mean())) / max(before, 1.0)
-

@@ -9,7 +9,7 @@ import logging
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
@@ -43,7 +43,6 @@ from openinspect.training.metrics import (
     region_metrics,
     segmentation_metrics,
 )
-from openinspect.training.targets import as_painted
 from openinspect.training.validation import (
     CropSource,
     ValidationCrop,
@@ -503,7 +502,6 @@ def fit_type(workspace: Workspace, recipe: Recipe, type_name: str, *, mode: Trai
     if isinstance(spec, SegmenterType):
         data = _defect_rois_only(segmentation_set(workspace, recipe, spec, exclude=leave_out), made)
         flags = _flags(data, made)
-        data = _painted(data, flags)
         warnings = data_warnings(workspace, data.sources, data.images, None, [])
         outcome = _train_segmenter(spec, data, seed, report, time_budget_s, time.perf_counter() - started, flags)
     elif isinstance(spec, AnomalyType):
@@ -540,20 +538,6 @@ def _defect_rois_only(data: TrainingSet, made: dict[str, SyntheticOrigin]) -> Tr
         return data
     return TrainingSet(data.images[keep], data.targets[keep], data.input_size,
                        [s for s, k in zip(data.sources, keep, strict=True) if k], data.skipped)
-
-
-def _painted(data: TrainingSet, synthetic: np.ndarray) -> TrainingSet:
-    """A segmenter's set whose synthetic crops train on their masks widened as a person paints (:func:`as_painted`).
-
-    The Defect Creator's masks mark exactly the pixels it changed; real labels are painted past the defect's edge.
-    Trained on exact masks only (no real defect at all), a segmenter marked real defects too narrowly to tell them
-    from the good tiles' marks at equal false alarms (``bench/README.md``, Defect Creator, k = 0).
-    """
-    if not synthetic.any():
-        return data
-    targets = data.targets.copy()
-    targets[synthetic] = as_painted(targets[synthetic])
-    return replace(data, targets=targets)
 
 
 def publish_type(workspace: Workspace, trained: TrainedType, *, deploy: bool = False) -> ModelVersion:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 
-import numpy as np
 import pytest
 from tests.conftest import PlaceholderModel, part_capture, png_bytes
 
@@ -12,7 +11,7 @@ from openinspect.authoring.synthetic import SyntheticService, SynthRequest
 from openinspect.errors import DatasetError
 from openinspect.recipe import TrainingMode, parse_recipe
 from openinspect.store import Workspace
-from openinspect.training import classification_set, fit_type, publish_type, segmentation_set
+from openinspect.training import classification_set, fit_type, publish_type
 from openinspect.training.review import validation_review
 
 RECIPE = parse_recipe("""
@@ -74,41 +73,3 @@ def test_a_run_without_synthetic_images_leaves_them_out(trained) -> None:
     with pytest.raises(DatasetError, match=r"class\(es\) dent have no labelled images \(counts: ok 4, dent 0\)"):
         fit_type(workspace, RECIPE, "finish", mode=TrainingMode.FAST, synthetic=False)
     assert len(classification_set(workspace, RECIPE, RECIPE.inspection_type("finish")).targets) == 6  # with them
-
-
-SEGMENTER = parse_recipe("""
-name: tile
-profile: multi-model
-types:
-  - name: surface
-    kind: segmenter
-    pixel_classes: [{name: scratch, color: "#ff3b30"}]
-rois:
-  - {name: all, type: surface}
-""")
-
-
-def test_a_segmenter_trains_on_synthetic_masks_widened_as_a_painter_paints(workspace) -> None:
-    """Real masks train as painted; a synthetic mask (exactly the changed pixels) trains a painter's margin wider."""
-    hosts = []
-    for index in range(5):
-        stored = workspace.add_image(png_bytes(part_capture(index < 3, index)), f"capture{index}.png")
-        mask = np.zeros((96, 128), np.uint8)
-        if index < 3:
-            mask[40:50, 20:100] = 1
-        workspace.set_mask("tile", "surface", stored, mask)
-        hosts.append(stored)
-    workspace.save_recipe(SEGMENTER)
-    made = SyntheticService(workspace).add(SynthRequest("tile", "surface", "a long thick dark scratch",
-                                                        hosts=tuple(hosts[3:]), count=2, seed=3))
-    spec = SEGMENTER.inspection_type("surface")
-    exact = segmentation_set(workspace, SEGMENTER, spec)
-    run = fit_type(workspace, SEGMENTER, "surface", time_budget_s=0.01)
-    trained = {s.image: t for s, t in zip(run.data.sources, run.data.targets, strict=True)}
-    for source, target in zip(exact.sources, exact.targets, strict=True):
-        if source.image in set(made.images):  # widened: every exact pixel kept, a margin added around it
-            assert (trained[source.image][target == 1] == 1).all()
-            assert trained[source.image].sum() > target.sum() + 20
-        else:
-            assert np.array_equal(trained[source.image], target)
-    assert run.synthetic_images == 2
