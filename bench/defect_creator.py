@@ -212,7 +212,7 @@ def run_segmenter(args: argparse.Namespace, train: list[Sample], test: list[Samp
                   workdir: Path, seed: int) -> dict:
     size = input_size(train, args.side)
     images, masks = segmenter_arrays(train, synthetic, size, args.mask_margin)
-    if args.painted:  # the product's training targets for synthetic crops (the real ones come first)
+    if args.painted:  # the synthetic masks (after the real ones) widened at the input size; tried, not adopted
         masks[len(train):] = as_painted(masks[len(train):], args.painted_margin)
     start = time.perf_counter()
     steps = (SegmenterSchedule(epochs=args.seg_epochs, min_steps=1, max_steps=10_000) if args.seg_epochs else
