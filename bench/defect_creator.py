@@ -4,6 +4,7 @@
                                    [--good 40] [--synthetic 8] [--test-good 200] [--side 256]
                                    [--seg-epochs E | --seg-steps N | --budget 150] [--accurate-epochs E]
                                    [--match] [--synthetic-types T1,T2] [--synthetic-only] [--json FILE] [--sheet FILE]
+                                   [--descriptions one|varied|bold] [--mask-margin PX] [--painted [--painted-margin S]]
 
 Split per seed: ``k`` real defect images per defect type (0 or 3) and ``--good`` good tiles train; every
 other defect image and ``--test-good`` other good tiles (spread evenly over the rest) are the test set. The
