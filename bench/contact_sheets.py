@@ -73,7 +73,7 @@ def sheet(kind: Kind, seed: int) -> Image.Image:
 
 def matched_sheet(seed: int = 0) -> Image.Image:
     """Real example | described | matched, one row per magnetic-tile defect type (benchmark seed ``seed``, k = 3)."""
-    from defect_creator import DESCRIPTIONS, profiles, split_k  # bench modules: run from bench/ or the repo root
+    from defect_creator import DESCRIPTION_SETS, profiles, split_k  # bench modules: run from bench/ or the repo root
     from segmenter import DEFECTS, GOOD, load, samples
 
     train, _ = split_k(samples(DATASET), 3, 40, 200, seed)
@@ -83,7 +83,7 @@ def matched_sheet(seed: int = 0) -> Image.Image:
     for t, kind in enumerate(DEFECTS):
         real, mask = load(next(s for s in train if s.kind == kind))
         host, _ = load(goods[t])
-        spec = parse_description(DESCRIPTIONS[kind])
+        spec = parse_description(DESCRIPTION_SETS["one"][kind][0])
         plain = render(host, spec, seed=t)
         matched = render_matched(host, spec, measured[kind], seed=t)
         rows.append(np.concatenate([fit(outlined(real, mask > 0)), fit(outlined(plain.image, plain.mask)),

@@ -4,15 +4,16 @@
                                    [--good 40] [--synthetic 8] [--test-good 200] [--side 256]
                                    [--seg-epochs E | --seg-steps N | --budget 150] [--accurate-epochs E]
                                    [--match] [--synthetic-types T1,T2] [--synthetic-only] [--json FILE] [--sheet FILE]
+                                   [--descriptions one|varied|bold] [--mask-margin PX] [--painted [--painted-margin S]]
 
 Split per seed: ``k`` real defect images per defect type (0 or 3) and ``--good`` good tiles train; every
 other defect image and ``--test-good`` other good tiles (spread evenly over the rest) are the test set. The
 synthetic images are drawn by the Defect Creator into the *training* good tiles, ``--synthetic`` per defect
-type, from the descriptions in ``DESCRIPTIONS`` (written from training images only); with ``--match`` (k > 0),
-matched to each type's training examples instead, as the product's ``synth --match`` does (examples wider than half
-the tile left out; a type with only such examples gets none). ``--sheet`` draws each type's real training examples
-beside its synthetic images, masks outlined. Each model trains on the
-same split with and without them; "k = 0, no synthetic" has no defect at all and is not trained.
+type, from the descriptions in ``DESCRIPTION_SETS[--descriptions]`` (written from training images only); with
+``--match`` (k > 0), matched to each type's training examples instead, as the product's ``synth --match`` does
+(examples wider than half the tile left out; a type with only such examples gets none). ``--sheet`` draws each
+type's real training examples beside its synthetic images, masks outlined. Each model trains on the same split
+with and without them; "k = 0, no synthetic" has no defect at all and is not trained.
 
 Segmenter: the protocol of ``bench/segmenter.py`` (its data, prediction and scoring helpers; ``min_blob_px``
 chosen on the training split at <= 5 % false alarms there), at a smaller input side and time budget; also its
@@ -64,15 +65,73 @@ from segmenter import (
     summary,
 )
 
-DESCRIPTIONS = {
-    "MT_Blowhole": "a small dark blowhole",
-    "MT_Break": "a small dark chip at an edge",
-    "MT_Crack": "a short dark crack",
-    "MT_Fray": "a large dark stain",
-    "MT_Uneven": "a large subtle dark stain near an edge",
+DESCRIPTION_SETS: dict[str, dict[str, tuple[str, ...]]] = {
+    "one": {
+        "MT_Blowhole": ("a small dark blowhole",),
+        "MT_Break": ("a small dark chip at an edge",),
+        "MT_Crack": ("a short dark crack",),
+        "MT_Fray": ("a large dark stain",),
+        "MT_Uneven": ("a large subtle dark stain near an edge",),
+    },
+    "varied": {
+        "MT_Blowhole": ("a tiny dark blowhole", "a small dark blowhole", "two tiny dark blowholes"),
+        "MT_Break": ("a small dark chip at a corner", "a small dark chip at the bottom edge",
+                     "a small dark chip at the top edge", "two small dark chips at a corner"),
+        "MT_Crack": ("a short thin dark vertical crack near the top edge",
+                     "a short thin dark vertical crack near the bottom edge",
+                     "a thin dark vertical crack near the bottom edge", "a short thin dark crack"),
+        "MT_Fray": ("a medium dark stain at the bottom edge", "a medium dark stain at the top edge",
+                    "a large dark stain"),
+        "MT_Uneven": ("a large subtle dark stain near an edge", "a large subtle dark stain near the bottom edge",
+                      "a large subtle dark stain near the top edge"),
+    },
+    "bold": {
+        "MT_Blowhole": ("a tiny obvious dark blowhole", "a small obvious dark blowhole", "a tiny dark blowhole"),
+        "MT_Break": ("a small subtle dark chip at a corner", "a small dark chip at a corner",
+                     "two small subtle dark chips at the bottom edge", "a small subtle dark chip at the top edge"),
+        "MT_Crack": ("a short dark vertical crack 2 px wide near the top edge",
+                     "a short dark vertical crack 2 px wide near the bottom edge",
+                     "a dark vertical crack 3 px wide near the bottom edge", "a short obvious dark crack 2 px wide"),
+        "MT_Fray": ("a medium dark stain at the bottom edge", "a medium dark stain at the top edge",
+                    "a large dark stain"),
+        "MT_Uneven": ("a large subtle dark stain near an edge", "a large subtle dark stain near the bottom edge",
+                      "a large subtle dark stain near the top edge"),
+    },
 }
-"""One description per defect type, checked against the sizes and contrast of the k = 3 training masks of the tuning
-seeds 1 and 2 (never a test image of a reported seed). With ``--match`` (k > 0) only the kind is taken from it."""
+"""Descriptions per defect type, the i-th synthetic image of a type drawn from its ``i % n``-th description.
+``one``: one per type, checked against the sizes and contrast of the k = 3 training masks of the tuning seeds 1 and 2.
+``varied``: several per type, written from the same training masks (never a test image of a reported seed): the
+sizes, orientations and edges the real examples show (blowholes 3-4 % of the tile's shorter side, breaks at the
+corners of the top or bottom edge, cracks 11-40 % long running up from the top or bottom edge, frays small at the
+bottom edge or large, uneven shading in a band along the top or bottom edge). ``bold``: ``varied`` with darker
+blowholes, paler breaks (the real ones are not black) and cracks 2-3 px wide, as the real ones are (``thin`` draws
+1-1.6 px). With ``--match`` (k > 0) only the kind of the first is taken."""
+
+
+PAINTER_MARGIN = 0.01
+"""How far past a defect's edge a person painting it goes, as a share of the image's shorter side (3 px on a
+300 px magnetic tile): ``--painted`` widens the Defect Creator's exact masks by it for training (tried at k = 0,
+not adopted: ``bench/README.md``, Defect Creator, k = 0)."""
+
+
+def as_painted(masks: np.ndarray, margin: float = PAINTER_MARGIN) -> np.ndarray:
+    """Exact class maps widened by the margin a painter leaves: the training targets of synthetic images.
+
+    A synthetic mask marks exactly the pixels the Defect Creator changed; painted masks run a little past the
+    defect. Each pixel class grows by ``margin`` of the image's shorter side (at least one pixel) into the
+    background around it; a class never overwrites another's pixels.
+
+    Args:
+        masks: ``(N, H, W)`` uint8 class maps (0 = background, k = the k-th pixel class).
+        margin: the widening, as a share of ``min(H, W)``.
+    """
+    radius = max(1.0, margin * min(masks.shape[1:3]))
+    out = masks.copy()
+    for i, mask in enumerate(masks):
+        for k in np.unique(mask[mask > 0]):
+            gap = cv2.distanceTransform((mask != k).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+            out[i][(gap <= radius + 1e-6) & (out[i] == 0)] = k
+    return out
 
 
 def split_k(items: list[Sample], k: int, good: int, test_good: int, seed: int) -> tuple[list[Sample], list[Sample]]:
@@ -108,7 +167,7 @@ def profiles(train: list[Sample]) -> dict[str, DefectProfile | None]:
     return out
 
 
-def synthesize(hosts: list[Sample], per_type: int, seed: int,
+def synthesize(hosts: list[Sample], per_type: int, seed: int, descriptions: dict[str, tuple[str, ...]],
                matched: dict[str, DefectProfile | None] | None = None) -> list[tuple[str, np.ndarray, np.ndarray]]:
     """``per_type`` synthetic images per defect type from the good training tiles: (type, RGB image, 0/1 mask).
 
@@ -117,20 +176,25 @@ def synthesize(hosts: list[Sample], per_type: int, seed: int,
     """
     out = []
     for t, kind in enumerate(DEFECTS):
-        spec = parse_description(DESCRIPTIONS[kind])
+        specs = [parse_description(text) for text in descriptions[kind]]
         profile = matched.get(kind) if matched else None
         if matched and kind in matched and profile is None:
             continue  # matching refused this type's examples
         for i in range(per_type):
             host, _ = load(hosts[(t * per_type + i) % len(hosts)])
             at = seed * 100_000 + t * 1000 + i
-            made = render_matched(host, spec, profile, seed=at) if profile else render(host, spec, seed=at)
+            made = (render_matched(host, specs[0], profile, seed=at) if profile else
+                    render(host, specs[i % len(specs)], seed=at))
             out.append((kind, made.image, made.mask.astype(np.uint8)))
     return out
 
 
-def segmenter_arrays(train: list[Sample], synthetic: list, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-    pairs = [load(s) for s in train] + [(image, mask) for _, image, mask in synthetic]
+def segmenter_arrays(train: list[Sample], synthetic: list, size: tuple[int, int],
+                     margin: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Training images and 0/1 masks at ``size``; synthetic masks widened by ``margin`` px (a painter's margin)."""
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * margin + 1, 2 * margin + 1))
+    pairs = [load(s) for s in train] + [(image, cv2.dilate(mask, disc) if margin else mask)
+                                        for _, image, mask in synthetic]
     images = np.stack([resize_to(image, size) for image, _ in pairs])
     masks = np.stack([resize_to(mask[:, :, None].repeat(3, 2) * 255, size)[:, :, 0] >= 128 for _, mask in pairs])
     return images, masks.astype(np.uint8)
@@ -148,7 +212,9 @@ def at_5pct_false_alarms(score: np.ndarray, truth: np.ndarray) -> float:
 def run_segmenter(args: argparse.Namespace, train: list[Sample], test: list[Sample], synthetic: list,
                   workdir: Path, seed: int) -> dict:
     size = input_size(train, args.side)
-    images, masks = segmenter_arrays(train, synthetic, size)
+    images, masks = segmenter_arrays(train, synthetic, size, args.mask_margin)
+    if args.painted:  # the synthetic masks (after the real ones) widened at the input size; tried, not adopted
+        masks[len(train):] = as_painted(masks[len(train):], args.painted_margin)
     start = time.perf_counter()
     steps = (SegmenterSchedule(epochs=args.seg_epochs, min_steps=1, max_steps=10_000) if args.seg_epochs else
              SegmenterSchedule(min_steps=args.seg_steps, max_steps=args.seg_steps) if args.seg_steps else None)
@@ -240,6 +306,16 @@ def main() -> None:
     parser.add_argument("--seg-epochs", type=int, default=0,
                         help="segmenter: this many passes over the training images (steps grow with the images, as "
                              "the product's schedule does, but without its floor and cap); overrides --seg-steps")
+    parser.add_argument("--descriptions", choices=sorted(DESCRIPTION_SETS), default="one",
+                        help="which descriptions per type draw the synthetic defects (see DESCRIPTION_SETS)")
+    parser.add_argument("--mask-margin", type=int, default=0,
+                        help="segmenter: widen the synthetic masks by this many px (of the tile) before training, as "
+                             "a painter paints past a defect's edge")
+    parser.add_argument("--painted", action="store_true",
+                        help="segmenter: widen the synthetic masks by PAINTER_MARGIN at the model's input size "
+                             "(as_painted)")
+    parser.add_argument("--painted-margin", type=float, default=PAINTER_MARGIN,
+                        help="with --painted: the margin, as a share of the input's shorter side")
     parser.add_argument("--match", action="store_true",
                         help="at k > 0, match the synthetic defects to each type's training examples (sizes, "
                              "contrast, place) instead of the description's words")
@@ -258,7 +334,8 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     items = samples(args.dataset)
-    results: dict = {"machine": f"{platform.machine()}, {args.threads} threads", "descriptions": DESCRIPTIONS,
+    results: dict = {"machine": f"{platform.machine()}, {args.threads} threads",
+                     "descriptions": DESCRIPTION_SETS[args.descriptions],
                      "args": {k: v if isinstance(v, int | float | str) else str(v) for k, v in vars(args).items()},
                      "runs": []}
     print(f"{'seed':>4} {'k':>2} {'model':>9} {'synthetic':>9} | {'detection':>9} {'false al.':>9} "
@@ -267,6 +344,7 @@ def main() -> None:
         for k in (int(v) for v in args.ks.split(",")):
             train, test = split_k(items, k, args.good, args.test_good, seed)
             synthetic = synthesize([s for s in train if s.kind == GOOD], args.synthetic, seed,
+                                   DESCRIPTION_SETS[args.descriptions],
                                    profiles(train) if args.match else None)
             synthetic = [s for s in synthetic if s[0] in args.synthetic_types.split(",")]
             if args.sheet and seed == args.first_seed:
