@@ -221,8 +221,12 @@ class ModbusServer:
         try:
             asyncio.run(self._serve())
         except OSError as err:  # listen() failing surfaces as RuntimeError or OSError by version
-            self._failure = err
-            self._started.set()
+            self._failed(err)
+
+    def _failed(self, err: BaseException) -> None:
+        """The port did not open: the loop ends by itself, so :meth:`close` must not reach for it."""
+        self._failure, self._loop = err, None  # before start() returns: the loop closes while this thread ends
+        self._started.set()
 
     async def _serve(self) -> None:
         self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
@@ -236,8 +240,7 @@ class ModbusServer:
         try:
             await server.serve_forever(background=True)
         except RuntimeError as err:
-            self._failure = err
-            self._started.set()
+            self._failed(err)
             return
         log.info("modbus: listening on %s:%d", self.host, self.port)
         self._started.set()
