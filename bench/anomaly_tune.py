@@ -21,7 +21,7 @@ import torch.nn.functional as F  # noqa: N812
 from sklearn.metrics import roc_auc_score
 
 from anomaly import DEFECTS, PIXEL_STEP, load
-from openinspect.models.anomaly import remove_low_pass, set_contrast
+from openinspect.models.anomaly import BAND_PATCHES, border_bands, remove_low_pass, set_contrast
 from openinspect.models.backbone import VARIANTS as BACKBONES
 from openinspect.models.backbone import load_pretrained, normalize, pyramid
 from openinspect.models.heatmap import anomaly_score, heat_map
@@ -265,8 +265,6 @@ def main() -> None:
 
 # --- Operating point (issue 12, round 5): the product's own bank, leave-one-out threshold and blob decision ---------
 
-BAND_CELLS = 3
-"""Border bands of the patch grid: 0, 1, 2 patches from the crop's edge, and everything further in."""
 OPERATING: dict[str, dict] = {
     "base (product: bank 25 %, at most 4096)": {},
     "bank at most 2048": {"bank_max": 2048},
@@ -281,12 +279,6 @@ OPERATING: dict[str, dict] = {
 }
 
 
-def border_bands(grid: tuple[int, int]) -> np.ndarray:
-    """``(h, w)`` int: each patch's distance in patches to the nearest crop edge, capped at :data:`BAND_CELLS`."""
-    i, j = np.ogrid[: grid[0], : grid[1]]
-    return np.minimum(np.minimum(i, grid[0] - 1 - i), np.minimum(j, grid[1] - 1 - j)).clip(max=BAND_CELLS)
-
-
 @torch.inference_mode()
 def unscaled_maps(images: np.ndarray, onnx_path=None) -> torch.Tensor:
     """``(N, D, h, w)`` float16: the product's three pooled maps (before its scales), torch or an ONNX graph."""
@@ -295,7 +287,7 @@ def unscaled_maps(images: np.ndarray, onnx_path=None) -> torch.Tensor:
     if onnx_path is None:
         features = AnomalyFeatures(load_pretrained(BACKBONE)).eval()
         for i in range(0, len(images), 8):
-            out.append(torch.cat(features.maps(torch.from_numpy(np.ascontiguousarray(images[i : i + 8]))), 1).half())
+            out.append(features.maps(torch.from_numpy(np.ascontiguousarray(images[i : i + 8]))).half())
     else:
         from openinspect.models.runtime import OnnxModel
         model = OnnxModel(onnx_path, 1)
@@ -346,7 +338,7 @@ def operating_run(maps: torch.Tensor, kinds, masks, train, test, v: dict, seed: 
     def scaled(p: torch.Tensor) -> torch.Tensor:
         p = torch.cat([p[..., starts[k] : starts[k + 1]] / s for k, s in enumerate(scales)], -1)
         if v.get("cue"):
-            cue = torch.from_numpy(border_bands(grid).astype(np.float32).ravel() / BAND_CELLS) * v["cue"]
+            cue = torch.from_numpy(border_bands(grid).astype(np.float32).ravel() / BAND_PATCHES) * v["cue"]
             p = torch.cat([p, cue.expand(p.shape[0], -1)[..., None]], -1)
         return p
 
@@ -374,7 +366,7 @@ def operating_run(maps: torch.Tensor, kinds, masks, train, test, v: dict, seed: 
             mu, sd = loo.mean(0), loo.std(0) + 1e-6
         else:
             mu, sd = np.zeros(grid, np.float32), np.ones(grid, np.float32)
-            for b in range(BAND_CELLS + 1):
+            for b in range(BAND_PATCHES + 1):
                 mu[bands == b], sd[bands == b] = loo[:, bands == b].mean(), loo[:, bands == b].std()
         if v["band"] == "ratio":
             loo, te_a = loo / mu * loo.mean(), te_a / mu * loo.mean()

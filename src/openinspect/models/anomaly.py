@@ -37,7 +37,7 @@ from openinspect.models.export import export_onnx
 from openinspect.models.fast import coreset
 from openinspect.models.heatmap import anomaly_score, heat_map, threshold_for
 from openinspect.models.progress import Progress, no_progress
-from openinspect.models.quantize import CALIBRATION_CROPS, PrecisionChoice, median_ms, quantize_int8
+from openinspect.models.quantize import CALIBRATION_CROPS, NO_FAST_INT8, PrecisionChoice, median_ms, quantize_int8
 from openinspect.models.runtime import OnnxModel
 from openinspect.models.segmenter import check_crops
 
@@ -113,8 +113,11 @@ class AnomalyFeatures(nn.Module):
         self.backbone = backbone.eval().requires_grad_(False)
         self.register_buffer("scales", torch.ones(3))
 
-    def maps(self, images: torch.Tensor) -> list[torch.Tensor]:
-        """``(N, H, W, 3)`` uint8 RGB, sides multiples of 32 -> the three unscaled maps on the stride-16 grid."""
+    def maps(self, images: torch.Tensor) -> torch.Tensor:
+        """``(N, H, W, 3)`` uint8 RGB, sides multiples of 32 -> ``(N, D, H/16, W/16)``: the three unscaled maps.
+
+        On the stride-16 grid, concatenated in the order of :attr:`widths`.
+        """
         _, _, s8, s16, s32 = pyramid(self.backbone, flatten_shading(normalize(images)), levels=5)
         # s8's patch 2k, s16's patch k and s32's patch k/2 are centred on the same pixel (symmetric padding):
         # s8 is averaged 3x3 around every other patch, s32 upsampled with align_corners
@@ -122,7 +125,7 @@ class AnomalyFeatures(nn.Module):
         s16 = F.avg_pool2d(s16, 3, 1, 1, count_include_pad=False)
         s32 = F.interpolate(F.avg_pool2d(s32, 3, 1, 1, count_include_pad=False), size=s16.shape[2:],
                             mode="bilinear", align_corners=True)
-        return [s8, s16, s32]
+        return torch.cat([s8, s16, s32], 1)
 
     @property
     def widths(self) -> list[int]:
@@ -135,18 +138,18 @@ class AnomalyFeatures(nn.Module):
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """``(N, H, W, 3)`` uint8 RGB, sides multiples of 32 -> ``(N, D, H/16, W/16)`` float32."""
-        return self.scale(torch.cat(self.maps(images), 1))
+        return self.scale(self.maps(images))
 
 
 class _UnscaledMaps(nn.Module):
-    """The graph an int8 model's encoder is quantised in: :meth:`AnomalyFeatures.maps` concatenated."""
+    """The graph an int8 model's encoder is quantised in: :meth:`AnomalyFeatures.maps`."""
 
     def __init__(self, features: AnomalyFeatures) -> None:
         super().__init__()
         self.features = features
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return torch.cat(self.features.maps(images), 1)
+        return self.features.maps(images)
 
 
 def nearest_distances(patches: torch.Tensor, bank: torch.Tensor, excluded: torch.Tensor | None = None) -> torch.Tensor:
@@ -347,8 +350,7 @@ def train_anomaly(images: np.ndarray, *, false_reject_rate: float = 0.01, seed: 
         raise ValueError(f"false_reject_rate must lie in (0, 1), got {false_reject_rate}")
     report = progress or no_progress
     features = AnomalyFeatures(load_pretrained(backbone))
-    encoder, choice = None, PrecisionChoice("fp32", "this processor has no fast int8 dot product (AVX-512 VNNI, "
-                                                    "AVX-VNNI, AMX)")
+    encoder, choice = None, PrecisionChoice("fp32", NO_FAST_INT8)
     if int8:
         report(0.02, "quantising the encoder")
         encoder, choice = choose_int8_encoder(features, images)
@@ -412,8 +414,8 @@ def choose_int8_encoder(features: AnomalyFeatures, images: np.ndarray) -> tuple[
 def _agreement(fp32: torch.Tensor, int8: torch.Tensor, widths: list[int]) -> float:
     """Correlation of the leave-one-out patch distances among crops, fp32 maps ``(K, D, h, w)`` against int8's."""
     distances = []
+    scales = [block.norm(dim=1).mean() for block in fp32.split(widths, 1)]  # the same scales for both
     for maps in (fp32, int8):
-        scales = [block.norm(dim=1).mean() for block in fp32.split(widths, 1)]  # the same scales for both
         patches = torch.cat([b / s for b, s in zip(maps.split(widths, 1), scales, strict=True)], 1)
         patches = patches.flatten(2).transpose(1, 2)
         owner = torch.arange(len(patches)).repeat_interleave(patches.shape[1])
@@ -431,7 +433,7 @@ def _extract(features: AnomalyFeatures, images: np.ndarray,
     Sets ``features.scales`` first, to each map's mean patch norm over ``images``.
     """
     def torch_maps(batch: np.ndarray) -> torch.Tensor:
-        return torch.cat(features.maps(torch.from_numpy(batch)), 1)
+        return features.maps(torch.from_numpy(batch))
 
     reader = read or torch_maps
     widths = features.widths

@@ -87,6 +87,8 @@ INT8_VARIANTS: tuple[list[str] | None, ...] = (None, ["Conv"])
 classifier's nearest-neighbour distances lose too much in int8, its backbone does not)."""
 TIMED_CALLS = 7
 """Calls of each precision, interleaved, whose medians decide whether int8 is faster."""
+NO_FAST_INT8 = "this processor has no fast int8 dot product (AVX-512 VNNI, AVX-VNNI, AMX)"
+"""Why a model stays fp32 where int8 cannot pay (see :func:`openinspect.models.runtime.fast_int8`)."""
 
 
 @dataclass(frozen=True)
@@ -134,7 +136,7 @@ def choose_precision(source: Path, target: Path, images: np.ndarray, targets: np
     if kind not in _SCORES:
         return PrecisionChoice("fp32", f"{kind} models run in fp32")
     if not fast:
-        return PrecisionChoice("fp32", "this processor has no fast int8 dot product (AVX-512 VNNI, AVX-VNNI, AMX)")
+        return PrecisionChoice("fp32", NO_FAST_INT8)
     metric, score = _SCORES[kind]
     spread = np.linspace(0, len(images) - 1, min(len(images), CALIBRATION_CROPS)).astype(int)
     reference = OnnxModel(source, 1)
