@@ -145,11 +145,11 @@ def measure_defects(images: list[np.ndarray], masks: list[np.ndarray]) -> Defect
             raise SynthError(f"example {i}: its mask marks no defect (no region of {MIN_REGION_AREA} px or more): "
                              "paint the defect, or leave this image out of the examples")
         examples.append(Example(tuple(regions)))
-    kept = tuple(e for e in examples if max(r.size for r in e.regions) <= MAX_REGION_SIZE)
+    widest = [max(r.size for r in e.regions) for e in examples]
+    kept = tuple(e for e, size in zip(examples, widest, strict=True) if size <= MAX_REGION_SIZE)
     if not kept:
-        widest = sorted(max(r.size for r in e.regions) for e in examples)
         raise SynthError(f"every labelled example has a defect spanning more than {MAX_REGION_SIZE:.0%} of the "
-                         f"image's shorter side ({widest[0]:.0%} to {widest[-1]:.0%}): such diffuse marks (uneven "
+                         f"image's shorter side ({min(widest):.0%} to {max(widest):.0%}): such diffuse marks (uneven "
                          "shading, wide frays) are not imitated, as synthetic copies of them taught a segmenter "
                          "shading instead of the defect; label more real images of this class instead")
     return DefectProfile(kept, left_out=len(examples) - len(kept))
