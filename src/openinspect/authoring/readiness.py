@@ -20,11 +20,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from openinspect.errors import NotFoundError
-from openinspect.recipe import ModelKind, Recipe, TrainingMode
+from openinspect.recipe import HOLD_OUT_MIN_PER_CLASS, MIN_VALIDATION_CROPS, ModelKind, Recipe, TrainingMode
 from openinspect.store import ModelMeta, Workspace
 
-MIN_VALIDATION_CROPS = 10
-"""Validation crops a figure needs before it counts: per class for classifiers, in all for other kinds."""
 READY = "Ready for production"
 FAST_NOTE = "for trying a set-up, not for production"
 """How every place that shows a Fast model labels it."""
@@ -76,7 +74,9 @@ def model_shortfalls(meta: ModelMeta, min_validation: float) -> list[str]:
         missing.append("Fast model: train Accurate")
     figure = validation_figure(meta.kind, meta.metrics)
     if figure is None:
-        missing.append(f"no validation figure: label at least {MIN_VALIDATION_CROPS} crops per class and retrain")
+        accurate = meta.kind == ModelKind.CLASSIFIER.value and meta.mode == TrainingMode.ACCURATE.value
+        needed = f"{HOLD_OUT_MIN_PER_CLASS} images" if accurate else f"{MIN_VALIDATION_CROPS} crops"
+        missing.append(f"no validation figure: label at least {needed} per class and retrain")
         return missing
     if figure < min_validation:
         missing.append(f"validation {figure:.2f} < {min_validation:.2f}")

@@ -10,14 +10,12 @@ from typing import Any
 import numpy as np
 
 from openinspect.imaging import Rect
-from openinspect.recipe import ClassifierType, SegmenterType, TrainingMode
+from openinspect.recipe import HOLD_OUT_MIN_PER_CLASS, MIN_VALIDATION_CROPS, ClassifierType, SegmenterType, TrainingMode
 from openinspect.station.measure import find_blobs  # the station's own blob rule
 from openinspect.store import write_json
 
 LEAVE_ONE_OUT_MAX = 12
 """Up to this many images, Fast mode validates leave-one-out; above, with stratified folds."""
-HOLD_OUT_MIN_PER_CLASS = 5
-"""Accurate mode holds out 20 % per class only when every class has at least this many images."""
 
 
 @dataclass(frozen=True)
@@ -36,13 +34,17 @@ def plan_validation(labels: np.ndarray, class_names: list[str], mode: TrainingMo
     """Choose a validation scheme that gives an honest figure for this many images.
 
     Fast training is cheap, so it validates leave-one-out on tiny sets and with stratified folds
-    above that; Accurate training is slow, so it holds out 20 % per class when every class has
-    enough images and otherwise says it cannot validate rather than report a meaningless 100 %.
+    above that; Accurate training is slow (one model, no folds), so it holds out 20 % per class only when
+    that fifth holds :data:`MIN_VALIDATION_CROPS` crops of every class, and otherwise trains the model on
+    every image and says it cannot validate rather than report a meaningless 100 % or ship a model that learnt
+    from fewer images for a figure that would not count.
 
     >>> plan_validation(np.array([0, 0, 0, 1, 1, 1]), ["good", "bad"], TrainingMode.FAST, 0).method
     'leave-one-out'
     >>> plan_validation(np.array([0, 0, 0, 1, 1, 1]), ["good", "bad"], TrainingMode.ACCURATE, 0).reason[:40]
     'Accurate validation holds out 20 % per c'
+    >>> plan_validation(np.array([0] * 50 + [1] * 60), ["good", "bad"], TrainingMode.ACCURATE, 0).method
+    'hold-out'
     """
     counts = np.bincount(labels, minlength=len(class_names))
     smallest = int(counts.min())
@@ -58,8 +60,9 @@ def plan_validation(labels: np.ndarray, class_names: list[str], mode: TrainingMo
     if smallest < HOLD_OUT_MIN_PER_CLASS:
         return ValidationPlan(
             "none", [], f"Accurate validation holds out 20 % per class and needs at least "
-            f"{HOLD_OUT_MIN_PER_CLASS} images per class ('{class_names[int(counts.argmin())]}' has {smallest}); "
-            f"the model was trained on all images: check it with `openinspect eval` on other captures")
+            f"{HOLD_OUT_MIN_PER_CLASS} images per class, so that {MIN_VALIDATION_CROPS} of each are held out "
+            f"('{class_names[int(counts.argmin())]}' has {smallest}); the model learnt from every image: check it "
+            f"with `openinspect eval` on other labelled captures, or label up to {HOLD_OUT_MIN_PER_CLASS} per class")
     folds = _stratified_folds(labels, 5, rng)
     return ValidationPlan("hold-out", folds[:1])
 

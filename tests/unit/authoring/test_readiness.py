@@ -6,7 +6,8 @@ from fastapi.testclient import TestClient
 from tests.conftest import run_cli
 from tests.unit.station.kit import RECIPE, dark_pixel_classifier, install_plate
 
-from openinspect.authoring.readiness import MIN_VALIDATION_CROPS, model_shortfalls, recipe_readiness
+from openinspect.authoring.readiness import model_shortfalls, recipe_readiness
+from openinspect.recipe import HOLD_OUT_MIN_PER_CLASS, MIN_VALIDATION_CROPS
 from openinspect.server import create_app
 from openinspect.settings import Settings
 from openinspect.store import ModelMeta, Workspace
@@ -30,8 +31,11 @@ def test_an_accurate_model_over_the_bar_on_enough_crops_is_ready() -> None:
     (_classifier("accurate", 0.95, (6, 20)), ["only 6 validation crops of class 'good'"]),
     (_classifier("fast", 0.65, (9, 3)),
      ["Fast model: train Accurate", "validation 0.65 < 0.90", "only 3 validation crops of class 'scratch'"]),
-    (ModelMeta(["good", "scratch"], mode="accurate", metrics={}),
-     [f"no validation figure: label at least {MIN_VALIDATION_CROPS} crops per class and retrain"]),
+    (ModelMeta(["good", "scratch"], mode="accurate", metrics={}),  # Accurate validates on a fifth held out
+     [f"no validation figure: label at least {HOLD_OUT_MIN_PER_CLASS} images per class and retrain"]),
+    (ModelMeta(["good", "scratch"], mode="fast", metrics={}),
+     ["Fast model: train Accurate", f"no validation figure: label at least {MIN_VALIDATION_CROPS} crops per class "
+      "and retrain"]),
 ])
 def test_what_is_missing_is_said_exactly(meta, missing) -> None:
     assert model_shortfalls(meta, 0.9) == missing

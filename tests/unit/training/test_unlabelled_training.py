@@ -16,7 +16,7 @@ from openinspect.recipe import TrainingMode, parse_recipe
 from openinspect.store import Workspace
 from openinspect.store.records import ResultRecord
 from openinspect.store.results import ResultStore, Retention
-from openinspect.training import fit_type
+from openinspect.training import fit_type, validation
 
 pytestmark = pytest.mark.slow
 
@@ -43,7 +43,8 @@ def _other_png(pixels) -> bytes:
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    """Five good and five scratched labelled captures (Accurate holds one of each out to validate), all also recipe
+    """Five good and five scratched labelled captures (Accurate, told to validate from 5 per class, holds one of each
+    out), all also recipe
     captures; three unlabelled recipe captures; two archived results, one of them a labelled image's very file.
 
     Returns the workspace, the labelled and the unlabelled images' hashes, a run with unlabelled captures, one without.
@@ -67,6 +68,7 @@ def runs(tmp_path_factory):
                                {"image": f"{name}.png", "pass": True, "rois": []}), lambda png=png: (png, ".png"))
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(Schedule, "steps", lambda self, num_images: 2)  # tiny: what matters is what it learns from
+        patch.setattr(validation, "HOLD_OUT_MIN_PER_CLASS", 5)  # so that validation crops exist to keep apart
         used = fit_type(workspace, RECIPE, "surface", archive=store)
         off = fit_type(workspace, RECIPE, "surface", unlabelled=False, archive=store)
     new_archived = hashlib.sha256(archived["new"]).hexdigest()

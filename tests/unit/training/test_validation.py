@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from openinspect.recipe import TrainingMode
+from openinspect.recipe import HOLD_OUT_MIN_PER_CLASS, MIN_VALIDATION_CROPS, TrainingMode
 from openinspect.training import classification_metrics, plan_validation
 
 
@@ -29,13 +29,21 @@ def test_accurate_with_too_few_images_says_it_cannot_validate():
     assert "'good' has 4" in plan.reason and "openinspect eval" in plan.reason
 
 
-def test_accurate_holds_out_a_fifth_per_class():
-    labels = np.array([0] * 10 + [1] * 5)
+def test_accurate_holds_out_a_fifth_per_class_once_that_fifth_counts():
+    labels = np.array([0] * 60 + [1] * HOLD_OUT_MIN_PER_CLASS)
     plan = plan_validation(labels, ["good", "bad"], TrainingMode.ACCURATE, 1)
     (train, val), = plan.folds
     assert plan.method == "hold-out"
-    assert np.bincount(labels[val]).tolist() == [2, 1]
-    assert len(train) == 12
+    assert np.bincount(labels[val]).tolist() == [12, MIN_VALIDATION_CROPS]  # enough for readiness to count it
+    assert len(train) == 110 - 22 and set(train).isdisjoint(val)
+
+
+def test_accurate_below_a_countable_fifth_learns_from_every_image_and_says_why():
+    """20 per class would hold out 4 of each: a figure readiness does not count, for 20 % fewer training images."""
+    plan = plan_validation(np.array([0] * 20 + [1] * 25), ["good", "loose"], TrainingMode.ACCURATE, 0)
+    assert plan.method == "none" and plan.folds == []
+    assert f"needs at least {HOLD_OUT_MIN_PER_CLASS} images per class" in plan.reason
+    assert "'good' has 20" in plan.reason and "learnt from every image" in plan.reason
 
 
 @pytest.mark.parametrize("mode", list(TrainingMode))
