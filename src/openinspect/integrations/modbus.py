@@ -245,6 +245,13 @@ class ModbusServer:
         log.info("modbus: listening on %s:%d", self.host, self.port)
         self._started.set()
         await self._stop.wait()
+        # Stop accepting before closing: a connection accepted in the turn the listener closes would fail to attach
+        # to it (asyncio asserts on a closed server before Python 3.12) and leak its socket. Give the ones accepted
+        # already the turns they need to get a transport and a protocol, so shutdown() closes them.
+        for sock in server.transport.sockets if isinstance(server.transport, asyncio.Server) else ():
+            self._loop.remove_reader(sock.fileno())
+        for _ in range(3):
+            await asyncio.sleep(0)
         await server.shutdown()
         # A PLC's connection closes on the loop's next turns, and one accepted as the server stopped registers only
         # then: let those turns run and close what registered, or its socket outlives the loop.
