@@ -253,12 +253,6 @@ class ModbusServer:
         for _ in range(3):
             await asyncio.sleep(0)
         await server.shutdown()
-        # A PLC's connection closes on the loop's next turns, and one accepted as the server stopped registers only
-        # then: let those turns run and close what registered, or its socket outlives the loop.
-        for _ in range(5):
-            await asyncio.sleep(0.01)
-            for connection in list(server.active_connections.values()):
-                connection.close()
         # shutdown() closes the PLC connections with call_soon; let those callbacks run before the loop ends,
         # or the sockets are left to the garbage collector (ResourceWarning)
         for _ in range(2):
