@@ -339,7 +339,7 @@ from a handful of crops can be 100 % by luck)."""
 HOLD_OUT_MIN_PER_CLASS = 5 * MIN_VALIDATION_CROPS
 """Accurate mode holds out 20 % per class only when every class has at least this many images: below, the fifth
 held out would be too few crops for its figure to count, and the model shipped would have learnt from 20 % fewer
-images (the README quickstart at 20 per class: 0.756 with 32 of its 40 tiles, Fast 0.788; bench/README.md)."""
+images (the README quickstart at 20 per class: 0.756 with 32 of its 40 tiles, 0.796 with all 40; bench/README.md)."""
 
 
 class Recipe(_Strict):

@@ -44,8 +44,8 @@ def _other_png(pixels) -> bytes:
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     """Five good and five scratched labelled captures (Accurate, told to validate from 5 per class, holds one of each
-    out), all also recipe
-    captures; three unlabelled recipe captures; two archived results, one of them a labelled image's very file.
+    out), all also recipe captures; three unlabelled recipe captures; two archived results, one of them a labelled
+    image's very file.
 
     Returns the workspace, the labelled and the unlabelled images' hashes, a run with unlabelled captures, one without.
     """
